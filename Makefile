@@ -1,0 +1,65 @@
+# gohaproxy / gokeepalived
+#
+# make build    both binaries into bin/
+# make run      build and start gohaproxy on the shipped example config (loopback)
+# make test     install missing test dependencies (Debian packages, services not
+#               started), then run every test
+# make bench    benchmarks against haproxy on this machine (docs/BENCHMARKS.md)
+# make lint     gofmt + go vet
+# make install  PREFIX=/usr/local DESTDIR= (like haproxy's and keepalived's)
+
+GO       ?= go
+PREFIX   ?= /usr/local
+SBINDIR  ?= $(PREFIX)/sbin
+DOCDIR   ?= $(PREFIX)/share/doc/gohaproxy
+DESTDIR  ?=
+BINARIES := gohaproxy gokeepalived
+GOFLAGS  ?=
+TESTTIMEOUT ?= 18m
+
+.PHONY: all build run test test-deps unit lint bench install uninstall clean fuzz docs
+
+all: build
+
+build:
+	@mkdir -p bin
+	$(GO) build $(GOFLAGS) -o bin/ ./cmd/...
+
+run: build
+	./bin/gohaproxy -c -f examples/haproxy.cfg
+	@echo "gohaproxy does not serve traffic yet: the configuration check above is what 'make run' shows for now."
+
+test-deps:
+	@scripts/install-test-deps.sh
+
+test: test-deps lint build
+	$(GO) test -count=1 -timeout $(TESTTIMEOUT) ./...
+
+unit:
+	$(GO) test -count=1 -short ./...
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+docs:
+	$(GO) run ./cmd/gohaproxy -compat-doc > docs/haproxy-compat.md
+
+fuzz:
+	$(GO) test -run=^$$ -fuzz=FuzzParse -fuzztime=30s ./pkg/haproxycfg
+
+bench: build
+	@scripts/bench.sh
+
+install: build
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(DOCDIR)
+	install -m 0755 bin/gohaproxy bin/gokeepalived $(DESTDIR)$(SBINDIR)/
+	install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(SBINDIR)/,$(BINARIES))
+	rm -rf $(DESTDIR)$(DOCDIR)
+
+clean:
+	rm -rf bin

@@ -1,0 +1,34 @@
+#!/bin/sh
+# Installs the Debian packages the tests need, only those missing, without
+# starting their services (a temporary policy-rc.d forbids it).
+set -eu
+pkgs=""
+need() { # need BINARY PACKAGE
+	command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/sbin/$1" ] || pkgs="$pkgs $2"
+}
+need haproxy haproxy
+need keepalived keepalived
+need ip iproute2
+need tcpdump tcpdump
+need wrk wrk
+need socat socat
+[ -f /usr/lib/python3/dist-packages/aiosmtpd/__init__.py ] || pkgs="$pkgs python3-aiosmtpd"
+[ -z "$pkgs" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+	echo "install-test-deps: missing:$pkgs (run as root to install them)" >&2
+	exit 0
+fi
+echo "install-test-deps: installing$pkgs"
+policy=/usr/sbin/policy-rc.d
+created=""
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' >"$policy"
+	chmod 0755 "$policy"
+	created=1
+fi
+cleanup() { [ -n "$created" ] && rm -f "$policy"; }
+trap cleanup EXIT
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $pkgs >/dev/null
