@@ -40,12 +40,16 @@ type Diag struct {
 	Sev Severity
 	Pos Pos // zero when the message is not about one line
 	Msg string
+	// Verbatim says Msg already carries its location in haproxy's words
+	// (haproxy is not uniform: some messages read "[file:line] : ..." or
+	// "Proxy 'x': ..."), so String must not add "parsing [file:line] : ".
+	Verbatim bool
 }
 
 // String renders the message body the way haproxy does after its
 // "[ALERT]    (pid) : config : " prefix.
 func (d Diag) String() string {
-	if d.Pos.File == "" {
+	if d.Pos.File == "" || d.Verbatim {
 		return d.Msg
 	}
 	return fmt.Sprintf("parsing [%s:%d] : %s", d.Pos.File, d.Pos.Line, d.Msg)
@@ -66,6 +70,11 @@ func (ds *Diags) Warnf(pos Pos, format string, args ...any) { ds.add(SevWarning,
 
 // Noticef records a notice at pos.
 func (ds *Diags) Noticef(pos Pos, format string, args ...any) { ds.add(SevNotice, pos, format, args...) }
+
+// Rawf records a message at pos whose text already says where it is.
+func (ds *Diags) Rawf(sev Severity, pos Pos, format string, args ...any) {
+	*ds = append(*ds, Diag{Sev: sev, Pos: pos, Msg: fmt.Sprintf(format, args...), Verbatim: true})
+}
 
 // HasAlerts reports whether any diagnostic is an error.
 func (ds Diags) HasAlerts() bool {
