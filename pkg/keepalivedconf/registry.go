@@ -119,7 +119,7 @@ var registry = buildRegistry()
 func buildRegistry() []*Keyword {
 	global := blk("global_defs", cat(ks(
 		kw("router_id", ArgString),
-		blk("notification_email"),
+		&Keyword{Name: "notification_email", Arg: ArgBlock},
 		kw("notification_email_from", ArgString),
 		kw("smtp_server", ArgAny),
 		kw("smtp_helo_name", ArgString),

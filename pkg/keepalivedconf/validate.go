@@ -30,8 +30,8 @@ func (b *builder) validate() {
 			b.diags.add(KindGeneral, Pos{}, "(%s) Strict mode does not support authentication. Ignoring.", in.Name)
 			in.AuthType, in.AuthPass = "", ""
 		}
-		if c.Global.VRRPStrict && in.State == "MASTER" && in.Priority != 255 {
-			b.diags.add(KindInfo, Pos{}, "(%s) State MASTER must match being address owner", in.Name)
+		if c.Global.VRRPStrict && in.State == "MASTER" && in.Priority != 255 && lastSetting(in.Settings, "priority") != nil {
+			b.diags.add(KindGeneral, Pos{}, "(%s) State MASTER must match being address owner", in.Name)
 			in.State = "BACKUP"
 		}
 		for _, ts := range in.TrackScripts {
@@ -49,6 +49,9 @@ func (b *builder) validate() {
 			name = "FWM " + vs.Fwmark
 		} else if vs.Group != "" {
 			name = "GROUP " + vs.Group
+		}
+		if vs.Protocol != "" && vs.Fwmark != "" {
+			b.diags.add(KindGeneral, Pos{}, "Warning: Virtual server %s: protocol specified for fwmark - protocol will be ignored", name)
 		}
 		if vs.Protocol == "" && vs.Fwmark == "" {
 			b.diags.add(KindInfo, Pos{}, "Virtual server %s: no protocol set - defaulting to UDP", name)
