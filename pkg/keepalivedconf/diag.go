@@ -1,0 +1,122 @@
+// Package keepalivedconf reads keepalived 2.2.7 configuration files
+// (keepalived.conf(5)) into a typed, validated model. It reproduces
+// keepalived's lexical rules (comments, quoting, include, $parameters,
+// @conditionals, ~SEQ), its keyword tree and the checks keepalived makes
+// when it is started with --config-test, including the verdict (exit code).
+//
+// The package does no I/O beyond reading configuration files: everything
+// that depends on the host (interfaces, name resolution, scripts, users) is
+// asked through the Host interface.
+package keepalivedconf
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Pos is where a configuration element was written.
+type Pos struct {
+	File string
+	Line int
+}
+
+func (p Pos) String() string {
+	if p.File == "" {
+		return fmt.Sprintf("line %d", p.Line)
+	}
+	return fmt.Sprintf("%s:%d", p.File, p.Line)
+}
+
+// Kind mirrors keepalived's config_err_t: the configuration status of a
+// --config-test run is the highest Kind reported.
+type Kind int
+
+// Kinds, in keepalived's order.
+const (
+	KindInfo           Kind = iota // a message that does not change the status
+	KindFileNotFound               // keepalived cannot run the config
+	KindBadIf                      // keepalived cannot run the config
+	KindFatal                      // keepalived cannot run the config
+	KindMultipleFiles              // errors below: keepalived still runs
+	KindUnknownKeyword             //
+	KindUnexpectedBOB              // '{'
+	KindMissingBOB                 // '{'
+	KindUnmatchedQuote             //
+	KindMissingParam               //
+	KindInvalidNumber              //
+	KindGeneral                    //
+	KindSecurity                   // scripts used without script_security
+)
+
+// Exit codes of keepalived 2.2.7 --config-test.
+const (
+	ExitOK         = 0
+	ExitConfig     = 4 // file not found (with -e), bad interface, fatal
+	ExitConfigTest = 5 // configuration errors keepalived would work around
+	ExitSecurity   = 6 // script security not enabled although scripts are used
+)
+
+// ExitCode is the exit status keepalived -t gives for a configuration
+// whose highest reported kind is k.
+func (k Kind) ExitCode() int {
+	switch k {
+	case KindInfo:
+		return ExitOK
+	case KindFileNotFound, KindBadIf, KindFatal:
+		return ExitConfig
+	case KindSecurity:
+		return ExitSecurity
+	default:
+		return ExitConfigTest
+	}
+}
+
+// Diag is one message about the configuration.
+type Diag struct {
+	Kind Kind
+	Pos  Pos // zero when the message is not about one line
+	Msg  string
+	// Unimplemented marks a keyword keepalived knows that gokeepalived
+	// accepts but does not act on at run time.
+	Unimplemented bool
+}
+
+// String renders the message the way keepalived -t prints it:
+// "(FILE: Line N) message".
+func (d Diag) String() string {
+	if d.Pos.File == "" && d.Pos.Line == 0 {
+		return d.Msg
+	}
+	return fmt.Sprintf("(%s: Line %d) %s", d.Pos.File, d.Pos.Line, d.Msg)
+}
+
+// Diags collects messages in the order they were found.
+type Diags []Diag
+
+func (ds *Diags) add(k Kind, pos Pos, format string, args ...any) {
+	*ds = append(*ds, Diag{Kind: k, Pos: pos, Msg: fmt.Sprintf(format, args...)})
+}
+
+// Status is the highest kind reported (keepalived keeps the maximum).
+func (ds Diags) Status() Kind {
+	s := KindInfo
+	for _, d := range ds {
+		if d.Unimplemented {
+			continue
+		}
+		if d.Kind > s {
+			s = d.Kind
+		}
+	}
+	return s
+}
+
+// String renders every message, one a line.
+func (ds Diags) String() string {
+	var b strings.Builder
+	for _, d := range ds {
+		b.WriteString(d.String())
+		b.WriteByte('\n')
+	}
+	return b.String()
+}

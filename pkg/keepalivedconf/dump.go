@@ -1,0 +1,107 @@
+package keepalivedconf
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// Dump writes the parsed configuration in a readable, indented form, each
+// statement followed by where it was written.
+func Dump(w io.Writer, c *Config) {
+	fmt.Fprintf(w, "------< gokeepalived configuration (%s) >------\n", strings.Join(c.Files, ", "))
+	var dump func([]*Setting, int)
+	dump = func(ss []*Setting, depth int) {
+		ind := strings.Repeat("  ", depth)
+		for _, s := range ss {
+			fmt.Fprintf(w, "%s%s", ind, s.Keyword)
+			for _, a := range s.Args {
+				fmt.Fprintf(w, " %q", a)
+			}
+			fmt.Fprintf(w, "    # %s", s.Pos)
+			if s.Status != Parsed {
+				fmt.Fprintf(w, " [%s]", s.Status)
+			}
+			fmt.Fprintln(w)
+			for _, l := range s.Lines {
+				fmt.Fprintf(w, "%s  %s    # %s\n", ind, strings.Join(l.Words, " "), l.Pos)
+			}
+			dump(s.Sub, depth+1)
+		}
+	}
+	dump(c.Settings, 0)
+	fmt.Fprintf(w, "------< summary >------\n")
+	fmt.Fprintf(w, "vrrp_instances: %d, vrrp_scripts: %d, sync groups: %d, virtual_servers: %d\n",
+		len(c.Instances), len(c.Scripts), len(c.SyncGroups), len(c.VirtualServers))
+	for _, in := range c.Instances {
+		fmt.Fprintf(w, "  vrrp_instance %s: state %s interface %s vrid %d priority %d advert_int %s vips %d\n",
+			in.Name, in.State, in.Interface, in.VRID, in.Priority, in.AdvertInt, len(in.VIPs))
+	}
+}
+
+// CompatDoc renders docs/keepalived-compat.md from the registry.
+func CompatDoc() string {
+	var b strings.Builder
+	b.WriteString("# keepalived.conf compatibility\n\n")
+	b.WriteString("Generated from the keyword registry of pkg/keepalivedconf by\n`go run ./cmd/gokeepalived --compat-doc > docs/keepalived-compat.md`;\na test fails when this file is stale.\n\n")
+	b.WriteString("Statuses: **parsed** = arguments checked as keepalived 2.2.7 checks them and kept in the model;\n")
+	b.WriteString("**accepted (not implemented)** = known keyword, stored unchecked, reported by `-t` as not implemented;\n")
+	b.WriteString("**legacy (mapped)** = deprecated keyword, accepted with keepalived's deprecation error, mapped to its replacement;\n")
+	b.WriteString("**refused** = not offered by gokeepalived (reported, ignored).\n")
+	b.WriteString("Keywords that keepalived.conf(5) lists but that are absent here are accepted with a clear \"not implemented\" message.\n")
+	b.WriteString("No keyword acts at run time yet: the VRRP and checker run time is a later stage.\n\n")
+	bySec := map[string][]*Keyword{}
+	var secs []string
+	for _, k := range Registry() {
+		s := k.Section()
+		if s == "" {
+			s = "(top level)"
+		}
+		if _, ok := bySec[s]; !ok {
+			secs = append(secs, s)
+		}
+		bySec[s] = append(bySec[s], k)
+	}
+	sort.Strings(secs)
+	for _, s := range secs {
+		fmt.Fprintf(&b, "## %s\n\n| keyword | arguments | status |\n|---|---|---|\n", s)
+		for _, k := range bySec[s] {
+			st := k.Status.String()
+			if k.Status == Legacy {
+				st += " → `" + k.Replacement + "`"
+			}
+			if k.Note != "" {
+				st += " (" + k.Note + ")"
+			}
+			fmt.Fprintf(&b, "| `%s` | %s | %s |\n", k.Name, argDesc(k), st)
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+func argDesc(k *Keyword) string {
+	if k.Sub != nil {
+		return "block"
+	}
+	switch k.Arg {
+	case ArgNone:
+		return "none"
+	case ArgAny:
+		return "words"
+	case ArgString:
+		return "string"
+	case ArgUint, ArgInt:
+		return fmt.Sprintf("integer %d..%d", k.Min, k.Max)
+	case ArgTimer:
+		return fmt.Sprintf("seconds %s..%s", fmtMicros(k.Min), fmtMicros(k.Max))
+	case ArgBool:
+		return "[bool]"
+	case ArgEnum:
+		return strings.Join(k.Enum, "\\|")
+	case ArgBlock:
+		return "block of lines"
+	}
+	return ""
+}

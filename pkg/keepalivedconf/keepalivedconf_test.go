@@ -1,0 +1,78 @@
+package keepalivedconf
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+func repoRoot() string {
+	_, f, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(f), "..", "..")
+}
+
+// TestCompatDocFresh fails when docs/keepalived-compat.md is not what the
+// registry generates (regenerate with
+// go run ./cmd/gokeepalived --compat-doc > docs/keepalived-compat.md).
+func TestCompatDocFresh(t *testing.T) {
+	got, err := os.ReadFile(filepath.Join(repoRoot(), "docs", "keepalived-compat.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != CompatDoc() {
+		t.Fatal("docs/keepalived-compat.md is stale: go run ./cmd/gokeepalived --compat-doc > docs/keepalived-compat.md")
+	}
+}
+
+type okHost struct{}
+
+func (okHost) InterfaceExists(string) bool { return true }
+func (okHost) ResolveHost(string) bool     { return true }
+func (okHost) Script(string) (bool, bool)  { return true, true }
+func (okHost) UserExists(string) bool      { return true }
+
+func TestParseTable(t *testing.T) {
+	vi := "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 5\n virtual_ipaddress {\n 10.0.0.1/24 brd 10.0.0.255 dev eth0 scope global label eth0:1\n }\n}\n"
+	cases := []struct {
+		name, text string
+		exit       int
+		want       string
+	}{
+		{"valid", vi, 0, ""},
+		{"unknown", "foo 1\n" + vi, 5, "Unknown keyword 'foo'"},
+		{"range", strings.Replace(vi, "id 5", "id 300", 1), 5, "outside range [1, 255]"},
+		{"garp", "global_defs {\n vrrp_garp_interval 0\n}\n" + vi, 5, "vrrp_garp_interval '0' is invalid"},
+		{"params", "$ID=5\n" + strings.Replace(vi, "id 5", "id $ID", 1), 0, ""},
+		{"seq", "vrrp_instance V {\n interface eth0\n virtual_router_id 9\n virtual_ipaddress {\n ~SEQ(X, 1, 3) 10.0.0.${X}\n }\n}\n", 0, ""},
+		{"braces", "vrrp_instance V { interface eth0\n virtual_router_id 9\n virtual_ipaddress { 10.0.0.1 } advert_int 2\n}\n", 0, ""},
+		{"missing brace", "vrrp_instance V {\n", 5, "missing '}'"},
+		{"deprecated", "virtual_server 1.1.1.1 80 {\n protocol TCP\n real_server 1.1.1.2 80 {\n HTTP_GET {\n nb_get_retry 3\n }\n }\n}\n", 5, "please use 'retry'"},
+		{"security", "vrrp_script s {\n script /bin/true\n}\n" + vi, 6, "SECURITY VIOLATION"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := ParseBytes("/etc/keepalived/keepalived.conf", []byte(c.text), Options{ConfigID: "lb1"}, okHost{})
+			if r.ExitCode() != c.exit {
+				t.Errorf("exit %d, want %d\n%s", r.ExitCode(), c.exit, r.Diags)
+			}
+			if c.want != "" && !strings.Contains(r.Diags.String(), c.want) {
+				t.Errorf("messages lack %q:\n%s", c.want, r.Diags)
+			}
+		})
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join(repoRoot(), "testdata", "keepalived", "*.conf"))
+	for _, fn := range files {
+		if b, err := os.ReadFile(fn); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r := ParseBytes("/fuzz.conf", data, Options{ConfigID: "x"}, okHost{})
+		_ = r.ExitCode()
+	})
+}

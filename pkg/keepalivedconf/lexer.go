@@ -1,0 +1,465 @@
+package keepalivedconf
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Line is one logical configuration line after comments, conditionals,
+// parameters and sequences have been processed, split into words.
+type Line struct {
+	Pos   Pos
+	Words []string
+}
+
+// Options control reading.
+type Options struct {
+	// ConfigID is matched against @name / @^name lines (keepalived -i).
+	// keepalived defaults it to the host name up to the first dot.
+	ConfigID string
+	// AllConfig makes a missing configuration file an error (keepalived -e).
+	AllConfig bool
+	// ReadFile replaces os.ReadFile (tests, fuzzing). Stat is then not used.
+	ReadFile func(string) ([]byte, error)
+	// Glob replaces filepath.Glob.
+	Glob func(string) ([]string, error)
+}
+
+type lexer struct {
+	opts   Options
+	diags  *Diags
+	defs   map[string]string
+	lines  []Line
+	depth  int
+	files  []string
+	budget int // bounds expansion (recursive parameters, sequences)
+}
+
+var (
+	defRe = regexp.MustCompile(`^\$([A-Za-z_][A-Za-z0-9_]*)=(.*)$`)
+	seqRe = regexp.MustCompile(`^~SEQ(x?)\(([^)]*)\)\s*(.*)$`)
+)
+
+// Lex reads file (and what it includes) into logical lines.
+func Lex(file string, opts Options, diags *Diags) []Line {
+	lx := &lexer{opts: opts, diags: diags, defs: map[string]string{}, budget: 1 << 20}
+	if lx.opts.ReadFile == nil {
+		lx.opts.ReadFile = readConfigFile
+	}
+	if lx.opts.Glob == nil {
+		lx.opts.Glob = filepath.Glob
+	}
+	lx.readFile(file, Pos{}, opts.AllConfig)
+	return lx.lines
+}
+
+// errNotRegular reports a configuration file keepalived skips.
+type errNotRegular struct{ name string }
+
+func (e errNotRegular) Error() string {
+	return fmt.Sprintf("Configuration file '%s' is not a regular non-executable file - skipping", e.name)
+}
+
+func readConfigFile(name string) ([]byte, error) {
+	st, err := os.Stat(name)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() || st.Mode()&0o111 != 0 {
+		return nil, errNotRegular{name}
+	}
+	return os.ReadFile(name)
+}
+
+func (lx *lexer) readFile(name string, from Pos, must bool) {
+	if lx.depth > 32 {
+		lx.diags.add(KindGeneral, from, "include nesting too deep at '%s'", name)
+		return
+	}
+	data, err := lx.opts.ReadFile(name)
+	if err != nil {
+		if e, ok := err.(errNotRegular); ok {
+			lx.diags.add(KindInfo, from, "%s", e.Error())
+			return
+		}
+		k := KindInfo
+		if must {
+			k = KindFileNotFound
+		}
+		lx.diags.add(k, from, "Config files missing '%s'.", name)
+		return
+	}
+	lx.depth++
+	defer func() { lx.depth-- }()
+	lx.files = append(lx.files, name)
+	prevPWD, hadPWD := lx.defs["_PWD"]
+	lx.defs["_PWD"] = filepath.Dir(name)
+	defer func() {
+		if hadPWD {
+			lx.defs["_PWD"] = prevPWD
+		}
+	}()
+
+	phys := strings.Split(string(data), "\n")
+	for i := 0; i < len(phys); i++ {
+		pos := Pos{File: name, Line: i + 1}
+		text := stripComment(phys[i])
+		// Multi-line parameter definition: "$NAME= \" then lines ending in '\'.
+		if m := defRe.FindStringSubmatch(strings.TrimSpace(text)); m != nil && strings.TrimSpace(m[2]) == `\` {
+			var parts []string
+			for i+1 < len(phys) {
+				i++
+				l := stripComment(phys[i])
+				t := strings.TrimRight(l, " \t\r")
+				if strings.HasSuffix(t, `\`) {
+					parts = append(parts, strings.TrimSuffix(t, `\`))
+					continue
+				}
+				parts = append(parts, t)
+				break
+			}
+			lx.defs[m[1]] = strings.Join(parts, "\n")
+			continue
+		}
+		lx.processLine(text, pos, 0)
+	}
+}
+
+// stripComment removes a '#' or '!' comment that is not inside quotes.
+func stripComment(s string) string {
+	var quote byte
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case quote != 0:
+			if c == '\\' {
+				i++
+			} else if c == quote {
+				quote = 0
+			}
+		case c == '"' || c == '\'':
+			quote = c
+		case c == '#' || c == '!':
+			return s[:i]
+		}
+	}
+	return s
+}
+
+func (lx *lexer) processLine(text string, pos Pos, level int) {
+	lx.budget--
+	if lx.budget < 0 || level > 64 {
+		if lx.budget == -1 || level > 64 {
+			lx.diags.add(KindGeneral, pos, "configuration expansion too large (recursive parameter or sequence?)")
+		}
+		return
+	}
+	t := strings.TrimSpace(text)
+	if t == "" {
+		return
+	}
+	// include is recognised before conditionals and parameters.
+	if w := firstWord(t); w == "include" || w == "includer" || w == "includem" || w == "includew" || w == "includeb" || w == "includea" {
+		lx.include(w, strings.TrimSpace(t[len(w):]), pos)
+		return
+	}
+	// Conditional configuration.
+	for strings.HasPrefix(t, "@") {
+		w := firstWord(t)
+		rest := strings.TrimSpace(t[len(w):])
+		neg := strings.HasPrefix(w, "@^")
+		id := strings.TrimPrefix(strings.TrimPrefix(w, "@^"), "@")
+		if (id == lx.opts.ConfigID) == neg {
+			return
+		}
+		t = rest
+		if t == "" {
+			return
+		}
+	}
+	if m := defRe.FindStringSubmatch(t); m != nil {
+		lx.defs[m[1]] = strings.TrimSpace(m[2])
+		return
+	}
+	if m := seqRe.FindStringSubmatch(t); m != nil {
+		lx.sequence(m[1] == "x", m[2], m[3], pos, level)
+		return
+	}
+	if strings.Contains(t, "$") {
+		if s, changed := lx.substitute(t); changed {
+			for _, l := range strings.Split(s, "\n") {
+				lx.processLine(stripComment(l), pos, level+1)
+			}
+			return
+		}
+	}
+	words, ok := splitWords(t)
+	if !ok {
+		lx.diags.add(KindUnmatchedQuote, pos, "Unmatched quote: '%s'", t)
+	}
+	if len(words) > 0 {
+		lx.lines = append(lx.lines, Line{Pos: pos, Words: words})
+	}
+}
+
+func firstWord(s string) string {
+	if i := strings.IndexAny(s, " \t"); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+func (lx *lexer) include(kind, pattern string, pos Pos) {
+	words, _ := splitWords(pattern)
+	if len(words) == 0 {
+		lx.diags.add(KindMissingParam, pos, "No config file specified for %s", kind)
+		return
+	}
+	pat := words[0]
+	if !filepath.IsAbs(pat) {
+		pat = filepath.Join(filepath.Dir(pos.File), pat)
+	}
+	must := kind == "includea" || kind == "includem" || kind == "includer"
+	matches, err := lx.opts.Glob(pat)
+	if err != nil || len(matches) == 0 {
+		if !strings.ContainsAny(pat, "*?[") || must {
+			k := KindInfo
+			if must || lx.opts.AllConfig {
+				k = KindFileNotFound
+			}
+			lx.diags.add(k, pos, "Config files missing '%s'.", pat)
+		}
+		return
+	}
+	for _, m := range matches {
+		lx.readFile(m, pos, must || lx.opts.AllConfig)
+	}
+}
+
+// substitute replaces $NAME (followed by white space or end) and ${NAME}
+// by their definitions, recursively. Undefined names stay as written.
+func (lx *lexer) substitute(s string) (string, bool) {
+	changed := false
+	for round := 0; round < 32; round++ {
+		var b strings.Builder
+		did := false
+		for i := 0; i < len(s); i++ {
+			if s[i] != '$' {
+				b.WriteByte(s[i])
+				continue
+			}
+			if i+1 < len(s) && s[i+1] == '{' {
+				if j := strings.IndexByte(s[i+2:], '}'); j >= 0 {
+					name := s[i+2 : i+2+j]
+					if v, ok := lx.lookup(name); ok {
+						b.WriteString(v)
+						i += 2 + j
+						did = true
+						continue
+					}
+				}
+				b.WriteByte('$')
+				continue
+			}
+			j := i + 1
+			for j < len(s) && (s[j] == '_' || s[j] >= 'A' && s[j] <= 'Z' || s[j] >= 'a' && s[j] <= 'z' || s[j] >= '0' && s[j] <= '9') {
+				j++
+			}
+			if j > i+1 && (j == len(s) || s[j] == ' ' || s[j] == '\t') {
+				if v, ok := lx.lookup(s[i+1 : j]); ok {
+					b.WriteString(v)
+					i = j - 1
+					did = true
+					continue
+				}
+			}
+			b.WriteByte('$')
+		}
+		s = b.String()
+		if !did {
+			break
+		}
+		changed = true
+		if len(s) > 1<<16 {
+			break
+		}
+	}
+	return s, changed
+}
+
+func (lx *lexer) lookup(name string) (string, bool) {
+	switch name {
+	case "_HASH":
+		return "#", true
+	case "_BANG":
+		return "!", true
+	case "_INSTANCE":
+		return lx.opts.ConfigID, true
+	}
+	v, ok := lx.defs[name]
+	return v, ok
+}
+
+// sequence expands ~SEQ(var, start, step, end) rest.
+func (lx *lexer) sequence(hex bool, args, rest string, pos Pos, level int) {
+	var nums []int64
+	var name string
+	for i, a := range strings.Split(args, ",") {
+		a = strings.TrimSpace(a)
+		if i == 0 {
+			name = a
+			continue
+		}
+		n, err := strconv.ParseInt(a, 0, 64)
+		if err != nil {
+			lx.diags.add(KindGeneral, pos, "Invalid ~SEQ parameter '%s'", a)
+			return
+		}
+		nums = append(nums, n)
+	}
+	if name == "" || len(nums) == 0 || len(nums) > 3 {
+		lx.diags.add(KindGeneral, pos, "Invalid ~SEQ specification '%s'", args)
+		return
+	}
+	var start, step, end int64
+	switch len(nums) {
+	case 1:
+		end = nums[0]
+		start = 1
+		if end < 0 {
+			start = -1
+		}
+	case 2:
+		start, end = nums[0], nums[1]
+	case 3:
+		start, step, end = nums[0], nums[1], nums[2]
+	}
+	if step == 0 {
+		step = 1
+		if end < start {
+			step = -1
+		}
+	}
+	if (step > 0 && start > end) || (step < 0 && start < end) {
+		return
+	}
+	saved, had := lx.defs[name]
+	for v, n := start, 0; (step > 0 && v <= end) || (step < 0 && v >= end); v += step {
+		if n++; n > 100000 {
+			lx.diags.add(KindGeneral, pos, "~SEQ produces too many lines")
+			break
+		}
+		if hex {
+			lx.defs[name] = strconv.FormatInt(v, 16)
+		} else {
+			lx.defs[name] = strconv.FormatInt(v, 10)
+		}
+		lx.processLine(rest, pos, level+1)
+	}
+	if had {
+		lx.defs[name] = saved
+	} else {
+		delete(lx.defs, name)
+	}
+}
+
+// splitWords splits a line into words: white space separates, " and '
+// quote (the quotes are removed, escapes are honoured inside them), and
+// '{' and '}' outside quotes are words of their own.
+func splitWords(s string) ([]string, bool) {
+	var words []string
+	var cur strings.Builder
+	in := false
+	flush := func() {
+		if in {
+			words = append(words, cur.String())
+			cur.Reset()
+			in = false
+		}
+	}
+	var quote byte
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if quote != 0 {
+			switch {
+			case c == quote:
+				quote = 0
+			case c == '\\' && i+1 < len(s):
+				i++
+				cur.WriteString(unescape(s, &i))
+			default:
+				cur.WriteByte(c)
+			}
+			continue
+		}
+		switch c {
+		case ' ', '\t', '\r', '\n', '\v', '\f':
+			flush()
+		case '"', '\'':
+			quote = c
+			in = true
+		case '{', '}':
+			flush()
+			words = append(words, string(c))
+		default:
+			cur.WriteByte(c)
+			in = true
+		}
+	}
+	flush()
+	return words, quote == 0
+}
+
+// unescape decodes the escape whose character is s[*i] (after '\').
+func unescape(s string, i *int) string {
+	switch c := s[*i]; c {
+	case 'a':
+		return "\a"
+	case 'b':
+		return "\b"
+	case 'E':
+		return "\x1b"
+	case 'f':
+		return "\f"
+	case 'n':
+		return "\n"
+	case 'r':
+		return "\r"
+	case 't':
+		return "\t"
+	case 'v':
+		return "\v"
+	case 'x':
+		j := *i + 1
+		for j < len(s) && strings.IndexByte("0123456789abcdefABCDEF", s[j]) >= 0 {
+			j++
+		}
+		if j == *i+1 {
+			return "x"
+		}
+		v, _ := strconv.ParseUint(s[*i+1:j], 16, 64)
+		*i = j - 1
+		return string(rune(byte(v)))
+	case 'c':
+		if *i+1 < len(s) {
+			*i++
+			return string(rune(s[*i] & 0x1f))
+		}
+		return "c"
+	default:
+		if c >= '0' && c <= '7' {
+			j := *i
+			for j < len(s) && j < *i+3 && s[j] >= '0' && s[j] <= '7' {
+				j++
+			}
+			v, _ := strconv.ParseUint(s[*i:j], 8, 16)
+			*i = j - 1
+			return string(rune(byte(v)))
+		}
+		return string(c)
+	}
+}
