@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/user"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -30,6 +31,16 @@ type checker struct {
 	checkOnly      bool
 	pid            int
 	noticed        bool
+	// baseDir, when set, is where relative file names in the
+	// configuration are looked up (the process working directory otherwise).
+	baseDir string
+}
+
+func (k *checker) path(p string) string {
+	if k.baseDir == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(k.baseDir, p)
 }
 
 func (k *checker) prefix(sev haproxycfg.Severity) string {
@@ -83,7 +94,7 @@ func (k *checker) load(files []string) (*haproxycfg.Config, int) {
 		},
 		LookupUser:  func(n string) bool { _, err := user.Lookup(n); return err == nil },
 		LookupGroup: func(n string) bool { _, err := user.LookupGroup(n); return err == nil },
-		FileExists:  func(p string) bool { _, err := os.Stat(p); return err == nil },
+		FileExists:  func(p string) bool { _, err := os.Stat(k.path(p)); return err == nil },
 	}
 	if !k.noResolve {
 		opt.Resolve = resolveHost
