@@ -29,6 +29,8 @@ func (s Severity) Tag() string {
 		return "ALERT"
 	case SevWarning:
 		return "WARNING"
+	case SevDiag:
+		return "DIAG"
 	default:
 		return "NOTICE"
 	}
@@ -65,7 +67,9 @@ func (ds *Diags) Alertf(pos Pos, format string, args ...any) { ds.add(SevAlert, 
 func (ds *Diags) Warnf(pos Pos, format string, args ...any) { ds.add(SevWarning, pos, format, args...) }
 
 // Noticef records a notice at pos.
-func (ds *Diags) Noticef(pos Pos, format string, args ...any) { ds.add(SevNotice, pos, format, args...) }
+func (ds *Diags) Noticef(pos Pos, format string, args ...any) {
+	ds.add(SevNotice, pos, format, args...)
+}
 
 // HasAlerts reports whether any diagnostic is an error.
 func (ds Diags) HasAlerts() bool {
