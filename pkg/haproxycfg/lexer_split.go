@@ -1,5 +1,7 @@
 package haproxycfg
 
+import "strings"
+
 // This file reproduces haproxy 2.6's line tokenizer: how one physical line
 // is cut into words, with quoting, escaping and environment expansion.
 //
@@ -289,8 +291,17 @@ func (s *splitter) words() []string {
 		n = len(s.starts)
 	}
 	ws := make([]string, n)
+	if n == 0 {
+		return ws
+	}
+	// one allocation for all words: they are substrings of the output
+	all := string(s.out[:s.outlen])
 	for i := range ws {
-		ws[i] = s.word(i)
+		w := all[s.starts[i]:]
+		if k := strings.IndexByte(w, 0); k >= 0 {
+			w = w[:k]
+		}
+		ws[i] = w
 	}
 	return ws
 }
