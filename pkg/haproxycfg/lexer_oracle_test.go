@@ -42,8 +42,12 @@ func normalize(s string) string {
 
 // oracleDiags runs haproxy -c -dD on file and returns its configuration
 // messages and whether it found errors.
-func oracleDiags(t *testing.T, bin, file string) ([]string, bool) {
-	cmd := exec.Command(bin, "-c", "-dD", "-f", file)
+func oracleDiags(t *testing.T, bin string, files ...string) ([]string, bool) {
+	args := []string{"-c", "-dD"}
+	for _, f := range files {
+		args = append(args, "-f", f)
+	}
+	cmd := exec.Command(bin, args...)
 	env := []string{"PATH=" + os.Getenv("PATH")}
 	for k, v := range oracleEnv {
 		env = append(env, k+"="+v)
@@ -77,9 +81,9 @@ func oracleDiags(t *testing.T, bin, file string) ([]string, bool) {
 	return msgs, code == 1
 }
 
-func lexerDiags(t *testing.T, file string) ([]string, bool) {
+func lexerDiags(t *testing.T, files ...string) ([]string, bool) {
 	var diags Diags
-	err := ReadFiles([]string{file}, LexOptions{Env: mapEnv(oracleEnv), Diagnostic: true}, &diags, func(l Line) {
+	err := ReadFiles(files, LexOptions{Env: mapEnv(oracleEnv), Diagnostic: true}, &diags, func(l Line) {
 		// only "global" lines reach the parser in these files
 		if len(l.Args) != 1 || l.Args[0] != "global" {
 			diags.Alertf(l.Pos, "unexpected line %q", l.Args)
@@ -115,5 +119,32 @@ func TestLexerOracle(t *testing.T) {
 				t.Errorf("messages differ\n--- haproxy:\n%s\n--- lexer:\n%s", strings.Join(want, "\n"), strings.Join(got, "\n"))
 			}
 		})
+	}
+}
+
+// TestLexerOracleFiles checks the -f semantics: directory listing order and
+// filtering, several paths, and the per-file error summary.
+func TestLexerOracleFiles(t *testing.T) {
+	bin := testenv.Oracle(t, "haproxy")
+	dir := t.TempDir()
+	for _, n := range []string{"b.cfg", "a.cfg", ".h.cfg", "x.conf", "A.cfg", "x.cfg.bak", "c.CFG", "_z.cfg", "1.cfg", "a.cfg.cfg"} {
+		body := "global\n.notice \"" + n + "\"\n"
+		if n == "_z.cfg" {
+			body += ".notice bad arg\n"
+		}
+		if err := os.WriteFile(filepath.Join(dir, n), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.Mkdir(filepath.Join(dir, "sub.cfg"), 0o755)
+	os.Symlink("a.cfg", filepath.Join(dir, "link.cfg"))
+	extra := filepath.Join(dir, "x.conf")
+	for _, paths := range [][]string{{dir}, {dir + "/", extra, extra}, {extra, dir + "/nope"}} {
+		want, wantBad := oracleDiags(t, bin, paths...)
+		got, gotBad := lexerDiags(t, paths...)
+		if wantBad != gotBad || strings.Join(want, "\n") != strings.Join(got, "\n") {
+			t.Errorf("paths %q\n--- haproxy (invalid=%v):\n%s\n--- lexer (invalid=%v):\n%s", paths,
+				wantBad, strings.Join(want, "\n"), gotBad, strings.Join(got, "\n"))
+		}
 	}
 }
