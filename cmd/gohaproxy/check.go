@@ -84,6 +84,7 @@ func (k *checker) load(files []string) (*haproxycfg.Config, int) {
 	}
 	opt := haproxycfg.Options{
 		LexOptions: haproxycfg.LexOptions{
+			Diagnostic: k.diag,
 			Env: envFunc(func(name string) (string, bool) {
 				if v, ok := os.LookupEnv(name); ok {
 					return v, true
@@ -108,15 +109,12 @@ func (k *checker) load(files []string) (*haproxycfg.Config, int) {
 		return nil, 1
 	}
 	for _, d := range diags {
-		if d.Sev == haproxycfg.SevNotice && !k.diag {
+		if d.Sev == haproxycfg.SevDiag && !k.diag {
 			continue
 		}
 		k.say(d.Sev, d.String())
 	}
 	if diags.HasAlerts() {
-		for _, f := range diags.FilesWithErrors() {
-			k.say(haproxycfg.SevAlert, "Error(s) found in configuration file : "+f)
-		}
 		k.say(haproxycfg.SevAlert, "Fatal errors found in configuration.")
 		return nil, 1
 	}

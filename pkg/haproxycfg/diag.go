@@ -29,6 +29,8 @@ func (s Severity) Tag() string {
 		return "ALERT"
 	case SevWarning:
 		return "WARNING"
+	case SevDiag:
+		return "DIAG"
 	default:
 		return "NOTICE"
 	}
@@ -44,6 +46,9 @@ type Diag struct {
 	// (haproxy is not uniform: some messages read "[file:line] : ..." or
 	// "Proxy 'x': ..."), so String must not add "parsing [file:line] : ".
 	Verbatim bool
+	// Tight selects haproxy's other location prefix, "parsing [f:l]: "
+	// (no space before the colon), used by its line reader.
+	Tight bool
 }
 
 // String renders the message body the way haproxy does after its
@@ -51,6 +56,9 @@ type Diag struct {
 func (d Diag) String() string {
 	if d.Pos.File == "" || d.Verbatim {
 		return d.Msg
+	}
+	if d.Tight {
+		return fmt.Sprintf("parsing [%s:%d]: %s", d.Pos.File, d.Pos.Line, d.Msg)
 	}
 	return fmt.Sprintf("parsing [%s:%d] : %s", d.Pos.File, d.Pos.Line, d.Msg)
 }
@@ -71,6 +79,11 @@ func (ds *Diags) Warnf(pos Pos, format string, args ...any) { ds.add(SevWarning,
 // Noticef records a notice at pos.
 func (ds *Diags) Noticef(pos Pos, format string, args ...any) {
 	ds.add(SevNotice, pos, format, args...)
+}
+
+// tightf records a message of haproxy's line reader ("parsing [f:l]: ").
+func (ds *Diags) tightf(sev Severity, pos Pos, format string, args ...any) {
+	*ds = append(*ds, Diag{Sev: sev, Pos: pos, Msg: fmt.Sprintf(format, args...), Tight: true})
 }
 
 // Rawf records a message at pos whose text already says where it is.

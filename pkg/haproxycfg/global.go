@@ -1,7 +1,6 @@
 package haproxycfg
 
 import (
-	"strconv"
 	"strings"
 	"time"
 )
@@ -195,7 +194,6 @@ func argCountText(min, max int) string {
 	}
 }
 
-func itoa(n int) string { return strconv.Itoa(n) }
 
 func (p *parser) globalUser(g *Global, ln Line) {
 	if p.opt.LookupUser != nil && !p.opt.LookupUser(ln.Args[1]) {

@@ -69,8 +69,17 @@ func Load(paths []string, opt Options) (*Config, Diags, error) {
 		env:             newOverlayEnv(opt.Env),
 		filesWithErrors: map[string]bool{},
 	}
+	p.env.section = p.currentSectionName
 	lo := opt.LexOptions
 	lo.Env = p.env
+	userDone := lo.FileDone
+	lo.FileDone = func(path string) {
+		// a section never spans files: .SECTION starts undefined in each
+		p.endSection()
+		if userDone != nil {
+			userDone(path)
+		}
+	}
 	err := ReadFiles(paths, lo, &p.diags, p.line)
 	if err != nil {
 		return nil, p.diags, err
@@ -101,6 +110,9 @@ func newGlobal() *Global {
 // overlayEnv is the process environment changed by setenv and friends.
 type overlayEnv struct {
 	cleared bool // resetenv: the base environment is gone
+	// section reports the current section's name (or keyword when
+	// unnamed) for the lexer's ".SECTION" variable.
+	section func() (string, bool)
 	base    Env
 	set     map[string]string
 	unset   map[string]bool
@@ -111,6 +123,12 @@ func newOverlayEnv(base Env) *overlayEnv {
 }
 
 func (e *overlayEnv) Lookup(name string) (string, bool) {
+	if name == ".SECTION" {
+		if e.section == nil {
+			return "", false
+		}
+		return e.section()
+	}
 	if v, ok := e.set[name]; ok {
 		return v, true
 	}
@@ -144,6 +162,26 @@ func (e *overlayEnv) Reset(keep []string) {
 func (e *overlayEnv) Unset(name string) {
 	delete(e.set, name)
 	e.unset[name] = true
+}
+
+// currentSectionName is the lexer's ".SECTION": the current section's name, or its
+// keyword when it has none; undefined outside any section.
+func (p *parser) currentSectionName() (string, bool) {
+	switch {
+	case p.cur.kind == "" || p.cur.kind == "unsupported":
+		return "", false
+	case p.cur.proxy != nil && p.cur.proxy.Name != "":
+		return p.cur.proxy.Name, true
+	case p.cur.userlst != nil && p.cur.userlst.Name != "":
+		return p.cur.userlst.Name, true
+	case p.cur.mailers != nil && p.cur.mailers.Name != "":
+		return p.cur.mailers.Name, true
+	case p.cur.herrs != nil && p.cur.herrs.Name != "":
+		return p.cur.herrs.Name, true
+	case p.cur.other != nil && p.cur.other.Name != "":
+		return p.cur.other.Name, true
+	}
+	return p.cur.kind, true
 }
 
 // sectionKeywords are the words that open a section.
