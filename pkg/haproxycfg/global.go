@@ -194,7 +194,6 @@ func argCountText(min, max int) string {
 	}
 }
 
-
 func (p *parser) globalUser(g *Global, ln Line) {
 	if p.opt.LookupUser != nil && !p.opt.LookupUser(ln.Args[1]) {
 		p.diags.Alertf(ln.Pos, "cannot find user id for '%s' (0:Success)", ln.Args[1])
