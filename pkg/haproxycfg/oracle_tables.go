@@ -107,11 +107,15 @@ type oracleAction struct {
 	Ruleset string // "http-request", "http-response", "http-after-response", "tcp-request connection", "tcp-request session", "tcp-request content", "tcp-response content"
 	Name    string // e.g. "set-header", "deny", "set-var" (without the "(<var-name>)" part)
 	Syntax  string // the manual's one-line syntax without the condition, e.g. "set-header <name> <fmt>"; empty when the manual does not document it
-	// Cond is set when the manual's syntax ends with an optional
-	// "[ { if | unless } <condition> ]".
+	// Cond is set when the action accepts a trailing optional
+	// "{ if | unless } <condition>". In 2.6 every action does, including
+	// the few whose manual syntax omits it (http-response set-map,
+	// tcp-request content do-resolve, tcp-response content sc-set-gpt0):
+	// checked with haproxy -c.
 	Cond bool
 	// MinWords is the number of mandatory words after the action name in
-	// the manual's syntax (a "{ a | b }" choice counts as one); approximate.
+	// the manual's syntax: a "<placeholder>" or a "{ a | b }" choice counts
+	// as one, "[...]" parts as none. Approximate: the manual is the source.
 	MinWords int
 	// Registered is set when haproxy -dK lists the action; the others are
 	// hard-coded (accept, reject, track-sc*, expect-proxy, ...).

@@ -2,7 +2,6 @@ package haproxycfg
 
 import (
 	"bytes"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -209,7 +208,10 @@ func TestOracleTablesSpotChecks(t *testing.T) {
 	if !ok || a.Syntax != "set-header <name> <fmt>" || !a.Cond || a.MinWords != 2 || !a.Registered {
 		t.Errorf("http-request set-header = %+v", a)
 	}
-	if a, ok := lookupAction("http-request", "set-var(txn.foo)"); !ok || a.Name != "set-var" || !a.Prefix {
+	if a, ok := lookupAction("http-request", "set-map(f.map)"); !ok || a.MinWords != 2 {
+		t.Errorf("http-request set-map = %+v %v", a, ok)
+	}
+	if a, ok := lookupAction("http-request", "set-var(txn.foo)"); !ok || a.Name != "set-var" || !a.Prefix || a.MinWords != 1 {
 		t.Errorf("http-request set-var(txn.foo) = %+v %v", a, ok)
 	}
 	if a, ok := lookupAction("tcp-request connection", "track-sc1"); !ok || !a.Prefix || a.Registered {
@@ -376,5 +378,20 @@ func TestOracleTablesAgainstBinary(t *testing.T) {
 	if n == 0 {
 		t.Fatal("no fetch checked")
 	}
-	_ = fmt.Sprint
+
+	// Actions whose manual syntax omits the condition accept one.
+	cfg = testDefaults + "resolvers r\n  nameserver n 127.0.0.1:53\nbackend b\n" +
+		"  http-response set-map(/dev/null) a b if TRUE\n" +
+		"  tcp-request content do-resolve(txn.x,r) src if TRUE\n" +
+		"  tcp-response content sc-set-gpt0(0) 1 if TRUE\n"
+	for _, m := range runHaproxy(t, bin, cfg) {
+		if strings.HasPrefix(m, "ALERT") {
+			t.Errorf("condition refused: %s", m)
+		}
+	}
+	for _, a := range []struct{ rs, name string }{{"http-response", "set-map"}, {"tcp-request content", "do-resolve"}, {"tcp-response content", "sc-set-gpt0"}} {
+		if x, _ := lookupAction(a.rs, a.name); !x.Cond {
+			t.Errorf("%s %s: Cond should be set", a.rs, a.name)
+		}
+	}
 }

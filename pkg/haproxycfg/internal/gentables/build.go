@@ -58,28 +58,39 @@ var matrixRe = regexp.MustCompile(`^(.*?)\s+(\(\*\)|\(deprecated\))?\s*(X \(!\)|
 
 var condSuffix = regexp.MustCompile(`\s*\[ ?\{ ?if \| unless ?\} ?<condition> ?\]$`)
 
-// minWords counts the mandatory top-level words of a syntax tail.
+// minWords counts the mandatory top-level words of a syntax tail: a
+// "<...>" placeholder is one word even with spaces inside ("<key fmt>"), a
+// "{ a | b }" choice is one word, "[...]" parts are optional.
 func minWords(s string) int {
-	n, depth := 0, 0
+	n, depth, angle := 0, 0, 0
 	inWord := false
 	for _, c := range s {
-		switch c {
-		case '[':
+		switch {
+		case c == '<':
+			if depth == 0 && angle == 0 && !inWord {
+				n++
+				inWord = true
+			}
+			angle++
+		case c == '>' && angle > 0:
+			angle--
+		case angle > 0:
+		case c == '[':
 			depth++
 			inWord = false
-		case ']':
+		case c == ']':
 			depth--
 			inWord = false
-		case '{':
+		case c == '{':
 			if depth == 0 {
 				n++
 			}
 			depth++
 			inWord = false
-		case '}':
+		case c == '}':
 			depth--
 			inWord = false
-		case ' ':
+		case c == ' ':
 			inWord = false
 		default:
 			if depth == 0 && !inWord {
@@ -203,13 +214,16 @@ func build(d *dump, facts []string, probe []probeResult) (*tables, error) {
 				return nil, bad
 			}
 			syn := w[3]
-			a := &action{ruleset: w[1], name: w[2]}
+			// Every 2.6 action accepts a trailing condition, including the
+			// few whose manual syntax omits it (checked with haproxy -c).
+			a := &action{ruleset: w[1], name: w[2], cond: true}
 			if loc := condSuffix.FindStringIndex(syn); loc != nil {
-				a.cond = true
 				syn = syn[:loc[0]]
 			}
 			a.syntax = syn
-			a.minWords = minWords(syn) - 1
+			if _, rest, ok := strings.Cut(syn, " "); ok {
+				a.minWords = minWords(rest)
+			}
 			key := a.ruleset + "\x00" + a.name
 			if actIdx[key] != nil {
 				continue // alternative syntax of the same action: keep the first
@@ -281,7 +295,7 @@ func build(d *dump, facts []string, probe []probeResult) (*tables, error) {
 			}
 		}
 		if !found {
-			a := &action{ruleset: da.ruleset, name: da.name, registered: true, prefix: da.prefix}
+			a := &action{ruleset: da.ruleset, name: da.name, registered: true, prefix: da.prefix, cond: true}
 			t.actions = append(t.actions, a)
 		}
 	}

@@ -214,6 +214,10 @@ func extractManual(text string) ([]string, error) {
 	}
 	for i := range k {
 		l := k[i]
+		// The manual misspells one "tcp-response content" syntax line.
+		if strings.HasPrefix(l, "tcp-resposne ") {
+			l = "tcp-response " + strings.TrimPrefix(l, "tcp-resposne ")
+		}
 		handled := false
 		for _, rs := range actionRulesets {
 			if !strings.HasPrefix(l, rs+" ") {
