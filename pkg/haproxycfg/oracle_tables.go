@@ -259,7 +259,19 @@ var (
 	// oracleDeprecationWarnings maps "SECTION WORDS" to the warning haproxy
 	// prints for a deprecated but accepted keyword.
 	oracleDeprecationWarnings map[string]string
-	oracleFilters             map[string]string // filter name -> -dK tag ("compression" -> "COMP")
-	oracleServices            map[string]bool   // "use-service" names
-	oracleCLIKeywords         []string          // -dK lines of the CLI keywords, e.g. "add acl [WORKER]"
+	// oracleUnknownKeywordMessages maps a place ("global", "defaults",
+	// "frontend", "listen", "backend", "option", "bind", "server",
+	// "out-of-section", "userlist", "peers", ...) to the exact alert haproxy
+	// prints for an unknown keyword there, after "[ALERT]    (PID) : config : ",
+	// with {file}, {line} and {kw} placeholders. haproxy appends
+	// "; did you mean 'X' maybe ?" (before the final "." if any) when a
+	// known keyword is close enough.
+	oracleUnknownKeywordMessages map[string]string
+	// oracleSectionManualOnly holds "SECTION KEYWORD" pairs the manual
+	// documents for a non-proxy section but haproxy 2.6.12 answers with
+	// "unknown keyword" (removed from oracleSectionKeywords). All false.
+	oracleSectionManualOnly map[string]bool
+	oracleFilters           map[string]string // filter name -> -dK tag ("compression" -> "COMP")
+	oracleServices          map[string]bool   // "use-service" names
+	oracleCLIKeywords       []string          // -dK lines of the CLI keywords, e.g. "add acl [WORKER]"
 )

@@ -2,6 +2,7 @@ package haproxycfg
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -306,21 +307,29 @@ func TestOracleTablesAgainstBinary(t *testing.T) {
 	}
 
 	// Removed keywords are refused with exactly the recorded message.
-	for key, want := range oracleRemovedKeywords {
-		sec, words, _ := strings.Cut(key, " ")
-		cfg := "global\n  " + words + "\n"
+	keys := make([]string, 0, len(oracleRemovedKeywords))
+	for k := range oracleRemovedKeywords {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, sec := range []string{"global", "proxy"} {
+		cfg, first := "global\n", 2
 		if sec == "proxy" {
-			cfg = testDefaults + "listen l\n  " + words + "\n"
+			cfg, first = testDefaults+"listen l\n", 7
 		}
-		msgs := runHaproxy(t, bin, cfg)
-		found := false
-		for _, m := range msgs {
-			if strings.HasPrefix(m, "ALERT ") && strings.HasSuffix(m, want) {
-				found = true
+		var want []string
+		for _, k := range keys {
+			if words, ok := strings.CutPrefix(k, sec+" "); ok {
+				cfg += "  " + words + "\n"
+				want = append(want, oracleRemovedKeywords[k])
 			}
 		}
-		if !found {
-			t.Errorf("%s: want alert %q, got %q", key, want, msgs)
+		msgs := strings.Join(runHaproxy(t, bin, cfg), "\n")
+		for i, w := range want {
+			line := fmt.Sprintf("[F:%d]", first+i)
+			if !strings.Contains(msgs, line+" : "+w) && !strings.Contains(msgs, line+": "+w) {
+				t.Errorf("line %d: want alert %q in\n%s", first+i, w, msgs)
+			}
 		}
 	}
 
@@ -392,6 +401,74 @@ func TestOracleTablesAgainstBinary(t *testing.T) {
 	for _, a := range []struct{ rs, name string }{{"http-response", "set-map"}, {"tcp-request content", "do-resolve"}, {"tcp-response content", "sc-set-gpt0"}} {
 		if x, _ := lookupAction(a.rs, a.name); !x.Cond {
 			t.Errorf("%s %s: Cond should be set", a.rs, a.name)
+		}
+	}
+}
+
+// TestSectionDiagnosticsGolden keeps the record of how haproxy reacts to
+// keywords in the wrong section, deprecated and removed keywords, unknown
+// options and unknown bind/server options
+// (testdata/haproxy/oracle/section-diagnostics.{cfg,txt}) true to the binary.
+func TestSectionDiagnosticsGolden(t *testing.T) {
+	bin := testenv.Oracle(t, "haproxy")
+	dir := filepath.Join(testenv.RepoRoot(), "testdata", "haproxy", "oracle")
+	want, err := os.ReadFile(filepath.Join(dir, "section-diagnostics.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-c", "-f", "section-diagnostics.cfg")
+	cmd.Dir = dir
+	out, _ := cmd.CombinedOutput()
+	pfx := regexp.MustCompile(`^\[(ALERT|WARNING)\] +\(\d+\) : `)
+	var got []string
+	for _, l := range strings.Split(string(out), "\n") {
+		if m := pfx.FindStringSubmatch(l); m != nil {
+			got = append(got, "["+m[1]+"] "+l[len(m[0]):])
+		}
+	}
+	var wantLines []string
+	for _, l := range strings.Split(strings.TrimSpace(string(want)), "\n") {
+		if !strings.HasPrefix(l, "#") {
+			wantLines = append(wantLines, l)
+		}
+	}
+	if strings.Join(got, "\n") != strings.Join(wantLines, "\n") {
+		t.Errorf("haproxy output differs from section-diagnostics.txt:\n%s", strings.Join(got, "\n"))
+	}
+}
+
+func TestUnknownKeywordMessages(t *testing.T) {
+	for place, want := range map[string]string{
+		"global":         "parsing [{file}:{line}] : unknown keyword '{kw}' in 'global' section",
+		"backend":        "parsing [{file}:{line}] : unknown keyword '{kw}' in 'backend' section",
+		"option":         "parsing [{file}:{line}] : unknown option '{kw}'.",
+		"server":         "[{file}:{line}] : 'server b/s' : unknown keyword '{kw}'.",
+		"out-of-section": "parsing [{file}:{line}]: unknown keyword '{kw}' out of section.",
+		"userlist":       "parsing [{file}:{line}]: unknown keyword '{kw}' in 'users' section",
+	} {
+		if got := oracleUnknownKeywordMessages[place]; got != want {
+			t.Errorf("%s: %q, want %q", place, got, want)
+		}
+	}
+	if len(oracleUnknownKeywordMessages) < 19 {
+		t.Errorf("only %d places", len(oracleUnknownKeywordMessages))
+	}
+}
+
+// TestSectionKeywordsAgainstBinary checks that haproxy knows every keyword
+// of the non-proxy sections.
+func TestSectionKeywordsAgainstBinary(t *testing.T) {
+	bin := testenv.Oracle(t, "haproxy")
+	for sec, kws := range oracleSectionKeywords {
+		if sec == "crt-list" {
+			continue // crt-list options live in crt-list files, not haproxy.cfg
+		}
+		// All keywords at once: lines after one that stops the parsing go
+		// unchecked, which only loses coverage.
+		for _, m := range runHaproxy(t, bin, sec+" s\n  "+strings.Join(kws, "\n  ")+"\n") {
+			if strings.Contains(m, "unknown keyword") || strings.Contains(m, "unknown statement") {
+				t.Errorf("%s: %s", sec, m)
+			}
 		}
 	}
 }

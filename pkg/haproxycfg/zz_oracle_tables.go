@@ -1573,6 +1573,30 @@ func init() {
 		"proxy srvtimeout":         "the 'srvtimeout' directive is not supported anymore since HAProxy 2.1. Use 'timeout server'.",
 	}
 
+	oracleUnknownKeywordMessages = map[string]string{
+		"backend":        "parsing [{file}:{line}] : unknown keyword '{kw}' in 'backend' section",
+		"bind":           "parsing [{file}:{line}] : 'bind 127.0.0.1:8000' in section 'frontend': unknown keyword '{kw}'.",
+		"cache":          "parsing [{file}:{line}] : unknown keyword '{kw}' in 'cache' section",
+		"defaults":       "parsing [{file}:{line}] : unknown keyword '{kw}' in 'defaults' section",
+		"fcgi-app":       "parsing [{file}:{line}]: unknown keyword '{kw}' in 'fcgi-app' section",
+		"frontend":       "parsing [{file}:{line}] : unknown keyword '{kw}' in 'frontend' section",
+		"global":         "parsing [{file}:{line}] : unknown keyword '{kw}' in 'global' section",
+		"http-errors":    "parsing [{file}:{line}] : unknown keyword '{kw}' in 'http-errors' section",
+		"listen":         "parsing [{file}:{line}] : unknown keyword '{kw}' in 'listen' section",
+		"log-forward":    "parsing [{file}:{line}] : unknown keyword '{kw}' in log-forward section.",
+		"mailers":        "parsing [{file}:{line}] : unknown keyword '{kw}' in 'mailers' section",
+		"option":         "parsing [{file}:{line}] : unknown option '{kw}'.",
+		"out-of-section": "parsing [{file}:{line}]: unknown keyword '{kw}' out of section.",
+		"peers":          "parsing [{file}:{line}] : unknown keyword '{kw}' in 'peers' section",
+		"program":        "parsing [{file}:{line}] : unknown keyword '{kw}' in 'program' section",
+		"resolvers":      "parsing [{file}:{line}] : unknown keyword '{kw}' in 'resolvers' section",
+		"ring":           "parsing [{file}:{line}] : unknown statement '{kw}'.",
+		"server":         "[{file}:{line}] : 'server b/s' : unknown keyword '{kw}'.",
+		"userlist":       "parsing [{file}:{line}]: unknown keyword '{kw}' in 'users' section",
+	}
+
+	oracleSectionManualOnly = map[string]bool{}
+
 	oracleDeprecationWarnings = map[string]string{
 		"global tune.ssl.capture-cipherlist-size": "'tune.ssl.capture-cipherlist-size' is deprecated and will be removed in version 2.7. Please use 'tune.ssl.capture-buffer-size' instead.",
 		"proxy bind-process":                      "'bind-process' has no effect, is deprecated, and will be removed in version 2.7.",

@@ -52,6 +52,9 @@ type tables struct {
 	manGlobal map[string]bool
 	globalMan map[string]bool
 	used      map[string]int // first words of 4.2 headings -> caps
+
+	unknownMsg     map[string]string
+	sectionRefused map[string]bool
 }
 
 var matrixRe = regexp.MustCompile(`^(.*?)\s+(\(\*\)|\(deprecated\))?\s*(X \(!\)|X|-)\s+(X \(!\)|X|-)\s+(X \(!\)|X|-)\s+(X \(!\)|X|-)$`)
@@ -129,6 +132,9 @@ func build(d *dump, facts []string, probe []probeResult) (*tables, error) {
 		manGlobal: map[string]bool{},
 		globalMan: map[string]bool{},
 		used:      map[string]int{},
+
+		unknownMsg:     map[string]string{},
+		sectionRefused: map[string]bool{},
 	}
 	for _, g := range d.global {
 		t.global[g] = true
@@ -520,6 +526,8 @@ func (t *tables) emit() ([]byte, error) {
 	p("}\n\n")
 
 	emitStrMap("oracleRemovedKeywords", t.removed)
+	emitStrMap("oracleUnknownKeywordMessages", t.unknownMsg)
+	emitBoolMap("oracleSectionManualOnly", t.sectionRefused)
 	emitStrMap("oracleDeprecationWarnings", t.warnings)
 
 	filters := map[string]string{}

@@ -106,6 +106,8 @@ func applyProbe(t *tables, res []probeResult) {
 			if k != nil && r.class == "deprecated" {
 				k.deprecated = true
 			}
+		case "unknown":
+			t.unknownMsg[r.line] = r.msg
 		case "bind", "server":
 			m, man := t.bind, t.bindMan
 			if r.section == "server" {
@@ -115,6 +117,12 @@ func applyProbe(t *tables, res []probeResult) {
 				man[r.line] = false
 				delete(m, r.line)
 			}
+		}
+	}
+	for _, r := range res {
+		if sec, ok := strings.CutPrefix(r.section, "section "); ok && r.class == "unknown" && t.sections[sec] != nil {
+			delete(t.sections[sec], r.line)
+			t.sectionRefused[sec+" "+r.line] = false
 		}
 	}
 	if probedGlobal {
@@ -416,6 +424,74 @@ func runProbe(bin string, d *dump, facts []string) ([]probeResult, error) {
 		return nil, err
 	}
 	record("server", lines, sl, res, true)
+	// Keywords of the other sections, alone on their line.
+	secKW := map[string]map[string]bool{}
+	for _, f := range facts {
+		w := strings.Split(f, "\t")
+		if w[0] == "section" {
+			if secKW[w[1]] == nil {
+				secKW[w[1]] = map[string]bool{}
+			}
+			secKW[w[1]][w[2]] = true
+		}
+	}
+	for _, sec := range sortedKeys(secKW) {
+		kws := sortedKeys(secKW[sec])
+		res, err := probeChunks(bin, dir, sec+" s\n", kws)
+		if err != nil {
+			return nil, err
+		}
+		record("section "+sec, kws, kws, res, true)
+	}
+	// The message of an unknown keyword, per section.
+	const word = "zzunknownzz"
+	for _, u := range []struct{ name, cfg string }{
+		{"out-of-section", ""},
+		{"global", "global\n"},
+		{"defaults", "defaults\n"},
+		{"frontend", "frontend f\n"},
+		{"listen", "listen l\n"},
+		{"backend", "backend b\n"},
+		{"option", "backend b\n  option"},
+		{"bind", "frontend f\n  bind 127.0.0.1:8000"},
+		{"server", "backend b\n  server s 127.0.0.1:80"},
+		{"userlist", "userlist s\n"},
+		{"peers", "peers s\n"},
+		{"mailers", "mailers s\n"},
+		{"resolvers", "resolvers s\n"},
+		{"cache", "cache s\n"},
+		{"program", "program s\n"},
+		{"ring", "ring s\n"},
+		{"http-errors", "http-errors s\n"},
+		{"log-forward", "log-forward s\n"},
+		{"fcgi-app", "fcgi-app s\n"},
+	} {
+		cfg := filepath.Join(dir, "probe.cfg")
+		sep := "  "
+		if strings.HasSuffix(u.cfg, "0") || strings.HasSuffix(u.cfg, "option") {
+			sep = " "
+		}
+		body := u.cfg + sep + word + "\n"
+		if u.cfg == "" {
+			body = word + "\n"
+		}
+		if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
+			return nil, err
+		}
+		o, _ := exec.Command(bin, "-c", "-f", cfg).CombinedOutput()
+		n := strings.Count(body, "\n")
+		for _, l := range strings.Split(string(o), "\n") {
+			_, msg, ok := strings.Cut(l, " : config : ")
+			if !ok || !strings.Contains(msg, word) {
+				continue
+			}
+			msg = strings.ReplaceAll(msg, cfg, "{file}")
+			msg = strings.ReplaceAll(msg, fmt.Sprintf("{file}:%d]", n), "{file}:{line}]")
+			msg = strings.ReplaceAll(msg, word, "{kw}")
+			out = append(out, probeResult{"unknown", u.name, "message", msg})
+			break
+		}
+	}
 	sort.SliceStable(out, func(i, j int) bool {
 		if out[i].section != out[j].section {
 			return out[i].section < out[j].section
