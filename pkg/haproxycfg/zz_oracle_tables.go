@@ -1199,13 +1199,13 @@ func init() {
 		"log-format-sd":               {Name: "log-format-sd", Caps: capDefaults | capFrontend | capListen},
 		"log-tag":                     {Name: "log-tag", Caps: capDefaults | capFrontend | capListen | capBackend},
 		"max-keep-alive-queue":        {Name: "max-keep-alive-queue", Caps: capDefaults | capListen | capBackend},
-		"max-session-srv-conns":       {Name: "max-session-srv-conns", Caps: 0, NoMatrix: true},
+		"max-session-srv-conns":       {Name: "max-session-srv-conns", Caps: capDefaults | capFrontend | capListen, NoMatrix: true},
 		"maxconn":                     {Name: "maxconn", Caps: capDefaults | capFrontend | capListen},
 		"mode":                        {Name: "mode", Caps: capDefaults | capFrontend | capListen | capBackend},
 		"monitor fail":                {Name: "monitor fail", Caps: capFrontend | capListen},
 		"monitor-net":                 {Name: "monitor-net", Caps: 0, Removed: true, NoMatrix: true},
 		"monitor-uri":                 {Name: "monitor-uri", Caps: capDefaults | capFrontend | capListen},
-		"namespace_list":              {Name: "namespace_list", Caps: 0, NoMatrix: true},
+		"namespace_list":              {Name: "namespace_list", Caps: capDefaults | capFrontend | capListen | capBackend, NoMatrix: true},
 		"persist rdp-cookie":          {Name: "persist rdp-cookie", Caps: capDefaults | capListen | capBackend},
 		"rate-limit sessions":         {Name: "rate-limit sessions", Caps: capDefaults | capFrontend | capListen},
 		"redirect":                    {Name: "redirect", Caps: capFrontend | capListen | capBackend},
@@ -1291,7 +1291,6 @@ func init() {
 		"use-fcgi-app":                {Name: "use-fcgi-app", Caps: capListen | capBackend},
 		"use-server":                  {Name: "use-server", Caps: capListen | capBackend},
 		"use_backend":                 {Name: "use_backend", Caps: capFrontend | capListen},
-		"usesrc":                      {Name: "usesrc", Caps: 0, NoMatrix: true},
 	}
 
 	oracleActions = []oracleAction{

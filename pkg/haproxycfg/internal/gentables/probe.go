@@ -94,8 +94,9 @@ func applyProbe(t *tables, res []probeResult) {
 						covered = true
 					}
 				}
-				if r.line == "option" || (covered && r.class != "removed") {
-					continue
+				if r.line == "option" || (covered && r.class != "removed") ||
+					strings.Contains(r.msg, "only allowed after") {
+					continue // "usesrc" is part of the "source" syntax
 				}
 				k = &proxyKW{name: r.line, caps: t.used[r.line], noMatrix: true}
 				t.proxy[r.line] = k
@@ -117,6 +118,12 @@ func applyProbe(t *tables, res []probeResult) {
 				man[r.line] = false
 				delete(m, r.line)
 			}
+		}
+	}
+	for _, r := range res {
+		if sec, ok := strings.CutPrefix(r.section, "caps "); ok && r.class == "allowed" && t.proxy[r.line] != nil {
+			bit := map[string]int{"defaults": capDefaults, "frontend": capFrontend, "listen": capListen, "backend": capBackend}[sec]
+			t.proxy[r.line].caps |= bit
 		}
 	}
 	for _, r := range res {
@@ -392,6 +399,41 @@ func runProbe(bin string, d *dump, facts []string) ([]probeResult, error) {
 		return nil, err
 	}
 	record("proxy", all, all, res, false)
+	// Where haproxy accepts the recognised proxy keywords that neither the
+	// matrix, -dK nor a 4.2 heading describes (max-session-srv-conns, ...):
+	// try each with a dummy argument in every proxy section.
+	described := map[string]bool{}
+	for _, k := range d.listen {
+		described[k] = true
+	}
+	for _, f := range facts {
+		w := strings.Split(f, "\t")
+		if w[0] == "matrix" || w[0] == "usedin" {
+			described[strings.Fields(w[1])[0]] = true
+		}
+	}
+	var undescribed []string
+	for _, r := range out {
+		if r.section == "proxy" && r.class == "known" && !described[r.line] && !strings.Contains(r.line, " ") &&
+			!strings.Contains(r.msg, "only allowed after") {
+			undescribed = append(undescribed, r.line)
+		}
+	}
+	for _, kw := range undescribed {
+		for _, sec := range []string{"defaults d", "frontend f", "listen l", "backend b"} {
+			res, err := probeBatch(bin, dir, probeDefaults+sec+"\n", []string{kw + " 1"})
+			if err != nil {
+				return nil, err
+			}
+			class := "allowed"
+			for _, m := range res[0] {
+				if strings.Contains(m.text, "ignored because") || strings.Contains(m.text, "not allowed") {
+					class = "refused"
+				}
+			}
+			out = append(out, probeResult{"caps " + strings.Fields(sec)[0], kw, class, ""})
+		}
+	}
 	opts := make([]string, len(all))
 	optWords := make([]string, len(all))
 	for i, w := range all {
