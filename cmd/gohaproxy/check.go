@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -9,6 +10,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/gohaproxy/gohaproxy/pkg/haproxycfg"
@@ -29,6 +31,7 @@ type checker struct {
 	noResolve      bool
 	localPeer      string
 	checkOnly      bool
+	masterWorker   bool
 	pid            int
 	noticed        bool
 	// baseDir, when set, is where relative file names in the
@@ -97,6 +100,8 @@ func (k *checker) load(files []string) (*haproxycfg.Config, int) {
 		LookupGroup: func(n string) bool { _, err := user.LookupGroup(n); return err == nil },
 		FileExists:  func(p string) bool { _, err := os.Stat(k.path(p)); return err == nil },
 	}
+	opt.CheckFD = checkFD
+	opt.MasterWorker = k.masterWorker
 	if !k.noResolve {
 		opt.Resolve = resolveHost
 	}
@@ -134,6 +139,18 @@ func (k *checker) load(files []string) (*haproxycfg.Config, int) {
 	}
 	k.out("Configuration file is valid\n")
 	return cfg, 0
+}
+
+// checkFD reports whether an inherited descriptor is open and is a socket.
+func checkFD(fd int) error {
+	var st syscall.Stat_t
+	if err := syscall.Fstat(fd, &st); err != nil {
+		return errors.New("Bad file descriptor")
+	}
+	if st.Mode&syscall.S_IFMT != syscall.S_IFSOCK {
+		return errors.New("Socket operation on non-socket")
+	}
+	return nil
 }
 
 // resolveHost resolves a server's host name as haproxy does at start-up

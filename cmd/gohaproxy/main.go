@@ -144,12 +144,13 @@ func action(c *cli.Context, stdout, stderr io.Writer) int {
 	}
 	chk := checker{
 		stdout: stdout, stderr: stderr,
-		quiet:     c.Bool("q") && !c.Bool("V"),
-		zeroWarn:  c.Bool("dW"),
-		diag:      c.Bool("dD"),
-		noResolve: c.Bool("dr"),
-		localPeer: c.String("L"),
-		checkOnly: c.Bool("c"),
+		quiet:        c.Bool("q") && !c.Bool("V"),
+		zeroWarn:     c.Bool("dW"),
+		diag:         c.Bool("dD"),
+		noResolve:    c.Bool("dr"),
+		localPeer:    c.String("L"),
+		checkOnly:    c.Bool("c"),
+		masterWorker: c.Bool("W") || c.Bool("Ws"),
 	}
 	cfg, status := chk.load(files)
 	if c.Bool("c") || status != 0 {

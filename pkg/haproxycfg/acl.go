@@ -181,10 +181,16 @@ func checkPattern(match, pat string) string {
 		if i := strings.IndexByte(s, '/'); i >= 0 {
 			bits := s[i+1:]
 			s = s[:i]
-			if _, err := strconv.Atoi(bits); err != nil {
-				if _, ok := parseInetAton(bits); !ok {
+			max := 32
+			if strings.Contains(s, ":") {
+				max = 128
+			}
+			if n, err := strconv.Atoi(bits); err != nil {
+				if _, ok := parseInetAton(bits); !ok || !strings.Contains(bits, ".") {
 					return fmt.Sprintf("'%s' is not a valid IPv4 or IPv6 address.", pat)
 				}
+			} else if n < 0 || n > max {
+				return fmt.Sprintf("'%s' is not a valid IPv4 or IPv6 address.", pat)
 			}
 		}
 		if _, err := netip.ParseAddr(s); err != nil {
@@ -228,7 +234,7 @@ func (p *parser) checkFetchArgs(px *Proxy, kw string, f oracleFetch, args []stri
 			min++
 		}
 	}
-	if len(args) < min {
+	if len(args) < min && !(len(args) == 0 && len(f.Args) > 0 && f.Args[0].Implicit) {
 		return fmt.Sprintf("fetch method '%s' : expects at least %d argument(s).", kw, min)
 	}
 	if len(args) > len(f.Args) && !(len(f.Args) > 0 && f.Args[len(f.Args)-1].Type == "string" && false) {
@@ -239,6 +245,14 @@ func (p *parser) checkFetchArgs(px *Proxy, kw string, f oracleFetch, args []stri
 			break
 		}
 		switch f.Args[i].Type {
+		case "user list":
+			p.pendingRefs = append(p.pendingRefs, pendingRef{pos: p.curPos, proxy: px, userlist: a, kw: kw, argN: i + 1})
+		case "table":
+			if a != "" {
+				p.pendingRefs = append(p.pendingRefs, pendingRef{pos: p.curPos, proxy: px, table: a, kw: kw, argN: i + 1})
+			}
+		case "server":
+			p.pendingRefs = append(p.pendingRefs, pendingRef{pos: p.curPos, proxy: px, server: a, kw: kw, argN: i + 1})
 		case "backend":
 			p.pendingRefs = append(p.pendingRefs, pendingRef{pos: p.curPos, proxy: px, backend: a, kw: kw, argN: i + 1})
 		case "integer":
@@ -255,8 +269,10 @@ type pendingRef struct {
 	pos     Pos
 	proxy   *Proxy
 	backend string
-	kw      string
-	argN    int
+	// one of these instead of backend:
+	userlist, table, server string
+	kw                      string
+	argN                    int
 }
 
 // parseCond parses the condition starting at ln.Args[at] ("if" or

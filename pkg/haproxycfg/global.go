@@ -1,6 +1,7 @@
 package haproxycfg
 
 import (
+	"strconv"
 	"strings"
 	"time"
 )
@@ -34,13 +35,24 @@ func init() {
 		return &globalKeyword{min: 1, max: 1, fn: func(p *parser, g *Global, ln Line) { set(g, ln.Args[1]) }}
 	}
 	globalKeywords = map[string]*globalKeyword{
-		"daemon":                            flag(func(g *Global) { g.Daemon = true }),
-		"master-worker":                     {min: 0, max: 1, fn: func(p *parser, g *Global, ln Line) { g.MasterWork = true }},
-		"quiet":                             flag(func(g *Global) { g.Quiet = true }),
-		"zero-warning":                      generic(0, 0),
-		"maxconn":                           intKw(func(g *Global, v int) { g.Maxconn = v }),
-		"ulimit-n":                          intKw(func(g *Global, v int) { g.UlimitN = v }),
-		"nbthread":                          intKw(func(g *Global, v int) { g.Nbthread = v }),
+		"daemon":        flag(func(g *Global) { g.Daemon = true }),
+		"master-worker": {min: 0, max: 1, fn: func(p *parser, g *Global, ln Line) { g.MasterWork = true }},
+		"quiet":         flag(func(g *Global) { g.Quiet = true }),
+		"zero-warning":  generic(0, 0),
+		"maxconn":       intKw(func(g *Global, v int) { g.Maxconn = v }),
+		"ulimit-n":      intKw(func(g *Global, v int) { g.UlimitN = v }),
+		"nbthread": {min: -1, max: -1, fn: func(p *parser, g *Global, ln Line) {
+			if len(ln.Args) < 2 {
+				p.diags.Alertf(ln.Pos, "'%s' expects an integer argument.", ln.Args[0])
+				return
+			}
+			n, err := strconv.Atoi(ln.Args[1])
+			if err != nil || n < 1 || n > 64 {
+				p.diags.Alertf(ln.Pos, "'nbthread' value must be between 1 and 64 (was %d)", atoi(ln.Args[1]))
+				return
+			}
+			g.Nbthread = n
+		}},
 		"pidfile":                           strKw(func(g *Global, v string) { g.Pidfile = v }),
 		"chroot":                            strKw(func(g *Global, v string) { g.Chroot = v }),
 		"uid":                               intKw(func(g *Global, v int) { g.UID = v }),
@@ -92,10 +104,10 @@ func init() {
 		"ssl-default-bind-ciphers":          generic(1, 1),
 		"ssl-default-bind-ciphersuites":     generic(1, 1),
 		"ssl-default-bind-curves":           generic(1, 1),
-		"ssl-default-bind-options":          generic(1, -1),
+		"ssl-default-bind-options":          {min: 1, max: -1, fn: checkSSLOptions},
 		"ssl-default-server-ciphers":        generic(1, 1),
 		"ssl-default-server-ciphersuites":   generic(1, 1),
-		"ssl-default-server-options":        generic(1, -1),
+		"ssl-default-server-options":        {min: 1, max: -1, fn: checkSSLOptions},
 		"ssl-dh-param-file":                 generic(1, 1),
 		"ssl-server-verify":                 generic(1, 1),
 		"ssl-skip-self-issued-ca":           generic(0, 0),
@@ -130,10 +142,38 @@ func init() {
 	}
 }
 
+var sslFlagOptions = []string{"no-sslv3", "no-tlsv10", "no-tlsv11", "no-tlsv12", "no-tlsv13",
+	"force-sslv3", "force-tlsv10", "force-tlsv11", "force-tlsv12", "force-tlsv13",
+	"no-tls-tickets", "prefer-client-ciphers"}
+
+func checkSSLOptions(p *parser, g *Global, ln Line) {
+	for i := 1; i < len(ln.Args); i++ {
+		o := ln.Args[i]
+		switch {
+		case contains(sslFlagOptions, o):
+		case o == "ssl-min-ver" || o == "ssl-max-ver":
+			if i+1 >= len(ln.Args) || !contains([]string{"SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3"}, ln.Args[i+1]) {
+				p.diags.Alertf(ln.Pos, "'%s' : '%s' expects a TLS version.", ln.Args[0], o)
+				return
+			}
+			i++
+		default:
+			p.diags.Alertf(ln.Pos, "unknown option '%s' on global statement '%s'.", o, ln.Args[0])
+			return
+		}
+	}
+	g.Other = append(g.Other, Directive{Pos: ln.Pos, Args: ln.Args})
+}
+
 func globalTime(p *parser, g *Global, ln Line) {
 	if _, err := parseTime(ln.Args[1], time.Millisecond, ln.Args[0]); err != nil {
 		p.diags.Alertf(ln.Pos, "%v", err)
 	}
+}
+
+// tuneRanges are the bounds haproxy enforces on numeric tune.* values.
+var tuneRanges = map[string][2]int{
+	"tune.http.maxhdr": {1, 32767},
 }
 
 // tuneUnsupported are tune.* keywords gohaproxy refuses (they configure
@@ -148,7 +188,16 @@ func (p *parser) globalLine(ln Line) {
 	kw := ln.Args[0]
 	k, ok := globalKeywords[kw]
 	if !ok && strings.HasPrefix(kw, "tune.") && !tuneUnsupported[kw] && (oracleGlobalKeywords[kw] || len(oracleGlobalKeywords) == 0) {
-		k = &globalKeyword{min: 1, max: 1, fn: func(p *parser, g *Global, ln Line) { g.Tune[kw] = ln.Args[1] }}
+		k = &globalKeyword{min: 1, max: 1, fn: func(p *parser, g *Global, ln Line) {
+			if r, ok := tuneRanges[kw]; ok {
+				n, err := strconv.Atoi(ln.Args[1])
+				if err != nil || n < r[0] || n > r[1] {
+					p.diags.Alertf(ln.Pos, "'%s' expects a numeric value between %d and %d", kw, r[0], r[1])
+					return
+				}
+			}
+			g.Tune[kw] = ln.Args[1]
+		}}
 		if kw == "tune.chksize" {
 			k = nil
 		} else {

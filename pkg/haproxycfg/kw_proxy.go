@@ -68,7 +68,7 @@ func init() {
 		"id":                          {caps: capFEBE, fn: (*parser).idLine},
 		"http-reuse":                  {caps: capBE, fn: enumLine("never", "safe", "aggressive", "always")},
 		"source":                      gen(capBE, 1, -1, "<addr>[:<port>], optionally followed by 'usesrc' or 'interface'"),
-		"compression":                 gen(capAll, 1, -1, "'algo', 'type', 'offload', 'direction', 'algo-req', 'algo-res', 'type-req' or 'type-res'"),
+		"compression":                 {caps: capAll, fn: (*parser).compressionLine},
 		"unique-id-format":            gen(capFE, 1, -1, "an argument"),
 		"unique-id-header":            gen(capFE, 1, 1, "an argument"),
 		"rate-limit":                  gen(capFE, 2, 2, "'sessions' and a rate"),
@@ -79,12 +79,13 @@ func init() {
 		"ignore-persist":              gen(capFEBE, 2, -1, "'if' or 'unless' followed by a condition"),
 		"persist":                     gen(capBE, 1, 1, "'rdp-cookie'"),
 		"dispatch":                    gen(capBEnoD, 1, 1, "<addr:port> as argument"),
-		"retry-on":                    gen(capBE, 1, -1, "at least one keyword"),
+		"retry-on":                    {caps: capBE, strictCaps: true, fn: (*parser).retryOnLine},
 		"max-keep-alive-queue":        gen(capBE, 1, 1, "an integer"),
 		"load-server-state-from-file": {caps: capBE, fn: enumLine("global", "local", "none")},
 		"server-state-file-name":      gen(capBE, 0, 1, "a file name"),
 		"http-send-name-header":       gen(capBE, 0, 1, "a header name"),
 		"hash-balance-factor":         gen(capBE, 1, 1, "an integer"),
+		"dynamic-cookie-key":          gen(capBE, 1, 1, "<secret_key> as argument"),
 		"clitcpka-cnt":                gen(capFE, 1, 1, "an integer"),
 		"clitcpka-idle":               gen(capFE, 1, 1, "a time"),
 		"clitcpka-intvl":              gen(capFE, 1, 1, "a time"),
@@ -177,7 +178,12 @@ func (p *parser) timeoutLine(px *Proxy, ln Line) {
 	var fe bool // frontend-side timeout
 	t := &px.Timeouts
 	switch name {
-	case "client", "clitimeout":
+	case "clitimeout", "srvtimeout", "contimeout":
+		modern := map[string]string{"clitimeout": "client", "srvtimeout": "server", "contimeout": "connect"}[name]
+		p.legacyWarn(ln.Pos, "timeout "+name, "2.1", "timeout "+modern)
+		p.timeoutLine(px, Line{Pos: ln.Pos, Args: append([]string{"timeout", modern}, ln.Args[2:]...)})
+		return
+	case "client":
 		field, fe = &t.Client, true
 	case "client-fin":
 		field, fe = &t.ClientFin, true
@@ -185,11 +191,11 @@ func (p *parser) timeoutLine(px *Proxy, ln Line) {
 		field, fe = &t.HTTPRequest, true
 	case "http-keep-alive":
 		field, fe = &t.HTTPKeepAlive, true
-	case "server", "srvtimeout":
+	case "server":
 		field = &t.Server
 	case "server-fin":
 		field = &t.ServerFin
-	case "connect", "contimeout":
+	case "connect":
 		field = &t.Connect
 	case "queue":
 		field = &t.Queue
@@ -255,9 +261,9 @@ func (p *parser) optionLine(px *Proxy, ln Line) {
 		p.diags.Alertf(ln.Pos, "unknown option '%s'.", name)
 		return
 	}
-	if prefix != "" && spec.args {
-		if prefix == "no" && !spec.negatable {
-			p.diags.Alertf(ln.Pos, "'no option %s' is not supported.", name)
+	if prefix != "" {
+		if o, known := oracleOptions[name]; known && !o.Invertible {
+			p.diags.tightf(SevAlert, ln.Pos, "negation/default is not supported for option '%s'.", name)
 			return
 		}
 	}
@@ -505,6 +511,10 @@ func (p *parser) logFormatLine(px *Proxy, ln Line) {
 		p.diags.Alertf(ln.Pos, "'%s' : the log format must be written as a single argument (escape spaces or enclose it in quotes).", ln.Args[0])
 		return
 	}
+	if msg := p.checkLogFormatIn(px, ln.Args[1], fetchUseLogs); msg != "" {
+		p.diags.Rawf(SevAlert, ln.Pos, "Parsing [%s:%d]: failed to parse log-format : %s", ln.Pos.File, ln.Pos.Line, msg)
+		return
+	}
 	px.LogFormat = ln.Args[1]
 }
 
@@ -545,6 +555,10 @@ func (p *parser) cookieLine(px *Proxy, ln Line) {
 			p.diags.Alertf(ln.Pos, "'%s' supports 'rewrite', 'insert', 'prefix', 'indirect', 'nocache', 'postonly', 'domain', 'maxidle', 'dynamic', 'maxlife' and 'attr' options.", ln.Args[0])
 			return
 		}
+	}
+	if msg := cookieModeConflict(ln.Args[2:]); msg != "" {
+		p.diags.Alertf(ln.Pos, "%s", msg)
+		return
 	}
 	d := Directive{Pos: ln.Pos, Args: ln.Args}
 	px.Cookie = &d

@@ -1,6 +1,7 @@
 package haproxycfg
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -16,8 +17,16 @@ func (p *parser) bindLine(px *Proxy, ln Line) {
 	if !ok {
 		return
 	}
-	for _, one := range strings.Split(ln.Args[1], ",") {
+	for _, one := range strings.Split(expandAddrEnv(ln.Args[1], p.env), ",") {
 		a, err := parseAddress(one, addrBind)
+		if err == nil && a.Family == FamilyHost && p.opt.Resolve != nil && p.opt.Resolve(a.Host) != nil {
+			err = fmt.Errorf("invalid address: '%s' in '%s'", a.Host, one)
+		}
+		if err == nil && a.Family == FamilyFD && p.opt.CheckFD != nil {
+			if e := p.opt.CheckFD(atoi(a.Host)); e != nil {
+				err = fmt.Errorf("cannot use file descriptor '%s' : %v.", a.Host, e)
+			}
+		}
 		if err != nil {
 			p.diags.Alertf(ln.Pos, "'bind' : %v", err)
 			return
@@ -213,8 +222,8 @@ func checkInitAddr(v string) string {
 		switch m {
 		case "last", "libc", "none":
 		default:
-			if _, err := parseAddress(m, addrServer); err != nil {
-				return "'" + m + "' is not a valid init-addr method"
+			if a, err := parseAddress(m, addrServer); err != nil || a.Family == FamilyHost {
+				return "'init-addr' : unknown init-addr method '" + m + "', supported methods are 'libc', 'last', 'none'.."
 			}
 		}
 	}
@@ -268,7 +277,7 @@ func (p *parser) serverLine(px *Proxy, ln Line) {
 			p.diags.Rawf(SevAlert, ln.Pos, "[%s:%d] : character '%c' is not permitted in server name '%s'.", ln.Pos.File, ln.Pos.Line, r, srv.Name)
 			return
 		}
-		a, err := parseAddress(args[0], addrServer)
+		a, err := parseAddress(expandAddrEnv(args[0], p.env), addrServer)
 		if err != nil {
 			p.diags.Rawf(SevAlert, ln.Pos, "[%s:%d] : %s : %v", ln.Pos.File, ln.Pos.Line, where, err)
 			return
@@ -315,6 +324,10 @@ func (p *parser) serverLine(px *Proxy, ln Line) {
 		srv.Options[name] = append([]string(nil), val...)
 	}
 	srv.applyTyped()
+	if kw != "default-server" && srv.needsCAFile(p.cfg.Global) {
+		p.diags.Rawf(SevAlert, ln.Pos, "[%s:%d] : %s : verify is enabled by default but no CA file specified. If you're running on a LAN where you're certain to trust the server's certificate, please set an explicit 'verify none' statement on the 'server' line, or use 'ssl-server-verify none' in the global section to disable server-side verifications by default.", ln.Pos.File, ln.Pos.Line, where)
+		return
+	}
 	if kw == "default-server" {
 		px.DefaultServer = srv
 		return
@@ -347,6 +360,26 @@ func (s *Server) hasInitAddrFallback() bool {
 		}
 	}
 	return false
+}
+
+// needsCAFile reports a server with ssl whose certificate would be verified
+// (the default) without a CA file to verify it with.
+func (s *Server) needsCAFile(g *Global) bool {
+	if _, ssl := s.Options["ssl"]; !ssl {
+		return false
+	}
+	if _, ca := s.Options["ca-file"]; ca {
+		return false
+	}
+	if v, ok := s.Options["verify"]; ok {
+		return len(v) > 0 && v[0] == "required"
+	}
+	for _, d := range g.Other {
+		if d.Args[0] == "ssl-server-verify" && len(d.Args) > 1 && d.Args[1] == "none" {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *Server) applyTyped() {

@@ -68,6 +68,9 @@ var legacyGlobalKeywords = map[string]func(p *parser, g *Global, ln Line){
 			g.Nbthread = n
 		}
 	},
+	"debug": func(p *parser, g *Global, ln Line) {
+		p.diags.Warnf(ln.Pos, "'debug' is not supported by haproxy 2.x in the global section; gohaproxy ignores it (use the -d command-line flag).")
+	},
 	"tune.chksize": func(p *parser, g *Global, ln Line) {
 		p.diags.Warnf(ln.Pos, "'tune.chksize' is not supported by haproxy any more (tune.bufsize is used instead); gohaproxy ignores it.")
 	},

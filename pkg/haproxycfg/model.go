@@ -183,6 +183,10 @@ type Proxy struct {
 
 	// Other keywords, validated and kept as written, in order.
 	Other []Directive
+
+	// usedByFE/usedByBE record which kinds of proxies inherited this
+	// defaults section (one with rules may serve only one kind).
+	usedByFE, usedByBE bool
 }
 
 // OptionEnabled reports whether "option name" is in effect.

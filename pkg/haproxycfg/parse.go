@@ -20,6 +20,12 @@ type Options struct {
 	// FileExists, when set, is used to check files the configuration refers
 	// to (errorfile, stats socket parent directories ...). Nil skips it.
 	FileExists func(path string) bool
+	// CheckFD, when set, checks that an inherited file descriptor named by
+	// "fd@N" is usable (haproxy -c checks it). Nil skips it.
+	CheckFD func(fd int) error
+	// MasterWorker tells that -W or -Ws was given (program sections need
+	// master-worker mode).
+	MasterWorker bool
 }
 
 // section is the parser's current section.
@@ -54,6 +60,8 @@ type parser struct {
 	// pendingRefs are backend references made inside sample fetch
 	// arguments, checked when every proxy is known.
 	pendingRefs []pendingRef
+	// masterWorkerFlag: -W/-Ws given on the command line.
+	masterWorkerFlag bool
 	// curPos is the position of the line being parsed.
 	curPos Pos
 }
@@ -64,10 +72,11 @@ type parser struct {
 // only when a path cannot be read at all.
 func Load(paths []string, opt Options) (*Config, Diags, error) {
 	p := &parser{
-		opt:             opt,
-		cfg:             &Config{Files: paths, Global: newGlobal()},
-		env:             newOverlayEnv(opt.Env),
-		filesWithErrors: map[string]bool{},
+		opt:              opt,
+		cfg:              &Config{Files: paths, Global: newGlobal()},
+		env:              newOverlayEnv(opt.Env),
+		filesWithErrors:  map[string]bool{},
+		masterWorkerFlag: opt.MasterWorker,
 	}
 	p.env.section = p.currentSectionName
 	lo := opt.LexOptions

@@ -51,12 +51,26 @@ func (p *parser) beginProxy(ln Line) {
 			base = p.findDefaults(from)
 			if base == nil {
 				p.diags.Alertf(ln.Pos, "defaults section '%s' not found for %s '%s'.", from, kw, name)
+			} else if all := p.defaultsNamed(from); len(all) > 1 {
+				p.diags.Alertf(ln.Pos, "ambiguous defaults section name '%s' referenced by %s '%s' exists at least at %s:%d and %s:%d.",
+					from, proxyWord(kind), name, all[0].Pos.File, all[0].Pos.Line, all[1].Pos.File, all[1].Pos.Line)
 			}
 		}
 	} else if kind != KindDefaults {
 		base = p.lastDefaults
 	}
 
+	if base != nil && kind != KindDefaults && len(base.Rules) > 0 {
+		if kind == KindListen || (base.usedByFE && kind == KindBackend) || (base.usedByBE && kind == KindFrontend) {
+			p.diags.tightf(SevAlert, ln.Pos, "frontends and backends cannot inherit from the same defaults section if it defines TCP/HTTP rules (defaults section at %s:%d).", base.Pos.File, base.Pos.Line)
+		}
+		if kind.IsFrontend() {
+			base.usedByFE = true
+		}
+		if kind.IsBackend() {
+			base.usedByBE = true
+		}
+	}
 	px := inherit(base, kind, name, ln.Pos)
 	px.From = from
 	if kind == KindDefaults {
@@ -69,6 +83,17 @@ func (p *parser) beginProxy(ln Line) {
 	for _, b := range legacyBinds {
 		p.bindLine(px, Line{Pos: ln.Pos, Args: []string{"bind", b}})
 	}
+}
+
+// defaultsNamed counts the defaults sections named name.
+func (p *parser) defaultsNamed(name string) []*Proxy {
+	var out []*Proxy
+	for _, d := range p.cfg.Defaults {
+		if d.Name == name {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 func (p *parser) findDefaults(name string) *Proxy {
@@ -97,6 +122,13 @@ func (p *parser) checkDuplicateProxy(px *Proxy) {
 			px.Pos.File, px.Pos.Line, px.Kind, px.Name, what, o.Name, o.Pos.File, o.Pos.Line)
 		return
 	}
+}
+
+func proxyWord(k ProxyKind) string {
+	if k == KindDefaults {
+		return "defaults"
+	}
+	return "proxy"
 }
 
 // inherit makes a new proxy that starts with the settings of the defaults

@@ -22,7 +22,7 @@ var ruleActions = map[string]string{
 // unsupportedActions are actions gohaproxy refuses for now.
 var unsupportedActions = map[string]bool{
 	"ot-group": true, "use-service": true, "send-spoe-group": true, "do-resolve": true,
-	"cache-use": true, "cache-store": true, "wait-for-handshake": true,
+	"wait-for-handshake": true,
 }
 
 // actionKnown reports whether action (e.g. "set-var(txn.x)") is one of the
@@ -97,7 +97,12 @@ func (p *parser) ruleLine(px *Proxy, ln Line) {
 			return
 		}
 		if (ruleset == "tcp-request connection" || ruleset == "tcp-request session") && !px.Kind.IsFrontend() {
-			p.diags.Warnf(ln.Pos, "%s will be ignored because %s '%s' has no frontend capability", ruleset, px.Kind, px.Name)
+			p.diags.Alertf(ln.Pos, "%s is not allowed because %s %s is not a frontend", ruleset, px.Kind, px.Name)
+			return
+		}
+		if ruleset == "tcp-response content" && px.Kind == KindDefaults && px.Name == "" {
+			p.diags.Alertf(ln.Pos, "tcp-response content is only allowed in 'backend' sections or 'defaults' section with a name")
+			return
 		}
 	}
 	if len(args) == 0 {
@@ -136,6 +141,9 @@ func (p *parser) ruleLine(px *Proxy, ln Line) {
 	}
 	if msg := checkActionArgs(base, actArgs); msg != "" {
 		p.diags.Alertf(ln.Pos, "%s%s", ctx, msg)
+		return
+	}
+	if !p.checkActionExtra(px, ln, ruleset, base, action, actArgs) {
 		return
 	}
 	r := &Rule{Pos: ln.Pos, Action: action, Args: append([]string(nil), actArgs...)}
@@ -431,10 +439,6 @@ func (p *parser) statsLine(px *Proxy, ln Line) {
 		}
 	case "auth":
 		if v, ok := arg(); ok {
-			if !strings.Contains(v, ":") {
-				p.diags.Alertf(ln.Pos, "'stats auth' expects <user>:<password> in argument.")
-				return
-			}
 			st.Auth, st.Enabled = append(st.Auth, v), true
 		}
 	case "refresh":

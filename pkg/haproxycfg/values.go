@@ -233,7 +233,7 @@ func parseAddress(raw string, use addrUse) (Address, error) {
 		a.Host = ip
 		return a, nil
 	}
-	if !validHostName(host) {
+	if !validHostName(host) || looksNumeric(host) {
 		return a, fmt.Errorf("invalid address: '%s' in '%s'", host, raw)
 	}
 	if a.Family == "" {
@@ -352,6 +352,43 @@ func parseInetAton(s string) (string, bool) {
 		return "", false
 	}
 	return fmt.Sprintf("%d.%d.%d.%d", ip>>24, ip>>16&255, ip>>8&255, ip&255), true
+}
+
+// looksNumeric reports whether a name is made of digits and dots only: such
+// a name that is not a valid IPv4 address is an invalid address, not a host.
+func looksNumeric(h string) bool {
+	for _, r := range h {
+		if (r < '0' || r > '9') && r != '.' {
+			return false
+		}
+	}
+	return true
+}
+
+// expandAddrEnv expands ${NAME} in an address as haproxy's address parser
+// does (even outside double quotes).
+func expandAddrEnv(s string, env Env) string {
+	if !strings.Contains(s, "${") {
+		return s
+	}
+	var b strings.Builder
+	for {
+		i := strings.Index(s, "${")
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		j := strings.IndexByte(s[i:], '}')
+		if j < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		b.WriteString(s[:i])
+		if v, ok := env.Lookup(s[i+2 : i+j]); ok {
+			b.WriteString(v)
+		}
+		s = s[i+j+1:]
+	}
 }
 
 func validHostName(h string) bool {

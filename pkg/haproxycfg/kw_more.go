@@ -1,0 +1,187 @@
+package haproxycfg
+
+import (
+	"strings"
+)
+
+var compressionAlgos = []string{"identity", "gzip", "deflate", "raw-deflate"}
+
+// compressionLine parses "compression algo|type|offload|direction|...".
+func (p *parser) compressionLine(px *Proxy, ln Line) {
+	if len(ln.Args) < 2 {
+		p.diags.Alertf(ln.Pos, "'compression' expects 'algo', 'type', 'direction' or 'offload'.")
+		return
+	}
+	switch ln.Args[1] {
+	case "algo", "algo-req", "algo-res":
+		if len(ln.Args) < 3 {
+			p.diags.Alertf(ln.Pos, "'compression %s' expects <algorithm>.", ln.Args[1])
+			return
+		}
+		for _, a := range ln.Args[2:] {
+			if !contains(compressionAlgos, a) {
+				p.diags.Alertf(ln.Pos, "'compression' : '%s' is not a supported algorithm.", a)
+				return
+			}
+		}
+	case "type", "type-req", "type-res":
+		if len(ln.Args) < 3 {
+			p.diags.Alertf(ln.Pos, "'compression %s' expects <type>.", ln.Args[1])
+			return
+		}
+	case "offload":
+		if px.Kind == KindDefaults {
+			p.diags.Alertf(ln.Pos, "'compression offload' ignored in 'defaults' section.")
+			return
+		}
+	case "direction":
+		if len(ln.Args) < 3 || !contains([]string{"request", "response", "both"}, ln.Args[2]) {
+			p.diags.Alertf(ln.Pos, "'compression direction' expects 'request', 'response', or 'both'.")
+			return
+		}
+	default:
+		p.diags.Alertf(ln.Pos, "'compression' expects 'algo', 'type', 'direction' or 'offload'.")
+		return
+	}
+	keep(px, ln)
+}
+
+var retryOnKeywords = []string{"none", "conn-failure", "empty-response", "junk-response", "response-timeout",
+	"0rtt-rejected", "all-retryable-errors", "401", "403", "404", "408", "425", "500", "501", "502", "503", "504"}
+
+func (p *parser) retryOnLine(px *Proxy, ln Line) {
+	if px.Kind == KindFrontend {
+		p.diags.Alertf(ln.Pos, "'retry-on' only available in backend or listen section")
+		return
+	}
+	if len(ln.Args) < 2 {
+		p.diags.Alertf(ln.Pos, "'retry-on' expects at least one keyword.")
+		return
+	}
+	for _, w := range ln.Args[1:] {
+		if !contains(retryOnKeywords, w) {
+			p.diags.Alertf(ln.Pos, "'retry-on': unknown keyword '%s'", w)
+			return
+		}
+	}
+	keep(px, ln)
+}
+
+// varScopes are the scopes a variable name must start with.
+var varScopes = []string{"proc.", "sess.", "txn.", "req.", "res.", "check."}
+
+func checkVarName(name string) bool {
+	for _, s := range varScopes {
+		if strings.HasPrefix(name, s) && len(name) > len(s) {
+			return true
+		}
+	}
+	return false
+}
+
+// actionOptionWords are the words some actions accept after their name,
+// before an optional condition; anything else is an error.
+var actionOptionWords = map[string]map[string]int{
+	"deny":   {"deny_status": 1, "status": 1, "content-type": 1, "errorfile": 1, "errorfiles": 1, "file": 1, "lf-file": 1, "string": 1, "lf-string": 1, "hdr": 2, "default-errorfiles": 0},
+	"tarpit": {"deny_status": 1, "status": 1, "content-type": 1, "errorfile": 1, "errorfiles": 1, "file": 1, "lf-file": 1, "string": 1, "lf-string": 1, "hdr": 2, "default-errorfiles": 0},
+	"allow":  {}, "reject": {}, "silent-drop": {}, "accept": {}, "close": {},
+}
+
+// experimentalActions need "expose-experimental-directives" in global.
+var experimentalActions = map[string]bool{"normalize-uri": true}
+
+// checkActionExtra applies the checks made after the action's own words.
+func (p *parser) checkActionExtra(px *Proxy, ln Line, ruleset, base, action string, actArgs []string) bool {
+	if experimentalActions[base] && !p.experimental() {
+		p.diags.Alertf(ln.Pos, "'%s' action is experimental, must be allowed via a global 'expose-experimental-directives'", base)
+		return false
+	}
+	if words, ok := actionOptionWords[base]; ok {
+		for i := 0; i < len(actArgs); i++ {
+			n, known := words[actArgs[i]]
+			if !known {
+				p.diags.tightf(SevAlert, ln.Pos, "'%s %s' expects either 'if' or 'unless' followed by a condition but found '%s'.", ruleset, base, actArgs[i])
+				return false
+			}
+			i += n
+		}
+	}
+	if (base == "set-var" || base == "set-var-fmt" || base == "unset-var" || base == "sc-set-gpt" || base == "sc-inc-gpc") && strings.Contains(action, "(") {
+		name := strings.TrimSuffix(action[strings.IndexByte(action, '(')+1:], ")")
+		if i := strings.IndexByte(name, ','); i >= 0 {
+			name = name[:i]
+		}
+		if strings.HasSuffix(base, "var") || base == "set-var-fmt" {
+			if !checkVarName(name) {
+				p.diags.Alertf(ln.Pos, "error detected in %s '%s' while parsing '%s %s' rule : invalid variable name '%s'. A variable name must be start by its scope. The scope can be 'proc', 'sess', 'txn', 'req', 'res' or 'check'.", px.Kind, px.Name, ruleset, action, name)
+				return false
+			}
+		}
+	}
+	if base == "return" || base == "deny" || base == "tarpit" {
+		for i := 0; i+1 < len(actArgs); i++ {
+			switch actArgs[i] {
+			case "file", "lf-file", "errorfile":
+				if p.opt.FileExists != nil && !p.opt.FileExists(actArgs[i+1]) {
+					p.diags.Alertf(ln.Pos, "error detected in %s '%s' while parsing '%s %s' rule : error opening file '%s'..", px.Kind, px.Name, ruleset, base, actArgs[i+1])
+					return false
+				}
+				i++
+			}
+		}
+	}
+	if fmtArg, ok := logFormatArg(base, actArgs); ok {
+		if msg := p.checkLogFormat(px, fmtArg); msg != "" {
+			p.diags.Alertf(ln.Pos, "error detected in %s '%s' while parsing '%s %s' rule : %s", px.Kind, px.Name, ruleset, base, msg)
+			return false
+		}
+	}
+	return true
+}
+
+// logFormatArg returns the argument of an action that is a log-format
+// string.
+func logFormatArg(base string, args []string) (string, bool) {
+	switch base {
+	case "set-header", "add-header":
+		if len(args) == 2 {
+			return args[1], true
+		}
+	case "set-path", "set-pathq", "set-query", "set-uri", "set-method", "set-var-fmt":
+		if len(args) == 1 {
+			return args[0], true
+		}
+	case "replace-header", "replace-value":
+		if len(args) == 3 {
+			return args[2], true
+		}
+	case "replace-path", "replace-uri", "replace-pathq":
+		if len(args) == 2 {
+			return args[1], true
+		}
+	}
+	return "", false
+}
+
+func (p *parser) experimental() bool {
+	for _, d := range p.cfg.Global.Other {
+		if d.Args[0] == "expose-experimental-directives" {
+			return true
+		}
+	}
+	return false
+}
+
+// cookieModeConflict reports the incompatible cookie modes haproxy refuses.
+func cookieModeConflict(args []string) string {
+	n := 0
+	for _, a := range args {
+		if a == "rewrite" || a == "insert" || a == "prefix" {
+			n++
+		}
+	}
+	if n > 1 {
+		return "cookie 'rewrite', 'insert' and 'prefix' modes are incompatible."
+	}
+	return ""
+}
