@@ -1,8 +1,33 @@
 package haproxycfg
 
 import (
+	"fmt"
 	"strings"
 )
+
+// stickStoreTypes are the data types a stick-table may store; the ones
+// marked true take a period argument "(<period>)".
+var stickStoreTypes = map[string]bool{
+	"server_id": false, "server_key": false, "gpc0": false, "gpc1": false, "gpt0": false,
+	"gpc0_rate": true, "gpc1_rate": true, "gpc": true, "gpc_rate": true, "gpt": true,
+	"conn_cnt": false, "conn_cur": false, "conn_rate": true, "sess_cnt": false, "sess_rate": true,
+	"http_req_cnt": false, "http_req_rate": true, "http_err_cnt": false, "http_err_rate": true,
+	"http_fail_cnt": false, "http_fail_rate": true, "bytes_in_cnt": false, "bytes_in_rate": true,
+	"bytes_out_cnt": false, "bytes_out_rate": true,
+}
+
+func checkStickStore(list string) string {
+	for _, item := range strings.Split(list, ",") {
+		name := item
+		if i := strings.IndexByte(item, '('); i >= 0 {
+			name = item[:i]
+		}
+		if _, ok := stickStoreTypes[name]; !ok {
+			return fmt.Sprintf("stick-table: unknown store option '%s'.", name)
+		}
+	}
+	return ""
+}
 
 var compressionAlgos = []string{"identity", "gzip", "deflate", "raw-deflate"}
 

@@ -639,6 +639,12 @@ func (p *parser) stickTableLine(px *Proxy, ln Line) {
 				p.diags.Alertf(ln.Pos, "stick-table: missing argument after '%s'.", args[i-1])
 				return
 			}
+			if args[i-1] == "store" {
+				if msg := checkStickStore(args[i]); msg != "" {
+					p.diags.Alertf(ln.Pos, "%s", msg)
+					return
+				}
+			}
 			if args[i-1] == "expire" {
 				if _, err := parseTime(args[i], time.Millisecond, "stick-table expire"); err != nil {
 					p.diags.Alertf(ln.Pos, "%v", err)

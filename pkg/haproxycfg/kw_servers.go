@@ -277,7 +277,12 @@ func (p *parser) serverLine(px *Proxy, ln Line) {
 			p.diags.Rawf(SevAlert, ln.Pos, "[%s:%d] : character '%c' is not permitted in server name '%s'.", ln.Pos.File, ln.Pos.Line, r, srv.Name)
 			return
 		}
-		a, err := parseAddress(expandAddrEnv(args[0], p.env), addrServer)
+		expanded := expandAddrEnv(args[0], p.env)
+		if expanded == "" && args[0] != "" {
+			p.diags.Rawf(SevAlert, ln.Pos, "[%s:%d] : %s : '%s' resolves to an empty address (environment variable missing?)", ln.Pos.File, ln.Pos.Line, where, args[0])
+			return
+		}
+		a, err := parseAddress(expanded, addrServer)
 		if err != nil {
 			p.diags.Rawf(SevAlert, ln.Pos, "[%s:%d] : %s : %v", ln.Pos.File, ln.Pos.Line, where, err)
 			return

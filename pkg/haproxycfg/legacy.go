@@ -119,7 +119,10 @@ func init() {
 	for kw, hint := range refused {
 		kw, hint := kw, hint
 		legacyProxyKeywords[kw] = func(p *parser, px *Proxy, ln Line) {
-			p.diags.Alertf(ln.Pos, "The '%s' directive is not supported anymore since HAProxy 2.1. %s (gohaproxy cannot translate a regex on the whole header line unambiguously.)", kw, hint)
+			if p.legacyRegexRule(px, ln) {
+				return
+			}
+			p.diags.Alertf(ln.Pos, "The '%s' directive is not supported anymore since HAProxy 2.1. %s (gohaproxy translates it only for a '^Name:' header regex or a request-line regex starting with the method.)", kw, hint)
 		}
 	}
 	legacyProxyKeywords["appsession"] = func(p *parser, px *Proxy, ln Line) {
@@ -201,4 +204,142 @@ func init() {
 			p.diags.Alertf(ln.Pos, "option 'http_proxy' is not supported any more since HAProxy 2.5. It can be more reliably implemented with combinations of 'http-request set-dst' and 'http-request set-uri'.")
 		},
 	}
+}
+
+// headerLineRegex splits a 1.x header-line regex "^Name:[ ]value-regex".
+var headerLineRegex = regexp.MustCompile(`^\^([A-Za-z0-9!#$%&'*+.^_` + "`" + `|~-]+):[ ]?(.*)$`)
+
+// methodPrefix matches the 1.x idiom for "the method, then a space".
+var methodPrefix = regexp.MustCompile(`^\^\(\[\^ ?:?\]\*\) `)
+
+// legacyRegexRule maps the common shapes of removed req*/rsp* regex
+// keywords onto http-request / http-response rules. It returns false when
+// the line has no unambiguous translation (nothing is recorded then).
+func (p *parser) legacyRegexRule(px *Proxy, ln Line) bool {
+	kw := ln.Args[0]
+	if len(ln.Args) < 2 {
+		return false
+	}
+	ruleset, fetch := "http-request", "req.fhdr"
+	if strings.HasPrefix(kw, "rsp") {
+		ruleset, fetch = "http-response", "res.fhdr"
+	}
+	op := strings.TrimPrefix(strings.TrimPrefix(kw, "req"), "rsp")
+	icase := strings.HasPrefix(op, "i")
+	if icase {
+		op = op[1:]
+	}
+	re := ln.Args[1]
+	rest := ln.Args[2:]
+	var args []string
+	var cond []string
+	switch op {
+	case "rep":
+		if len(rest) < 1 {
+			return false
+		}
+		repl := rest[0]
+		cond = rest[1:]
+		if m := headerLineRegex.FindStringSubmatch(re); m != nil && !strings.ContainsAny(m[1], "()") {
+			name, valRe := m[1], m[2]
+			rn, rv, ok := strings.Cut(repl, ":")
+			if !ok || !strings.EqualFold(rn, name) {
+				return false
+			}
+			rv = strings.TrimPrefix(rv, " ")
+			if valRe == "" {
+				valRe = "(.*)"
+				rv = rv + `\1`
+				if strings.TrimSpace(repl[len(rn)+1:]) != "" {
+					rv = strings.TrimPrefix(repl[len(rn)+1:], " ")
+				}
+			}
+			if icase {
+				valRe = "(?i)" + valRe
+			}
+			args = []string{ruleset, "replace-header", name, valRe, rv}
+		} else if ruleset == "http-request" && methodPrefix.MatchString(re) && strings.HasPrefix(repl, `\1 `) {
+			uriRe := "^" + methodPrefix.ReplaceAllString(re, "")
+			newRepl := shiftGroups(strings.TrimPrefix(repl, `\1 `))
+			if newRepl == "" {
+				return false
+			}
+			if icase {
+				uriRe = "(?i)" + uriRe
+			}
+			args = []string{ruleset, "replace-uri", uriRe, newRepl}
+		} else {
+			return false
+		}
+	case "deny", "tarpit", "allow":
+		cond = rest
+		action := op
+		var test []string
+		if m := headerLineRegex.FindStringSubmatch(re); m != nil && !strings.ContainsAny(m[1], "()") {
+			name, valRe := m[1], m[2]
+			if valRe == "" || valRe == ".*" {
+				test = []string{"{", fetch + "(" + name + ")", "-m", "found", "}"}
+			} else {
+				test = []string{"{", fetch + "(" + name + ")", "-m", "reg"}
+				if icase {
+					test = append(test, "-i")
+				}
+				test = append(test, valRe, "}")
+			}
+		} else if m := regexp.MustCompile(`^\^([A-Z]+)$`).FindStringSubmatch(re); m != nil && ruleset == "http-request" {
+			test = []string{"{", "method", "-m", "beg", m[1], "}"}
+		} else {
+			return false
+		}
+		if ruleset == "http-response" && action == "tarpit" {
+			return false
+		}
+		args = append([]string{ruleset, action, "if"}, test...)
+		if len(cond) > 0 {
+			if cond[0] != "if" || containsWord(cond, "||") || containsWord(cond, "or") {
+				return false
+			}
+			args = append(args, cond[1:]...)
+		}
+		cond = nil
+	default:
+		return false
+	}
+	if len(cond) > 0 {
+		if cond[0] != "if" && cond[0] != "unless" {
+			return false
+		}
+		args = append(args, cond...)
+	}
+	p.legacyWarn(ln.Pos, kw, "2.1", strings.Join(args, " "))
+	p.ruleLine(px, Line{Pos: ln.Pos, Args: args})
+	return true
+}
+
+func containsWord(ws []string, w string) bool {
+	for _, x := range ws {
+		if x == w {
+			return true
+		}
+	}
+	return false
+}
+
+// shiftGroups renumbers back-references \2..\9 to \1..\8 (the method group
+// of a request-line regex disappears); it returns "" if \1 is still used.
+func shiftGroups(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+1 < len(s) && s[i+1] >= '1' && s[i+1] <= '9' {
+			if s[i+1] == '1' {
+				return ""
+			}
+			b.WriteByte('\\')
+			b.WriteByte(s[i+1] - 1)
+			i++
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
 }
