@@ -140,7 +140,7 @@ func (p *parser) parseACLExpr(px *Proxy, words []string) (*ACLExpr, string) {
 			if len(rest) == 0 {
 				return nil, fmt.Sprintf("'%s' expects a file name.", flag)
 			}
-			if flag == "-f" && p.opt.FileExists != nil && !p.opt.FileExists(rest[0]) {
+			if flag == "-f" && p.opt.FileExists != nil && !p.fileExists(rest[0]) {
 				return nil, fmt.Sprintf("failed to open pattern file <%s>.", rest[0])
 			}
 			expr.Flags = append(expr.Flags, flag, rest[0])

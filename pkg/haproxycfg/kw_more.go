@@ -147,7 +147,7 @@ func (p *parser) checkActionExtra(px *Proxy, ln Line, ruleset, base, action stri
 		for i := 0; i+1 < len(actArgs); i++ {
 			switch actArgs[i] {
 			case "file", "lf-file", "errorfile":
-				if p.opt.FileExists != nil && !p.opt.FileExists(actArgs[i+1]) {
+				if p.opt.FileExists != nil && !p.fileExists(actArgs[i+1]) {
 					p.diags.Alertf(ln.Pos, "error detected in %s '%s' while parsing '%s %s' rule : error opening file '%s'..", px.Kind, px.Name, ruleset, base, actArgs[i+1])
 					return false
 				}

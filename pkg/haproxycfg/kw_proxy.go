@@ -528,7 +528,7 @@ func (p *parser) errorfileLine(px *Proxy, ln Line) {
 		p.diags.Alertf(ln.Pos, "status code '%s' not handled.", ln.Args[1])
 		return
 	}
-	if p.opt.FileExists != nil && !p.opt.FileExists(ln.Args[2]) {
+	if p.opt.FileExists != nil && !p.fileExists(ln.Args[2]) {
 		p.diags.Alertf(ln.Pos, "error while loading file '%s': No such file or directory.", ln.Args[2])
 		return
 	}

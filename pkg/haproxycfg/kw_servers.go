@@ -117,7 +117,7 @@ func (p *parser) checkBindOption(ln Line, where, name string, val []string) bool
 			return bad("'%s' is not a valid octal mode", val[0])
 		}
 	case "crt", "ca-file", "crl-file", "crt-list", "ca-verify-file", "ca-sign-file":
-		if p.opt.FileExists != nil && !p.opt.FileExists(p.withBase(name, val[0])) {
+		if p.opt.FileExists != nil && !p.fileExists(p.withBase(name, val[0])) {
 			return bad("unable to load '%s'", val[0])
 		}
 	case "verify":

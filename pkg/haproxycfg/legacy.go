@@ -174,6 +174,20 @@ func legacyDelHeader(ruleset string) func(p *parser, px *Proxy, ln Line) {
 		}
 		m := simpleHeaderRegex.FindStringSubmatch(ln.Args[1])
 		if m == nil {
+			if h := headerLineRegex.FindStringSubmatch(ln.Args[1]); h != nil && h[2] != "" && !strings.ContainsAny(h[1], "()") && len(ln.Args) == 2 {
+				fetch := "req.fhdr"
+				if ruleset == "http-response" {
+					fetch = "res.fhdr"
+				}
+				args := []string{ruleset, "del-header", h[1], "if", "{", fetch + "(" + h[1] + ")", "-m", "reg"}
+				if strings.Contains(ln.Args[0], "idel") {
+					args = append(args, "-i")
+				}
+				args = append(args, "^"+h[2], "}")
+				p.legacyWarn(ln.Pos, ln.Args[0]+" "+ln.Args[1], "2.1", strings.Join(args, " "))
+				p.ruleLine(px, Line{Pos: ln.Pos, Args: args})
+				return
+			}
 			p.diags.Alertf(ln.Pos, "The '%s' directive is not supported anymore since HAProxy 2.1. Use '%s del-header' instead (gohaproxy maps it only for a '^Name:' regex).", ln.Args[0], ruleset)
 			return
 		}

@@ -2,6 +2,7 @@ package haproxycfg
 
 import (
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 )
@@ -362,4 +363,42 @@ func quoteList(words []string) string {
 		b.WriteString("'" + w + "'")
 	}
 	return b.String()
+}
+
+// fileExists checks a file the configuration names, relative paths being
+// taken as "default-path" says (the working directory by default, the
+// configuration file's directory with "default-path config", ...).
+func (p *parser) fileExists(path string) bool {
+	if p.opt.FileExists == nil {
+		return true
+	}
+	return p.opt.FileExists(p.filePath(path))
+}
+
+func (p *parser) filePath(path string) string {
+	if strings.HasPrefix(path, "/") {
+		return path
+	}
+	for i := len(p.cfg.Global.Other) - 1; i >= 0; i-- {
+		d := p.cfg.Global.Other[i]
+		if d.Args[0] != "default-path" || len(d.Args) < 2 {
+			continue
+		}
+		dir := ""
+		switch d.Args[1] {
+		case "config":
+			dir = filepath.Dir(p.curPos.File)
+		case "parent":
+			dir = filepath.Dir(filepath.Dir(p.curPos.File))
+		case "origin":
+			if len(d.Args) > 2 {
+				dir = d.Args[2]
+			}
+		}
+		if dir == "" {
+			return path
+		}
+		return filepath.Join(dir, path)
+	}
+	return path
 }

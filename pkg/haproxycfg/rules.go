@@ -459,6 +459,8 @@ func (p *parser) statsLine(px *Proxy, ln Line) {
 		if st.ShowNode == "" {
 			st.ShowNode = "-"
 		}
+	case "show-modules":
+		st.Other, st.Enabled = append(st.Other, Directive{Pos: ln.Pos, Args: ln.Args}), true
 	case "show-desc":
 		st.ShowDesc, st.Enabled = strings.Join(ln.Args[2:], " "), true
 	case "scope":

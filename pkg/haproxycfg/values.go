@@ -368,26 +368,40 @@ func looksNumeric(h string) bool {
 // expandAddrEnv expands ${NAME} in an address as haproxy's address parser
 // does (even outside double quotes).
 func expandAddrEnv(s string, env Env) string {
-	if !strings.Contains(s, "${") {
+	if !strings.Contains(s, "$") {
 		return s
 	}
 	var b strings.Builder
 	for {
-		i := strings.Index(s, "${")
-		if i < 0 {
-			b.WriteString(s)
-			return b.String()
-		}
-		j := strings.IndexByte(s[i:], '}')
-		if j < 0 {
+		i := strings.IndexByte(s, '$')
+		if i < 0 || i+1 >= len(s) {
 			b.WriteString(s)
 			return b.String()
 		}
 		b.WriteString(s[:i])
-		if v, ok := env.Lookup(s[i+2 : i+j]); ok {
+		var name string
+		if s[i+1] == '{' {
+			j := strings.IndexByte(s[i:], '}')
+			if j < 0 {
+				b.WriteString(s[i:])
+				return b.String()
+			}
+			name, s = s[i+2:i+j], s[i+j+1:]
+		} else {
+			j := i + 1
+			for j < len(s) && (s[j] == '_' || s[j] >= 'a' && s[j] <= 'z' || s[j] >= 'A' && s[j] <= 'Z' || s[j] >= '0' && s[j] <= '9') {
+				j++
+			}
+			if j == i+1 {
+				b.WriteByte('$')
+				s = s[i+1:]
+				continue
+			}
+			name, s = s[i+1:j], s[j:]
+		}
+		if v, ok := env.Lookup(name); ok {
 			b.WriteString(v)
 		}
-		s = s[i+j+1:]
 	}
 }
 
