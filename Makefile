@@ -27,7 +27,8 @@ build:
 
 run: build
 	./bin/gohaproxy -c -f examples/haproxy.cfg
-	@echo "gohaproxy does not serve traffic yet: the configuration check above is what 'make run' shows for now."
+	@echo "gohaproxy does not serve traffic yet (the proxy runtime is the next milestone):"
+	@echo "'make run' checks the shipped example configuration, as 'haproxy -c' would."
 
 test-deps:
 	@scripts/install-test-deps.sh
@@ -44,10 +45,14 @@ lint:
 	$(GO) vet ./...
 
 docs:
-	$(GO) run ./cmd/gohaproxy -compat-doc > docs/haproxy-compat.md
+	$(GO) test -count=1 ./pkg/haproxycfg -run TestCompatDoc -update
+	$(GO) run ./cmd/gokeepalived --compat-doc > docs/keepalived-compat.md
 
+FUZZTIME ?= 30s
 fuzz:
-	$(GO) test -run=^$$ -fuzz=FuzzParse -fuzztime=30s ./pkg/haproxycfg
+	$(GO) test -run=^$$ -fuzz=FuzzLex -fuzztime=$(FUZZTIME) ./pkg/haproxycfg
+	$(GO) test -run=^$$ -fuzz=FuzzParse -fuzztime=$(FUZZTIME) ./pkg/haproxycfg
+	$(GO) test -run=^$$ -fuzz=FuzzParse -fuzztime=$(FUZZTIME) ./pkg/keepalivedconf
 
 bench: build
 	@scripts/bench.sh

@@ -225,7 +225,11 @@ func (p *parser) proxyLine(ln Line) {
 			p.noLogLine(px, ln)
 			return
 		}
-		p.diags.Alertf(ln.Pos, "'%s' is not supported for '%s' keyword.", kw, strings.Join(ln.Args[1:2], ""))
+		next := ""
+		if len(ln.Args) > 1 {
+			next = ln.Args[1]
+		}
+		p.diags.Alertf(ln.Pos, "negation/default currently supported only for options, log, busy-polling, set-dumpable, strict-limits, insecure-fork-wanted and numa-cpu-mapping (got '%s %s').", kw, next)
 		return
 	}
 	k := proxyKeywords[kw]
