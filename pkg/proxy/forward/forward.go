@@ -1,0 +1,167 @@
+// Package forward moves bytes between a client and a server connection the
+// way haproxy does in TCP mode: both directions at once, each side with its
+// own inactivity timeout ("timeout client", "timeout server"), half-closes
+// propagated, and buffers taken from a pool sized like tune.bufsize.
+package forward
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"time"
+)
+
+// DefaultBufSize is haproxy's default tune.bufsize.
+const DefaultBufSize = 16384
+
+// BufPool hands out fixed-size buffers.
+type BufPool struct {
+	size int
+	p    sync.Pool
+}
+
+// NewBufPool returns a pool of buffers of size bytes (DefaultBufSize if <= 0).
+func NewBufPool(size int) *BufPool {
+	if size <= 0 {
+		size = DefaultBufSize
+	}
+	bp := &BufPool{size: size}
+	bp.p.New = func() any { b := make([]byte, size); return &b }
+	return bp
+}
+
+func (bp *BufPool) get() *[]byte  { return bp.p.Get().(*[]byte) }
+func (bp *BufPool) put(b *[]byte) { bp.p.Put(b) }
+
+// Timeouts are the inactivity limits of a session; zero means none.
+type Timeouts struct {
+	Client time.Duration // waiting on the client (haproxy "timeout client")
+	Server time.Duration // waiting on the server (haproxy "timeout server")
+	// Tunnel, when set, replaces both once data flows both ways (haproxy
+	// "timeout tunnel").
+	Tunnel time.Duration
+}
+
+// Result says how a session ended.
+type Result struct {
+	BytesIn  int64 // client -> server
+	BytesOut int64 // server -> client
+	// Timeout names the side whose inactivity timeout ended the session:
+	// "client", "server" or "".
+	Timeout string
+	Err     error // the first error other than EOF and timeouts, if any
+}
+
+type halfCloser interface{ CloseWrite() error }
+
+// Pipe copies client->server and server->client until both directions
+// are finished, a timeout expires, or ctx is done. It closes neither
+// connection: the caller owns them.
+func Pipe(ctx context.Context, client, server net.Conn, to Timeouts, pool *BufPool) Result {
+	if pool == nil {
+		pool = NewBufPool(0)
+	}
+	var res Result
+	var mu sync.Mutex
+	aborted := false // under mu: deadlines were forced, later timeouts are ours
+	done := make(chan struct{})
+	abortLocked := func() {
+		aborted = true
+		// unblock both directions at once
+		past := time.Unix(1, 0)
+		client.SetDeadline(past)
+		server.SetDeadline(past)
+	}
+	stop := context.AfterFunc(ctx, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if !aborted {
+			abortLocked()
+		}
+	})
+	defer stop()
+
+	record := func(n int64, up bool, timeoutSide string, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if up {
+			res.BytesIn = n
+		} else {
+			res.BytesOut = n
+		}
+		if aborted {
+			return
+		}
+		if timeoutSide != "" {
+			res.Timeout = timeoutSide
+			abortLocked()
+		} else if err != nil {
+			res.Err = err
+			abortLocked()
+		}
+	}
+	clientIdle, serverIdle := to.Client, to.Server
+	if to.Tunnel > 0 {
+		clientIdle, serverIdle = to.Tunnel, to.Tunnel
+	}
+	go func() {
+		n, side, err := copyHalf(server, client, serverIdle, clientIdle, "client", "server", pool)
+		record(n, true, side, err)
+		close(done)
+	}()
+	n, side, err := copyHalf(client, server, clientIdle, serverIdle, "server", "client", pool)
+	record(n, false, side, err)
+	<-done
+	if ctx.Err() != nil && res.Err == nil && res.Timeout == "" {
+		res.Err = ctx.Err()
+	}
+	return res
+}
+
+// copyHalf copies src to dst. srcIdle bounds each wait for src data,
+// dstIdle each wait for dst to accept data. On EOF from src the write side
+// of dst is shut down so the peer sees the close.
+func copyHalf(dst, src net.Conn, dstIdle, srcIdle time.Duration, srcName, dstName string, pool *BufPool) (int64, string, error) {
+	bp := pool.get()
+	defer pool.put(bp)
+	buf := *bp
+	var total int64
+	for {
+		if srcIdle > 0 {
+			src.SetReadDeadline(time.Now().Add(srcIdle))
+		}
+		nr, rerr := src.Read(buf)
+		if nr > 0 {
+			if dstIdle > 0 {
+				dst.SetWriteDeadline(time.Now().Add(dstIdle))
+			}
+			nw, werr := dst.Write(buf[:nr])
+			total += int64(nw)
+			if werr != nil {
+				if isTimeout(werr) {
+					return total, dstName, nil
+				}
+				return total, "", werr
+			}
+		}
+		if rerr != nil {
+			if rerr == io.EOF {
+				if hc, ok := dst.(halfCloser); ok {
+					hc.CloseWrite()
+				}
+				return total, "", nil
+			}
+			if isTimeout(rerr) {
+				return total, srcName, nil
+			}
+			return total, "", rerr
+		}
+	}
+}
+
+func isTimeout(err error) bool {
+	return errors.Is(err, os.ErrDeadlineExceeded)
+}
