@@ -156,7 +156,14 @@ func action(c *cli.Context, stdout, stderr io.Writer) int {
 	if c.Bool("c") || status != 0 {
 		return status
 	}
-	_ = cfg
-	fmt.Fprintf(stderr, "[ALERT]    (%d) : gohaproxy cannot serve traffic yet: the proxy runtime is not implemented in this build. Use -c to check a configuration.\n", os.Getpid())
-	return 1
+	foreground := c.Bool("db") || c.Bool("d") || c.Bool("W") || c.Bool("Ws")
+	return serve(cfg, serveOptions{
+		files:     files,
+		daemon:    (c.Bool("D") || cfg.Global.Daemon) && !foreground,
+		pidfile:   c.String("p"),
+		finish:    c.StringSlice("sf"),
+		terminate: c.StringSlice("st"),
+		sdNotify:  c.Bool("Ws"),
+		argv:      os.Args,
+	}, stderr)
 }

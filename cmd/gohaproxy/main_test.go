@@ -91,14 +91,3 @@ func TestCheckMode(t *testing.T) {
 		})
 	}
 }
-
-// TestRunRefusesToServe: without -c, gohaproxy must not pretend to serve.
-func TestRunRefusesToServe(t *testing.T) {
-	var out, errb bytes.Buffer
-	if code := run([]string{"gohaproxy", "-f", writeCfg(t, validCfg)}, &out, &errb); code == 0 {
-		t.Fatalf("gohaproxy without -c exited 0; it cannot serve traffic yet and must say so")
-	}
-	if !strings.Contains(errb.String(), "cannot serve traffic yet") {
-		t.Errorf("missing explanation: %s", errb.String())
-	}
-}
