@@ -1,8 +1,11 @@
 module github.com/gohaproxy/gohaproxy
 
-go 1.26
+go 1.26.0
 
-require github.com/urfave/cli/v2 v2.27.7
+require (
+	github.com/urfave/cli/v2 v2.27.7
+	golang.org/x/sys v0.50.0
+)
 
 require (
 	github.com/cpuguy83/go-md2man/v2 v2.0.7 // indirect
