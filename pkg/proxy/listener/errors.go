@@ -67,8 +67,8 @@ func (e *BindError) Error() string {
 
 func (e *BindError) Unwrap() error { return e.Err }
 
-// Errors is what Open returns when at least one problem was found: the
-// alerts (fatal) and warnings (the socket was opened anyway), in order.
+// Errors is what OpenAll returns when bind lines fail: one alert per
+// failing bind line, in order.
 type Errors []*BindError
 
 func (es Errors) Error() string {
@@ -79,25 +79,13 @@ func (es Errors) Error() string {
 	return strings.Join(s, "\n")
 }
 
-// Fatal reports whether one of the errors is an alert.
-func (es Errors) Fatal() bool {
-	for _, e := range es {
-		if e.Severity == SevAlert {
-			return true
-		}
+// Unwrap lets errors.Is and errors.As look at every error.
+func (es Errors) Unwrap() []error {
+	out := make([]error, len(es))
+	for i, e := range es {
+		out[i] = e
 	}
-	return false
-}
-
-// Warnings returns only the warnings.
-func (es Errors) Warnings() Errors {
-	var w Errors
-	for _, e := range es {
-		if e.Severity == SevWarning {
-			w = append(w, e)
-		}
-	}
-	return w
+	return out
 }
 
 // strerror renders err as glibc's strerror does ("Address already in use").

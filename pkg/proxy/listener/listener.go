@@ -11,6 +11,7 @@ package listener
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -134,18 +135,30 @@ func (c *Config) Open(ctx context.Context, bind *haproxycfg.Bind) ([]*Listener, 
 	return out, nil
 }
 
-// OpenAll opens every bind of the proxy; on error it closes what it opened.
+// OpenAll opens every bind line of a proxy. Like haproxy it tries them
+// all and reports every failure (as Errors, one *BindError per failing
+// bind line); on failure it closes what it opened.
 func (c *Config) OpenAll(ctx context.Context, binds []*haproxycfg.Bind) ([]*Listener, error) {
 	var out []*Listener
+	var errs Errors
 	for _, b := range binds {
 		ls, err := c.Open(ctx, b)
 		if err != nil {
-			for _, o := range out {
-				o.Close()
+			var be *BindError
+			if errors.As(err, &be) {
+				errs = append(errs, be)
+			} else {
+				errs = append(errs, c.alert(b, b.Addr.Raw, false, err, err.Error(), ""))
 			}
-			return nil, err
+			continue
 		}
 		out = append(out, ls...)
+	}
+	if len(errs) > 0 {
+		for _, o := range out {
+			o.Close()
+		}
+		return nil, errs
 	}
 	return out, nil
 }

@@ -395,3 +395,19 @@ func TestOpenAllClosesOnError(t *testing.T) {
 	}
 	l.Close()
 }
+
+func TestOpenAllReportsEveryFailure(t *testing.T) {
+	dir := t.TempDir()
+	binds, _ := parseBinds(t, "192.0.2.1:18080", dir+"/nodir/a.sock", fmt.Sprintf("127.0.0.1:%d", freePorts(t, 1)))
+	_, err := (&Config{Kind: "listen", Proxy: "l"}).OpenAll(context.Background(), binds)
+	var es Errors
+	if !errors.As(err, &es) || len(es) != 2 {
+		t.Fatalf("want 2 errors, got %v", err)
+	}
+	if !errors.Is(err, syscall.ENOENT) || !errors.Is(err, syscall.EADDRNOTAVAIL) {
+		t.Errorf("errno lost: %v", err)
+	}
+	if !strings.HasPrefix(es[0].HAProxyText(), "Binding ["+binds[0].Pos.File+":7] for listen l: cannot bind socket") {
+		t.Errorf("text: %s", es[0].HAProxyText())
+	}
+}
