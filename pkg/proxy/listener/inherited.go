@@ -155,8 +155,8 @@ func inspect(fd int) (*Socket, error) {
 
 // matchInet is haproxy's test for reusing a received socket: same family,
 // address and port, same v6only and transparent settings, same interface.
-func (s *Socket) matchInet(family int, sa unix.Sockaddr, v6only, foreign bool, iface string) bool {
-	if s.Family != family || s.Type != unix.SOCK_STREAM || s.Namespace != "" {
+func (s *Socket) matchInet(family int, sa unix.Sockaddr, v6only, foreign bool, iface, ns string) bool {
+	if s.Family != family || s.Type != unix.SOCK_STREAM || s.Namespace != ns {
 		return false
 	}
 	if s.Interface != iface || s.Foreign != foreign {

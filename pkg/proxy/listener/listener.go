@@ -38,6 +38,7 @@ type Listener struct {
 	Inherited string // "" when created here; "fd", "systemd" or "getsocks" otherwise
 	Interface string
 	Namespace string
+	Name      string // the bind's "name" option
 	Backlog   int
 	// Warnings are the non-fatal problems met while opening the socket
 	// (haproxy prints them as [WARNING] and keeps the socket).
@@ -56,6 +57,9 @@ type Config struct {
 	ProxyMaxconn  int
 	GlobalMaxconn int
 
+	// UnixBind holds the global "unix-bind" defaults (may be nil).
+	UnixBind *UnixBind
+
 	// NoReusePort disables SO_REUSEPORT (haproxy's "noreuseport").
 	NoReusePort bool
 
@@ -69,6 +73,16 @@ type Config struct {
 	// default os/user.
 	LookupUser  func(name string) (int, error)
 	LookupGroup func(name string) (int, error)
+}
+
+// UnixBind is the global "unix-bind" line: a path prefix and default
+// mode and owner for unix sockets; a bind line's own settings win.
+// Values are as written in the configuration ("" when not set).
+type UnixBind struct {
+	Prefix     string
+	Mode       string
+	User, UID  string
+	Group, GID string
 }
 
 // Open opens bind's sockets with default settings, taking matching sockets
@@ -86,15 +100,6 @@ func (c *Config) Open(ctx context.Context, bind *haproxycfg.Bind) ([]*Listener, 
 		return nil, c.alert(bind, a.Raw, false, nil,
 			fmt.Sprintf("cannot bind '%s': %s listeners are not supported by gohaproxy", a.Raw, a.Proto),
 			"use a TCP or unix address on this bind line")
-	}
-	if ns, ok := bind.Options["namespace"]; ok {
-		name := ""
-		if len(ns) > 0 {
-			name = ns[0]
-		}
-		return nil, c.alert(bind, a.Raw, false, nil,
-			fmt.Sprintf("cannot use namespace '%s'", name),
-			"gohaproxy does not support 'namespace' on bind lines yet: run gohaproxy inside the namespace (ip netns exec) and remove the option")
 	}
 	switch a.Family {
 	case haproxycfg.FamilyUnix, haproxycfg.FamilyAbstract:
@@ -313,13 +318,15 @@ func (c *Config) openInet(bind *haproxycfg.Bind, ip netip.Addr, port int) (*List
 		fam = haproxycfg.FamilyIPv6
 	}
 	iface := optStr(bind, "interface")
+	ns := optStr(bind, "namespace")
 	transparent := hasOpt(bind, "transparent")
 	backlog := c.backlog(bind)
-	l := &Listener{Bind: bind, Address: text, Family: fam, Port: port, Interface: iface, Backlog: backlog}
+	l := &Listener{Bind: bind, Address: text, Family: fam, Port: port, Interface: iface, Namespace: ns,
+		Name: optStr(bind, "name"), Backlog: backlog}
 
 	v6only := family == unix.AF_INET6 && wantV6Only(bind)
 	if s := c.Inherited.take(func(s *Socket) bool {
-		return s.matchInet(family, sa, v6only, transparent, iface)
+		return s.matchInet(family, sa, v6only, transparent, iface, ns)
 	}); s != nil {
 		nl, err := net.FileListener(s.File)
 		s.File.Close()
@@ -331,8 +338,13 @@ func (c *Config) openInet(bind *haproxycfg.Bind, ip netip.Addr, port int) (*List
 		return l, nil
 	}
 
-	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0)
+	fd, err := socketIn(ns, family, unix.SOCK_STREAM|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0)
 	if err != nil {
+		var nse *nsError
+		if errors.As(err, &nse) {
+			return nil, c.alert(bind, text, false, err, "cannot create receiving socket ("+err.Error()+")",
+				fmt.Sprintf("create the namespace with 'ip netns add %s' or fix the name; entering it needs root", ns))
+		}
 		return nil, c.alert(bind, text, false, err, "cannot create receiving socket ("+strerror(err)+")", hintFor(err, ip.String(), port, false))
 	}
 	ok := false
@@ -486,27 +498,44 @@ func (c *Config) lookupGroup(name string) (int, error) {
 // unixOwner returns the uid, gid (-1 to keep) and mode (0 to keep) of a unix bind.
 func (c *Config) unixOwner(bind *haproxycfg.Bind, text string) (uid, gid int, mode uint32, err error) {
 	uid, gid = -1, -1
-	if v := optStr(bind, "uid"); v != "" {
+	ub := c.UnixBind
+	if ub == nil {
+		ub = &UnixBind{}
+	}
+	pick := func(opt, def string) string {
+		if v := optStr(bind, opt); v != "" {
+			return v
+		}
+		return def
+	}
+	userV, uidV, groupV, gidV := pick("user", ""), pick("uid", ""), pick("group", ""), pick("gid", "")
+	if userV == "" && uidV == "" {
+		userV, uidV = ub.User, ub.UID
+	}
+	if groupV == "" && gidV == "" {
+		groupV, gidV = ub.Group, ub.GID
+	}
+	if v := uidV; v != "" {
 		if uid, err = strconv.Atoi(v); err != nil {
 			return 0, 0, 0, c.alert(bind, text, true, err, fmt.Sprintf("'uid' : invalid value '%s'", v), "give a numeric user id")
 		}
 	}
-	if v := optStr(bind, "user"); v != "" {
+	if v := userV; v != "" {
 		if uid, err = c.lookupUser(v); err != nil {
 			return 0, 0, 0, c.alert(bind, text, true, err, fmt.Sprintf("'user' : unknown user '%s'", v), "create the user or fix the name")
 		}
 	}
-	if v := optStr(bind, "gid"); v != "" {
+	if v := gidV; v != "" {
 		if gid, err = strconv.Atoi(v); err != nil {
 			return 0, 0, 0, c.alert(bind, text, true, err, fmt.Sprintf("'gid' : invalid value '%s'", v), "give a numeric group id")
 		}
 	}
-	if v := optStr(bind, "group"); v != "" {
+	if v := groupV; v != "" {
 		if gid, err = c.lookupGroup(v); err != nil {
 			return 0, 0, 0, c.alert(bind, text, true, err, fmt.Sprintf("'group' : unknown group '%s'", v), "create the group or fix the name")
 		}
 	}
-	if v := optStr(bind, "mode"); v != "" {
+	if v := pick("mode", ub.Mode); v != "" {
 		m, perr := strconv.ParseUint(v, 8, 32)
 		if perr != nil {
 			return 0, 0, 0, c.alert(bind, text, true, perr, fmt.Sprintf("'mode' : invalid octal value '%s'", v), "write the mode in octal, e.g. 660")
@@ -520,12 +549,15 @@ func (c *Config) openUnix(bind *haproxycfg.Bind) (*Listener, error) {
 	a := bind.Addr
 	abstract := a.Family == haproxycfg.FamilyAbstract
 	path := a.Host
+	if !abstract && c.UnixBind != nil {
+		path = c.UnixBind.Prefix + path
+	}
 	text := path
 	if abstract {
 		text = "abns@" + path
 	}
 	backlog := c.backlog(bind)
-	l := &Listener{Bind: bind, Address: text, Family: a.Family, Backlog: backlog}
+	l := &Listener{Bind: bind, Address: text, Family: a.Family, Name: optStr(bind, "name"), Backlog: backlog}
 	if s := c.Inherited.take(func(s *Socket) bool { return s.matchUnix(path, abstract) }); s != nil {
 		nl, err := net.FileListener(s.File)
 		s.File.Close()

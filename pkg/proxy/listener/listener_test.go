@@ -145,7 +145,9 @@ func TestOpenErrors(t *testing.T) {
 		{"unix-no-dir", "unix@" + dir + "/nodir/x.sock",
 			"for frontend fe: cannot bind UNIX socket (No such file or directory) [" + dir + "/nodir/x.sock]",
 			"directory does not exist", syscall.ENOENT},
-		{"namespace", "127.0.0.1:18080 namespace foo", "for frontend fe: cannot use namespace 'foo' for [127.0.0.1:18080]", "ip netns exec", 0},
+		{"namespace", "127.0.0.1:18080 namespace gohaproxy-nosuchns",
+			"for frontend fe: cannot create receiving socket (Cannot open namespace 'gohaproxy-nosuchns' (No such file or directory)) for [127.0.0.1:18080]",
+			"ip netns add gohaproxy-nosuchns", syscall.ENOENT},
 		{"sockpair", "sockpair@0", "for frontend fe: cannot use 'sockpair@0': sockpair@ listeners are not supported by gohaproxy for [sockpair@0]", "fd@N", 0},
 		{"fd-closed", "fd@987", "for frontend fe: cannot use file descriptor '987' (Bad file descriptor) [fd 987]", "open listening socket", syscall.EBADF},
 	}
@@ -409,5 +411,74 @@ func TestOpenAllReportsEveryFailure(t *testing.T) {
 	}
 	if !strings.HasPrefix(es[0].HAProxyText(), "Binding ["+binds[0].Pos.File+":7] for listen l: cannot bind socket") {
 		t.Errorf("text: %s", es[0].HAProxyText())
+	}
+}
+
+// TestNamespace binds inside a network namespace the test creates.
+func TestNamespace(t *testing.T) {
+	ns := testenv.NewNetNS(t)
+	port := freePorts(t, 1)
+	ls := openT(t, &Config{}, parseBind(t, fmt.Sprintf("127.0.0.1:%d namespace %s name inns", port, ns.Name)))
+	if ls[0].Namespace != ns.Name || ls[0].Name != "inns" {
+		t.Errorf("got %+v", ls[0])
+	}
+	// from the host's namespace nothing listens there
+	if c, err := net.Dial("tcp4", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
+		c.Close()
+		t.Errorf("reachable from the host namespace")
+	}
+	// a client socket created in the namespace reaches it
+	fd, err := socketIn(ns.Name, unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	if err := unix.Connect(fd, &unix.SockaddrInet4{Port: port, Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatalf("connect inside the namespace: %v", err)
+	}
+	c, err := ls[0].Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+}
+
+func TestUnixBindDefaults(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name string
+		ub   UnixBind
+		bind string
+		path string
+		mode os.FileMode
+		root bool
+	}{
+		{"prefix-and-mode", UnixBind{Prefix: dir + "/", Mode: "640"}, "p1.sock", dir + "/p1.sock", 0o640, false},
+		{"bind-mode-wins", UnixBind{Prefix: dir + "/", Mode: "640"}, "p2.sock mode 600", dir + "/p2.sock", 0o600, false},
+		{"owner", UnixBind{UID: "65534", Group: "nogroup", Mode: "660"}, dir + "/p3.sock", dir + "/p3.sock", 0o660, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.root {
+				testenv.RequireRoot(t)
+			}
+			// haproxy's parser wants a path; the prefix makes it absolute
+			b := parseBind(t, "unix@"+tt.bind)
+			ub := tt.ub
+			openT(t, &Config{UnixBind: &ub}, b)
+			st, err := os.Stat(tt.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Mode().Perm() != tt.mode {
+				t.Errorf("mode %o, want %o", st.Mode().Perm(), tt.mode)
+			}
+			if tt.root {
+				sys := st.Sys().(*syscall.Stat_t)
+				if sys.Uid != 65534 || sys.Gid != 65534 {
+					t.Errorf("owner %d:%d", sys.Uid, sys.Gid)
+				}
+			}
+		})
 	}
 }
