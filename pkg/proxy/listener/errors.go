@@ -3,6 +3,8 @@ package listener
 import (
 	"errors"
 	"fmt"
+	"os"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -138,8 +140,8 @@ func hintFor(err error, addr string, port int, unixSock bool) string {
 		if unixSock {
 			return "the directory is not writable for this user: run as a user allowed to create it or choose another path"
 		}
-		if port > 0 && port < 1024 {
-			return "ports below 1024 need root or CAP_NET_BIND_SERVICE: run as root or pick a port above 1023"
+		if start := unprivilegedPortStart(); port > 0 && port < start {
+			return fmt.Sprintf("ports below %d need root or CAP_NET_BIND_SERVICE: run as root or pick a port above %d", start, start-1)
 		}
 		return "not permitted for this user: run as root or with the needed capability"
 	case syscall.EADDRNOTAVAIL:
@@ -156,4 +158,18 @@ func hintFor(err error, addr string, port int, unixSock bool) string {
 		return "raise the open file limit (ulimit -n)"
 	}
 	return ""
+}
+
+// unprivilegedPortStart is net.ipv4.ip_unprivileged_port_start (1024 when
+// it cannot be read).
+func unprivilegedPortStart() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_unprivileged_port_start")
+	if err != nil {
+		return 1024
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		return 1024
+	}
+	return n
 }

@@ -274,3 +274,116 @@ func TestOracleErrorText(t *testing.T) {
 		})
 	}
 }
+
+// TestOracleGetsocksNamespace checks that haproxy sends each socket's
+// namespace and interface names and that matching honours them.
+func TestOracleGetsocksNamespace(t *testing.T) {
+	ns := testenv.NewNetNS(t)
+	dir := t.TempDir()
+	port := freePorts(t, 2)
+	stats := filepath.Join(dir, "stats.sock")
+	cfg := fmt.Sprintf("global\n  stats socket %s level admin expose-fd listeners\n", stats) + oracleDefaults +
+		fmt.Sprintf("frontend fe\n  bind 127.0.0.1:%d namespace %s\n  bind 127.0.0.1:%d interface lo\n  default_backend be\n", port, ns.Name, port+1) +
+		"backend be\n  server s 127.0.0.1:1\n"
+	_, out := startHAProxy(t, cfg)
+	waitFor(t, "haproxy's stats socket", func() bool {
+		c, err := net.Dial("unix", stats)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+	in, err := GetSockets(context.Background(), stats)
+	if err != nil {
+		t.Fatalf("%v\nhaproxy: %s", err, out)
+	}
+	defer in.CloseUnused()
+	var sawNS, sawIf bool
+	for _, s := range in.Sockets {
+		sawNS = sawNS || s.Namespace == ns.Name
+		sawIf = sawIf || s.Interface == "lo"
+	}
+	if !sawNS || !sawIf {
+		t.Errorf("namespace/interface not received: %+v", in.Sockets)
+	}
+	// the same address without the namespace must not take the namespaced socket
+	plain, _ := parseBinds(t, fmt.Sprintf("127.0.0.1:%d", port))
+	ls, err := (&Config{Inherited: in}).OpenAll(context.Background(), plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ls[0].Inherited != "" {
+		t.Errorf("a namespaced socket was taken for a bind without namespace")
+	}
+	ls[0].Close()
+	binds, _ := parseBinds(t, fmt.Sprintf("127.0.0.1:%d namespace %s", port, ns.Name), fmt.Sprintf("127.0.0.1:%d interface lo", port+1))
+	ls, err = (&Config{NoReusePort: true, Inherited: in}).OpenAll(context.Background(), binds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range ls {
+		if l.Inherited != "getsocks" {
+			t.Errorf("%s (ns %q if %q) not taken from haproxy's sockets", l.Address, l.Namespace, l.Interface)
+		}
+		l.Close()
+	}
+}
+
+// TestOraclePermissionDenied compares the message for a privileged port
+// opened by an unprivileged user (haproxy and this test binary both run as
+// nobody through setpriv).
+func TestOraclePermissionDenied(t *testing.T) {
+	if cfg := os.Getenv("GOHAPROXY_LISTENER_BIND_CHILD"); cfg != "" {
+		cf, diags, err := haproxycfg.Load([]string{cfg}, haproxycfg.Options{})
+		if err != nil || diags.HasAlerts() {
+			fmt.Println("CHILD parse:", err, diags)
+			os.Exit(1)
+		}
+		_, err = (&Config{Kind: "frontend", Proxy: "fe"}).Open(context.Background(), cf.Proxy("fe").Binds[0])
+		var be *BindError
+		if errors.As(err, &be) {
+			fmt.Println("CHILD TEXT:" + be.HAProxyText())
+			fmt.Println("CHILD ERROR:" + be.Error())
+		}
+		os.Exit(0)
+	}
+	testenv.RequireRoot(t)
+	bin := testenv.Oracle(t, "haproxy")
+	setpriv, err := exec.LookPath("setpriv")
+	if err != nil {
+		testenv.Unavailable(t, "setpriv (util-linux) is not installed")
+	}
+	dir := t.TempDir()
+	os.Chmod(dir, 0o755)
+	os.Chmod(filepath.Dir(dir), 0o755)
+	self, err := os.ReadFile(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	child := filepath.Join(dir, "child.test")
+	if err := os.WriteFile(child, self, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "p.cfg")
+	os.WriteFile(cfg, []byte(oracleDefaults+"frontend fe\n  bind 127.0.0.1:81\n  default_backend be\nbackend be\n  server s 127.0.0.1:1\n"), 0o644)
+	asNobody := []string{"--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all"}
+	hout, _ := exec.Command(setpriv, append(asNobody, bin, "-db", "-f", cfg)...).CombinedOutput()
+	m := regexp.MustCompile(`\[ALERT\] +\(\d+\) : (Binding .*)`).FindStringSubmatch(string(hout))
+	if m == nil {
+		t.Fatalf("haproxy as nobody printed no Binding line:\n%s", hout)
+	}
+	cmd := exec.Command(setpriv, append(asNobody, child, "-test.run=^TestOraclePermissionDenied$")...)
+	cmd.Env = append(os.Environ(), "GOHAPROXY_LISTENER_BIND_CHILD="+cfg)
+	cmd.Dir = dir
+	out, _ := cmd.CombinedOutput()
+	text := regexp.MustCompile(`CHILD TEXT:(.*)`).FindStringSubmatch(string(out))
+	if text == nil {
+		t.Fatalf("child printed no error:\n%s", out)
+	}
+	if text[1] != m[1] {
+		t.Errorf("message differs\nhaproxy: %s\n   ours: %s", m[1], text[1])
+	}
+	if !strings.Contains(string(out), "pick a port above 1023") {
+		t.Errorf("no hint: %s", out)
+	}
+}
