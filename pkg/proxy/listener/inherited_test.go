@@ -263,3 +263,31 @@ func loadBind(line string) (*haproxycfg.Bind, error) {
 	}
 	return cfg.Proxy("fe").Binds[0], nil
 }
+
+// TestInheritedGetsOptions: a socket taken from the pool still gets the
+// bind line's TCP options, and is made to listen when it was only bound.
+func TestInheritedGetsOptions(t *testing.T) {
+	port := freePorts(t, 1)
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Bind(fd, &unix.SockaddrInet4{Port: port, Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	in := &Inherited{}
+	if _, err := in.Add(fd, "systemd", "web", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	ls := openT(t, &Config{Inherited: in}, parseBind(t, fmt.Sprintf("127.0.0.1:%d mss 1300 defer-accept", port)))
+	if ls[0].Inherited != "systemd" {
+		t.Fatalf("not taken from the pool")
+	}
+	if v := sockopt(t, ls[0], unix.IPPROTO_TCP, unix.TCP_MAXSEG); v != 1300 {
+		t.Errorf("TCP_MAXSEG %d", v)
+	}
+	if v := sockopt(t, ls[0], unix.IPPROTO_TCP, unix.TCP_DEFER_ACCEPT); v < 1 {
+		t.Errorf("TCP_DEFER_ACCEPT %d", v)
+	}
+	roundTrip(t, ls[0], "tcp4", fmt.Sprintf("127.0.0.1:%d", port))
+}

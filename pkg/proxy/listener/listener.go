@@ -40,8 +40,9 @@ type Listener struct {
 	Namespace string
 	Name      string // the bind's "name" option
 	Backlog   int
-	// Warnings are the non-fatal problems met while opening the socket
-	// (haproxy prints them as [WARNING] and keeps the socket).
+	// Warnings are the non-fatal problems met while opening the socket:
+	// haproxy prints them (as [WARNING], or [ALERT] when their Severity
+	// is SevAlert) and keeps the socket.
 	Warnings []*BindError
 }
 
@@ -328,6 +329,14 @@ func (c *Config) openInet(bind *haproxycfg.Bind, ip netip.Addr, port int) (*List
 	if s := c.Inherited.take(func(s *Socket) bool {
 		return s.matchInet(family, sa, v6only, transparent, iface, ns)
 	}); s != nil {
+		// haproxy still applies the TCP options and listens if needed
+		c.tcpOptions(bind, s.FD, text, backlog, l)
+		if acc, err := unix.GetsockoptInt(s.FD, unix.SOL_SOCKET, unix.SO_ACCEPTCONN); err != nil || acc == 0 {
+			if err := unix.Listen(s.FD, backlog); err != nil {
+				s.File.Close()
+				return nil, c.alert(bind, text, false, err, "cannot listen to socket ("+strerror(err)+")", "")
+			}
+		}
 		nl, err := net.FileListener(s.File)
 		s.File.Close()
 		if err != nil {
@@ -353,15 +362,16 @@ func (c *Config) openInet(bind *haproxycfg.Bind, ip netip.Addr, port int) (*List
 			unix.Close(fd)
 		}
 	}()
+	// haproxy reports these two as alerts but keeps the socket
 	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
-		return nil, c.alert(bind, text, false, err, "cannot do so_reuseaddr", "")
+		l.Warnings = append(l.Warnings, c.alert(bind, text, false, err, "cannot do so_reuseaddr", ""))
 	}
 	if !c.NoReusePort {
 		_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEPORT, 1) // haproxy ignores failures
 	}
 	if transparent && !makeForeign(fd, family) {
-		return nil, c.alert(bind, text, false, syscall.EPERM, "cannot make receiving socket transparent",
-			"'transparent' needs CAP_NET_ADMIN (run as root) or a kernel with IP_FREEBIND")
+		l.Warnings = append(l.Warnings, c.alert(bind, text, false, syscall.EPERM, "cannot make receiving socket transparent",
+			"'transparent' needs CAP_NET_ADMIN (run as root) or a kernel with IP_FREEBIND"))
 	}
 	if iface != "" {
 		if err := unix.SetsockoptString(fd, unix.SOL_SOCKET, unix.SO_BINDTODEVICE, iface); err != nil {
