@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -25,7 +26,7 @@ const oracleDefaults = "defaults\n  mode tcp\n  timeout client 5s\n  timeout ser
 
 // startHAProxy runs "haproxy -db -f cfg args..." and stops it by PID when
 // t ends.
-func startHAProxy(t *testing.T, cfg string, args ...string) (*exec.Cmd, *bytes.Buffer) {
+func startHAProxy(t *testing.T, cfg string, args ...string) (*exec.Cmd, *syncBuffer) {
 	t.Helper()
 	bin := testenv.Oracle(t, "haproxy")
 	path := filepath.Join(t.TempDir(), "h.cfg")
@@ -33,7 +34,7 @@ func startHAProxy(t *testing.T, cfg string, args ...string) (*exec.Cmd, *bytes.B
 		t.Fatal(err)
 	}
 	cmd := exec.Command(bin, append([]string{"-db", "-f", path}, args...)...)
-	var out bytes.Buffer
+	var out syncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -230,7 +231,7 @@ func TestOracleErrorText(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "e.cfg")
 			os.WriteFile(path, []byte(cfg), 0o644)
 			hcmd := exec.Command(testenv.Oracle(t, "haproxy"), "-db", "-f", path)
-			var hout bytes.Buffer
+			var hout syncBuffer
 			hcmd.Stdout, hcmd.Stderr = &hout, &hout
 			if err := hcmd.Start(); err != nil {
 				t.Fatal(err)
@@ -243,7 +244,7 @@ func TestOracleErrorText(t *testing.T) {
 					return true
 				default:
 				}
-				return line.Match(hout.Bytes())
+				return line.MatchString(hout.String())
 			})
 			hcmd.Process.Kill()
 			<-exited
@@ -386,4 +387,22 @@ func TestOraclePermissionDenied(t *testing.T) {
 	if !strings.Contains(string(out), "pick a port above 1023") {
 		t.Errorf("no hint: %s", out)
 	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a writing process and a reading test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
