@@ -164,6 +164,7 @@ func action(c *cli.Context, stdout, stderr io.Writer) int {
 		finish:    c.StringSlice("sf"),
 		terminate: c.StringSlice("st"),
 		sdNotify:  c.Bool("Ws"),
+		takeFrom:  c.String("x"),
 		argv:      os.Args,
 	}, stderr)
 }

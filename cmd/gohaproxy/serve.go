@@ -12,12 +12,14 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
 	"github.com/gohaproxy/gohaproxy/pkg/haproxycfg"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy"
+	"github.com/gohaproxy/gohaproxy/pkg/proxy/listener"
 )
 
 // daemonEnv marks the re-executed child of -D (Go cannot fork safely, so
@@ -32,6 +34,7 @@ type serveOptions struct {
 	finish    []string // -sf: soft-stop these PIDs once listening
 	terminate []string // -st: hard-stop these PIDs once listening
 	sdNotify  bool     // -Ws
+	takeFrom  string   // -x: take listening sockets from this stats socket
 	argv      []string
 }
 
@@ -57,8 +60,29 @@ func serve(cfg *haproxycfg.Config, o serveOptions, stderr io.Writer) int {
 		alert("config : Fatal errors found in configuration.")
 		return 1
 	}
-	if err := rt.Listen(); err != nil {
+	inherited, err := listener.FromSystemd(true)
+	if err != nil {
 		alert("%v", err)
+		return 1
+	}
+	if o.takeFrom != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		got, err := listener.GetSockets(ctx, o.takeFrom)
+		cancel()
+		if err != nil {
+			// haproxy goes on and binds by itself when the old process
+			// cannot hand its sockets over
+			fmt.Fprintf(stderr, "[WARNING]  (%d) : %v\n", pid, err)
+		} else if inherited == nil {
+			inherited = got
+		} else {
+			inherited.Merge(got)
+		}
+	}
+	if err := rt.Listen(inherited); err != nil {
+		for _, line := range strings.Split(err.Error(), "\n") {
+			alert("%s", line)
+		}
 		alert("[%s.main()] Some protocols failed to start their listeners! Exiting.", os.Args[0])
 		return 1
 	}

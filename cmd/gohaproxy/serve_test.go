@@ -102,6 +102,22 @@ func startProxy(t *testing.T, bin string, args ...string) *exec.Cmd {
 	return cmd
 }
 
+func waitExit(t *testing.T, cmd *exec.Cmd) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if err := cmd.Process.Signal(syscall.Signal(0)); err != nil {
+			return
+		}
+		var ws syscall.WaitStatus
+		if pid, _ := syscall.Wait4(cmd.Process.Pid, &ws, syscall.WNOHANG, nil); pid == cmd.Process.Pid {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("process %d did not exit", cmd.Process.Pid)
+}
+
 func tcpConfig(port int, balance string, servers []string, weights []int) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "global\n  nbthread 1\ndefaults\n  mode tcp\n  timeout connect 2s\n  timeout client 5s\n  timeout server 5s\n")
@@ -149,7 +165,10 @@ func TestServeTCPLikeHaproxy(t *testing.T) {
 					}
 					seq[name] = append(seq[name], got)
 				}
+				// wait for the exit: the next instance may get the same
+				// port, and SO_REUSEPORT would let both take connections
 				cmd.Process.Signal(syscall.SIGTERM)
+				waitExit(t, cmd)
 			}
 			if strings.Join(seq["haproxy"], " ") != strings.Join(seq["gohaproxy"], " ") {
 				t.Errorf("server sequence differs:\n  haproxy:   %v\n  gohaproxy: %v", seq["haproxy"], seq["gohaproxy"])
@@ -159,15 +178,18 @@ func TestServeTCPLikeHaproxy(t *testing.T) {
 }
 
 // TestReloadLosesNoConnection starts gohaproxy, then a second one with
-// -sf OLDPID while a client keeps connecting: every connection must be
-// answered, and the old process must exit by itself.
+// "-x STATS_SOCKET -sf OLDPID" (haproxy's seamless reload: the new process
+// takes the listening sockets over) while a client keeps connecting: every
+// connection must be answered, and the old process must exit by itself.
 func TestReloadLosesNoConnection(t *testing.T) {
 	ours := testenv.Binary(t, "gohaproxy")
 	servers := nameServers(t, 2)
 	port := freePort(t)
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "h.cfg")
-	os.WriteFile(cfg, []byte(tcpConfig(port, "roundrobin", servers, []int{1, 1})), 0o644)
+	sock := filepath.Join(dir, "admin.sock")
+	os.WriteFile(cfg, []byte(strings.Replace(tcpConfig(port, "roundrobin", servers, []int{1, 1}),
+		"global\n", "global\n  stats socket "+sock+" mode 600 level admin expose-fd listeners\n", 1)), 0o644)
 	pidfile := filepath.Join(dir, "h.pid")
 	old := exec.Command(ours, "-db", "-f", cfg, "-p", pidfile)
 	old.Stderr = os.Stderr
@@ -199,7 +221,7 @@ func TestReloadLosesNoConnection(t *testing.T) {
 		}
 	}()
 	time.Sleep(200 * time.Millisecond)
-	startProxy(t, ours, "-db", "-f", cfg, "-p", pidfile, "-sf", fmt.Sprint(old.Process.Pid))
+	startProxy(t, ours, "-db", "-f", cfg, "-p", pidfile, "-x", sock, "-sf", fmt.Sprint(old.Process.Pid))
 	select {
 	case err := <-oldDone:
 		if err != nil {

@@ -249,10 +249,12 @@ func (be *backend) release(s *server) {
 
 // dial connects to a server of the backend for a client whose destination
 // port is dstPort, with haproxy's retries and redispatch.
-func (be *backend) dial(ctx context.Context, dstPort int) (net.Conn, *server, error) {
+// first is the server picked when the connection was accepted (in accept
+// order, as haproxy's single event loop picks).
+func (be *backend) dial(ctx context.Context, first *server, dstPort int) (net.Conn, *server, error) {
 	var last error
 	var prev *server
-	srv := be.picker.pick(nil)
+	srv := first
 	for attempt := 0; attempt <= be.retries; attempt++ {
 		if srv == nil {
 			return nil, nil, fmt.Errorf("backend '%s' has no server available", be.name)

@@ -21,12 +21,14 @@ type frontend struct {
 	backend   *backend
 	client    time.Duration
 	slots     chan struct{} // maxconn; nil for unlimited
+	backlog   int
+	maxconn   int
 }
 
 func (rt *Runtime) newFrontend(px *haproxycfg.Proxy) (*frontend, error) {
-	fe := &frontend{name: px.Name, kind: px.Kind.String(), binds: px.Binds, client: px.Timeouts.Client}
+	fe := &frontend{name: px.Name, kind: px.Kind.String(), binds: px.Binds, client: px.Timeouts.Client, backlog: px.Backlog, maxconn: px.Maxconn}
 	for _, b := range px.Binds {
-		for _, opt := range []string{"ssl", "accept-proxy", "transparent", "interface", "namespace", "defer-accept"} {
+		for _, opt := range []string{"ssl", "accept-proxy"} {
 			if _, ok := b.Options[opt]; ok {
 				return nil, &UnsupportedError{b.Pos, "bind option '" + opt + "'"}
 			}
@@ -89,19 +91,23 @@ func (fe *frontend) acceptLoop(rt *Runtime, ln net.Listener) {
 				return
 			}
 		}
+		var first *server
+		if fe.backend != nil {
+			first = fe.backend.picker.pick(nil)
+		}
 		rt.sessions.Add(1)
 		go func() {
 			defer rt.sessions.Done()
 			if fe.slots != nil {
 				defer func() { <-fe.slots }()
 			}
-			fe.serve(rt, c)
+			fe.serve(rt, c, first)
 		}()
 	}
 }
 
 // serve runs one TCP session.
-func (fe *frontend) serve(rt *Runtime, c net.Conn) {
+func (fe *frontend) serve(rt *Runtime, c net.Conn, first *server) {
 	defer c.Close()
 	be := fe.backend
 	if be == nil {
@@ -112,7 +118,7 @@ func (fe *frontend) serve(rt *Runtime, c net.Conn) {
 		dstPort = ta.Port
 	}
 	ctx := rt.hardCtx
-	sc, srv, err := be.dial(ctx, dstPort)
+	sc, srv, err := be.dial(ctx, first, dstPort)
 	if err != nil {
 		rt.log.Info("connection to backend failed", zap.String("frontend", fe.name), zap.String("backend", be.name), zap.Error(err))
 		return

@@ -5,15 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/gohaproxy/gohaproxy/pkg/haproxycfg"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/forward"
+	"github.com/gohaproxy/gohaproxy/pkg/proxy/listener"
 )
 
 // Options tunes a Runtime.
@@ -28,11 +27,16 @@ type Runtime struct {
 	backends  map[string]*backend
 	pool      *forward.BufPool
 
-	mu        sync.Mutex
-	listeners []net.Listener
-	sessions  sync.WaitGroup
-	hardStop  context.CancelFunc
-	hardCtx   context.Context
+	globalMaxconn int
+	noReusePort   bool
+	statsBinds    []*haproxycfg.Bind
+
+	mu             sync.Mutex
+	listeners      []*listener.Listener
+	statsListeners []*listener.Listener
+	sessions       sync.WaitGroup
+	hardStop       context.CancelFunc
+	hardCtx        context.Context
 }
 
 // UnsupportedError says which configured feature the run time cannot honour
@@ -57,7 +61,13 @@ func New(cfg *haproxycfg.Config, opt Options) (*Runtime, error) {
 	if v, ok := cfg.Global.Tune["tune.bufsize"]; ok {
 		fmt.Sscanf(v, "%d", &bufsize)
 	}
-	rt := &Runtime{log: log, backends: map[string]*backend{}, pool: forward.NewBufPool(bufsize)}
+	rt := &Runtime{log: log, backends: map[string]*backend{}, pool: forward.NewBufPool(bufsize),
+		globalMaxconn: cfg.Global.Maxconn, statsBinds: cfg.Global.StatsSocket}
+	for _, d := range cfg.Global.Other {
+		if d.Args[0] == "noreuseport" {
+			rt.noReusePort = true
+		}
+	}
 	rt.hardCtx, rt.hardStop = context.WithCancel(context.Background())
 	var errs []error
 	for _, px := range cfg.Proxies {
@@ -94,72 +104,55 @@ func New(cfg *haproxycfg.Config, opt Options) (*Runtime, error) {
 	return rt, nil
 }
 
-// Listen opens every listening socket. SO_REUSEPORT is set as haproxy sets
-// it, so that a new process can bind the same addresses while the old one
-// drains (reload with -sf).
-func (rt *Runtime) Listen() error {
-	lc := net.ListenConfig{Control: reuseControl}
-	for _, fe := range rt.frontends {
-		for _, b := range fe.binds {
-			for port := b.Addr.PortLow; port <= b.Addr.PortHigh; port++ {
-				addr := net.JoinHostPort(b.Addr.Host, fmt.Sprint(port))
-				network := "tcp"
-				switch b.Addr.Family {
-				case haproxycfg.FamilyIPv4:
-					network = "tcp4"
-				case haproxycfg.FamilyIPv6:
-					network = "tcp6"
-					if _, v6only := b.Options["v6only"]; !v6only && b.Addr.Host == "::" {
-						network = "tcp"
-					}
-				case haproxycfg.FamilyUnix:
-					network, addr = "unix", b.Addr.Host
-				}
-				ln, err := lc.Listen(context.Background(), network, addr)
-				if err != nil {
-					rt.closeListeners()
-					return fmt.Errorf("Starting %s %s: cannot bind socket (%s) [%s]", fe.kind, fe.name, sysReason(err), addr)
-				}
-				rt.mu.Lock()
-				rt.listeners = append(rt.listeners, ln)
-				rt.mu.Unlock()
-				fe.listeners = append(fe.listeners, ln)
+// Listen opens every listening socket, taking matching sockets from
+// inherited first (from the previous process with -x, or from systemd);
+// inherited may be nil. SO_REUSEPORT is set as haproxy sets it.
+func (rt *Runtime) Listen(inherited *listener.Inherited) error {
+	var errs []error
+	open := func(kind, name string, binds []*haproxycfg.Bind, backlog, maxconn int) []*listener.Listener {
+		lc := listener.Config{Kind: kind, Proxy: name, ProxyBacklog: backlog, ProxyMaxconn: maxconn,
+			GlobalMaxconn: rt.globalMaxconn, Inherited: inherited, NoReusePort: rt.noReusePort}
+		ls, err := lc.OpenAll(context.Background(), binds)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		for _, l := range ls {
+			for _, w := range l.Warnings {
+				rt.log.Warn(w.HAProxyText())
 			}
 		}
+		return ls
 	}
-	return nil
-}
-
-func sysReason(err error) string {
-	var se syscall.Errno
-	if errors.As(err, &se) {
-		s := se.Error()
-		return strings.ToUpper(s[:1]) + s[1:]
-	}
-	return err.Error()
-}
-
-func reuseControl(network, address string, c syscall.RawConn) error {
-	var serr error
-	err := c.Control(func(fd uintptr) {
-		serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_REUSEADDR, 1)
-		if serr == nil {
-			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, 0xf /* SO_REUSEPORT */, 1)
+	for _, fe := range rt.frontends {
+		for _, l := range open(fe.kind, fe.name, fe.binds, fe.backlog, fe.maxconn) {
+			fe.listeners = append(fe.listeners, l.Listener)
+			rt.mu.Lock()
+			rt.listeners = append(rt.listeners, l)
+			rt.mu.Unlock()
 		}
-	})
-	if err != nil {
+	}
+	if len(rt.statsBinds) > 0 {
+		for _, l := range open("frontend", "GLOBAL", rt.statsBinds, 0, 0) {
+			rt.mu.Lock()
+			rt.statsListeners = append(rt.statsListeners, l)
+			rt.listeners = append(rt.listeners, l)
+			rt.mu.Unlock()
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		rt.closeListeners()
 		return err
 	}
-	return serr
+	return nil
 }
 
 // Addrs returns the addresses actually listened on, in bind order.
 func (rt *Runtime) Addrs() []net.Addr {
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
-	out := make([]net.Addr, len(rt.listeners))
-	for i, ln := range rt.listeners {
-		out[i] = ln.Addr()
+	out := make([]net.Addr, 0, len(rt.listeners))
+	for _, ln := range rt.listeners {
+		out = append(out, ln.Addr())
 	}
 	return out
 }
@@ -176,6 +169,13 @@ func (rt *Runtime) Serve(ctx context.Context) error {
 				fe.acceptLoop(rt, ln)
 			}(fe, ln)
 		}
+	}
+	for _, l := range rt.statsListeners {
+		wg.Add(1)
+		go func(l *listener.Listener) {
+			defer wg.Done()
+			rt.serveCLI(l)
+		}(l)
 	}
 	select {
 	case <-ctx.Done():
