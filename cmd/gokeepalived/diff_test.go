@@ -3,12 +3,14 @@ package main
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/gohaproxy/gohaproxy/internal/testenv"
@@ -91,16 +93,17 @@ func (h *header) scan(sc *bufio.Scanner) {
 	}
 }
 
-func exitCode(t *testing.T, err error) int {
+// exitCode is the exit status of a finished command, crashExit when a
+// signal killed it.
+func exitCode(err error) (int, error) {
 	var ee *exec.ExitError
 	if err == nil {
-		return 0
+		return 0, nil
 	}
 	if errors.As(err, &ee) {
-		return ee.ExitCode()
+		return ee.ExitCode(), nil
 	}
-	t.Fatalf("running: %v", err)
-	return -1
+	return 0, err
 }
 
 func testConfigs(t *testing.T) []string {
@@ -112,10 +115,28 @@ func testConfigs(t *testing.T) []string {
 	return all
 }
 
+// nsKey identifies the namespace a header needs.
+func (h header) nsKey() string {
+	var b strings.Builder
+	for _, i := range h.ifaces {
+		fmt.Fprintf(&b, "%s=%s;", i.Name, strings.Join(i.Addrs, ","))
+	}
+	return b.String()
+}
+
+// diffRun is the outcome of one configuration under both programs.
+type diffRun struct {
+	h            header
+	kout, gout   []byte
+	kcode, gcode int
+	err          error
+}
+
 // TestDifferentialConfigTest runs keepalived -t and gokeepalived -t on every
-// configuration under testdata/keepalived, each in a fresh network
-// namespace holding the interfaces the file declares, and requires the same
-// verdict (exit status).
+// configuration under testdata/keepalived, each in a network namespace
+// holding the interfaces the file declares, and requires the same verdict
+// (exit status). keepalived -t does not change the namespace, so files
+// declaring the same interfaces share one; the runs go 8 at a time.
 func TestDifferentialConfigTest(t *testing.T) {
 	testenv.RequireRoot(t)
 	oracle := testenv.Oracle(t, "keepalived")
@@ -124,22 +145,55 @@ func TestDifferentialConfigTest(t *testing.T) {
 	if len(files) < 40 {
 		t.Fatalf("only %d test configurations", len(files))
 	}
-	for _, file := range files {
-		rel, _ := filepath.Rel(filepath.Join(testenv.RepoRoot(), "testdata", "keepalived"), file)
-		t.Run(rel, func(t *testing.T) {
-			h := readHeader(t, file)
-			ns := testenv.NewNetNS(t, h.ifaces...)
-			tmp := t.TempDir()
-			args := func(bin string) *exec.Cmd {
-				c := ns.Command(bin, "-t", "-f", file, "-i", h.configID,
+	runs := make([]diffRun, len(files))
+	spaces := map[string]*testenv.NetNS{}
+	for i, file := range files {
+		runs[i].h = readHeader(t, file)
+		if k := runs[i].h.nsKey(); spaces[k] == nil {
+			spaces[k] = testenv.NewNetNS(t, runs[i].h.ifaces...)
+		}
+	}
+	sem := make(chan struct{}, 8)
+	var wg sync.WaitGroup
+	for i, file := range files {
+		wg.Add(1)
+		go func(r *diffRun, file string) {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			ns := spaces[r.h.nsKey()]
+			tmp, err := os.MkdirTemp("", "gkdiff")
+			if err != nil {
+				r.err = err
+				return
+			}
+			defer os.RemoveAll(tmp)
+			cmd := func(bin string) *exec.Cmd {
+				c := ns.Command(bin, "-t", "-f", file, "-i", r.h.configID,
 					"-p", filepath.Join(tmp, "k.pid"), "-r", filepath.Join(tmp, "v.pid"), "-c", filepath.Join(tmp, "c.pid"))
 				c.Dir = tmp
 				return c
 			}
-			kout, kerr := args(oracle).CombinedOutput()
-			kcode := exitCode(t, kerr)
-			gout, gerr := args(gk).CombinedOutput()
-			gcode := exitCode(t, gerr)
+			var kerr, gerr error
+			r.kout, kerr = cmd(oracle).CombinedOutput()
+			r.gout, gerr = cmd(gk).CombinedOutput()
+			if r.kcode, err = exitCode(kerr); err != nil {
+				r.err = err
+			}
+			if r.gcode, err = exitCode(gerr); err != nil {
+				r.err = err
+			}
+		}(&runs[i], file)
+	}
+	wg.Wait()
+	for i, file := range files {
+		rel, _ := filepath.Rel(filepath.Join(testenv.RepoRoot(), "testdata", "keepalived"), file)
+		r := runs[i]
+		t.Run(rel, func(t *testing.T) {
+			h, kcode, gcode, kout, gout := r.h, r.kcode, r.gcode, r.kout, r.gout
+			if r.err != nil {
+				t.Fatalf("running: %v", r.err)
+			}
 			if !h.hasExp {
 				t.Fatalf("no '# @expect: N' header (keepalived -t gives exit %d)\n%s", kcode, kout)
 			}

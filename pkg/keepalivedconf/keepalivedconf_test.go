@@ -67,6 +67,12 @@ func TestParseTable(t *testing.T) {
 		{"ah master", ins(vi, "state MASTER\nauthentication {\n auth_type AH\n auth_pass 1\n}\n"), 5, "incompatible with AH"},
 		{"redirect script", "vrrp_script s {\n script \"</dev/tcp/127.0.0.1/80\"\n}\n" + ins(vi, "track_script {\n s\n}\n"), 0, ""},
 		{"unmatched quote", "global_defs {\n router_id \"abc\n}\n" + vi, 5, "Unmatched quote"},
+		{"missing fatal", ins(vi, "priority\n"), 2, "missing a parameter after keyword `priority`"},
+		{"missing fatal notify", ins(vi, "notify_master\n"), 2, "missing a parameter"},
+		{"missing error", "global_defs {\n router_id\n}\n" + vi, 5, "missing a parameter"},
+		{"missing ok", "global_defs {\n max_auto_priority\n}\n" + vi, 0, ""},
+		{"brace after plain keyword", "global_defs {\n router_id x { foo }\n}\n" + vi, 5, "Unexpected '{' - ignoring"},
+		{"brace keyword inside", ins(vi, "advert_int 1 { priority }\n"), 2, "missing a parameter after keyword `priority`"},
 		{"no protocol", "virtual_server 10.0.0.9 80 {\n lb_algo rr\n lb_kind NAT\n}\n" + vi, 5, "no protocol set"},
 	}
 	for _, c := range cases {

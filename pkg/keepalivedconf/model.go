@@ -187,6 +187,14 @@ func parseLines(lines []Line, diags *Diags, host Host) *Result {
 	b := &builder{cfg: cfg, diags: diags, host: host, rulePref: 16384}
 	b.build()
 	b.validate()
+	// keepalived stops at the first keyword missing a parameter it needs:
+	// nothing after it is reported.
+	for i, d := range *diags {
+		if d.Kind == KindMissingFatal {
+			*diags = (*diags)[:i+1]
+			break
+		}
+	}
 	return &Result{Config: cfg, Diags: *diags}
 }
 
@@ -216,8 +224,10 @@ func (b *builder) build() {
 				b.diags.add(KindGeneral, s.Pos, "vrrp_script must have a name")
 				continue
 			}
-			if v := s.Get("script"); v != nil {
-				sc.Script = strings.Join(v.Args, " ")
+			for _, v := range s.All("script") {
+				if len(v.Args) > 0 {
+					sc.Script = strings.Join(v.Args, " ")
+				}
 			}
 			if sc.Script == "" {
 				b.diags.add(KindGeneral, s.Pos, "No script set for vrrp_script %s - removing", sc.Name)

@@ -17,29 +17,52 @@ type Node struct {
 
 // buildTree groups lines into statements and blocks. '{' opens a block for
 // the statement before it (on the same line or the previous one), '}'
-// closes it, and words after '}' start a new statement.
+// closes it, and words after '}' start a new statement. As keepalived
+// does, a '{' after a keyword that takes no block is ignored (with an
+// error) and the words after it form the next statement of the same block.
 func buildTree(lines []Line, diags *Diags) []*Node {
 	root := &Node{Block: true}
 	stack := []*Node{root}
+	// kws[i] is the keyword set valid inside stack[i]; nil when the block
+	// is free-form or unknown (anything may open a block there).
+	kws := [][]*Keyword{registry}
 	for _, l := range lines {
 		var cur *Node
 		top := stack[len(stack)-1]
 		for _, w := range l.Words {
 			switch w {
 			case "{":
+				attach := false
 				if cur == nil {
 					// '{' alone: it opens the previous statement's block.
 					if n := len(top.Children); n > 0 && !top.Children[n-1].Block {
 						cur = top.Children[n-1]
+						attach = true
 					} else {
 						diags.add(KindUnexpectedBOB, l.Pos, "Unexpected '{' - ignoring")
 						continue
 					}
-				} else {
+				}
+				var sub []*Keyword
+				if set := kws[len(kws)-1]; set != nil && len(cur.Words) > 0 {
+					if k := findKw(set, cur.Words[0]); k != nil {
+						if !k.HasBlock() {
+							diags.add(KindUnexpectedBOB, l.Pos, "Unexpected '{' - ignoring")
+							if !attach {
+								top.Children = append(top.Children, cur)
+							}
+							cur = nil
+							continue
+						}
+						sub = k.Sub
+					}
+				}
+				if !attach {
 					top.Children = append(top.Children, cur)
 				}
 				cur.Block = true
 				stack = append(stack, cur)
+				kws = append(kws, sub)
 				top = cur
 				cur = nil
 			case "}":
@@ -52,6 +75,7 @@ func buildTree(lines []Line, diags *Diags) []*Node {
 					continue
 				}
 				stack = stack[:len(stack)-1]
+				kws = kws[:len(kws)-1]
 				top = stack[len(stack)-1]
 			default:
 				if cur == nil {
@@ -182,19 +206,21 @@ func (w *walker) checkArgs(k *Keyword, s *Setting) bool {
 	if k.Sub != nil || k.Arg == ArgBlock {
 		return true
 	}
-	switch k.Arg {
-	case ArgNone, ArgAny:
-		return true
-	case ArgString:
-		if len(s.Args) == 0 {
+	if len(s.Args) == 0 {
+		switch k.missing() {
+		case MissFatal:
+			w.diags.add(KindMissingFatal, s.Pos, "*** Configuration line starting `%s` is missing a parameter after keyword `%s` at word position 2", s.Keyword, s.Keyword)
+			return false
+		case MissError:
 			w.diags.add(KindMissingParam, s.Pos, "*** Configuration line starting `%s` is missing a parameter after keyword `%s` at word position 2", s.Keyword, s.Keyword)
 			return false
 		}
+		return k.Arg != ArgString && k.Arg != ArgEnum && k.Arg != ArgUint && k.Arg != ArgInt && k.Arg != ArgTimer
+	}
+	switch k.Arg {
+	case ArgNone, ArgAny, ArgString:
 		return true
 	case ArgBool:
-		if len(s.Args) == 0 {
-			return true
-		}
 		switch strings.ToLower(s.Args[0]) {
 		case "on", "off", "true", "false", "yes", "no":
 			return true
@@ -202,10 +228,6 @@ func (w *walker) checkArgs(k *Keyword, s *Setting) bool {
 		w.diags.add(KindGeneral, s.Pos, "Invalid boolean '%s' for %s", s.Args[0], s.Keyword)
 		return false
 	case ArgEnum:
-		if len(s.Args) == 0 {
-			w.diags.add(KindMissingParam, s.Pos, "*** Configuration line starting `%s` is missing a parameter after keyword `%s` at word position 2", s.Keyword, s.Keyword)
-			return false
-		}
 		for _, e := range k.Enum {
 			if s.Args[0] == e {
 				return true
@@ -214,10 +236,6 @@ func (w *walker) checkArgs(k *Keyword, s *Setting) bool {
 		w.diags.add(KindGeneral, s.Pos, "invalid %s '%s'", s.Keyword, s.Args[0])
 		return false
 	case ArgUint, ArgInt, ArgTimer:
-		if len(s.Args) == 0 {
-			w.diags.add(KindMissingParam, s.Pos, "*** Configuration line starting `%s` is missing a parameter after keyword `%s` at word position 2", s.Keyword, s.Keyword)
-			return false
-		}
 		return w.checkNumber(k, s, s.Args[0])
 	}
 	return true

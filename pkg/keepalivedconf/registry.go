@@ -52,7 +52,64 @@ type Keyword struct {
 	Replacement string     // for Legacy
 	Sub         []*Keyword // sub-keywords when the keyword opens a block
 	Note        string
-	section     string
+	// Missing is what keepalived does when the keyword is written without
+	// its parameter.
+	Missing MissKind
+	section string
+}
+
+// MissKind is keepalived's reaction to a keyword written without its
+// parameter.
+type MissKind int
+
+const (
+	// MissDefault: MissFatal for keywords that need a value (string,
+	// number, timer, enumeration), MissOK for the others.
+	MissDefault MissKind = iota
+	MissOK               // accepted silently
+	MissError            // reported; keepalived carries on (exit 5)
+	MissFatal            // reported; keepalived stops at once (exit 2)
+)
+
+// missing resolves MissDefault.
+func (k *Keyword) missing() MissKind {
+	if k.Missing != MissDefault {
+		return k.Missing
+	}
+	switch k.Arg {
+	case ArgString, ArgUint, ArgInt, ArgTimer, ArgEnum:
+		return MissFatal
+	}
+	return MissOK
+}
+
+// Reactions of keepalived 2.2.7 to a missing parameter that differ from
+// the default, by keyword name (observed with keepalived -t).
+var (
+	missError = []string{"router_id", "notification_email_from", "script_user", "vrrp_priority",
+		"checker_priority", "bfd_priority", "lvs_sync_daemon", "vrrp_iptables", "lvs_timeouts",
+		"old_unicast_checksum", "virtualhost", "http_protocol", "lb_flags", "lvs_flags", "tunnel_type",
+		"sorry_server_lvs_method", "sorry_server_inhibit"}
+	missOK    = []string{"smtp_helo_name", "max_auto_priority", "script", "persistence_timeout"}
+	missFatal = []string{"notify", "notify_master", "notify_backup", "notify_fault", "notify_stop",
+		"notify_master_rx_lower_pri", "debug", "checker_process_name", "vrrp_process_name", "quorum_up",
+		"quorum_down", "sorry_server", "notify_up", "notify_down", "user", "smtp_server", "misc_path"}
+)
+
+func setMissing(ks []*Keyword) {
+	for _, k := range ks {
+		for _, l := range []struct {
+			names []string
+			kind  MissKind
+		}{{missError, MissError}, {missOK, MissOK}, {missFatal, MissFatal}} {
+			for _, n := range l.names {
+				if k.Name == n && !k.HasBlock() {
+					k.Missing = l.kind
+				}
+			}
+		}
+		setMissing(k.Sub)
+	}
 }
 
 // HasBlock reports whether the keyword opens a block of sub-keywords.
@@ -282,6 +339,7 @@ func buildRegistry() []*Keyword {
 		}
 	}
 	setSections("", top)
+	setMissing(top)
 	return top
 }
 

@@ -60,10 +60,10 @@ func (b *builder) validate() {
 			b.diags.add(KindGeneral, Pos{}, "Virtual server %s: no protocol set - defaulting to UDP", name)
 		}
 		if vs.LbAlgo == "" {
-			b.diags.add(KindInfo, Pos{}, "Virtual server %s: no scheduler set, setting default 'wlc'", name)
+			b.diags.add(KindGeneral, Pos{}, "Virtual server %s: no scheduler set, setting default 'wlc'", name)
 		}
 		if vs.LbKind == "" {
-			b.diags.add(KindInfo, Pos{}, "Virtual server %s: no forwarding method set, setting default NAT", name)
+			b.diags.add(KindGeneral, Pos{}, "Virtual server %s: no forwarding method set, setting default NAT", name)
 		}
 	}
 	if !badIf {
