@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -211,9 +212,29 @@ func TestDifferentialConfigTest(t *testing.T) {
 			} else if h.hasGK {
 				t.Errorf("@gk-expect is only for inputs keepalived crashes on")
 			}
+			if k, g := unknownKeywords(kout), unknownKeywords(gout); h.expect != crashExit && k != g {
+				t.Errorf("\"Unknown keyword\" reports differ:\nkeepalived:   %s\ngokeepalived: %s", k, g)
+			}
 			if gcode != want {
 				t.Errorf("verdict differs: %s exit %d, gokeepalived -t exit %d\nkeepalived:\n%s\ngokeepalived:\n%s", what, want, gcode, kout, gout)
 			}
 		})
 	}
+}
+
+var unknownRe = regexp.MustCompile(`Line (\d+)\) Unknown keyword '([^']*)'`)
+
+// unknownKeywords is the sorted set of "LINE:WORD" a -t run reported as
+// unknown keywords (keepalived repeats some messages once per process).
+func unknownKeywords(out []byte) string {
+	set := map[string]bool{}
+	for _, m := range unknownRe.FindAllSubmatch(out, -1) {
+		set[string(m[1])+":"+string(m[2])] = true
+	}
+	var l []string
+	for k := range set {
+		l = append(l, k)
+	}
+	sort.Strings(l)
+	return strings.Join(l, " ")
 }

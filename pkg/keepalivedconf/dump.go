@@ -49,7 +49,10 @@ func CompatDoc() string {
 	b.WriteString("**accepted (not implemented)** = known keyword, stored unchecked, reported by `-t` as not implemented;\n")
 	b.WriteString("**legacy (mapped)** = deprecated keyword, accepted with keepalived's deprecation error, mapped to its replacement;\n")
 	b.WriteString("**refused** = not offered by gokeepalived (reported, ignored).\n")
-	b.WriteString("Keywords that keepalived.conf(5) lists but that are absent here are accepted with a clear \"not implemented\" message.\n")
+	b.WriteString("Which keywords each block accepts is keepalived 2.2.7's own answer (pkg/keepalivedconf/oraclekw.go, probed with `keepalived -t`):\n")
+	b.WriteString("a word outside its block's list is \"Unknown keyword\" exactly as keepalived reports it, and a '{' after it is ignored\n")
+	b.WriteString("with the words inside read as statements of the enclosing block, as keepalived does. Keywords keepalived accepts\n")
+	b.WriteString("that the registry does not model are listed per block below as *known, not modelled*: accepted with a clear \"not implemented\" message.\n")
 	b.WriteString("No keyword acts at run time yet: the VRRP and checker run time is a later stage.\n\n")
 	b.WriteString(deliberateDifferences)
 	bySec := map[string][]*Keyword{}
@@ -76,6 +79,9 @@ func CompatDoc() string {
 				st += " (" + k.Note + ")"
 			}
 			fmt.Fprintf(&b, "| `%s` | %s | %s |\n", k.Name, argDesc(k), st)
+		}
+		if extra := unmodelled(s); extra != "" {
+			fmt.Fprintf(&b, "\nKnown, not modelled: %s\n", extra)
 		}
 		b.WriteString("\n")
 	}
@@ -122,3 +128,24 @@ const deliberateDifferences = `## Deliberate differences
   enable_script_security).
 
 `
+
+// unmodelled lists the keywords keepalived accepts in section (as shown
+// in the doc; "(top level)" is "") that the registry does not model.
+func unmodelled(section string) string {
+	if section == "(top level)" {
+		section = ""
+	}
+	have := map[string]bool{}
+	for _, k := range Registry() {
+		if k.Section() == section {
+			have[k.Name] = true
+		}
+	}
+	var out []string
+	for _, w := range strings.Fields(oracleKeywords[section]) {
+		if !have[w] {
+			out = append(out, "`"+w+"`")
+		}
+	}
+	return strings.Join(out, ", ")
+}

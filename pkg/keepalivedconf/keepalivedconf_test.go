@@ -73,6 +73,15 @@ func TestParseTable(t *testing.T) {
 		{"missing ok", "global_defs {\n max_auto_priority\n}\n" + vi, 0, ""},
 		{"brace after plain keyword", "global_defs {\n router_id x { foo }\n}\n" + vi, 5, "Unexpected '{' - ignoring"},
 		{"brace keyword inside", ins(vi, "advert_int 1 { priority }\n"), 2, "missing a parameter after keyword `priority`"},
+		{"wrong block global", "global_defs {\n priority 100\n}\n" + vi, 5, "Unknown keyword 'priority'"},
+		{"wrong block instance", ins(vi, "router_id x\n"), 5, "Unknown keyword 'router_id'"},
+		{"misc connect_port", "virtual_server 10.0.0.9 80 {\n protocol TCP\n lb_algo rr\n lb_kind NAT\n real_server 10.0.0.8 80 {\n MISC_CHECK {\n connect_port 80\n }\n }\n}\n" + vi, 5, "Unknown keyword 'connect_port'"},
+		{"tcp nb_get_retry unknown", "virtual_server 10.0.0.9 80 {\n protocol TCP\n lb_algo rr\n lb_kind NAT\n real_server 10.0.0.8 80 {\n TCP_CHECK {\n nb_get_retry 3\n }\n }\n}\n" + vi, 5, "Unknown keyword 'nb_get_retry'"},
+		{"top track_process", "track_process p {\n process x\n}\n" + vi, 5, "Unknown keyword 'process'"},
+		{"vrrp_track_process", "vrrp_track_process p {\n process x\n weight 2\n}\n" + vi, 0, ""},
+		{"known unmodelled", ins(vi, "notify_priority_changes\n"), 0, ""},
+		{"unknown block reads inside", ins(vi, "foo {\n priority\n}\n"), 2, "missing a parameter after keyword `priority`"},
+		{"ssl block", "SSL {\n password x\n}\n" + vi, 0, ""},
 		{"no protocol", "virtual_server 10.0.0.9 80 {\n lb_algo rr\n lb_kind NAT\n}\n" + vi, 5, "no protocol set"},
 	}
 	for _, c := range cases {

@@ -189,12 +189,7 @@ func parseLines(lines []Line, diags *Diags, host Host) *Result {
 	b.validate()
 	// keepalived stops at the first keyword missing a parameter it needs:
 	// nothing after it is reported.
-	for i, d := range *diags {
-		if d.Kind == KindMissingFatal {
-			*diags = (*diags)[:i+1]
-			break
-		}
-	}
+	*diags = cutAtFatal(*diags, cfg.Files)
 	return &Result{Config: cfg, Diags: *diags}
 }
 
@@ -491,4 +486,47 @@ func (b *builder) virtualServer(s *Setting) {
 		}
 	}
 	b.cfg.VirtualServers = append(b.cfg.VirtualServers, vs)
+}
+
+// cutAtFatal drops what keepalived never reports because it stopped at the
+// first keyword missing a parameter it needs: messages about later lines,
+// and the checks made once the whole configuration is read.
+func cutAtFatal(ds Diags, files []string) Diags {
+	idx := map[string]int{}
+	for i, f := range files {
+		idx[f] = i
+	}
+	fatal := -1
+	for i, d := range ds {
+		if d.Kind == KindMissingFatal && (fatal < 0 || before(d.Pos, ds[fatal].Pos, idx)) {
+			fatal = i
+		}
+	}
+	if fatal < 0 {
+		return ds
+	}
+	f := ds[fatal].Pos
+	var out Diags
+	for i, d := range ds {
+		switch {
+		case i == fatal:
+		case d.Pos == (Pos{}) || d.Pos == f:
+			// keepalived reads no further words of the fatal line either.
+			if i > fatal || d.Kind == KindUnknownKeyword {
+				continue
+			}
+		case !before(d.Pos, f, idx):
+			continue
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// before orders positions by file (in reading order) then line.
+func before(a, b Pos, idx map[string]int) bool {
+	if a.File != b.File {
+		return idx[a.File] < idx[b.File]
+	}
+	return a.Line < b.Line
 }

@@ -23,9 +23,14 @@ type Node struct {
 func buildTree(lines []Line, diags *Diags) []*Node {
 	root := &Node{Block: true}
 	stack := []*Node{root}
-	// kws[i] is the keyword set valid inside stack[i]; nil when the block
-	// is free-form or unknown (anything may open a block there).
-	kws := [][]*Keyword{registry}
+	// ctx[i] is what is known inside stack[i]: its keyword set (nil when
+	// the block is free-form or not modelled: anything may open a block
+	// there) and its section path.
+	type context struct {
+		set  []*Keyword
+		path string
+	}
+	ctx := []context{{registry, ""}}
 	for _, l := range lines {
 		var cur *Node
 		top := stack[len(stack)-1]
@@ -43,18 +48,29 @@ func buildTree(lines []Line, diags *Diags) []*Node {
 						continue
 					}
 				}
-				var sub []*Keyword
-				if set := kws[len(kws)-1]; set != nil && len(cur.Words) > 0 {
-					if k := findKw(set, cur.Words[0]); k != nil {
-						if !k.HasBlock() {
-							diags.add(KindUnexpectedBOB, l.Pos, "Unexpected '{' - ignoring")
-							if !attach {
-								top.Children = append(top.Children, cur)
-							}
-							cur = nil
-							continue
+				c := ctx[len(ctx)-1]
+				var inner context
+				if c.set != nil && len(cur.Words) > 0 {
+					name := cur.Words[0]
+					k := findKw(c.set, name)
+					isBlock := k != nil && k.HasBlock()
+					if k == nil && (strings.Contains(" "+oracleBlocks[c.path]+" ", " "+name+" ") || !probed(c.path)) {
+						isBlock = true // a block keepalived knows (or may know) but the registry does not model
+					}
+					if !isBlock {
+						// keepalived ignores the '{' and reads on in the same block.
+						diags.add(KindUnexpectedBOB, l.Pos, "Unexpected '{' - ignoring")
+						if !attach {
+							top.Children = append(top.Children, cur)
 						}
-						sub = k.Sub
+						cur = nil
+						continue
+					}
+					if k != nil {
+						inner = context{k.Sub, name}
+						if c.path != "" {
+							inner.path = c.path + " > " + name
+						}
 					}
 				}
 				if !attach {
@@ -62,7 +78,7 @@ func buildTree(lines []Line, diags *Diags) []*Node {
 				}
 				cur.Block = true
 				stack = append(stack, cur)
-				kws = append(kws, sub)
+				ctx = append(ctx, inner)
 				top = cur
 				cur = nil
 			case "}":
@@ -71,11 +87,12 @@ func buildTree(lines []Line, diags *Diags) []*Node {
 					cur = nil
 				}
 				if len(stack) == 1 {
-					diags.add(KindUnexpectedBOB, l.Pos, "Unexpected '}' - ignoring")
+					// At the top level keepalived takes a stray '}' for a keyword.
+					diags.add(KindUnknownKeyword, l.Pos, "Unknown keyword '}'")
 					continue
 				}
 				stack = stack[:len(stack)-1]
-				kws = kws[:len(kws)-1]
+				ctx = ctx[:len(ctx)-1]
 				top = stack[len(stack)-1]
 			default:
 				if cur == nil {
@@ -149,7 +166,7 @@ func (w *walker) walk(nodes []*Node, kws []*Keyword, path []string) []*Setting {
 		name := n.Words[0]
 		k := findKw(kws, name)
 		if k == nil {
-			if manKnows(path, name) {
+			if oracleKnows(strings.Join(path, " > "), name) {
 				*w.diags = append(*w.diags, Diag{Kind: KindInfo, Pos: n.Pos, Unimplemented: true,
 					Msg: fmt.Sprintf("keyword '%s' (in %s) is known to keepalived but not implemented by gokeepalived - ignored", name, strings.Join(path, " > "))})
 				out = append(out, &Setting{Pos: n.Pos, Keyword: name, Args: n.Words[1:], Status: Accepted})

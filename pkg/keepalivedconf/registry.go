@@ -319,8 +319,9 @@ func buildRegistry() []*Keyword {
 		&Keyword{Name: "static_rules", Arg: ArgBlock},
 		script,
 		blk("vrrp_track_file", kw("file", ArgString), kwi("weight", -254, 254), kw("init_file", ArgAny)),
-		legacy("vrrp_track_process", "track_process", ArgAny),
-		blk("track_process", kw("process", ArgAny), kw("param_match", ArgString), kwi("weight", -254, 254),
+		// keepalived 2.2.7 knows only vrrp_track_process at the top level
+		// (track_process is the block inside vrrp_instance naming them).
+		blk("vrrp_track_process", kw("process", ArgAny), kw("param_match", ArgString), kwi("weight", -254, 254),
 			kw("quorum", ArgAny), kw("quorum_max", ArgAny), kwt("delay", 0, maxTimer),
 			kwt("terminate_delay", 0, maxTimer), kwt("fork_delay", 0, maxTimer), kw("full_command", ArgNone)),
 		blk("track_file", kw("file", ArgString), kwi("weight", -254, 254), kw("init_file", ArgAny)),
@@ -332,13 +333,11 @@ func buildRegistry() []*Keyword {
 		kw("net_namespace", ArgString), kw("net_namespace_ipvs", ArgString), kw("namespace_with_ipsets", ArgNone),
 		kw("instance", ArgString), kw("use_pid_dir", ArgNone),
 	)
-	// The legacy vrrp_track_process opens a track_process block.
-	for _, k := range top {
-		if k.Name == "vrrp_track_process" {
-			k.Sub = findKw(top, "track_process").Sub
-		}
-	}
+	ssl := blk("SSL", acc("ca", "certificate", "key", "password")...)
+	ssl.Arg, ssl.Status = ArgNone, Accepted
+	top = append(top, ssl)
 	setSections("", top)
+	top = prune("", top)
 	setMissing(top)
 	return top
 }
@@ -403,30 +402,43 @@ func Registry() []*Keyword {
 // Section is the path of blocks a keyword lives in ("" is the top level).
 func (k *Keyword) Section() string { return k.section }
 
-// manSectionFor maps a registry block to the man page section whose words
-// are accepted there as known-but-not-implemented keywords.
-func manSectionFor(path []string) string {
-	if len(path) == 0 {
-		return ""
-	}
-	switch path[0] {
-	case "global_defs":
-		return "global"
-	case "vrrp_track_process":
-		return "track_process"
-	}
-	return path[0]
-}
-
-func manKnows(path []string, word string) bool {
-	sec := manSectionFor(path)
-	if sec == "" {
+// oracleKnows reports whether keepalived 2.2.7 accepts word inside the
+// block at section ("" is the top level; see oracleKeywords).
+func oracleKnows(section, word string) bool {
+	list, ok := oracleKeywords[section]
+	if !ok {
 		return false
 	}
-	for _, w := range strings.Fields(manKeywords[sec]) {
+	for _, w := range strings.Fields(list) {
 		if w == word {
 			return true
 		}
 	}
 	return false
+}
+
+// probed reports whether the oracle's keyword list covers section.
+func probed(section string) bool { _, ok := oracleKeywords[section]; return ok }
+
+// prune drops from ks (the keywords of block section) those keepalived
+// 2.2.7 does not accept there, so the registry says exactly what
+// keepalived says.
+func prune(section string, ks []*Keyword) []*Keyword {
+	var out []*Keyword
+	for _, k := range ks {
+		if probed(section) && !oracleKnows(section, k.Name) {
+			continue
+		}
+		if k.Sub != nil {
+			p := k.Name
+			if section != "" {
+				p = section + " > " + k.Name
+			}
+			if k.Sub = prune(p, k.Sub); k.Sub == nil {
+				k.Sub = []*Keyword{}
+			}
+		}
+		out = append(out, k)
+	}
+	return out
 }
