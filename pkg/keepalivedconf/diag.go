@@ -46,6 +46,9 @@ const (
 	KindInvalidNumber              //
 	KindGeneral                    //
 	KindSecurity                   // scripts used without script_security
+	// KindIncludeMissing: an include that include_check (or an include
+	// variant, or -e) requires found nothing; it outranks the other errors.
+	KindIncludeMissing
 	// KindMissingFatal: a keyword whose value keepalived cannot do
 	// without was written without it; keepalived stops reading there
 	// and exits at once.
@@ -71,7 +74,7 @@ func (k Kind) ExitCode() int {
 		return ExitOK
 	case KindFileNotFound, KindBadIf, KindFatal:
 		return ExitConfig
-	case KindSecurity:
+	case KindSecurity, KindIncludeMissing:
 		return ExitSecurity
 	case KindMissingFatal:
 		return ExitMissingParam

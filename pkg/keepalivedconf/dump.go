@@ -126,6 +126,13 @@ const deliberateDifferences = `## Deliberate differences
   this with ` + "`# @expect: crash`" + ` (the oracle still crashes) and
   ` + "`# @gk-expect: 6`" + ` (the file also runs a script without
   enable_script_security).
+- **${_RANDOM [MIN [MAX]]}** is supported (also as $_RANDOM), but the numbers are
+  not those keepalived draws: random_seed is accepted and checked, yet
+  gokeepalived does not reproduce glibc's random() sequence.
+- **include_check** (global_defs) and the include variants (includem, includew,
+  includeb, includea, includer) follow keepalived 2.2.7: the types are match,
+  wildcard_match and brace_match (2.2.7 refuses "readable" although its manual
+  lists it), and a missing include they require makes -t exit 6, as keepalived does.
 
 `
 

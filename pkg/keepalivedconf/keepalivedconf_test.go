@@ -82,6 +82,16 @@ func TestParseTable(t *testing.T) {
 		{"known unmodelled", ins(vi, "notify_priority_changes\n"), 0, ""},
 		{"unknown block reads inside", ins(vi, "foo {\n priority\n}\n"), 2, "missing a parameter after keyword `priority`"},
 		{"ssl block", "SSL {\n password x\n}\n" + vi, 0, ""},
+		{"random fixed", strings.Replace(vi, "id 5", "id ${_RANDOM 300 300}", 1), 5, "number '300' outside range"},
+		{"random ok", strings.Replace(vi, "id 5", "id ${_RANDOM 1 255}", 1), 0, ""},
+		{"random bad args", strings.Replace(vi, "id 5", "id ${_RANDOM x}", 1), 5, ""},
+		{"include_check all", "global_defs {\n include_check\n}\ninclude /none/*.conf\n" + vi, 6, "No config files matched"},
+		{"include_check plus", "global_defs {\n include_check +match -wildcard_match\n}\ninclude /none/*.conf\n" + vi, 0, ""},
+		{"include_check type", "global_defs {\n include_check readable\n}\n" + vi, 5, "Unknown include_check type 'readable'"},
+		{"include_check top", "include_check\n" + vi, 5, "Unknown keyword 'include_check'"},
+		{"includem", "includem /none.conf\n" + vi, 6, "Config files missing"},
+		{"includer", "includer /none.conf\n" + vi, 0, ""},
+		{"includeb", "includeb /{a,b}.conf\n" + vi, 6, "Config files missing"},
 		{"no protocol", "virtual_server 10.0.0.9 80 {\n lb_algo rr\n lb_kind NAT\n}\n" + vi, 5, "no protocol set"},
 	}
 	for _, c := range cases {

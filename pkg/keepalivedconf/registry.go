@@ -209,6 +209,8 @@ func buildRegistry() []*Keyword {
 		kwu("vrrp_startup_delay", 0, 0xffffffff),
 		legacy("lvs_sync_daemon_interface", "lvs_sync_daemon", ArgAny),
 		kw("snmp_socket", ArgAny),
+		kw("include_check", ArgAny), // acted on while reading (see lexer)
+		kwu("random_seed", 0, 0xffffffff),
 	), refusedSNMP())...)
 	global.Arg = ArgNone
 
