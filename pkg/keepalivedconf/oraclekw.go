@@ -2,6 +2,8 @@
 
 package keepalivedconf
 
+import "strings"
+
 // oracleKeywords lists, per block, every keyword keepalived 2.2.7 accepts
 // there: each candidate word (the registry's and those of keepalived.conf(5))
 // was written inside each block and kept unless keepalived -t answered
@@ -41,3 +43,25 @@ var oracleKeywords = map[string]string{
 // oracleBlocks are keywords keepalived knows as blocks that the registry
 // does not model; their content is skipped.
 var oracleBlocks = map[string]string{"": `SSL`}
+
+// OracleKeywords returns, per block section ("" for the top level), the
+// keywords keepalived 2.2.7 accepts there, and which of them open blocks
+// (for tests that re-check the lists against keepalived).
+func OracleKeywords() (known map[string][]string, blocks map[string]bool) {
+	known = map[string][]string{}
+	for sec, l := range oracleKeywords {
+		known[sec] = strings.Fields(l)
+	}
+	blocks = map[string]bool{}
+	for _, k := range Registry() {
+		if k.HasBlock() {
+			blocks[k.Name] = true
+		}
+	}
+	for _, l := range oracleBlocks {
+		for _, w := range strings.Fields(l) {
+			blocks[w] = true
+		}
+	}
+	return known, blocks
+}
