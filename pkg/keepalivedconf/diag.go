@@ -46,6 +46,13 @@ const (
 	KindInvalidNumber              //
 	KindGeneral                    //
 	KindSecurity                   // scripts used without script_security
+	// KindIncludeMissing: an include that include_check (or an include
+	// variant, or -e) requires found nothing; it outranks the other errors.
+	KindIncludeMissing
+	// KindMissingFatal: a keyword whose value keepalived cannot do
+	// without was written without it; keepalived stops reading there
+	// and exits at once.
+	KindMissingFatal
 )
 
 // Exit codes of keepalived 2.2.7 --config-test.
@@ -54,6 +61,9 @@ const (
 	ExitConfig     = 4 // file not found (with -e), bad interface, fatal
 	ExitConfigTest = 5 // configuration errors keepalived would work around
 	ExitSecurity   = 6 // script security not enabled although scripts are used
+	// ExitMissingParam is what keepalived 2.2.7 -t exits with when it stops
+	// at a keyword that lacks its parameter (observed from the oracle).
+	ExitMissingParam = 2
 )
 
 // ExitCode is the exit status keepalived -t gives for a configuration
@@ -64,8 +74,10 @@ func (k Kind) ExitCode() int {
 		return ExitOK
 	case KindFileNotFound, KindBadIf, KindFatal:
 		return ExitConfig
-	case KindSecurity:
+	case KindSecurity, KindIncludeMissing:
 		return ExitSecurity
+	case KindMissingFatal:
+		return ExitMissingParam
 	default:
 		return ExitConfigTest
 	}

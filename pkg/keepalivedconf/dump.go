@@ -49,8 +49,12 @@ func CompatDoc() string {
 	b.WriteString("**accepted (not implemented)** = known keyword, stored unchecked, reported by `-t` as not implemented;\n")
 	b.WriteString("**legacy (mapped)** = deprecated keyword, accepted with keepalived's deprecation error, mapped to its replacement;\n")
 	b.WriteString("**refused** = not offered by gokeepalived (reported, ignored).\n")
-	b.WriteString("Keywords that keepalived.conf(5) lists but that are absent here are accepted with a clear \"not implemented\" message.\n")
+	b.WriteString("Which keywords each block accepts is keepalived 2.2.7's own answer (pkg/keepalivedconf/oraclekw.go, probed with `keepalived -t`):\n")
+	b.WriteString("a word outside its block's list is \"Unknown keyword\" exactly as keepalived reports it, and a '{' after it is ignored\n")
+	b.WriteString("with the words inside read as statements of the enclosing block, as keepalived does. Keywords keepalived accepts\n")
+	b.WriteString("that the registry does not model are listed per block below as *known, not modelled*: accepted with a clear \"not implemented\" message.\n")
 	b.WriteString("No keyword acts at run time yet: the VRRP and checker run time is a later stage.\n\n")
+	b.WriteString(deliberateDifferences)
 	bySec := map[string][]*Keyword{}
 	var secs []string
 	for _, k := range Registry() {
@@ -75,6 +79,9 @@ func CompatDoc() string {
 				st += " (" + k.Note + ")"
 			}
 			fmt.Fprintf(&b, "| `%s` | %s | %s |\n", k.Name, argDesc(k), st)
+		}
+		if extra := unmodelled(s); extra != "" {
+			fmt.Fprintf(&b, "\nKnown, not modelled: %s\n", extra)
 		}
 		b.WriteString("\n")
 	}
@@ -104,4 +111,48 @@ func argDesc(k *Keyword) string {
 		return "block of lines"
 	}
 	return ""
+}
+
+// deliberateDifferences documents where gokeepalived does not copy
+// keepalived 2.2.7 on purpose.
+const deliberateDifferences = `## Deliberate differences
+
+- **Unmatched quote.** keepalived 2.2.7 reports "Unmatched quote" for a line
+  whose quote is not closed and then crashes (SIGSEGV, exit 139) during
+  ` + "`-t`" + `. gokeepalived reports the same error with file:line, closes the
+  quoted string at the end of the line and carries on checking, so the
+  verdict is that of the rest of the configuration (at least 5, "errors
+  keepalived works around"). testdata/keepalived/unmatched_quote.conf pins
+  this with ` + "`# @expect: crash`" + ` (the oracle still crashes) and
+  ` + "`# @gk-expect: 6`" + ` (the file also runs a script without
+  enable_script_security).
+- **${_RANDOM [MIN [MAX]]}** is supported (also as $_RANDOM), but the numbers are
+  not those keepalived draws: random_seed is accepted and checked, yet
+  gokeepalived does not reproduce glibc's random() sequence.
+- **include_check** (global_defs) and the include variants (includem, includew,
+  includeb, includea, includer) follow keepalived 2.2.7: the types are match,
+  wildcard_match and brace_match (2.2.7 refuses "readable" although its manual
+  lists it), and a missing include they require makes -t exit 6, as keepalived does.
+
+`
+
+// unmodelled lists the keywords keepalived accepts in section (as shown
+// in the doc; "(top level)" is "") that the registry does not model.
+func unmodelled(section string) string {
+	if section == "(top level)" {
+		section = ""
+	}
+	have := map[string]bool{}
+	for _, k := range Registry() {
+		if k.Section() == section {
+			have[k.Name] = true
+		}
+	}
+	var out []string
+	for _, w := range strings.Fields(oracleKeywords[section]) {
+		if !have[w] {
+			out = append(out, "`"+w+"`")
+		}
+	}
+	return strings.Join(out, ", ")
 }

@@ -50,6 +50,49 @@ func TestParseTable(t *testing.T) {
 		{"missing brace", "vrrp_instance V {\n", 5, "missing '}'"},
 		{"deprecated", "virtual_server 1.1.1.1 80 {\n protocol TCP\n real_server 1.1.1.2 80 {\n HTTP_GET {\n nb_get_retry 3\n }\n }\n}\n", 5, "please use 'retry'"},
 		{"security", "vrrp_script s {\n script /bin/true\n}\n" + vi, 6, "SECURITY VIOLATION"},
+		{"route dev", ins(vi, "virtual_routes {\n 10.1.0.0/24 via 10.0.0.1 dev eth0\n}\n"), 0, ""},
+		{"route no dev", ins(vi, "virtual_routes {\n 10.1.0.0/24 via 10.0.0.1\n}\n"), 5, "cannot track route 10.1.0.0/24"},
+		{"route no_track", ins(vi, "virtual_routes {\n 10.1.0.0/24 via 10.0.0.1 no_track\n}\n"), 0, ""},
+		{"route gw", ins(vi, "virtual_routes {\n 10.1.0.0/24 gw 10.0.0.1 dev eth0\n}\n"), 5, `"gw" for routes is deprecated`},
+		{"route keyword", ins(vi, "virtual_routes {\n 10.1.0.0/24 dev eth0 proto static\n}\n"), 5, "unknown route keyword proto"},
+		{"static route", "static_routes {\n 10.1.0.0/24 via 10.0.0.1\n}\n" + vi, 5, "cannot track route"},
+		{"rule pref", ins(vi, "virtual_rules {\n from 10.0.0.0/24 table 2 preference 100\n}\n"), 0, ""},
+		{"rule no pref", ins(vi, "virtual_rules {\n from 10.0.0.0/24 table 2\n}\n"), 5, "setting to 16384"},
+		{"rule bad ip", ins(vi, "virtual_rules {\n to 10.0.0./24 table 2 preference 1\n}\n"), 5, "Invalid rule to address"},
+		{"rule option", ins(vi, "virtual_rules {\n from 10.0.0.0/24 pref 3\n}\n"), 5, "Unknown rule option pref"},
+		{"vip entry", ins(vi, "virtual_ipaddress {\n 10.0.0.5 foo\n}\n"), 5, "Unknown configuration entry 'foo'"},
+		{"vip peer prefix", ins(vi, "virtual_ipaddress {\n 10.0.0.5/24 peer 10.0.0.6\n}\n"), 5, "Cannot specify address prefix"},
+		{"static addr", "static_ipaddress {\n 10.0.0.5/24 dev eth0 scope link\n}\n" + vi, 0, ""},
+		{"no script", "vrrp_script s {\n interval 2\n}\n" + vi, 5, "No script set for vrrp_script s"},
+		{"ah master", ins(vi, "state MASTER\nauthentication {\n auth_type AH\n auth_pass 1\n}\n"), 5, "incompatible with AH"},
+		{"redirect script", "vrrp_script s {\n script \"</dev/tcp/127.0.0.1/80\"\n}\n" + ins(vi, "track_script {\n s\n}\n"), 0, ""},
+		{"unmatched quote", "global_defs {\n router_id \"abc\n}\n" + vi, 5, "Unmatched quote"},
+		{"missing fatal", ins(vi, "priority\n"), 2, "missing a parameter after keyword `priority`"},
+		{"missing fatal notify", ins(vi, "notify_master\n"), 2, "missing a parameter"},
+		{"missing error", "global_defs {\n router_id\n}\n" + vi, 5, "missing a parameter"},
+		{"missing ok", "global_defs {\n max_auto_priority\n}\n" + vi, 0, ""},
+		{"brace after plain keyword", "global_defs {\n router_id x { foo }\n}\n" + vi, 5, "Unexpected '{' - ignoring"},
+		{"brace keyword inside", ins(vi, "advert_int 1 { priority }\n"), 2, "missing a parameter after keyword `priority`"},
+		{"wrong block global", "global_defs {\n priority 100\n}\n" + vi, 5, "Unknown keyword 'priority'"},
+		{"wrong block instance", ins(vi, "router_id x\n"), 5, "Unknown keyword 'router_id'"},
+		{"misc connect_port", "virtual_server 10.0.0.9 80 {\n protocol TCP\n lb_algo rr\n lb_kind NAT\n real_server 10.0.0.8 80 {\n MISC_CHECK {\n connect_port 80\n }\n }\n}\n" + vi, 5, "Unknown keyword 'connect_port'"},
+		{"tcp nb_get_retry unknown", "virtual_server 10.0.0.9 80 {\n protocol TCP\n lb_algo rr\n lb_kind NAT\n real_server 10.0.0.8 80 {\n TCP_CHECK {\n nb_get_retry 3\n }\n }\n}\n" + vi, 5, "Unknown keyword 'nb_get_retry'"},
+		{"top track_process", "track_process p {\n process x\n}\n" + vi, 5, "Unknown keyword 'process'"},
+		{"vrrp_track_process", "vrrp_track_process p {\n process x\n weight 2\n}\n" + vi, 0, ""},
+		{"known unmodelled", ins(vi, "notify_priority_changes\n"), 0, ""},
+		{"unknown block reads inside", ins(vi, "foo {\n priority\n}\n"), 2, "missing a parameter after keyword `priority`"},
+		{"ssl block", "SSL {\n password x\n}\n" + vi, 0, ""},
+		{"random fixed", strings.Replace(vi, "id 5", "id ${_RANDOM 300 300}", 1), 5, "number '300' outside range"},
+		{"random ok", strings.Replace(vi, "id 5", "id ${_RANDOM 1 255}", 1), 0, ""},
+		{"random bad args", strings.Replace(vi, "id 5", "id ${_RANDOM x}", 1), 5, ""},
+		{"include_check all", "global_defs {\n include_check\n}\ninclude /none/*.conf\n" + vi, 6, "No config files matched"},
+		{"include_check plus", "global_defs {\n include_check +match -wildcard_match\n}\ninclude /none/*.conf\n" + vi, 0, ""},
+		{"include_check type", "global_defs {\n include_check readable\n}\n" + vi, 5, "Unknown include_check type 'readable'"},
+		{"include_check top", "include_check\n" + vi, 5, "Unknown keyword 'include_check'"},
+		{"includem", "includem /none.conf\n" + vi, 6, "Config files missing"},
+		{"includer", "includer /none.conf\n" + vi, 0, ""},
+		{"includeb", "includeb /{a,b}.conf\n" + vi, 6, "Config files missing"},
+		{"no protocol", "virtual_server 10.0.0.9 80 {\n lb_algo rr\n lb_kind NAT\n}\n" + vi, 5, "no protocol set"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -63,6 +106,9 @@ func TestParseTable(t *testing.T) {
 		})
 	}
 }
+
+// ins puts extra statements at the end of the vrrp_instance block vi.
+func ins(vi, extra string) string { return strings.TrimSuffix(vi, "}\n") + extra + "}\n" }
 
 func FuzzParse(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join(repoRoot(), "testdata", "keepalived", "*.conf"))

@@ -2,6 +2,7 @@ package keepalivedconf
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -29,14 +30,29 @@ type Options struct {
 	Glob func(string) ([]string, error)
 }
 
+// Include checks (keepalived's include_check and the include variants).
+const (
+	incMatch    = 1 << iota // error if a file name without wildcard matches nothing
+	incWildcard             // error if a wildcard pattern matches nothing
+	incBrace                // error if an alternative of a brace expression matches nothing
+	incAll      = incMatch | incWildcard | incBrace
+)
+
 type lexer struct {
-	opts   Options
-	diags  *Diags
-	defs   map[string]string
-	lines  []Line
-	depth  int
-	files  []string
-	budget int // bounds expansion (recursive parameters, sequences)
+	opts Options
+	// incCheck is the include_check level of the file being read; it is
+	// saved when an included file is opened and restored when it ends.
+	incCheck int
+	// braces counts open blocks, globalAt is the level global_defs opened
+	// at (0: not inside global_defs): include_check acts while reading.
+	braces, globalAt int
+	pendingGlobal    bool
+	diags            *Diags
+	defs             map[string]string
+	lines            []Line
+	depth            int
+	files            []string
+	budget           int // bounds expansion (recursive parameters, sequences)
 }
 
 var (
@@ -47,6 +63,9 @@ var (
 // Lex reads file (and what it includes) into logical lines.
 func Lex(file string, opts Options, diags *Diags) []Line {
 	lx := &lexer{opts: opts, diags: diags, defs: map[string]string{}, budget: 1 << 20}
+	if opts.AllConfig {
+		lx.incCheck = incAll
+	}
 	if lx.opts.ReadFile == nil {
 		lx.opts.ReadFile = readConfigFile
 	}
@@ -87,14 +106,17 @@ func (lx *lexer) readFile(name string, from Pos, must bool) {
 			return
 		}
 		k := KindInfo
-		if must {
-			k = KindFileNotFound
+		if must && from.File == "" {
+			k = KindFileNotFound // the main file (keepalived -e)
+		} else if must {
+			k = KindIncludeMissing
 		}
 		lx.diags.add(k, from, "Config files missing '%s'.", name)
 		return
 	}
 	lx.depth++
-	defer func() { lx.depth-- }()
+	savedCheck := lx.incCheck
+	defer func() { lx.depth--; lx.incCheck = savedCheck }()
 	lx.files = append(lx.files, name)
 	prevPWD, hadPWD := lx.defs["_PWD"]
 	lx.defs["_PWD"] = filepath.Dir(name)
@@ -202,6 +224,7 @@ func (lx *lexer) processLine(text string, pos Pos, level int) {
 		lx.diags.add(KindUnmatchedQuote, pos, "Unmatched quote: '%s'", t)
 	}
 	if len(words) > 0 {
+		lx.track(words, pos)
 		lx.lines = append(lx.lines, Line{Pos: pos, Words: words})
 	}
 }
@@ -213,31 +236,180 @@ func firstWord(s string) string {
 	return s
 }
 
+// track follows the block structure while reading so that include_check
+// in global_defs takes effect for the includes after it, as in keepalived.
+func (lx *lexer) track(words []string, pos Pos) {
+	if words[0] == "include_check" && lx.globalAt > 0 && lx.braces == lx.globalAt {
+		lx.includeCheck(words[1:], pos)
+	}
+	for i, w := range words {
+		switch w {
+		case "{":
+			lx.braces++
+			if i > 0 && words[0] == "global_defs" && lx.braces == 1 {
+				lx.globalAt = 1
+			}
+		case "}":
+			if lx.braces == lx.globalAt {
+				lx.globalAt = 0
+			}
+			if lx.braces > 0 {
+				lx.braces--
+			}
+		}
+	}
+	if len(words) == 1 && words[0] == "global_defs" && lx.braces == 0 {
+		lx.pendingGlobal = true
+	} else if lx.pendingGlobal {
+		if words[0] == "{" && lx.braces == 1 {
+			lx.globalAt = 1
+		}
+		lx.pendingGlobal = false
+	}
+}
+
+// includeCheck applies "include_check [[+|-]TYPE ...]".
+func (lx *lexer) includeCheck(args []string, pos Pos) {
+	if len(args) == 0 {
+		lx.incCheck = incAll
+		return
+	}
+	set := 0
+	explicit := false
+	for _, a := range args {
+		op := byte(0)
+		if a != "" && (a[0] == '+' || a[0] == '-') {
+			op, a = a[0], a[1:]
+		}
+		var bit int
+		switch a {
+		case "match":
+			bit = incMatch
+		case "wildcard_match":
+			bit = incWildcard
+		case "brace_match":
+			bit = incBrace
+		default:
+			lx.diags.add(KindGeneral, pos, "Unknown include_check type '%s' - ignoring", a)
+			continue
+		}
+		switch op {
+		case '+':
+			lx.incCheck |= bit
+		case '-':
+			lx.incCheck &^= bit
+		default:
+			set |= bit
+			explicit = true
+		}
+	}
+	if explicit {
+		lx.incCheck = set
+	}
+}
+
 func (lx *lexer) include(kind, pattern string, pos Pos) {
-	words, _ := splitWords(pattern)
+	// The file name is one word; braces in it are glob alternatives.
+	words := strings.Fields(pattern)
+	if len(words) > 0 {
+		words[0] = strings.Trim(words[0], `"'`)
+	}
 	if len(words) == 0 {
 		lx.diags.add(KindMissingParam, pos, "No config file specified for %s", kind)
 		return
+	}
+	check := lx.incCheck
+	switch kind {
+	case "includem":
+		check |= incMatch
+	case "includew":
+		check |= incWildcard
+	case "includeb":
+		check |= incBrace
+	case "includea":
+		check = incAll
 	}
 	pat := words[0]
 	if !filepath.IsAbs(pat) {
 		pat = filepath.Join(filepath.Dir(pos.File), pat)
 	}
-	must := kind == "includea" || kind == "includem" || kind == "includer"
-	matches, err := lx.opts.Glob(pat)
-	if err != nil || len(matches) == 0 {
-		if !strings.ContainsAny(pat, "*?[") || must {
-			k := KindInfo
-			if must || lx.opts.AllConfig {
-				k = KindFileNotFound
+	alts := expandBraces(pat)
+	var matches []string
+	for _, a := range alts {
+		m, _ := lx.opts.Glob(a)
+		if len(m) == 0 && !strings.ContainsAny(a, "*?[") {
+			if _, err := lx.opts.ReadFile(a); err == nil {
+				m = []string{a}
 			}
-			lx.diags.add(k, pos, "Config files missing '%s'.", pat)
+		}
+		if len(m) == 0 && len(alts) > 1 && check&incBrace != 0 {
+			lx.diags.add(KindIncludeMissing, pos, "Config files missing '%s'.", pat)
+		}
+		matches = append(matches, m...)
+	}
+	if len(matches) == 0 {
+		switch {
+		case strings.ContainsAny(pat, "*?["):
+			if check&incWildcard != 0 {
+				lx.diags.add(KindIncludeMissing, pos, "No config files matched '%s'.", pat)
+			}
+		case check&incMatch != 0:
+			lx.diags.add(KindIncludeMissing, pos, "Config files missing '%s'.", pat)
+		case len(alts) == 1:
+			lx.diags.add(KindInfo, pos, "Config files missing '%s'.", pat)
 		}
 		return
 	}
 	for _, m := range matches {
-		lx.readFile(m, pos, must || lx.opts.AllConfig)
+		lx.readFile(m, pos, check&incMatch != 0)
 	}
+}
+
+// expandBraces expands csh-style {a,b} alternatives, as glob(GLOB_BRACE).
+func expandBraces(p string) []string {
+	depth, start := 0, -1
+	for i := 0; i < len(p); i++ {
+		switch p[i] {
+		case '{':
+			if depth == 0 {
+				start = i
+			}
+			depth++
+		case '}':
+			if depth == 0 {
+				continue
+			}
+			depth--
+			if depth == 0 {
+				var out []string
+				for _, alt := range splitTop(p[start+1 : i]) {
+					out = append(out, expandBraces(p[:start]+alt+p[i+1:])...)
+				}
+				return out
+			}
+		}
+	}
+	return []string{p}
+}
+
+// splitTop splits s at the commas that are not inside nested braces.
+func splitTop(s string) []string {
+	var out []string
+	depth, last := 0, 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '{':
+			depth++
+		case '}':
+			depth--
+		case ',':
+			if depth == 0 {
+				out = append(out, s[last:i])
+				last = i + 1
+			}
+		}
+	}
+	return append(out, s[last:])
 }
 
 // substitute replaces $NAME (followed by white space or end) and ${NAME}
@@ -299,6 +471,25 @@ func (lx *lexer) lookup(name string) (string, bool) {
 		return "!", true
 	case "_INSTANCE":
 		return lx.opts.ConfigID, true
+	}
+	if f := strings.Fields(name); len(f) > 0 && f[0] == "_RANDOM" && len(f) <= 3 {
+		// ${_RANDOM [MIN [MAX]]}: a random integer in [MIN, MAX].
+		lo, hi := uint64(0), uint64(32767)
+		var err error
+		if len(f) > 1 {
+			if lo, err = strconv.ParseUint(f[1], 10, 32); err != nil {
+				return "", false
+			}
+		}
+		if len(f) > 2 {
+			if hi, err = strconv.ParseUint(f[2], 10, 32); err != nil {
+				return "", false
+			}
+		}
+		if lo > hi {
+			lo, hi = hi, lo
+		}
+		return strconv.FormatUint(lo+rand.Uint64N(hi-lo+1), 10), true
 	}
 	v, ok := lx.defs[name]
 	return v, ok

@@ -22,6 +22,9 @@ type Host interface {
 // Config is the typed model of a keepalived.conf.
 type Config struct {
 	Files          []string
+	StaticAddrs    []VIP
+	StaticRoutes   []Route
+	StaticRules    []Rule
 	Global         Global
 	Scripts        []*Script
 	SyncGroups     []*SyncGroup
@@ -76,7 +79,10 @@ type VIP struct {
 	Dev    string
 	Scope  string
 	Label  string
+	Peer   string
 	Extra  []string
+	// PrefixText is the address as written.
+	PrefixText string
 }
 
 // Instance is a vrrp_instance.
@@ -98,6 +104,8 @@ type Instance struct {
 	ExcludedVIPs []VIP
 	TrackScripts []string
 	TrackIfs     []string
+	Routes       []Route
+	Rules        []Rule
 	Settings     []*Setting
 }
 
@@ -176,9 +184,12 @@ func parseLines(lines []Line, diags *Diags, host Host) *Result {
 			cfg.Files = append(cfg.Files, l.Pos.File)
 		}
 	}
-	b := &builder{cfg: cfg, diags: diags, host: host}
+	b := &builder{cfg: cfg, diags: diags, host: host, rulePref: 16384}
 	b.build()
 	b.validate()
+	// keepalived stops at the first keyword missing a parameter it needs:
+	// nothing after it is reported.
+	*diags = cutAtFatal(*diags, cfg.Files)
 	return &Result{Config: cfg, Diags: *diags}
 }
 
@@ -186,6 +197,12 @@ type builder struct {
 	cfg   *Config
 	diags *Diags
 	host  Host
+	// badIf is set when an interface the configuration names does not
+	// exist: keepalived then stops before its script checks.
+	badIf bool
+	// rulePref is the preference keepalived gives the next rule written
+	// without one (counting down from 16384).
+	rulePref int
 }
 
 func atoi(s string) int { n, _ := strconv.Atoi(s); return n }
@@ -202,8 +219,14 @@ func (b *builder) build() {
 				b.diags.add(KindGeneral, s.Pos, "vrrp_script must have a name")
 				continue
 			}
-			if v := s.Get("script"); v != nil {
-				sc.Script = strings.Join(v.Args, " ")
+			for _, v := range s.All("script") {
+				if len(v.Args) > 0 {
+					sc.Script = strings.Join(v.Args, " ")
+				}
+			}
+			if sc.Script == "" {
+				b.diags.add(KindGeneral, s.Pos, "No script set for vrrp_script %s - removing", sc.Name)
+				continue
 			}
 			if v := s.Get("interval"); v != nil {
 				sc.Interval = v.Arg(0)
@@ -228,6 +251,28 @@ func (b *builder) build() {
 			c.SyncGroups = append(c.SyncGroups, g)
 		case "vrrp_instance":
 			b.instance(s)
+		case "static_ipaddress":
+			for _, l := range s.Lines {
+				vip, ok := parseVIP(l)
+				if !ok {
+					b.diags.add(KindGeneral, l.Pos, "VRRP parsed invalid IP %s. skipping IP...", l.Words[0])
+					continue
+				}
+				b.checkVIP(vip)
+				c.StaticAddrs = append(c.StaticAddrs, vip)
+			}
+		case "static_routes":
+			for _, l := range s.Lines {
+				if r, ok := b.route(l); ok {
+					c.StaticRoutes = append(c.StaticRoutes, r)
+				}
+			}
+		case "static_rules":
+			for _, l := range s.Lines {
+				if r, ok := b.rule(l); ok {
+					c.StaticRules = append(c.StaticRules, r)
+				}
+			}
 		case "virtual_server":
 			b.virtualServer(s)
 		}
@@ -280,6 +325,7 @@ func (b *builder) global(s *Setting) {
 func parseVIP(l *Node) (VIP, bool) {
 	v := VIP{Pos: l.Pos}
 	a := l.Words[0]
+	v.PrefixText = a
 	var err error
 	if strings.Contains(a, "/") {
 		v.Prefix, err = netip.ParsePrefix(a)
@@ -312,6 +358,12 @@ func parseVIP(l *Node) (VIP, bool) {
 		case "label":
 			v.Label = val
 			i++
+		case "peer":
+			v.Peer = val
+			i++
+		case "preferred_lft":
+			i++
+		case "home", "-nodad", "noprefixroute", "autojoin", "no_track":
 		default:
 			v.Extra = append(v.Extra, k)
 		}
@@ -361,6 +413,7 @@ func (b *builder) instance(s *Setting) {
 					b.diags.add(KindGeneral, l.Pos, "VRRP parsed invalid IP %s. skipping IP...", l.Words[0])
 					continue
 				}
+				b.checkVIP(vip)
 				if v.Keyword == "virtual_ipaddress" {
 					in.VIPs = append(in.VIPs, vip)
 				} else {
@@ -373,7 +426,24 @@ func (b *builder) instance(s *Setting) {
 			}
 		case "track_interface":
 			for _, l := range v.Lines {
+				if b.host != nil && !b.host.InterfaceExists(l.Words[0]) {
+					b.diags.add(KindGeneral, l.Pos, "(%s) tracked interface %s doesn't exist", in.Name, l.Words[0])
+					b.badIf = true
+					continue
+				}
 				in.TrackIfs = append(in.TrackIfs, l.Words[0])
+			}
+		case "virtual_routes":
+			for _, l := range v.Lines {
+				if r, ok := b.route(l); ok {
+					in.Routes = append(in.Routes, r)
+				}
+			}
+		case "virtual_rules":
+			for _, l := range v.Lines {
+				if r, ok := b.rule(l); ok {
+					in.Rules = append(in.Rules, r)
+				}
 			}
 		}
 	}
@@ -416,4 +486,47 @@ func (b *builder) virtualServer(s *Setting) {
 		}
 	}
 	b.cfg.VirtualServers = append(b.cfg.VirtualServers, vs)
+}
+
+// cutAtFatal drops what keepalived never reports because it stopped at the
+// first keyword missing a parameter it needs: messages about later lines,
+// and the checks made once the whole configuration is read.
+func cutAtFatal(ds Diags, files []string) Diags {
+	idx := map[string]int{}
+	for i, f := range files {
+		idx[f] = i
+	}
+	fatal := -1
+	for i, d := range ds {
+		if d.Kind == KindMissingFatal && (fatal < 0 || before(d.Pos, ds[fatal].Pos, idx)) {
+			fatal = i
+		}
+	}
+	if fatal < 0 {
+		return ds
+	}
+	f := ds[fatal].Pos
+	var out Diags
+	for i, d := range ds {
+		switch {
+		case i == fatal:
+		case d.Pos == (Pos{}) || d.Pos == f:
+			// keepalived reads no further words of the fatal line either.
+			if i > fatal || d.Kind == KindUnknownKeyword {
+				continue
+			}
+		case !before(d.Pos, f, idx):
+			continue
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// before orders positions by file (in reading order) then line.
+func before(a, b Pos, idx map[string]int) bool {
+	if a.File != b.File {
+		return idx[a.File] < idx[b.File]
+	}
+	return a.Line < b.Line
 }

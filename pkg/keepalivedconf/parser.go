@@ -17,29 +17,68 @@ type Node struct {
 
 // buildTree groups lines into statements and blocks. '{' opens a block for
 // the statement before it (on the same line or the previous one), '}'
-// closes it, and words after '}' start a new statement.
+// closes it, and words after '}' start a new statement. As keepalived
+// does, a '{' after a keyword that takes no block is ignored (with an
+// error) and the words after it form the next statement of the same block.
 func buildTree(lines []Line, diags *Diags) []*Node {
 	root := &Node{Block: true}
 	stack := []*Node{root}
+	// ctx[i] is what is known inside stack[i]: its keyword set (nil when
+	// the block is free-form or not modelled: anything may open a block
+	// there) and its section path.
+	type context struct {
+		set  []*Keyword
+		path string
+	}
+	ctx := []context{{registry, ""}}
 	for _, l := range lines {
 		var cur *Node
 		top := stack[len(stack)-1]
 		for _, w := range l.Words {
 			switch w {
 			case "{":
+				attach := false
 				if cur == nil {
 					// '{' alone: it opens the previous statement's block.
 					if n := len(top.Children); n > 0 && !top.Children[n-1].Block {
 						cur = top.Children[n-1]
+						attach = true
 					} else {
 						diags.add(KindUnexpectedBOB, l.Pos, "Unexpected '{' - ignoring")
 						continue
 					}
-				} else {
+				}
+				c := ctx[len(ctx)-1]
+				var inner context
+				if c.set != nil && len(cur.Words) > 0 {
+					name := cur.Words[0]
+					k := findKw(c.set, name)
+					isBlock := k != nil && k.HasBlock()
+					if k == nil && (strings.Contains(" "+oracleBlocks[c.path]+" ", " "+name+" ") || !probed(c.path)) {
+						isBlock = true // a block keepalived knows (or may know) but the registry does not model
+					}
+					if !isBlock {
+						// keepalived ignores the '{' and reads on in the same block.
+						diags.add(KindUnexpectedBOB, l.Pos, "Unexpected '{' - ignoring")
+						if !attach {
+							top.Children = append(top.Children, cur)
+						}
+						cur = nil
+						continue
+					}
+					if k != nil {
+						inner = context{k.Sub, name}
+						if c.path != "" {
+							inner.path = c.path + " > " + name
+						}
+					}
+				}
+				if !attach {
 					top.Children = append(top.Children, cur)
 				}
 				cur.Block = true
 				stack = append(stack, cur)
+				ctx = append(ctx, inner)
 				top = cur
 				cur = nil
 			case "}":
@@ -48,10 +87,12 @@ func buildTree(lines []Line, diags *Diags) []*Node {
 					cur = nil
 				}
 				if len(stack) == 1 {
-					diags.add(KindUnexpectedBOB, l.Pos, "Unexpected '}' - ignoring")
+					// At the top level keepalived takes a stray '}' for a keyword.
+					diags.add(KindUnknownKeyword, l.Pos, "Unknown keyword '}'")
 					continue
 				}
 				stack = stack[:len(stack)-1]
+				ctx = ctx[:len(ctx)-1]
 				top = stack[len(stack)-1]
 			default:
 				if cur == nil {
@@ -125,7 +166,7 @@ func (w *walker) walk(nodes []*Node, kws []*Keyword, path []string) []*Setting {
 		name := n.Words[0]
 		k := findKw(kws, name)
 		if k == nil {
-			if manKnows(path, name) {
+			if oracleKnows(strings.Join(path, " > "), name) {
 				*w.diags = append(*w.diags, Diag{Kind: KindInfo, Pos: n.Pos, Unimplemented: true,
 					Msg: fmt.Sprintf("keyword '%s' (in %s) is known to keepalived but not implemented by gokeepalived - ignored", name, strings.Join(path, " > "))})
 				out = append(out, &Setting{Pos: n.Pos, Keyword: name, Args: n.Words[1:], Status: Accepted})
@@ -182,19 +223,21 @@ func (w *walker) checkArgs(k *Keyword, s *Setting) bool {
 	if k.Sub != nil || k.Arg == ArgBlock {
 		return true
 	}
-	switch k.Arg {
-	case ArgNone, ArgAny:
-		return true
-	case ArgString:
-		if len(s.Args) == 0 {
+	if len(s.Args) == 0 {
+		switch k.missing() {
+		case MissFatal:
+			w.diags.add(KindMissingFatal, s.Pos, "*** Configuration line starting `%s` is missing a parameter after keyword `%s` at word position 2", s.Keyword, s.Keyword)
+			return false
+		case MissError:
 			w.diags.add(KindMissingParam, s.Pos, "*** Configuration line starting `%s` is missing a parameter after keyword `%s` at word position 2", s.Keyword, s.Keyword)
 			return false
 		}
+		return k.Arg != ArgString && k.Arg != ArgEnum && k.Arg != ArgUint && k.Arg != ArgInt && k.Arg != ArgTimer
+	}
+	switch k.Arg {
+	case ArgNone, ArgAny, ArgString:
 		return true
 	case ArgBool:
-		if len(s.Args) == 0 {
-			return true
-		}
 		switch strings.ToLower(s.Args[0]) {
 		case "on", "off", "true", "false", "yes", "no":
 			return true
@@ -202,10 +245,6 @@ func (w *walker) checkArgs(k *Keyword, s *Setting) bool {
 		w.diags.add(KindGeneral, s.Pos, "Invalid boolean '%s' for %s", s.Args[0], s.Keyword)
 		return false
 	case ArgEnum:
-		if len(s.Args) == 0 {
-			w.diags.add(KindMissingParam, s.Pos, "*** Configuration line starting `%s` is missing a parameter after keyword `%s` at word position 2", s.Keyword, s.Keyword)
-			return false
-		}
 		for _, e := range k.Enum {
 			if s.Args[0] == e {
 				return true
@@ -214,10 +253,6 @@ func (w *walker) checkArgs(k *Keyword, s *Setting) bool {
 		w.diags.add(KindGeneral, s.Pos, "invalid %s '%s'", s.Keyword, s.Args[0])
 		return false
 	case ArgUint, ArgInt, ArgTimer:
-		if len(s.Args) == 0 {
-			w.diags.add(KindMissingParam, s.Pos, "*** Configuration line starting `%s` is missing a parameter after keyword `%s` at word position 2", s.Keyword, s.Keyword)
-			return false
-		}
 		return w.checkNumber(k, s, s.Args[0])
 	}
 	return true

@@ -52,7 +52,64 @@ type Keyword struct {
 	Replacement string     // for Legacy
 	Sub         []*Keyword // sub-keywords when the keyword opens a block
 	Note        string
-	section     string
+	// Missing is what keepalived does when the keyword is written without
+	// its parameter.
+	Missing MissKind
+	section string
+}
+
+// MissKind is keepalived's reaction to a keyword written without its
+// parameter.
+type MissKind int
+
+const (
+	// MissDefault: MissFatal for keywords that need a value (string,
+	// number, timer, enumeration), MissOK for the others.
+	MissDefault MissKind = iota
+	MissOK               // accepted silently
+	MissError            // reported; keepalived carries on (exit 5)
+	MissFatal            // reported; keepalived stops at once (exit 2)
+)
+
+// missing resolves MissDefault.
+func (k *Keyword) missing() MissKind {
+	if k.Missing != MissDefault {
+		return k.Missing
+	}
+	switch k.Arg {
+	case ArgString, ArgUint, ArgInt, ArgTimer, ArgEnum:
+		return MissFatal
+	}
+	return MissOK
+}
+
+// Reactions of keepalived 2.2.7 to a missing parameter that differ from
+// the default, by keyword name (observed with keepalived -t).
+var (
+	missError = []string{"router_id", "notification_email_from", "script_user", "vrrp_priority",
+		"checker_priority", "bfd_priority", "lvs_sync_daemon", "vrrp_iptables", "lvs_timeouts",
+		"old_unicast_checksum", "virtualhost", "http_protocol", "lb_flags", "lvs_flags", "tunnel_type",
+		"sorry_server_lvs_method", "sorry_server_inhibit"}
+	missOK    = []string{"smtp_helo_name", "max_auto_priority", "script", "persistence_timeout"}
+	missFatal = []string{"notify", "notify_master", "notify_backup", "notify_fault", "notify_stop",
+		"notify_master_rx_lower_pri", "debug", "checker_process_name", "vrrp_process_name", "quorum_up",
+		"quorum_down", "sorry_server", "notify_up", "notify_down", "user", "smtp_server", "misc_path"}
+)
+
+func setMissing(ks []*Keyword) {
+	for _, k := range ks {
+		for _, l := range []struct {
+			names []string
+			kind  MissKind
+		}{{missError, MissError}, {missOK, MissOK}, {missFatal, MissFatal}} {
+			for _, n := range l.names {
+				if k.Name == n && !k.HasBlock() {
+					k.Missing = l.kind
+				}
+			}
+		}
+		setMissing(k.Sub)
+	}
 }
 
 // HasBlock reports whether the keyword opens a block of sub-keywords.
@@ -152,6 +209,8 @@ func buildRegistry() []*Keyword {
 		kwu("vrrp_startup_delay", 0, 0xffffffff),
 		legacy("lvs_sync_daemon_interface", "lvs_sync_daemon", ArgAny),
 		kw("snmp_socket", ArgAny),
+		kw("include_check", ArgAny), // acted on while reading (see lexer)
+		kwu("random_seed", 0, 0xffffffff),
 	), refusedSNMP())...)
 	global.Arg = ArgNone
 
@@ -262,8 +321,9 @@ func buildRegistry() []*Keyword {
 		&Keyword{Name: "static_rules", Arg: ArgBlock},
 		script,
 		blk("vrrp_track_file", kw("file", ArgString), kwi("weight", -254, 254), kw("init_file", ArgAny)),
-		legacy("vrrp_track_process", "track_process", ArgAny),
-		blk("track_process", kw("process", ArgAny), kw("param_match", ArgString), kwi("weight", -254, 254),
+		// keepalived 2.2.7 knows only vrrp_track_process at the top level
+		// (track_process is the block inside vrrp_instance naming them).
+		blk("vrrp_track_process", kw("process", ArgAny), kw("param_match", ArgString), kwi("weight", -254, 254),
 			kw("quorum", ArgAny), kw("quorum_max", ArgAny), kwt("delay", 0, maxTimer),
 			kwt("terminate_delay", 0, maxTimer), kwt("fork_delay", 0, maxTimer), kw("full_command", ArgNone)),
 		blk("track_file", kw("file", ArgString), kwi("weight", -254, 254), kw("init_file", ArgAny)),
@@ -275,13 +335,12 @@ func buildRegistry() []*Keyword {
 		kw("net_namespace", ArgString), kw("net_namespace_ipvs", ArgString), kw("namespace_with_ipsets", ArgNone),
 		kw("instance", ArgString), kw("use_pid_dir", ArgNone),
 	)
-	// The legacy vrrp_track_process opens a track_process block.
-	for _, k := range top {
-		if k.Name == "vrrp_track_process" {
-			k.Sub = findKw(top, "track_process").Sub
-		}
-	}
+	ssl := blk("SSL", acc("ca", "certificate", "key", "password")...)
+	ssl.Arg, ssl.Status = ArgNone, Accepted
+	top = append(top, ssl)
 	setSections("", top)
+	top = prune("", top)
+	setMissing(top)
 	return top
 }
 
@@ -345,30 +404,43 @@ func Registry() []*Keyword {
 // Section is the path of blocks a keyword lives in ("" is the top level).
 func (k *Keyword) Section() string { return k.section }
 
-// manSectionFor maps a registry block to the man page section whose words
-// are accepted there as known-but-not-implemented keywords.
-func manSectionFor(path []string) string {
-	if len(path) == 0 {
-		return ""
-	}
-	switch path[0] {
-	case "global_defs":
-		return "global"
-	case "vrrp_track_process":
-		return "track_process"
-	}
-	return path[0]
-}
-
-func manKnows(path []string, word string) bool {
-	sec := manSectionFor(path)
-	if sec == "" {
+// oracleKnows reports whether keepalived 2.2.7 accepts word inside the
+// block at section ("" is the top level; see oracleKeywords).
+func oracleKnows(section, word string) bool {
+	list, ok := oracleKeywords[section]
+	if !ok {
 		return false
 	}
-	for _, w := range strings.Fields(manKeywords[sec]) {
+	for _, w := range strings.Fields(list) {
 		if w == word {
 			return true
 		}
 	}
 	return false
+}
+
+// probed reports whether the oracle's keyword list covers section.
+func probed(section string) bool { _, ok := oracleKeywords[section]; return ok }
+
+// prune drops from ks (the keywords of block section) those keepalived
+// 2.2.7 does not accept there, so the registry says exactly what
+// keepalived says.
+func prune(section string, ks []*Keyword) []*Keyword {
+	var out []*Keyword
+	for _, k := range ks {
+		if probed(section) && !oracleKnows(section, k.Name) {
+			continue
+		}
+		if k.Sub != nil {
+			p := k.Name
+			if section != "" {
+				p = section + " > " + k.Name
+			}
+			if k.Sub = prune(p, k.Sub); k.Sub == nil {
+				k.Sub = []*Keyword{}
+			}
+		}
+		out = append(out, k)
+	}
+	return out
 }

@@ -6,7 +6,7 @@ import "strings"
 // is read (vrrp_validate_config, check_validate_config, script security).
 func (b *builder) validate() {
 	c := b.cfg
-	badIf := false
+	badIf := b.badIf
 	names := map[string]bool{}
 	for _, in := range c.Instances {
 		if names[in.Name] {
@@ -25,6 +25,9 @@ func (b *builder) validate() {
 		}
 		if len(in.VIPs) == 0 {
 			b.diags.add(KindGeneral, Pos{}, "(%s) No VIP specified; at least one is sensible", in.Name)
+		}
+		if in.State == "MASTER" && in.AuthType == "AH" && !c.Global.VRRPStrict {
+			b.diags.add(KindGeneral, Pos{}, "(%s) Initial state master is incompatible with AH authentication - clearing", in.Name)
 		}
 		if c.Global.VRRPStrict && in.AuthType != "" {
 			b.diags.add(KindGeneral, Pos{}, "(%s) Strict mode does not support authentication. Ignoring.", in.Name)
@@ -54,16 +57,19 @@ func (b *builder) validate() {
 			b.diags.add(KindGeneral, Pos{}, "Warning: Virtual server %s: protocol specified for fwmark - protocol will be ignored", name)
 		}
 		if vs.Protocol == "" && vs.Fwmark == "" {
-			b.diags.add(KindInfo, Pos{}, "Virtual server %s: no protocol set - defaulting to UDP", name)
+			b.diags.add(KindGeneral, Pos{}, "Virtual server %s: no protocol set - defaulting to UDP", name)
 		}
 		if vs.LbAlgo == "" {
-			b.diags.add(KindInfo, Pos{}, "Virtual server %s: no scheduler set, setting default 'wlc'", name)
+			b.diags.add(KindGeneral, Pos{}, "Virtual server %s: no scheduler set, setting default 'wlc'", name)
 		}
 		if vs.LbKind == "" {
-			b.diags.add(KindInfo, Pos{}, "Virtual server %s: no forwarding method set, setting default NAT", name)
+			b.diags.add(KindGeneral, Pos{}, "Virtual server %s: no forwarding method set, setting default NAT", name)
 		}
 	}
-	b.scripts()
+	if !badIf {
+		// keepalived stops before checking scripts when an interface is missing.
+		b.scripts()
+	}
 }
 
 func (b *builder) hasScript(name string) bool {
@@ -118,6 +124,11 @@ func (b *builder) scripts() {
 	found, insecure := 0, false
 	defaultUserOK := g.ScriptUser != "" || b.host.UserExists("keepalived_script")
 	for _, u := range uses {
+		if strings.HasPrefix(strings.TrimSpace(u.cmd), "<") {
+			// A bare shell redirection ("</dev/tcp/HOST/PORT"): keepalived
+			// neither reports it missing nor counts it as a script.
+			continue
+		}
 		ok, secure := b.host.Script(u.cmd)
 		if !ok {
 			if u.track != "" {
