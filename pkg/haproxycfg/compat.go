@@ -162,8 +162,9 @@ func WriteCompatMarkdown(w io.Writer) {
 	fmt.Fprintf(w, "**legacy** — removed from haproxy 2.x, accepted by gohaproxy with a `[WARNING]` naming the modern equivalent it maps to;\n")
 	fmt.Fprintf(w, "**unsupported** — known to haproxy 2.6, refused by gohaproxy with \"not supported by gohaproxy\" and file:line.\n\n")
 	fmt.Fprintf(w, "Totals: %d supported, %d legacy, %d unsupported.\n\n", counts[StatusSupported], counts[StatusLegacy], counts[StatusUnsupported])
-	fmt.Fprintf(w, "Configuration checking (`gohaproxy -c`) is what this table describes. Serving traffic is a later milestone:\n")
-	fmt.Fprintf(w, "until it lands, `gohaproxy` without `-c` refuses to start rather than pretend.\n\n")
+	fmt.Fprintf(w, "Configuration checking (`gohaproxy -c`) is what this table describes. Serving traffic is being built:\n")
+	fmt.Fprintf(w, "today `gohaproxy -f` serves `mode tcp` proxies, and refuses at start, with file:line, any part of a\n")
+	fmt.Fprintf(w, "configuration its run time cannot serve yet (mode http, ssl binds, health checks, ...) rather than ignore it.\n\n")
 
 	fmt.Fprintf(w, "## Legacy 1.x keywords\n\n| keyword | removed in | gohaproxy maps it to |\n|---|---|---|\n")
 	for _, e := range legacyTable {
