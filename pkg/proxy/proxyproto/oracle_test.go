@@ -222,4 +222,3 @@ func TestOracleSend(t *testing.T) {
 		})
 	}
 }
-
