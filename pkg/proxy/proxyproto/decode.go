@@ -224,7 +224,7 @@ func decodeV1(b []byte, strict bool) (Header, int, error) {
 	case len(line) >= 9 && string(line[:9]) == "UNKNOWN\r\n":
 		n = 15
 		h.Command = CmdProxy
-	case len(line) < 9 && isPrefix(line, "UNKNOWN\r\n"):
+	case isPrefix(line, "UNKNOWN\r\n") || isPrefix(line, "TCP4 ") || isPrefix(line, "TCP6 "):
 		return Header{}, 0, ErrNeedMore
 	default:
 		return Header{}, 0, ErrV1BadProto
