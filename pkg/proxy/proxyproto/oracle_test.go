@@ -222,3 +222,60 @@ func TestOracleSend(t *testing.T) {
 		})
 	}
 }
+
+// TestOracleSendCheck compares the headers haproxy's health checks send
+// (check-send-proxy) with the encoder: v2 checks send LOCAL.
+func TestOracleSendCheck(t *testing.T) {
+	tests := []struct {
+		name, server string
+		v2           bool
+		opts         V2Options
+	}{
+		{"v1", "send-proxy", false, V2Options{}},
+		{"v2", "send-proxy-v2", true, V2Options{}},
+		{"v2-crc32c", "send-proxy-v2 proxy-v2-options crc32c,unique-id", true, V2Options{CRC32C: true, UniqueID: true}},
+	}
+	var cfg strings.Builder
+	cfg.WriteString("global\n  maxconn 100\ndefaults\n  mode tcp\n  timeout connect 5s\n  timeout client 10s\n  timeout server 10s\n  timeout check 5s\n")
+	lns := make([]net.Listener, len(tests))
+	for i, tc := range tests {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ln.Close() })
+		lns[i] = ln
+		fmt.Fprintf(&cfg, "backend %s\n  server s %s %s check check-send-proxy inter 200ms\n", tc.name, ln.Addr(), tc.server)
+	}
+	front := fmt.Sprintf("127.0.0.1:%d", freePort(t, "tcp", "127.0.0.1"))
+	fmt.Fprintf(&cfg, "frontend f\n  bind %s\n  default_backend v1\n", front)
+	startHAProxy(t, cfg.String(), front)
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_ = lns[i].(*net.TCPListener).SetDeadline(time.Now().Add(ioTimeout))
+			sc, err := lns[i].Accept()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer sc.Close()
+			h, raw, _, err := readHeader(sc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []byte
+			if tc.v2 {
+				want = AppendV2(nil, &Conn{Local: true}, tc.opts)
+			} else {
+				// v1 describes the check connection itself.
+				want = AppendV1(nil, addrPort(sc.RemoteAddr()), addrPort(sc.LocalAddr()))
+			}
+			if !bytes.Equal(raw, want) {
+				t.Fatalf("haproxy sent %q, Append built %q", raw, want)
+			}
+			if tc.v2 && (h.Command != CmdLocal || h.HasAddrs) {
+				t.Fatalf("decoded %+v", h)
+			}
+			t.Logf("%d bytes identical: %q", len(raw), raw)
+		})
+	}
+}
