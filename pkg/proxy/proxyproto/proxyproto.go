@@ -7,9 +7,23 @@
 // connection (any other error) or skips the n bytes the header used.
 //
 // Decode accepts exactly what haproxy 2.6's "accept-proxy" accepts, quirks
-// included (see decode.go). DecodeStrict additionally enforces the letter of
+// included (see Decode). DecodeStrict additionally enforces the letter of
 // the specification. AppendV1 and AppendV2 build the bytes haproxy sends for
-// "send-proxy" and "send-proxy-v2" with "proxy-v2-options".
+// "send-proxy" and "send-proxy-v2" with "proxy-v2-options"; Read is a
+// bufio.Reader front end.
+//
+// haproxy peeks at the socket once per readiness event and refuses a
+// header that is incomplete when some bytes have arrived ("Truncated PROXY
+// protocol header received"). A runtime that wants that exact behaviour
+// treats ErrNeedMore after a non-empty read as KindTruncated; one that
+// prefers robustness keeps reading until its timeout.
+//
+// The differential tests (oracle_*_test.go) run /usr/sbin/haproxy and check
+// that its send-proxy, send-proxy-v2, proxy-v2-options (crc32c, unique-id,
+// authority, ssl, cert-cn, ssl-cipher, cert-sig, cert-key) and
+// check-send-proxy headers are byte-identical to AppendV1/AppendV2, and that
+// accept-proxy and expect-proxy layer4 accept and refuse the same headers
+// as Decode and take the same addresses from them.
 package proxyproto
 
 import (
