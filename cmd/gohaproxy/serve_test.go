@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gohaproxy/gohaproxy/internal/testenv"
+	"github.com/gohaproxy/gohaproxy/pkg/proxy/proxyproto"
 )
 
 // nameServers starts n TCP servers on loopback that answer every
@@ -253,4 +254,69 @@ func TestRefusesHTTPModeAtRunTime(t *testing.T) {
 	if !strings.Contains(string(out), "'mode http'") || !strings.Contains(string(out), "h.cfg:6") {
 		t.Errorf("refusal does not name the keyword and line:\n%s", out)
 	}
+}
+
+// TestProxyProtocolThrough sends a PROXY v1 header to a gohaproxy bind
+// with accept-proxy whose server has send-proxy-v2: the server must see the
+// client address from the header, and the client's payload after it.
+func TestProxyProtocolThrough(t *testing.T) {
+	ours := testenv.Binary(t, "gohaproxy")
+	backend, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer backend.Close()
+	got := make(chan string, 1)
+	go func() {
+		c, err := backend.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		br := bufio.NewReader(c)
+		h, err := proxyproto.Read(br)
+		if err != nil {
+			got <- "bad header: " + err.Error()
+			return
+		}
+		payload, _ := br.ReadString('\n')
+		got <- fmt.Sprintf("v%d %s %s %s", h.Version, h.Src, h.Dst, strings.TrimSpace(payload))
+		c.Write([]byte("done\n"))
+	}()
+	port := freePort(t)
+	cfg := filepath.Join(t.TempDir(), "h.cfg")
+	os.WriteFile(cfg, []byte(fmt.Sprintf("defaults\n  mode tcp\n  timeout connect 2s\n  timeout client 5s\n  timeout server 5s\n"+
+		"listen pp\n  bind 127.0.0.1:%d accept-proxy\n  server s1 %s send-proxy-v2\n", port, backend.Addr())), 0o644)
+	startProxy(t, ours, "-db", "-f", cfg)
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	waitListeningRaw(t, addr)
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Write([]byte("PROXY TCP4 192.0.2.7 198.51.100.9 40000 443\r\nhello\n"))
+	select {
+	case s := <-got:
+		if want := "v2 192.0.2.7:40000 198.51.100.9:443 hello"; s != want {
+			t.Fatalf("server saw %q, want %q", s, want)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the server saw nothing")
+	}
+}
+
+// waitListeningRaw waits for a port without opening a session through it
+// (a probe connection would be refused by accept-proxy anyway).
+func waitListeningRaw(t *testing.T, addr string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		out, _ := exec.Command("ss", "-Hltn", "src", addr).Output()
+		if strings.TrimSpace(string(out)) != "" {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("nothing listens on %s", addr)
 }

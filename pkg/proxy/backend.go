@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/netip"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/gohaproxy/gohaproxy/pkg/haproxycfg"
+	"github.com/gohaproxy/gohaproxy/pkg/proxy/proxyproto"
 )
 
 // server is one server of a backend at run time.
@@ -25,6 +27,21 @@ type server struct {
 	total   atomic.Int64
 	// requeued orders equally loaded servers for leastconn.
 	requeued atomic.Int64
+	// sendProxy is the PROXY protocol version sent first (0: none).
+	sendProxy int
+	ppOpts    proxyproto.V2Options
+}
+
+// proxyHeader returns the PROXY header to send to s for a client src that
+// reached dst, or nil.
+func (s *server) proxyHeader(src, dst netip.AddrPort) []byte {
+	switch s.sendProxy {
+	case 1:
+		return proxyproto.AppendV1(nil, src, dst)
+	case 2:
+		return proxyproto.AppendV2(nil, &proxyproto.Conn{Src: src, Dst: dst, HasStream: true}, s.ppOpts)
+	}
+	return nil
 }
 
 // backend is a backend at run time.
@@ -64,12 +81,26 @@ func newBackend(px *haproxycfg.Proxy) (*backend, error) {
 		if s.Disabled {
 			continue
 		}
-		for _, opt := range []string{"send-proxy", "send-proxy-v2", "ssl", "check", "track", "resolvers", "source", "agent-check", "cookie"} {
-			if _, ok := s.Options[opt]; ok && opt != "check" {
+		for _, opt := range []string{"send-proxy-v2-ssl", "send-proxy-v2-ssl-cn", "ssl", "check", "track", "resolvers", "source", "agent-check", "cookie"} {
+			if _, ok := s.Options[opt]; ok {
 				return nil, &UnsupportedError{s.Pos, fmt.Sprintf("server option '%s'", opt)}
 			}
 		}
 		srv := &server{name: s.Name, weight: s.Weight, backup: s.Backup, maxconn: int64(s.Maxconn)}
+		if _, ok := s.Options["send-proxy"]; ok {
+			srv.sendProxy = 1
+		}
+		if _, ok := s.Options["send-proxy-v2"]; ok {
+			srv.sendProxy = 2
+			if v, ok := s.Options["proxy-v2-options"]; ok && len(v) > 0 {
+				if err := proxyproto.ParseV2Options(&srv.ppOpts, v[0]); err != nil {
+					return nil, &UnsupportedError{s.Pos, fmt.Sprintf("proxy-v2-options '%s' (%v)", v[0], err)}
+				}
+				if srv.ppOpts.SSL || srv.ppOpts.SSLCN || srv.ppOpts.SSLCipher || srv.ppOpts.SSLSigAlg || srv.ppOpts.SSLKeyAlg || srv.ppOpts.UniqueID {
+					return nil, &UnsupportedError{s.Pos, fmt.Sprintf("proxy-v2-options '%s'", v[0])}
+				}
+			}
+		}
 		switch s.Addr.Family {
 		case haproxycfg.FamilyIPv4, haproxycfg.FamilyIPv6, haproxycfg.FamilyHost:
 		default:

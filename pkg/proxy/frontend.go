@@ -1,15 +1,18 @@
 package proxy
 
 import (
-	"context"
+	"bufio"
 	"errors"
 	"net"
+	"net/netip"
 	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/gohaproxy/gohaproxy/pkg/haproxycfg"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/forward"
+	"github.com/gohaproxy/gohaproxy/pkg/proxy/listener"
+	"github.com/gohaproxy/gohaproxy/pkg/proxy/proxyproto"
 )
 
 // frontend accepts connections and hands them to a backend.
@@ -17,7 +20,7 @@ type frontend struct {
 	name      string
 	kind      string
 	binds     []*haproxycfg.Bind
-	listeners []net.Listener
+	listeners []*listener.Listener
 	backend   *backend
 	client    time.Duration
 	slots     chan struct{} // maxconn; nil for unlimited
@@ -28,7 +31,7 @@ type frontend struct {
 func (rt *Runtime) newFrontend(px *haproxycfg.Proxy) (*frontend, error) {
 	fe := &frontend{name: px.Name, kind: px.Kind.String(), binds: px.Binds, client: px.Timeouts.Client, backlog: px.Backlog, maxconn: px.Maxconn}
 	for _, b := range px.Binds {
-		for _, opt := range []string{"ssl", "accept-proxy"} {
+		for _, opt := range []string{"ssl"} {
 			if _, ok := b.Options[opt]; ok {
 				return nil, &UnsupportedError{b.Pos, "bind option '" + opt + "'"}
 			}
@@ -66,7 +69,8 @@ func (rt *Runtime) newFrontend(px *haproxycfg.Proxy) (*frontend, error) {
 	return fe, nil
 }
 
-func (fe *frontend) acceptLoop(rt *Runtime, ln net.Listener) {
+func (fe *frontend) acceptLoop(rt *Runtime, ln *listener.Listener) {
+	_, acceptProxy := ln.Bind.Options["accept-proxy"]
 	for {
 		c, err := ln.Accept()
 		if err != nil {
@@ -101,22 +105,41 @@ func (fe *frontend) acceptLoop(rt *Runtime, ln net.Listener) {
 			if fe.slots != nil {
 				defer func() { <-fe.slots }()
 			}
-			fe.serve(rt, c, first)
+			fe.serve(rt, c, first, acceptProxy)
 		}()
 	}
 }
 
 // serve runs one TCP session.
-func (fe *frontend) serve(rt *Runtime, c net.Conn, first *server) {
+func (fe *frontend) serve(rt *Runtime, c net.Conn, first *server, acceptProxy bool) {
 	defer c.Close()
 	be := fe.backend
 	if be == nil {
 		return // no backend: haproxy closes the connection
 	}
-	dstPort := 0
-	if ta, ok := c.LocalAddr().(*net.TCPAddr); ok {
-		dstPort = ta.Port
+	src, dst := addrPort(c.RemoteAddr()), addrPort(c.LocalAddr())
+	if acceptProxy {
+		// the PROXY header is read under the client timeout, as haproxy
+		// reads it during the connection's handshake
+		if fe.client > 0 {
+			c.SetReadDeadline(time.Now().Add(fe.client))
+		}
+		br := bufio.NewReaderSize(c, 4096)
+		h, err := proxyproto.Read(br)
+		if err != nil {
+			rt.log.Info("bad PROXY header", zap.String("frontend", fe.name), zap.Stringer("client", c.RemoteAddr()), zap.Error(err))
+			if first != nil {
+				be.release(first)
+			}
+			return
+		}
+		c.SetReadDeadline(time.Time{})
+		if h.HasAddrs {
+			src, dst = h.Src, h.Dst
+		}
+		c = &bufferedConn{Conn: c, r: br}
 	}
+	dstPort := int(dst.Port())
 	ctx := rt.hardCtx
 	sc, srv, err := be.dial(ctx, first, dstPort)
 	if err != nil {
@@ -124,8 +147,46 @@ func (fe *frontend) serve(rt *Runtime, c net.Conn, first *server) {
 		return
 	}
 	defer sc.Close()
+	if hdr := srv.proxyHeader(src, dst); hdr != nil {
+		if be.server > 0 {
+			sc.SetWriteDeadline(time.Now().Add(be.server))
+		}
+		if _, err := sc.Write(hdr); err != nil {
+			be.release(srv)
+			return
+		}
+		sc.SetWriteDeadline(time.Time{})
+	}
 	srv.total.Add(1)
 	defer be.release(srv)
 	forward.Pipe(ctx, c, sc, forward.Timeouts{Client: fe.client, Server: be.server, Tunnel: be.tunnel}, rt.pool)
-	_ = context.Background
+}
+
+// bufferedConn is a client connection whose first bytes were read into r
+// (after a PROXY header): reads drain r first.
+type bufferedConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (b *bufferedConn) Read(p []byte) (int, error) {
+	if b.r.Buffered() > 0 {
+		return b.r.Read(p)
+	}
+	return b.Conn.Read(p)
+}
+
+// CloseWrite passes a half-close to the underlying connection.
+func (b *bufferedConn) CloseWrite() error {
+	if hc, ok := b.Conn.(interface{ CloseWrite() error }); ok {
+		return hc.CloseWrite()
+	}
+	return nil
+}
+
+func addrPort(a net.Addr) netip.AddrPort {
+	if ta, ok := a.(*net.TCPAddr); ok {
+		return ta.AddrPort()
+	}
+	return netip.AddrPort{}
 }

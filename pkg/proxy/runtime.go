@@ -125,7 +125,7 @@ func (rt *Runtime) Listen(inherited *listener.Inherited) error {
 	}
 	for _, fe := range rt.frontends {
 		for _, l := range open(fe.kind, fe.name, fe.binds, fe.backlog, fe.maxconn) {
-			fe.listeners = append(fe.listeners, l.Listener)
+			fe.listeners = append(fe.listeners, l)
 			rt.mu.Lock()
 			rt.listeners = append(rt.listeners, l)
 			rt.mu.Unlock()
@@ -164,7 +164,7 @@ func (rt *Runtime) Serve(ctx context.Context) error {
 	for _, fe := range rt.frontends {
 		for _, ln := range fe.listeners {
 			wg.Add(1)
-			go func(fe *frontend, ln net.Listener) {
+			go func(fe *frontend, ln *listener.Listener) {
 				defer wg.Done()
 				fe.acceptLoop(rt, ln)
 			}(fe, ln)
