@@ -194,6 +194,22 @@ var tuneUnsupported = map[string]bool{
 func (p *parser) globalLine(ln Line) {
 	g := p.cfg.Global
 	kw := ln.Args[0]
+	if kw == "no" || kw == "default" {
+		next := ""
+		if len(ln.Args) > 1 {
+			next = ln.Args[1]
+		}
+		switch {
+		case kw == "no" && (next == "log" || next == "busy-polling" || next == "set-dumpable" || next == "strict-limits" || next == "insecure-fork-wanted" || next == "numa-cpu-mapping"):
+			if next == "log" {
+				g.Logs = nil
+			}
+			g.Other = append(g.Other, Directive{Pos: ln.Pos, Args: ln.Args})
+		default:
+			p.diags.Alertf(ln.Pos, "negation/default currently supported only for options, log, busy-polling, set-dumpable, strict-limits, insecure-fork-wanted and numa-cpu-mapping.")
+		}
+		return
+	}
 	k, ok := globalKeywords[kw]
 	if !ok && strings.HasPrefix(kw, "tune.") && !tuneUnsupported[kw] && (oracleGlobalKeywords[kw] || len(oracleGlobalKeywords) == 0) {
 		k = &globalKeyword{min: 1, max: 1, fn: func(p *parser, g *Global, ln Line) {

@@ -22,8 +22,12 @@ func checkStickStore(list string) string {
 		if i := strings.IndexByte(item, '('); i >= 0 {
 			name = item[:i]
 		}
-		if _, ok := stickStoreTypes[name]; !ok {
+		needsPeriod, ok := stickStoreTypes[name]
+		if !ok {
 			return fmt.Sprintf("stick-table: unknown store option '%s'.", name)
+		}
+		if needsPeriod && !strings.Contains(item, "(") {
+			return fmt.Sprintf("stick-table: missing argument to store option '%s'.", name)
 		}
 	}
 	return ""
@@ -31,16 +35,17 @@ func checkStickStore(list string) string {
 
 var compressionAlgos = []string{"identity", "gzip", "deflate", "raw-deflate"}
 
-// compressionLine parses "compression algo|type|offload|direction|...".
+// compressionLine parses "compression algo|type|offload" (haproxy 2.6
+// knows no other compression keyword; direction, algo-req... came in 2.8).
 func (p *parser) compressionLine(px *Proxy, ln Line) {
 	if len(ln.Args) < 2 {
-		p.diags.Alertf(ln.Pos, "'compression' expects 'algo', 'type', 'direction' or 'offload'.")
+		p.diags.Alertf(ln.Pos, "'compression' expects 'algo', 'type' or 'offload'")
 		return
 	}
 	switch ln.Args[1] {
-	case "algo", "algo-req", "algo-res":
+	case "algo":
 		if len(ln.Args) < 3 {
-			p.diags.Alertf(ln.Pos, "'compression %s' expects <algorithm>.", ln.Args[1])
+			p.diags.Alertf(ln.Pos, "parsing [%s:%d] : '%s' expects <algorithm>", ln.Pos.File, ln.Pos.Line, ln.Args[1])
 			return
 		}
 		for _, a := range ln.Args[2:] {
@@ -49,9 +54,9 @@ func (p *parser) compressionLine(px *Proxy, ln Line) {
 				return
 			}
 		}
-	case "type", "type-req", "type-res":
+	case "type":
 		if len(ln.Args) < 3 {
-			p.diags.Alertf(ln.Pos, "'compression %s' expects <type>.", ln.Args[1])
+			p.diags.Alertf(ln.Pos, "'%s' expects <type>", ln.Args[1])
 			return
 		}
 	case "offload":
@@ -59,13 +64,8 @@ func (p *parser) compressionLine(px *Proxy, ln Line) {
 			p.diags.Alertf(ln.Pos, "'compression offload' ignored in 'defaults' section.")
 			return
 		}
-	case "direction":
-		if len(ln.Args) < 3 || !contains([]string{"request", "response", "both"}, ln.Args[2]) {
-			p.diags.Alertf(ln.Pos, "'compression direction' expects 'request', 'response', or 'both'.")
-			return
-		}
 	default:
-		p.diags.Alertf(ln.Pos, "'compression' expects 'algo', 'type', 'direction' or 'offload'.")
+		p.diags.Alertf(ln.Pos, "'compression' expects 'algo', 'type' or 'offload'")
 		return
 	}
 	keep(px, ln)

@@ -214,10 +214,13 @@ func (p *parser) timeoutLine(px *Proxy, ln Line) {
 		p.diags.Alertf(ln.Pos, "'%s' expects an integer value (in milliseconds)", kw)
 		return
 	}
-	d, err := parseTime(ln.Args[2], time.Millisecond, kw)
+	d, warn, err := parseTimeLenient(ln.Args[2], time.Millisecond, kw)
 	if err != nil {
 		p.diags.Alertf(ln.Pos, "%v", err)
 		return
+	}
+	if warn != "" {
+		p.diags.Warnf(ln.Pos, "%s", warn)
 	}
 	if len(ln.Args) > 3 {
 		p.diags.Alertf(ln.Pos, "'%s' cannot handle unexpected argument '%s'.", kw, ln.Args[3])
@@ -771,6 +774,10 @@ facility:
 	}
 	if err := checkLogAddress(lt.Address); err != nil {
 		p.diags.Alertf(ln.Pos, "%v", err)
+		return nil, false
+	}
+	if a, err := parseAddress(lt.Address, addrLog); err == nil && a.Family == FamilyHost && p.opt.Resolve != nil && p.opt.Resolve(a.Host) != nil {
+		p.diags.Alertf(ln.Pos, "log : invalid address: '%s' in '%s'", a.Host, lt.Address)
 		return nil, false
 	}
 	return lt, true

@@ -160,7 +160,7 @@ type serverOption struct {
 
 func timeOpt(name string) func(string) string {
 	return func(v string) string {
-		d, err := parseTime(v, time.Millisecond, name)
+		d, _, err := parseTimeLenient(v, time.Millisecond, name)
 		if err != nil {
 			return err.Error()
 		}
@@ -370,7 +370,9 @@ func (s *Server) hasInitAddrFallback() bool {
 // needsCAFile reports a server with ssl whose certificate would be verified
 // (the default) without a CA file to verify it with.
 func (s *Server) needsCAFile(g *Global) bool {
-	if _, ssl := s.Options["ssl"]; !ssl {
+	_, ssl := s.Options["ssl"]
+	_, checkSSL := s.Options["check-ssl"]
+	if !ssl && !checkSSL {
 		return false
 	}
 	if _, ca := s.Options["ca-file"]; ca {

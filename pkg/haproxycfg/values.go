@@ -57,6 +57,35 @@ func parseTime(s string, defUnit time.Duration, kw string) (time.Duration, error
 	return d, nil
 }
 
+// parseTimeLenient is parseTime as haproxy 2.6 applies it to timeouts and
+// server timers: characters after a valid unit ("15min", "2sec") are
+// ignored with a warning rather than refused.
+func parseTimeLenient(s string, defUnit time.Duration, kw string) (time.Duration, string, error) {
+	d, err := parseTime(s, defUnit, kw)
+	if err == nil {
+		return d, "", nil
+	}
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	if i == 0 || i == len(s) {
+		return 0, "", err
+	}
+	rest := s[i:]
+	for _, u := range []string{"us", "ms", "s", "m", "h", "d"} {
+		if strings.HasPrefix(rest, u) && len(rest) > len(u) {
+			d2, err2 := parseTime(s[:i+len(u)], defUnit, kw)
+			if err2 != nil {
+				return 0, "", err2
+			}
+			warn := fmt.Sprintf("unexpected character '%c' after the timer value '%s', only (us=microseconds,ms=milliseconds,s=seconds,m=minutes,h=hours,d=days) are supported. This will be reported as an error in next versions.", rest[len(u)], s)
+			return d2, warn, nil
+		}
+	}
+	return 0, "", err
+}
+
 // parseSize reads a size with an optional k, m or g suffix (powers of 1024).
 func parseSize(s string) (uint64, error) {
 	if s == "" {
