@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -25,6 +26,9 @@ type cfgCase struct {
 	expect      string // "valid" or "invalid", as recorded from the oracle
 	unsupported string // keyword gohaproxy refuses for now
 	legacy      bool
+	// ourExit is what gohaproxy must exit with where the oracle itself
+	// crashes ("#@ gohaproxy-exit: N"); -1 when not set.
+	ourExit int
 }
 
 func haproxyTestdata() string { return filepath.Join(testenv.RepoRoot(), "testdata", "haproxy") }
@@ -34,7 +38,7 @@ func loadCases(t *testing.T) []cfgCase {
 	root := haproxyTestdata()
 	var cases []cfgCase
 	add := func(rel string) {
-		c := cfgCase{name: rel, args: []string{"-f", rel}}
+		c := cfgCase{name: rel, args: []string{"-f", rel}, ourExit: -1}
 		head := filepath.Join(root, rel)
 		if st, err := os.Stat(head); err == nil && st.IsDir() {
 			entries, _ := os.ReadDir(head)
@@ -65,6 +69,8 @@ func loadCases(t *testing.T) []cfgCase {
 				c.expect = val
 			case "env":
 				c.env = append(c.env, val)
+			case "gohaproxy-exit":
+				c.ourExit, _ = strconv.Atoi(val)
 			case "extra":
 				c.args = append(c.args, "-f", filepath.Join(filepath.Dir(rel), val))
 			case "gohaproxy":
@@ -142,6 +148,14 @@ func TestDifferentialCheck(t *testing.T) {
 				t.Errorf("the oracle's verdict changed: haproxy exits %d but the case says '#@ expect: %s'\n%s", want.code, c.expect, want.stderr)
 			}
 			switch {
+			case want.code < 0 || want.code >= 128:
+				// the oracle crashed: the case says what is right
+				if c.ourExit < 0 {
+					t.Fatalf("haproxy crashed (exit %d) and the case has no '#@ gohaproxy-exit:' line", want.code)
+				}
+				if got.code != c.ourExit {
+					t.Errorf("gohaproxy exits %d, the case wants %d (haproxy crashes on it)\n%s", got.code, c.ourExit, got.stderr)
+				}
 			case c.unsupported != "":
 				if got.code != 1 || !strings.Contains(got.stderr, "not supported by gohaproxy") || !strings.Contains(got.stderr, c.unsupported) {
 					t.Errorf("gohaproxy must refuse '%s' as unsupported; it exits %d:\n%s", c.unsupported, got.code, got.stderr)

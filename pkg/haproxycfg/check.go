@@ -52,6 +52,7 @@ func (p *parser) checkProxies() {
 			p.checkBackendRef(px, &ub.BackendRef, "use_backend")
 		}
 		p.checkProxyRefs(px)
+		p.checkProxyConsistency(px)
 		{
 			for _, us := range px.UseServers {
 				if px.findServer(us.Server) == nil {

@@ -249,6 +249,24 @@ func (p *parser) globalLine(ln Line) {
 		p.diags.Alertf(ln.Pos, "'%s' cannot handle unexpected argument '%s'.", kw, ln.Args[k.max+1])
 		return
 	}
+	if chk := globalValueChecks[kw]; chk != nil && len(ln.Args) > 1 {
+		if msg, tight := chk(ln); msg != "" {
+			if tight {
+				p.diags.tightf(SevAlert, ln.Pos, "%s", msg)
+			} else {
+				p.diags.Alertf(ln.Pos, "%s", msg)
+			}
+			return
+		}
+	}
+	if kw == "default-path" && ln.Args[1] == "origin" && len(ln.Args) < 3 {
+		p.diags.Alertf(ln.Pos, "'default-path origin' expects a directory as an argument.")
+		return
+	}
+	if kw == "h1-case-adjust-file" && !p.fileExists(ln.Args[1]) {
+		p.diags.Rawf(SevAlert, ln.Pos, "h1-headers-case-adjust-file '%s': failed to open file.", ln.Args[1])
+		return
+	}
 	if k.fn != nil {
 		k.fn(p, g, ln)
 		return

@@ -2,6 +2,7 @@ package haproxycfg
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 )
 
@@ -155,13 +156,60 @@ func (p *parser) checkActionExtra(px *Proxy, ln Line, ruleset, base, action stri
 			}
 		}
 	}
+	if (base == "set-var") && len(actArgs) >= 1 {
+		if msg := p.checkSampleExpr(px, actArgs[0], actArgs[0], 0); msg != "" {
+			msg = strings.TrimPrefix(msg, "failed to parse sample expression <"+actArgs[0]+"> : ")
+			p.diags.Alertf(ln.Pos, "error detected in %s '%s' while parsing '%s %s' rule : %s", px.Kind, px.Name, ruleset, action, msg)
+			return false
+		}
+	}
+	if re, ok := actionRegex(base, actArgs); ok {
+		if _, err := regexp.Compile(re); err != nil {
+			p.diags.Alertf(ln.Pos, "error detected in %s '%s' while parsing '%s %s' rule : regex '%s' is invalid (%v).", px.Kind, px.Name, ruleset, base, re, err)
+			return false
+		}
+	}
 	if fmtArg, ok := logFormatArg(base, actArgs); ok {
-		if msg := p.checkLogFormat(px, fmtArg); msg != "" {
+		if msg := p.checkLogFormatIn(px, fmtArg, ruleFetchMask(ruleset, px)); msg != "" {
 			p.diags.Alertf(ln.Pos, "error detected in %s '%s' while parsing '%s %s' rule : %s", px.Kind, px.Name, ruleset, base, msg)
 			return false
 		}
 	}
 	return true
+}
+
+// actionRegex returns the regex argument of the replace-* actions.
+func actionRegex(base string, args []string) (string, bool) {
+	switch base {
+	case "replace-header", "replace-value":
+		if len(args) == 3 {
+			return args[1], true
+		}
+	case "replace-path", "replace-uri", "replace-pathq":
+		if len(args) == 2 {
+			return args[0], true
+		}
+	}
+	return "", false
+}
+
+// ruleFetchMask is the usage column sample fetches of a rule set must be
+// valid in (0: not checked).
+func ruleFetchMask(ruleset string, px *Proxy) uint32 {
+	fe := px.Kind == KindFrontend || px.Kind == KindListen
+	switch ruleset {
+	case "http-request":
+		if fe {
+			return fetchUseFeHTTPReqHdr
+		}
+		return fetchUseBeHTTPReqHdr
+	case "http-response", "http-after-response":
+		if px.Kind == KindFrontend {
+			return fetchUseFeHTTPResHdr
+		}
+		return fetchUseBeHTTPResHdr
+	}
+	return 0
 }
 
 // logFormatArg returns the argument of an action that is a log-format
@@ -171,6 +219,10 @@ func logFormatArg(base string, args []string) (string, bool) {
 	case "set-header", "add-header":
 		if len(args) == 2 {
 			return args[1], true
+		}
+	case "set-map", "add-acl", "del-acl", "del-map":
+		if len(args) >= 1 {
+			return args[0], true
 		}
 	case "set-path", "set-pathq", "set-query", "set-uri", "set-method", "set-var-fmt":
 		if len(args) == 1 {

@@ -51,10 +51,10 @@ func init() {
 		"cookie":                      {caps: capBE, parseWhenIgnored: true, fn: (*parser).cookieLine},
 		"errorfile":                   {caps: capAll, fn: (*parser).errorfileLine},
 		"errorfiles":                  gen(capAll, 1, -1, "<name> as argument"),
-		"errorloc":                    gen(capAll, 2, 2, "<status_code> and <url> as arguments"),
-		"errorloc302":                 gen(capAll, 2, 2, "<status_code> and <url> as arguments"),
-		"errorloc303":                 gen(capAll, 2, 2, "<status_code> and <url> as arguments"),
-		"http-error":                  gen(capAll, 2, -1, "'status' and a response"),
+		"errorloc":                    {caps: capAll, fn: (*parser).errorlocLine},
+		"errorloc302":                 {caps: capAll, fn: (*parser).errorlocLine},
+		"errorloc303":                 {caps: capAll, fn: (*parser).errorlocLine},
+		"http-error":                  {caps: capAll, fn: (*parser).httpErrorLine},
 		"http-check":                  {caps: capBE, parseWhenIgnored: true, fn: (*parser).checkRuleLine},
 		"tcp-check":                   {caps: capBE, parseWhenIgnored: true, fn: (*parser).checkRuleLine},
 		"external-check":              gen(capBE, 2, -1, "'command' or 'path' and a value"),
@@ -67,23 +67,23 @@ func init() {
 		"enabled":                     {caps: capAll, fn: func(p *parser, px *Proxy, ln Line) { px.Disabled = false }},
 		"id":                          {caps: capFEBE, fn: (*parser).idLine},
 		"http-reuse":                  {caps: capBE, fn: enumLine("never", "safe", "aggressive", "always")},
-		"source":                      gen(capBE, 1, -1, "<addr>[:<port>], optionally followed by 'usesrc' or 'interface'"),
+		"source":                      {caps: capBE, parseWhenIgnored: true, fn: (*parser).sourceLine},
 		"compression":                 {caps: capAll, fn: (*parser).compressionLine},
-		"unique-id-format":            gen(capFE, 1, -1, "an argument"),
+		"unique-id-format":            {caps: capFE, parseWhenIgnored: true, fn: (*parser).uniqueIDFormatLine},
 		"unique-id-header":            gen(capFE, 1, 1, "an argument"),
-		"rate-limit":                  gen(capFE, 2, 2, "'sessions' and a rate"),
+		"rate-limit":                  {caps: capFE, parseWhenIgnored: true, fn: (*parser).rateLimitLine},
 		"stick-table":                 {caps: capFEBE, defaultsMsg: "'%s' is not supported in 'defaults' section.", fn: (*parser).stickTableLine},
-		"stick":                       gen(capBEnoD, 2, -1, "'on', 'match', 'store-request' or 'store-response'"),
-		"email-alert":                 gen(capAll, 2, 2, "'from', 'to', 'level', 'mailers' or 'myhostname' with one argument"),
+		"stick":                       {caps: capBEnoD, parseWhenIgnored: true, fn: (*parser).stickLine},
+		"email-alert":                 {caps: capAll, parseWhenIgnored: true, fn: (*parser).emailAlertLine},
 		"force-persist":               gen(capFEBE, 2, -1, "'if' or 'unless' followed by a condition"),
 		"ignore-persist":              gen(capFEBE, 2, -1, "'if' or 'unless' followed by a condition"),
-		"persist":                     gen(capBE, 1, 1, "'rdp-cookie'"),
-		"dispatch":                    gen(capBEnoD, 1, 1, "<addr:port> as argument"),
+		"persist":                     {caps: capBE, parseWhenIgnored: true, fn: (*parser).persistLine},
+		"dispatch":                    {caps: capBEnoD, parseWhenIgnored: true, fn: (*parser).dispatchLine},
 		"retry-on":                    {caps: capBE, strictCaps: true, fn: (*parser).retryOnLine},
 		"max-keep-alive-queue":        gen(capBE, 1, 1, "an integer"),
 		"load-server-state-from-file": {caps: capBE, fn: enumLine("global", "local", "none")},
 		"server-state-file-name":      gen(capBE, 0, 1, "a file name"),
-		"http-send-name-header":       gen(capBE, 0, 1, "a header name"),
+		"http-send-name-header":       gen(capBE, 1, 1, "a header string"),
 		"hash-balance-factor":         gen(capBE, 1, 1, "an integer"),
 		"dynamic-cookie-key":          gen(capBE, 1, 1, "<secret_key> as argument"),
 		"clitcpka-cnt":                gen(capFE, 1, 1, "an integer"),
@@ -485,7 +485,8 @@ func parseMySQLCheck(p *parser, ln Line, args []string) bool {
 
 func parsePgsqlCheck(p *parser, ln Line, args []string) bool {
 	if len(args) == 0 {
-		return true
+		p.diags.Alertf(ln.Pos, "'option pgsql-check' expects 'user <username>' as argument.")
+		return false
 	}
 	if args[0] != "user" || len(args) != 2 {
 		p.diags.Alertf(ln.Pos, "'option pgsql-check' only supports optional values: 'user'.")
@@ -553,6 +554,16 @@ func (p *parser) cookieLine(px *Proxy, ln Line) {
 			if i >= len(ln.Args) {
 				p.diags.Alertf(ln.Pos, "'%s' '%s' requires an argument.", ln.Args[0], ln.Args[i-1])
 				return
+			}
+			if opt := ln.Args[i-1]; opt == "maxidle" || opt == "maxlife" {
+				if _, err := parseTime(ln.Args[i], 1e9, opt); err != nil {
+					bad := strings.TrimLeft(ln.Args[i], "0123456789")
+					if bad == "" {
+						bad = "?"
+					}
+					p.diags.tightf(SevAlert, ln.Pos, "unexpected character '%c' in argument to <%s>.", bad[0], opt)
+					return
+				}
 			}
 		default:
 			p.diags.Alertf(ln.Pos, "'%s' supports 'rewrite', 'insert', 'prefix', 'indirect', 'nocache', 'postonly', 'domain', 'maxidle', 'dynamic', 'maxlife' and 'attr' options.", ln.Args[0])
@@ -738,6 +749,10 @@ func (p *parser) parseLog(ln Line) (*LogTarget, bool) {
 			}
 			lt.Format = args[1]
 		case "sample":
+			if msg := checkLogSample(args[1]); msg != "" {
+				p.diags.Alertf(ln.Pos, "log : %s", msg)
+				return nil, false
+			}
 			lt.Sample = args[1]
 		default:
 			goto facility
@@ -776,7 +791,7 @@ facility:
 		p.diags.Alertf(ln.Pos, "%v", err)
 		return nil, false
 	}
-	if a, err := parseAddress(lt.Address, addrLog); err == nil && a.Family == FamilyHost && p.opt.Resolve != nil && p.opt.Resolve(a.Host) != nil {
+	if a, err := parseAddress(lt.Address, addrLog); err == nil && a.Family == FamilyHost && lt.Address != "stdout" && lt.Address != "stderr" && p.opt.Resolve != nil && p.opt.Resolve(a.Host) != nil {
 		p.diags.Alertf(ln.Pos, "log : invalid address: '%s' in '%s'", a.Host, lt.Address)
 		return nil, false
 	}

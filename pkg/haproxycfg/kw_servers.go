@@ -2,6 +2,7 @@ package haproxycfg
 
 import (
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -100,7 +101,7 @@ func (p *parser) checkBindOption(ln Line, where, name string, val []string) bool
 		return false
 	}
 	switch name {
-	case "maxconn", "backlog", "nice", "id", "mss":
+	case "nice", "id", "mss":
 		if _, err := strconv.Atoi(strings.TrimPrefix(val[0], "-")); err != nil {
 			return bad("'%s' is not a valid integer", val[0])
 		}
@@ -117,8 +118,28 @@ func (p *parser) checkBindOption(ln Line, where, name string, val []string) bool
 			return bad("'%s' is not a valid octal mode", val[0])
 		}
 	case "crt", "ca-file", "crl-file", "crt-list", "ca-verify-file", "ca-sign-file":
-		if p.opt.FileExists != nil && !p.fileExists(p.withBase(name, val[0])) {
+		path := p.withBase(name, val[0])
+		if p.opt.FileExists != nil && !p.fileExists(path) {
 			return bad("unable to load '%s'", val[0])
+		}
+		if name == "crt" && p.opt.FileExists != nil {
+			if st, err := os.Stat(p.filePath(path)); err == nil && !st.IsDir() && !fileLooksLikePEM(p.filePath(path)) {
+				p.diags.Alertf(ln.Pos, "%s : unable to load certificate from file '%s'.", where, val[0])
+				return false
+			}
+		}
+	case "user":
+		if p.opt.LookupUser != nil && !p.opt.LookupUser(val[0]) {
+			return bad("unknown user name '%s'", val[0])
+		}
+	case "group":
+		if p.opt.LookupGroup != nil && !p.opt.LookupGroup(val[0]) {
+			return bad("unknown group name '%s'", val[0])
+		}
+	case "proto":
+		if val[0] != "h1" && val[0] != "h2" && val[0] != "quic" {
+			p.diags.Alertf(ln.Pos, "%s : 'proto' :  unknown MUX protocol '%s'", where, val[0])
+			return false
 		}
 	case "verify":
 		if !contains([]string{"none", "optional", "required"}, val[0]) {
@@ -188,7 +209,7 @@ var serverOptions = map[string]serverOption{
 	"ciphersuites": {args: 1}, "cookie": {args: 1}, "crl-file": {args: 1}, "crt": {args: 1},
 	"disabled": {}, "enabled": {}, "error-limit": {args: 1}, "fall": {args: 1, check: positiveOpt("fall")},
 	"force-sslv3": {}, "force-tlsv10": {}, "force-tlsv11": {}, "force-tlsv12": {}, "force-tlsv13": {},
-	"id": {args: 1}, "init-addr": {args: 1, check: checkInitAddr}, "inter": {args: 1, check: timeOpt("inter")},
+	"id": {args: 1}, "init-addr": {args: 1, noArg: true, check: checkInitAddr}, "inter": {args: 1, check: timeOpt("inter")},
 	"fastinter": {args: 1, check: timeOpt("fastinter")}, "downinter": {args: 1, check: timeOpt("downinter")},
 	"log-proto": {args: 1}, "maxconn": {args: 1}, "maxqueue": {args: 1}, "max-reuse": {args: 1},
 	"minconn": {args: 1}, "namespace": {args: 1}, "no-agent-check": {}, "no-backup": {}, "no-check": {},
@@ -218,6 +239,9 @@ func checkWeight(v string) string {
 }
 
 func checkInitAddr(v string) string {
+	if v == "" {
+		return ""
+	}
 	for _, m := range strings.Split(v, ",") {
 		switch m {
 		case "last", "libc", "none":
@@ -314,6 +338,12 @@ func (p *parser) serverLine(px *Proxy, ln Line) {
 			}
 			i += opt.args
 		}
+		if chk := serverOptionChecks[name]; chk != nil && len(val) > 0 {
+			if msg := chk(p, val[0]); msg != "" {
+				p.diags.Rawf(SevAlert, ln.Pos, "[%s:%d] : %s : %s", ln.Pos.File, ln.Pos.Line, where, msg)
+				return
+			}
+		}
 		if opt.check != nil && len(val) > 0 {
 			if msg := opt.check(val[0]); msg != "" {
 				p.diags.Rawf(SevAlert, ln.Pos, "[%s:%d] : %s : %s", ln.Pos.File, ln.Pos.Line, where, msg)
@@ -329,6 +359,12 @@ func (p *parser) serverLine(px *Proxy, ln Line) {
 		srv.Options[name] = append([]string(nil), val...)
 	}
 	srv.applyTyped()
+	if kw != "default-server" {
+		if msg := checkServerCombination(srv); msg != "" {
+			p.diags.Rawf(SevAlert, ln.Pos, "[%s:%d] : %s : %s", ln.Pos.File, ln.Pos.Line, where, msg)
+			return
+		}
+	}
 	if kw != "default-server" && srv.needsCAFile(p.cfg.Global) {
 		p.diags.Rawf(SevAlert, ln.Pos, "[%s:%d] : %s : verify is enabled by default but no CA file specified. If you're running on a LAN where you're certain to trust the server's certificate, please set an explicit 'verify none' statement on the 'server' line, or use 'ssl-server-verify none' in the global section to disable server-side verifications by default.", ln.Pos.File, ln.Pos.Line, where)
 		return

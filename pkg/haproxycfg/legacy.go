@@ -308,8 +308,12 @@ func (p *parser) legacyRegexRule(px *Proxy, ln Line) bool {
 				}
 				test = append(test, valRe, "}")
 			}
-		} else if m := regexp.MustCompile(`^\^([A-Z]+)$`).FindStringSubmatch(re); m != nil && ruleset == "http-request" {
-			test = []string{"{", "method", "-m", "beg", m[1], "}"}
+		} else if m := regexp.MustCompile(`^\^([A-Za-z]+)$`).FindStringSubmatch(re); m != nil && ruleset == "http-request" {
+			if icase {
+				test = []string{"{", "method", "-m", "beg", "-i", m[1], "}"}
+			} else {
+				test = []string{"{", "method", "-m", "beg", m[1], "}"}
+			}
 		} else {
 			return false
 		}

@@ -13,7 +13,7 @@ var ruleActions = map[string]string{
 	"http-request":           "wait-for-handshake ot-group set-log-level set-nice use-service sc-inc-gpc(*) sc-inc-gpc0(*) sc-inc-gpc1(*) sc-set-gpt(*) sc-set-gpt0(*) send-spoe-group do-resolve(*) cache-use add-acl(*) add-header allow auth capture del-acl(*) del-header del-map(*) deny disable-l7-retry early-hint normalize-uri redirect reject replace-header replace-path replace-pathq replace-uri replace-value return set-header set-map(*) set-method set-path set-pathq set-query set-uri strict-mode tarpit track-sc(*) set-timeout wait-for-body set-var-fmt(*) set-var(*) unset-var(*) set-dst set-dst-port set-mark set-src set-src-port set-tos silent-drop set-priority-class set-priority-offset track-sc0 track-sc1 track-sc2",
 	"http-response":          "ot-group set-log-level set-nice sc-inc-gpc(*) sc-inc-gpc0(*) sc-inc-gpc1(*) sc-set-gpt(*) sc-set-gpt0(*) send-spoe-group cache-store add-acl(*) add-header allow capture del-acl(*) del-header del-map(*) deny redirect replace-header replace-value return set-header set-map(*) set-status strict-mode track-sc(*) wait-for-body set-var-fmt(*) set-var(*) unset-var(*) set-mark set-tos silent-drop track-sc0 track-sc1 track-sc2",
 	"http-after-response":    "ot-group add-header allow capture del-header replace-header replace-value set-header set-status strict-mode set-var-fmt(*) set-var(*) unset-var(*)",
-	"tcp-request connection": "accept reject capture expect-proxy expect-netscaler-cip track-sc0 track-sc1 track-sc2 sc-inc-gpc(*) sc-inc-gpc0(*) sc-inc-gpc1(*) sc-set-gpt(*) sc-set-gpt0(*) set-var-fmt(*) set-var(*) unset-var(*) set-dst set-dst-port set-mark set-src set-src-port set-tos silent-drop",
+	"tcp-request connection": "accept reject expect-proxy expect-netscaler-cip track-sc0 track-sc1 track-sc2 sc-inc-gpc(*) sc-inc-gpc0(*) sc-inc-gpc1(*) sc-set-gpt(*) sc-set-gpt0(*) set-var-fmt(*) set-var(*) unset-var(*) set-dst set-dst-port set-mark set-src set-src-port set-tos silent-drop",
 	"tcp-request session":    "accept reject capture track-sc0 track-sc1 track-sc2 sc-inc-gpc(*) sc-inc-gpc0(*) sc-inc-gpc1(*) sc-set-gpt(*) sc-set-gpt0(*) set-var-fmt(*) set-var(*) unset-var(*) set-dst set-dst-port set-mark set-src set-src-port set-tos silent-drop",
 	"tcp-request content":    "accept reject capture track-sc0 track-sc1 track-sc2 ot-group set-log-level set-nice switch-mode use-service sc-inc-gpc(*) sc-inc-gpc0(*) sc-inc-gpc1(*) sc-set-gpt(*) sc-set-gpt0(*) send-spoe-group do-resolve(*) set-var-fmt(*) set-var(*) unset-var(*) set-src set-src-port set-dst set-dst-port set-mark set-tos silent-drop set-priority-class set-priority-offset",
 	"tcp-response content":   "accept close reject ot-group set-log-level set-nice sc-inc-gpc(*) sc-inc-gpc0(*) sc-inc-gpc1(*) sc-set-gpt(*) sc-set-gpt0(*) send-spoe-group set-var-fmt(*) set-var(*) unset-var(*) set-mark set-tos silent-drop",
@@ -54,7 +54,7 @@ var actionArgs = map[string]int{
 	"set-path": 1, "set-pathq": 1, "set-query": 1, "set-uri": 1, "set-method": 1,
 	"replace-path": 2, "replace-pathq": 2, "replace-uri": 2, "set-var": 1, "set-var-fmt": 1,
 	"set-log-level": 1, "set-nice": 1, "set-src": 1, "set-dst": 1, "set-src-port": 1, "set-dst-port": 1,
-	"set-mark": 1, "set-tos": 1, "add-acl": 2, "del-acl": 1, "set-map": 2, "del-map": 1,
+	"set-mark": 1, "set-tos": 1, "add-acl": 1, "del-acl": 1, "set-map": 2, "del-map": 1,
 	"allow": 0, "reject": 0, "silent-drop": 0, "accept": 0, "close": 0, "unset-var": 0,
 	"expect-proxy": 1, "expect-netscaler-cip": 1, "disable-l7-retry": 0, "set-priority-class": 1,
 	"set-priority-offset": 1, "strict-mode": 1, "switch-mode": 1,
@@ -310,6 +310,12 @@ func (p *parser) useBackendLine(px *Proxy, ln Line) {
 		return
 	}
 	ub := &UseBackend{BackendRef: BackendRef{Pos: ln.Pos, Name: ln.Args[1], Dynamic: strings.Contains(ln.Args[1], "%[")}}
+	if ub.Dynamic {
+		if msg := p.checkLogFormat(px, ln.Args[1]); msg != "" {
+			p.diags.Rawf(SevAlert, ln.Pos, "Parsing [%s:%d]: failed to parse use_backend rule '%s' : %s", ln.Pos.File, ln.Pos.Line, ln.Args[1], msg)
+			return
+		}
+	}
 	if len(ln.Args) > 2 {
 		if ln.Args[2] != "if" && ln.Args[2] != "unless" {
 			p.diags.Alertf(ln.Pos, "'%s' requires either 'if' or 'unless' followed by a condition.", ln.Args[0])
@@ -369,6 +375,10 @@ func (p *parser) checkRuleLine(px *Proxy, ln Line) {
 	}
 	if !contains(actions, act) {
 		p.diags.Alertf(ln.Pos, "'%s' only supports %s (got '%s').", kw, quoteList(actions), ln.Args[1])
+		return
+	}
+	if msg := checkCheckRuleArgs(kw, act, ln.Args[2:]); msg != "" {
+		p.diags.Alertf(ln.Pos, "%s", msg)
 		return
 	}
 	if act == "expect" {
