@@ -53,6 +53,7 @@ fuzz:
 	$(GO) test -run=^$$ -fuzz=FuzzLex -fuzztime=$(FUZZTIME) ./pkg/haproxycfg
 	$(GO) test -run=^$$ -fuzz=FuzzParse -fuzztime=$(FUZZTIME) ./pkg/haproxycfg
 	$(GO) test -run=^$$ -fuzz=FuzzParse -fuzztime=$(FUZZTIME) ./pkg/keepalivedconf
+	$(GO) test -run=^$$ -fuzz=FuzzDecode -fuzztime=$(FUZZTIME) ./pkg/proxy/proxyproto
 
 bench: build
 	@scripts/bench.sh
