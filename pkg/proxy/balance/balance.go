@@ -29,7 +29,7 @@ const (
 	// weights the dynamic algorithms work with.
 	BEWeightScale = 16
 	// MaxWeight is the highest user weight.
-	MaxWeight = 256
+	MaxWeight  = 256
 	srvUWRange = 256
 	srvEWRange = srvUWRange * BEWeightScale
 	srvEWMax   = MaxWeight * BEWeightScale

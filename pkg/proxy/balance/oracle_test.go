@@ -1,0 +1,307 @@
+package balance
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gohaproxy/gohaproxy/internal/testenv"
+)
+
+// The differential tests run the real haproxy 2.6 in front of tiny loopback
+// servers that answer with their name, make connections, and require that
+// this package picks the same servers in the same order.
+
+// backend is a tiny server answering with its name. In hold mode it keeps
+// the connection open until the client closes it.
+type backend struct {
+	name string
+	ln   net.Listener
+}
+
+func startBackends(t *testing.T, n int, httpMode, hold bool) []*backend {
+	t.Helper()
+	var bs []*backend
+	for i := 0; i < n; i++ {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := &backend{name: fmt.Sprintf("s%d", i+1), ln: ln}
+		bs = append(bs, b)
+		var wg sync.WaitGroup
+		t.Cleanup(func() { ln.Close(); wg.Wait() })
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					defer c.Close()
+					c.SetDeadline(time.Now().Add(20 * time.Second))
+					if httpMode {
+						r := bufio.NewReader(c)
+						for {
+							l, err := r.ReadString('\n')
+							if err != nil {
+								return
+							}
+							if l == "\r\n" || l == "\n" {
+								break
+							}
+						}
+						fmt.Fprintf(c, "HTTP/1.0 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", len(b.name), b.name)
+						return
+					}
+					io.WriteString(c, b.name+"\n")
+					if hold {
+						io.Copy(io.Discard, c)
+					}
+				}()
+			}
+		}()
+	}
+	return bs
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// srvSpec is one server line of a differential case.
+type srvSpec struct {
+	weight  int
+	backup  bool
+	maxconn int
+	id      int
+}
+
+// runHaproxy starts haproxy with a "listen" section balancing over bs and
+// returns the address to connect to.
+func runHaproxy(t *testing.T, mode, balance, hashType string, extra []string, specs []srvSpec, bs []*backend) string {
+	t.Helper()
+	bin := testenv.Oracle(t, "haproxy")
+	port, probe := freePort(t), freePort(t)
+	var b strings.Builder
+	fmt.Fprintf(&b, "global\n  nbthread 1\n\ndefaults\n  mode %s\n  timeout connect 2s\n  timeout client 20s\n  timeout server 20s\n  timeout queue 20s\n\n", mode)
+	fmt.Fprintf(&b, "listen probe\n  bind 127.0.0.1:%d\n  mode tcp\n  tcp-request connection reject\n\n", probe)
+	fmt.Fprintf(&b, "listen lb\n  bind 127.0.0.1:%d\n  balance %s\n", port, balance)
+	if hashType != "" {
+		fmt.Fprintf(&b, "  hash-type %s\n", hashType)
+	}
+	for _, e := range extra {
+		fmt.Fprintf(&b, "  %s\n", e)
+	}
+	for i, s := range specs {
+		fmt.Fprintf(&b, "  server %s %s weight %d", bs[i].name, bs[i].ln.Addr(), s.weight)
+		if s.backup {
+			b.WriteString(" backup")
+		}
+		if s.maxconn > 0 {
+			fmt.Fprintf(&b, " maxconn %d", s.maxconn)
+		}
+		if s.id > 0 {
+			fmt.Fprintf(&b, " id %d", s.id)
+		}
+		b.WriteString("\n")
+	}
+	cfg := filepath.Join(t.TempDir(), "haproxy.cfg")
+	if err := os.WriteFile(cfg, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-f", cfg, "-db")
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pid := cmd.Process.Pid
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		syscall.Kill(pid, syscall.SIGKILL)
+		<-done
+	})
+	for i := 0; ; i++ {
+		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", probe), time.Second)
+		if err == nil {
+			c.Close()
+			break
+		}
+		select {
+		case <-done:
+			t.Fatalf("haproxy exited:\n%s\nconfig:\n%s", out.String(), b.String())
+		default:
+		}
+		if i > 200 {
+			t.Fatalf("haproxy did not start:\n%s", out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return fmt.Sprintf("127.0.0.1:%d", port)
+}
+
+// ask connects (from src when not empty), sends req, and returns the name
+// of the server that answered. With hold it returns the open connection.
+func ask(t *testing.T, addr, src, req string, hold bool) (string, net.Conn) {
+	t.Helper()
+	d := net.Dialer{Timeout: 2 * time.Second}
+	if src != "" {
+		d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(src)}
+	}
+	c, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	if req != "" {
+		io.WriteString(c, req)
+	}
+	r := bufio.NewReader(c)
+	if hold {
+		l, err := r.ReadString('\n')
+		if err != nil {
+			c.Close()
+			t.Fatalf("reading from haproxy: %v", err)
+		}
+		return strings.TrimSpace(l), c
+	}
+	defer c.Close()
+	all, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatalf("reading from haproxy: %v", err)
+	}
+	s := string(all)
+	if i := strings.Index(s, "\r\n\r\n"); i >= 0 {
+		s = s[i+4:]
+	}
+	return strings.TrimSpace(s), nil
+}
+
+func mkServers(specs []srvSpec) []*Server {
+	var ss []*Server
+	for i, s := range specs {
+		ss = append(ss, &Server{Name: fmt.Sprintf("s%d", i+1), Weight: s.weight, Backup: s.backup, Maxconn: s.maxconn, ID: s.id})
+	}
+	return ss
+}
+
+func weights(ws ...int) []srvSpec {
+	var s []srvSpec
+	for _, w := range ws {
+		s = append(s, srvSpec{weight: w})
+	}
+	return s
+}
+
+// diffStats counts the picks compared per algorithm, for the report.
+var diffStats sync.Map
+
+func count(alg string, n int) {
+	v, _ := diffStats.LoadOrStore(alg, new(int))
+	p := v.(*int)
+	*p += n
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	var lines []string
+	diffStats.Range(func(k, v any) bool {
+		lines = append(lines, fmt.Sprintf("%s=%d", k, *v.(*int)))
+		return true
+	})
+	if len(lines) > 0 && os.Getenv("BALANCE_DIFF_STATS") != "" {
+		fmt.Println("differential picks compared:", strings.Join(lines, " "))
+	}
+	os.Exit(code)
+}
+
+func compare(t *testing.T, alg string, got, want []string) {
+	t.Helper()
+	count(alg, len(want))
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		for i := range want {
+			if i >= len(got) || got[i] != want[i] {
+				t.Fatalf("first difference at pick %d: package %v, haproxy %v\nhaproxy: %v\npackage: %v", i, got[min(i, len(got)-1)], want[i], want, got)
+			}
+		}
+	}
+}
+
+func TestOracleSequential(t *testing.T) {
+	cases := []struct {
+		name    string
+		balance string
+		extra   []string
+		specs   []srvSpec
+		n       int
+	}{
+		{"rr-3-1-1", "roundrobin", nil, weights(3, 1, 1), 40},
+		{"rr-1-1-1", "roundrobin", nil, weights(1, 1, 1), 20},
+		{"rr-5-3-2-1", "roundrobin", nil, weights(5, 3, 2, 1), 60},
+		{"rr-10-1", "roundrobin", nil, weights(10, 1), 40},
+		{"rr-7-13-256", "roundrobin", nil, weights(7, 13, 256), 120},
+		{"rr-weight0", "roundrobin", nil, weights(2, 0, 1), 20},
+		{"rr-backup", "roundrobin", nil, []srvSpec{{weight: 0}, {weight: 1, backup: true}, {weight: 1, backup: true}}, 10},
+		{"rr-allbackups", "roundrobin", []string{"option allbackups"}, []srvSpec{{weight: 0}, {weight: 3, backup: true}, {weight: 1, backup: true}}, 16},
+		{"static-rr-3-1-1", "static-rr", nil, weights(3, 1, 1), 30},
+		{"static-rr-5-3-2-1", "static-rr", nil, weights(5, 3, 2, 1), 40},
+		{"static-rr-4-6", "static-rr", nil, weights(4, 6), 20},
+		{"leastconn-idle", "leastconn", nil, weights(1, 2, 3), 20},
+		{"first", "first", nil, weights(1, 1, 1), 5},
+		{"random-1srv", "random", nil, weights(0, 1), 5},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			bs := startBackends(t, len(tc.specs), false, false)
+			addr := runHaproxy(t, "tcp", tc.balance, "", tc.extra, tc.specs, bs)
+			var want []string
+			for i := 0; i < tc.n; i++ {
+				name, _ := ask(t, addr, "", "", false)
+				want = append(want, name)
+			}
+			cfg := Config{Algorithm: tc.balance}
+			for _, e := range tc.extra {
+				if e == "option allbackups" {
+					cfg.AllBackups = true
+				}
+			}
+			ss := mkServers(tc.specs)
+			a, err := New(cfg, ss)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for i := 0; i < tc.n; i++ {
+				s := a.Pick(Key{})
+				got = append(got, s.String())
+				if s != nil {
+					a.TakeConn(s)
+					a.DropConn(s)
+				}
+			}
+			t.Logf("haproxy: %v", want)
+			compare(t, tc.balance, got, want)
+		})
+	}
+}
