@@ -215,6 +215,9 @@ func newPool(servers []*Server, allBackups bool) (*pool, error) {
 			ids[s.ID] = true
 		}
 	}
+	// Automatic ids as haproxy assigns them: a cursor advances by one per
+	// server; a server without "id" takes the first free id from the
+	// cursor on, and the cursor continues after it.
 	next := 1
 	for i, s := range servers {
 		if s == nil {
@@ -224,13 +227,16 @@ func newPool(servers []*Server, allBackups bool) (*pool, error) {
 			return nil, fmt.Errorf("balance: server %s: weight %d out of 0..%d", s.Name, s.Weight, MaxWeight)
 		}
 		s.idx = i
-		if s.ID <= 0 {
-			for ids[next] {
-				next++
-			}
-			s.ID = next
-			ids[next] = true
+		if s.ID > 0 {
+			next++
+			continue
 		}
+		for ids[next] {
+			next++
+		}
+		s.ID = next
+		ids[next] = true
+		next++
 	}
 	return &pool{srv: servers, allBackups: allBackups}, nil
 }
