@@ -135,3 +135,41 @@ func TestOracleHTTP(t *testing.T) {
 		})
 	}
 }
+
+// rdpPayload is the start of an RDP connection request carrying a cookie.
+func rdpPayload(cookie string) string {
+	body := "Cookie: mstshash=" + cookie + "\r\n"
+	n := 11 + len(body)
+	hdr := []byte{3, 0, byte(n >> 8), byte(n), byte(n - 5), 0xe0, 0, 0, 0, 0, 0}
+	return string(hdr) + body
+}
+
+func TestOracleRDPCookie(t *testing.T) {
+	users := []string{"alice", "bob", "carol", "dave", "eve", "frank", "grace", "heidi", "ivan", "judy", "mallory", "oscar", "peggy", "trent", "walter"}
+	for _, ht := range []string{"map-based", "consistent djb2"} {
+		t.Run(ht, func(t *testing.T) {
+			specs := weights(1, 2, 1)
+			bs := startBackends(t, len(specs), false, false)
+			addr := runHaproxy(t, "tcp", "rdp-cookie", ht, []string{"tcp-request inspect-delay 2s", "tcp-request content accept if RDP_COOKIE"}, specs, bs)
+			cfg := Config{Algorithm: "rdp-cookie"}
+			hashTypeConfig(&cfg, ht)
+			a, err := New(cfg, mkServers(specs))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got, want []string
+			for _, u := range users {
+				p := rdpPayload(u)
+				name, _ := ask(t, addr, "", p, false)
+				want = append(want, name)
+				v, ok := RDPCookie([]byte(p), "mstshash")
+				if !ok || string(v) != u {
+					t.Fatalf("RDPCookie: %q %v", v, ok)
+				}
+				got = append(got, a.Pick(Key{Value: string(v)}).String())
+			}
+			t.Logf("haproxy: %v", want)
+			compare(t, "rdp-cookie", got, want)
+		})
+	}
+}
