@@ -73,6 +73,9 @@ func (c *connTree) pick(avoid *Server) *Server {
 
 func (c *connTree) changed(s *Server) {
 	was := s.usable
+	if was == willBeUsable(s) && s.prevEW == s.ew {
+		return // nothing changed for balancing
+	}
 	c.p.recount()
 	now := s.usable
 	switch {

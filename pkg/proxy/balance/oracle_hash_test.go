@@ -47,7 +47,7 @@ func TestOracleSource(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.hashType+fmt.Sprint(len(tc.specs)), func(t *testing.T) {
 			bs := startBackends(t, len(tc.specs), false, false)
-			addr := runHaproxy(t, "tcp", "source", tc.hashType, nil, tc.specs, bs)
+			addr, _ := runHaproxy(t, "tcp", "source", tc.hashType, nil, tc.specs, bs)
 			cfg := Config{Algorithm: "source"}
 			hashTypeConfig(&cfg, tc.hashType)
 			a, err := New(cfg, mkServers(tc.specs))
@@ -96,7 +96,7 @@ func TestOracleHTTP(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			bs := startBackends(t, len(tc.specs), true, false)
-			addr := runHaproxy(t, "http", tc.balance, tc.hashType, nil, tc.specs, bs)
+			addr, _ := runHaproxy(t, "http", tc.balance, tc.hashType, nil, tc.specs, bs)
 			cfg := tc.cfg
 			hashTypeConfig(&cfg, tc.hashType)
 			a, err := New(cfg, mkServers(tc.specs))
@@ -150,7 +150,7 @@ func TestOracleRDPCookie(t *testing.T) {
 		t.Run(ht, func(t *testing.T) {
 			specs := weights(1, 2, 1)
 			bs := startBackends(t, len(specs), false, false)
-			addr := runHaproxy(t, "tcp", "rdp-cookie", ht, []string{"tcp-request inspect-delay 2s", "tcp-request content accept if RDP_COOKIE"}, specs, bs)
+			addr, _ := runHaproxy(t, "tcp", "rdp-cookie", ht, []string{"tcp-request inspect-delay 2s", "tcp-request content accept if RDP_COOKIE"}, specs, bs)
 			cfg := Config{Algorithm: "rdp-cookie"}
 			hashTypeConfig(&cfg, ht)
 			a, err := New(cfg, mkServers(specs))

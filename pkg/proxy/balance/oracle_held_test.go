@@ -27,7 +27,7 @@ func TestOracleHeld(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			bs := startBackends(t, len(tc.specs), false, true)
-			addr := runHaproxy(t, "tcp", tc.balance, "", nil, tc.specs, bs)
+			addr, _ := runHaproxy(t, "tcp", tc.balance, "", nil, tc.specs, bs)
 			a, err := New(Config{Algorithm: tc.balance}, mkServers(tc.specs))
 			if err != nil {
 				t.Fatal(err)

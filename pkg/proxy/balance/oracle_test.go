@@ -98,12 +98,14 @@ type srvSpec struct {
 
 // runHaproxy starts haproxy with a "listen" section balancing over bs and
 // returns the address to connect to.
-func runHaproxy(t *testing.T, mode, balance, hashType string, extra []string, specs []srvSpec, bs []*backend) string {
+func runHaproxy(t *testing.T, mode, balance, hashType string, extra []string, specs []srvSpec, bs []*backend) (addr, cli string) {
 	t.Helper()
 	bin := testenv.Oracle(t, "haproxy")
 	port, probe := freePort(t), freePort(t)
+	dir := t.TempDir()
+	cli = filepath.Join(dir, "cli.sock")
 	var b strings.Builder
-	fmt.Fprintf(&b, "global\n  nbthread 1\n\ndefaults\n  mode %s\n  timeout connect 2s\n  timeout client 20s\n  timeout server 20s\n  timeout queue 20s\n\n", mode)
+	fmt.Fprintf(&b, "global\n  nbthread 1\n  stats socket %s level admin\n\ndefaults\n  mode %s\n  timeout connect 2s\n  timeout client 20s\n  timeout server 20s\n  timeout queue 20s\n\n", cli, mode)
 	fmt.Fprintf(&b, "listen probe\n  bind 127.0.0.1:%d\n  mode tcp\n  tcp-request connection reject\n\n", probe)
 	fmt.Fprintf(&b, "listen lb\n  bind 127.0.0.1:%d\n  balance %s\n", port, balance)
 	if hashType != "" {
@@ -125,7 +127,7 @@ func runHaproxy(t *testing.T, mode, balance, hashType string, extra []string, sp
 		}
 		b.WriteString("\n")
 	}
-	cfg := filepath.Join(t.TempDir(), "haproxy.cfg")
+	cfg := filepath.Join(dir, "haproxy.cfg")
 	if err := os.WriteFile(cfg, []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +160,21 @@ func runHaproxy(t *testing.T, mode, balance, hashType string, extra []string, sp
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return fmt.Sprintf("127.0.0.1:%d", port)
+	return fmt.Sprintf("127.0.0.1:%d", port), cli
+}
+
+// command runs one command on haproxy's CLI socket and returns its answer.
+func command(t *testing.T, cli, cmd string) string {
+	t.Helper()
+	c, err := net.Dial("unix", cli)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(c, cmd+"\n")
+	out, _ := io.ReadAll(c)
+	return strings.TrimSpace(string(out))
 }
 
 // ask connects (from src when not empty), sends req, and returns the name
@@ -274,7 +290,7 @@ func TestOracleSequential(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			bs := startBackends(t, len(tc.specs), false, false)
-			addr := runHaproxy(t, "tcp", tc.balance, "", tc.extra, tc.specs, bs)
+			addr, _ := runHaproxy(t, "tcp", tc.balance, "", tc.extra, tc.specs, bs)
 			var want []string
 			for i := 0; i < tc.n; i++ {
 				name, _ := ask(t, addr, "", "", false)

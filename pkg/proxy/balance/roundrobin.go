@@ -242,6 +242,9 @@ func clampWeight(w int) int {
 func (r *RoundRobin) changed(s *Server) {
 	was, prevEW := s.usable, s.prevEW
 	now := willBeUsable(s)
+	if was == now && prevEW == s.ew {
+		return // nothing changed for balancing
+	}
 	g := r.group(s)
 	switch {
 	case !was && !now:
