@@ -103,6 +103,9 @@ type Key struct {
 	URI   string
 	Body  string
 	Value string
+	// Missing tells "balance hash" that its expression gave no sample (an
+	// empty Value is otherwise hashed as is).
+	Missing bool
 	// Avoid is the server to avoid if possible (the one that just failed,
 	// on redispatch).
 	Avoid *Server
@@ -162,6 +165,9 @@ type Config struct {
 	UseDomainOnly bool
 	// AllBackups is "option allbackups".
 	AllBackups bool
+	// HashBalanceFactor is "hash-balance-factor" (consistent hashing and
+	// random; 0 disables it).
+	HashBalanceFactor int
 }
 
 // New builds the algorithm named by cfg over servers (declaration order).
@@ -184,7 +190,9 @@ func New(cfg Config, servers []*Server) (Algorithm, error) {
 		if d <= 0 {
 			d = 2
 		}
-		return newRandom(p, d), nil
+		r := newRandom(p, d)
+		r.c.factor = cfg.HashBalanceFactor
+		return r, nil
 	case "source", "uri", "url_param", "hdr", "rdp-cookie", "hash":
 		return newHash(p, cfg)
 	}
@@ -203,6 +211,19 @@ type pool struct {
 	fbck       *Server
 	totWeight  int
 	totUsed    int
+	served     int // connections on all servers
+}
+
+func (p *pool) take(s *Server) {
+	s.served++
+	p.served++
+}
+
+func (p *pool) drop(s *Server) {
+	if s.served > 0 {
+		s.served--
+		p.served--
+	}
 }
 
 func newPool(servers []*Server, allBackups bool) (*pool, error) {

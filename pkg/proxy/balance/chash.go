@@ -18,10 +18,13 @@ type chashRing struct {
 // chash holds the active and backup rings and the round-robin cursor used
 // when a hash key is missing.
 type chash struct {
-	p    *pool
-	act  chashRing
-	bck  chashRing
-	last int // index of the last point returned by next, -1 for none
+	p *pool
+	// factor is "hash-balance-factor" (0: off): a server whose load
+	// exceeds factor% of its weighted share is skipped.
+	factor int
+	act    chashRing
+	bck    chashRing
+	last   int // index of the last point returned by next, -1 for none
 	// lastKey/lastSrv identify that point across rebuilds.
 	lastKey uint32
 	lastSrv *Server
@@ -145,7 +148,7 @@ func (c *chash) lookup(h uint32, avoid *Server) *Server {
 	}
 	s := pts[next].srv
 	loops := 0
-	for s == avoid {
+	for s == avoid || (c.factor > 0 && !c.eligible(s)) {
 		next++
 		if next == n {
 			next = 0
@@ -157,6 +160,23 @@ func (c *chash) lookup(h uint32, avoid *Server) *Server {
 		s = pts[next].srv
 	}
 	return s
+}
+
+// eligible is the bounded-load test of "hash-balance-factor": s may take
+// one more connection if its load stays within its share of factor% of the
+// backend's connections (plus this one), the share following the weights.
+func (c *chash) eligible(s *Server) bool {
+	p := c.p
+	if p.totWeight == 0 {
+		return true
+	}
+	tot := ((p.served+1)*c.factor + 99) / 100
+	per, rem := tot/p.totWeight, tot%p.totWeight
+	slots := s.ew*per + ((s.cumw+s.ew)*rem)/p.totWeight - (s.cumw*rem)/p.totWeight
+	if slots == 0 {
+		slots = 1
+	}
+	return s.served < slots
 }
 
 // next is chash_get_next_server: walk the ring from the last point.

@@ -66,6 +66,7 @@ func newHash(p *pool, cfg Config) (*Hash, error) {
 	}
 	if cfg.Consistent {
 		h.c = newCHash(p)
+		h.c.factor = cfg.HashBalanceFactor
 	} else {
 		h.m = newServerMap(p)
 	}
@@ -122,7 +123,7 @@ func (h *Hash) keyHash(k Key) (uint32, bool) {
 		if single {
 			return 0, true
 		}
-		if k.Value == "" {
+		if k.Value == "" || k.Missing {
 			return 0, false
 		}
 		v := k.Value
@@ -130,8 +131,16 @@ func (h *Hash) keyHash(k Key) (uint32, bool) {
 			v = domainOnly(v)
 		}
 		return h.finish(f.SumString(v)), true
-	default: // rdp-cookie, hash
-		if k.Value == "" {
+	case hashRDP:
+		if k.Value == "" || k.Missing {
+			return 0, false
+		}
+		if single {
+			return 0, true
+		}
+		return h.finish(f.SumString(k.Value)), true
+	default: // hash <expr>: an empty sample is still a key
+		if k.Missing {
 			return 0, false
 		}
 		if single {
@@ -313,14 +322,12 @@ func (h *Hash) SetWeight(s *Server, w int) {
 }
 
 // TakeConn counts a connection on s.
-func (h *Hash) TakeConn(s *Server) { h.mu.Lock(); s.served++; h.mu.Unlock() }
+func (h *Hash) TakeConn(s *Server) { h.mu.Lock(); h.p.take(s); h.mu.Unlock() }
 
 // DropConn counts the end of a connection on s.
 func (h *Hash) DropConn(s *Server) {
 	h.mu.Lock()
-	if s.served > 0 {
-		s.served--
-	}
+	h.p.drop(s)
 	h.mu.Unlock()
 }
 

@@ -129,7 +129,7 @@ func (c *connTree) SetWeight(s *Server, w int) {
 func (c *connTree) TakeConn(s *Server) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	s.served++
+	c.p.take(s)
 	c.reposition(s)
 }
 
@@ -137,9 +137,7 @@ func (c *connTree) TakeConn(s *Server) {
 func (c *connTree) DropConn(s *Server) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if s.served > 0 {
-		s.served--
-	}
+	c.p.drop(s)
 	c.reposition(s)
 }
 

@@ -87,14 +87,12 @@ func (r *Random) SetWeight(s *Server, w int) {
 }
 
 // TakeConn counts a connection on s.
-func (r *Random) TakeConn(s *Server) { r.mu.Lock(); s.served++; r.mu.Unlock() }
+func (r *Random) TakeConn(s *Server) { r.mu.Lock(); r.c.p.take(s); r.mu.Unlock() }
 
 // DropConn counts the end of a connection on s.
 func (r *Random) DropConn(s *Server) {
 	r.mu.Lock()
-	if s.served > 0 {
-		s.served--
-	}
+	r.c.p.drop(s)
 	r.mu.Unlock()
 }
 

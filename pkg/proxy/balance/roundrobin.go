@@ -291,14 +291,12 @@ func (r *RoundRobin) changed(s *Server) {
 }
 
 // TakeConn counts a connection on s.
-func (r *RoundRobin) TakeConn(s *Server) { r.mu.Lock(); s.served++; r.mu.Unlock() }
+func (r *RoundRobin) TakeConn(s *Server) { r.mu.Lock(); r.p.take(s); r.mu.Unlock() }
 
 // DropConn counts the end of a connection on s.
 func (r *RoundRobin) DropConn(s *Server) {
 	r.mu.Lock()
-	if s.served > 0 {
-		s.served--
-	}
+	r.p.drop(s)
 	r.mu.Unlock()
 }
 

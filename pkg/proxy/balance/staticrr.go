@@ -203,14 +203,12 @@ func setStaticWeight(s *Server, w int) {
 }
 
 // TakeConn counts a connection on s.
-func (r *StaticRR) TakeConn(s *Server) { r.mu.Lock(); s.served++; r.mu.Unlock() }
+func (r *StaticRR) TakeConn(s *Server) { r.mu.Lock(); r.m.p.take(s); r.mu.Unlock() }
 
 // DropConn counts the end of a connection on s.
 func (r *StaticRR) DropConn(s *Server) {
 	r.mu.Lock()
-	if s.served > 0 {
-		s.served--
-	}
+	r.m.p.drop(s)
 	r.mu.Unlock()
 }
 
