@@ -394,3 +394,38 @@ func TestNewErrors(t *testing.T) {
 		t.Error("weight 257 accepted")
 	}
 }
+
+func TestConcurrentUse(t *testing.T) {
+	for _, c := range []Config{{Algorithm: "roundrobin"}, {Algorithm: "leastconn"}, {Algorithm: "source", Consistent: true}, {Algorithm: "random"}, {Algorithm: "static-rr"}} {
+		ss := srvs(1, 2, 3, 4)
+		a, err := New(c, ss)
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan struct{})
+		for g := 0; g < 4; g++ {
+			go func(g int) {
+				defer func() { done <- struct{}{} }()
+				for i := 0; i < 500; i++ {
+					k := SrcIPv4([4]byte{10, 0, byte(g), byte(i)})
+					if s := a.Pick(k); s != nil {
+						a.TakeConn(s)
+						a.DropConn(s)
+					}
+					if i%50 == 0 {
+						a.SetUp(ss[g], i%100 != 0)
+						a.SetWeight(ss[(g+1)%4], 1+i%5)
+					}
+				}
+			}(g)
+		}
+		for g := 0; g < 4; g++ {
+			<-done
+		}
+		for _, s := range ss {
+			if s.Served() != 0 {
+				t.Errorf("%s: %s still counts %d connections", c.Algorithm, s, s.Served())
+			}
+		}
+	}
+}
