@@ -68,6 +68,7 @@ func TestOracleDynamic(t *testing.T) {
 						conn++
 						name, _ := ask(t, addr, ip.String(), "", false)
 						want = append(want, name)
+						waitIdle(t, cli)
 						s := a.Pick(SrcIPv4([4]byte(ip)))
 						got = append(got, s.String())
 						if s != nil {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -78,14 +79,31 @@ func startBackends(t *testing.T, n int, httpMode, hold bool) []*backend {
 	return bs
 }
 
-func freePort(t *testing.T) int {
+// freePorts returns n distinct free loopback ports below the kernel's
+// ephemeral range, so that no client or backend socket of the tests can
+// take them between now and haproxy's bind.
+func freePorts(t *testing.T, n int) []int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	var lns []net.Listener
+	defer func() {
+		for _, ln := range lns {
+			ln.Close()
+		}
+	}()
+	var ports []int
+	for tries := 0; len(ports) < n && tries < 1000; tries++ {
+		p := 20000 + rand.IntN(12000)
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+		if err != nil {
+			continue
+		}
+		lns = append(lns, ln)
+		ports = append(ports, p)
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	if len(ports) < n {
+		t.Fatal("no free port")
+	}
+	return ports
 }
 
 // srvSpec is one server line of a differential case.
@@ -101,12 +119,16 @@ type srvSpec struct {
 func runHaproxy(t *testing.T, mode, balance, hashType string, extra []string, specs []srvSpec, bs []*backend) (addr, cli string) {
 	t.Helper()
 	bin := testenv.Oracle(t, "haproxy")
-	port, probe := freePort(t), freePort(t)
-	dir := t.TempDir()
+	port := freePorts(t, 1)[0]
+	// a short directory: unix socket paths are limited to 107 bytes
+	dir, err := os.MkdirTemp("", "hb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
 	cli = filepath.Join(dir, "cli.sock")
 	var b strings.Builder
 	fmt.Fprintf(&b, "global\n  nbthread 1\n  stats socket %s level admin\n\ndefaults\n  mode %s\n  timeout connect 2s\n  timeout client 20s\n  timeout server 20s\n  timeout queue 20s\n\n", cli, mode)
-	fmt.Fprintf(&b, "listen probe\n  bind 127.0.0.1:%d\n  mode tcp\n  tcp-request connection reject\n\n", probe)
 	fmt.Fprintf(&b, "listen lb\n  bind 127.0.0.1:%d\n  balance %s\n", port, balance)
 	if hashType != "" {
 		fmt.Fprintf(&b, "  hash-type %s\n", hashType)
@@ -144,23 +166,67 @@ func runHaproxy(t *testing.T, mode, balance, hashType string, extra []string, sp
 		syscall.Kill(pid, syscall.SIGKILL)
 		<-done
 	})
-	for i := 0; ; i++ {
-		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", probe), time.Second)
-		if err == nil {
-			c.Close()
-			break
-		}
+	// Wait for the listening socket without connecting to it (a probe
+	// connection would be balanced too).
+	for i := 0; !listening(port); i++ {
 		select {
 		case <-done:
 			t.Fatalf("haproxy exited:\n%s\nconfig:\n%s", out.String(), b.String())
 		default:
 		}
-		if i > 200 {
+		if i > 500 {
 			t.Fatalf("haproxy did not start:\n%s", out.String())
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(10 * time.Millisecond)
+	}
+	// and for the CLI
+	for i := 0; ; i++ {
+		c, err := net.Dial("unix", cli)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if i > 500 {
+			t.Fatalf("haproxy CLI did not start:\n%s", out.String())
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	return fmt.Sprintf("127.0.0.1:%d", port), cli
+}
+
+// waitIdle waits until haproxy has released every connection of backend lb
+// (its drop of a finished connection may lag behind the client seeing EOF,
+// and leastconn's tie order depends on it).
+func waitIdle(t *testing.T, cli string) {
+	t.Helper()
+	for i := 0; i < 200; i++ {
+		for _, l := range strings.Split(command(t, cli, "show stat"), "\n") {
+			f := strings.Split(l, ",")
+			if len(f) > 4 && f[0] == "lb" && f[1] == "BACKEND" {
+				if f[4] == "0" {
+					return
+				}
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatal("haproxy did not release its connections")
+}
+
+// listening tells whether a socket listens on 127.0.0.1:port.
+func listening(port int) bool {
+	data, err := os.ReadFile("/proc/net/tcp")
+	if err != nil {
+		return false
+	}
+	want := fmt.Sprintf("0100007F:%04X", port)
+	for _, l := range strings.Split(string(data), "\n") {
+		f := strings.Fields(l)
+		if len(f) > 3 && f[1] == want && f[3] == "0A" {
+			return true
+		}
+	}
+	return false
 }
 
 // command runs one command on haproxy's CLI socket and returns its answer.
@@ -296,11 +362,14 @@ func TestOracleSequential(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			bs := startBackends(t, len(tc.specs), false, false)
-			addr, _ := runHaproxy(t, "tcp", tc.balance, "", tc.extra, tc.specs, bs)
+			addr, cli := runHaproxy(t, "tcp", tc.balance, "", tc.extra, tc.specs, bs)
 			var want []string
 			for i := 0; i < tc.n; i++ {
 				name, _ := ask(t, addr, "", "", false)
 				want = append(want, name)
+				if tc.balance == "leastconn" {
+					waitIdle(t, cli)
+				}
 			}
 			cfg := Config{Algorithm: tc.balance}
 			for _, e := range tc.extra {
