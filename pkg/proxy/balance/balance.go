@@ -158,7 +158,9 @@ type Config struct {
 	URILen      int
 	URIDepth    int
 	URIPathOnly bool
-	// url_param
+	// Param is the url_param name; for hdr(), rdp-cookie() and hash it is
+	// the header name, cookie name and expression, which the caller uses
+	// to build Key.Value.
 	Param     string
 	CheckPost bool
 	// hdr
