@@ -3,6 +3,7 @@ package balance
 import (
 	"fmt"
 	"net"
+	"net/netip"
 	"strings"
 	"testing"
 )
@@ -29,25 +30,32 @@ func TestOracleSource(t *testing.T) {
 		hashType string
 		specs    []srvSpec
 		n        int
+		v6       bool // dual-stack listener: the key is ::ffff:127.0.x.y
 	}{
-		{"map-based", weights(1, 1, 1), 60},
-		{"map-based sdbm avalanche", weights(3, 1, 2), 60},
-		{"map-based", weights(4, 6, 2), 60},
-		{"map-based djb2", []srvSpec{{weight: 1}, {weight: 0}, {weight: 5}, {weight: 2, backup: true}}, 40},
-		{"consistent", weights(1, 1, 1), 80},
-		{"consistent sdbm avalanche", weights(1, 2, 3), 80},
-		{"consistent djb2", weights(10, 10, 10, 10), 80},
-		{"consistent wt6 avalanche", weights(1, 1), 60},
-		{"consistent crc32", []srvSpec{{weight: 1, id: 7}, {weight: 1, id: 3}, {weight: 2}}, 80},
-		{"consistent crc32 avalanche", weights(256, 1, 50), 80},
-		{"consistent crc32", weights(1, 1, 2), 60},
-		{"consistent crc32 avalanche", []srvSpec{{weight: 1, id: 7}, {weight: 1, id: 3}, {weight: 2}}, 60},
-		{"consistent djb2", []srvSpec{{weight: 1, id: 7}, {weight: 1, id: 3}, {weight: 2, id: 4}}, 60},
+		{"map-based", weights(1, 1, 1), 40, true},
+		{"consistent wt6", weights(1, 2, 1), 40, true},
+		{"map-based", weights(1, 1, 1), 60, false},
+		{"map-based sdbm avalanche", weights(3, 1, 2), 60, false},
+		{"map-based", weights(4, 6, 2), 60, false},
+		{"map-based djb2", []srvSpec{{weight: 1}, {weight: 0}, {weight: 5}, {weight: 2, backup: true}}, 40, false},
+		{"consistent", weights(1, 1, 1), 80, false},
+		{"consistent sdbm avalanche", weights(1, 2, 3), 80, false},
+		{"consistent djb2", weights(10, 10, 10, 10), 80, false},
+		{"consistent wt6 avalanche", weights(1, 1), 60, false},
+		{"consistent crc32", []srvSpec{{weight: 1, id: 7}, {weight: 1, id: 3}, {weight: 2}}, 80, false},
+		{"consistent crc32 avalanche", weights(256, 1, 50), 80, false},
+		{"consistent crc32", weights(1, 1, 2), 60, false},
+		{"consistent crc32 avalanche", []srvSpec{{weight: 1, id: 7}, {weight: 1, id: 3}, {weight: 2}}, 60, false},
+		{"consistent djb2", []srvSpec{{weight: 1, id: 7}, {weight: 1, id: 3}, {weight: 2, id: 4}}, 60, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.hashType+fmt.Sprint(len(tc.specs)), func(t *testing.T) {
 			bs := startBackends(t, len(tc.specs), false, false)
-			addr, _ := runHaproxy(t, "tcp", "source", tc.hashType, nil, tc.specs, bs)
+			var extra []string
+			if tc.v6 {
+				extra = []string{"#v4v6"}
+			}
+			addr, _ := runHaproxy(t, "tcp", "source", tc.hashType, extra, tc.specs, bs)
 			cfg := Config{Algorithm: "source"}
 			hashTypeConfig(&cfg, tc.hashType)
 			a, err := New(cfg, mkServers(tc.specs))
@@ -59,7 +67,11 @@ func TestOracleSource(t *testing.T) {
 				ip := net.IPv4(127, 0, byte(i/7), byte(2+i*37%250)).To4()
 				name, _ := ask(t, addr, ip.String(), "", false)
 				want = append(want, name)
-				got = append(got, a.Pick(SrcIPv4([4]byte(ip))).String())
+				k := SrcIPv4([4]byte(ip))
+				if tc.v6 {
+					k = SrcKey(netip.AddrFrom16([16]byte(ip.To16())))
+				}
+				got = append(got, a.Pick(k).String())
 			}
 			t.Logf("haproxy: %v", want)
 			compare(t, "source "+strings.Fields(tc.hashType)[0], got, want)

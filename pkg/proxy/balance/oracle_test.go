@@ -129,7 +129,16 @@ func runHaproxy(t *testing.T, mode, balance, hashType string, extra []string, sp
 	cli = filepath.Join(dir, "cli.sock")
 	var b strings.Builder
 	fmt.Fprintf(&b, "global\n  nbthread 1\n  stats socket %s level admin\n\ndefaults\n  mode %s\n  timeout connect 2s\n  timeout client 20s\n  timeout server 20s\n  timeout queue 20s\n\n", cli, mode)
-	fmt.Fprintf(&b, "listen lb\n  bind 127.0.0.1:%d\n  balance %s\n", port, balance)
+	v4v6 := false
+	for _, e := range extra {
+		v4v6 = v4v6 || e == "#v4v6"
+	}
+	if v4v6 {
+		// a dual-stack socket: IPv4 clients appear as ::ffff:a.b.c.d
+		fmt.Fprintf(&b, "listen lb\n  bind :::%d v4v6\n  balance %s\n", port, balance)
+	} else {
+		fmt.Fprintf(&b, "listen lb\n  bind 127.0.0.1:%d\n  balance %s\n", port, balance)
+	}
 	if hashType != "" {
 		fmt.Fprintf(&b, "  hash-type %s\n", hashType)
 	}
@@ -168,7 +177,7 @@ func runHaproxy(t *testing.T, mode, balance, hashType string, extra []string, sp
 	})
 	// Wait for the listening socket without connecting to it (a probe
 	// connection would be balanced too).
-	for i := 0; !listening(port); i++ {
+	for i := 0; !listening(port, v4v6); i++ {
 		select {
 		case <-done:
 			t.Fatalf("haproxy exited:\n%s\nconfig:\n%s", out.String(), b.String())
@@ -213,13 +222,16 @@ func waitIdle(t *testing.T, cli string) {
 	t.Fatal("haproxy did not release its connections")
 }
 
-// listening tells whether a socket listens on 127.0.0.1:port.
-func listening(port int) bool {
-	data, err := os.ReadFile("/proc/net/tcp")
+// listening tells whether a socket listens on 127.0.0.1:port (or [::]:port).
+func listening(port int, v6 bool) bool {
+	file, want := "/proc/net/tcp", fmt.Sprintf("0100007F:%04X", port)
+	if v6 {
+		file, want = "/proc/net/tcp6", fmt.Sprintf("00000000000000000000000000000000:%04X", port)
+	}
+	data, err := os.ReadFile(file)
 	if err != nil {
 		return false
 	}
-	want := fmt.Sprintf("0100007F:%04X", port)
 	for _, l := range strings.Split(string(data), "\n") {
 		f := strings.Fields(l)
 		if len(f) > 3 && f[1] == want && f[3] == "0A" {
