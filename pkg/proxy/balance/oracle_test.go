@@ -206,20 +206,22 @@ func runHaproxy(t *testing.T, mode, balance, hashType string, extra []string, sp
 // waitIdle waits until haproxy has released every connection of backend lb
 // (its drop of a finished connection may lag behind the client seeing EOF,
 // and leastconn's tie order depends on it).
-func waitIdle(t *testing.T, cli string) {
+func waitIdle(t *testing.T, cli string) { waitCur(t, cli, 0) }
+
+// waitCur waits until backend lb counts n current connections.
+func waitCur(t *testing.T, cli string, n int) {
 	t.Helper()
-	for i := 0; i < 200; i++ {
+	want := fmt.Sprint(n)
+	for i := 0; i < 400; i++ {
 		for _, l := range strings.Split(command(t, cli, "show stat"), "\n") {
 			f := strings.Split(l, ",")
-			if len(f) > 4 && f[0] == "lb" && f[1] == "BACKEND" {
-				if f[4] == "0" {
-					return
-				}
+			if len(f) > 4 && f[0] == "lb" && f[1] == "BACKEND" && f[4] == want {
+				return
 			}
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	t.Fatal("haproxy did not release its connections")
+	t.Fatalf("haproxy's backend did not reach %d connections", n)
 }
 
 // listening tells whether a socket listens on 127.0.0.1:port (or [::]:port).
