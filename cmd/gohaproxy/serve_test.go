@@ -141,15 +141,17 @@ func TestServeTCPLikeHaproxy(t *testing.T) {
 		weights []int
 	}{
 		{"roundrobin", []int{1, 1, 1}},
-		// Unequal weights follow haproxy's own weighted orders, which
-		// pkg/proxy/balance reproduces and tests against haproxy.
+		{"roundrobin", []int{3, 1, 2}},
 		{"static-rr", []int{1, 1, 1}},
+		{"static-rr", []int{3, 1, 2}},
+		{"source", []int{1, 1, 1}},
+		{"source\n  hash-type consistent", []int{1, 2, 3}},
 		{"first", []int{1, 1, 1}},
 		// leastconn depends on when each session's end is seen relative
 		// to the next connection; pkg/proxy/balance tests it against
 		// haproxy with controlled session lifetimes instead.
 	} {
-		t.Run(tc.balance, func(t *testing.T) {
+		t.Run(strings.ReplaceAll(tc.balance, "\n", " "), func(t *testing.T) {
 			seq := map[string][]string{}
 			for name, bin := range map[string]string{"haproxy": oracle, "gohaproxy": ours} {
 				port := freePort(t)

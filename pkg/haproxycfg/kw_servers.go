@@ -564,7 +564,7 @@ func (p *parser) hashTypeLine(px *Proxy, ln Line) {
 		p.diags.Alertf(ln.Pos, "'hash-type' only supports 'consistent' and 'map-based'.")
 		return
 	}
-	h := &HashType{Pos: ln.Pos, Method: ln.Args[1], Function: "sdbm"}
+	h := &HashType{Pos: ln.Pos, Method: ln.Args[1]} // Function "" = haproxy's default
 	if len(ln.Args) > 2 {
 		switch ln.Args[2] {
 		case "sdbm", "djb2", "wt6", "crc32", "none":

@@ -6,11 +6,11 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/gohaproxy/gohaproxy/pkg/haproxycfg"
+	"github.com/gohaproxy/gohaproxy/pkg/proxy/balance"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/proxyproto"
 )
 
@@ -25,8 +25,7 @@ type server struct {
 	maxconn int64
 	cur     atomic.Int64 // sessions in progress
 	total   atomic.Int64
-	// requeued orders equally loaded servers for leastconn.
-	requeued atomic.Int64
+	id      int // explicit "id"; 0 = by position
 	// sendProxy is the PROXY protocol version sent first (0: none).
 	sendProxy int
 	ppOpts    proxyproto.V2Options
@@ -46,20 +45,16 @@ func (s *server) proxyHeader(src, dst netip.AddrPort) []byte {
 
 // backend is a backend at run time.
 type backend struct {
-	name       string
-	servers    []*server
-	picker     picker
-	connect    time.Duration
-	server     time.Duration
-	tunnel     time.Duration
-	retries    int
-	redispatch bool
-}
-
-// picker chooses a server for a new session and counts the session on it
-// (the caller ends it with backend.release).
-type picker interface {
-	pick(exclude *server) *server
+	name    string
+	servers []*server
+	picker  *balancer
+	// keyFromSource: the algorithm hashes the client address.
+	keyFromSource bool
+	connect       time.Duration
+	server        time.Duration
+	tunnel        time.Duration
+	retries       int
+	redispatch    bool
 }
 
 func newBackend(px *haproxycfg.Proxy) (*backend, error) {
@@ -87,6 +82,9 @@ func newBackend(px *haproxycfg.Proxy) (*backend, error) {
 			}
 		}
 		srv := &server{name: s.Name, weight: s.Weight, backup: s.Backup, maxconn: int64(s.Maxconn)}
+		if v, ok := s.Options["id"]; ok && len(v) > 0 {
+			srv.id, _ = strconv.Atoi(v[0])
+		}
 		if _, ok := s.Options["send-proxy"]; ok {
 			srv.sendProxy = 1
 		}
@@ -118,28 +116,44 @@ func newBackend(px *haproxycfg.Proxy) (*backend, error) {
 		srv.addr = net.JoinHostPort(s.Addr.Host, port)
 		be.servers = append(be.servers, srv)
 	}
-	algo := "roundrobin"
+	algo, param, draws, opts := "roundrobin", "", 0, []string(nil)
+	pos := px.Pos
 	if px.Balance != nil {
-		algo = px.Balance.Algorithm
+		b := px.Balance
+		algo, param, draws, opts, pos = b.Algorithm, b.Param, b.Draws, b.Options, b.Pos
 	}
 	switch algo {
-	case "roundrobin", "static-rr":
-		be.picker = newWeightedRR(be.servers)
-	case "leastconn":
-		lc := &leastConn{servers: be.servers}
-		for i, s := range be.servers {
-			s.requeued.Store(int64(i - len(be.servers)))
-		}
-		be.picker = lc
-	case "first":
-		be.picker = &firstFree{servers: be.servers}
+	case "roundrobin", "static-rr", "leastconn", "first", "source", "random":
+	case "uri", "url_param", "hdr":
+		// haproxy: "Layer 7 hash not possible for backend (needs 'mode
+		// http'). Falling back to round robin."
+		algo, param, opts = "roundrobin", "", nil
 	default:
-		pos := px.Pos
-		if px.Balance != nil {
-			pos = px.Balance.Pos
-		}
 		return nil, &UnsupportedError{pos, fmt.Sprintf("'balance %s'", algo)}
 	}
+	method, function, avalanche := "", "", false
+	if h := px.HashType; h != nil {
+		method, function, avalanche = h.Method, h.Function, h.Avalanche
+	}
+	bcfg, err := balance.ConfigFrom(algo, param, draws, opts, method, function, avalanche)
+	if err != nil {
+		return nil, &UnsupportedError{pos, err.Error()}
+	}
+	bcfg.AllBackups = px.OptionEnabled("allbackups")
+	bl := &balancer{byB: map[*balance.Server]*server{}, toB: map[*server]*balance.Server{}}
+	var bservers []*balance.Server
+	for _, s := range be.servers {
+		bs := &balance.Server{Name: s.name, ID: s.id, Weight: s.weight, Backup: s.backup, Maxconn: int(s.maxconn)}
+		bservers = append(bservers, bs)
+		bl.byB[bs], bl.toB[s] = s, bs
+	}
+	a, err := balance.New(bcfg, bservers)
+	if err != nil {
+		return nil, &UnsupportedError{pos, err.Error()}
+	}
+	bl.algo = a
+	be.picker = bl
+	be.keyFromSource = algo == "source"
 	return be, nil
 }
 
@@ -152,137 +166,50 @@ func hasOther(px *haproxycfg.Proxy, kw string) bool {
 	return false
 }
 
-// usable reports whether s can take one more session.
-func (s *server) usable() bool {
-	return s.weight > 0 && (s.maxconn == 0 || s.cur.Load() < s.maxconn)
+// balancer adapts pkg/proxy/balance to the backend: it maps the
+// balancer's servers to ours and counts sessions on them.
+type balancer struct {
+	algo balance.Algorithm
+	byB  map[*balance.Server]*server
+	toB  map[*server]*balance.Server
 }
 
-// active returns the servers to balance over: the active ones, or the
-// first usable backup when none is (haproxy without "option allbackups").
-func activeSet(all []*server) []*server {
-	var act []*server
-	for _, s := range all {
-		if !s.backup && s.weight > 0 {
-			act = append(act, s)
-		}
+func (b *balancer) pick(k balance.Key, exclude *server) *server {
+	if exclude != nil {
+		k.Avoid = b.toB[exclude]
 	}
-	if len(act) > 0 {
-		return act
-	}
-	for _, s := range all {
-		if s.backup && s.weight > 0 {
-			return []*server{s}
-		}
-	}
-	return nil
-}
-
-// weightedRR is a smooth weighted round robin over the active servers.
-type weightedRR struct {
-	mu      sync.Mutex
-	servers []*server
-	current []int
-}
-
-func newWeightedRR(all []*server) *weightedRR {
-	set := activeSet(all)
-	return &weightedRR{servers: set, current: make([]int, len(set))}
-}
-
-func (w *weightedRR) pick(exclude *server) *server {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	total := 0
-	best := -1
-	for i, s := range w.servers {
-		if s == exclude && len(w.servers) > 1 || !s.usable() {
-			continue
-		}
-		w.current[i] += s.weight
-		total += s.weight
-		if best < 0 || w.current[i] > w.current[best] {
-			best = i
-		}
-	}
-	if best < 0 {
+	bs := b.algo.Pick(k)
+	if bs == nil {
 		return nil
 	}
-	w.current[best] -= total
-	w.servers[best].cur.Add(1)
-	return w.servers[best]
+	b.algo.TakeConn(bs)
+	s := b.byB[bs]
+	s.cur.Add(1)
+	return s
 }
 
-// leastConn picks the active server with the fewest sessions per weight;
-// among equals, the one requeued longest ago (haproxy keeps servers in a
-// tree by load, and a server moves behind its equals each time its load
-// changes), so idle servers take turns.
-type leastConn struct {
-	mu      sync.Mutex
-	servers []*server
-	clock   int64
-}
-
-func (l *leastConn) pick(exclude *server) *server {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var best *server
-	for _, s := range activeSet(l.servers) {
-		if s == exclude || !s.usable() {
-			continue
-		}
-		if best == nil {
-			best = s
-			continue
-		}
-		a, b := s.cur.Load()*int64(best.weight), best.cur.Load()*int64(s.weight)
-		if a < b || a == b && s.requeued.Load() < best.requeued.Load() {
-			best = s
-		}
-	}
-	if best != nil {
-		best.cur.Add(1)
-		l.clock++
-		best.requeued.Store(l.clock)
-	}
-	return best
-}
-
-// released tells the picker that a session of s ended.
-func (l *leastConn) released(s *server) {
-	l.mu.Lock()
+func (b *balancer) release(s *server) {
 	s.cur.Add(-1)
-	l.clock++
-	s.requeued.Store(l.clock)
-	l.mu.Unlock()
+	b.algo.DropConn(b.toB[s])
 }
 
-// firstFree picks the first server, in declaration order, with a free slot.
-type firstFree struct{ servers []*server }
+// release ends a session on s (counted when it was picked).
+func (be *backend) release(s *server) { be.picker.release(s) }
 
-func (f *firstFree) pick(exclude *server) *server {
-	for _, s := range activeSet(f.servers) {
-		if s != exclude && s.usable() {
-			s.cur.Add(1)
-			return s
-		}
+// pick chooses a server for a client.
+func (be *backend) pick(src netip.AddrPort) *server {
+	var k balance.Key
+	if be.keyFromSource && src.IsValid() {
+		k = balance.SrcKey(src.Addr())
 	}
-	return nil
-}
-
-// release ends a session on s (its load was counted when it was picked).
-func (be *backend) release(s *server) {
-	if r, ok := be.picker.(interface{ released(*server) }); ok {
-		r.released(s)
-		return
-	}
-	s.cur.Add(-1)
+	return be.picker.pick(k, nil)
 }
 
 // dial connects to a server of the backend for a client whose destination
 // port is dstPort, with haproxy's retries and redispatch.
 // first is the server picked when the connection was accepted (in accept
 // order, as haproxy's single event loop picks).
-func (be *backend) dial(ctx context.Context, first *server, dstPort int) (net.Conn, *server, error) {
+func (be *backend) dial(ctx context.Context, first *server, key balance.Key, dstPort int) (net.Conn, *server, error) {
 	var last error
 	var prev *server
 	srv := first
@@ -310,7 +237,7 @@ func (be *backend) dial(ctx context.Context, first *server, dstPort int) (net.Co
 		// moves to another one for the last retry.
 		if be.redispatch && attempt == be.retries-1 {
 			be.release(prev)
-			srv = be.picker.pick(prev)
+			srv = be.picker.pick(key, prev)
 		}
 	}
 	if prev != nil {

@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/gohaproxy/gohaproxy/pkg/haproxycfg"
+	"github.com/gohaproxy/gohaproxy/pkg/proxy/balance"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/forward"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/listener"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/proxyproto"
@@ -96,8 +97,9 @@ func (fe *frontend) acceptLoop(rt *Runtime, ln *listener.Listener) {
 			}
 		}
 		var first *server
-		if fe.backend != nil {
-			first = fe.backend.picker.pick(nil)
+		if fe.backend != nil && !acceptProxy {
+			// picked here, in accept order, as haproxy's event loop does
+			first = fe.backend.pick(addrPort(c.RemoteAddr()))
 		}
 		rt.sessions.Add(1)
 		go func() {
@@ -128,9 +130,6 @@ func (fe *frontend) serve(rt *Runtime, c net.Conn, first *server, acceptProxy bo
 		h, err := proxyproto.Read(br)
 		if err != nil {
 			rt.log.Info("bad PROXY header", zap.String("frontend", fe.name), zap.Stringer("client", c.RemoteAddr()), zap.Error(err))
-			if first != nil {
-				be.release(first)
-			}
 			return
 		}
 		c.SetReadDeadline(time.Time{})
@@ -140,8 +139,15 @@ func (fe *frontend) serve(rt *Runtime, c net.Conn, first *server, acceptProxy bo
 		c = &bufferedConn{Conn: c, r: br}
 	}
 	dstPort := int(dst.Port())
+	if first == nil {
+		first = be.pick(src)
+	}
+	var key balance.Key
+	if be.keyFromSource && src.IsValid() {
+		key = balance.SrcKey(src.Addr())
+	}
 	ctx := rt.hardCtx
-	sc, srv, err := be.dial(ctx, first, dstPort)
+	sc, srv, err := be.dial(ctx, first, key, dstPort)
 	if err != nil {
 		rt.log.Info("connection to backend failed", zap.String("frontend", fe.name), zap.String("backend", be.name), zap.Error(err))
 		return
