@@ -53,12 +53,44 @@ row() { # name cfg
 		"$(awk "BEGIN{printf \"%.2f\", $5/$3}")" "$4" "$6" "$(awk "BEGIN{printf \"%.2f\", $6/$4}")"
 }
 
+# tcp_bench: the same TCP-mode proxy configuration under haproxy and
+# gohaproxy, in front of one fast HTTP responder (haproxy answering with
+# http-request return), loaded by wrk over keep-alive connections.
+tcp_bench() {
+	command -v wrk >/dev/null 2>&1 || { echo "(wrk not installed: no TCP forwarding figures)"; return; }
+	base=$((20000 + $$ % 20000))
+	origin=$base; hport=$((base+1)); gport=$((base+2))
+	printf 'global\n  nbthread 1\ndefaults\n  mode http\n  timeout client 10s\n  timeout server 10s\n  timeout connect 2s\nfrontend origin\n  bind 127.0.0.1:%d\n  http-request return status 200 content-type text/plain string ok\n' $origin >"$tmp/origin.cfg"
+	for p in $hport $gport; do
+		printf 'global\n  nbthread 2\ndefaults\n  mode tcp\n  timeout client 10s\n  timeout server 10s\n  timeout connect 2s\nlisten fwd\n  bind 127.0.0.1:%d\n  server o 127.0.0.1:%d\n' $p $origin >"$tmp/fwd$p.cfg"
+	done
+	"$HAPROXY" -db -f "$tmp/origin.cfg" >/dev/null 2>&1 & opid=$!
+	"$HAPROXY" -db -f "$tmp/fwd$hport.cfg" >/dev/null 2>&1 & hpid=$!
+	"$GOHAPROXY" -db -f "$tmp/fwd$gport.cfg" >/dev/null 2>&1 & gpid=$!
+	sleep 1
+	DUR=${DUR:-5}
+	rps() { wrk -t1 -c32 -d${DUR}s "http://127.0.0.1:$1/" 2>/dev/null | awk '/Requests\/sec/ {print int($2)}'; }
+	rss() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
+	h=$(rps $hport); g=$(rps $gport)
+	hm=$(rss $hpid); gm=$(rss $gpid)
+	kill $opid $hpid $gpid 2>/dev/null; wait $opid $hpid $gpid 2>/dev/null
+	echo "## TCP forwarding (mode tcp), wrk -t1 -c32 -d${DUR}s through each proxy to the same origin"
+	echo
+	echo "| proxy | requests/s | peak RSS KiB |"
+	echo "|---|---|---|"
+	echo "| haproxy (nbthread 2) | $h | $hm |"
+	echo "| gohaproxy | $g | $gm |"
+	echo
+	echo "Ratio gohaproxy / haproxy: requests/s $(awk "BEGIN{printf \"%.2f\", $g/$h}"), memory $(awk "BEGIN{printf \"%.2f\", $gm/$hm}")."
+	echo "The origin and wrk run on the same 2 cores, so these are ratios, not absolute capacities."
+}
+
 out=docs/BENCHMARKS.md
 {
 	echo "# Benchmarks"
 	echo
 	echo "Written by \`make bench\` on $(date -u +%Y-%m-%d), $(nproc) cores, $(uname -r); haproxy: $($HAPROXY -v | head -1 | cut -d' ' -f1-3)."
-	echo "Each figure is measured in the same run for both programs; ratios are gohaproxy / haproxy (below 1 is better)."
+	echo "Each figure is measured in the same run for both programs; ratios are gohaproxy / haproxy (time and memory: below 1 is better; requests/s: above 1 is better)."
 	echo
 	echo "## Configuration check (\`-c\`), mean of $RUNS runs"
 	echo
@@ -67,6 +99,7 @@ out=docs/BENCHMARKS.md
 	row "seed.cfg" testdata/haproxy/seed.cfg
 	row "2000 backends / 8000 servers / 2000 ACL rules" "$big"
 	echo
-	echo "The proxy data path (requests/s, latency, memory per connection) is measured here once it exists."
+	echo
+	tcp_bench
 } >"$out"
 cat "$out"
