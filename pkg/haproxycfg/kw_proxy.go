@@ -346,7 +346,7 @@ var optionSpecs = map[string]optionSpec{
 	"http-use-proxy-header":        {caps: capFE},
 	"httpchk":                      {caps: capBE, args: true, negatable: true, parse: parseHTTPChk},
 	"httpclose":                    {caps: capAll, excludes: others(httpModes, "httpclose")},
-	"httplog":                      {caps: capAll, args: true, negatable: true, parse: parseOneOf("clf")},
+	"httplog":                      {caps: capAll, args: true, negatable: true, parse: parseOneOf(true, "clf")},
 	"independent-streams":          {caps: capAll},
 	"ldap-check":                   {caps: capBE},
 	"external-check":               {caps: capBE},
@@ -377,36 +377,24 @@ var optionSpecs = map[string]optionSpec{
 	"transparent":                  {caps: capBE},
 	"idle-close-on-response":       {caps: capFE},
 	"disable-h2-upgrade":           {caps: capFE},
-	"http-restrict-req-hdr-names":  {caps: capAll, args: true, parse: parseOneOfRequired("preserve", "delete", "reject")},
+	"http-restrict-req-hdr-names":  {caps: capAll, args: true, parse: parseOneOf(false, "preserve", "delete", "reject")},
 }
 
-func parseOneOf(values ...string) func(p *parser, ln Line, args []string) bool {
+// parseOneOf accepts one of values as the option's argument; with
+// optional set, no argument at all is fine too.
+func parseOneOf(optional bool, values ...string) func(p *parser, ln Line, args []string) bool {
 	return func(p *parser, ln Line, args []string) bool {
-		if len(args) == 0 {
+		if len(args) == 0 && optional {
 			return true
 		}
-		if len(args) == 1 {
-			for _, v := range values {
-				if args[0] == v {
-					return true
-				}
-			}
+		if len(args) == 1 && contains(values, args[0]) {
+			return true
 		}
-		p.diags.Alertf(ln.Pos, "'option %s' only supports optional values: %s.", ln.Args[1], quoteList(values))
-		return false
-	}
-}
-
-func parseOneOfRequired(values ...string) func(p *parser, ln Line, args []string) bool {
-	return func(p *parser, ln Line, args []string) bool {
-		if len(args) == 1 {
-			for _, v := range values {
-				if args[0] == v {
-					return true
-				}
-			}
+		if optional {
+			p.diags.Alertf(ln.Pos, "'option %s' only supports optional values: %s.", ln.Args[1], quoteList(values))
+		} else {
+			p.diags.Alertf(ln.Pos, "'option %s' expects %s.", ln.Args[1], quoteList(values))
 		}
-		p.diags.Alertf(ln.Pos, "'option %s' expects %s.", ln.Args[1], quoteList(values))
 		return false
 	}
 }
