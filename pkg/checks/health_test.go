@@ -172,6 +172,14 @@ func TestSchedulerFakeClock(t *testing.T) {
 			sleeps: []time.Duration{3, 5, 5, 100, 5, 5, 100},
 		},
 		{
+			name: "keepalived no retry while down",
+			check: Check{Intervals: Intervals{Inter: 100}, Rise: 1, Fall: 1, Initial: Down,
+				Retry: 2, DelayBeforeRetry: 5},
+			oks:    []bool{false, false, true, false, true},
+			events: []string{"DOWN>UP:L4OK"},
+			sleeps: []time.Duration{0, 100, 100, 100, 5, 100},
+		},
+		{
 			name:   "alpha starts down",
 			check:  Check{Intervals: Intervals{Inter: 10}, Rise: 1, Fall: 1, Initial: Down},
 			oks:    []bool{false, true},

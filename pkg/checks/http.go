@@ -40,6 +40,13 @@ type HTTP struct {
 	ExpectStatusRegex *regexp.Regexp
 	ExpectBody        string
 	ExpectBodyRegex   *regexp.Regexp
+	// NegateStatus and NegateBody invert the status and body
+	// expectations (haproxy's "http-check expect !", keepalived's
+	// regex_no_match).
+	NegateStatus, NegateBody bool
+	// DisableOn404 reports a 404 as L7OKC (conditionally passed, OK):
+	// haproxy's "http-check disable-on-404"; the caller drains the server.
+	DisableOn404 bool
 	// Digest is keepalived's digest: lowercase hex MD5 of the body.
 	Digest string
 
@@ -141,38 +148,27 @@ func (p HTTP) check(ctx context.Context, conn net.Conn) Result {
 			}
 		}
 	}
-	status, err := readLine()
-	if err != nil {
-		return fail(err)
-	}
-	code, ok := parseStatusLine(status)
-	if !ok {
-		return result(false, StatusL7RSP, 0, "bad status line "+strconv.Quote(truncate(status, 64)))
-	}
-	contentLength := int64(-1)
-	chunked := false
-	for {
-		line, err := readLine()
+	var (
+		status        string
+		code          int
+		contentLength int64
+		chunked       bool
+	)
+	for interim := true; interim; {
+		var err error
+		status, err = readLine()
 		if err != nil {
 			return fail(err)
 		}
-		if line == "" {
-			break
+		var ok bool
+		code, ok = parseStatusLine(status)
+		if !ok {
+			return result(false, StatusL7RSP, 0, "bad status line "+strconv.Quote(truncate(status, 64)))
 		}
-		name, val, ok := strings.Cut(line, ":")
-		if !ok || name == "" || strings.ContainsAny(name, " \t") {
-			return result(false, StatusL7RSP, code, "bad header line "+strconv.Quote(truncate(line, 64)))
-		}
-		val = strings.TrimSpace(val)
-		switch strings.ToLower(name) {
-		case "content-length":
-			n, err := strconv.ParseInt(val, 10, 64)
-			if err != nil || n < 0 {
-				return result(false, StatusL7RSP, code, "bad Content-Length")
-			}
-			contentLength = n
-		case "transfer-encoding":
-			chunked = strings.EqualFold(val, "chunked")
+		// 1xx responses are followed by the final one.
+		interim = code < 200
+		if contentLength, chunked, err = readHeaders(readLine); err != nil {
+			return fail(err)
 		}
 	}
 
@@ -189,6 +185,12 @@ func (p HTTP) check(ctx context.Context, conn net.Conn) Result {
 		}
 	default:
 		statusOK = code >= 200 && code < 400
+	}
+	if p.NegateStatus {
+		statusOK = !statusOK
+	}
+	if !statusOK && code == 404 && p.DisableOn404 {
+		return result(true, StatusL7OKC, code, "")
 	}
 	if !statusOK {
 		return result(false, StatusL7STS, code, truncate(status, 64))
@@ -207,11 +209,11 @@ func (p HTTP) check(ctx context.Context, conn net.Conn) Result {
 		r.Code = code
 		return r
 	}
-	if p.ExpectBody != "" && !bytes.Contains(body, []byte(p.ExpectBody)) {
-		return result(false, StatusL7RSP, code, "body does not contain expected string")
+	if p.ExpectBody != "" && bytes.Contains(body, []byte(p.ExpectBody)) == p.NegateBody {
+		return result(false, StatusL7RSP, code, "body string expectation failed")
 	}
-	if p.ExpectBodyRegex != nil && !p.ExpectBodyRegex.Match(body) {
-		return result(false, StatusL7RSP, code, "body does not match expected regex")
+	if p.ExpectBodyRegex != nil && p.ExpectBodyRegex.Match(body) == p.NegateBody {
+		return result(false, StatusL7RSP, code, "body regex expectation failed")
 	}
 	if p.Digest != "" {
 		if truncated {
@@ -300,4 +302,37 @@ func readBody(br *bufio.Reader, length int64, chunked bool, max int) ([]byte, bo
 
 func isEOFish(err error) bool {
 	return errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed)
+}
+
+type errBadHeader string
+
+func (e errBadHeader) Error() string { return string(e) }
+
+// readHeaders reads header lines up to the empty line.
+func readHeaders(readLine func() (string, error)) (contentLength int64, chunked bool, err error) {
+	contentLength = -1
+	for {
+		line, err := readLine()
+		if err != nil {
+			return 0, false, err
+		}
+		if line == "" {
+			return contentLength, chunked, nil
+		}
+		name, val, ok := strings.Cut(line, ":")
+		if !ok || name == "" || strings.ContainsAny(name, " \t") {
+			return 0, false, errBadHeader("bad header line " + strconv.Quote(truncate(line, 64)))
+		}
+		val = strings.TrimSpace(val)
+		switch strings.ToLower(name) {
+		case "content-length":
+			n, err := strconv.ParseInt(val, 10, 64)
+			if err != nil || n < 0 {
+				return 0, false, errBadHeader("bad Content-Length")
+			}
+			contentLength = n
+		case "transfer-encoding":
+			chunked = strings.EqualFold(val, "chunked")
+		}
+	}
 }

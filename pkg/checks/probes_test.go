@@ -227,6 +227,8 @@ func (h *httpServer) handle(c net.Conn) {
 		fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")
 	case "/close":
 		fmt.Fprintf(c, "HTTP/1.0 200 OK\r\n\r\nhello world")
+	case "/continue":
+		fmt.Fprintf(c, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
 	case "/404":
 		fmt.Fprintf(c, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
 	case "/503":
@@ -272,6 +274,13 @@ func TestHTTP(t *testing.T) {
 		{"digest mismatch", HTTP{Digest: "00000000000000000000000000000000"}, addr, 0, false, StatusL7RSP, 200},
 		{"digest truncated", HTTP{Digest: digest, MaxBody: 5}, addr, 0, false, StatusL7RSP, 200},
 		{"body bounded", HTTP{ExpectBody: "world", MaxBody: 5}, addr, 0, false, StatusL7RSP, 200},
+		{"interim 100", HTTP{Path: "/continue", ExpectBody: "ok"}, addr, 0, true, StatusL7OK, 200},
+		{"negated status", HTTP{Path: "/503", ExpectStatus: st(500, 599), NegateStatus: true}, addr, 0, false, StatusL7STS, 503},
+		{"negated status passes", HTTP{ExpectStatus: st(500, 599), NegateStatus: true}, addr, 0, true, StatusL7OK, 200},
+		{"regex_no_match fails", HTTP{ExpectBodyRegex: regexp.MustCompile(`wor`), NegateBody: true}, addr, 0, false, StatusL7RSP, 200},
+		{"regex_no_match passes", HTTP{ExpectBodyRegex: regexp.MustCompile(`moon`), NegateBody: true}, addr, 0, true, StatusL7OK, 200},
+		{"disable-on-404", HTTP{Path: "/404", DisableOn404: true}, addr, 0, true, StatusL7OKC, 404},
+		{"disable-on-404 other status", HTTP{Path: "/503", DisableOn404: true}, addr, 0, false, StatusL7STS, 503},
 		{"not http", HTTP{Path: "/garbage"}, addr, 0, false, StatusL7RSP, 0},
 		{"bad header", HTTP{Path: "/badheader"}, addr, 0, false, StatusL7RSP, 0},
 		{"huge header", HTTP{Path: "/hugeheader"}, addr, 0, false, StatusL7RSP, 0},

@@ -28,9 +28,9 @@ type Check struct {
 	// Spread is haproxy's spread-checks percent (0..50) applied to every
 	// interval.
 	Spread int
-	// Retry and DelayBeforeRetry are keepalived's: a failed probe is run
-	// again up to Retry times, DelayBeforeRetry apart, before the failure
-	// counts.
+	// Retry and DelayBeforeRetry are keepalived's: when the target is
+	// up, a failed probe is run again up to Retry times, DelayBeforeRetry
+	// apart, before the failure counts.
 	Retry            int
 	DelayBeforeRetry time.Duration
 	// InitialDelay is waited before the first check, plus a random delay
@@ -213,7 +213,10 @@ func (s *Scheduler) run(ctx context.Context, c Check, r *running) {
 		return
 	}
 	for {
-		res, ok := s.probe(ctx, c)
+		r.mu.Lock()
+		up := r.health.State() == Up
+		r.mu.Unlock()
+		res, ok := s.probe(ctx, c, up)
 		if !ok {
 			return
 		}
@@ -241,9 +244,9 @@ func (s *Scheduler) run(ctx context.Context, c Check, r *running) {
 	}
 }
 
-// probe runs the probe with its timeout and keepalived's retries. ok is
-// false when the context ended.
-func (s *Scheduler) probe(ctx context.Context, c Check) (Result, bool) {
+// probe runs the probe with its timeout and, for an up target,
+// keepalived's retries. ok is false when the context ended.
+func (s *Scheduler) probe(ctx context.Context, c Check, up bool) (Result, bool) {
 	timeout := c.Timeout
 	if timeout <= 0 {
 		timeout = c.Inter
@@ -255,7 +258,7 @@ func (s *Scheduler) probe(ctx context.Context, c Check) (Result, bool) {
 		if ctx.Err() != nil {
 			return res, false
 		}
-		if res.OK || attempt >= c.Retry {
+		if res.OK || !up || attempt >= c.Retry {
 			return res, true
 		}
 		if s.opts.Clock.Sleep(ctx, c.DelayBeforeRetry) != nil {
