@@ -3,8 +3,36 @@
 // runs them with rise/fall counting.
 //
 // It knows nothing of haproxy or keepalived configuration: callers translate
-// their configuration into probe specs and scheduler targets, and consume
-// the state-change events.
+// their configuration into probe specs and scheduler Checks, and consume the
+// state-change Events. Suggested translations:
+//
+//	haproxy                        Check / probe
+//	inter, fastinter, downinter    Intervals
+//	rise, fall                     Rise, Fall (initial state Up, as 2.6)
+//	timeout check (or inter)       Timeout
+//	spread-checks                  Spread
+//	source, addr, port             Target.Source, Target.Addr
+//	option tcp-check / tcp-check   TCPSequence
+//	option httpchk, http-check     HTTP (expect !... = Negate*)
+//	http-check disable-on-404      HTTP.DisableOn404 (L7OKC)
+//	check-ssl                      HTTP.TLS / TLSHello, check-sni = ServerName
+//	option smtpchk                 SMTP
+//	option external-check          Exec
+//
+//	keepalived                     Check / probe
+//	delay_loop                     Intervals.Inter (Rise = Fall = 1)
+//	connect_timeout                Timeout
+//	retry, delay_before_retry      Retry, DelayBeforeRetry
+//	alpha                          Initial = Down
+//	warmup                         Warmup (default delay_loop)
+//	bindto, bind_port              Target.Source
+//	TCP_CHECK                      TCPConnect
+//	HTTP_GET / SSL_GET             HTTP (status_code default 200-299,
+//	                               digest, regex, regex_no_match,
+//	                               virtualhost = Host, enable_sni)
+//	MISC_CHECK                     Exec (misc_timeout, misc_dynamic)
+//	SMTP_CHECK                     SMTP (helo_name)
+//	DNS_CHECK                      DNS (type, name)
 package checks
 
 import (

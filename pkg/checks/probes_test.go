@@ -410,6 +410,8 @@ func smtpServer(t *testing.T, greeting, heloReply string) (string, chan string) 
 			switch {
 			case strings.HasPrefix(l, "HELO"):
 				fmt.Fprint(c, heloReply)
+			case strings.HasPrefix(l, "EHLO"):
+				fmt.Fprint(c, "250-mx.test\r\n250-PIPELINING\r\n250 8BITMIME\r\n")
 			case strings.HasPrefix(l, "QUIT"):
 				fmt.Fprint(c, "221 bye\r\n")
 				return
@@ -425,6 +427,7 @@ func TestSMTP(t *testing.T) {
 	garbage, _ := smtpServer(t, "hello\r\n", "")
 	runCases(t, []probeCase{
 		{"ok", SMTP{Helo: "checker.test"}, good, 0, true, StatusL7OK, 250},
+		{"ehlo multiline", SMTP{Verb: "EHLO"}, badHelo, 0, true, StatusL7OK, 250},
 		{"greeting 554", SMTP{}, busy, 0, false, StatusL7STS, 554},
 		{"helo rejected", SMTP{}, badHelo, 0, false, StatusL7STS, 501},
 		{"not smtp", SMTP{}, garbage, 0, false, StatusL7RSP, 0},

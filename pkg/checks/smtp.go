@@ -11,6 +11,8 @@ import (
 // sends QUIT (keepalived's SMTP_CHECK; haproxy's smtpchk).
 type SMTP struct {
 	Helo string // default "localhost"
+	// Verb is "HELO" (default) or "EHLO" (haproxy's option smtpchk EHLO).
+	Verb string
 }
 
 // Run implements Probe.
@@ -39,7 +41,11 @@ func (p SMTP) Run(ctx context.Context, t Target) Result {
 		if helo == "" {
 			helo = "localhost"
 		}
-		if _, err := fmt.Fprintf(c, "HELO %s\r\n", helo); err != nil {
+		verb := p.Verb
+		if verb == "" {
+			verb = "HELO"
+		}
+		if _, err := fmt.Fprintf(c, "%s %s\r\n", verb, helo); err != nil {
 			return fail(err)
 		}
 		code, err = smtpReply(br)
@@ -47,7 +53,7 @@ func (p SMTP) Run(ctx context.Context, t Target) Result {
 			return fail(err)
 		}
 		if code != 250 {
-			return result(false, StatusL7STS, code, "HELO")
+			return result(false, StatusL7STS, code, verb)
 		}
 		fmt.Fprintf(c, "QUIT\r\n")
 		smtpReply(br) // best effort
