@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -24,6 +25,9 @@ type captureCase struct {
 	ipv6 bool
 	conf string // vrrp_instance body; the interface is veth0
 	glob string // extra global_defs lines
+	// unicast: the veth peer moves to a second namespace holding the
+	// unicast peer addresses 192.168.99.2 and 2001:db8:99::2.
+	unicast bool
 }
 
 // captureKeys are the auth_pass data of the cases that authenticate.
@@ -87,6 +91,32 @@ var captureCases = []captureCase{
         fe80::61
         2001:db8:99::61
     }`},
+	{name: "v3_ipv4_unicast", unicast: true, glob: "vrrp_version 3", conf: `
+    state MASTER
+    interface veth0
+    virtual_router_id 55
+    priority 130
+    advert_int 1
+    unicast_src_ip 192.168.99.1
+    unicast_peer {
+        192.168.99.2
+    }
+    virtual_ipaddress {
+        192.168.99.115
+    }`},
+	{name: "v3_ipv6_unicast", ipv6: true, unicast: true, glob: "vrrp_version 3", conf: `
+    state MASTER
+    interface veth0
+    virtual_router_id 62
+    priority 140
+    advert_int 1
+    unicast_src_ip 2001:db8:99::1
+    unicast_peer {
+        2001:db8:99::2
+    }
+    virtual_ipaddress {
+        2001:db8:99::62
+    }`},
 }
 
 // TestCaptureKeepalived runs keepalived 2.2.7 in a network namespace for
@@ -108,7 +138,23 @@ func TestCaptureKeepalived(t *testing.T) {
 			if err := os.WriteFile(cf, []byte(conf), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			fd := openCapture(t, ns.Name, testenv.PeerName(0))
+			capNS := ns
+			if c.unicast {
+				capNS = testenv.NewNetNS(t)
+				if out, err := exec.Command("ip", "-n", ns.Name, "link", "set", testenv.PeerName(0), "netns", capNS.Name).CombinedOutput(); err != nil {
+					t.Fatalf("ip link set netns: %v %s", err, out)
+				}
+				for _, args := range [][]string{
+					{"addr", "add", "192.168.99.2/24", "dev", testenv.PeerName(0)},
+					{"-6", "addr", "add", "2001:db8:99::2/64", "dev", testenv.PeerName(0), "nodad"},
+					{"link", "set", testenv.PeerName(0), "up"},
+				} {
+					if out, err := exec.Command("ip", append([]string{"-n", capNS.Name}, args...)...).CombinedOutput(); err != nil {
+						t.Fatalf("ip %v: %v %s", args, err, out)
+					}
+				}
+			}
+			fd := openCapture(t, capNS.Name, testenv.PeerName(0))
 			defer unix.Close(fd)
 			cmd := ns.Command(bin, "-n", "-l", "-D", "-P", "-f", cf,
 				"-p", filepath.Join(dir, "k.pid"), "-r", filepath.Join(dir, "v.pid"), "-c", filepath.Join(dir, "c.pid"))

@@ -102,17 +102,24 @@ func TestCaptures(t *testing.T) {
 	tests := []struct {
 		name string
 		want Packet // compared on the wire fields
+		ttl  int    // IPv4 TTL / IPv6 hop limit; 0 means 255
 	}{
 		{"v2_ipv4_pass", Packet{Version: 2, Type: 1, VRID: 51, Priority: 150, AuthType: AuthPass, AdvertInt: 1,
-			Addresses: addrs("192.168.99.100", "192.168.99.101"), AuthData: PassData("secret12")}},
+			Addresses: addrs("192.168.99.100", "192.168.99.101"), AuthData: PassData("secret12")}, 0},
 		{"v2_ipv4_noauth", Packet{Version: 2, Type: 1, VRID: 52, Priority: 100, AdvertInt: 2,
-			Addresses: addrs("192.168.99.102")}},
+			Addresses: addrs("192.168.99.102")}, 0},
 		{"v2_ipv4_ah", Packet{Version: 2, Type: 1, VRID: 54, Priority: 200, AuthType: AuthAH, AdvertInt: 1,
-			Addresses: addrs("192.168.99.104")}},
+			Addresses: addrs("192.168.99.104")}, 0},
 		{"v3_ipv4", Packet{Version: 3, Type: 1, VRID: 53, Priority: 120, AdvertInt: 100,
-			Addresses: addrs("192.168.99.110", "192.168.99.111", "192.168.99.112")}},
+			Addresses: addrs("192.168.99.110", "192.168.99.111", "192.168.99.112")}, 0},
 		{"v3_ipv6", Packet{Version: 3, Type: 1, VRID: 61, Priority: 110, AdvertInt: 100,
-			Addresses: addrs("fe80::61", "2001:db8:99::61")}},
+			Addresses: addrs("fe80::61", "2001:db8:99::61")}, 0},
+		{"v3_ipv4_unicast", Packet{Version: 3, Type: 1, VRID: 55, Priority: 130, AdvertInt: 100,
+			Addresses: addrs("192.168.99.115")}, 0},
+		// keepalived leaves the hop limit of IPv6 unicast adverts to the
+		// kernel default unless unicast_ttl is set
+		{"v3_ipv6_unicast", Packet{Version: 3, Type: 1, VRID: 62, Priority: 140, AdvertInt: 100,
+			Addresses: addrs("2001:db8:99::62")}, 64},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -123,8 +130,12 @@ func TestCaptures(t *testing.T) {
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("Decode:\n got %+v\nwant %+v", got, tt.want)
 			}
-			if c.ttl != TTL {
-				t.Errorf("TTL/hop limit %d, want 255", c.ttl)
+			wantTTL := tt.ttl
+			if wantTTL == 0 {
+				wantTTL = TTL
+			}
+			if c.ttl != wantTTL {
+				t.Errorf("TTL/hop limit %d, want %d", c.ttl, wantTTL)
 			}
 		})
 	}
