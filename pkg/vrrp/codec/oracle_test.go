@@ -21,12 +21,16 @@ import (
 
 // validateCases are adverts sent to a keepalived VRRPv2 instance (oracleInstance);
 // Validate must give the reason keepalived logs.
-func validateCases() []struct {
+// validateCase is an advert sent to keepalived; mod is applied to the VRRP
+// message after encoding.
+type validateCase = struct {
 	name string
 	p    Packet
 	ttl  uint8
-	mod  func(b []byte) // applied to the VRRP message after encoding
-} {
+	mod  func(b []byte)
+}
+
+func validateCases() []validateCase {
 	good := Packet{Version: 2, Type: 1, VRID: 51, Priority: 50, AuthType: AuthPass, AdvertInt: 1,
 		Addresses: addrs("192.168.99.100", "192.168.99.101"), AuthData: PassData("secret12")}
 	with := func(f func(p *Packet)) Packet {
@@ -35,13 +39,7 @@ func validateCases() []struct {
 		f(&p)
 		return p
 	}
-	type vc = struct {
-		name string
-		p    Packet
-		ttl  uint8
-		mod  func(b []byte)
-	}
-	return []vc{
+	return []validateCase{
 		{"ttl", good, 64, nil},
 		{"version", with(func(p *Packet) { p.Version = 3; p.AdvertInt = 100 }), 255, nil},
 		{"no auth", with(func(p *Packet) { p.AuthType = AuthNone; p.AuthData = [8]byte{} }), 255, nil},
@@ -100,15 +98,62 @@ func (s *syncBuf) String() string {
 	return s.b.String()
 }
 
-// TestValidateOracle sends each validateCase to keepalived 2.2.7 and checks
-// that it logs the message Validate returns.
+// validateCasesV3 are sent to a VRRPv3 instance (oracleInstanceV3).
+func validateCasesV3() []validateCase {
+	good := Packet{Version: 3, Type: 1, VRID: 53, Priority: 50, AdvertInt: 100,
+		Addresses: addrs("192.168.99.110", "192.168.99.111")}
+	with := func(f func(p *Packet)) Packet {
+		p := good
+		p.Addresses = append([]netip.Addr(nil), good.Addresses...)
+		f(&p)
+		return p
+	}
+	return []validateCase{
+		{"ttl", good, 1, nil},
+		{"version", with(func(p *Packet) { p.Version = 2; p.AdvertInt = 1 }), 255, nil},
+		{"checksum", good, 255, func(b []byte) { b[6] ^= 0x10 }},
+		{"type", with(func(p *Packet) { p.Type = 3 }), 255, nil},
+		{"address count", with(func(p *Packet) { p.Addresses = append(p.Addresses, netip.MustParseAddr("192.168.99.112")) }), 255, nil},
+		{"address list", with(func(p *Packet) { p.Addresses[0] = netip.MustParseAddr("192.168.99.1") }), 255, nil},
+	}
+}
+
+var oracleInstanceV3 = InstanceParams{
+	Name: "VI_3", Interface: "veth0", Version: 3, VRID: 53,
+	AdvertIntCentis: 100, VIPs: addrs("192.168.99.110", "192.168.99.111"),
+}
+
+const oracleConfV3 = `global_defs {
+    router_id oracle
+    vrrp_version 3
+}
+vrrp_instance VI_3 {
+    state BACKUP
+    interface veth0
+    virtual_router_id 53
+    priority 100
+    advert_int 1
+    virtual_ipaddress {
+        192.168.99.110
+        192.168.99.111
+    }
+}
+`
+
+// TestValidateOracle sends adverts to keepalived 2.2.7 and checks that it
+// logs the message Validate returns.
 func TestValidateOracle(t *testing.T) {
+	t.Run("v2", func(t *testing.T) { runOracle(t, oracleConf, oracleInstance, validateCases()) })
+	t.Run("v3", func(t *testing.T) { runOracle(t, oracleConfV3, oracleInstanceV3, validateCasesV3()) })
+}
+
+func runOracle(t *testing.T, conf string, inst InstanceParams, cases []validateCase) {
 	testenv.RequireRoot(t)
 	bin := testenv.Oracle(t, "keepalived")
 	ns := testenv.NewNetNS(t, testenv.Iface{Name: "veth0", Addrs: []string{"192.168.99.1/24"}})
 	dir := t.TempDir()
 	cf := filepath.Join(dir, "keepalived.conf")
-	if err := os.WriteFile(cf, []byte(oracleConf), 0o600); err != nil {
+	if err := os.WriteFile(cf, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	sendFD, ifindex := openSender(t, ns.Name, testenv.PeerName(0))
@@ -139,7 +184,7 @@ func TestValidateOracle(t *testing.T) {
 		}
 		return false
 	}
-	if !waitLog("(VI_1) Entering BACKUP STATE", 0) {
+	if !waitLog("("+inst.Name+") Entering BACKUP STATE", 0) {
 		t.Fatalf("keepalived did not start:\n%s", log.String())
 	}
 	defer func() {
@@ -148,7 +193,7 @@ func TestValidateOracle(t *testing.T) {
 		}
 	}()
 	src := netip.MustParseAddr("192.168.99.2")
-	for _, tc := range validateCases() {
+	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			msg, err := Encode(tc.p, src, MulticastIPv4)
 			if err != nil {
@@ -161,7 +206,7 @@ func TestValidateOracle(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			verr := Validate(p, oracleInstance)
+			verr := Validate(p, inst)
 			if verr == nil {
 				t.Fatal("Validate accepts the advert")
 			}

@@ -35,6 +35,10 @@ type InstanceParams struct {
 	StrictMode bool
 	// IPv6 selects the instance's address family.
 	IPv6 bool
+	// InitialMaster ("state MASTER") and Priority, for the strict mode
+	// address owner rules.
+	InitialMaster bool
+	Priority      uint8
 }
 
 // PassData returns the authentication data keepalived sends for auth_pass
@@ -179,6 +183,9 @@ func Validate(p Packet, want InstanceParams) error {
 // cleared.
 func ConfigWarnings(p InstanceParams) []string {
 	var w []string
+	if p.StrictMode && p.InitialMaster != (p.Priority == 255) {
+		w = append(w, fmt.Sprintf("(%s) State MASTER must match being address owner", p.Name))
+	}
 	if p.AuthType != AuthNone {
 		switch {
 		case p.StrictMode:
@@ -193,4 +200,14 @@ func ConfigWarnings(p InstanceParams) []string {
 		w = append(w, fmt.Sprintf("(%s) Unicast peers are not supported in strict mode", p.Name))
 	}
 	return w
+}
+
+// AddressOwnerConflict reports what keepalived logs when an advert with
+// priority 255 (address owner) reaches an instance that is itself the
+// address owner; keepalived then reduces its own priority.
+func AddressOwnerConflict(p Packet, local InstanceParams) (string, bool) {
+	if p.Priority == 255 && local.Priority == 255 {
+		return fmt.Sprintf("(%s) CONFIGURATION ERROR: local instance and a remote instance are both configured as address owner, please fix - reducing local priority", local.Name), true
+	}
+	return "", false
 }

@@ -178,10 +178,26 @@ func TestConfigWarnings(t *testing.T) {
 		{InstanceParams{Name: "B", Version: 3, AuthType: AuthPass}, []string{"(B) VRRP version 3 does not support authentication. Ignoring."}},
 		{InstanceParams{Name: "C", Version: 3, StrictMode: true, UnicastPeers: addrs("10.0.0.2")}, []string{"(C) Unicast peers are not supported in strict mode"}},
 		{InstanceParams{Name: "D", Version: 2}, nil},
+		// checked with keepalived -t: both directions of the owner rule
+		{InstanceParams{Name: "VI_1", Version: 2, StrictMode: true, InitialMaster: true, Priority: 100, AuthType: AuthPass},
+			[]string{"(VI_1) State MASTER must match being address owner", "(VI_1) Strict mode does not support authentication. Ignoring."}},
+		{InstanceParams{Name: "VI_2", Version: 2, StrictMode: true, Priority: 255},
+			[]string{"(VI_2) State MASTER must match being address owner"}},
+		{InstanceParams{Name: "VI_3", Version: 3, StrictMode: true, InitialMaster: true, Priority: 255}, nil},
 	}
 	for _, tt := range tests {
 		if got := ConfigWarnings(tt.p); !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("%s: %q, want %q", tt.p.Name, got, tt.want)
 		}
+	}
+}
+
+func TestAddressOwnerConflict(t *testing.T) {
+	local := InstanceParams{Name: "VI_1", Priority: 255}
+	if msg, ok := AddressOwnerConflict(Packet{Priority: 255}, local); !ok || msg != "(VI_1) CONFIGURATION ERROR: local instance and a remote instance are both configured as address owner, please fix - reducing local priority" {
+		t.Errorf("got %q %v", msg, ok)
+	}
+	if _, ok := AddressOwnerConflict(Packet{Priority: 254}, local); ok {
+		t.Error("priority 254 is not an owner")
 	}
 }
