@@ -21,8 +21,13 @@ type InstanceParams struct {
 	AdvertIntCentis uint32
 	VIPs            []netip.Addr
 	// SkipCheckAdvAddr is vrrp_skip_check_adv_addr / skip_check_adv_addr:
-	// the address count and list are not checked.
+	// as in keepalived, the address count and list are then not checked
+	// when the instance is BACKUP (Master false) and the advert comes from
+	// the same router as the previous one (LastMaster); they still are in
+	// MASTER state and when the advertising router changes.
 	SkipCheckAdvAddr bool
+	Master           bool
+	LastMaster       netip.Addr
 	// UnicastPeers; with none the instance expects multicast adverts with
 	// TTL/hop limit 255.
 	UnicastPeers []netip.Addr
@@ -125,7 +130,7 @@ func Validate(p Packet, want InstanceParams) error {
 	if p.Type != TypeAdvertisement {
 		return ko(KO, "(%s) Invalid packet type. %d and expect %d", name, p.Type, TypeAdvertisement)
 	}
-	checkVIP := !want.SkipCheckAdvAddr
+	checkVIP := !want.SkipCheckAdvAddr || want.Master || want.LastMaster.Unmap() != p.Src
 	if checkVIP && len(p.Addresses) != len(want.VIPs) {
 		return ko(KO, "(%s) received an unexpected ip number count %d, expected %d!", name, len(p.Addresses), len(want.VIPs))
 	}

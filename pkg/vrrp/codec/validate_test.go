@@ -55,6 +55,11 @@ func TestValidateMore(t *testing.T) {
 	uni.CheckUnicastSrc = true
 	skip := oracleInstance
 	skip.SkipCheckAdvAddr = true
+	skip.LastMaster = v4src
+	skipNewMaster := skip
+	skipNewMaster.LastMaster = netip.MustParseAddr("192.168.99.9")
+	skipMaster := skip
+	skipMaster.Master = true
 	ah := oracleInstance
 	ah.AuthType = AuthAH
 	ah.AuthPass = PassData("ahpass")
@@ -93,6 +98,12 @@ func TestValidateMore(t *testing.T) {
 			src: v6src, dst: MulticastIPv6, ttl: 255, mod: func(b []byte) { b[7]++ }, want: v6, verdict: Drop},
 		{name: "skip_check_adv_addr", p: Packet{Version: 2, Type: 1, VRID: 51, AuthType: AuthPass, AdvertInt: 1, AuthData: PassData("secret12")},
 			src: v4src, dst: MulticastIPv4, ttl: 255, want: skip},
+		{name: "skip_check_adv_addr, new master", p: Packet{Version: 2, Type: 1, VRID: 51, AuthType: AuthPass, AdvertInt: 1, AuthData: PassData("secret12")},
+			src: v4src, dst: MulticastIPv4, ttl: 255, want: skipNewMaster,
+			wantMsg: "(VI_1) received an unexpected ip number count 0, expected 2!", verdict: KO},
+		{name: "skip_check_adv_addr, in MASTER state", p: Packet{Version: 2, Type: 1, VRID: 51, AuthType: AuthPass, AdvertInt: 1, AuthData: PassData("secret12"), Addresses: addrs("192.168.99.100", "192.168.99.1")},
+			src: v4src, dst: MulticastIPv4, ttl: 255, want: skipMaster,
+			wantMsg: "(VI_1) ip address associated with VRID 51 not present in MASTER advert: 192.168.99.101", verdict: KO},
 		{name: "AH expected", p: Packet{Version: 2, Type: 1, VRID: 51, AuthType: AuthAH, AdvertInt: 1, Addresses: oracleInstance.VIPs},
 			src: v4src, dst: MulticastIPv4, ttl: 255, want: ah,
 			wantMsg: "(VI_1) No AH header but auth type is AH", verdict: KO},
