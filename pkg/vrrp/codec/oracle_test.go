@@ -28,7 +28,13 @@ type validateCase = struct {
 	p    Packet
 	ttl  uint8
 	mod  func(b []byte)
+	// ah: send the advert behind an AH header built with this key.
+	ah *[8]byte
 }
+
+// acceptedMsg is what keepalived logs for an accepted priority 0 advert in
+// BACKUP state: the oracle's sign that Validate rightly accepted it.
+const acceptedMsg = "Backup received priority 0 advertisement"
 
 func validateCases() []validateCase {
 	good := Packet{Version: 2, Type: 1, VRID: 51, Priority: 50, AuthType: AuthPass, AdvertInt: 1,
@@ -40,17 +46,18 @@ func validateCases() []validateCase {
 		return p
 	}
 	return []validateCase{
-		{"ttl", good, 64, nil},
-		{"version", with(func(p *Packet) { p.Version = 3; p.AdvertInt = 100 }), 255, nil},
-		{"no auth", with(func(p *Packet) { p.AuthType = AuthNone; p.AuthData = [8]byte{} }), 255, nil},
-		{"invalid auth type", with(func(p *Packet) { p.AuthType = 5 }), 255, nil},
-		{"bad password", with(func(p *Packet) { p.AuthData = PassData("wrong") }), 255, nil},
-		{"advert interval", with(func(p *Packet) { p.AdvertInt = 3 }), 255, nil},
-		{"type", with(func(p *Packet) { p.Type = 2 }), 255, nil},
-		{"address count", with(func(p *Packet) { p.Addresses = p.Addresses[:1] }), 255, nil},
-		{"checksum", good, 255, func(b []byte) { b[7] ^= 0xff }},
-		{"address list", with(func(p *Packet) { p.Addresses[1] = netip.MustParseAddr("192.168.99.199") }), 255, nil},
-		{"unknown vrid", with(func(p *Packet) { p.VRID = 77 }), 255, nil},
+		{"ttl", good, 64, nil, nil},
+		{"version", with(func(p *Packet) { p.Version = 3; p.AdvertInt = 100 }), 255, nil, nil},
+		{"no auth", with(func(p *Packet) { p.AuthType = AuthNone; p.AuthData = [8]byte{} }), 255, nil, nil},
+		{"invalid auth type", with(func(p *Packet) { p.AuthType = 5 }), 255, nil, nil},
+		{"bad password", with(func(p *Packet) { p.AuthData = PassData("wrong") }), 255, nil, nil},
+		{"advert interval", with(func(p *Packet) { p.AdvertInt = 3 }), 255, nil, nil},
+		{"type", with(func(p *Packet) { p.Type = 2 }), 255, nil, nil},
+		{"address count", with(func(p *Packet) { p.Addresses = p.Addresses[:1] }), 255, nil, nil},
+		{"checksum", good, 255, func(b []byte) { b[7] ^= 0xff }, nil},
+		{"address list", with(func(p *Packet) { p.Addresses[1] = netip.MustParseAddr("192.168.99.199") }), 255, nil, nil},
+		{"unknown vrid", with(func(p *Packet) { p.VRID = 77 }), 255, nil, nil},
+		{"accepted", with(func(p *Packet) { p.Priority = 0 }), 255, nil, nil},
 	}
 }
 
@@ -109,12 +116,13 @@ func validateCasesV3() []validateCase {
 		return p
 	}
 	return []validateCase{
-		{"ttl", good, 1, nil},
-		{"version", with(func(p *Packet) { p.Version = 2; p.AdvertInt = 1 }), 255, nil},
-		{"checksum", good, 255, func(b []byte) { b[6] ^= 0x10 }},
-		{"type", with(func(p *Packet) { p.Type = 3 }), 255, nil},
-		{"address count", with(func(p *Packet) { p.Addresses = append(p.Addresses, netip.MustParseAddr("192.168.99.112")) }), 255, nil},
-		{"address list", with(func(p *Packet) { p.Addresses[0] = netip.MustParseAddr("192.168.99.1") }), 255, nil},
+		{"ttl", good, 1, nil, nil},
+		{"version", with(func(p *Packet) { p.Version = 2; p.AdvertInt = 1 }), 255, nil, nil},
+		{"checksum", good, 255, func(b []byte) { b[6] ^= 0x10 }, nil},
+		{"type", with(func(p *Packet) { p.Type = 3 }), 255, nil, nil},
+		{"address count", with(func(p *Packet) { p.Addresses = append(p.Addresses, netip.MustParseAddr("192.168.99.112")) }), 255, nil, nil},
+		{"address list", with(func(p *Packet) { p.Addresses[0] = netip.MustParseAddr("192.168.99.1") }), 255, nil, nil},
+		{"accepted", with(func(p *Packet) { p.Priority = 0 }), 255, nil, nil},
 	}
 }
 
@@ -140,11 +148,47 @@ vrrp_instance VI_3 {
 }
 `
 
+// validateCasesAH are sent to an auth_type AH instance (oracleInstanceAH).
+func validateCasesAH() []validateCase {
+	good := Packet{Version: 2, Type: 1, VRID: 54, Priority: 0, AuthType: AuthAH, AdvertInt: 1,
+		Addresses: addrs("192.168.99.104")}
+	key, wrong := PassData("ahpass"), PassData("wrong")
+	return []validateCase{
+		{"bad ICV", good, 255, nil, &wrong},
+		{"accepted", good, 255, nil, &key},
+	}
+}
+
+var oracleInstanceAH = InstanceParams{
+	Name: "VI_A", Interface: "veth0", Version: 2, VRID: 54, AuthType: AuthAH, AuthPass: PassData("ahpass"),
+	AdvertIntCentis: 100, VIPs: addrs("192.168.99.104"),
+}
+
+const oracleConfAH = `global_defs {
+    router_id oracle
+}
+vrrp_instance VI_A {
+    state BACKUP
+    interface veth0
+    virtual_router_id 54
+    priority 100
+    advert_int 1
+    authentication {
+        auth_type AH
+        auth_pass ahpass
+    }
+    virtual_ipaddress {
+        192.168.99.104
+    }
+}
+`
+
 // TestValidateOracle sends adverts to keepalived 2.2.7 and checks that it
 // logs the message Validate returns.
 func TestValidateOracle(t *testing.T) {
 	t.Run("v2", func(t *testing.T) { runOracle(t, oracleConf, oracleInstance, validateCases()) })
 	t.Run("v3", func(t *testing.T) { runOracle(t, oracleConfV3, oracleInstanceV3, validateCasesV3()) })
+	t.Run("ah", func(t *testing.T) { runOracle(t, oracleConfAH, oracleInstanceAH, validateCasesAH()) })
 }
 
 func runOracle(t *testing.T, conf string, inst InstanceParams, cases []validateCase) {
@@ -193,26 +237,43 @@ func runOracle(t *testing.T, conf string, inst InstanceParams, cases []validateC
 		}
 	}()
 	src := netip.MustParseAddr("192.168.99.2")
+	seq := uint32(1000) // above keepalived's own counter
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			msg, err := Encode(tc.p, src, MulticastIPv4)
-			if err != nil {
-				t.Fatal(err)
+			var pkt []byte
+			var p Packet
+			if tc.ah != nil {
+				seq++
+				var err error
+				pkt, err = EncodeIPv4(tc.p, src, MulticastIPv4, IPv4Options{TTL: tc.ttl, ID: uint16(seq), Key: *tc.ah, Seq: seq})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if p, err = DecodeIPv4(pkt); err != nil {
+					t.Fatal(err)
+				}
+				CheckAH(&p, pkt, inst.AuthPass, false)
+			} else {
+				msg, err := Encode(tc.p, src, MulticastIPv4)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if tc.mod != nil {
+					tc.mod(msg)
+				}
+				if p, err = Decode(msg, src, MulticastIPv4, int(tc.ttl)); err != nil {
+					t.Fatal(err)
+				}
+				pkt = ipv4Packet(msg, src, tc.ttl)
 			}
-			if tc.mod != nil {
-				tc.mod(msg)
-			}
-			p, err := Decode(msg, src, MulticastIPv4, int(tc.ttl))
-			if err != nil {
-				t.Fatal(err)
-			}
-			verr := Validate(p, inst)
-			if verr == nil {
+			want := "(" + inst.Name + ") " + acceptedMsg
+			if verr := Validate(p, inst); verr != nil {
+				want = verr.Error()
+			} else if p.Priority != 0 {
 				t.Fatal("Validate accepts the advert")
 			}
-			want := verr.Error()
 			from := len(log.String())
-			sendIPv4(t, sendFD, ifindex, msg, src, tc.ttl)
+			sendRaw(t, sendFD, ifindex, pkt)
 			if !waitLog(want, from) {
 				t.Errorf("keepalived did not log %q; it logged:\n%s", want, log.String()[from:])
 			}
@@ -257,8 +318,8 @@ func openSender(t *testing.T, netns, ifname string) (int, int) {
 	return r.fd, r.idx
 }
 
-func sendIPv4(t *testing.T, fd, ifindex int, msg []byte, src netip.Addr, ttl uint8) {
-	t.Helper()
+// ipv4Packet puts msg in an IPv4 header from src to the VRRP group.
+func ipv4Packet(msg []byte, src netip.Addr, ttl uint8) []byte {
 	b := make([]byte, IPv4HeaderLen+len(msg))
 	b[0], b[1] = 0x45, 0xc0
 	binary.BigEndian.PutUint16(b[2:], uint16(len(b)))
@@ -266,11 +327,19 @@ func sendIPv4(t *testing.T, fd, ifindex int, msg []byte, src netip.Addr, ttl uin
 	s, d := src.As4(), MulticastIPv4.As4()
 	copy(b[12:], s[:])
 	copy(b[16:], d[:])
-	binary.BigEndian.PutUint16(b[10:], checksum(0, b[:IPv4HeaderLen]))
 	copy(b[IPv4HeaderLen:], msg)
+	return b
+}
+
+// sendRaw fills in the IPv4 header checksum of pkt and sends it to the VRRP
+// group's MAC on ifindex.
+func sendRaw(t *testing.T, fd, ifindex int, pkt []byte) {
+	t.Helper()
+	pkt[10], pkt[11] = 0, 0
+	binary.BigEndian.PutUint16(pkt[10:], checksum(0, pkt[:IPv4HeaderLen]))
 	sa := &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_IP), Ifindex: ifindex, Halen: 6,
 		Addr: [8]byte{0x01, 0x00, 0x5e, 0x00, 0x00, 0x12}}
-	if err := unix.Sendto(fd, b, 0, sa); err != nil {
+	if err := unix.Sendto(fd, pkt, 0, sa); err != nil {
 		t.Fatal(fmt.Errorf("send: %w", err))
 	}
 }
