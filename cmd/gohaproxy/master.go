@@ -416,11 +416,10 @@ func startWorker(o serveOptions, ls []*listener.Listener, exited chan *worker) (
 		return nil, err
 	}
 	mine, theirs := os.NewFile(uintptr(pair[0]), "worker link"), os.NewFile(uintptr(pair[1]), "master link")
-	defer theirs.Close()
 	h := workerHandoff{Master: 3}
 	extra := []*os.File{theirs}
 	defer func() {
-		for _, f := range extra[1:] {
+		for _, f := range extra {
 			f.Close()
 		}
 	}()
@@ -450,7 +449,12 @@ func startWorker(o serveOptions, ls []*listener.Listener, exited chan *worker) (
 	cmd.Env = append(cmd.Env, workerEnv+"="+string(js))
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	cmd.ExtraFiles = extra
-	if err := cmd.Start(); err != nil {
+	err = cmd.Start()
+	for _, f := range extra {
+		f.Close() // the worker has its copies: its end of the link must close with it
+	}
+	extra = nil
+	if err != nil {
 		mine.Close()
 		return nil, err
 	}
