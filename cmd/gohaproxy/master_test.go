@@ -358,3 +358,47 @@ func TestWorkerLeavesWithMaster(t *testing.T) {
 	m.waitExit(t)
 	waitUntil(t, "the orphaned worker's exit", func() bool { return gone(w) })
 }
+
+// TestMasterWorkerReloadMovesPort reloads onto another port: the new
+// worker serves the new address and the old address is closed once the
+// old worker has left (the master keeps no stale listener).
+func TestMasterWorkerReloadMovesPort(t *testing.T) {
+	servers := nameServers(t, 1)
+	p1, p2 := freePort(t), freePort(t)
+	cfg := filepath.Join(t.TempDir(), "h.cfg")
+	writeConfig(t, cfg, tcpConfig(p1, "roundrobin", servers, []int{1}))
+	m := startMaster(t, nil, "-W", "-f", cfg)
+	a1, a2 := fmt.Sprintf("127.0.0.1:%d", p1), fmt.Sprintf("127.0.0.1:%d", p2)
+	waitServing(t, m, a1)
+	w1 := m.oneWorker(t, 0)
+	writeConfig(t, cfg, tcpConfig(p2, "roundrobin", servers, []int{1}))
+	m.cmd.Process.Signal(syscall.SIGHUP) // haproxy's master reloads on SIGHUP too
+	m.oneWorker(t, w1)
+	if got, err := ask(a2); err != nil || got != "s1" {
+		t.Errorf("new address after the reload: %q, %v", got, err)
+	}
+	if c, err := net.DialTimeout("tcp", a1, time.Second); err == nil {
+		c.Close()
+		t.Errorf("old address %s still accepts connections", a1)
+	}
+}
+
+// TestMasterWorkerSoftStop sends SIGUSR1 to the master: the worker
+// finishes and the master leaves with status 0.
+func TestMasterWorkerSoftStop(t *testing.T) {
+	servers := nameServers(t, 1)
+	port := freePort(t)
+	cfg := filepath.Join(t.TempDir(), "h.cfg")
+	writeConfig(t, cfg, tcpConfig(port, "roundrobin", servers, []int{1}))
+	m := startMaster(t, nil, "-W", "-f", cfg)
+	waitServing(t, m, fmt.Sprintf("127.0.0.1:%d", port))
+	w := m.oneWorker(t, 0)
+	m.cmd.Process.Signal(syscall.SIGUSR1)
+	if code := m.waitExit(t); code != 0 {
+		t.Errorf("master exit status %d after a soft stop, want 0", code)
+	}
+	waitUntil(t, "the worker's exit", func() bool { return gone(w) })
+	if !strings.Contains(m.stderr.String(), "All workers exited. Exiting... (0)") {
+		t.Errorf("no final message:\n%s", m.stderr.String())
+	}
+}
