@@ -157,7 +157,7 @@ func action(c *cli.Context, stdout, stderr io.Writer) int {
 		return status
 	}
 	foreground := c.Bool("db") || c.Bool("d") || c.Bool("W") || c.Bool("Ws")
-	return serve(cfg, serveOptions{
+	o := serveOptions{
 		files:     files,
 		daemon:    (c.Bool("D") || cfg.Global.Daemon) && !foreground,
 		pidfile:   c.String("p"),
@@ -166,5 +166,14 @@ func action(c *cli.Context, stdout, stderr io.Writer) int {
 		sdNotify:  c.Bool("Ws"),
 		takeFrom:  c.String("x"),
 		argv:      os.Args,
-	}, stderr)
+	}
+	if wantMasterWorker(c.Bool("W"), c.Bool("Ws"), cfg) {
+		// the master goes to the background with -D or "daemon" only
+		o.daemon = (c.Bool("D") || cfg.Global.Daemon) && !c.Bool("db") && !c.Bool("d")
+		return runMaster(cfg, masterSettings{chk: chk, files: files, o: o}, stderr)
+	}
+	if isWorker() {
+		o.daemon = false // the master is the daemon
+	}
+	return serve(cfg, o, stderr)
 }

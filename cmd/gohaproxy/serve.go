@@ -65,6 +65,15 @@ func serve(cfg *haproxycfg.Config, o serveOptions, stderr io.Writer) int {
 		alert("%v", err)
 		return 1
 	}
+	wk, err := workerSetup() // started by a master (master.go)
+	if err != nil {
+		alert("%v", err)
+		return 1
+	}
+	if wk != nil {
+		inherited.Merge(wk.sockets)
+		o.pidfile, cfg.Global.Pidfile, o.sdNotify = "", "", false // the master's
+	}
 	if o.takeFrom != "" {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		got, err := listener.GetSockets(ctx, o.takeFrom)
@@ -97,8 +106,12 @@ func serve(cfg *haproxycfg.Config, o serveOptions, stderr io.Writer) int {
 		}
 		defer os.Remove(pidfile)
 	}
-	signalOld(o.finish, syscall.SIGUSR1, log)
-	signalOld(o.terminate, syscall.SIGTERM, log)
+	if wk != nil {
+		wk.ready(rt.HardStop)
+	} else {
+		signalOld(o.finish, syscall.SIGUSR1, log)
+		signalOld(o.terminate, syscall.SIGTERM, log)
+	}
 	if o.sdNotify {
 		sdNotify("READY=1")
 	}
