@@ -130,6 +130,12 @@ func action(c *cli.Context, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
+	if s := c.String("S"); s != "" && !c.Bool("c") {
+		fmt.Fprintf(stderr, "[WARNING]  (%d) : -S %s: the master CLI is not implemented by gohaproxy yet; no master socket is opened.\n", os.Getpid(), s)
+	}
+	if n := c.String("N"); n != "" && !c.Bool("c") {
+		fmt.Fprintf(stderr, "[WARNING]  (%d) : -N %s: a default per-proxy maxconn from the command line is not implemented by gohaproxy yet; set maxconn in the configuration.\n", os.Getpid(), n)
+	}
 	if dir := c.String("C"); dir != "" {
 		if err := os.Chdir(dir); err != nil {
 			fmt.Fprintf(stderr, "[ALERT]    (%d) : Cannot chdir to %s : %v\n", os.Getpid(), dir, err)
