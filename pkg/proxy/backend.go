@@ -55,6 +55,7 @@ type backend struct {
 	tunnel        time.Duration
 	retries       int
 	redispatch    bool
+	allBackups    bool
 }
 
 func newBackend(px *haproxycfg.Proxy) (*backend, error) {
@@ -65,6 +66,22 @@ func newBackend(px *haproxycfg.Proxy) (*backend, error) {
 		tunnel:     px.Timeouts.Tunnel,
 		retries:    3,
 		redispatch: px.OptionEnabled("redispatch"),
+	}
+	be.allBackups = px.OptionEnabled("allbackups")
+	if px.Kind == haproxycfg.KindBackend {
+		for rs, rules := range px.Rules {
+			if len(rules) > 0 {
+				return nil, &UnsupportedError{rules[0].Pos, "'" + rs + "' rules in a backend"}
+			}
+		}
+		for _, d := range px.Other {
+			if len(d.Args) > 1 && d.Args[0] == "tcp-request" && d.Args[1] == "inspect-delay" {
+				return nil, &UnsupportedError{d.Pos, "'tcp-request inspect-delay' in a backend"}
+			}
+		}
+		if len(px.UseServers) > 0 {
+			return nil, &UnsupportedError{px.UseServers[0].Pos, "'use-server'"}
+		}
 	}
 	if px.Retries > 0 || hasOther(px, "retries") {
 		be.retries = px.Retries

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -27,6 +28,12 @@ type frontend struct {
 	slots     chan struct{} // maxconn; nil for unlimited
 	backlog   int
 	maxconn   int
+
+	connRules    []tcpRule
+	contentRules []tcpRule
+	inspectDelay time.Duration
+	switching    []switchRule
+	cur          atomic.Int64 // sessions in progress (fe_conn)
 }
 
 func (rt *Runtime) newFrontend(px *haproxycfg.Proxy) (*frontend, error) {
@@ -43,20 +50,14 @@ func (rt *Runtime) newFrontend(px *haproxycfg.Proxy) (*frontend, error) {
 			return nil, &UnsupportedError{b.Pos, "bind address family '" + string(b.Addr.Family) + "'"}
 		}
 	}
-	for rs, rules := range px.Rules {
-		if len(rules) > 0 {
-			return nil, &UnsupportedError{rules[0].Pos, "'" + rs + "' rules"}
-		}
+	if err := rt.compileRules(fe, px); err != nil {
+		return nil, err
 	}
-	for _, ub := range px.UseBackends {
-		if ub.Cond != nil || ub.Dynamic {
-			return nil, &UnsupportedError{ub.Pos, "conditional or dynamic 'use_backend'"}
-		}
+	if len(px.UseServers) > 0 {
+		return nil, &UnsupportedError{px.UseServers[0].Pos, "'use-server'"}
 	}
 	target := ""
-	if len(px.UseBackends) > 0 {
-		target = px.UseBackends[0].Name
-	} else if px.DefaultBackend != nil {
+	if px.DefaultBackend != nil {
 		target = px.DefaultBackend.Name
 	} else if px.Kind == haproxycfg.KindListen {
 		target = px.Name
@@ -97,7 +98,7 @@ func (fe *frontend) acceptLoop(rt *Runtime, ln *listener.Listener) {
 			}
 		}
 		var first *server
-		if fe.backend != nil && !acceptProxy {
+		if fe.backend != nil && !acceptProxy && !fe.hasRules() {
 			// picked here, in accept order, as haproxy's event loop does
 			first = fe.backend.pick(addrPort(c.RemoteAddr()))
 		}
@@ -115,11 +116,17 @@ func (fe *frontend) acceptLoop(rt *Runtime, ln *listener.Listener) {
 // serve runs one TCP session.
 func (fe *frontend) serve(rt *Runtime, c net.Conn, first *server, acceptProxy bool) {
 	defer c.Close()
-	be := fe.backend
-	if be == nil {
+	fe.cur.Add(1)
+	defer fe.cur.Add(-1)
+	src, dst := addrPort(c.RemoteAddr()), addrPort(c.LocalAddr())
+	sctx := fe.sampleCtx(rt, src, dst)
+	if !fe.connectionAccepted(sctx) {
+		lingerZero(c)
+		return
+	}
+	if fe.backend == nil && len(fe.switching) == 0 {
 		return // no backend: haproxy closes the connection
 	}
-	src, dst := addrPort(c.RemoteAddr()), addrPort(c.LocalAddr())
 	if acceptProxy {
 		// the PROXY header is read under the client timeout, as haproxy
 		// reads it during the connection's handshake
@@ -137,6 +144,22 @@ func (fe *frontend) serve(rt *Runtime, c net.Conn, first *server, acceptProxy bo
 			src, dst = h.Src, h.Dst
 		}
 		c = &bufferedConn{Conn: c, r: br}
+	}
+	be := fe.backend
+	if fe.hasRules() {
+		sctx.Src, sctx.Dst = src, dst
+		ok, err := fe.inspect(c, sctx, rt.inspectLimit())
+		c.SetReadDeadline(time.Time{})
+		if err != nil || !ok {
+			return
+		}
+		be = fe.chooseBackend(sctx)
+		if be == nil {
+			return
+		}
+		if len(sctx.Payload) > 0 {
+			c = &prefixConn{Conn: c, pre: sctx.Payload}
+		}
 	}
 	dstPort := int(dst.Port())
 	if first == nil {
