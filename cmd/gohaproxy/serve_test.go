@@ -499,6 +499,27 @@ backend b1
 			{chunks: [][]byte{[]byte("hi"), []byte("there")}, pause: 50 * time.Millisecond},
 			{},
 		}},
+		{"use-server by src outside round robin", `
+listen li
+  bind 127.0.0.1:{P0}
+  balance roundrobin
+  use-server s3 if { src 127.0.0.3 127.0.0.4 }
+  server s1 {S1}
+  server s2 {S2}
+  server s3 {S3}
+`, from(2, 9)},
+		{"WAIT_END and ssl version", `
+frontend fe
+  bind 127.0.0.1:{P0}
+  tcp-request inspect-delay 200ms
+  tcp-request content accept if WAIT_END
+  use_backend b2 if { req_ssl_ver ge 3 }
+  default_backend b1
+backend b1
+  server s1 {S1}
+backend b2
+  server s2 {S2}
+`, []probe{{chunks: [][]byte{helloA}}, {chunks: [][]byte{[]byte("plain")}}}},
 		{"accept TLS only else reject", `
 frontend fe
   bind 127.0.0.1:{P0}

@@ -56,6 +56,7 @@ type backend struct {
 	retries       int
 	redispatch    bool
 	allBackups    bool
+	useServers    []useServerRule
 }
 
 func newBackend(px *haproxycfg.Proxy) (*backend, error) {
@@ -78,9 +79,6 @@ func newBackend(px *haproxycfg.Proxy) (*backend, error) {
 			if len(d.Args) > 1 && d.Args[0] == "tcp-request" && d.Args[1] == "inspect-delay" {
 				return nil, &UnsupportedError{d.Pos, "'tcp-request inspect-delay' in a backend"}
 			}
-		}
-		if len(px.UseServers) > 0 {
-			return nil, &UnsupportedError{px.UseServers[0].Pos, "'use-server'"}
 		}
 	}
 	if px.Retries > 0 || hasOther(px, "retries") {
@@ -171,6 +169,9 @@ func newBackend(px *haproxycfg.Proxy) (*backend, error) {
 	bl.algo = a
 	be.picker = bl
 	be.keyFromSource = algo == "source"
+	if err := be.compileUseServers(px); err != nil {
+		return nil, err
+	}
 	return be, nil
 }
 
@@ -203,6 +204,12 @@ func (b *balancer) pick(k balance.Key, exclude *server) *server {
 	s := b.byB[bs]
 	s.cur.Add(1)
 	return s
+}
+
+// take counts a session on s chosen without the algorithm (use-server).
+func (b *balancer) take(s *server) {
+	b.algo.TakeConn(b.toB[s])
+	s.cur.Add(1)
 }
 
 func (b *balancer) release(s *server) {

@@ -53,9 +53,6 @@ func (rt *Runtime) newFrontend(px *haproxycfg.Proxy) (*frontend, error) {
 	if err := rt.compileRules(fe, px); err != nil {
 		return nil, err
 	}
-	if len(px.UseServers) > 0 {
-		return nil, &UnsupportedError{px.UseServers[0].Pos, "'use-server'"}
-	}
 	target := ""
 	if px.DefaultBackend != nil {
 		target = px.DefaultBackend.Name
@@ -97,10 +94,19 @@ func (fe *frontend) acceptLoop(rt *Runtime, ln *listener.Listener) {
 				return
 			}
 		}
-		var first *server
-		if fe.backend != nil && !acceptProxy && !fe.hasRules() {
-			// picked here, in accept order, as haproxy's event loop does
-			first = fe.backend.pick(addrPort(c.RemoteAddr()))
+		var pre *decision
+		if !acceptProxy && len(fe.contentRules) == 0 {
+			// decided here, in accept order, as haproxy's event loop
+			// does: nothing needs to be read first
+			pre = fe.decideAtAccept(rt, c)
+			if pre == nil {
+				lingerZero(c)
+				c.Close()
+				if fe.slots != nil {
+					<-fe.slots
+				}
+				continue
+			}
 		}
 		rt.sessions.Add(1)
 		go func() {
@@ -108,24 +114,33 @@ func (fe *frontend) acceptLoop(rt *Runtime, ln *listener.Listener) {
 			if fe.slots != nil {
 				defer func() { <-fe.slots }()
 			}
-			fe.serve(rt, c, first, acceptProxy)
+			fe.serve(rt, c, pre, acceptProxy)
 		}()
 	}
 }
 
 // serve runs one TCP session.
-func (fe *frontend) serve(rt *Runtime, c net.Conn, first *server, acceptProxy bool) {
+// pre, when not nil, holds the backend and server decided at accept.
+func (fe *frontend) serve(rt *Runtime, c net.Conn, pre *decision, acceptProxy bool) {
 	defer c.Close()
 	fe.cur.Add(1)
 	defer fe.cur.Add(-1)
 	src, dst := addrPort(c.RemoteAddr()), addrPort(c.LocalAddr())
 	sctx := fe.sampleCtx(rt, src, dst)
-	if !fe.connectionAccepted(sctx) {
-		lingerZero(c)
-		return
-	}
-	if fe.backend == nil && len(fe.switching) == 0 {
-		return // no backend: haproxy closes the connection
+	var first *server
+	if pre != nil {
+		first = pre.first
+		if pre.be == nil {
+			return // no backend: haproxy closes the connection
+		}
+	} else {
+		if !fe.connectionAccepted(sctx) {
+			lingerZero(c)
+			return
+		}
+		if fe.backend == nil && len(fe.switching) == 0 {
+			return // no backend: haproxy closes the connection
+		}
 	}
 	if acceptProxy {
 		// the PROXY header is read under the client timeout, as haproxy
@@ -146,7 +161,9 @@ func (fe *frontend) serve(rt *Runtime, c net.Conn, first *server, acceptProxy bo
 		c = &bufferedConn{Conn: c, r: br}
 	}
 	be := fe.backend
-	if fe.hasRules() {
+	if pre != nil {
+		be = pre.be
+	} else if fe.hasRules() {
 		sctx.Src, sctx.Dst = src, dst
 		ok, err := fe.inspect(c, sctx, rt.inspectLimit())
 		c.SetReadDeadline(time.Time{})
@@ -162,6 +179,10 @@ func (fe *frontend) serve(rt *Runtime, c net.Conn, first *server, acceptProxy bo
 		}
 	}
 	dstPort := int(dst.Port())
+	if first == nil && len(be.useServers) > 0 {
+		sctx.Src, sctx.Dst, sctx.Backend = src, dst, be.name
+		first = be.forcedServer(sctx)
+	}
 	if first == nil {
 		first = be.pick(src)
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"sort"
 	"time"
 
 	"github.com/gohaproxy/gohaproxy/pkg/haproxycfg"
@@ -38,8 +39,13 @@ func (rt *Runtime) compileRules(fe *frontend, px *haproxycfg.Proxy) error {
 		}
 		return cc, nil
 	}
-	for rs, rules := range px.Rules {
-		for _, r := range rules {
+	sets := make([]string, 0, len(px.Rules))
+	for rs := range px.Rules {
+		sets = append(sets, rs)
+	}
+	sort.Strings(sets)
+	for _, rs := range sets {
+		for _, r := range px.Rules[rs] {
 			if rs != "tcp-request connection" && rs != "tcp-request content" {
 				return &UnsupportedError{r.Pos, "'" + rs + "' rules"}
 			}
@@ -295,4 +301,84 @@ func lingerZero(c net.Conn) {
 	if tc, ok := c.(*net.TCPConn); ok {
 		tc.SetLinger(0)
 	}
+}
+
+// useServerRule is a compiled "use-server SRV [cond]".
+type useServerRule struct {
+	srv  *server
+	cond *acl.Cond
+}
+
+func (be *backend) compileUseServers(px *haproxycfg.Proxy) error {
+	if len(px.UseServers) == 0 {
+		return nil
+	}
+	cp := &acl.Compiler{Proxy: px}
+	for _, us := range px.UseServers {
+		var srv *server
+		for _, s := range be.servers {
+			if s.name == us.Server {
+				srv = s
+			}
+		}
+		if srv == nil {
+			return &UnsupportedError{us.Pos, fmt.Sprintf("'use-server %s' (server not served)", us.Server)}
+		}
+		c, err := cp.Compile(us.Cond)
+		if err != nil {
+			var u *acl.Unsupported
+			if errors.As(err, &u) {
+				return &UnsupportedError{us.Pos, u.What + " in a condition"}
+			}
+			return err
+		}
+		be.useServers = append(be.useServers, useServerRule{srv: srv, cond: c})
+	}
+	return nil
+}
+
+// forcedServer runs the use-server rules: the first that applies names
+// the server, taken without the balancing algorithm (nil: none applies).
+func (be *backend) forcedServer(ctx *acl.Context) *server {
+	ctx.Final = true
+	for _, r := range be.useServers {
+		if ok, _ := r.cond.Match(ctx); ok {
+			be.picker.take(r.srv)
+			return r.srv
+		}
+	}
+	return nil
+}
+
+// decision is the backend and server of a session chosen at accept.
+type decision struct {
+	be    *backend
+	first *server
+}
+
+// decideAtAccept runs the connection rules, the switching rules and the
+// server choice of a session that needs no content; nil when the
+// connection is rejected.
+func (fe *frontend) decideAtAccept(rt *Runtime, c net.Conn) *decision {
+	src, dst := addrPort(c.RemoteAddr()), addrPort(c.LocalAddr())
+	if len(fe.connRules) == 0 && len(fe.switching) == 0 && (fe.backend == nil || len(fe.backend.useServers) == 0) {
+		// the common case: no condition to evaluate
+		d := &decision{be: fe.backend}
+		if d.be != nil {
+			d.first = d.be.pick(src)
+		}
+		return d
+	}
+	ctx := fe.sampleCtx(rt, src, dst)
+	if !fe.connectionAccepted(ctx) {
+		return nil
+	}
+	d := &decision{be: fe.chooseBackend(ctx)}
+	if d.be != nil {
+		ctx.Backend = d.be.name
+		if d.first = d.be.forcedServer(ctx); d.first == nil {
+			d.first = d.be.pick(src)
+		}
+	}
+	return d
 }
