@@ -520,6 +520,31 @@ backend b1
 backend b2
   server s2 {S2}
 `, []probe{{chunks: [][]byte{helloA}}, {chunks: [][]byte{[]byte("plain")}}}},
+		{"client timeout during inspect-delay", `
+frontend fe
+  bind 127.0.0.1:{P0}
+  timeout client 300ms
+  tcp-request inspect-delay 1500ms
+  tcp-request content accept if { req.len ge 5 }
+  default_backend b1
+backend b1
+  server s1 {S1}
+`, []probe{{}, {chunks: [][]byte{[]byte("hi")}}, {chunks: [][]byte{[]byte("hello")}}}},
+		{"nbsrv and srv_is_up", `
+frontend fe
+  bind 127.0.0.1:{P0}
+  use_backend b3 if { nbsrv(b2) lt 2 } { src 127.0.0.2 }
+  use_backend b2 if { srv_is_up(b2/s2) } { src 127.0.0.3 }
+  use_backend b3 if { nbsrv(b2) eq 2 } !{ srv_is_up(b2/s9) } { src 127.0.0.4 }
+  default_backend b1
+backend b1
+  server s1 {S1}
+backend b2
+  server s2 {S2}
+  server s9 {S2} disabled
+backend b3
+  server s3 {S3}
+`, from(2, 5)},
 		{"accept TLS only else reject", `
 frontend fe
   bind 127.0.0.1:{P0}

@@ -148,13 +148,24 @@ func (fe *frontend) inspect(c net.Conn, ctx *acl.Context, limit int) (bool, erro
 		if tmp == nil {
 			tmp = make([]byte, limit)
 		}
-		c.SetReadDeadline(deadline)
+		// the client timeout (inactivity) runs during the inspection
+		// too: when it strikes first, haproxy aborts the session
+		rd, idle := deadline, false
+		if fe.client > 0 {
+			if cd := time.Now().Add(fe.client); cd.Before(rd) {
+				rd, idle = cd, true
+			}
+		}
+		c.SetReadDeadline(rd)
 		n, err := c.Read(tmp[:limit-len(ctx.Payload)])
 		ctx.Payload = append(ctx.Payload, tmp[:n]...)
 		if err != nil {
 			var ne net.Error
 			switch {
 			case errors.As(err, &ne) && ne.Timeout():
+				if idle {
+					return false, nil
+				}
 				// the delay expired: decide with what is there
 			case n == 0 && isEOF(err):
 				eof = true
