@@ -103,6 +103,7 @@ func TestExprs(t *testing.T) {
 		{"sni not tls", anon("req.ssl_sni", nil, nil, nil, "", "x"), src, []byte("GET / HTTP/1.0\r\n"), false, Fail},
 		{"hello type", anon("req.ssl_hello_type", nil, nil, nil, "", "1"), src, hello, false, Pass},
 		{"ssl ver", anon("req.ssl_ver", nil, nil, nil, "int", "3.3"), src, hello, false, Pass},
+		{"ssl ver -m int", anon("req.ssl_ver", nil, nil, []string{"-m", "int"}, "int", "196611"), src, hello, false, Pass},
 		{"ssl ver range", anon("req_ssl_ver", nil, nil, nil, "int", "3.1:3.2"), src, hello, false, Fail},
 		{"proto_http", anon("req.proto_http", nil, nil, nil, ""), src, []byte("GET / HTTP/1.1\r\nHost: a\r\n\r\n"), false, Pass},
 		{"proto_http partial", anon("req.proto_http", nil, nil, nil, ""), src, []byte("GET / HT"), false, Miss},

@@ -317,7 +317,13 @@ func (cp *Compiler) compileExpr(x *haproxycfg.ACLExpr) (*Expr, error) {
 			return nil, &Unsupported{fmt.Sprintf("ACL flag '%s'", x.Flags[i])}
 		}
 	}
-	if err := e.compilePatterns(pats, f.dotted && e.method == "int" && len(x.Convs) == 0); err != nil {
+	// the ACL keywords req.ssl_ver/req_ssl_ver read dotted versions; an
+	// explicit "-m int" reads plain integers
+	explicit := false
+	for _, fl := range x.Flags {
+		explicit = explicit || fl == "-m"
+	}
+	if err := e.compilePatterns(pats, f.dotted && !explicit && e.method == "int" && len(x.Convs) == 0); err != nil {
 		return nil, err
 	}
 	return e, nil
