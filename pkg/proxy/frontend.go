@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"net"
 	"net/netip"
@@ -165,7 +166,10 @@ func (fe *frontend) serve(rt *Runtime, c net.Conn, pre *decision, acceptProxy bo
 		be = pre.be
 	} else if fe.hasRules() {
 		sctx.Src, sctx.Dst = src, dst
+		// a hard stop must not wait for the inspect delay
+		stop := context.AfterFunc(rt.hardCtx, func() { c.Close() })
 		ok, err := fe.inspect(c, sctx, rt.inspectLimit())
+		stop()
 		c.SetReadDeadline(time.Time{})
 		if err != nil || !ok {
 			return
