@@ -2,6 +2,8 @@ package main
 
 import (
 	"bufio"
+	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -321,4 +323,263 @@ func waitListeningRaw(t *testing.T, addr string) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Fatalf("nothing listens on %s", addr)
+}
+
+// probe is one client connection of TestServeACLsLikeHaproxy: from source
+// address src (empty: any) to the frontend's port number port (0 or 1),
+// sending chunks with a pause between them.
+type probe struct {
+	src    string
+	port   int
+	chunks [][]byte
+	pause  time.Duration
+}
+
+// outcome returns the line the backend server sent (its name), or
+// "closed" when the connection ended without one.
+func (p probe) outcome(ports []int) string {
+	d := net.Dialer{Timeout: 2 * time.Second}
+	if p.src != "" {
+		d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(p.src)}
+	}
+	c, err := d.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", ports[p.port]))
+	if err != nil {
+		// a connection refused at accept is reset, sometimes before
+		// the connect returns
+		if errors.Is(err, syscall.ECONNRESET) {
+			return "closed"
+		}
+		return "connect error: " + err.Error()
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(4 * time.Second))
+	for i, ch := range p.chunks {
+		if i > 0 {
+			time.Sleep(p.pause)
+		}
+		if _, err := c.Write(ch); err != nil {
+			break
+		}
+	}
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil && line == "" {
+		return "closed"
+	}
+	return strings.TrimSpace(line)
+}
+
+// tlsClientHello returns the first flight of a crypto/tls client asking
+// for server name sni.
+func tlsClientHello(t *testing.T, sni string) []byte {
+	t.Helper()
+	a, b := net.Pipe()
+	go func() {
+		c := tls.Client(a, &tls.Config{ServerName: sni, InsecureSkipVerify: true})
+		c.SetDeadline(time.Now().Add(2 * time.Second))
+		c.Handshake()
+		a.Close()
+	}()
+	defer b.Close()
+	b.SetDeadline(time.Now().Add(2 * time.Second))
+	var buf []byte
+	tmp := make([]byte, 4096)
+	for len(buf) < 5 || len(buf) < 5+int(buf[3])<<8+int(buf[4]) {
+		n, err := b.Read(tmp)
+		buf = append(buf, tmp[:n]...)
+		if err != nil {
+			t.Fatalf("no ClientHello: %v", err)
+		}
+	}
+	return buf
+}
+
+// TestServeACLsLikeHaproxy runs configurations with layer-4 ACLs,
+// tcp-request rules and conditional use_backend under haproxy and
+// gohaproxy and requires the same outcome (the server that answered, or
+// a closed connection) for every probe.
+func TestServeACLsLikeHaproxy(t *testing.T) {
+	oracle := testenv.Oracle(t, "haproxy")
+	ours := testenv.Binary(t, "gohaproxy")
+	servers := nameServers(t, 3)
+	dir := t.TempDir()
+	patFile := filepath.Join(dir, "allowed.lst")
+	os.WriteFile(patFile, []byte("# allowed clients\n127.0.0.4\n\n  127.0.0.6/31\n"), 0o644)
+	from := func(first, last int) []probe {
+		var ps []probe
+		for i := first; i <= last; i++ {
+			ps = append(ps, probe{src: fmt.Sprintf("127.0.0.%d", i)})
+		}
+		return ps
+	}
+	helloB, helloC, helloA := tlsClientHello(t, "B.example"), tlsClientHello(t, "www.c.example"), tlsClientHello(t, "a.example")
+	for _, tc := range []struct {
+		name   string
+		cfg    string // {P0} {P1} ports, {S1}..{S3} servers, {FILE} pattern file
+		probes []probe
+	}{
+		{"reject by src", `
+frontend fe
+  bind 127.0.0.1:{P0}
+  acl bad src 127.0.0.3 127.0.0.5/32 127.0.0.8/31
+  tcp-request connection reject if bad
+  default_backend b1
+backend b1
+  server s1 {S1}
+`, from(2, 9)},
+		{"named ACL lines OR -f file unless", `
+frontend fe
+  bind 127.0.0.1:{P0}
+  acl allowed src 127.0.0.2
+  acl allowed src -f {FILE}
+  tcp-request connection reject unless allowed
+  default_backend b1
+backend b1
+  server s1 {S1}
+`, from(2, 9)},
+		{"route by src with || and !", `
+frontend fe
+  bind 127.0.0.1:{P0}
+  acl low src 127.0.0.2 127.0.0.3
+  acl odd src 127.0.0.5 127.0.0.7 127.0.0.9
+  use_backend b2 if low || { src 127.0.0.4 }
+  use_backend b3 if odd !{ src_port 0:1023 }
+  default_backend b1
+backend b1
+  server s1 {S1}
+backend b2
+  server s2 {S2}
+backend b3
+  server s3 {S3}
+`, from(2, 9)},
+		{"route by dst_port", `
+frontend fe
+  bind 127.0.0.1:{P0}
+  bind 127.0.0.1:{P1}
+  use_backend b2 if { dst_port {P1} }
+  default_backend b1
+backend b1
+  server s1 {S1}
+backend b2
+  server s2 {S2}
+`, []probe{{port: 0}, {port: 1}, {port: 1}, {port: 0}}},
+		{"route by req.ssl_sni", `
+frontend fe
+  bind 127.0.0.1:{P0}
+  tcp-request inspect-delay 2s
+  tcp-request content accept if { req.ssl_hello_type 1 }
+  use_backend b2 if { req.ssl_sni -i b.example }
+  use_backend b3 if { req_ssl_sni -m end .c.example }
+  default_backend b1
+backend b1
+  server s1 {S1}
+backend b2
+  server s2 {S2}
+backend b3
+  server s3 {S3}
+`, []probe{
+			{chunks: [][]byte{helloB}},
+			{chunks: [][]byte{helloC}},
+			{chunks: [][]byte{helloA}},
+			// the hello in two pieces: the rule waits for the rest
+			{chunks: [][]byte{helloB[:30], helloB[30:]}, pause: 100 * time.Millisecond},
+			{chunks: [][]byte{[]byte("GET / HTTP/1.0\r\n\r\n")}},
+		}},
+		{"reject short content after inspect-delay", `
+frontend fe
+  bind 127.0.0.1:{P0}
+  tcp-request inspect-delay 300ms
+  tcp-request content accept if { req.len ge 5 }
+  tcp-request content reject
+  default_backend b1
+backend b1
+  server s1 {S1}
+`, []probe{
+			{chunks: [][]byte{[]byte("hello world")}},
+			{chunks: [][]byte{[]byte("hi")}},
+			{chunks: [][]byte{[]byte("hi"), []byte("there")}, pause: 50 * time.Millisecond},
+			{},
+		}},
+		{"use-server by src outside round robin", `
+listen li
+  bind 127.0.0.1:{P0}
+  balance roundrobin
+  use-server s3 if { src 127.0.0.3 127.0.0.4 }
+  server s1 {S1}
+  server s2 {S2}
+  server s3 {S3}
+`, from(2, 9)},
+		{"WAIT_END and ssl version", `
+frontend fe
+  bind 127.0.0.1:{P0}
+  tcp-request inspect-delay 200ms
+  tcp-request content accept if WAIT_END
+  use_backend b2 if { req_ssl_ver ge 3 }
+  default_backend b1
+backend b1
+  server s1 {S1}
+backend b2
+  server s2 {S2}
+`, []probe{{chunks: [][]byte{helloA}}, {chunks: [][]byte{[]byte("plain")}}}},
+		{"client timeout during inspect-delay", `
+frontend fe
+  bind 127.0.0.1:{P0}
+  timeout client 300ms
+  tcp-request inspect-delay 1500ms
+  tcp-request content accept if { req.len ge 5 }
+  default_backend b1
+backend b1
+  server s1 {S1}
+`, []probe{{}, {chunks: [][]byte{[]byte("hi")}}, {chunks: [][]byte{[]byte("hello")}}}},
+		{"nbsrv and srv_is_up", `
+frontend fe
+  bind 127.0.0.1:{P0}
+  use_backend b3 if { nbsrv(b2) lt 2 } { src 127.0.0.2 }
+  use_backend b2 if { srv_is_up(b2/s2) } { src 127.0.0.3 }
+  use_backend b3 if { nbsrv(b2) eq 2 } !{ srv_is_up(b2/s9) } { src 127.0.0.4 }
+  default_backend b1
+backend b1
+  server s1 {S1}
+backend b2
+  server s2 {S2}
+  server s9 {S2} disabled
+backend b3
+  server s3 {S3}
+`, from(2, 5)},
+		{"accept TLS only else reject", `
+frontend fe
+  bind 127.0.0.1:{P0}
+  tcp-request inspect-delay 1s
+  tcp-request content reject if !{ req.ssl_hello_type 1 }
+  default_backend b1
+backend b1
+  server s1 {S1}
+`, []probe{
+			{chunks: [][]byte{helloA}},
+			{chunks: [][]byte{[]byte("SSH-2.0-x\r\n")}},
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := map[string][]string{}
+			for _, name := range []string{"haproxy", "gohaproxy"} {
+				bin := map[string]string{"haproxy": oracle, "gohaproxy": ours}[name]
+				ports := []int{freePort(t), freePort(t)}
+				cfg := "global\n  nbthread 1\ndefaults\n  mode tcp\n  timeout connect 2s\n  timeout client 5s\n  timeout server 5s\n" + tc.cfg
+				r := strings.NewReplacer("{P0}", fmt.Sprint(ports[0]), "{P1}", fmt.Sprint(ports[1]),
+					"{S1}", servers[0], "{S2}", servers[1], "{S3}", servers[2], "{FILE}", patFile)
+				path := filepath.Join(t.TempDir(), "h.cfg")
+				os.WriteFile(path, []byte(r.Replace(cfg)), 0o644)
+				cmd := startProxy(t, bin, "-db", "-f", path)
+				waitListening(t, fmt.Sprintf("127.0.0.1:%d", ports[0]))
+				for _, p := range tc.probes {
+					out[name] = append(out[name], p.outcome(ports))
+				}
+				cmd.Process.Signal(syscall.SIGTERM)
+				waitExit(t, cmd)
+			}
+			t.Logf("outcomes: %v", out["haproxy"])
+			if strings.Join(out["haproxy"], " ") != strings.Join(out["gohaproxy"], " ") {
+				t.Errorf("outcomes differ:\n  haproxy:   %v\n  gohaproxy: %v", out["haproxy"], out["gohaproxy"])
+			}
+		})
+	}
 }

@@ -55,6 +55,8 @@ type backend struct {
 	tunnel        time.Duration
 	retries       int
 	redispatch    bool
+	allBackups    bool
+	useServers    []useServerRule
 }
 
 func newBackend(px *haproxycfg.Proxy) (*backend, error) {
@@ -65,6 +67,19 @@ func newBackend(px *haproxycfg.Proxy) (*backend, error) {
 		tunnel:     px.Timeouts.Tunnel,
 		retries:    3,
 		redispatch: px.OptionEnabled("redispatch"),
+	}
+	be.allBackups = px.OptionEnabled("allbackups")
+	if px.Kind == haproxycfg.KindBackend {
+		for rs, rules := range px.Rules {
+			if len(rules) > 0 {
+				return nil, &UnsupportedError{rules[0].Pos, "'" + rs + "' rules in a backend"}
+			}
+		}
+		for _, d := range px.Other {
+			if len(d.Args) > 1 && d.Args[0] == "tcp-request" && d.Args[1] == "inspect-delay" {
+				return nil, &UnsupportedError{d.Pos, "'tcp-request inspect-delay' in a backend"}
+			}
+		}
 	}
 	if px.Retries > 0 || hasOther(px, "retries") {
 		be.retries = px.Retries
@@ -154,6 +169,9 @@ func newBackend(px *haproxycfg.Proxy) (*backend, error) {
 	bl.algo = a
 	be.picker = bl
 	be.keyFromSource = algo == "source"
+	if err := be.compileUseServers(px); err != nil {
+		return nil, err
+	}
 	return be, nil
 }
 
@@ -186,6 +204,12 @@ func (b *balancer) pick(k balance.Key, exclude *server) *server {
 	s := b.byB[bs]
 	s.cur.Add(1)
 	return s
+}
+
+// take counts a session on s chosen without the algorithm (use-server).
+func (b *balancer) take(s *server) {
+	b.algo.TakeConn(b.toB[s])
+	s.cur.Add(1)
 }
 
 func (b *balancer) release(s *server) {

@@ -2,9 +2,11 @@ package proxy
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"net"
 	"net/netip"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -27,6 +29,12 @@ type frontend struct {
 	slots     chan struct{} // maxconn; nil for unlimited
 	backlog   int
 	maxconn   int
+
+	connRules    []tcpRule
+	contentRules []tcpRule
+	inspectDelay time.Duration
+	switching    []switchRule
+	cur          atomic.Int64 // sessions in progress (fe_conn)
 }
 
 func (rt *Runtime) newFrontend(px *haproxycfg.Proxy) (*frontend, error) {
@@ -43,20 +51,11 @@ func (rt *Runtime) newFrontend(px *haproxycfg.Proxy) (*frontend, error) {
 			return nil, &UnsupportedError{b.Pos, "bind address family '" + string(b.Addr.Family) + "'"}
 		}
 	}
-	for rs, rules := range px.Rules {
-		if len(rules) > 0 {
-			return nil, &UnsupportedError{rules[0].Pos, "'" + rs + "' rules"}
-		}
-	}
-	for _, ub := range px.UseBackends {
-		if ub.Cond != nil || ub.Dynamic {
-			return nil, &UnsupportedError{ub.Pos, "conditional or dynamic 'use_backend'"}
-		}
+	if err := rt.compileRules(fe, px); err != nil {
+		return nil, err
 	}
 	target := ""
-	if len(px.UseBackends) > 0 {
-		target = px.UseBackends[0].Name
-	} else if px.DefaultBackend != nil {
+	if px.DefaultBackend != nil {
 		target = px.DefaultBackend.Name
 	} else if px.Kind == haproxycfg.KindListen {
 		target = px.Name
@@ -96,10 +95,19 @@ func (fe *frontend) acceptLoop(rt *Runtime, ln *listener.Listener) {
 				return
 			}
 		}
-		var first *server
-		if fe.backend != nil && !acceptProxy {
-			// picked here, in accept order, as haproxy's event loop does
-			first = fe.backend.pick(addrPort(c.RemoteAddr()))
+		var pre *decision
+		if !acceptProxy && len(fe.contentRules) == 0 {
+			// decided here, in accept order, as haproxy's event loop
+			// does: nothing needs to be read first
+			pre = fe.decideAtAccept(rt, c)
+			if pre == nil {
+				lingerZero(c)
+				c.Close()
+				if fe.slots != nil {
+					<-fe.slots
+				}
+				continue
+			}
 		}
 		rt.sessions.Add(1)
 		go func() {
@@ -107,19 +115,34 @@ func (fe *frontend) acceptLoop(rt *Runtime, ln *listener.Listener) {
 			if fe.slots != nil {
 				defer func() { <-fe.slots }()
 			}
-			fe.serve(rt, c, first, acceptProxy)
+			fe.serve(rt, c, pre, acceptProxy)
 		}()
 	}
 }
 
 // serve runs one TCP session.
-func (fe *frontend) serve(rt *Runtime, c net.Conn, first *server, acceptProxy bool) {
+// pre, when not nil, holds the backend and server decided at accept.
+func (fe *frontend) serve(rt *Runtime, c net.Conn, pre *decision, acceptProxy bool) {
 	defer c.Close()
-	be := fe.backend
-	if be == nil {
-		return // no backend: haproxy closes the connection
-	}
+	fe.cur.Add(1)
+	defer fe.cur.Add(-1)
 	src, dst := addrPort(c.RemoteAddr()), addrPort(c.LocalAddr())
+	sctx := fe.sampleCtx(rt, src, dst)
+	var first *server
+	if pre != nil {
+		first = pre.first
+		if pre.be == nil {
+			return // no backend: haproxy closes the connection
+		}
+	} else {
+		if !fe.connectionAccepted(sctx) {
+			lingerZero(c)
+			return
+		}
+		if fe.backend == nil && len(fe.switching) == 0 {
+			return // no backend: haproxy closes the connection
+		}
+	}
 	if acceptProxy {
 		// the PROXY header is read under the client timeout, as haproxy
 		// reads it during the connection's handshake
@@ -138,7 +161,32 @@ func (fe *frontend) serve(rt *Runtime, c net.Conn, first *server, acceptProxy bo
 		}
 		c = &bufferedConn{Conn: c, r: br}
 	}
+	be := fe.backend
+	if pre != nil {
+		be = pre.be
+	} else if fe.hasRules() {
+		sctx.Src, sctx.Dst = src, dst
+		// a hard stop must not wait for the inspect delay
+		stop := context.AfterFunc(rt.hardCtx, func() { c.Close() })
+		ok, err := fe.inspect(c, sctx, rt.inspectLimit())
+		stop()
+		c.SetReadDeadline(time.Time{})
+		if err != nil || !ok {
+			return
+		}
+		be = fe.chooseBackend(sctx)
+		if be == nil {
+			return
+		}
+		if len(sctx.Payload) > 0 {
+			c = &prefixConn{Conn: c, pre: sctx.Payload}
+		}
+	}
 	dstPort := int(dst.Port())
+	if first == nil && len(be.useServers) > 0 {
+		sctx.Src, sctx.Dst, sctx.Backend = src, dst, be.name
+		first = be.forcedServer(sctx)
+	}
 	if first == nil {
 		first = be.pick(src)
 	}

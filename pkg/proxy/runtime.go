@@ -26,6 +26,7 @@ type Runtime struct {
 	frontends []*frontend
 	backends  map[string]*backend
 	pool      *forward.BufPool
+	bufsize   int // tune.bufsize: the most content inspection buffers
 
 	globalMaxconn int
 	noReusePort   bool
@@ -61,7 +62,10 @@ func New(cfg *haproxycfg.Config, opt Options) (*Runtime, error) {
 	if v, ok := cfg.Global.Tune["tune.bufsize"]; ok {
 		fmt.Sscanf(v, "%d", &bufsize)
 	}
-	rt := &Runtime{log: log, backends: map[string]*backend{}, pool: forward.NewBufPool(bufsize),
+	if bufsize <= 0 {
+		bufsize = forward.DefaultBufSize
+	}
+	rt := &Runtime{log: log, backends: map[string]*backend{}, pool: forward.NewBufPool(bufsize), bufsize: bufsize,
 		globalMaxconn: cfg.Global.Maxconn, statsBinds: cfg.Global.StatsSocket}
 	for _, d := range cfg.Global.Other {
 		if d.Args[0] == "noreuseport" {
@@ -70,6 +74,13 @@ func New(cfg *haproxycfg.Config, opt Options) (*Runtime, error) {
 	}
 	rt.hardCtx, rt.hardStop = context.WithCancel(context.Background())
 	var errs []error
+	for _, d := range cfg.Defaults {
+		for _, o := range d.Other {
+			if len(o.Args) > 1 && o.Args[0] == "tcp-request" && o.Args[1] == "inspect-delay" {
+				errs = append(errs, &UnsupportedError{o.Pos, "'tcp-request inspect-delay' in a defaults section"})
+			}
+		}
+	}
 	for _, px := range cfg.Proxies {
 		if px.Disabled {
 			continue
