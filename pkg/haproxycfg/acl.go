@@ -166,6 +166,9 @@ patterns:
 			}
 		}
 	}
+	if match == "int" && (name == "req_ssl_ver" || name == "req.ssl_ver") && !containsWord(expr.Flags, "-m") {
+		match = "dotted-version" // haproxy parses these patterns as "major.minor"
+	}
 	for _, pat := range expr.Patterns {
 		if msg := checkPattern(match, pat); msg != "" {
 			return nil, msg
@@ -215,6 +218,17 @@ func checkPattern(match, pat string) string {
 			}
 			if _, err := strconv.Atoi(v); err != nil {
 				return fmt.Sprintf("'%s' is not a number.", pat)
+			}
+		}
+	case "dotted-version":
+		for _, v := range strings.Split(pat, ":") {
+			if v == "" {
+				continue
+			}
+			for _, part := range strings.SplitN(v, ".", 2) {
+				if _, err := strconv.Atoi(part); err != nil && !contains([]string{"eq", "ge", "gt", "le", "lt"}, v) {
+					return fmt.Sprintf("'%s' is not a dotted number.", pat)
+				}
 			}
 		}
 	case "reg":

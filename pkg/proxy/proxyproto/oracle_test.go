@@ -248,7 +248,10 @@ func TestOracleSendCheck(t *testing.T) {
 		fmt.Fprintf(&cfg, "backend %s\n  server s %s %s check check-send-proxy inter 200ms\n", tc.name, ln.Addr(), tc.server)
 	}
 	front := fmt.Sprintf("127.0.0.1:%d", freePort(t, "tcp", "127.0.0.1"))
-	fmt.Fprintf(&cfg, "frontend f\n  bind %s\n  default_backend v1\n", front)
+	// The frontend exists only so haproxy has a listener to wait for; its
+	// traffic (the start-up probe) must not reach the check listeners,
+	// where it would be taken for a health check.
+	fmt.Fprintf(&cfg, "backend sink\n  server s 127.0.0.1:9\nfrontend f\n  bind %s\n  default_backend sink\n", front)
 	startHAProxy(t, cfg.String(), front)
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
