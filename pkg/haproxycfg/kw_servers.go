@@ -350,9 +350,6 @@ func (p *parser) serverLine(px *Proxy, ln Line) {
 				return
 			}
 		}
-		if name == "source" || name == "usesrc" || name == "interface" {
-			// source ADDR [usesrc ...] [interface ...]
-		}
 		if strings.HasPrefix(name, "no-") {
 			delete(srv.Options, strings.TrimPrefix(name, "no-"))
 		}
@@ -471,12 +468,8 @@ func (p *parser) balanceLine(px *Proxy, ln Line) {
 			n, err := strconv.Atoi(param)
 			if err != nil {
 				bad := param
-				for i, r := range param {
-					if r < '0' || r > '9' {
-						bad = param[i : i+1]
-						_ = r
-						break
-					}
+				if i := strings.IndexFunc(param, func(r rune) bool { return r < '0' || r > '9' }); i >= 0 {
+					bad = param[i : i+1]
 				}
 				p.diags.Alertf(ln.Pos, "balance random : unexpected character '%s' after argument.", bad)
 				return
@@ -553,9 +546,8 @@ func (p *parser) balanceLine(px *Proxy, ln Line) {
 		p.diags.Alertf(ln.Pos, "%s", balanceAlgos)
 		return
 	}
-	if len(rest) > 0 && (name == "roundrobin" || name == "static-rr" || name == "leastconn" || name == "first" || name == "source" || name == "random") {
-		// haproxy ignores trailing words here; so do we.
-	}
+	// Trailing words after roundrobin, static-rr, leastconn, first, source
+	// and random are ignored, by haproxy as by gohaproxy.
 	px.Balance = b
 }
 

@@ -93,19 +93,6 @@ func (k ProxyKind) IsFrontend() bool {
 // IsBackend reports whether the proxy has servers.
 func (k ProxyKind) IsBackend() bool { return k == KindBackend || k == KindListen || k == KindDefaults }
 
-func (k ProxyKind) caps() proxyCaps {
-	switch k {
-	case KindDefaults:
-		return capDefaults
-	case KindFrontend:
-		return capFrontend
-	case KindBackend:
-		return capBackend
-	default:
-		return capListen
-	}
-}
-
 // Mode is a proxy's mode.
 type Mode string
 

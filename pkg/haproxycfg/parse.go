@@ -50,11 +50,6 @@ type parser struct {
 	cur section
 	// lastDefaults is what a proxy without "from" inherits.
 	lastDefaults *Proxy
-	// fatal is set by problems that make haproxy stop with
-	// "Fatal errors found in configuration." rather than only
-	// "Error(s) found in configuration file".
-	filesWithErrors map[string]bool
-	postErrors      bool
 	// postResolveFailed: a server name did not resolve ("Failed to
 	// initialize server(s) addr." follows).
 	postResolveFailed bool
@@ -76,7 +71,6 @@ func Load(paths []string, opt Options) (*Config, Diags, error) {
 		opt:              opt,
 		cfg:              &Config{Files: paths, Global: newGlobal()},
 		env:              newOverlayEnv(opt.Env),
-		filesWithErrors:  map[string]bool{},
 		masterWorkerFlag: opt.MasterWorker,
 	}
 	p.env.section = p.currentSectionName
@@ -97,20 +91,6 @@ func Load(paths []string, opt Options) (*Config, Diags, error) {
 	p.endSection()
 	p.check()
 	return p.cfg, p.diags, nil
-}
-
-// FilesWithErrors lists, in order, the files where a parsing error was
-// found (haproxy prints "Error(s) found in configuration file : F" for each).
-func (ds Diags) FilesWithErrors() []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, d := range ds {
-		if d.Sev == SevAlert && d.Pos.File != "" && !seen[d.Pos.File] {
-			seen[d.Pos.File] = true
-			out = append(out, d.Pos.File)
-		}
-	}
-	return out
 }
 
 func newGlobal() *Global {
@@ -203,7 +183,7 @@ var sectionKeywords = map[string]bool{
 
 // unsupportedSections are sections haproxy 2.6 knows that gohaproxy refuses.
 var unsupportedSections = map[string]bool{
-	"fcgi-app": true, "crt-store": false,
+	"fcgi-app": true,
 }
 
 func (p *parser) line(ln Line) {

@@ -191,7 +191,7 @@ var inheritedOther = map[string]bool{
 	"errorloc": true, "errorloc302": true, "errorloc303": true, "errorfiles": true, "http-error": true,
 	"clitcpka-cnt": true, "clitcpka-idle": true, "clitcpka-intvl": true,
 	"srvtcpka-cnt": true, "srvtcpka-idle": true, "srvtcpka-intvl": true, "log-format-sd": true,
-	"error-log-format": true, "declare": true, "balance": false,
+	"error-log-format": true, "declare": true,
 }
 
 func copyOpts(m map[string][]string) map[string][]string {

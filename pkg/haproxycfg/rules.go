@@ -1,7 +1,6 @@
 package haproxycfg
 
 import (
-	"strconv"
 	"strings"
 	"time"
 )
@@ -152,15 +151,8 @@ func (p *parser) ruleLine(px *Proxy, ln Line) {
 		if r.Cond == nil {
 			return
 		}
-	} else if len(actArgs) > 0 && !fixedArity(base) {
-		// free-form actions keep their words
 	}
 	px.Rules[ruleset] = append(px.Rules[ruleset], r)
-}
-
-func fixedArity(action string) bool {
-	_, ok := actionArgs[action]
-	return ok
 }
 
 func quoted(ws []string) []string {
@@ -443,9 +435,8 @@ func (p *parser) statsLine(px *Proxy, ln Line) {
 			st.URI, st.Enabled = v, true
 		}
 	case "realm":
-		if v, ok := arg(); ok {
+		if _, ok := arg(); ok {
 			st.Realm, st.Enabled = strings.Join(ln.Args[2:], " "), true
-			_ = v
 		}
 	case "auth":
 		if v, ok := arg(); ok {
@@ -512,5 +503,4 @@ func (p *parser) statsLine(px *Proxy, ln Line) {
 	default:
 		p.diags.Alertf(ln.Pos, "unknown stats parameter '%s' (expects 'admin', 'uri', 'realm', 'auth', 'scope', 'enable', 'hide-version', 'show-node', 'show-desc' or 'show-legends').", sub)
 	}
-	_ = strconv.Itoa
 }

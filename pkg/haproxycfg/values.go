@@ -117,16 +117,6 @@ func parseSize(s string) (uint64, error) {
 	return n, nil
 }
 
-// parseInt reads a signed decimal integer as haproxy's atol does not: the
-// whole word must be a number.
-func parseInt(s string) (int, error) {
-	v, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || v > math.MaxInt32 || v < math.MinInt32 {
-		return 0, fmt.Errorf("'%s' is not a valid integer", s)
-	}
-	return int(v), nil
-}
-
 // atoi mimics C's atol: leading digits, anything after ignored, 0 if none.
 func atoi(s string) int {
 	neg := false
