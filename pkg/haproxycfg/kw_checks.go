@@ -38,8 +38,8 @@ func checkLogSample(v string) string {
 	return ""
 }
 
-// serverOptionChecks are the value checks of server options, haproxy's
-// messages after "'server BE/SRV' : ".
+// serverOptionChecks are more value checks of server options (haproxy's
+// messages after "'server BE/SRV' : "); init installs them in serverOptions.
 var serverOptionChecks = map[string]func(p *parser, v string) string{
 	"verify": func(p *parser, v string) string {
 		if v != "none" && v != "required" {
@@ -116,6 +116,23 @@ var serverOptionChecks = map[string]func(p *parser, v string) string{
 		}
 		return ""
 	},
+}
+
+func init() {
+	for name, chk := range serverOptionChecks {
+		opt := serverOptions[name]
+		if prev := opt.check; prev != nil {
+			first := chk
+			chk = func(p *parser, v string) string {
+				if msg := first(p, v); msg != "" {
+					return msg
+				}
+				return prev(p, v)
+			}
+		}
+		opt.check = chk
+		serverOptions[name] = opt
+	}
 }
 
 func enumCheck(kw, expects string, values ...string) func(p *parser, v string) string {

@@ -174,9 +174,9 @@ func (p *parser) withBase(opt, path string) string {
 // serverOption describes one server/default-server option.
 type serverOption struct {
 	args  int
-	check func(val string) string // returns an error text, or ""
-	dflt  bool                    // also allowed on default-server
-	noArg bool                    // value may be missing (haproxy reads "" as 0)
+	check func(p *parser, val string) string // returns an error text, or ""
+	dflt  bool                               // also allowed on default-server
+	noArg bool                               // value may be missing (haproxy reads "" as 0)
 }
 
 func timeOpt(name string) func(string) string {
@@ -202,15 +202,15 @@ func positiveOpt(name string) func(string) string {
 }
 
 var serverOptions = map[string]serverOption{
-	"addr": {args: 1}, "agent-check": {}, "agent-addr": {args: 1}, "agent-inter": {args: 1, check: timeOpt("agent-inter")},
+	"addr": {args: 1}, "agent-check": {}, "agent-addr": {args: 1}, "agent-inter": {args: 1, check: plain(timeOpt("agent-inter"))},
 	"agent-port": {args: 1}, "agent-send": {args: 1}, "allow-0rtt": {}, "alpn": {args: 1}, "backup": {},
 	"ca-file": {args: 1}, "check": {}, "check-send-proxy": {}, "check-sni": {args: 1}, "check-ssl": {},
 	"check-alpn": {args: 1}, "check-proto": {args: 1}, "check-via-socks4": {}, "ciphers": {args: 1},
 	"ciphersuites": {args: 1}, "cookie": {args: 1}, "crl-file": {args: 1}, "crt": {args: 1},
-	"disabled": {}, "enabled": {}, "error-limit": {args: 1}, "fall": {args: 1, check: positiveOpt("fall")},
+	"disabled": {}, "enabled": {}, "error-limit": {args: 1}, "fall": {args: 1, check: plain(positiveOpt("fall"))},
 	"force-sslv3": {}, "force-tlsv10": {}, "force-tlsv11": {}, "force-tlsv12": {}, "force-tlsv13": {},
-	"id": {args: 1}, "init-addr": {args: 1, noArg: true, check: checkInitAddr}, "inter": {args: 1, check: timeOpt("inter")},
-	"fastinter": {args: 1, check: timeOpt("fastinter")}, "downinter": {args: 1, check: timeOpt("downinter")},
+	"id": {args: 1}, "init-addr": {args: 1, noArg: true, check: plain(checkInitAddr)}, "inter": {args: 1, check: plain(timeOpt("inter"))},
+	"fastinter": {args: 1, check: plain(timeOpt("fastinter"))}, "downinter": {args: 1, check: plain(timeOpt("downinter"))},
 	"log-proto": {args: 1}, "maxconn": {args: 1}, "maxqueue": {args: 1}, "max-reuse": {args: 1},
 	"minconn": {args: 1}, "namespace": {args: 1}, "no-agent-check": {}, "no-backup": {}, "no-check": {},
 	"no-check-ssl": {}, "no-send-proxy": {}, "no-send-proxy-v2": {}, "no-send-proxy-v2-ssl": {},
@@ -220,14 +220,19 @@ var serverOptions = map[string]serverOption{
 	"on-marked-up": {args: 1}, "pool-low-conn": {args: 1}, "pool-max-conn": {args: 1},
 	"pool-purge-delay": {args: 1}, "port": {args: 1}, "proto": {args: 1}, "redir": {args: 1},
 	"resolve-net": {args: 1}, "resolve-opts": {args: 1}, "resolve-prefer": {args: 1}, "resolvers": {args: 1},
-	"rise": {args: 1, check: positiveOpt("rise")}, "send-proxy": {}, "send-proxy-v2": {},
+	"rise": {args: 1, check: plain(positiveOpt("rise"))}, "send-proxy": {}, "send-proxy-v2": {},
 	"send-proxy-v2-ssl": {}, "send-proxy-v2-ssl-cn": {}, "proxy-v2-options": {args: 1},
 	"slowstart": {args: 1}, "sni": {args: 1}, "source": {args: 1}, "ssl": {}, "ssl-max-ver": {args: 1},
 	"ssl-min-ver": {args: 1}, "ssl-reuse": {}, "stick": {}, "non-stick": {}, "socks4": {args: 1},
 	"tcp-ut": {args: 1}, "tfo": {}, "tls-tickets": {}, "track": {args: 1}, "verify": {args: 1},
-	"verifyhost": {args: 1}, "weight": {args: 1, noArg: true, check: checkWeight}, "ws": {args: 1},
+	"verifyhost": {args: 1}, "weight": {args: 1, noArg: true, check: plain(checkWeight)}, "ws": {args: 1},
 	"shard": {args: 1}, "curves": {args: 1}, "sigalgs": {args: 1}, "client-sigalgs": {args: 1},
 	"usesrc": {args: 1}, "interface": {args: 1}, "check-pool-conn-name": {args: 1},
+}
+
+// plain adapts a check that needs no parser state.
+func plain(f func(string) string) func(*parser, string) string {
+	return func(_ *parser, v string) string { return f(v) }
 }
 
 func checkWeight(v string) string {
@@ -338,14 +343,8 @@ func (p *parser) serverLine(px *Proxy, ln Line) {
 			}
 			i += opt.args
 		}
-		if chk := serverOptionChecks[name]; chk != nil && len(val) > 0 {
-			if msg := chk(p, val[0]); msg != "" {
-				p.diags.Rawf(SevAlert, ln.Pos, "[%s:%d] : %s : %s", ln.Pos.File, ln.Pos.Line, where, msg)
-				return
-			}
-		}
 		if opt.check != nil && len(val) > 0 {
-			if msg := opt.check(val[0]); msg != "" {
+			if msg := opt.check(p, val[0]); msg != "" {
 				p.diags.Rawf(SevAlert, ln.Pos, "[%s:%d] : %s : %s", ln.Pos.File, ln.Pos.Line, where, msg)
 				return
 			}
