@@ -11,6 +11,7 @@ import (
 
 	"github.com/gohaproxy/gohaproxy/pkg/haproxycfg"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/balance"
+	"github.com/gohaproxy/gohaproxy/pkg/proxy/healthcheck"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/proxyproto"
 )
 
@@ -24,8 +25,11 @@ type server struct {
 	backup  bool
 	maxconn int64
 	cur     atomic.Int64 // sessions in progress
-	total   atomic.Int64
-	id      int // explicit "id"; 0 = by position
+	// down is set while health checks find the server down (health.go).
+	down  atomic.Bool
+	check *healthcheck.Spec // nil: not checked
+	total atomic.Int64
+	id    int // explicit "id"; 0 = by position
 	// sendProxy is the PROXY protocol version sent first (0: none).
 	sendProxy int
 	ppOpts    proxyproto.V2Options
@@ -56,6 +60,7 @@ type backend struct {
 	retries       int
 	redispatch    bool
 	allBackups    bool
+	persist       bool // option persist: use-server sticks to a down server
 	useServers    []useServerRule
 }
 
@@ -69,6 +74,7 @@ func newBackend(px *haproxycfg.Proxy) (*backend, error) {
 		redispatch: px.OptionEnabled("redispatch"),
 	}
 	be.allBackups = px.OptionEnabled("allbackups")
+	be.persist = px.OptionEnabled("persist")
 	if px.Kind == haproxycfg.KindBackend {
 		for rs, rules := range px.Rules {
 			if len(rules) > 0 {
@@ -91,7 +97,7 @@ func newBackend(px *haproxycfg.Proxy) (*backend, error) {
 		if s.Disabled {
 			continue
 		}
-		for _, opt := range []string{"send-proxy-v2-ssl", "send-proxy-v2-ssl-cn", "ssl", "check", "track", "resolvers", "source", "agent-check", "cookie"} {
+		for _, opt := range []string{"send-proxy-v2-ssl", "send-proxy-v2-ssl-cn", "ssl", "track", "resolvers", "source", "cookie"} {
 			if _, ok := s.Options[opt]; ok {
 				return nil, &UnsupportedError{s.Pos, fmt.Sprintf("server option '%s'", opt)}
 			}

@@ -215,7 +215,7 @@ func (p rtProxies) NbSrv(name string) int {
 	}
 	act, bck := 0, 0
 	for _, s := range be.servers {
-		if s.weight == 0 {
+		if s.weight == 0 || s.down.Load() {
 			continue
 		}
 		if s.backup {
@@ -261,7 +261,7 @@ func (p rtProxies) SrvIsUp(bname, sname string) bool {
 	}
 	for _, s := range be.servers {
 		if s.name == sname {
-			return true
+			return !s.down.Load()
 		}
 	}
 	return false
@@ -354,6 +354,10 @@ func (be *backend) forcedServer(ctx *acl.Context) *server {
 	ctx.Final = true
 	for _, r := range be.useServers {
 		if ok, _ := r.cond.Match(ctx); ok {
+			if r.srv.down.Load() && !be.persist {
+				// haproxy goes on with the next rules
+				continue
+			}
 			be.picker.take(r.srv)
 			return r.srv
 		}

@@ -25,8 +25,10 @@ type Runtime struct {
 	log       *zap.Logger
 	frontends []*frontend
 	backends  map[string]*backend
-	pool      *forward.BufPool
-	bufsize   int // tune.bufsize: the most content inspection buffers
+	// backendOrder lists the backends in configuration order.
+	backendOrder []string
+	pool         *forward.BufPool
+	bufsize      int // tune.bufsize: the most content inspection buffers
 
 	globalMaxconn int
 	noReusePort   bool
@@ -95,7 +97,12 @@ func New(cfg *haproxycfg.Config, opt Options) (*Runtime, error) {
 				errs = append(errs, err)
 				continue
 			}
+			if err := rt.attachChecks(cfg, px, be); err != nil {
+				errs = append(errs, err)
+				continue
+			}
 			rt.backends[px.Name] = be
+			rt.backendOrder = append(rt.backendOrder, px.Name)
 		}
 	}
 	for _, px := range cfg.Proxies {
@@ -171,6 +178,8 @@ func (rt *Runtime) Addrs() []net.Addr {
 // Serve accepts connections until ctx is done (soft stop: listeners close,
 // running sessions finish) or HardStop is called.
 func (rt *Runtime) Serve(ctx context.Context) error {
+	stopChecks := rt.startChecks(rt.hardCtx)
+	defer stopChecks()
 	var wg sync.WaitGroup
 	for _, fe := range rt.frontends {
 		for _, ln := range fe.listeners {
