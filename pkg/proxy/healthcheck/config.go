@@ -1,9 +1,11 @@
 package healthcheck
 
 import (
+	"crypto/x509"
 	"encoding/hex"
 	"fmt"
 	"net"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -188,6 +190,9 @@ func Build(g *haproxycfg.Global, px *haproxycfg.Proxy, s *haproxycfg.Server) (*S
 	if v, ok := s.Options["check-sni"]; ok && len(v) > 0 {
 		p.SNI = v[0]
 	}
+	if err := tlsVerify(g, s, p); err != nil {
+		return nil, err
+	}
 
 	var typ string
 	var typPos haproxycfg.Pos
@@ -233,6 +238,43 @@ func Build(g *haproxycfg.Global, px *haproxycfg.Proxy, s *haproxycfg.Server) (*S
 	sp.Addr = net.JoinHostPort(host, strconv.Itoa(port))
 	sp.Probe = p
 	return sp, nil
+}
+
+// tlsVerify sets how the check verifies the server's certificate:
+// "verify" on the server line, else global ssl-server-verify (default
+// required), with the server's ca-file.
+func tlsVerify(g *haproxycfg.Global, s *haproxycfg.Server, p *Probe) error {
+	verify := "required"
+	for _, d := range g.Other {
+		if d.Args[0] == "ssl-server-verify" && len(d.Args) > 1 {
+			verify = d.Args[1]
+		}
+	}
+	if v, ok := s.Options["verify"]; ok && len(v) > 0 {
+		verify = v[0]
+	}
+	if verify != "required" {
+		return nil
+	}
+	p.Verify = true
+	if v, ok := s.Options["verifyhost"]; ok && len(v) > 0 {
+		p.VerifyHost = v[0]
+	} else if p.SNI != "" {
+		p.VerifyHost = p.SNI
+	}
+	v, ok := s.Options["ca-file"]
+	if !ok || len(v) == 0 {
+		return nil
+	}
+	pem, err := os.ReadFile(v[0])
+	if err != nil {
+		return &UnsupportedError{s.Pos, fmt.Sprintf("ca-file '%s' (%v)", v[0], err)}
+	}
+	p.RootCAs = x509.NewCertPool()
+	if !p.RootCAs.AppendCertsFromPEM(pem) {
+		return &UnsupportedError{s.Pos, fmt.Sprintf("ca-file '%s' (no PEM certificate in it)", v[0])}
+	}
+	return nil
 }
 
 // checkNoRules refuses http-check/tcp-check rules that would have no

@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -119,6 +120,12 @@ type Probe struct {
 	// SSL: the implicit connection uses TLS (check-ssl); SNI is check-sni.
 	SSL bool
 	SNI string
+	// Verify checks the server certificate chain against RootCAs (the
+	// server's ca-file) as haproxy's "verify required" does; VerifyHost
+	// also checks the name (verifyhost, or the SNI).
+	Verify     bool
+	RootCAs    *x509.CertPool
+	VerifyHost string
 	// ConnectTimeout bounds the connection when "timeout check" is set
 	// (haproxy then uses min(timeout connect, inter)); ReadTimeout is
 	// "timeout check" counted from the connection. Both zero: the whole
@@ -337,6 +344,9 @@ func (r *run) connect(rule *Rule) *checks.Result {
 	r.conn = c
 	if rule.ssl {
 		cfg := &tls.Config{InsecureSkipVerify: true, ServerName: rule.sni}
+		if r.p.Verify {
+			cfg.VerifyPeerCertificate = r.p.verifyChain
+		}
 		tc := tls.Client(c, cfg)
 		if err := tc.HandshakeContext(r.ctx); err != nil {
 			if r.timedOut(err) {
@@ -489,4 +499,26 @@ func (r *run) expectInfo(rule *Rule, matched bool) string {
 		s += fmt.Sprintf(" (binary regex) at step %d", r.step())
 	}
 	return s
+}
+
+// verifyChain verifies the server's chain (and name when VerifyHost is
+// set), without Go's default host name check.
+func (p *Probe) verifyChain(raw [][]byte, _ [][]*x509.Certificate) error {
+	if len(raw) == 0 {
+		return errors.New("no certificate")
+	}
+	certs := make([]*x509.Certificate, len(raw))
+	for i, b := range raw {
+		c, err := x509.ParseCertificate(b)
+		if err != nil {
+			return err
+		}
+		certs[i] = c
+	}
+	opts := x509.VerifyOptions{Roots: p.RootCAs, Intermediates: x509.NewCertPool(), DNSName: p.VerifyHost}
+	for _, c := range certs[1:] {
+		opts.Intermediates.AddCert(c)
+	}
+	_, err := certs[0].Verify(opts)
+	return err
 }
