@@ -60,7 +60,8 @@ type backend struct {
 	retries       int
 	redispatch    bool
 	allBackups    bool
-	persist       bool // option persist: use-server sticks to a down server
+	persist       bool   // option persist: use-server sticks to a down server
+	kindWord      string // "backend", or "proxy" for a listen section (haproxy's messages)
 	useServers    []useServerRule
 }
 

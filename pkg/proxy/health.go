@@ -17,6 +17,10 @@ import (
 
 // attachChecks builds the health checks of the servers of backend px.
 func (rt *Runtime) attachChecks(cfg *haproxycfg.Config, px *haproxycfg.Proxy, be *backend) error {
+	be.kindWord = "backend"
+	if px.Kind == haproxycfg.KindListen {
+		be.kindWord = "proxy"
+	}
 	if px.Kind == haproxycfg.KindBackend || px.Kind == haproxycfg.KindListen {
 		if o, ok := px.Options["log-health-checks"]; ok && o.Enabled {
 			return &UnsupportedError{o.Pos, "'option log-health-checks'"}
@@ -141,7 +145,7 @@ func (rt *Runtime) setServerState(be *backend, srv *server, up bool, r checks.Re
 	}
 	rt.log.Warn(b.String())
 	if !up && act == 0 && bck == 0 {
-		rt.log.Error(fmt.Sprintf("backend '%s' has no server available!", be.name))
+		rt.log.Error(fmt.Sprintf("%s '%s' has no server available!", be.kindWord, be.name))
 	}
 }
 

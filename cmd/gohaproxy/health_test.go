@@ -1,0 +1,403 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gohaproxy/gohaproxy/internal/testenv"
+)
+
+// ctlServer is a backend whose behaviour the test changes: it answers
+// HTTP health checks according to its mode and traffic ("traffic\n") with
+// its name.
+type ctlServer struct {
+	t    *testing.T
+	name string
+	addr string
+	tls  *tls.Config // nil: plain TCP
+	mode atomic.Value
+
+	mu sync.Mutex
+	ln net.Listener
+}
+
+func newCtlServer(t *testing.T, name string, tlsCfg *tls.Config) *ctlServer {
+	s := &ctlServer{t: t, name: name, tls: tlsCfg}
+	s.mode.Store("ok")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.addr = ln.Addr().String()
+	s.serve(ln)
+	t.Cleanup(s.close)
+	return s
+}
+
+func (s *ctlServer) serve(ln net.Listener) {
+	s.mu.Lock()
+	s.ln = ln
+	s.mu.Unlock()
+	if s.tls != nil {
+		ln = tls.NewListener(ln, s.tls)
+	}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go s.handle(c)
+		}
+	}()
+}
+
+func (s *ctlServer) close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln != nil {
+		s.ln.Close()
+		s.ln = nil
+	}
+}
+
+// setMode switches the behaviour: "ok", "503", "slow" (answers checks
+// after 2s), "closed" (no listener: connections are refused).
+func (s *ctlServer) setMode(m string) {
+	old := s.mode.Swap(m)
+	if m == "closed" {
+		s.close()
+		return
+	}
+	if old == "closed" {
+		var ln net.Listener
+		var err error
+		for i := 0; i < 50; i++ {
+			if ln, err = net.Listen("tcp", s.addr); err == nil {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if err != nil {
+			s.t.Errorf("reopening %s: %v", s.addr, err)
+			return
+		}
+		s.serve(ln)
+	}
+}
+
+func (s *ctlServer) handle(c net.Conn) {
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	br := bufio.NewReader(c)
+	line, err := br.ReadString('\n')
+	if err != nil {
+		return
+	}
+	if strings.HasPrefix(line, "traffic") {
+		fmt.Fprintf(c, "%s\n", s.name)
+		return
+	}
+	for {
+		l, err := br.ReadString('\n')
+		if err != nil || l == "\r\n" || l == "\n" {
+			break
+		}
+	}
+	switch s.mode.Load().(string) {
+	case "503":
+		io := "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+		c.Write([]byte(io))
+	case "slow":
+		time.Sleep(2 * time.Second)
+		fallthrough
+	default:
+		c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"))
+	}
+}
+
+// logBuf collects a process's stderr.
+type logBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *logBuf) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+var (
+	pidRe      = regexp.MustCompile(`\(\d+\) : `)
+	durationRe = regexp.MustCompile(`check duration: \d+ms`)
+)
+
+// stateLines returns the server state changes and "no server available"
+// alerts, PIDs and check durations normalised.
+func (b *logBuf) stateLines() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []string
+	for _, l := range strings.Split(b.b.String(), "\n") {
+		if !strings.Contains(l, "Server ") && !strings.Contains(l, "has no server available") {
+			continue
+		}
+		l = pidRe.ReplaceAllString(l, "(PID) : ")
+		out = append(out, durationRe.ReplaceAllString(l, "check duration: Nms"))
+	}
+	return out
+}
+
+func startLogged(t *testing.T, bin string, args ...string) *logBuf {
+	t.Helper()
+	buf := &logBuf{}
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = buf, buf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	})
+	return buf
+}
+
+// testCA makes a CA, a certificate it signs and a self-signed one.
+func testCA(t *testing.T, dir string) (caFile string, good, bad tls.Certificate) {
+	t.Helper()
+	key := func() *ecdsa.PrivateKey {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	caKey := key()
+	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caCert, _ := x509.ParseCertificate(caDER)
+	caFile = filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	leaf := func(parent *x509.Certificate, parentKey *ecdsa.PrivateKey, serial int64) tls.Certificate {
+		k := key()
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: "backend"},
+			DNSNames: []string{"backend"}, IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
+			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+			ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+		if parent == nil {
+			parent, parentKey = tmpl, k
+		}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &k.PublicKey, parentKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: k}
+	}
+	return caFile, leaf(caCert, caKey, 2), leaf(nil, nil, 3)
+}
+
+// TestHealthChecksLikeHaproxy runs the same checked backends under haproxy
+// and gohaproxy, makes servers fail and recover in several ways, and
+// requires the same state changes, logged with the same words, and traffic
+// that avoids DOWN servers.
+func TestHealthChecksLikeHaproxy(t *testing.T) {
+	oracle := testenv.Oracle(t, "haproxy")
+	ours := testenv.Binary(t, "gohaproxy")
+	dir := t.TempDir()
+	caFile, goodCert, badCert := testCA(t, dir)
+	var useBad atomic.Bool
+	tlsCfg := &tls.Config{GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+		if useBad.Load() {
+			return &badCert, nil
+		}
+		return &goodCert, nil
+	}}
+	s1 := newCtlServer(t, "s1", nil)
+	s2 := newCtlServer(t, "s2", nil)
+	b1 := newCtlServer(t, "b1", nil)
+	t1 := newCtlServer(t, "t1", tlsCfg)
+
+	const inter = 200 * time.Millisecond
+	cfgText := func(port, tport int) string {
+		return fmt.Sprintf(`global
+  nbthread 1
+defaults
+  mode tcp
+  timeout connect 1s
+  timeout client 5s
+  timeout server 5s
+  timeout check 500ms
+listen web
+  bind 127.0.0.1:%d
+  option httpchk GET /health
+  http-check expect status 200
+  server s1 %s check inter 200ms rise 2 fall 3
+  server s2 %s check inter 200ms rise 2 fall 3
+  server b1 %s check inter 200ms rise 2 fall 3 backup
+listen tlsweb
+  bind 127.0.0.1:%d
+  server t1 %s check check-ssl verify required ca-file %s inter 200ms rise 2 fall 2
+`, port, s1.addr, s2.addr, b1.addr, tport, t1.addr, caFile)
+	}
+	type proc struct {
+		name string
+		port int
+		log  *logBuf
+	}
+	var procs []*proc
+	for _, p := range []struct{ name, bin string }{{"haproxy", oracle}, {"gohaproxy", ours}} {
+		port, tport := freePort(t), freePort(t)
+		cfg := filepath.Join(dir, p.name+".cfg")
+		if err := os.WriteFile(cfg, []byte(cfgText(port, tport)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		log := startLogged(t, p.bin, "-db", "-f", cfg)
+		waitListening(t, fmt.Sprintf("127.0.0.1:%d", port))
+		procs = append(procs, &proc{p.name, port, log})
+	}
+	// servers start UP; let the checks settle at full health
+	time.Sleep(10 * inter)
+
+	// reach asks n times through p which server answers.
+	reach := func(p *proc, n int) map[string]int {
+		got := map[string]int{}
+		for i := 0; i < n; i++ {
+			c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", p.port), 2*time.Second)
+			if err != nil {
+				got["error"]++
+				continue
+			}
+			c.SetDeadline(time.Now().Add(3 * time.Second))
+			c.Write([]byte("traffic\n"))
+			line, _ := bufio.NewReader(c).ReadString('\n')
+			c.Close()
+			got[strings.TrimSpace(line)]++
+		}
+		return got
+	}
+	// waitLines waits until every proxy logged want state lines in all.
+	waitLines := func(want int, bound time.Duration) time.Duration {
+		start := time.Now()
+		for {
+			ready := true
+			for _, p := range procs {
+				if len(p.log.stateLines()) < want {
+					ready = false
+				}
+			}
+			if ready {
+				return time.Since(start)
+			}
+			if time.Since(start) > bound {
+				for _, p := range procs {
+					t.Logf("%s:\n%s", p.name, strings.Join(p.log.stateLines(), "\n"))
+				}
+				t.Fatalf("not every proxy logged %d state changes within %v", want, bound)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	// generous bounds for a loaded machine: fall (or rise) checks plus
+	// check timeouts plus slack
+	const bound = 10 * time.Second
+	lines := 0
+	step := func(what string, newLines int, change func(), check func(p *proc)) {
+		t.Helper()
+		change()
+		lines += newLines
+		took := waitLines(lines, bound)
+		t.Logf("%s: %v until both logged", what, took.Round(time.Millisecond))
+		time.Sleep(3 * inter) // let both settle before the traffic check
+		if check != nil {
+			for _, p := range procs {
+				check(p)
+			}
+		}
+	}
+	avoid := func(names ...string) func(p *proc) {
+		return func(p *proc) {
+			got := reach(p, 12)
+			for _, n := range names {
+				if got[n] > 0 {
+					t.Errorf("%s: traffic reached DOWN server %s: %v", p.name, n, got)
+				}
+			}
+		}
+	}
+	includes := func(names ...string) func(p *proc) {
+		return func(p *proc) {
+			got := reach(p, 12)
+			for _, n := range names {
+				if got[n] == 0 {
+					t.Errorf("%s: traffic did not reach UP server %s: %v", p.name, n, got)
+				}
+			}
+		}
+	}
+	includes("s1", "s2")(procs[1])
+
+	step("s1 answers 503", 1, func() { s1.setMode("503") }, avoid("s1", "b1"))
+	step("s1 recovers", 1, func() { s1.setMode("ok") }, includes("s1", "s2"))
+	step("s2 answers too slowly", 1, func() { s2.setMode("slow") }, avoid("s2", "b1"))
+	step("s1 stops listening", 1, func() { s1.setMode("closed") }, includes("b1"))
+	step("s1 listens again", 1, func() { s1.setMode("ok") }, avoid("b1", "s2"))
+	step("s2 recovers", 1, func() { s2.setMode("ok") }, includes("s1", "s2"))
+	step("t1 presents an untrusted certificate", 2, func() { useBad.Store(true) }, nil)
+	step("t1 presents a trusted certificate again", 1, func() { useBad.Store(false) }, nil)
+	step("every server of web fails", 4, func() {
+		s1.setMode("closed")
+		s2.setMode("closed")
+		b1.setMode("closed")
+	}, nil)
+
+	want, got := procs[0].log.stateLines(), procs[1].log.stateLines()
+	// the last step's three DOWN lines may come in any order: compare
+	// what precedes them, and the final alert
+	if len(want) < 5 || len(got) < 5 {
+		t.Fatalf("too few state changes: haproxy %d, gohaproxy %d", len(want), len(got))
+	}
+	if strings.Join(want[:len(want)-4], "\n") != strings.Join(got[:len(got)-4], "\n") {
+		t.Errorf("state changes differ\nhaproxy:\n%s\ngohaproxy:\n%s", strings.Join(want, "\n"), strings.Join(got, "\n"))
+	} else {
+		t.Logf("same state changes:\n%s", strings.Join(got, "\n"))
+	}
+	if w, g := want[len(want)-1], got[len(got)-1]; w != g {
+		t.Errorf("last line: haproxy %q, gohaproxy %q", w, g)
+	}
+}
