@@ -446,6 +446,7 @@ func httpExpectRule(d haproxycfg.Directive) (Rule, error) {
 // lines.
 func tcpRules(px *haproxycfg.Proxy) ([]Rule, error) {
 	var rules []Rule
+	index := 0 // comments take a step number too
 	for _, d := range directives(px, "tcp-check") {
 		if len(d.Args) < 2 {
 			continue
@@ -454,6 +455,7 @@ func tcpRules(px *haproxycfg.Proxy) ([]Rule, error) {
 		var r Rule
 		switch d.Args[1] {
 		case "comment":
+			index++
 			continue
 		case "connect":
 			r.act = actConnect
@@ -526,7 +528,8 @@ func tcpRules(px *haproxycfg.Proxy) ([]Rule, error) {
 		default:
 			return nil, &UnsupportedError{d.Pos, "'tcp-check " + d.Args[1] + "'"}
 		}
-		r.index = len(rules)
+		r.index = index
+		index++
 		rules = append(rules, r)
 	}
 	return rules, nil
