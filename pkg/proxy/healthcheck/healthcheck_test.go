@@ -144,11 +144,11 @@ func TestProbeResultsLikeHaproxy(t *testing.T) {
 	ok200 := "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
 	for _, tc := range []struct {
 		name, body, reply string
-		read, closed     bool
-		ok               bool
-		st               checks.Status
-		code             int
-		info             string
+		read, closed      bool
+		ok                bool
+		st                checks.Status
+		code              int
+		info              string
 	}{
 		{"plain refused", "", "", false, true, false, checks.StatusL4CON, 0, "Connection refused"},
 		{"plain ok", "", "", false, false, true, checks.StatusL4OK, 0, ""},
