@@ -401,3 +401,85 @@ listen tlsweb
 		t.Errorf("last line: haproxy %q, gohaproxy %q", w, g)
 	}
 }
+
+// TestHashAfterServerDownLikeHaproxy takes a server of a "balance source"
+// backend down through its health check and requires every client address
+// to land on the same server under haproxy and gohaproxy, for map-based
+// and consistent hashing.
+func TestHashAfterServerDownLikeHaproxy(t *testing.T) {
+	oracle := testenv.Oracle(t, "haproxy")
+	ours := testenv.Binary(t, "gohaproxy")
+	for _, hashType := range []string{"map-based", "consistent"} {
+		t.Run(hashType, func(t *testing.T) {
+			var servers []*ctlServer
+			var b strings.Builder
+			for i := 1; i <= 4; i++ {
+				s := newCtlServer(t, fmt.Sprintf("s%d", i), nil)
+				servers = append(servers, s)
+				fmt.Fprintf(&b, "  server s%d %s check inter 100ms rise 1 fall 1\n", i, s.addr)
+			}
+			dir := t.TempDir()
+			type proc struct {
+				name string
+				port int
+				log  *logBuf
+			}
+			var procs []*proc
+			for _, p := range []struct{ name, bin string }{{"haproxy", oracle}, {"gohaproxy", ours}} {
+				port := freePort(t)
+				cfg := filepath.Join(dir, p.name+".cfg")
+				text := fmt.Sprintf("global\n  nbthread 1\ndefaults\n  mode tcp\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\nbackend pool\n  balance source\n  hash-type %s\n%sfrontend fe\n  bind 127.0.0.1:%d\n  default_backend pool\n", hashType, b.String(), port)
+				if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				log := startLogged(t, p.bin, "-db", "-f", cfg)
+				waitListening(t, fmt.Sprintf("127.0.0.1:%d", port))
+				procs = append(procs, &proc{p.name, port, log})
+			}
+			mapping := func(p *proc) []string {
+				var out []string
+				for i := 10; i < 40; i++ {
+					d := net.Dialer{Timeout: 2 * time.Second, LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(i))}}
+					c, err := d.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", p.port))
+					if err != nil {
+						out = append(out, "error")
+						continue
+					}
+					c.SetDeadline(time.Now().Add(3 * time.Second))
+					c.Write([]byte("traffic\n"))
+					line, _ := bufio.NewReader(c).ReadString('\n')
+					c.Close()
+					out = append(out, strings.TrimSpace(line))
+				}
+				return out
+			}
+			time.Sleep(500 * time.Millisecond)
+			before := [2][]string{mapping(procs[0]), mapping(procs[1])}
+			servers[1].setMode("closed")
+			deadline := time.Now().Add(10 * time.Second)
+			for _, p := range procs {
+				for len(p.log.stateLines()) == 0 {
+					if time.Now().After(deadline) {
+						t.Fatalf("%s did not mark s2 down", p.name)
+					}
+					time.Sleep(20 * time.Millisecond)
+				}
+			}
+			after := [2][]string{mapping(procs[0]), mapping(procs[1])}
+			for i, what := range []string{"before", "after"} {
+				m := [][2][]string{before, after}[i]
+				if strings.Join(m[0], " ") != strings.Join(m[1], " ") {
+					t.Errorf("%s s2 went down:\nhaproxy   %v\ngohaproxy %v", what, m[0], m[1])
+				}
+			}
+			for _, s := range after[1] {
+				if s == "s2" || s == "error" {
+					t.Errorf("a client still went to %s after s2 went down: %v", s, after[1])
+				}
+			}
+			if want, got := procs[0].log.stateLines(), procs[1].log.stateLines(); strings.Join(want, "\n") != strings.Join(got, "\n") {
+				t.Errorf("state lines differ:\n%s\n%s", strings.Join(want, "\n"), strings.Join(got, "\n"))
+			}
+		})
+	}
+}
