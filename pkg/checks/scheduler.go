@@ -266,3 +266,21 @@ func (s *Scheduler) probe(ctx context.Context, c Check, up bool) (Result, bool) 
 		}
 	}
 }
+
+// Force sets a check's health counter to fully up or fully down without
+// reporting an event, as haproxy's agent-check does to the server's
+// regular check ("up" and "down" replies); the caller reports the change
+// itself. It returns the state before, and false for an unknown check.
+func (s *Scheduler) Force(name string, st State) (State, bool) {
+	s.mu.Lock()
+	r, ok := s.checks[name]
+	s.mu.Unlock()
+	if !ok {
+		return Down, false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	old := r.health.State()
+	r.health.force(st)
+	return old, true
+}

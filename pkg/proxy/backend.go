@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -28,8 +29,12 @@ type server struct {
 	// down is set while health checks find the server down (health.go).
 	down  atomic.Bool
 	check *healthcheck.Spec // nil: not checked
-	total atomic.Int64
-	id    int // explicit "id"; 0 = by position
+	// agent-check: its spec, and the drain/maint states and weight it set
+	agent        *healthcheck.AgentSpec
+	maint, drain atomic.Bool
+	agentWeight  atomic.Int32 // -1 until the agent sets a weight
+	total        atomic.Int64
+	id           int // explicit "id"; 0 = by position
 	// sendProxy is the PROXY protocol version sent first (0: none).
 	sendProxy int
 	ppOpts    proxyproto.V2Options
@@ -60,8 +65,9 @@ type backend struct {
 	retries       int
 	redispatch    bool
 	allBackups    bool
-	persist       bool   // option persist: use-server sticks to a down server
-	kindWord      string // "backend", or "proxy" for a listen section (haproxy's messages)
+	persist       bool       // option persist: use-server sticks to a down server
+	kindWord      string     // "backend", or "proxy" for a listen section (haproxy's messages)
+	stateMu       sync.Mutex // serialises server state changes (health.go)
 	useServers    []useServerRule
 }
 

@@ -51,6 +51,15 @@ func (rt *Runtime) attachChecks(cfg *haproxycfg.Config, px *haproxycfg.Proxy, be
 			return err
 		}
 		srv.check = spec
+		srv.agentWeight.Store(-1)
+		if spec != nil {
+			if srv.agent, err = healthcheck.BuildAgent(px, cs, spec.Inter); err != nil {
+				if ue, ok := err.(*healthcheck.UnsupportedError); ok {
+					return &UnsupportedError{ue.Pos, ue.Feature}
+				}
+				return err
+			}
+		}
 	}
 	return nil
 }
@@ -87,14 +96,33 @@ func (rt *Runtime) startChecks(ctx context.Context) (stop func()) {
 		maxInter = max(maxInter, iv)
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	sched := checks.NewScheduler(ctx, checks.Options{})
 	byName := map[string]item{}
+	agents := map[string]item{}
+	var sched *checks.Scheduler
+	sched = checks.NewScheduler(ctx, checks.Options{OnResult: func(name string, r checks.Result) {
+		if it, ok := agents[name]; ok {
+			rt.applyAgent(sched, it.be, it.srv, r)
+		}
+	}})
 	for i, it := range all {
 		c := it.srv.check.Check(names[i])
 		c.InitialDelay = maxInter * time.Duration(i) / time.Duration(len(all))
 		byName[names[i]] = it
-		if err := sched.Add(c); err != nil {
+		if a := it.srv.agent; a != nil {
+			agents[agentPrefix+names[i]] = it
+		}
+	}
+	for i, it := range all {
+		if err := sched.Add(it.srv.check.Check(names[i])); err != nil {
 			rt.log.Error(fmt.Sprintf("cannot start the health check of server %s: %v", names[i], err))
+		}
+		if a := it.srv.agent; a != nil {
+			c := checks.Check{Name: agentPrefix + names[i], Target: checks.Target{Addr: a.Addr}, Probe: a.Probe,
+				Intervals: checks.Intervals{Inter: a.Inter}, Rise: 1, Fall: 1, Timeout: a.Inter, Initial: checks.Up}
+			c.InitialDelay = maxInter * time.Duration(i) / time.Duration(len(all))
+			if err := sched.Add(c); err != nil {
+				rt.log.Error(fmt.Sprintf("cannot start the agent check of server %s: %v", names[i], err))
+			}
 		}
 	}
 	done := make(chan struct{})
@@ -105,7 +133,9 @@ func (rt *Runtime) startChecks(ctx context.Context) (stop func()) {
 			if !ok {
 				continue
 			}
+			it.be.stateMu.Lock()
 			rt.setServerState(it.be, it.srv, ev.New == checks.Up, ev.Result)
+			it.be.stateMu.Unlock()
 		}
 	}()
 	return func() {
@@ -116,12 +146,15 @@ func (rt *Runtime) startChecks(ctx context.Context) (stop func()) {
 }
 
 // setServerState marks srv up or down after a check result and logs it as
-// haproxy does.
+// haproxy does. be.stateMu is held.
 func (rt *Runtime) setServerState(be *backend, srv *server, up bool, r checks.Result) {
 	if srv.down.Load() == !up {
 		return
 	}
 	srv.down.Store(!up)
+	if srv.maint.Load() {
+		return // haproxy says nothing of a server in maintenance
+	}
 	be.picker.algo.SetUp(be.picker.toB[srv], up)
 	act, bck := be.usableCounts()
 	var b strings.Builder
@@ -178,7 +211,7 @@ func checkStatusText(r checks.Result) string {
 // a non-zero weight.
 func (be *backend) usableCounts() (act, bck int) {
 	for _, s := range be.servers {
-		if s.down.Load() || s.weight == 0 {
+		if s.down.Load() || s.maint.Load() || s.drain.Load() || s.effectiveWeight() == 0 {
 			continue
 		}
 		if s.backup {
@@ -188,4 +221,109 @@ func (be *backend) usableCounts() (act, bck int) {
 		}
 	}
 	return act, bck
+}
+
+// agentPrefix names the agent check of a server in the scheduler.
+const agentPrefix = "agent:"
+
+// effectiveWeight is the configured weight, or the one the agent set.
+func (s *server) effectiveWeight() int {
+	if w := s.agentWeight.Load(); w >= 0 {
+		return int(w)
+	}
+	return s.weight
+}
+
+// applyAgent applies one agent-check answer: administrative state, weight,
+// then health, with haproxy 2.6's messages.
+func (rt *Runtime) applyAgent(sched *checks.Scheduler, be *backend, srv *server, r checks.Result) {
+	if !r.OK {
+		// an unreachable agent or an incomplete line changes nothing
+		return
+	}
+	a := healthcheck.ParseAgentReply(r.Info)
+	be.stateMu.Lock()
+	defer be.stateMu.Unlock()
+	bs := be.picker.toB[srv]
+	prefix := fmt.Sprintf("Server %s/%s", be.name, srv.name)
+	if srv.backup {
+		prefix = "Backup " + prefix
+	}
+	switch a.Admin {
+	case "drain":
+		if srv.maint.Load() {
+			srv.maint.Store(false)
+			be.picker.algo.SetUp(bs, !srv.down.Load())
+		}
+		if !srv.drain.Load() {
+			srv.drain.Store(true)
+			be.picker.algo.SetDrain(bs, true)
+			act, bck := be.usableCounts()
+			rt.log.Warn(fmt.Sprintf("%s enters drain state. %d active and %d backup servers online.%s 0 sessions requeued, 0 total in queue.", prefix, act, bck, runningOnBackup(act, bck)))
+		}
+	case "maint":
+		if !srv.maint.Load() {
+			srv.maint.Store(true)
+			be.picker.algo.SetUp(bs, false)
+			act, bck := be.usableCounts()
+			rt.log.Warn(fmt.Sprintf("%s is going DOWN for maintenance. %d active and %d backup servers left.%s %d sessions active, 0 requeued, 0 remaining in queue.", prefix, act, bck, runningOnBackup(act, bck), srv.cur.Load()))
+			if act == 0 && bck == 0 {
+				rt.log.Error(fmt.Sprintf("%s '%s' has no server available!", be.kindWord, be.name))
+			}
+		}
+	case "ready":
+		if srv.maint.Load() {
+			srv.maint.Store(false)
+			be.picker.algo.SetUp(bs, !srv.down.Load())
+			state := "UP/READY"
+			if srv.down.Load() {
+				state = "DOWN"
+			}
+			rt.log.Warn(fmt.Sprintf("%s is %s (leaving forced maintenance).", prefix, state))
+		}
+		if srv.drain.Load() {
+			srv.drain.Store(false)
+			be.picker.algo.SetDrain(bs, false)
+			rt.log.Warn(fmt.Sprintf("%s is UP (leaving forced drain).", prefix))
+		}
+	}
+	if a.Weight != "" {
+		if pct, ok := healthcheck.WeightPercent(a.Weight); ok {
+			w := min(srv.weight*pct/100, 256)
+			srv.agentWeight.Store(int32(w))
+			be.picker.algo.SetWeight(bs, w)
+		}
+	}
+	if a.Health == "" {
+		return
+	}
+	up := strings.EqualFold(a.Health, "up")
+	st := checks.StatusL7STS
+	if up {
+		st = checks.StatusL7OK
+	}
+	msg := a.Desc
+	if msg == "" || up {
+		msg = a.Err
+	}
+	info := "via agent : " + a.Health
+	if msg != "" {
+		info += " (" + msg + ")"
+	}
+	res := checks.Result{Status: st, Reason: st.Text(), Info: info, Duration: r.Duration}
+	want := checks.Down
+	if up {
+		want = checks.Up
+	}
+	sched.Force(strings.TrimPrefix(agentNameOf(be, srv), agentPrefix), want)
+	rt.setServerState(be, srv, up, res)
+}
+
+func agentNameOf(be *backend, srv *server) string { return agentPrefix + be.name + "/" + srv.name }
+
+func runningOnBackup(act, bck int) string {
+	if bck > 0 && act == 0 {
+		return " Running on backup."
+	}
+	return ""
 }

@@ -65,7 +65,7 @@ func (s *Spec) Check(name string) checks.Check {
 // refusedServerOptions are check-related server options gohaproxy does not
 // run yet.
 var refusedServerOptions = []string{
-	"agent-check", "track", "check-send-proxy", "check-via-socks4", "check-proto", "check-alpn",
+	"track", "check-send-proxy", "check-via-socks4", "check-proto", "check-alpn",
 	"on-marked-down", "on-marked-up", "on-error", "observe", "error-limit", "slowstart",
 }
 
@@ -85,10 +85,8 @@ func later(a, b haproxycfg.Pos) bool {
 // returns nil when the server is not checked.
 func Build(g *haproxycfg.Global, px *haproxycfg.Proxy, s *haproxycfg.Server) (*Spec, error) {
 	if !s.Check {
-		for _, o := range []string{"agent-check"} {
-			if _, ok := s.Options[o]; ok {
-				return nil, &UnsupportedError{s.Pos, "server option '" + o + "'"}
-			}
+		if _, ok := s.Options["agent-check"]; ok {
+			return nil, &UnsupportedError{s.Pos, "'agent-check' on a server without 'check'"}
 		}
 		return nil, nil
 	}
