@@ -483,3 +483,93 @@ func TestHashAfterServerDownLikeHaproxy(t *testing.T) {
 		})
 	}
 }
+
+// agentServer answers every connection with the current reply.
+type agentServer struct {
+	addr  string
+	reply atomic.Value
+}
+
+func newAgentServer(t *testing.T) *agentServer {
+	a := &agentServer{}
+	a.reply.Store("up\n")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	a.addr = ln.Addr().String()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Write([]byte(a.reply.Load().(string)))
+			c.Close()
+		}
+	}()
+	return a
+}
+
+// TestAgentCheckLikeHaproxy drives a server's agent through health,
+// drain, maintenance and weight replies and requires haproxy's messages.
+func TestAgentCheckLikeHaproxy(t *testing.T) {
+	oracle := testenv.Oracle(t, "haproxy")
+	ours := testenv.Binary(t, "gohaproxy")
+	s1 := newCtlServer(t, "s1", nil)
+	s2 := newCtlServer(t, "s2", nil)
+	agent := newAgentServer(t)
+	_, aport, _ := net.SplitHostPort(agent.addr)
+	dir := t.TempDir()
+	type proc struct {
+		name string
+		port int
+		log  *logBuf
+	}
+	var procs []*proc
+	for _, p := range []struct{ name, bin string }{{"haproxy", oracle}, {"gohaproxy", ours}} {
+		port := freePort(t)
+		cfg := filepath.Join(dir, p.name+".cfg")
+		text := fmt.Sprintf("global\n  nbthread 1\ndefaults\n  mode tcp\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\nbackend pool\n"+
+			"  server s1 %s check inter 200ms agent-check agent-port %s agent-inter 200ms\n  server s2 %s check inter 200ms\n"+
+			"frontend fe\n  bind 127.0.0.1:%d\n  default_backend pool\n", s1.addr, aport, s2.addr, port)
+		if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		log := startLogged(t, p.bin, "-db", "-f", cfg)
+		waitListening(t, fmt.Sprintf("127.0.0.1:%d", port))
+		procs = append(procs, &proc{p.name, port, log})
+	}
+	lines := 0
+	for _, step := range []struct {
+		reply string
+		n     int
+	}{
+		{"stopped # disk full\n", 1},
+		{"up\n", 1},
+		{"fail\n", 1},
+		{"up 50%\n", 1},
+		{"drain\n", 1},
+		{"ready\n", 1},
+		{"maint\n", 1},
+		{"ready\n", 1},
+	} {
+		agent.reply.Store(step.reply)
+		lines += step.n
+		deadline := time.Now().Add(10 * time.Second)
+		for _, p := range procs {
+			for len(p.log.stateLines()) < lines {
+				if time.Now().After(deadline) {
+					t.Fatalf("%s: no state change after agent reply %q:\n%s", p.name, step.reply, strings.Join(p.log.stateLines(), "\n"))
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
+		time.Sleep(600 * time.Millisecond)
+	}
+	want, got := procs[0].log.stateLines(), procs[1].log.stateLines()
+	if strings.Join(want, "\n") != strings.Join(got, "\n") {
+		t.Errorf("agent state changes differ\nhaproxy:\n%s\ngohaproxy:\n%s", strings.Join(want, "\n"), strings.Join(got, "\n"))
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gohaproxy/gohaproxy/pkg/checks"
 	"github.com/gohaproxy/gohaproxy/pkg/haproxycfg"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/balance"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/healthcheck"
@@ -32,7 +33,9 @@ type server struct {
 	// agent-check: its spec, and the drain/maint states and weight it set
 	agent        *healthcheck.AgentSpec
 	maint, drain atomic.Bool
-	agentWeight  atomic.Int32 // -1 until the agent sets a weight
+	agentWeight  atomic.Int32   // -1 until the agent sets a weight
+	agentHealth  *checks.Health // the agent's own rise/fall counter (under stateMu)
+	mainUp       bool           // the regular check's verdict (under stateMu)
 	total        atomic.Int64
 	id           int // explicit "id"; 0 = by position
 	// sendProxy is the PROXY protocol version sent first (0: none).

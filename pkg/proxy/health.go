@@ -59,6 +59,10 @@ func (rt *Runtime) attachChecks(cfg *haproxycfg.Config, px *haproxycfg.Proxy, be
 				}
 				return err
 			}
+			srv.mainUp = true
+			if srv.agent != nil {
+				srv.agentHealth = checks.NewHealth(spec.Rise, spec.Fall, checks.Up)
+			}
 		}
 	}
 	return nil
@@ -134,7 +138,13 @@ func (rt *Runtime) startChecks(ctx context.Context) (stop func()) {
 				continue
 			}
 			it.be.stateMu.Lock()
-			rt.setServerState(it.be, it.srv, ev.New == checks.Up, ev.Result)
+			up := ev.New == checks.Up
+			it.srv.mainUp = up
+			// a server whose agent reported it down comes back only
+			// through its agent
+			if !up || it.srv.agentHealth == nil || it.srv.agentHealth.State() == checks.Up {
+				rt.setServerState(it.be, it.srv, up, ev.Result)
+			}
 			it.be.stateMu.Unlock()
 		}
 	}()
@@ -295,9 +305,15 @@ func (rt *Runtime) applyAgent(sched *checks.Scheduler, be *backend, srv *server,
 		}
 	}
 	if a.Health == "" {
+		// a reply without health word counts as a passed agent check
+		if srv.agentHealth.Observe(true) && srv.mainUp {
+			st := checks.StatusL7OK
+			rt.setServerState(be, srv, true, checks.Result{Status: st, Reason: st.Text(), Duration: r.Duration})
+		}
 		return
 	}
 	up := strings.EqualFold(a.Health, "up")
+	srv.agentHealth.Observe(up)
 	st := checks.StatusL7STS
 	if up {
 		st = checks.StatusL7OK
@@ -316,6 +332,7 @@ func (rt *Runtime) applyAgent(sched *checks.Scheduler, be *backend, srv *server,
 		want = checks.Up
 	}
 	sched.Force(strings.TrimPrefix(agentNameOf(be, srv), agentPrefix), want)
+	srv.mainUp = up
 	rt.setServerState(be, srv, up, res)
 }
 

@@ -55,7 +55,7 @@ func TestBuildTimingAndAddress(t *testing.T) {
 
 func TestBuildRefusesWhatItCannotRun(t *testing.T) {
 	for _, body := range []string{
-		"  server s 10.0.0.1:80 check agent-check agent-port 9999\n",
+		"  server s 10.0.0.1:80 agent-check agent-port 9999\n",
 		"  server s 10.0.0.1:80 check on-marked-down shutdown-sessions\n",
 		"  option mysql-check user haproxy\n  server s 10.0.0.1:80 check\n",
 		"  option tcp-check\n  tcp-check expect string OK min-recv 3\n  server s 10.0.0.1:80 check\n",
