@@ -82,7 +82,7 @@ func (s *ctlServer) close() {
 }
 
 // setMode switches the behaviour: "ok", "503", "slow" (answers checks
-// after 2s), "closed" (no listener: connections are refused).
+// after 4s), "closed" (no listener: connections are refused).
 func (s *ctlServer) setMode(m string) {
 	old := s.mode.Swap(m)
 	if m == "closed" {
@@ -129,7 +129,7 @@ func (s *ctlServer) handle(c net.Conn) {
 		io := "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
 		c.Write([]byte(io))
 	case "slow":
-		time.Sleep(2 * time.Second)
+		time.Sleep(4 * time.Second)
 		fallthrough
 	default:
 		c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"))
@@ -262,7 +262,7 @@ defaults
   timeout connect 1s
   timeout client 5s
   timeout server 5s
-  timeout check 500ms
+  timeout check 1500ms
 listen web
   bind 127.0.0.1:%d
   option httpchk GET /health
@@ -333,16 +333,20 @@ listen tlsweb
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
-	// generous bounds for a loaded machine: fall (or rise) checks plus
-	// check timeouts plus slack
-	const bound = 10 * time.Second
+	// Bounds: fall (or rise) checks, each up to inter plus the check
+	// timeout, plus a generous slack for a loaded machine.
+	const slack = 5 * time.Second
+	checkTimeout := 1500 * time.Millisecond
+	within := func(n int, timeout time.Duration) time.Duration {
+		return time.Duration(n)*(inter+timeout) + slack
+	}
 	lines := 0
-	step := func(what string, newLines int, change func(), check func(p *proc)) {
+	step := func(what string, newLines int, bound time.Duration, change func(), check func(p *proc)) {
 		t.Helper()
 		change()
 		lines += newLines
 		took := waitLines(lines, bound)
-		t.Logf("%s: %v until both logged", what, took.Round(time.Millisecond))
+		t.Logf("%s: %v until both logged (bound %v)", what, took.Round(time.Millisecond), bound)
 		time.Sleep(3 * inter) // let both settle before the traffic check
 		if check != nil {
 			for _, p := range procs {
@@ -372,15 +376,15 @@ listen tlsweb
 	}
 	includes("s1", "s2")(procs[1])
 
-	step("s1 answers 503", 1, func() { s1.setMode("503") }, avoid("s1", "b1"))
-	step("s1 recovers", 1, func() { s1.setMode("ok") }, includes("s1", "s2"))
-	step("s2 answers too slowly", 1, func() { s2.setMode("slow") }, avoid("s2", "b1"))
-	step("s1 stops listening", 1, func() { s1.setMode("closed") }, includes("b1"))
-	step("s1 listens again", 1, func() { s1.setMode("ok") }, avoid("b1", "s2"))
-	step("s2 recovers", 1, func() { s2.setMode("ok") }, includes("s1", "s2"))
-	step("t1 presents an untrusted certificate", 2, func() { useBad.Store(true) }, nil)
-	step("t1 presents a trusted certificate again", 1, func() { useBad.Store(false) }, nil)
-	step("every server of web fails", 4, func() {
+	step("s1 answers 503", 1, within(3, 0), func() { s1.setMode("503") }, avoid("s1", "b1"))
+	step("s1 recovers", 1, within(2, 0), func() { s1.setMode("ok") }, includes("s1", "s2"))
+	step("s2 answers too slowly", 1, within(3, checkTimeout), func() { s2.setMode("slow") }, avoid("s2", "b1"))
+	step("s1 stops listening", 1, within(3, 0), func() { s1.setMode("closed") }, includes("b1"))
+	step("s1 listens again", 1, within(2, 0), func() { s1.setMode("ok") }, avoid("b1", "s2"))
+	step("s2 recovers", 1, within(2, checkTimeout), func() { s2.setMode("ok") }, includes("s1", "s2"))
+	step("t1 presents an untrusted certificate", 2, within(2, 0), func() { useBad.Store(true) }, nil)
+	step("t1 presents a trusted certificate again", 1, within(2, 0), func() { useBad.Store(false) }, nil)
+	step("every server of web fails", 4, within(3, 0), func() {
 		s1.setMode("closed")
 		s2.setMode("closed")
 		b1.setMode("closed")
