@@ -201,10 +201,14 @@ func checkStatusText(r checks.Result) string {
 	case checks.StatusL7OK, checks.StatusL7OKC, checks.StatusL7STS, checks.StatusPROCERR, checks.StatusPROCTOUT, checks.StatusPROCOK:
 		fmt.Fprintf(&b, ", code: %d", r.Code)
 	}
-	if r.Info != "" {
+	info := r.Info
+	if i := strings.IndexByte(info, 0); i >= 0 {
+		info = info[:i] // haproxy's info is a C string
+	}
+	if info != "" {
 		b.WriteString(`, info: "`)
-		for i := 0; i < len(r.Info); i++ {
-			c := r.Info[i]
+		for i := 0; i < len(info); i++ {
+			c := info[i]
 			if c < 0x20 || c >= 0x7f || c == '"' || c == '<' || c == '>' {
 				fmt.Fprintf(&b, "<%02X>", c)
 				continue

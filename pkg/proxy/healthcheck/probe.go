@@ -88,8 +88,9 @@ type Rule struct {
 	ssl  bool
 	sni  string
 
-	// send
-	data []byte
+	// send: data, or sendFn when the bytes change per check
+	data   []byte
+	sendFn func() []byte
 
 	// expect
 	exp     expectKind
@@ -102,6 +103,11 @@ type Rule struct {
 	errSt   checks.Status // status on failure (default L7RSP)
 	toutSt  checks.Status // status on timeout (default L7TOUT)
 	minRecv int
+	// onErr and onOK make the info of a failed or passed expect from the
+	// data received (haproxy's on-error/on-success); statusCode makes the
+	// code (status-code).
+	onErr, onOK func(buf []byte) string
+	statusCode  func(buf []byte) int
 
 	// HTTP send
 	meth, uri, ver string
@@ -184,7 +190,11 @@ func (r *run) exec() checks.Result {
 		case actConnect:
 			out = r.connect(rule)
 		case actSend:
-			out = r.send(rule.data)
+			data := rule.data
+			if rule.sendFn != nil {
+				data = rule.sendFn()
+			}
+			out = r.send(data)
 		case actHTTPSend:
 			out = r.send(rule.httpRequest())
 		case actExpect:
@@ -430,7 +440,7 @@ func (rule *Rule) match(buf []byte) bool {
 		return bytes.Contains(buf, rule.bin)
 	case expBinaryRegex:
 		// rbinary matches the hexadecimal dump of the data
-		return rule.re.MatchString(fmt.Sprintf("%X", buf))
+		return rule.re.MatchString(hexUpper(buf))
 	default:
 		return bytes.Contains(buf, []byte(rule.pattern))
 	}
@@ -458,13 +468,28 @@ func (r *run) expect(rule *Rule) *checks.Result {
 				out := res(false, st, code, info)
 				return &out
 			}
+		} else if r.eof && len(r.buf) == 0 {
+			return r.fail(errSt, fmt.Sprintf("TCPCHK got an empty response at step %d", r.step()))
 		} else if len(r.buf) >= max(rule.minRecv, 1) || r.eof {
 			m := rule.match(r.buf)
 			if m || r.eof || rule.minRecv > 0 {
+				code := 0
+				if rule.statusCode != nil {
+					code = rule.statusCode(r.buf)
+				}
 				if m != rule.negate {
+					r.code, r.okInfo = code, ""
+					if rule.onOK != nil {
+						r.okInfo = rule.onOK(r.buf)
+					}
 					return nil
 				}
-				return r.fail(errSt, r.expectInfo(rule, m))
+				info := r.expectInfo(rule, m)
+				if rule.onErr != nil {
+					info = rule.onErr(r.buf)
+				}
+				out := res(false, errSt, code, info)
+				return &out
 			}
 		}
 		if r.eof {
