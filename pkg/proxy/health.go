@@ -109,15 +109,15 @@ func (rt *Runtime) startChecks(ctx context.Context) (stop func()) {
 		}
 	}})
 	for i, it := range all {
-		c := it.srv.check.Check(names[i])
-		c.InitialDelay = maxInter * time.Duration(i) / time.Duration(len(all))
 		byName[names[i]] = it
 		if a := it.srv.agent; a != nil {
 			agents[agentPrefix+names[i]] = it
 		}
 	}
 	for i, it := range all {
-		if err := sched.Add(it.srv.check.Check(names[i])); err != nil {
+		c := it.srv.check.Check(names[i])
+		c.InitialDelay = maxInter * time.Duration(i) / time.Duration(len(all))
+		if err := sched.Add(c); err != nil {
 			rt.log.Error(fmt.Sprintf("cannot start the health check of server %s: %v", names[i], err))
 		}
 		if a := it.srv.agent; a != nil {

@@ -157,6 +157,8 @@ type run struct {
 	resp *httpResp
 	// okInfo is the info a protocol check reports on success
 	okInfo string
+	// deadline of the connection
+	deadline time.Time
 }
 
 func res(ok bool, st checks.Status, code int, info string) checks.Result {
@@ -342,15 +344,17 @@ func (r *run) connect(rule *Rule) *checks.Result {
 		}
 		return r.fail(checks.StatusL4CON, msg+r.where())
 	}
+	r.deadline = time.Time{}
 	if dl, ok := r.ctx.Deadline(); ok {
-		c.SetDeadline(dl)
+		r.deadline = dl
 	}
 	if r.p.ReadTimeout > 0 {
 		dl := time.Now().Add(r.p.ReadTimeout)
-		if cur, ok := r.ctx.Deadline(); !ok || dl.Before(cur) {
-			c.SetDeadline(dl)
+		if r.deadline.IsZero() || dl.Before(r.deadline) {
+			r.deadline = dl
 		}
 	}
+	c.SetDeadline(r.deadline)
 	r.conn = c
 	if rule.ssl {
 		cfg := &tls.Config{InsecureSkipVerify: true, ServerName: rule.sni}
@@ -373,8 +377,9 @@ func (r *run) send(data []byte) *checks.Result {
 	if r.conn == nil {
 		return r.fail(checks.StatusSOCKERR, "")
 	}
-	// haproxy reads each answer afresh after sending
-	r.buf, r.eof = r.buf[:0], false
+	// haproxy reads each answer afresh after sending; an end of stream
+	// already seen stays
+	r.buf = r.buf[:0]
 	r.resp = nil
 	if _, err := r.conn.Write(data); err != nil {
 		if r.timedOut(err) {
@@ -428,8 +433,28 @@ func (r *run) more(toutSt checks.Status) *checks.Result {
 	}
 	if len(r.buf) >= r.bufSize() {
 		r.eof = true
+		return nil
 	}
+	r.drain()
 	return nil
+}
+
+// drain reads what is already there, as haproxy reads until the socket
+// would block, so that an end of stream sent with the data is seen with it.
+func (r *run) drain() {
+	tmp := make([]byte, 4096)
+	for len(r.buf) < r.bufSize() {
+		r.conn.SetReadDeadline(time.Now().Add(time.Millisecond))
+		n, err := r.conn.Read(tmp[:min(len(tmp), r.bufSize()-len(r.buf))])
+		r.buf = append(r.buf, tmp[:n]...)
+		if err != nil {
+			if !errors.Is(err, os.ErrDeadlineExceeded) {
+				r.eof = true
+			}
+			break
+		}
+	}
+	r.conn.SetReadDeadline(r.deadline)
 }
 
 func (rule *Rule) match(buf []byte) bool {
