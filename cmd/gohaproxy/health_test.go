@@ -577,3 +577,73 @@ func TestAgentCheckLikeHaproxy(t *testing.T) {
 		t.Errorf("agent state changes differ\nhaproxy:\n%s\ngohaproxy:\n%s", strings.Join(want, "\n"), strings.Join(got, "\n"))
 	}
 }
+
+// TestLogHealthChecksLikeHaproxy requires the per-check lines of "option
+// log-health-checks" (and the shorter state lines that come with it) to be
+// haproxy's.
+func TestLogHealthChecksLikeHaproxy(t *testing.T) {
+	oracle := testenv.Oracle(t, "haproxy")
+	ours := testenv.Binary(t, "gohaproxy")
+	s1 := newCtlServer(t, "s1", nil)
+	s2 := newCtlServer(t, "s2", nil)
+	s1.setMode("closed")
+	s2.setMode("503")
+	dir := t.TempDir()
+	type proc struct {
+		name string
+		log  *logBuf
+	}
+	var procs []*proc
+	for _, p := range []struct{ name, bin string }{{"haproxy", oracle}, {"gohaproxy", ours}} {
+		port := freePort(t)
+		cfg := filepath.Join(dir, p.name+".cfg")
+		text := fmt.Sprintf("global\n  nbthread 1\ndefaults\n  mode tcp\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\n  timeout check 1s\n  option log-health-checks\n"+
+			"backend pool\n  option httpchk GET /\n  server s1 %s check inter 200ms rise 2 fall 2\n  server s2 %s check inter 200ms backup\n"+
+			"frontend fe\n  bind 127.0.0.1:%d\n  default_backend pool\n", s1.addr, s2.addr, port)
+		if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		log := startLogged(t, p.bin, "-db", "-f", cfg)
+		waitListening(t, fmt.Sprintf("127.0.0.1:%d", port))
+		procs = append(procs, &proc{p.name, log})
+	}
+	lines := func(p *proc) []string {
+		var out []string
+		for _, l := range p.log.stateLines() {
+			out = append(out, l)
+		}
+		p.log.mu.Lock()
+		defer p.log.mu.Unlock()
+		var checks []string
+		for _, l := range strings.Split(p.log.b.String(), "\n") {
+			if strings.Contains(l, "Health check for") {
+				checks = append(checks, durationRe.ReplaceAllString(pidRe.ReplaceAllString(l, "(PID) : "), "check duration: Nms"))
+			}
+		}
+		return append(out, checks...)
+	}
+	wait := func(n int) {
+		deadline := time.Now().Add(15 * time.Second)
+		for _, p := range procs {
+			for len(lines(p)) < n {
+				if time.Now().After(deadline) {
+					t.Fatalf("%s: fewer than %d lines:\n%s", p.name, n, strings.Join(lines(p), "\n"))
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	// s1 DOWN + its check line, s2 DOWN + its check line + alert
+	wait(5)
+	s1.setMode("ok")
+	// two passed checks, then UP
+	wait(8)
+	s1.setMode("closed")
+	// two failed checks, then DOWN and the alert
+	wait(12)
+	want, got := lines(procs[0]), lines(procs[1])
+	if strings.Join(want, "\n") != strings.Join(got, "\n") {
+		t.Errorf("differ\nhaproxy:\n%s\ngohaproxy:\n%s", strings.Join(want, "\n"), strings.Join(got, "\n"))
+	}
+}

@@ -82,6 +82,11 @@ type Options struct {
 	// OnResult, if set, is called after every probe run (from the check's
 	// goroutine), e.g. for statistics or logging.
 	OnResult func(name string, r Result)
+	// OnObserve, if set, is called after every probe run has been
+	// counted, with the health counter before and after and the state
+	// after (haproxy's "option log-health-checks" needs them), from the
+	// check's goroutine and before the Event of a state change is sent.
+	OnObserve func(name string, r Result, oldHealth, newHealth int, st State)
 }
 
 // Scheduler runs checks, each in its own goroutine, and reports state
@@ -225,11 +230,15 @@ func (s *Scheduler) run(ctx context.Context, c Check, r *running) {
 		}
 		r.mu.Lock()
 		old := r.health.State()
+		oldHealth := r.health.Value()
 		changed := r.health.Observe(res.OK)
 		r.last = res
 		ev := Event{Name: c.Name, Target: c.Target, Old: old, New: r.health.State(), Result: res, Health: r.health.Value()}
 		next := c.Intervals.Next(r.health)
 		r.mu.Unlock()
+		if s.opts.OnObserve != nil {
+			s.opts.OnObserve(c.Name, res, oldHealth, ev.Health, ev.New)
+		}
 		if changed {
 			ev.Time = clk.Now()
 			select {

@@ -36,6 +36,7 @@ type server struct {
 	agentWeight  atomic.Int32   // -1 until the agent sets a weight
 	agentHealth  *checks.Health // the agent's own rise/fall counter (under stateMu)
 	mainUp       bool           // the regular check's verdict (under stateMu)
+	lastStatus   checks.Status  // last check status (log-health-checks; check goroutine only)
 	total        atomic.Int64
 	id           int // explicit "id"; 0 = by position
 	// sendProxy is the PROXY protocol version sent first (0: none).
@@ -71,6 +72,7 @@ type backend struct {
 	persist       bool       // option persist: use-server sticks to a down server
 	kindWord      string     // "backend", or "proxy" for a listen section (haproxy's messages)
 	stateMu       sync.Mutex // serialises server state changes (health.go)
+	logChecks     bool       // option log-health-checks
 	useServers    []useServerRule
 }
 

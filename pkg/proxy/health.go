@@ -21,11 +21,8 @@ func (rt *Runtime) attachChecks(cfg *haproxycfg.Config, px *haproxycfg.Proxy, be
 	if px.Kind == haproxycfg.KindListen {
 		be.kindWord = "proxy"
 	}
-	if px.Kind == haproxycfg.KindBackend || px.Kind == haproxycfg.KindListen {
-		if o, ok := px.Options["log-health-checks"]; ok && o.Enabled {
-			return &UnsupportedError{o.Pos, "'option log-health-checks'"}
-		}
-	}
+	logChecks, ok := px.Options["log-health-checks"]
+	be.logChecks = ok && logChecks.Enabled
 	for _, d := range px.Other {
 		if d.Args[0] == "email-alert" {
 			return &UnsupportedError{d.Pos, "'email-alert' (mail alerts come with pkg/notify)"}
@@ -60,6 +57,9 @@ func (rt *Runtime) attachChecks(cfg *haproxycfg.Config, px *haproxycfg.Proxy, be
 				return err
 			}
 			srv.mainUp = true
+			if srv.agent != nil && be.logChecks {
+				return &UnsupportedError{logChecks.Pos, "'option log-health-checks' with 'agent-check' servers"}
+			}
 			if srv.agent != nil {
 				srv.agentHealth = checks.NewHealth(spec.Rise, spec.Fall, checks.Up)
 			}
@@ -106,6 +106,10 @@ func (rt *Runtime) startChecks(ctx context.Context) (stop func()) {
 	sched = checks.NewScheduler(ctx, checks.Options{OnResult: func(name string, r checks.Result) {
 		if it, ok := agents[name]; ok {
 			rt.applyAgent(sched, it.be, it.srv, r)
+		}
+	}, OnObserve: func(name string, r checks.Result, oldHealth, newHealth int, _ checks.State) {
+		if it, ok := byName[name]; ok && it.be.logChecks {
+			rt.logCheck(it.be, it.srv, r, oldHealth, newHealth)
 		}
 	}})
 	for i, it := range all {
@@ -176,7 +180,10 @@ func (rt *Runtime) setServerState(be *backend, srv *server, up bool, r checks.Re
 		state = "DOWN"
 	}
 	fmt.Fprintf(&b, "Server %s/%s is %s", be.name, srv.name, state)
-	b.WriteString(checkStatusText(r))
+	if !be.logChecks {
+		// with log-health-checks the check line already said why
+		b.WriteString(checkStatusText(r))
+	}
 	running := ""
 	if bck > 0 && act == 0 {
 		running = " Running on backup."
@@ -347,4 +354,37 @@ func runningOnBackup(act, bck int) string {
 		return " Running on backup."
 	}
 	return ""
+}
+
+// logCheck writes haproxy's "option log-health-checks" line for a check
+// result that changed the health counter or the status. It runs on the
+// server's check goroutine only, which alone touches srv.lastStatus.
+func (rt *Runtime) logCheck(be *backend, srv *server, r checks.Result, oldHealth, newHealth int) {
+	prev := srv.lastStatus
+	srv.lastStatus = r.Status
+	if r.Status == prev && oldHealth == newHealth {
+		return
+	}
+	spec := srv.check
+	var b strings.Builder
+	b.WriteString("Health check for ")
+	if srv.backup {
+		b.WriteString("backup ")
+	}
+	verdict := "failed"
+	if r.OK {
+		verdict = "succeeded"
+	}
+	fmt.Fprintf(&b, "server %s/%s %s", be.name, srv.name, verdict)
+	b.WriteString(checkStatusText(r))
+	if newHealth >= spec.Rise {
+		state := "UP"
+		if srv.effectiveWeight() == 0 {
+			state = "DRAIN"
+		}
+		fmt.Fprintf(&b, ", status: %d/%d %s.", newHealth-spec.Rise+1, spec.Fall, state)
+	} else {
+		fmt.Fprintf(&b, ", status: %d/%d DOWN.", newHealth, spec.Rise)
+	}
+	rt.log.Warn(b.String())
 }
