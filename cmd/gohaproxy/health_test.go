@@ -647,3 +647,91 @@ func TestLogHealthChecksLikeHaproxy(t *testing.T) {
 		t.Errorf("differ\nhaproxy:\n%s\ngohaproxy:\n%s", strings.Join(want, "\n"), strings.Join(got, "\n"))
 	}
 }
+
+// captureServer records the first request bytes of each connection and
+// answers 200.
+func captureServer(t *testing.T) (string, func() string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	var mu sync.Mutex
+	var first string
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.SetDeadline(time.Now().Add(2 * time.Second))
+			var req []byte
+			buf := make([]byte, 4096)
+			for !bytes.Contains(req, []byte("\r\n\r\n")) {
+				n, err := c.Read(buf)
+				req = append(req, buf[:n]...)
+				if err != nil {
+					break
+				}
+			}
+			// a body announced by content-length
+			if i := bytes.Index(req, []byte("content-length: ")); i >= 0 {
+				var n int
+				fmt.Sscanf(string(req[i+16:]), "%d", &n)
+				for len(req)-bytes.Index(req, []byte("\r\n\r\n"))-4 < n {
+					m, err := c.Read(buf)
+					req = append(req, buf[:m]...)
+					if err != nil {
+						break
+					}
+				}
+			}
+			c.Write([]byte("HTTP/1.0 200 OK\r\n\r\n"))
+			c.Close()
+			mu.Lock()
+			if first == "" {
+				first = string(req)
+			}
+			mu.Unlock()
+		}
+	}()
+	return ln.Addr().String(), func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return first
+	}
+}
+
+// TestHTTPCheckRequestLikeHaproxy requires the check requests to be
+// byte for byte haproxy's, for the old and the 2.6 forms.
+func TestHTTPCheckRequestLikeHaproxy(t *testing.T) {
+	oracle := testenv.Oracle(t, "haproxy")
+	ours := testenv.Binary(t, "gohaproxy")
+	for _, tc := range []string{
+		"  option httpchk\n",
+		"  option httpchk /ping\n",
+		"  option httpchk GET /x HTTP/1.1\\r\\nHost:\\ foo\n",
+		"  option httpchk\n  http-check send meth POST uri /y ver HTTP/1.1 hdr Host bar hdr X-A b body hello\n",
+	} {
+		got := map[string]string{}
+		for _, p := range []struct{ name, bin string }{{"haproxy", oracle}, {"gohaproxy", ours}} {
+			addr, first := captureServer(t)
+			port := freePort(t)
+			cfg := filepath.Join(t.TempDir(), "h.cfg")
+			text := fmt.Sprintf("defaults\n  mode tcp\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\nbackend pool\n%s  server s1 %s check inter 100ms\nfrontend fe\n  bind 127.0.0.1:%d\n  default_backend pool\n", tc, addr, port)
+			if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			startLogged(t, p.bin, "-db", "-f", cfg)
+			deadline := time.Now().Add(10 * time.Second)
+			for first() == "" && time.Now().Before(deadline) {
+				time.Sleep(20 * time.Millisecond)
+			}
+			got[p.name] = first()
+		}
+		if got["haproxy"] == "" || got["haproxy"] != got["gohaproxy"] {
+			t.Errorf("%q:\nhaproxy   %q\ngohaproxy %q", tc, got["haproxy"], got["gohaproxy"])
+		}
+	}
+}

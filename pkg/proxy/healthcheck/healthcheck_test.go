@@ -74,9 +74,9 @@ func TestHTTPRequestForms(t *testing.T) {
 	for _, tc := range []struct{ body, want string }{
 		{"  option httpchk\n", "OPTIONS / HTTP/1.0\r\n\r\n"},
 		{"  option httpchk /ping\n", "OPTIONS /ping HTTP/1.0\r\n\r\n"},
-		{"  option httpchk GET /ping HTTP/1.1\\r\\nHost:\\ www\n", "GET /ping HTTP/1.1\r\nHost: www\r\n\r\n"},
+		{"  option httpchk GET /ping HTTP/1.1\\r\\nHost:\\ www\n", "GET /ping HTTP/1.1\r\nhost: www\r\nconnection: close\r\n\r\n"},
 		{"  option httpchk\n  http-check send meth POST uri /x ver HTTP/1.1 hdr Host a body hi\n",
-			"POST /x HTTP/1.1\r\nHost: a\r\ncontent-length: 2\r\n\r\nhi"},
+			"POST /x HTTP/1.1\r\nhost: a\r\ncontent-length: 2\r\nconnection: close\r\n\r\nhi"},
 	} {
 		sp, err := build(t, tc.body+"  server s 10.0.0.1:80 check\n")
 		if err != nil {

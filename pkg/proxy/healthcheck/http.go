@@ -31,11 +31,19 @@ func (rule *Rule) httpRequest() []byte {
 	}
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "%s %s %s\r\n", meth, uri, ver)
+	// haproxy's HTTP/1 encoder writes header names in lower case and
+	// closes HTTP/1.1 checks explicitly
+	hasConn := false
 	for _, h := range rule.hdrs {
-		fmt.Fprintf(&b, "%s: %s\r\n", h[0], h[1])
+		name := strings.ToLower(h[0])
+		hasConn = hasConn || name == "connection"
+		fmt.Fprintf(&b, "%s: %s\r\n", name, h[1])
 	}
 	if rule.body != "" {
 		fmt.Fprintf(&b, "content-length: %d\r\n", len(rule.body))
+	}
+	if ver != "HTTP/1.0" && !hasConn {
+		b.WriteString("connection: close\r\n")
 	}
 	b.WriteString("\r\n")
 	b.WriteString(rule.body)
