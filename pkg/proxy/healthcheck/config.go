@@ -213,7 +213,7 @@ func Build(g *haproxycfg.Global, px *haproxycfg.Proxy, s *haproxycfg.Server) (*S
 	case "tcp-check":
 		p.Kind = KindTCPCheck
 		p.Rules, err = tcpRules(px)
-	case "ssl-hello-chk", "redis-check", "smtpchk", "pgsql-check":
+	case "ssl-hello-chk", "redis-check", "smtpchk", "pgsql-check", "mysql-check", "ldap-check":
 		p.Kind = KindProto
 		p.Rules, err = protoRules(typ, px.Options[typ])
 	default:

@@ -57,7 +57,7 @@ func TestBuildRefusesWhatItCannotRun(t *testing.T) {
 	for _, body := range []string{
 		"  server s 10.0.0.1:80 agent-check agent-port 9999\n",
 		"  server s 10.0.0.1:80 check on-marked-down shutdown-sessions\n",
-		"  option mysql-check user haproxy\n  server s 10.0.0.1:80 check\n",
+		"  option spop-check\n  server s 10.0.0.1:80 check\n",
 		"  option tcp-check\n  tcp-check expect string OK min-recv 3\n  server s 10.0.0.1:80 check\n",
 		"  option httpchk\n  http-check expect status 200 comment hi\n  server s 10.0.0.1:80 check\n",
 		"  server s 10.0.0.1 check\n",

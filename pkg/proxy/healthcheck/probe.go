@@ -484,8 +484,13 @@ func (r *run) expect(rule *Rule) *checks.Result {
 		errSt = checks.StatusL7RSP
 	}
 	for {
+		if r.eof && len(r.buf) == 0 {
+			return r.fail(errSt, fmt.Sprintf("TCPCHK got an empty response at step %d", r.step()))
+		}
 		if rule.exp == expCustom {
-			if done, st, code, info := rule.custom(r.buf, r.eof); done {
+			if len(r.buf) == 0 {
+				// nothing to judge yet
+			} else if done, st, code, info := rule.custom(r.buf, r.eof); done {
 				if st == "" {
 					r.code, r.okInfo = code, info
 					return nil
@@ -493,8 +498,6 @@ func (r *run) expect(rule *Rule) *checks.Result {
 				out := res(false, st, code, info)
 				return &out
 			}
-		} else if r.eof && len(r.buf) == 0 {
-			return r.fail(errSt, fmt.Sprintf("TCPCHK got an empty response at step %d", r.step()))
 		} else if len(r.buf) >= max(rule.minRecv, 1) || r.eof {
 			m := rule.match(r.buf)
 			if m || r.eof || rule.minRecv > 0 {
