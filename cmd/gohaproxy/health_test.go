@@ -712,6 +712,7 @@ func TestHTTPCheckRequestLikeHaproxy(t *testing.T) {
 		"  option httpchk\n",
 		"  option httpchk /ping\n",
 		"  option httpchk GET /x HTTP/1.1\\r\\nHost:\\ foo\n",
+		"  option httpchk POST /z HTTP/1.1\\r\\nHost:\\ x\\r\\nX-Y:\\ 1\\r\\n\\r\\nhi=1\n",
 		"  option httpchk\n  http-check send meth POST uri /y ver HTTP/1.1 hdr Host bar hdr X-A b body hello\n",
 	} {
 		got := map[string]string{}

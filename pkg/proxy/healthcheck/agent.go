@@ -126,8 +126,9 @@ func (p *AgentProbe) run(ctx context.Context, t checks.Target) checks.Result {
 	for len(buf) < 16384 {
 		n, err := c.Read(tmp)
 		buf = append(buf, tmp[:n]...)
-		if i := bytes.IndexByte(buf, '\n'); i >= 0 {
-			return res(true, checks.StatusL7OK, 0, strings.TrimRight(string(buf[:i]), "\r"))
+		// the line ends at the first CR or LF
+		if i := bytes.IndexAny(buf, "\r\n"); i >= 0 {
+			return res(true, checks.StatusL7OK, 0, string(buf[:i]))
 		}
 		if err != nil {
 			break
@@ -158,7 +159,11 @@ func BuildAgent(px *haproxycfg.Proxy, s *haproxycfg.Server, inter time.Duration)
 	if err != nil || port <= 0 || port > 65535 {
 		return nil, &UnsupportedError{s.Pos, "server option 'agent-port " + v[0] + "'"}
 	}
+	// "addr" moves the agent too; "agent-addr" moves only the agent
 	host := s.Addr.Host
+	if v, ok := s.Options["addr"]; ok && len(v) > 0 {
+		host = v[0]
+	}
 	if v, ok := s.Options["agent-addr"]; ok && len(v) > 0 {
 		host = v[0]
 	}

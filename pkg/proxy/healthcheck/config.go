@@ -333,15 +333,20 @@ func httpRules(px *haproxycfg.Proxy, opt haproxycfg.Option) ([]Rule, error) {
 	default:
 		send.meth, send.uri = a[0], a[1]
 		if len(a) > 2 {
-			// the old form carries headers after the version
-			parts := strings.Split(a[2], "\r\n")
+			// the old form carries headers, and a body after an empty
+			// line, behind the version
+			ver := a[2]
+			if head, body, ok := strings.Cut(ver, "\r\n\r\n"); ok {
+				ver, send.body = head, body
+			}
+			parts := strings.Split(ver, "\r\n")
 			send.ver = parts[0]
 			for _, h := range parts[1:] {
-				if h == "" {
-					continue
+				name, val, ok := strings.Cut(h, ":")
+				if !ok || name == "" {
+					return nil, &UnsupportedError{opt.Pos, fmt.Sprintf("header line '%s' hidden in the 'option httpchk' version", h)}
 				}
-				name, val, _ := strings.Cut(h, ":")
-				send.hdrs = append(send.hdrs, [2]string{name, strings.TrimLeft(val, " \t")})
+				send.hdrs = append(send.hdrs, [2]string{name, strings.Trim(val, " \t")})
 			}
 		}
 	}

@@ -88,3 +88,53 @@ func TestSMTPCheck(t *testing.T) {
 		}
 	}
 }
+
+func TestMySQLAndLDAPAnswers(t *testing.T) {
+	pkt := func(seq byte, payload string) string {
+		n := len(payload)
+		return string([]byte{byte(n), byte(n >> 8), byte(n >> 16), seq}) + payload
+	}
+	hs := pkt(0, "\x0a5.7.0-fake\x00\x01\x00\x00\x00abcdefgh\x00")
+	if got := mysqlAuth("ha", true); len(got) != 4+2+34+5 || got[3] != 1 || got[0] != 36 {
+		t.Errorf("post-41 auth % x", got)
+	}
+	if got := mysqlAuth("ha", false); len(got) != 4+2+7+5 || got[0] != 9 {
+		t.Errorf("pre-41 auth % x", got)
+	}
+	for _, tc := range []struct {
+		name string
+		f    customFunc
+		data string
+		done bool
+		st   checks.Status
+		code int
+		info string
+	}{
+		{"mysql handshake only", mysqlPacket(false, true), hs, true, "", 0, "5.7.0-fake"},
+		{"mysql ok", mysqlPacket(true, true), hs + pkt(2, "\x00\x00\x00"), true, "", 0, "5.7.0-fake"},
+		{"mysql error", mysqlPacket(true, true), hs + pkt(2, "\xff\x15\x04#28000denied"), true, checks.StatusL7STS, 1045, "#28000denied"},
+		{"mysql short", mysqlPacket(false, true), hs[:6], false, "", 0, ""},
+		{"ldap ok", ldapBindResponse, "\x30\x0c\x02\x01\x01\x61\x07\x0a\x01\x00\x04\x00\x04\x00", true, "", 0, "Success"},
+		{"ldap error", ldapBindResponse, "\x30\x0c\x02\x01\x01\x61\x07\x0a\x01\x31\x04\x00\x04\x00", true, checks.StatusL7STS, 49, "See RFC: http://tools.ietf.org/html/rfc4511#section-4.1.9"},
+		{"ldap other", ldapBindResponse, "\x30\x84", true, checks.StatusL7RSP, 0, "Not LDAPv3 protocol"},
+	} {
+		done, st, code, info := tc.f([]byte(tc.data), false)
+		if done != tc.done || st != tc.st || code != tc.code || info != tc.info {
+			t.Errorf("%s: got %v %s %d %q", tc.name, done, st, code, info)
+		}
+	}
+}
+
+func FuzzProtocolAnswers(f *testing.F) {
+	f.Add([]byte("\x30\x0c\x02\x01\x01\x61\x07\x0a\x01\x00\x04\x00\x04\x00"), true)
+	f.Add([]byte("\x05\x00\x00\x00\x0a5.7\x00"), false)
+	f.Fuzz(func(t *testing.T, data []byte, eof bool) {
+		ldapBindResponse(data, eof)
+		for _, second := range []bool{false, true} {
+			mysqlPacket(second, true)(data, eof)
+		}
+		smtpText(data)
+		smtpCode(data)
+		ParseAgentReply(string(data))
+	})
+}
