@@ -104,7 +104,8 @@ func serve(cfg *haproxycfg.Config, o serveOptions, stderr io.Writer) int {
 			alert("[%s.main()] Cannot create pidfile %s", os.Args[0], pidfile)
 			return 1
 		}
-		defer os.Remove(pidfile)
+		// haproxy leaves its pid file in place when it exits: init scripts
+		// rely on it (and a reloaded process has already rewritten it).
 	}
 	if wk != nil {
 		wk.ready(rt.HardStop)
