@@ -145,4 +145,3 @@ func readPids(pidfile string) []int {
 	}
 	return pids
 }
-
