@@ -99,6 +99,11 @@ func serve(cfg *haproxycfg.Config, o serveOptions, stderr io.Writer) int {
 	if pidfile == "" {
 		pidfile = cfg.Global.Pidfile
 	}
+	// As haproxy, only a daemon writes a pid file (a master-worker master
+	// writes its own, master.go); in the foreground -p is ignored.
+	if !o.daemon {
+		pidfile = ""
+	}
 	if pidfile != "" {
 		if err := os.WriteFile(pidfile, []byte(strconv.Itoa(pid)+"\n"), 0o644); err != nil {
 			alert("[%s.main()] Cannot create pidfile %s", os.Args[0], pidfile)
