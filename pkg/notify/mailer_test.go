@@ -6,7 +6,12 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -119,11 +124,12 @@ func TestMailHAProxyAiosmtpd(t *testing.T) {
 		From:     "haproxy@lb1",
 		To:       []string{"ops@example.com"},
 	})
-	text := "Server be/srv1 is DOWN, reason: Layer4 connection problem, info: \"Connection refused\", check duration: 0ms. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue."
-	if err := m.Send(HAProxyServerMail(text)); err != nil {
+	logLine := "Server be/srv1 is DOWN, reason: Layer4 connection problem, info: \"Connection refused\", check duration: 0ms. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue."
+	if err := m.Send(HAProxyServerMail(logLine)); err != nil {
 		t.Fatal(err)
 	}
 	got := waitMessages(t, msgs, 1)
+	text := strings.TrimSuffix(logLine, ".")
 	want := "From: haproxy@lb1\n" +
 		"To: ops@example.com\n" +
 		"Date: Wed, 25 Nov 2026 14:03:04 +0000 (UTC)\n" +
@@ -132,6 +138,87 @@ func TestMailHAProxyAiosmtpd(t *testing.T) {
 	if g := withoutPeer(got[0]); g != want {
 		t.Errorf("\n got %q\nwant %q", g, want)
 	}
+}
+
+// TestMailHAProxyOracle runs Debian's haproxy 2.6 with a mailers section
+// and a server that is down, and our Mailer with the log line haproxy
+// printed; the SMTP server must receive the same message (Date aside).
+func TestMailHAProxyOracle(t *testing.T) {
+	haproxy := testenv.Oracle(t, "haproxy")
+	addr, msgs := testenv.StartSMTP(t)
+	dir := t.TempDir()
+	cfg := "global\n    log stdout format raw local0 info\n" +
+		"mailers mt\n    mailer smtp1 " + addr + "\n    timeout mail 10s\n" +
+		"defaults\n    mode tcp\n    log global\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n" +
+		"backend be\n    email-alert mailers mt\n    email-alert from haproxy@lb1\n    email-alert to ops@example.com\n" +
+		"    email-alert level info\n    email-alert myhostname lbhost\n" +
+		"    server srv1 " + testenv.FreeLoopbackAddr(t) + " check inter 200ms fall 1\n" +
+		"frontend fe\n    bind " + testenv.FreeLoopbackAddr(t) + "\n    default_backend be\n"
+	if err := os.WriteFile(filepath.Join(dir, "h.cfg"), []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(haproxy, "-db", "-f", filepath.Join(dir, "h.cfg"))
+	var out syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pid := cmd.Process.Pid
+	t.Cleanup(func() {
+		if p := cmd.Process; p != nil && p.Pid == pid {
+			p.Kill()
+		}
+		cmd.Wait()
+	})
+	theirs := waitMessages(t, msgs, 1)[0]
+	var logLine string
+	for _, l := range strings.Split(out.String(), "\n") {
+		if strings.HasPrefix(l, "Server be/srv1 is DOWN") {
+			logLine = l
+		}
+	}
+	if logLine == "" {
+		t.Fatalf("no DOWN log line in haproxy's output:\n%s", out.String())
+	}
+	m := newTestMailer(t, MailerConfig{Style: HAProxy, Servers: []string{addr}, HeloName: "lbhost", From: "haproxy@lb1", To: []string{"ops@example.com"}})
+	if err := m.Send(HAProxyServerMail(logLine)); err != nil {
+		t.Fatal(err)
+	}
+	ours := waitMessages(t, msgs, 2)[1]
+	norm := func(s string) string {
+		var keep []string
+		for _, l := range strings.Split(withoutPeer(s), "\n") {
+			if strings.HasPrefix(l, "Date: ") {
+				// Same layout, different instant and zone.
+				l = "Date: " + dateShape.ReplaceAllString(strings.TrimPrefix(l, "Date: "), "D")
+			}
+			keep = append(keep, l)
+		}
+		return strings.Join(keep, "\n")
+	}
+	if norm(ours) != norm(theirs) {
+		t.Errorf("haproxy sent:\n%s\nwe sent:\n%s", theirs, ours)
+	}
+}
+
+// dateShape matches haproxy's Date header value.
+var dateShape = regexp.MustCompile(`^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} [+-]\d{4} \([A-Za-z0-9+-]+\)$`)
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }
 
 // script is a scripted SMTP server: it answers each command from the

@@ -198,12 +198,15 @@ func GenericMail(routerID, subject, body string) Mail {
 	return Mail{Subject: keepalivedSubject(routerID, subject), Body: body}
 }
 
-// HAProxyServerMail is haproxy's email alert for a log message msg (the
-// same text haproxy logs, e.g. "Server be/srv1 is DOWN, reason: Layer4
-// connection problem, info: \"Connection refused\", check duration: 0ms.
-// 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0
-// remaining in queue."): subject "[HAProxy Alert] "+msg, body msg.
+// HAProxyServerMail is haproxy's email alert for a server state change.
+// msg is the text haproxy logs, e.g. "Server be/srv1 is DOWN, reason:
+// Layer4 connection problem, info: \"Connection refused\", check
+// duration: 0ms. 0 active and 0 backup servers left. 0 sessions active, 0
+// requeued, 0 remaining in queue." The mail carries it without the final
+// "." haproxy adds to the log line (one trailing "." is removed): subject
+// "[HAProxy Alert] "+text, body text.
 func HAProxyServerMail(msg string) Mail {
+	msg = strings.TrimSuffix(msg, ".")
 	return Mail{Subject: "[HAProxy Alert] " + msg, Body: msg}
 }
 
