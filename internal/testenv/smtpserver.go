@@ -2,9 +2,11 @@ package testenv
 
 import (
 	"bufio"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -33,7 +35,40 @@ func StartSMTP(t testing.TB) (addr string, messages func() []string) {
 		Unavailable(t, "Debian's python3-aiosmtpd is not installed (apt-get install python3-aiosmtpd)")
 	}
 	addr = FreeLoopbackAddr(t)
-	cmd := exec.Command(aiosmtpdPython, "-m", "aiosmtpd", "-n", "-l", addr)
+	ready := func() error {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+		}
+		return err
+	}
+	return addr, startSMTP(t, exec.Command(aiosmtpdPython, "-m", "aiosmtpd", "-n", "-l", addr), addr, ready)
+}
+
+// StartSMTPIn is StartSMTP inside the network namespace ns, listening on
+// addr (host:port, an address of the namespace).
+func StartSMTPIn(t testing.TB, ns *NetNS, addr string) (messages func() []string) {
+	t.Helper()
+	if err := exec.Command(aiosmtpdPython, "-c", "import aiosmtpd").Run(); err != nil {
+		Unavailable(t, "Debian's python3-aiosmtpd is not installed (apt-get install python3-aiosmtpd)")
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ready := func() error {
+		out, err := ns.Command(aiosmtpdPython, "-c",
+			"import socket; socket.create_connection(("+strconv.Quote(host)+", "+port+"), 1).close()").CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("%v: %s", err, out)
+		}
+		return nil
+	}
+	return startSMTP(t, ns.Command(aiosmtpdPython, "-m", "aiosmtpd", "-n", "-l", addr), addr, ready)
+}
+
+func startSMTP(t testing.TB, cmd *exec.Cmd, addr string, ready func() error) (messages func() []string) {
+	t.Helper()
 	cmd.Env = append(os.Environ(), "PYTHONUNBUFFERED=1")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -82,9 +117,8 @@ func StartSMTP(t testing.TB) (addr string, messages func() []string) {
 
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
+		err := ready()
 		if err == nil {
-			c.Close()
 			break
 		}
 		if time.Now().After(deadline) {
@@ -92,7 +126,7 @@ func StartSMTP(t testing.TB) (addr string, messages func() []string) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	return addr, func() []string {
+	return func() []string {
 		mu.Lock()
 		defer mu.Unlock()
 		return append([]string(nil), msgs...)
