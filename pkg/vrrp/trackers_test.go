@@ -134,7 +134,10 @@ func TestTrackFile(t *testing.T) {
 	defer cancel()
 	ch := make(chan TrackEvent)
 	done := make(chan struct{})
-	go func() { defer close(done); RunTrackFile(ctx, FileSpec{Name: "f", Path: p, Poll: 20 * time.Millisecond}, ch) }()
+	go func() {
+		defer close(done)
+		RunTrackFile(ctx, FileSpec{Name: "f", Path: p, Poll: 20 * time.Millisecond}, ch)
+	}()
 	if ev := recvEvent(t, ch); ev.Value != 0 || ev.Kind != TrackFile {
 		t.Errorf("first %+v", ev)
 	}
@@ -155,7 +158,6 @@ func fakeProc(t *testing.T, dir string, pid int, comm string, argv ...string) {
 	os.WriteFile(filepath.Join(d, "comm"), []byte(comm+"\n"), 0o644)
 	os.WriteFile(filepath.Join(d, "cmdline"), []byte(strings.Join(argv, "\x00")+"\x00"), 0o644)
 }
-
 
 func TestCountProcesses(t *testing.T) {
 	dir := t.TempDir()
