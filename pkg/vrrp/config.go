@@ -184,11 +184,21 @@ func buildSpec(in *keepalivedconf.Instance, g globalDefaults, scripts map[string
 		return nil, fmt.Errorf("%s: vrrp_instance %s needs virtual_router_id 1..255", in.Pos, in.Name)
 	}
 	c.Name, c.Interface, c.VRID = in.Name, in.Interface, uint8(in.VRID)
+	hasState, hasPrio := false, false
+	for _, s := range in.Settings {
+		hasState = hasState || s.Keyword == "state"
+		hasPrio = hasPrio || s.Keyword == "priority"
+	}
 	c.Priority = in.Priority
 	if c.Priority < 1 || c.Priority > 255 {
 		c.Priority = 100
 	}
-	c.InitialMaster = strings.EqualFold(in.State, "MASTER")
+	// keepalived derives a missing priority from the state and a missing
+	// state from the priority.
+	if !hasPrio && strings.EqualFold(in.State, "MASTER") {
+		c.Priority = PriorityOwner
+	}
+	c.InitialMaster = strings.EqualFold(in.State, "MASTER") || (!hasState && c.Priority == PriorityOwner)
 	c.NoPreempt = in.NoPreempt
 	c.Version = uint8(g.version)
 	if in.Version == 2 || in.Version == 3 {

@@ -50,7 +50,9 @@ type InstanceConfig struct {
 	Priority int
 	// AdvertInt is advert_int.
 	AdvertInt time.Duration
-	// InitialMaster is "state MASTER".
+	// InitialMaster is keepalived's initial wantstate MASTER: "state
+	// MASTER", or no state and priority 255. Only an address owner
+	// (priority 255) that wants MASTER skips the BACKUP start.
 	InitialMaster bool
 	NoPreempt     bool
 	PreemptDelay  time.Duration
@@ -274,8 +276,9 @@ func (in *Instance) Start(now time.Time) []Action {
 		}
 		return in.flush()
 	}
-	if in.cfg.InitialMaster || in.base == PriorityOwner {
-		// keepalived becomes master by timing out of BACKUP at once.
+	if in.cfg.InitialMaster && in.base == PriorityOwner {
+		// The address owner becomes master by timing out of BACKUP at
+		// once; any other "state MASTER" starts as BACKUP like keepalived.
 		in.want = StateMaster
 		in.state = StateBackup
 		in.deadline = now.Add(time.Microsecond)

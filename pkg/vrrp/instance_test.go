@@ -239,31 +239,40 @@ func TestPreemptDelay(t *testing.T) {
 }
 
 func TestInitialMasterAndOwner(t *testing.T) {
+	// The address owner wanting MASTER takes over at once.
+	cfg := testCfg("VI_1", 255)
+	cfg.InitialMaster = true
+	in := NewInstance(cfg)
+	if a := in.Start(t0); len(a) != 0 {
+		t.Errorf("owner: start actions %v (keepalived logs no init BACKUP)", a)
+	}
+	if d := in.Next().Sub(t0); d != time.Microsecond {
+		t.Errorf("owner: first timer after %v", d)
+	}
+	a := in.Timer(in.Next())
+	if in.State() != StateMaster || !slices.Contains(logs(a), "(VI_1) Entering MASTER STATE") {
+		t.Errorf("owner: state %v logs %q", in.State(), logs(a))
+	}
+	// "state MASTER" without being the owner, or an owner configured
+	// "state BACKUP", starts as BACKUP with the full down timer.
 	for _, c := range []struct {
-		name  string
-		prio  int
-		state bool
-	}{{"state MASTER", 100, true}, {"owner", 255, false}} {
+		prio   int
+		master bool
+	}{{100, true}, {255, false}} {
 		cfg := testCfg("VI_1", c.prio)
-		cfg.InitialMaster = c.state
+		cfg.InitialMaster = c.master
 		in := NewInstance(cfg)
 		a := in.Start(t0)
-		if len(a) != 0 {
-			t.Errorf("%s: start actions %v (keepalived logs no init BACKUP)", c.name, a)
-		}
-		if d := in.Next().Sub(t0); d != time.Microsecond {
-			t.Errorf("%s: first timer after %v", c.name, d)
-		}
-		a = in.Timer(in.Next())
-		if in.State() != StateMaster || !slices.Contains(logs(a), "(VI_1) Entering MASTER STATE") {
-			t.Errorf("%s: state %v logs %q", c.name, in.State(), logs(a))
+		wantSeq(t, "init", logs(a), []string{"(VI_1) Entering BACKUP STATE (init)"})
+		if d := in.Next().Sub(t0); d != 3*time.Second+in.skew() {
+			t.Errorf("prio %d: first timer after %v", c.prio, d)
 		}
 	}
 	// Two owners: the local one gives way.
-	in := NewInstance(testCfg("VI_1", 255))
+	in = NewInstance(cfg)
 	in.Start(t0)
 	in.Timer(in.Next())
-	a := in.Receive(t0.Add(time.Second), adv("10.0.0.2", 255))
+	a = in.Receive(t0.Add(time.Second), adv("10.0.0.2", 255))
 	wantSeq(t, "owner conflict", logs(a)[:2], []string{
 		"(VI_1) CONFIGURATION ERROR: local instance and a remote instance are both configured as address owner, please fix - reducing local priority",
 		"(VI_1) Master received advert from 10.0.0.2 with higher priority 255, ours 254",
