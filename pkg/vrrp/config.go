@@ -256,7 +256,7 @@ func buildSpec(in *keepalivedconf.Instance, g globalDefaults, scripts map[string
 				case TrackScript:
 					sc, ok := scripts[r.name]
 					if !ok {
-						return nil, fmt.Errorf("%s: track_script %s: no vrrp_script of that name", l.Pos, r.name)
+						continue // keepalived: "track script ... not found, ignoring..."
 					}
 					r.weight = sc.Weight
 					for _, w := range sc.Settings {
@@ -267,13 +267,13 @@ func buildSpec(in *keepalivedconf.Instance, g globalDefaults, scripts map[string
 				case TrackFile:
 					w, ok := fileW[r.name]
 					if !ok {
-						return nil, fmt.Errorf("%s: track_file %s: no vrrp_track_file of that name", l.Pos, r.name)
+						continue
 					}
 					r.weight = w
 				case TrackProcess:
 					w, ok := procW[r.name]
 					if !ok {
-						return nil, fmt.Errorf("%s: track_process %s: no vrrp_track_process of that name", l.Pos, r.name)
+						continue
 					}
 					r.weight = w
 				}
