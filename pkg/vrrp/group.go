@@ -70,6 +70,15 @@ func (g *Group) faulty() bool {
 	return false
 }
 
+func (g *Group) pending() bool {
+	for _, m := range g.members {
+		if m.pending() {
+			return true
+		}
+	}
+	return false
+}
+
 func (g *Group) initBackup(time.Time) {
 	if g.state == StateInit {
 		g.setState(StateBackup)
@@ -148,10 +157,11 @@ func (g *Group) syncFault(in *Instance, now time.Time) {
 // tryLeaveFault brings the whole group back to BACKUP once no member has
 // a fault.
 func (g *Group) tryLeaveFault(now time.Time) {
-	if g.faulty() {
+	if g.faulty() || g.pending() {
 		return
 	}
 	for _, m := range g.members {
+		m.initFault = false
 		if m.state == StateFault {
 			m.want = StateBackup
 			m.masterAdv = m.cfg.AdvertInt

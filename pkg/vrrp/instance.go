@@ -138,8 +138,9 @@ func (a Action) String() string {
 
 // trackEffect is what one tracker currently does to the instance.
 type trackEffect struct {
-	fault bool
-	delta int
+	fault   bool
+	delta   int
+	pending bool // no result yet (a weight 0 script before its first run)
 }
 
 // Instance is one vrrp_instance's state machine. It is pure: every event
@@ -159,7 +160,10 @@ type Instance struct {
 	lastMaster netip.Addr
 	masterPrio int
 	tracks     map[string]trackEffect
-	group      *Group
+	// initFault: FAULT at start because a tracker has no result yet
+	// (keepalived enters it silently).
+	initFault bool
+	group     *Group
 	acts       []Action
 }
 
@@ -261,6 +265,22 @@ func (in *Instance) faulty() bool {
 	return false
 }
 
+func (in *Instance) pending() bool {
+	for _, t := range in.tracks {
+		if t.pending {
+			return true
+		}
+	}
+	return false
+}
+
+// TrackPending declares tracker name as having no result yet: like a
+// weight 0 vrrp_script before its first run, it holds the instance in
+// FAULT from Start until Track reports it. Call it before Start.
+func (in *Instance) TrackPending(name string) {
+	in.tracks[name] = trackEffect{pending: true}
+}
+
 // Start starts the instance (keepalived's vrrp_init_state).
 func (in *Instance) Start(now time.Time) []Action {
 	if in.state != StateInit {
@@ -274,6 +294,12 @@ func (in *Instance) Start(now time.Time) []Action {
 		if in.group != nil {
 			in.group.syncFault(in, now)
 		}
+		return in.flush()
+	}
+	if in.pending() || (in.group != nil && in.group.pending()) {
+		in.want = StateFault
+		in.state = StateFault
+		in.initFault = true
 		return in.flush()
 	}
 	if in.cfg.InitialMaster && in.base == PriorityOwner {
@@ -594,6 +620,27 @@ func (in *Instance) updateFault(now time.Time) {
 		return
 	}
 	f := in.faulty()
+	if in.initFault {
+		if f {
+			in.initFault = false
+			in.log(false, "(%s) Entering FAULT STATE", in.cfg.Name)
+			in.notify()
+			if in.group != nil {
+				in.group.syncFault(in, now)
+			}
+			return
+		}
+		if in.pending() {
+			return
+		}
+		in.initFault = false
+		if in.group != nil {
+			in.group.tryLeaveFault(now)
+			return
+		}
+		in.leaveFault(now)
+		return
+	}
 	switch {
 	case f && in.state != StateFault:
 		in.gotoFault(now)

@@ -408,3 +408,25 @@ func TestStartInFault(t *testing.T) {
 		t.Errorf("state %v logs %q", in.State(), logs(a))
 	}
 }
+
+func TestPendingTracker(t *testing.T) {
+	in := NewInstance(testCfg("VI_1", 100))
+	in.TrackPending("script:chk")
+	if a := in.Start(t0); len(a) != 0 || in.State() != StateFault {
+		t.Fatalf("start: %v %v", in.State(), a)
+	}
+	a := in.Track(t0.Add(time.Second), "script:chk", false, 0)
+	wantSeq(t, "first success", logs(a), []string{"(VI_1) Entering BACKUP STATE"})
+	wantSeq(t, "first success effects", effects(a), []string{"notify(VI_1,BACKUP,100)"})
+	if in.State() != StateBackup || in.Next().IsZero() {
+		t.Errorf("state %v", in.State())
+	}
+
+	in = NewInstance(testCfg("VI_1", 100))
+	in.TrackPending("script:chk")
+	in.Start(t0)
+	a = in.Track(t0.Add(time.Second), "script:chk", true, 0)
+	wantSeq(t, "first failure", logs(a), []string{"(VI_1) Entering FAULT STATE"})
+	a = in.Track(t0.Add(2*time.Second), "script:chk", false, 0)
+	wantSeq(t, "recovery", logs(a), []string{"(VI_1) Entering BACKUP STATE"})
+}

@@ -544,9 +544,15 @@ func (n *Node) startGeneration(ctx context.Context, g, old *generation, rx chan 
 			acts = append(acts, ni.m.Track(now, r.key(), f, d)...)
 		}
 		for _, r := range ni.spec.tracks {
-			if r.kind == TrackScript && initFail[r.name] {
+			if r.kind != TrackScript {
+				continue
+			}
+			if initFail[r.name] {
 				f, d := StatusEffect(false, r.weight, r.reverse)
 				acts = append(acts, ni.m.Track(now, r.key(), f, d)...)
+			} else if r.weight == 0 && kept[ni.spec.cfg.Name] == nil {
+				// No result yet: keepalived holds the instance in FAULT.
+				ni.m.TrackPending(r.key())
 			}
 		}
 		n.exec(g, acts)
