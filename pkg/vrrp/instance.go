@@ -164,7 +164,7 @@ type Instance struct {
 	// (keepalived enters it silently).
 	initFault bool
 	group     *Group
-	acts       []Action
+	acts      []Action
 }
 
 // NewInstance returns an instance in INIT state.
