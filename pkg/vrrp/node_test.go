@@ -379,3 +379,71 @@ func TestSplitCommand(t *testing.T) {
 		}
 	}
 }
+
+func groupConf(prio int) string {
+	inst := func(name, ifname string, vrid int, vip string) string {
+		return fmt.Sprintf(`vrrp_instance %s {
+    interface %s
+    virtual_router_id %d
+    priority %d
+    version 3
+    advert_int 0.1
+    virtual_ipaddress {
+        %s
+    }
+}
+`, name, ifname, vrid, prio, vip)
+	}
+	return `global_defs {
+    vrrp_garp_master_delay 0
+}
+vrrp_sync_group G1 {
+    group {
+        VI_1
+        VI_2
+    }
+}
+` + inst("VI_1", "eth0", 51, "192.168.50.100/24") + inst("VI_2", "eth1", 52, "192.168.60.100/24")
+}
+
+func TestNodeSyncGroup(t *testing.T) {
+	seg := &segment{}
+	a := startNode(t, seg, "10.0.0.1", parseConf(t, groupConf(150)))
+	b := startNode(t, seg, "10.0.0.2", parseConf(t, groupConf(100)))
+	states := func(rn *runningNode) string {
+		var out []string
+		for _, s := range rn.node.State().Instances {
+			out = append(out, s.State)
+		}
+		for _, g := range rn.node.State().Groups {
+			out = append(out, g.Name+"="+g.State)
+		}
+		return strings.Join(out, " ")
+	}
+	waitFor(t, "a MASTER, b BACKUP", func() bool {
+		return states(a) == "MASTER MASTER G1=MASTER" && states(b) == "BACKUP BACKUP G1=BACKUP"
+	})
+	// eth1 fails on a: the whole group goes FAULT there, b takes both.
+	a.p.links <- LinkEvent{Interface: "eth1", Up: false}
+	waitFor(t, "a FAULT, b MASTER", func() bool {
+		return states(a) == "FAULT FAULT G1=FAULT" && states(b) == "MASTER MASTER G1=MASTER"
+	})
+	if a.p.has(vip) || !b.p.has(vip) || !b.p.has("eth1 192.168.60.100/24") {
+		t.Errorf("addresses: a %v b %v", a.p.addrs, b.p.addrs)
+	}
+	if len(a.logs.FilterMessage("VRRP_Group(G1) Syncing instances to FAULT state").All()) != 1 {
+		t.Errorf("a logs %v", a.logs.All())
+	}
+	var groupNotes []string
+	for len(b.notes) > 0 {
+		if x := <-b.notes; x.Kind == "GROUP" {
+			groupNotes = append(groupNotes, x.Name+" "+x.State)
+		}
+	}
+	wantSeq(t, "b group notifications", groupNotes, []string{"G1 BACKUP", "G1 MASTER"})
+	// eth1 back: a preempts both back.
+	a.p.links <- LinkEvent{Interface: "eth1", Up: true}
+	waitFor(t, "a MASTER again", func() bool {
+		return states(a) == "MASTER MASTER G1=MASTER" && states(b) == "BACKUP BACKUP G1=BACKUP"
+	})
+}
