@@ -118,7 +118,8 @@ func NewNode(cfg *keepalivedconf.Config, p Platform, opts NodeOptions) (*Node, e
 	if cfg == nil || p == nil {
 		return nil, errors.New("vrrp: NewNode needs a configuration and a platform")
 	}
-	if _, err := newGeneration(cfg, opts); err != nil {
+	g, err := newGeneration(cfg, opts)
+	if err != nil {
 		return nil, err
 	}
 	if opts.Clock == nil {
@@ -131,7 +132,9 @@ func NewNode(cfg *keepalivedconf.Config, p Platform, opts NodeOptions) (*Node, e
 	if lg == nil {
 		lg = zap.NewNop()
 	}
-	return &Node{p: p, opts: opts, log: lg, cfg: cfg, reloads: make(chan reloadReq)}, nil
+	n := &Node{p: p, opts: opts, log: lg, cfg: cfg, reloads: make(chan reloadReq)}
+	n.updateSnapshot(g)
+	return n, nil
 }
 
 // State returns a snapshot of the instances and groups.
