@@ -313,6 +313,11 @@ func (in *Instance) Start(now time.Time) []Action {
 	in.want = StateBackup
 	in.state = StateBackup
 	in.deadline = now.Add(in.downInterval())
+	// keepalived clears addresses a previous run may have left.
+	if len(in.cfg.VIPs) > 0 {
+		in.log(true, "(%s) removing VIPs.", in.cfg.Name)
+	}
+	in.do(ActionDelVIPs, 0)
 	in.log(false, "(%s) Entering BACKUP STATE (init)", in.cfg.Name)
 	in.notify()
 	if in.group != nil {
@@ -380,13 +385,13 @@ func (in *Instance) becomeMaster(now time.Time) {
 	in.log(false, "(%s) Entering MASTER STATE", in.cfg.Name)
 	if !in.vipSet {
 		if len(in.cfg.VIPs) > 0 {
-			in.log(false, "(%s) setting VIPs.", in.cfg.Name)
+			in.log(true, "(%s) setting VIPs.", in.cfg.Name)
 		}
 		in.do(ActionAddVIPs, 0)
 		in.vipSet = true
 	}
 	if len(in.cfg.VIPs) > 0 && in.cfg.GarpMasterRepeat > 0 {
-		in.log(false, "(%s) Sending/queueing %s on %s for %s", in.cfg.Name, garpWord(in.cfg.VIPs[0]), in.cfg.Interface, in.cfg.VIPs[0])
+		in.log(true, "(%s) Sending/queueing %s on %s for %s", in.cfg.Name, garpWord(in.cfg.VIPs[0]), in.cfg.Interface, in.cfg.VIPs[0])
 	}
 	in.announce(in.cfg.GarpMasterRepeat)
 	in.notify()
@@ -434,7 +439,7 @@ func (in *Instance) leaveMaster(now time.Time) {
 func (in *Instance) releaseVIPs() {
 	if in.vipSet {
 		if len(in.cfg.VIPs) > 0 {
-			in.log(false, "(%s) removing VIPs.", in.cfg.Name)
+			in.log(true, "(%s) removing VIPs.", in.cfg.Name)
 		}
 		in.do(ActionDelVIPs, 0)
 		in.vipSet = false
@@ -472,7 +477,7 @@ func (in *Instance) backupRx(now time.Time, p codec.Packet) {
 	prio := int(p.Priority)
 	switch {
 	case prio == PriorityStop:
-		in.log(false, "(%s) Backup received priority 0 advertisement", in.cfg.Name)
+		in.log(true, "(%s) Backup received priority 0 advertisement", in.cfg.Name)
 		in.deadline = now.Add(in.skew())
 	case in.cfg.NoPreempt || prio >= in.eff ||
 		(in.cfg.PreemptDelay > 0 && (in.preemptAt.IsZero() || in.preemptAt.After(now))):
@@ -610,7 +615,10 @@ func (in *Instance) updatePriority() {
 		p = PriorityOwner - 1
 	}
 	if p != in.eff {
-		in.log(false, "(%s) Changing effective priority from %d to %d", in.cfg.Name, in.eff, p)
+		// Before Start the initial priority is set silently.
+		if in.state != StateInit {
+			in.log(false, "(%s) Changing effective priority from %d to %d", in.cfg.Name, in.eff, p)
+		}
 		in.eff = p
 	}
 }

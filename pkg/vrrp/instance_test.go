@@ -92,8 +92,8 @@ func TestSkewAndDownInterval(t *testing.T) {
 func TestElectionBackupToMaster(t *testing.T) {
 	in := NewInstance(testCfg("VI_1", 100))
 	a := in.Start(t0)
-	wantSeq(t, "start logs", logs(a), []string{"(VI_1) Entering BACKUP STATE (init)"})
-	wantSeq(t, "start effects", effects(a), []string{"notify(VI_1,BACKUP,100)"})
+	wantSeq(t, "start logs", logs(a), []string{"(VI_1) removing VIPs.", "(VI_1) Entering BACKUP STATE (init)"})
+	wantSeq(t, "start effects", effects(a), []string{"delvips(VI_1)", "notify(VI_1,BACKUP,100)"})
 	if in.State() != StateBackup {
 		t.Fatalf("state %v", in.State())
 	}
@@ -263,7 +263,7 @@ func TestInitialMasterAndOwner(t *testing.T) {
 		cfg.InitialMaster = c.master
 		in := NewInstance(cfg)
 		a := in.Start(t0)
-		wantSeq(t, "init", logs(a), []string{"(VI_1) Entering BACKUP STATE (init)"})
+		wantSeq(t, "init", logs(a), []string{"(VI_1) removing VIPs.", "(VI_1) Entering BACKUP STATE (init)"})
 		if d := in.Next().Sub(t0); d != 3*time.Second+in.skew() {
 			t.Errorf("prio %d: first timer after %v", c.prio, d)
 		}
@@ -323,6 +323,10 @@ func TestV3LearnsMasterAdvertInt(t *testing.T) {
 
 func TestTrackers(t *testing.T) {
 	in := NewInstance(testCfg("VI_1", 100))
+	if a := in.Track(t0, "pre", false, -5); len(a) != 0 || in.Priority() != 95 {
+		t.Errorf("before start: %v %d", a, in.Priority())
+	}
+	in.Track(t0, "pre", false, 0)
 	in.Start(t0)
 	f, d := StatusEffect(false, -10, false)
 	a := in.Track(t0, "chk", f, d)

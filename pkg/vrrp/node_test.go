@@ -184,7 +184,7 @@ func startNode(t *testing.T, seg *segment, local string, cfg *keepalivedconf.Con
 	t.Helper()
 	core, logs := observer.New(zap.InfoLevel)
 	rn := &runningNode{t: t, p: newFakePlatform(seg, local), done: make(chan error, 1), notes: make(chan Notification, 100), logs: logs}
-	n, err := NewNode(cfg, rn.p, NodeOptions{Logger: zap.New(core), Notifier: NotifierFunc(func(x Notification) {
+	n, err := NewNode(cfg, rn.p, NodeOptions{Logger: zap.New(core), LogDetail: true, Notifier: NotifierFunc(func(x Notification) {
 		select {
 		case rn.notes <- x:
 		default:

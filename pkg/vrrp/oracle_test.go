@@ -178,15 +178,8 @@ type nsPlatform struct {
 }
 
 func (p *nsPlatform) Open(c ConnConfig) (Conn, error) {
-	pc := openPacketConn(p.t, p.netns, c.Interface, p.local)
-	return &reopenable{pc}, nil
+	return openPacketConn(p.t, p.netns, c.Interface, p.local), nil
 }
-
-// reopenable lets a Node close its Conn on reload while the test keeps
-// the socket until cleanup.
-type reopenable struct{ *packetConn }
-
-func (r *reopenable) Close() error { return r.packetConn.Close() }
 
 const oracleKeepalived = `global_defs {
     router_id oracle
