@@ -215,6 +215,14 @@ vrrp_instance VI_1 {
 // (priority 100) on one segment. The Node wins, keepalived takes over when
 // the Node stops (priority 0 advert), the Node preempts it on return.
 func TestNodeAgainstKeepalived(t *testing.T) {
+	t.Run("v2", func(t *testing.T) { runAgainstKeepalived(t, "") })
+	t.Run("v3", func(t *testing.T) { runAgainstKeepalived(t, "    version 3\n") })
+}
+
+func runAgainstKeepalived(t *testing.T, extra string) {
+	withExtra := func(conf string) string {
+		return strings.Replace(conf, "    advert_int 1\n", "    advert_int 1\n"+extra, 1)
+	}
 	testenv.RequireRoot(t)
 	bin := testenv.Oracle(t, "keepalived")
 	ns := testenv.NewNetNS(t, testenv.Iface{Name: "veth0", Addrs: []string{"192.168.99.1/24"}})
@@ -223,7 +231,7 @@ func TestNodeAgainstKeepalived(t *testing.T) {
 	// arriving on veth0.
 	dir := t.TempDir()
 	cf := filepath.Join(dir, "keepalived.conf")
-	if err := os.WriteFile(cf, []byte(oracleKeepalived), 0o600); err != nil {
+	if err := os.WriteFile(cf, []byte(withExtra(oracleKeepalived)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cmd := ns.Command(bin, "-n", "-l", "-D", "-P", "-f", cf,
@@ -253,7 +261,7 @@ func TestNodeAgainstKeepalived(t *testing.T) {
 	}
 	waitK("(VI_1) Entering BACKUP STATE", 0)
 
-	cfg := parseConf(t, oracleNode)
+	cfg := parseConf(t, withExtra(oracleNode))
 	run := func() (*Node, *nsPlatform, *observer.ObservedLogs, context.CancelFunc, chan error) {
 		t.Helper()
 		core, logs := observer.New(zap.InfoLevel)
@@ -298,6 +306,11 @@ func TestNodeAgainstKeepalived(t *testing.T) {
 	waitFor(t, "our node MASTER again", func() bool { return state(n2) == "MASTER" })
 	waitK("(VI_1) Master received advert from 192.168.99.2 with higher priority 150, ours 100", from)
 	waitK("(VI_1) Entering BACKUP STATE", from)
+	for _, bad := range []string{"nvalid", "wrong", "unexpected", "not present", "mismatch", "Expected"} {
+		if strings.Contains(klog.String(), bad) {
+			t.Errorf("keepalived rejected an advert of ours (%q)", bad)
+		}
+	}
 	if len(logs2.FilterMessage("(VI_1) received lower priority (100) advert from 192.168.99.1 - discarding").All()) == 0 {
 		t.Errorf("our node did not see keepalived's adverts: %v", logs2.All())
 	}
