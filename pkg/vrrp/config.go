@@ -22,6 +22,9 @@ var unsupported = map[string]string{
 	"track_bfd":                  "BFD tracking is not implemented",
 	"garp_extra_if":              "extra GARP interfaces are not implemented",
 	"notify_master_rx_lower_pri": "notify_master_rx_lower_pri is not implemented",
+	"old_unicast_checksum":       "the pre-1.3.6 unicast checksum is not implemented",
+	"track_src_ip":               "source address tracking is not implemented",
+	"vrrp_startup_delay":         "delayed start is not implemented",
 }
 
 // unsupportedError names the file:line and keyword of a refused setting.
@@ -85,6 +88,8 @@ type globalDefaults struct {
 	checkUnicastSrc bool
 	strict          bool
 	lowerPrioNoAdv  bool
+	higherPrioAdv   bool
+	garpLowerRep    int
 }
 
 func readGlobals(g keepalivedconf.Global) (globalDefaults, error) {
@@ -93,6 +98,9 @@ func readGlobals(g keepalivedconf.Global) (globalDefaults, error) {
 		d.version = 3
 	}
 	for _, s := range g.Settings {
+		if why, bad := unsupported[s.Keyword]; bad {
+			return d, unsupportedError(s, why)
+		}
 		var err error
 		switch s.Keyword {
 		case "vrrp_garp_master_delay":
@@ -109,6 +117,15 @@ func readGlobals(g keepalivedconf.Global) (globalDefaults, error) {
 			d.checkUnicastSrc = true
 		case "vrrp_lower_prio_no_advert":
 			d.lowerPrioNoAdv = s.Arg(0) != "false"
+		case "vrrp_higher_prio_send_advert":
+			d.higherPrioAdv = s.Arg(0) != "false"
+		case "vrrp_garp_lower_prio_repeat":
+			d.garpLowerRep, err = strconv.Atoi(s.Arg(0))
+		case "vrrp_garp_lower_prio_delay":
+			var v time.Duration
+			if v, err = parseSeconds(s.Arg(0)); err == nil && v > 0 {
+				return d, unsupportedError(s, "delayed lower priority GARPs are not implemented")
+			}
 		case "vrrp_garp_interval", "vrrp_gna_interval":
 			var v time.Duration
 			if v, err = parseSeconds(s.Arg(0)); err == nil && v > 0 {
@@ -176,6 +193,8 @@ func buildSpec(in *keepalivedconf.Instance, g globalDefaults, scripts map[string
 	c.GarpMasterDelay, c.GarpMasterRepeat = g.garpDelay, g.garpRepeat
 	c.GarpMasterRefresh, c.GarpMasterRefreshRepeat = g.garpRefresh, g.garpRefreshRep
 	c.LowerPrioNoAdvert = g.lowerPrioNoAdv
+	c.HigherPrioSendAdvert = g.higherPrioAdv
+	c.GarpLowerPrioRepeat = g.garpLowerRep
 	sp := &instanceSpec{conf: in, skipAdv: g.skipCheckAdv, chkSrc: g.checkUnicastSrc, strict: g.strict}
 	if in.Interface == "" {
 		return nil, fmt.Errorf("%s: vrrp_instance %s has no interface; add \"interface IFNAME\"", in.Pos, in.Name)
@@ -226,6 +245,15 @@ func buildSpec(in *keepalivedconf.Instance, g globalDefaults, scripts map[string
 			c.GarpMasterRefreshRepeat, err = strconv.Atoi(s.Arg(0))
 		case "lower_prio_no_advert":
 			c.LowerPrioNoAdvert = s.Arg(0) != "false"
+		case "higher_prio_send_advert":
+			c.HigherPrioSendAdvert = s.Arg(0) != "false"
+		case "garp_lower_prio_repeat":
+			c.GarpLowerPrioRepeat, err = strconv.Atoi(s.Arg(0))
+		case "garp_lower_prio_delay":
+			var v time.Duration
+			if v, err = parseSeconds(s.Arg(0)); err == nil && v > 0 {
+				return nil, unsupportedError(s, "delayed lower priority GARPs are not implemented")
+			}
 		case "skip_check_adv_addr":
 			sp.skipAdv = s.Arg(0) != "false"
 		case "check_unicast_src":

@@ -73,6 +73,12 @@ type InstanceConfig struct {
 	GarpMasterRefreshRepeat int
 	// LowerPrioNoAdvert is lower_prio_no_advert.
 	LowerPrioNoAdvert bool
+	// HigherPrioSendAdvert is higher_prio_send_advert: a master sends an
+	// advert before giving way to a higher priority one.
+	HigherPrioSendAdvert bool
+	// GarpLowerPrioRepeat is garp_lower_prio_repeat: GARPs a master sends
+	// when it hears a lower priority advert.
+	GarpLowerPrioRepeat int
 }
 
 // DefaultInstanceConfig returns keepalived's defaults.
@@ -511,10 +517,12 @@ func (in *Instance) masterRx(now time.Time, p codec.Packet) {
 	if !in.cfg.LocalAddr.IsValid() {
 		cmp = 1
 	}
-	if prio == PriorityStop {
+	if prio == PriorityStop || (in.cfg.HigherPrioSendAdvert && (prio > in.eff || (prio == in.eff && cmp > 0))) {
 		in.log(false, "(%s) Master received priority 0 message", in.cfg.Name)
 		in.do(ActionSend, in.eff)
-		return
+		if prio == PriorityStop {
+			return
+		}
 	}
 	if prio == in.eff {
 		if cmp == 0 {
@@ -533,6 +541,7 @@ func (in *Instance) masterRx(now time.Time, p codec.Packet) {
 		if !in.cfg.LowerPrioNoAdvert {
 			in.do(ActionSend, in.eff)
 		}
+		in.announce(in.cfg.GarpLowerPrioRepeat)
 		return
 	}
 	if prio > in.eff || (prio == in.eff && cmp > 0) {

@@ -434,3 +434,20 @@ func TestPendingTracker(t *testing.T) {
 	a = in.Track(t0.Add(2*time.Second), "script:chk", false, 0)
 	wantSeq(t, "recovery", logs(a), []string{"(VI_1) Entering BACKUP STATE"})
 }
+
+func TestMasterAdvertOptions(t *testing.T) {
+	cfg := testCfg("VI_1", 100)
+	cfg.HigherPrioSendAdvert = true
+	cfg.GarpLowerPrioRepeat = 2
+	cfg.LowerPrioNoAdvert = true
+	in := NewInstance(cfg)
+	in.Start(t0)
+	in.Timer(in.Next())
+	a := in.Receive(t0.Add(5*time.Second), adv("10.0.0.2", 50))
+	wantSeq(t, "lower", logs(a), []string{"(VI_1) Received advert from 10.0.0.2 with lower priority 50, ours 100"})
+	wantSeq(t, "lower effects", effects(a), []string{"announce(VI_1,2)"})
+	a = in.Receive(t0.Add(6*time.Second), adv("10.0.0.2", 150))
+	if e := effects(a); len(e) == 0 || e[0] != "send(VI_1,100)" || in.State() != StateBackup {
+		t.Errorf("higher: %v %v", e, in.State())
+	}
+}

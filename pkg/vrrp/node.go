@@ -229,6 +229,13 @@ func newGeneration(cfg *keepalivedconf.Config, opts NodeOptions) (*generation, e
 		if err != nil {
 			return nil, err
 		}
+		if s.User == "" && cfg.Global.ScriptUser != "" {
+			f := strings.Fields(cfg.Global.ScriptUser)
+			s.User = f[0]
+			if len(f) > 1 {
+				s.Group = f[1]
+			}
+		}
 		g.scripts = append(g.scripts, s)
 	}
 	for _, s := range cfg.Settings {
