@@ -350,7 +350,9 @@ func (n *Node) Run(ctx context.Context) error {
 	rx := make(chan rxItem)
 	tracks := make(chan TrackEvent)
 	links := make(chan LinkEvent)
+	n.statics(nil, g.cfg)
 	if err := n.startGeneration(ctx, g, nil, rx, tracks, links); err != nil {
+		n.statics(g.cfg, nil)
 		return err
 	}
 	defer func() {
@@ -373,6 +375,7 @@ func (n *Node) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			n.shutdown(g)
+			n.statics(g.cfg, nil)
 			n.updateSnapshot(g)
 			return nil
 		case it := <-rx:
@@ -387,6 +390,7 @@ func (n *Node) Run(ctx context.Context) error {
 				err = n.startGeneration(ctx, ng, g, rx, tracks, links)
 			}
 			if err == nil {
+				n.statics(g.cfg, ng.cfg)
 				g = ng
 				n.cfg = r.cfg
 			}
@@ -640,6 +644,54 @@ func (n *Node) carryAddresses(old, ni *nodeInst) {
 	for _, r := range nc.Rules {
 		if !slices.ContainsFunc(oc.Rules, func(x keepalivedconf.Rule) bool { return uk(x) == uk(r) }) {
 			n.logErr(n.p.AddRule(r), nc.Name, "add rule", uk(r))
+		}
+	}
+}
+
+// statics moves the static_ipaddress, static_routes and static_rules of
+// configuration from (nil: none) to those of to (nil: none), as keepalived
+// sets them at start, adjusts them on reload and clears them on exit
+// (rules, then routes, then addresses).
+func (n *Node) statics(from, to *keepalivedconf.Config) {
+	var fa, ta []keepalivedconf.VIP
+	var fr, tr []keepalivedconf.Route
+	var fu, tu []keepalivedconf.Rule
+	if from != nil {
+		fa, fr, fu = from.StaticAddrs, from.StaticRoutes, from.StaticRules
+	}
+	if to != nil {
+		ta, tr, tu = to.StaticAddrs, to.StaticRoutes, to.StaticRules
+	}
+	rk := func(r keepalivedconf.Route) string { return strings.Join(r.Words, " ") }
+	uk := func(r keepalivedconf.Rule) string { return strings.Join(r.Words, " ") }
+	for _, r := range fu {
+		if !slices.ContainsFunc(tu, func(x keepalivedconf.Rule) bool { return uk(x) == uk(r) }) {
+			n.logErr(n.p.DelRule(r), "static_rules", "remove rule", uk(r))
+		}
+	}
+	for _, r := range fr {
+		if !slices.ContainsFunc(tr, func(x keepalivedconf.Route) bool { return rk(x) == rk(r) }) {
+			n.logErr(n.p.DelRoute(r), "static_routes", "remove route", rk(r))
+		}
+	}
+	for _, v := range fa {
+		if !slices.ContainsFunc(ta, func(x keepalivedconf.VIP) bool { return vipKey(x) == vipKey(v) }) {
+			n.logErr(n.p.DelAddress(v.Dev, v), "static_ipaddress", "remove", v.Prefix.String())
+		}
+	}
+	for _, v := range ta {
+		if !slices.ContainsFunc(fa, func(x keepalivedconf.VIP) bool { return vipKey(x) == vipKey(v) }) {
+			n.logErr(n.p.AddAddress(v.Dev, v), "static_ipaddress", "add", v.Prefix.String())
+		}
+	}
+	for _, r := range tr {
+		if !slices.ContainsFunc(fr, func(x keepalivedconf.Route) bool { return rk(x) == rk(r) }) {
+			n.logErr(n.p.AddRoute(r), "static_routes", "add route", rk(r))
+		}
+	}
+	for _, r := range tu {
+		if !slices.ContainsFunc(fu, func(x keepalivedconf.Rule) bool { return uk(x) == uk(r) }) {
+			n.logErr(n.p.AddRule(r), "static_rules", "add rule", uk(r))
 		}
 	}
 }

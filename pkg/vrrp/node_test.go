@@ -447,3 +447,23 @@ func TestNodeSyncGroup(t *testing.T) {
 		return states(a) == "MASTER MASTER G1=MASTER" && states(b) == "BACKUP BACKUP G1=BACKUP"
 	})
 }
+
+func TestNodeStatics(t *testing.T) {
+	seg := &segment{}
+	text := "static_ipaddress {\n    10.9.9.9/32 dev lo\n}\n" + confText(150, "")
+	a := startNode(t, seg, "10.0.0.1", parseConf(t, text))
+	waitFor(t, "static address", func() bool { return a.p.has("lo 10.9.9.9/32") })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	text2 := "static_ipaddress {\n    10.9.9.8/32 dev lo\n}\n" + confText(150, "")
+	if err := a.node.Reload(ctx, parseConf(t, text2)); err != nil {
+		t.Fatal(err)
+	}
+	if a.p.has("lo 10.9.9.9/32") || !a.p.has("lo 10.9.9.8/32") {
+		t.Errorf("after reload: %v", a.p.addrs)
+	}
+	a.stop()
+	if a.p.has("lo 10.9.9.8/32") {
+		t.Errorf("static address left after stop")
+	}
+}
