@@ -67,6 +67,8 @@ type instanceSpec struct {
 	strict  bool
 	// vips are the addresses of the adverts (the instance's family).
 	vips []netip.Addr
+	// warnings are what keepalived logs when it adjusts the settings.
+	warnings []string
 }
 
 func (s *instanceSpec) connKey() string {
@@ -349,6 +351,9 @@ func buildSpec(in *keepalivedconf.Instance, g globalDefaults, scripts map[string
 	}
 	if c.Version == 2 {
 		// VRRPv2 carries whole seconds.
+		if adv%time.Second != 0 {
+			sp.warnings = append(sp.warnings, fmt.Sprintf("(%s) VRRPv2 advertisement interval %fs must be an integer. rounding", in.Name, adv.Seconds()))
+		}
 		secs := (adv + time.Second/2) / time.Second
 		if secs < 1 {
 			secs = 1

@@ -105,3 +105,14 @@ func TestBuildSpecErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestV2AdvertIntRounding(t *testing.T) {
+	sp := specsOf(t, strings.Replace(strings.Replace(confText(100, ""), "    version 3\n", "", 1), "advert_int 0.1", "advert_int 1.6", 1))
+	if sp[0].cfg.AdvertInt != 2*time.Second {
+		t.Errorf("advert_int %v", sp[0].cfg.AdvertInt)
+	}
+	want := "(VI_1) VRRPv2 advertisement interval 1.600000s must be an integer. rounding"
+	if len(sp[0].warnings) != 1 || sp[0].warnings[0] != want {
+		t.Errorf("warnings %q", sp[0].warnings)
+	}
+}

@@ -350,6 +350,11 @@ func (n *Node) Run(ctx context.Context) error {
 	rx := make(chan rxItem)
 	tracks := make(chan TrackEvent)
 	links := make(chan LinkEvent)
+	for _, ni := range g.insts {
+		for _, w := range ni.spec.warnings {
+			n.logf(false, "%s", w)
+		}
+	}
 	n.statics(nil, g.cfg)
 	if err := n.startGeneration(ctx, g, nil, rx, tracks, links); err != nil {
 		n.statics(g.cfg, nil)
