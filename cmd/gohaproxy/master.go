@@ -178,7 +178,8 @@ func runMaster(cfg *haproxycfg.Config, ms masterSettings, stderr io.Writer) int 
 			log.alert("[%s.main()] Cannot create pidfile %s", os.Args[0], pidfile)
 			return 1
 		}
-		defer os.Remove(pidfile)
+		// haproxy leaves its pid file in place when it exits: init scripts
+		// rely on it (and a reloaded process has already rewritten it).
 	}
 
 	sigs := make(chan os.Signal, 8)

@@ -1,0 +1,163 @@
+package lab
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+)
+
+// ServeName starts a TCP server on the host at port that answers every
+// connection with one line, "NAME FROM-ADDRESS", and closes it: a client
+// going through a proxy learns which backend answered and which proxy node
+// connected to it.
+func (h *Host) ServeName(port int, name string) {
+	t := h.lab.t
+	t.Helper()
+	ln, err := h.Listen("tcp", fmt.Sprintf(":%d", port))
+	if err != nil {
+		t.Fatalf("%s: listen :%d: %v", h.Name, port, err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			from := c.RemoteAddr().(*net.TCPAddr).IP.String()
+			c.Write([]byte(name + " " + from + "\n"))
+			c.Close()
+		}
+	}()
+}
+
+// Reply is one request of a Load.
+type Reply struct {
+	At time.Time
+	// Backend and Via (the proxy node's address) are empty on failure.
+	Backend string
+	Via     netip.Addr
+	Err     error
+}
+
+// Load drives requests from a host to addr until stopped: one connection
+// at a time, one every interval, each bounded by timeout.
+type Load struct {
+	mu      sync.Mutex
+	replies []Reply
+	cancel  context.CancelFunc
+	done    chan struct{}
+}
+
+// StartLoad starts a Load from h to addr. It stops by itself after max
+// (and when the test ends).
+func (h *Host) StartLoad(addr string, interval, timeout, max time.Duration) *Load {
+	ctx, cancel := context.WithTimeout(context.Background(), max)
+	l := &Load{cancel: cancel, done: make(chan struct{})}
+	h.lab.t.Cleanup(l.Stop)
+	// Every connection is made by one thread that stays in h's namespace.
+	go func() {
+		defer close(l.done)
+		_ = h.Do(func() error {
+			tick := time.NewTicker(interval)
+			defer tick.Stop()
+			for {
+				r := ask(ctx, addr, timeout)
+				l.mu.Lock()
+				l.replies = append(l.replies, r)
+				l.mu.Unlock()
+				select {
+				case <-ctx.Done():
+					return nil
+				case <-tick.C:
+				}
+			}
+		})
+	}()
+	return l
+}
+
+func ask(ctx context.Context, addr string, timeout time.Duration) Reply {
+	r := Reply{At: time.Now()}
+	d := net.Dialer{Timeout: timeout}
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		r.Err = err
+		return r
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(timeout))
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil {
+		r.Err = fmt.Errorf("read: %w", err)
+		return r
+	}
+	f := strings.Fields(line)
+	if len(f) != 2 {
+		r.Err = fmt.Errorf("unexpected reply %q", line)
+		return r
+	}
+	r.Backend = f[0]
+	r.Via, r.Err = netip.ParseAddr(f[1])
+	return r
+}
+
+// Stop ends the load and waits for its last request.
+func (l *Load) Stop() {
+	l.cancel()
+	<-l.done
+}
+
+// Replies returns what the load saw so far.
+func (l *Load) Replies() []Reply {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]Reply(nil), l.replies...)
+}
+
+// Outage summarises the replies after since: how long until the first
+// success through via (zero when none), and how many requests failed in
+// between and after.
+type Outage struct {
+	Recovery time.Duration
+	Failed   int
+	Total    int
+}
+
+// OutageSince measures the switch to via after the event at since.
+func (l *Load) OutageSince(since time.Time, via netip.Addr) Outage {
+	var o Outage
+	for _, r := range l.Replies() {
+		if r.At.Before(since) {
+			continue
+		}
+		o.Total++
+		if r.Err != nil {
+			o.Failed++
+			continue
+		}
+		if r.Via == via && o.Recovery == 0 {
+			o.Recovery = r.At.Sub(since)
+		}
+	}
+	return o
+}
+
+// Healthy reports whether the last n replies all succeeded through via.
+func (l *Load) Healthy(n int, via netip.Addr) bool {
+	rs := l.Replies()
+	if len(rs) < n {
+		return false
+	}
+	for _, r := range rs[len(rs)-n:] {
+		if r.Err != nil || r.Via != via {
+			return false
+		}
+	}
+	return true
+}
