@@ -736,3 +736,75 @@ func TestHTTPCheckRequestLikeHaproxy(t *testing.T) {
 		}
 	}
 }
+
+// TestEmailAlertsLikeHaproxy runs haproxy and gohaproxy with a mailers
+// section pointing each at its own real SMTP server (aiosmtpd) and
+// requires the same mails for a server going down and up again.
+func TestEmailAlertsLikeHaproxy(t *testing.T) {
+	oracle := testenv.Oracle(t, "haproxy")
+	ours := testenv.Binary(t, "gohaproxy")
+	s1 := newCtlServer(t, "s1", nil)
+	dir := t.TempDir()
+	type proc struct {
+		name string
+		log  *logBuf
+		msgs func() []string
+	}
+	var procs []*proc
+	for _, p := range []struct{ name, bin string }{{"haproxy", oracle}, {"gohaproxy", ours}} {
+		smtp, msgs := testenv.StartSMTP(t)
+		port := freePort(t)
+		cfg := filepath.Join(dir, p.name+".cfg")
+		text := fmt.Sprintf("global\n  nbthread 1\nmailers mt\n  mailer smtp1 %s\n  timeout mail 10s\n"+
+			"defaults\n  mode tcp\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\n"+
+			"backend pool\n  email-alert mailers mt\n  email-alert from haproxy@lb1\n  email-alert to ops@example.com\n"+
+			"  email-alert level notice\n  email-alert myhostname lbhost\n"+
+			"  server s1 %s check inter 200ms rise 1 fall 1\n"+
+			"frontend fe\n  bind 127.0.0.1:%d\n  default_backend pool\n", smtp, s1.addr, port)
+		if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		log := startLogged(t, p.bin, "-db", "-f", cfg)
+		waitListening(t, fmt.Sprintf("127.0.0.1:%d", port))
+		procs = append(procs, &proc{p.name, log, msgs})
+	}
+	wait := func(n int) {
+		deadline := time.Now().Add(20 * time.Second)
+		for _, p := range procs {
+			for len(p.msgs()) < n {
+				if time.Now().After(deadline) {
+					t.Fatalf("%s sent %d mails, want %d; log:\n%s", p.name, len(p.msgs()), n, strings.Join(p.log.stateLines(), "\n"))
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		}
+	}
+	time.Sleep(time.Second)
+	s1.setMode("closed")
+	wait(1)
+	s1.setMode("ok")
+	wait(2)
+	dateRe := regexp.MustCompile(`(?m)^Date: .*$`)
+	norm := func(msgs []string) string {
+		var out []string
+		for _, m := range msgs {
+			var keep []string
+			for _, l := range strings.Split(m, "\n") {
+				if strings.HasPrefix(l, "X-Peer: ") {
+					continue
+				}
+				keep = append(keep, l)
+			}
+			m = strings.Join(keep, "\n")
+			m = dateRe.ReplaceAllString(m, "Date: D")
+			out = append(out, durationRe.ReplaceAllString(m, "check duration: Nms"))
+		}
+		return strings.Join(out, "\n----\n")
+	}
+	want, got := norm(procs[0].msgs()), norm(procs[1].msgs())
+	if want != got {
+		t.Errorf("mails differ\nhaproxy:\n%s\ngohaproxy:\n%s", want, got)
+	} else {
+		t.Logf("same mails:\n%s", got)
+	}
+}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gohaproxy/gohaproxy/pkg/checks"
 	"github.com/gohaproxy/gohaproxy/pkg/haproxycfg"
+	"github.com/gohaproxy/gohaproxy/pkg/notify"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/balance"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/healthcheck"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/proxyproto"
@@ -73,6 +74,8 @@ type backend struct {
 	kindWord      string     // "backend", or "proxy" for a listen section (haproxy's messages)
 	stateMu       sync.Mutex // serialises server state changes (health.go)
 	logChecks     bool       // option log-health-checks
+	mail          *mailSpec       // email-alert settings; nil: no mail
+	mailer        *notify.Mailer  // started with the checks (mail.go)
 	useServers    []useServerRule
 }
 

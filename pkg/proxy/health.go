@@ -23,10 +23,11 @@ func (rt *Runtime) attachChecks(cfg *haproxycfg.Config, px *haproxycfg.Proxy, be
 	}
 	logChecks, ok := px.Options["log-health-checks"]
 	be.logChecks = ok && logChecks.Enabled
+	var err error
+	if be.mail, err = emailAlerts(cfg, px); err != nil {
+		return err
+	}
 	for _, d := range px.Other {
-		if d.Args[0] == "email-alert" {
-			return &UnsupportedError{d.Pos, "'email-alert' (mail alerts come with pkg/notify)"}
-		}
 		if d.Args[0] == "http-check" && len(d.Args) > 1 && d.Args[1] == "disable-on-404" {
 			return &UnsupportedError{d.Pos, "'http-check disable-on-404'"}
 		}
@@ -100,6 +101,7 @@ func (rt *Runtime) startChecks(ctx context.Context) (stop func()) {
 		maxInter = max(maxInter, iv)
 	}
 	ctx, cancel := context.WithCancel(ctx)
+	stopMailers := rt.startMailers(ctx)
 	byName := map[string]item{}
 	agents := map[string]item{}
 	var sched *checks.Scheduler
@@ -153,9 +155,10 @@ func (rt *Runtime) startChecks(ctx context.Context) (stop func()) {
 		}
 	}()
 	return func() {
-		cancel()
 		sched.Stop()
 		<-done
+		stopMailers()
+		cancel()
 	}
 }
 
@@ -194,6 +197,11 @@ func (rt *Runtime) setServerState(be *backend, srv *server, up bool, r checks.Re
 		fmt.Fprintf(&b, ". %d active and %d backup servers left.%s %d sessions active, 0 requeued, 0 remaining in queue.", act, bck, running, srv.cur.Load())
 	}
 	rt.log.Warn(b.String())
+	if up {
+		be.alert(levelNotice, b.String())
+	} else {
+		be.alert(levelAlert, b.String())
+	}
 	if !up && act == 0 && bck == 0 {
 		rt.log.Error(fmt.Sprintf("%s '%s' has no server available!", be.kindWord, be.name))
 	}
@@ -280,14 +288,14 @@ func (rt *Runtime) applyAgent(sched *checks.Scheduler, be *backend, srv *server,
 			srv.drain.Store(true)
 			be.picker.algo.SetDrain(bs, true)
 			act, bck := be.usableCounts()
-			rt.log.Warn(fmt.Sprintf("%s enters drain state. %d active and %d backup servers online.%s 0 sessions requeued, 0 total in queue.", prefix, act, bck, runningOnBackup(act, bck)))
+			rt.srvMsg(be, levelNotice, fmt.Sprintf("%s enters drain state. %d active and %d backup servers online.%s 0 sessions requeued, 0 total in queue.", prefix, act, bck, runningOnBackup(act, bck)))
 		}
 	case "maint":
 		if !srv.maint.Load() {
 			srv.maint.Store(true)
 			be.picker.algo.SetUp(bs, false)
 			act, bck := be.usableCounts()
-			rt.log.Warn(fmt.Sprintf("%s is going DOWN for maintenance. %d active and %d backup servers left.%s %d sessions active, 0 requeued, 0 remaining in queue.", prefix, act, bck, runningOnBackup(act, bck), srv.cur.Load()))
+			rt.srvMsg(be, levelNotice, fmt.Sprintf("%s is going DOWN for maintenance. %d active and %d backup servers left.%s %d sessions active, 0 requeued, 0 remaining in queue.", prefix, act, bck, runningOnBackup(act, bck), srv.cur.Load()))
 			if act == 0 && bck == 0 {
 				rt.log.Error(fmt.Sprintf("%s '%s' has no server available!", be.kindWord, be.name))
 			}
@@ -300,12 +308,12 @@ func (rt *Runtime) applyAgent(sched *checks.Scheduler, be *backend, srv *server,
 			if srv.down.Load() {
 				state = "DOWN"
 			}
-			rt.log.Warn(fmt.Sprintf("%s is %s (leaving forced maintenance).", prefix, state))
+			rt.srvMsg(be, levelNotice, fmt.Sprintf("%s is %s (leaving forced maintenance).", prefix, state))
 		}
 		if srv.drain.Load() {
 			srv.drain.Store(false)
 			be.picker.algo.SetDrain(bs, false)
-			rt.log.Warn(fmt.Sprintf("%s is UP (leaving forced drain).", prefix))
+			rt.srvMsg(be, levelNotice, fmt.Sprintf("%s is UP (leaving forced drain).", prefix))
 		}
 	}
 	if a.Weight != "" {
@@ -386,5 +394,12 @@ func (rt *Runtime) logCheck(be *backend, srv *server, r checks.Result, oldHealth
 	} else {
 		fmt.Fprintf(&b, ", status: %d/%d DOWN.", newHealth, spec.Rise)
 	}
-	rt.log.Warn(b.String())
+	rt.srvMsg(be, levelInfo, b.String())
+}
+
+// srvMsg logs a server message as haproxy's warnings and mails it when
+// the backend's email-alert level lets it through.
+func (rt *Runtime) srvMsg(be *backend, level int, msg string) {
+	rt.log.Warn(msg)
+	be.alert(level, msg)
 }
