@@ -70,12 +70,12 @@ type backend struct {
 	retries       int
 	redispatch    bool
 	allBackups    bool
-	persist       bool       // option persist: use-server sticks to a down server
-	kindWord      string     // "backend", or "proxy" for a listen section (haproxy's messages)
-	stateMu       sync.Mutex // serialises server state changes (health.go)
-	logChecks     bool       // option log-health-checks
-	mail          *mailSpec       // email-alert settings; nil: no mail
-	mailer        *notify.Mailer  // started with the checks (mail.go)
+	persist       bool           // option persist: use-server sticks to a down server
+	kindWord      string         // "backend", or "proxy" for a listen section (haproxy's messages)
+	stateMu       sync.Mutex     // serialises server state changes (health.go)
+	logChecks     bool           // option log-health-checks
+	mail          *mailSpec      // email-alert settings; nil: no mail
+	mailer        *notify.Mailer // started with the checks (mail.go)
 	useServers    []useServerRule
 }
 
