@@ -281,8 +281,17 @@ func (rt *Runtime) applyAgent(sched *checks.Scheduler, be *backend, srv *server,
 	switch a.Admin {
 	case "drain":
 		if srv.maint.Load() {
+			// from maintenance straight to drain
 			srv.maint.Store(false)
+			srv.drain.Store(true)
+			be.picker.algo.SetDrain(bs, true)
 			be.picker.algo.SetUp(bs, !srv.down.Load())
+			state := "UP/DRAIN"
+			if srv.down.Load() {
+				state = "DOWN"
+			}
+			rt.srvMsg(be, levelNotice, fmt.Sprintf("%s is %s (leaving forced maintenance).", prefix, state))
+			rt.srvMsg(be, levelNotice, prefix+" remains in forced drain mode.")
 		}
 		if !srv.drain.Load() {
 			srv.drain.Store(true)
@@ -291,6 +300,11 @@ func (rt *Runtime) applyAgent(sched *checks.Scheduler, be *backend, srv *server,
 			rt.srvMsg(be, levelNotice, fmt.Sprintf("%s enters drain state. %d active and %d backup servers online.%s 0 sessions requeued, 0 total in queue.", prefix, act, bck, runningOnBackup(act, bck)))
 		}
 	case "maint":
+		// entering maintenance ends a forced drain, silently
+		if srv.drain.Load() {
+			srv.drain.Store(false)
+			be.picker.algo.SetDrain(bs, false)
+		}
 		if !srv.maint.Load() {
 			srv.maint.Store(true)
 			be.picker.algo.SetUp(bs, false)
