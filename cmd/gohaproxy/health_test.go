@@ -545,6 +545,8 @@ func TestAgentCheckLikeHaproxy(t *testing.T) {
 		waitListening(t, fmt.Sprintf("127.0.0.1:%d", port))
 		procs = append(procs, &proc{p.name, port, log})
 	}
+	// let the session of waitListening end before servers change state
+	time.Sleep(time.Second)
 	lines := 0
 	for _, step := range []struct {
 		reply string
@@ -586,7 +588,9 @@ func TestLogHealthChecksLikeHaproxy(t *testing.T) {
 	ours := testenv.Binary(t, "gohaproxy")
 	s1 := newCtlServer(t, "s1", nil)
 	s2 := newCtlServer(t, "s2", nil)
-	s1.setMode("closed")
+	// (no "closed" mode before the proxies bind: a free port picked for
+	// them could be s1's)
+	s1.setMode("503")
 	s2.setMode("503")
 	dir := t.TempDir()
 	type proc struct {
@@ -639,7 +643,7 @@ func TestLogHealthChecksLikeHaproxy(t *testing.T) {
 	s1.setMode("ok")
 	// two passed checks, then UP
 	wait(8)
-	s1.setMode("closed")
+	s1.setMode("503")
 	// two failed checks, then DOWN and the alert
 	wait(12)
 	want, got := lines(procs[0]), lines(procs[1])
