@@ -153,8 +153,7 @@ func (p *Platform) AddAddress(ifname string, vip keepalivedconf.VIP) error {
 func (p *Platform) DelAddress(ifname string, vip keepalivedconf.VIP) error {
 	l, err := p.vipLink(ifname, vip)
 	if err != nil {
-		var nf netlink.LinkNotFoundError
-		if errors.As(err, &nf) {
+		if errors.Is(err, errNoInterface) {
 			return nil
 		}
 		return err
@@ -318,8 +317,7 @@ func (p *Platform) AddRoute(r keepalivedconf.Route) error {
 func (p *Platform) DelRoute(r keepalivedconf.Route) error {
 	nr, err := p.nlRoute(r)
 	if err != nil {
-		var nf netlink.LinkNotFoundError
-		if errors.As(err, &nf) {
+		if errors.Is(err, errNoInterface) {
 			return nil
 		}
 		return err

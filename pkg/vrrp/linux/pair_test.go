@@ -83,4 +83,3 @@ func (p *pair) ip(t testing.TB, ns string, args ...string) string {
 	t.Helper()
 	return ipCmd(t, append([]string{"-n", ns}, args...)...)
 }
-

@@ -112,13 +112,16 @@ func (p *Platform) inNS(f func() error) error {
 	return <-errc
 }
 
+// errNoInterface is wrapped by the errors about a missing interface.
+var errNoInterface = errors.New("does not exist")
+
 // link finds ifname.
 func (p *Platform) link(ifname string) (netlink.Link, error) {
 	l, err := p.nl.LinkByName(ifname)
 	if err != nil {
 		var nf netlink.LinkNotFoundError
 		if errors.As(err, &nf) {
-			return nil, fmt.Errorf("interface %s does not exist: check the interface/dev name in the configuration", ifname)
+			return nil, fmt.Errorf("interface %s %w: check the interface/dev name in the configuration", ifname, errNoInterface)
 		}
 		return nil, fmt.Errorf("interface %s: %w", ifname, err)
 	}
