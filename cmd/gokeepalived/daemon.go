@@ -50,10 +50,8 @@ const consoleTime = "Mon Jan _2 15:04:05 2006"
 func newLogger(c *cli.Context, stderr io.Writer) (*zap.Logger, func(), error) {
 	var cores []zapcore.Core
 	var closers []func()
-	timed := zapcore.EncoderConfig{TimeKey: "T", MessageKey: "M", ConsoleSeparator: ": ",
-		EncodeTime: func(t time.Time, e zapcore.PrimitiveArrayEncoder) { e.AppendString(t.Format(consoleTime)) }}
 	if c.Bool("log-console") {
-		cores = append(cores, zapcore.NewCore(zapcore.NewConsoleEncoder(timed), zapcore.AddSync(stderr), zap.DebugLevel))
+		cores = append(cores, consoleCore(stderr))
 	}
 	if p := c.String("log-file"); p != "" {
 		f, err := os.OpenFile(p, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
@@ -61,7 +59,7 @@ func newLogger(c *cli.Context, stderr io.Writer) (*zap.Logger, func(), error) {
 			return nil, nil, fmt.Errorf("log file %s: %w (fix -g or the directory's permissions)", p, err)
 		}
 		closers = append(closers, func() { f.Close() })
-		cores = append(cores, zapcore.NewCore(zapcore.NewConsoleEncoder(timed), zapcore.AddSync(f), zap.DebugLevel))
+		cores = append(cores, consoleCore(f))
 	}
 	if !c.Bool("no-syslog") {
 		fac, err := facility(c.String("log-facility"))
@@ -83,6 +81,13 @@ func newLogger(c *cli.Context, stderr io.Writer) (*zap.Logger, func(), error) {
 			f()
 		}
 	}, nil
+}
+
+// consoleCore writes keepalived's console lines to w.
+func consoleCore(w io.Writer) zapcore.Core {
+	timed := zapcore.EncoderConfig{TimeKey: "T", MessageKey: "M", ConsoleSeparator: ": ",
+		EncodeTime: func(t time.Time, e zapcore.PrimitiveArrayEncoder) { e.AppendString(t.Format(consoleTime)) }}
+	return zapcore.NewCore(zapcore.NewConsoleEncoder(timed), zapcore.AddSync(w), zap.DebugLevel)
 }
 
 // facility reads -S: 0-7 (LOG_LOCAL0-7), local0-7, user or daemon.
@@ -218,7 +223,9 @@ func daemon(c *cli.Context, file string, opts keepalivedconf.Options, res *keepa
 	logf := func(format string, args ...any) { lg.Info(fmt.Sprintf(format, args...)) }
 	logf("Starting %s", version)
 	logf("Command line: %s", quoteArgs(os.Args))
-	logf("Opening file '%s'.", file)
+	if c.Bool("log-detail") {
+		logf("Opening file '%s'.", file)
+	}
 	logf("Configuration file %s", file)
 	for _, d := range res.Diags {
 		logf("%s", d.String())
@@ -284,6 +291,7 @@ func daemon(c *cli.Context, file string, opts keepalivedconf.Options, res *keepa
 				logf("Stopping")
 				cancel()
 				err := <-runErr
+				logf("Stopped")
 				logf("Stopped %s", version)
 				if err != nil {
 					lg.Error(err.Error())
@@ -291,16 +299,18 @@ func daemon(c *cli.Context, file string, opts keepalivedconf.Options, res *keepa
 				}
 				return nil
 			}
-			logf("Reloading")
+			logf("Reloading ...")
 			r := keepalivedconf.Parse(file, opts, realHost{})
+			logf("Configuration file %s", file)
 			for _, d := range r.Diags {
 				logf("%s", d.String())
 			}
+			logf("Reloading")
 			if err := node.Reload(ctx, r.Config); err != nil {
 				lg.Error(fmt.Sprintf("Reload of %s failed, the previous configuration stays in force: %v", file, err))
 				continue
 			}
-			logf("Reload finished")
+			logf("Reload complete")
 		}
 	}
 }
