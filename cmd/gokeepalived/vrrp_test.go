@@ -71,6 +71,10 @@ func newLAN(t testing.TB, n int) *lan {
 		ipRun(t, "-n", l.hub, "link", "set", peer, "master", "br0")
 		ipRun(t, "-n", l.hub, "link", "set", peer, "up")
 		ipRun(t, "-n", ns, "addr", "add", fmt.Sprintf("10.5.0.%d/24", i+1), "dev", "eth0")
+		// Link-local addresses usable at once (the VRRPv3/IPv6 source).
+		if out, err := exec.Command("ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv6.conf.eth0.accept_dad=0").CombinedOutput(); err != nil {
+			t.Fatalf("sysctl accept_dad in %s: %v\n%s", ns, err, out)
+		}
 		ipRun(t, "-n", ns, "link", "set", "eth0", "up")
 		h, err := netns.GetFromName(ns)
 		if err != nil {
@@ -136,9 +140,14 @@ type router struct {
 	log                      *os.File
 }
 
-const pairVIP = "10.5.0.100"
+// The virtual addresses of the failover tests (VRRPv2 over IPv4, VRRPv3
+// over IPv6).
+const (
+	pairVIP  = "10.5.0.100"
+	pairVIP6 = "2001:db8:5::100"
+)
 
-func vrrpConf(name string, prio int, extra string) string {
+func vrrpConf(name string, prio int, vip string) string {
 	return fmt.Sprintf(`global_defs {
     router_id %s
 }
@@ -148,11 +157,11 @@ vrrp_instance VI_1 {
     virtual_router_id 42
     priority %d
     advert_int 1
-%s    virtual_ipaddress {
+    virtual_ipaddress {
         %s
     }
 }
-`, name, prio, extra, pairVIP)
+`, name, prio, vip)
 }
 
 func newRouter(t testing.TB, name, bin, ns, conf string) *router {
@@ -230,47 +239,51 @@ func (r *router) stop(sig syscall.Signal) {
 
 // failover runs the election and failover scenario between a master
 // candidate (priority 150) and a backup (priority 100) and logs the times.
-func failover(t *testing.T, masterBin, backupBin string) {
+func failover(t *testing.T, masterBin, backupBin, vip string) {
 	l := newLAN(t, 2)
-	m := newRouter(t, "master", masterBin, l.routers[0], vrrpConf("r1", 150, ""))
-	b := newRouter(t, "backup", backupBin, l.routers[1], vrrpConf("r2", 100, ""))
+	m := newRouter(t, "master", masterBin, l.routers[0], vrrpConf("r1", 150, vip))
+	b := newRouter(t, "backup", backupBin, l.routers[1], vrrpConf("r2", 100, vip))
 	b.start(t)
 	// Alone, the backup takes the VIP after 3 adverts + skew.
-	d := l.waitAddr(t, 1, pairVIP, true, 20*time.Second)
+	d := l.waitAddr(t, 1, vip, true, 20*time.Second)
 	t.Logf("%s alone: MASTER with the VIP after %v", filepath.Base(backupBin), d.Round(time.Millisecond))
 	m.start(t)
-	d = l.waitAddr(t, 0, pairVIP, true, 20*time.Second)
+	d = l.waitAddr(t, 0, vip, true, 20*time.Second)
 	t.Logf("%s (prio 150) started: preempted, VIP on it after %v", filepath.Base(masterBin), d.Round(time.Millisecond))
-	l.waitAddr(t, 1, pairVIP, false, 10*time.Second)
+	l.waitAddr(t, 1, vip, false, 10*time.Second)
 
 	// SIGKILL: the backup notices after master_down_interval (3 x 1 s +
 	// skew (256-100)/256 s = 3.61 s).
 	t0 := time.Now()
 	m.stop(syscall.SIGKILL)
-	d = l.waitAddrSince(t, 1, pairVIP, true, t0, 15*time.Second)
+	d = l.waitAddrSince(t, 1, vip, true, t0, 15*time.Second)
 	t.Logf("FAILOVER SIGKILL of %s master: %s backup holds the VIP after %v (expected ~3.6 s)", filepath.Base(masterBin), filepath.Base(backupBin), d.Round(time.Millisecond))
-	if l.hasAddr(t, 0, pairVIP) {
+	if l.hasAddr(t, 0, vip) {
 		// A SIGKILLed daemon cannot remove its addresses; clear it as an
 		// operator's restart would.
-		ipRun(t, "-n", l.routers[0], "addr", "del", pairVIP+"/32", "dev", "eth0")
+		bits := "/32"
+		if strings.Contains(vip, ":") {
+			bits = "/128"
+		}
+		ipRun(t, "-n", l.routers[0], "addr", "del", vip+bits, "dev", "eth0")
 	}
 
 	m.start(t)
-	d = l.waitAddr(t, 0, pairVIP, true, 20*time.Second)
+	d = l.waitAddr(t, 0, vip, true, 20*time.Second)
 	t.Logf("PREEMPT %s restarted: VIP back after %v", filepath.Base(masterBin), d.Round(time.Millisecond))
-	l.waitAddr(t, 1, pairVIP, false, 10*time.Second)
+	l.waitAddr(t, 1, vip, false, 10*time.Second)
 
 	// SIGTERM: the master sends priority 0; the backup takes over after
 	// skew time (0.61 s).
 	t0 = m.signal(t, syscall.SIGTERM)
-	d = l.waitAddrSince(t, 1, pairVIP, true, t0, 10*time.Second)
+	d = l.waitAddrSince(t, 1, vip, true, t0, 10*time.Second)
 	t.Logf("FAILOVER SIGTERM of %s master: %s backup holds the VIP after %v (expected ~0.6 s)", filepath.Base(masterBin), filepath.Base(backupBin), d.Round(time.Millisecond))
 	m.stop(syscall.SIGTERM)
-	if l.hasAddr(t, 0, pairVIP) {
+	if l.hasAddr(t, 0, vip) {
 		t.Errorf("%s left the VIP behind after SIGTERM", filepath.Base(masterBin))
 	}
 	b.stop(syscall.SIGTERM)
-	if l.hasAddr(t, 1, pairVIP) {
+	if l.hasAddr(t, 1, vip) {
 		t.Errorf("%s left the VIP behind after SIGTERM", filepath.Base(backupBin))
 	}
 }
@@ -279,5 +292,10 @@ func failover(t *testing.T, masterBin, backupBin string) {
 // gokeepalived figures are compared with.
 func TestVRRPFailoverKeepalived(t *testing.T) {
 	k := testenv.Oracle(t, "keepalived")
-	failover(t, k, k)
+	failover(t, k, k, pairVIP)
+}
+
+func TestVRRPFailoverKeepalivedIPv6(t *testing.T) {
+	k := testenv.Oracle(t, "keepalived")
+	failover(t, k, k, pairVIP6)
 }
