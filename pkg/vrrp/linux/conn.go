@@ -152,6 +152,9 @@ func openSocket(c *conn, multicast bool) (int, error) {
 		// The kernel fills in (and on receipt verifies) the VRRPv3
 		// checksum at offset 6, with the pseudo-header it actually uses.
 		{"IPV6_CHECKSUM", unix.IPV6_CHECKSUM, 6},
+		// keepalived marks IPv6 adverts as it does IPv4 ones: traffic
+		// class 0xc0 (network control).
+		{"IPV6_TCLASS", unix.IPV6_TCLASS, tosInternetControl},
 		{"IPV6_MULTICAST_LOOP", unix.IPV6_MULTICAST_LOOP, 0},
 		{"IPV6_MULTICAST_HOPS", unix.IPV6_MULTICAST_HOPS, ttl},
 		{"IPV6_UNICAST_HOPS", unix.IPV6_UNICAST_HOPS, ttl},
