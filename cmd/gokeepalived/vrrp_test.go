@@ -299,3 +299,100 @@ func TestVRRPFailoverKeepalivedIPv6(t *testing.T) {
 	k := testenv.Oracle(t, "keepalived")
 	failover(t, k, k, pairVIP6)
 }
+
+func TestVRRPFailoverGokeepalived(t *testing.T) {
+	g := testenv.Binary(t, "gokeepalived")
+	failover(t, g, g, pairVIP)
+}
+
+func TestVRRPFailoverGokeepalivedIPv6(t *testing.T) {
+	g := testenv.Binary(t, "gokeepalived")
+	failover(t, g, g, pairVIP6)
+}
+
+// The mixed pairs: gokeepalived and keepalived 2.2.7 elect and fail over
+// in both roles.
+func TestVRRPFailoverMixedGoMaster(t *testing.T) {
+	failover(t, testenv.Binary(t, "gokeepalived"), testenv.Oracle(t, "keepalived"), pairVIP)
+}
+
+func TestVRRPFailoverMixedKeepalivedMaster(t *testing.T) {
+	failover(t, testenv.Oracle(t, "keepalived"), testenv.Binary(t, "gokeepalived"), pairVIP)
+}
+
+func TestVRRPFailoverMixedGoMasterIPv6(t *testing.T) {
+	failover(t, testenv.Binary(t, "gokeepalived"), testenv.Oracle(t, "keepalived"), pairVIP6)
+}
+
+func TestVRRPFailoverMixedKeepalivedMasterIPv6(t *testing.T) {
+	failover(t, testenv.Oracle(t, "keepalived"), testenv.Binary(t, "gokeepalived"), pairVIP6)
+}
+
+// TestDaemonLifecycle runs gokeepalived as an init script does: detached
+// (no -n), pid files written before the parent returns, a second start
+// refused, SIGHUP reloading a changed configuration, SIGTERM releasing the
+// addresses and the pid files.
+func TestDaemonLifecycle(t *testing.T) {
+	g := testenv.Binary(t, "gokeepalived")
+	l := newLAN(t, 1)
+	r := newRouter(t, "solo", g, l.routers[0], vrrpConf("r1", 150, pairVIP))
+	pidPath, vrrpPidPath := filepath.Join(r.dir, "keepalived.pid"), filepath.Join(r.dir, "vrrp.pid")
+	startCmd := func() *exec.Cmd {
+		return exec.Command("ip", "netns", "exec", r.ns, g, "-P", "-f", r.conf, "-p", pidPath, "-r", vrrpPidPath)
+	}
+	if out, err := startCmd().CombinedOutput(); err != nil {
+		t.Fatalf("start: %v\n%s", err, out)
+	}
+	b, err := os.ReadFile(pidPath)
+	if err != nil {
+		t.Fatalf("pid file not written when the parent returned: %v", err)
+	}
+	var pid int
+	if _, err := fmt.Sscan(string(b), &pid); err != nil || pid <= 1 {
+		t.Fatalf("pid file holds %q", b)
+	}
+	proc, err := os.FindProcess(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = proc.Signal(syscall.SIGKILL) })
+	if vb, err := os.ReadFile(vrrpPidPath); err != nil || string(vb) != string(b) {
+		t.Errorf("VRRP pid file %q (%v), want %q", vb, err, b)
+	}
+	out, err := startCmd().CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "already running") {
+		t.Errorf("second start: %v, %s; want refused", err, out)
+	}
+	l.waitAddr(t, 0, pairVIP, true, 20*time.Second)
+
+	// Reload with a second address.
+	conf := strings.Replace(vrrpConf("r1", 150, pairVIP), pairVIP, pairVIP+"\n        10.5.0.101", 1)
+	if err := os.WriteFile(r.conf, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := proc.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	l.waitAddr(t, 0, "10.5.0.101", true, 20*time.Second)
+
+	if err := proc.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for syscall.Kill(pid, 0) == nil {
+		if time.Now().After(deadline) {
+			t.Fatal("daemon still running 20 s after SIGTERM")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for _, a := range []string{pairVIP, "10.5.0.101"} {
+		if l.hasAddr(t, 0, a) {
+			t.Errorf("%s still present after SIGTERM", a)
+		}
+	}
+	for _, p := range []string{pidPath, vrrpPidPath} {
+		if _, err := os.Stat(p); !os.IsNotExist(err) {
+			t.Errorf("%s left behind after SIGTERM", p)
+		}
+	}
+}
