@@ -269,7 +269,9 @@ func daemon(c *cli.Context, file string, opts keepalivedconf.Options, res *keepa
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	// SIGUSR1/SIGUSR2 ask keepalived for its data and stats files; they
+	// must not kill the daemon (Go's default) and leave the VIPs behind.
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2)
 	defer signal.Stop(sigs)
 	runErr := make(chan error, 1)
 	go func() { runErr <- node.Run(ctx) }()
@@ -287,6 +289,10 @@ func daemon(c *cli.Context, file string, opts keepalivedconf.Options, res *keepa
 			}
 			return nil
 		case s := <-sigs:
+			if s == syscall.SIGUSR1 || s == syscall.SIGUSR2 {
+				lg.Warn(fmt.Sprintf("gokeepalived: %v (data/stats dump) is not implemented; ignored", s))
+				continue
+			}
 			if s != syscall.SIGHUP {
 				logf("Stopping")
 				cancel()

@@ -147,7 +147,13 @@ const (
 	pairVIP6 = "2001:db8:5::100"
 )
 
-func vrrpConf(name string, prio int, vip string) string {
+// unicastLines makes router i (0 or 1) of a two-router LAN send unicast
+// adverts to the other.
+func unicastLines(i int) string {
+	return fmt.Sprintf("    unicast_src_ip 10.5.0.%d\n    unicast_peer {\n        10.5.0.%d\n    }\n", i+1, 2-i)
+}
+
+func vrrpConf(name string, prio int, vip string, extra ...string) string {
 	return fmt.Sprintf(`global_defs {
     router_id %s
 }
@@ -157,11 +163,11 @@ vrrp_instance VI_1 {
     virtual_router_id 42
     priority %d
     advert_int 1
-    virtual_ipaddress {
+%s    virtual_ipaddress {
         %s
     }
 }
-`, name, prio, vip)
+`, name, prio, strings.Join(extra, ""), vip)
 }
 
 func newRouter(t testing.TB, name, bin, ns, conf string) *router {
@@ -239,10 +245,14 @@ func (r *router) stop(sig syscall.Signal) {
 
 // failover runs the election and failover scenario between a master
 // candidate (priority 150) and a backup (priority 100) and logs the times.
-func failover(t *testing.T, masterBin, backupBin, vip string) {
+func failover(t *testing.T, masterBin, backupBin, vip string, unicast ...bool) {
 	l := newLAN(t, 2)
-	m := newRouter(t, "master", masterBin, l.routers[0], vrrpConf("r1", 150, vip))
-	b := newRouter(t, "backup", backupBin, l.routers[1], vrrpConf("r2", 100, vip))
+	var mx, bx string
+	if len(unicast) > 0 && unicast[0] {
+		mx, bx = unicastLines(0), unicastLines(1)
+	}
+	m := newRouter(t, "master", masterBin, l.routers[0], vrrpConf("r1", 150, vip, mx))
+	b := newRouter(t, "backup", backupBin, l.routers[1], vrrpConf("r2", 100, vip, bx))
 	b.start(t)
 	// Alone, the backup takes the VIP after 3 adverts + skew.
 	d := l.waitAddr(t, 1, vip, true, 20*time.Second)
@@ -365,6 +375,10 @@ func TestDaemonLifecycle(t *testing.T) {
 	}
 	l.waitAddr(t, 0, pairVIP, true, 20*time.Second)
 
+	// SIGUSR1 (keepalived's data dump) must not kill it.
+	if err := proc.Signal(syscall.SIGUSR1); err != nil {
+		t.Fatal(err)
+	}
 	// Reload with a second address.
 	conf := strings.Replace(vrrpConf("r1", 150, pairVIP), pairVIP, pairVIP+"\n        10.5.0.101", 1)
 	if err := os.WriteFile(r.conf, []byte(conf), 0o644); err != nil {
@@ -374,6 +388,9 @@ func TestDaemonLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	l.waitAddr(t, 0, "10.5.0.101", true, 20*time.Second)
+	if err := syscall.Kill(pid, 0); err != nil {
+		t.Fatalf("daemon gone after SIGUSR1/SIGHUP: %v", err)
+	}
 
 	if err := proc.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -395,4 +412,14 @@ func TestDaemonLifecycle(t *testing.T) {
 			t.Errorf("%s left behind after SIGTERM", p)
 		}
 	}
+}
+
+// Unicast adverts (unicast_src_ip / unicast_peer) between the two
+// implementations.
+func TestVRRPFailoverMixedUnicast(t *testing.T) {
+	failover(t, testenv.Binary(t, "gokeepalived"), testenv.Oracle(t, "keepalived"), pairVIP, true)
+}
+
+func TestVRRPFailoverMixedUnicastKeepalivedMaster(t *testing.T) {
+	failover(t, testenv.Oracle(t, "keepalived"), testenv.Binary(t, "gokeepalived"), pairVIP, true)
 }
