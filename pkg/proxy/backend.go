@@ -29,6 +29,7 @@ type server struct {
 	// sendProxy is the PROXY protocol version sent first (0: none).
 	sendProxy int
 	ppOpts    proxyproto.V2Options
+	q         serverQueue // slots and queue (queue.go)
 }
 
 // proxyHeader returns the PROXY header to send to s for a client src that
@@ -57,6 +58,7 @@ type backend struct {
 	redispatch    bool
 	allBackups    bool
 	useServers    []useServerRule
+	q             backendQueue // queue.go
 }
 
 func newBackend(px *haproxycfg.Proxy) (*backend, error) {
@@ -172,6 +174,9 @@ func newBackend(px *haproxycfg.Proxy) (*backend, error) {
 	if err := be.compileUseServers(px); err != nil {
 		return nil, err
 	}
+	if err := be.initQueues(px); err != nil {
+		return nil, err
+	}
 	return be, nil
 }
 
@@ -192,20 +197,6 @@ type balancer struct {
 	toB  map[*server]*balance.Server
 }
 
-func (b *balancer) pick(k balance.Key, exclude *server) *server {
-	if exclude != nil {
-		k.Avoid = b.toB[exclude]
-	}
-	bs := b.algo.Pick(k)
-	if bs == nil {
-		return nil
-	}
-	b.algo.TakeConn(bs)
-	s := b.byB[bs]
-	s.cur.Add(1)
-	return s
-}
-
 // take counts a session on s chosen without the algorithm (use-server).
 func (b *balancer) take(s *server) {
 	b.algo.TakeConn(b.toB[s])
@@ -217,27 +208,33 @@ func (b *balancer) release(s *server) {
 	b.algo.DropConn(b.toB[s])
 }
 
-// release ends a session on s (counted when it was picked).
-func (be *backend) release(s *server) { be.picker.release(s) }
-
-// pick chooses a server for a client.
-func (be *backend) pick(src netip.AddrPort) *server {
+// key is the balancing key of a client.
+func (be *backend) key(src netip.AddrPort) balance.Key {
 	var k balance.Key
 	if be.keyFromSource && src.IsValid() {
 		k = balance.SrcKey(src.Addr())
 	}
-	return be.picker.pick(k, nil)
+	return k
 }
+
+// pick claims a slot for a client, as the balancer chooses.
+func (be *backend) pick(src netip.AddrPort) *claim { return be.claim(be.key(src), nil) }
 
 // dial connects to a server of the backend for a client whose destination
 // port is dstPort, with haproxy's retries and redispatch.
 // first is the server picked when the connection was accepted (in accept
 // order, as haproxy's single event loop picks).
-func (be *backend) dial(ctx context.Context, first *server, key balance.Key, dstPort int) (net.Conn, *server, error) {
+func (be *backend) dial(ctx context.Context, first *claim, key balance.Key, dstPort int) (net.Conn, *server, error) {
 	var last error
 	var prev *server
-	srv := first
+	srv, err := be.wait(ctx, first)
 	for attempt := 0; attempt <= be.retries; attempt++ {
+		if err != nil {
+			if prev != nil {
+				return nil, prev, last
+			}
+			return nil, srv, err
+		}
 		if srv == nil {
 			return nil, nil, fmt.Errorf("backend '%s' has no server available", be.name)
 		}
@@ -261,7 +258,13 @@ func (be *backend) dial(ctx context.Context, first *server, key balance.Key, dst
 		// moves to another one for the last retry.
 		if be.redispatch && attempt == be.retries-1 {
 			be.release(prev)
-			srv = be.picker.pick(key, prev)
+			k := key
+			k.Avoid = be.picker.toB[prev]
+			srv, err = be.wait(ctx, be.claim(k, nil))
+			if err != nil {
+				return nil, prev, last
+			}
+			prev = nil
 		}
 	}
 	if prev != nil {

@@ -128,7 +128,7 @@ func (fe *frontend) serve(rt *Runtime, c net.Conn, pre *decision, acceptProxy bo
 	defer fe.cur.Add(-1)
 	src, dst := addrPort(c.RemoteAddr()), addrPort(c.LocalAddr())
 	sctx := fe.sampleCtx(rt, src, dst)
-	var first *server
+	var first *claim
 	if pre != nil {
 		first = pre.first
 		if pre.be == nil {
@@ -183,12 +183,13 @@ func (fe *frontend) serve(rt *Runtime, c net.Conn, pre *decision, acceptProxy bo
 		}
 	}
 	dstPort := int(dst.Port())
-	if first == nil && len(be.useServers) > 0 {
-		sctx.Src, sctx.Dst, sctx.Backend = src, dst, be.name
-		first = be.forcedServer(sctx)
-	}
 	if first == nil {
-		first = be.pick(src)
+		var forced *server
+		if len(be.useServers) > 0 {
+			sctx.Src, sctx.Dst, sctx.Backend = src, dst, be.name
+			forced = be.forcedServer(sctx)
+		}
+		first = be.claim(be.key(src), forced)
 	}
 	var key balance.Key
 	if be.keyFromSource && src.IsValid() {
@@ -198,6 +199,9 @@ func (fe *frontend) serve(rt *Runtime, c net.Conn, pre *decision, acceptProxy bo
 	sc, srv, err := be.dial(ctx, first, key, dstPort)
 	if err != nil {
 		rt.log.Info("connection to backend failed", zap.String("frontend", fe.name), zap.String("backend", be.name), zap.Error(err))
+		if IsQueueError(err) {
+			drainUnread(c)
+		}
 		return
 	}
 	defer sc.Close()

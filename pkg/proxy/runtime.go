@@ -112,6 +112,7 @@ func New(cfg *haproxycfg.Config, opt Options) (*Runtime, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	rt.setFullconns()
 	return rt, nil
 }
 
