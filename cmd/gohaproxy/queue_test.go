@@ -204,3 +204,33 @@ func TestServerQueueMaxqueue(t *testing.T) {
 		t.Errorf("outcomes differ:\n  haproxy:   %s\n  gohaproxy: %s", results["haproxy"], results["gohaproxy"])
 	}
 }
+
+// TestMaxconnPausesAccept: a frontend "maxconn" or a global "maxconn"
+// stops accepting at the limit; the kernel's backlog holds the other
+// clients, which are all served in the end.
+func TestMaxconnPausesAccept(t *testing.T) {
+	srv := startSlowServer(t, 500*time.Millisecond)
+	for _, tc := range []struct{ name, global, listen string }{
+		{"frontend", "", "  maxconn 2\n"},
+		{"global", "  maxconn 2\n", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := "global\n  nbthread 1\n" + tc.global + "defaults\n  mode tcp\n  timeout connect 5s\n  timeout client 20s\n  timeout server 20s\n" +
+				"listen q\n  bind 127.0.0.1:PORT\n" + tc.listen + "  server s1 " + srv.ln.Addr().String() + "\n"
+			runBoth(t, cfg, func(name, addr string) {
+				srv.reset()
+				out := runClients(addr, 6, 20*time.Millisecond)
+				srv.mu.Lock()
+				peak := srv.peak
+				srv.mu.Unlock()
+				t.Logf("%s: outcomes %v, peak %d", name, out, peak)
+				if got := strings.Join(out, " "); got != "ok ok ok ok ok ok" {
+					t.Errorf("%s: outcomes %q, want all ok", name, got)
+				}
+				if peak != 2 {
+					t.Errorf("%s: %d sessions at once on the server, want 2 (maxconn)", name, peak)
+				}
+			})
+		})
+	}
+}

@@ -85,15 +85,9 @@ func (fe *frontend) acceptLoop(rt *Runtime, ln *listener.Listener) {
 			time.Sleep(10 * time.Millisecond)
 			continue
 		}
-		if fe.slots != nil {
-			// haproxy stops accepting at maxconn; the kernel backlog
-			// holds the rest. Waiting here has the same effect.
-			select {
-			case fe.slots <- struct{}{}:
-			case <-rt.hardCtx.Done():
-				c.Close()
-				return
-			}
+		if !fe.takeSlot(rt) {
+			c.Close()
+			return
 		}
 		var pre *decision
 		if !acceptProxy && len(fe.contentRules) == 0 {
@@ -103,18 +97,14 @@ func (fe *frontend) acceptLoop(rt *Runtime, ln *listener.Listener) {
 			if pre == nil {
 				lingerZero(c)
 				c.Close()
-				if fe.slots != nil {
-					<-fe.slots
-				}
+				fe.dropSlot(rt)
 				continue
 			}
 		}
 		rt.sessions.Add(1)
 		go func() {
 			defer rt.sessions.Done()
-			if fe.slots != nil {
-				defer func() { <-fe.slots }()
-			}
+			defer fe.dropSlot(rt)
 			fe.serve(rt, c, pre, acceptProxy)
 		}()
 	}

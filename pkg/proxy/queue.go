@@ -403,3 +403,38 @@ func drainUnread(c net.Conn) {
 		}
 	})
 }
+
+// takeSlot waits for a free session slot of the frontend ("maxconn") and
+// of the process (global "maxconn"). haproxy stops accepting at either
+// limit and the kernel backlog holds the rest; waiting here before the
+// next accept has the same effect. False on hard stop.
+func (fe *frontend) takeSlot(rt *Runtime) bool {
+	if fe.slots != nil {
+		select {
+		case fe.slots <- struct{}{}:
+		case <-rt.hardCtx.Done():
+			return false
+		}
+	}
+	if rt.globalSlots != nil {
+		select {
+		case rt.globalSlots <- struct{}{}:
+		case <-rt.hardCtx.Done():
+			if fe.slots != nil {
+				<-fe.slots
+			}
+			return false
+		}
+	}
+	return true
+}
+
+// dropSlot gives back the slots takeSlot took.
+func (fe *frontend) dropSlot(rt *Runtime) {
+	if rt.globalSlots != nil {
+		<-rt.globalSlots
+	}
+	if fe.slots != nil {
+		<-fe.slots
+	}
+}

@@ -29,6 +29,7 @@ type Runtime struct {
 	bufsize   int // tune.bufsize: the most content inspection buffers
 
 	globalMaxconn int
+	globalSlots   chan struct{} // global maxconn; nil for unlimited
 	noReusePort   bool
 	statsBinds    []*haproxycfg.Bind
 
@@ -113,6 +114,9 @@ func New(cfg *haproxycfg.Config, opt Options) (*Runtime, error) {
 		return nil, err
 	}
 	rt.setFullconns()
+	if rt.globalMaxconn > 0 {
+		rt.globalSlots = make(chan struct{}, rt.globalMaxconn)
+	}
 	return rt, nil
 }
 
