@@ -72,6 +72,9 @@ func New(cfg *haproxycfg.Config, opt Options) (*Runtime, error) {
 		if d.Args[0] == "noreuseport" {
 			rt.noReusePort = true
 		}
+		if d.Args[0] == "nosplice" {
+			rt.pool.NoSplice = true
+		}
 	}
 	rt.hardCtx, rt.hardStop = context.WithCancel(context.Background())
 	var errs []error

@@ -1,7 +1,10 @@
 // Package forward moves bytes between a client and a server connection the
 // way haproxy does in TCP mode: both directions at once, each side with its
 // own inactivity timeout ("timeout client", "timeout server"), half-closes
-// propagated, and buffers taken from a pool sized like tune.bufsize.
+// propagated. Between two plain TCP sockets on Linux the bytes go through a
+// kernel pipe with splice(2) and never reach user space; other connections
+// (TLS, PROXY-prefixed or inspected readers) copy through buffers taken
+// from a pool sized like tune.bufsize.
 package forward
 
 import (
@@ -17,18 +20,26 @@ import (
 // DefaultBufSize is haproxy's default tune.bufsize.
 const DefaultBufSize = 16384
 
-// BufPool hands out fixed-size buffers.
+// BufPool hands out fixed-size buffers, and on Linux the kernel pipes
+// splice(2) moves bytes through.
 type BufPool struct {
-	size int
-	p    sync.Pool
+	size  int
+	p     sync.Pool
+	pipes chan kpipe
+	// NoSplice makes every session copy through buffers (haproxy's
+	// global "nosplice").
+	NoSplice bool
 }
+
+// maxIdlePipes bounds the pipes a pool keeps between sessions.
+const maxIdlePipes = 256
 
 // NewBufPool returns a pool of buffers of size bytes (DefaultBufSize if <= 0).
 func NewBufPool(size int) *BufPool {
 	if size <= 0 {
 		size = DefaultBufSize
 	}
-	bp := &BufPool{size: size}
+	bp := &BufPool{size: size, pipes: make(chan kpipe, maxIdlePipes)}
 	bp.p.New = func() any { b := make([]byte, size); return &b }
 	return bp
 }
@@ -125,6 +136,13 @@ func Pipe(ctx context.Context, client, server net.Conn, to Timeouts, pool *BufPo
 // dstIdle each wait for dst to accept data. On EOF from src the write side
 // of dst is shut down so the peer sees the close.
 func copyHalf(dst, src net.Conn, dstIdle, srcIdle time.Duration, srcName, dstName string, pool *BufPool) (int64, string, error) {
+	if !pool.NoSplice {
+		if d, s, ok := canSplice(dst, src); ok {
+			if n, side, err, ok := spliceHalf(d, s, dstIdle, srcIdle, srcName, dstName, pool); ok {
+				return n, side, err
+			}
+		}
+	}
 	bp := pool.get()
 	defer pool.put(bp)
 	buf := *bp
