@@ -30,6 +30,7 @@ type server struct {
 	sendProxy int
 	ppOpts    proxyproto.V2Options
 	q         serverQueue // slots and queue (queue.go)
+	src       *sourceSpec // "source" (source.go); nil: any
 }
 
 // proxyHeader returns the PROXY header to send to s for a client src that
@@ -93,7 +94,7 @@ func newBackend(px *haproxycfg.Proxy) (*backend, error) {
 		if s.Disabled {
 			continue
 		}
-		for _, opt := range []string{"send-proxy-v2-ssl", "send-proxy-v2-ssl-cn", "ssl", "check", "track", "resolvers", "source", "agent-check", "cookie"} {
+		for _, opt := range []string{"send-proxy-v2-ssl", "send-proxy-v2-ssl-cn", "ssl", "check", "track", "resolvers", "agent-check", "cookie"} {
 			if _, ok := s.Options[opt]; ok {
 				return nil, &UnsupportedError{s.Pos, fmt.Sprintf("server option '%s'", opt)}
 			}
@@ -177,6 +178,9 @@ func newBackend(px *haproxycfg.Proxy) (*backend, error) {
 	if err := be.initQueues(px); err != nil {
 		return nil, err
 	}
+	if err := be.initSources(px); err != nil {
+		return nil, err
+	}
 	return be, nil
 }
 
@@ -221,10 +225,10 @@ func (be *backend) key(src netip.AddrPort) balance.Key {
 func (be *backend) pick(src netip.AddrPort) *claim { return be.claim(be.key(src), nil) }
 
 // dial connects to a server of the backend for a client whose destination
-// port is dstPort, with haproxy's retries and redispatch.
+// port is dstPort and address src, with haproxy's retries and redispatch.
 // first is the server picked when the connection was accepted (in accept
 // order, as haproxy's single event loop picks).
-func (be *backend) dial(ctx context.Context, first *claim, key balance.Key, dstPort int) (net.Conn, *server, error) {
+func (be *backend) dial(ctx context.Context, first *claim, key balance.Key, src netip.AddrPort, dstPort int) (net.Conn, *server, error) {
 	var last error
 	var prev *server
 	srv, err := be.wait(ctx, first)
@@ -247,8 +251,7 @@ func (be *backend) dial(ctx context.Context, first *claim, key balance.Key, dstP
 		if timeout == 0 {
 			timeout = dialTimeout
 		}
-		d := net.Dialer{Timeout: timeout}
-		c, err := d.DialContext(ctx, "tcp", addr)
+		c, err := dialFrom(ctx, srv.src, addr, timeout, src)
 		if err == nil {
 			return c, srv, nil
 		}

@@ -186,7 +186,7 @@ func (fe *frontend) serve(rt *Runtime, c net.Conn, pre *decision, acceptProxy bo
 		key = balance.SrcKey(src.Addr())
 	}
 	ctx := rt.hardCtx
-	sc, srv, err := be.dial(ctx, first, key, dstPort)
+	sc, srv, err := be.dial(ctx, first, key, src, dstPort)
 	if err != nil {
 		rt.log.Info("connection to backend failed", zap.String("frontend", fe.name), zap.String("backend", be.name), zap.Error(err))
 		if IsQueueError(err) {
