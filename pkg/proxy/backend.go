@@ -52,6 +52,8 @@ type backend struct {
 	picker  *balancer
 	// keyFromSource: the algorithm hashes the client address.
 	keyFromSource bool
+	// rdpCookie: the algorithm hashes this RDP cookie of the request.
+	rdpCookie string
 	connect       time.Duration
 	server        time.Duration
 	tunnel        time.Duration
@@ -141,7 +143,7 @@ func newBackend(px *haproxycfg.Proxy) (*backend, error) {
 		algo, param, draws, opts, pos = b.Algorithm, b.Param, b.Draws, b.Options, b.Pos
 	}
 	switch algo {
-	case "roundrobin", "static-rr", "leastconn", "first", "source", "random":
+	case "roundrobin", "static-rr", "leastconn", "first", "source", "random", "rdp-cookie":
 	case "uri", "url_param", "hdr":
 		// haproxy: "Layer 7 hash not possible for backend (needs 'mode
 		// http'). Falling back to round robin."
@@ -172,6 +174,9 @@ func newBackend(px *haproxycfg.Proxy) (*backend, error) {
 	bl.algo = a
 	be.picker = bl
 	be.keyFromSource = algo == "source"
+	if algo == "rdp-cookie" {
+		be.rdpCookie = bcfg.Param
+	}
 	if err := be.compileUseServers(px); err != nil {
 		return nil, err
 	}
@@ -212,17 +217,23 @@ func (b *balancer) release(s *server) {
 	b.algo.DropConn(b.toB[s])
 }
 
-// key is the balancing key of a client.
-func (be *backend) key(src netip.AddrPort) balance.Key {
+// key is the balancing key of a client at src that sent payload so far.
+func (be *backend) key(src netip.AddrPort, payload []byte) balance.Key {
 	var k balance.Key
 	if be.keyFromSource && src.IsValid() {
 		k = balance.SrcKey(src.Addr())
+	}
+	if be.rdpCookie != "" {
+		// no cookie (yet): haproxy falls back to round robin
+		if v, ok := balance.RDPCookie(payload, be.rdpCookie); ok {
+			k.Value = string(v)
+		}
 	}
 	return k
 }
 
 // pick claims a slot for a client, as the balancer chooses.
-func (be *backend) pick(src netip.AddrPort) *claim { return be.claim(be.key(src), nil) }
+func (be *backend) pick(src netip.AddrPort) *claim { return be.claim(be.key(src, nil), nil) }
 
 // dial connects to a server of the backend for a client whose destination
 // port is dstPort and address src, with haproxy's retries and redispatch.

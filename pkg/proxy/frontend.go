@@ -12,7 +12,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/gohaproxy/gohaproxy/pkg/haproxycfg"
-	"github.com/gohaproxy/gohaproxy/pkg/proxy/balance"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/forward"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/listener"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/proxyproto"
@@ -179,12 +178,9 @@ func (fe *frontend) serve(rt *Runtime, c net.Conn, pre *decision, acceptProxy bo
 			sctx.Src, sctx.Dst, sctx.Backend = src, dst, be.name
 			forced = be.forcedServer(sctx)
 		}
-		first = be.claim(be.key(src), forced)
+		first = be.claim(be.key(src, sctx.Payload), forced)
 	}
-	var key balance.Key
-	if be.keyFromSource && src.IsValid() {
-		key = balance.SrcKey(src.Addr())
-	}
+	key := be.key(src, sctx.Payload)
 	ctx := rt.hardCtx
 	sc, srv, err := be.dial(ctx, first, key, src, dstPort)
 	if err != nil {

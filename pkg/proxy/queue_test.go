@@ -37,7 +37,7 @@ func TestQueueOrder(t *testing.T) {
 		t.Fatalf("first picks: %v %v", c1.srv, c2.srv)
 	}
 	c3 := be.pick(addrPort(nil)) // all full: backend queue
-	c4 := be.claim(be.key(addrPort(nil)), s1)
+	c4 := be.claim(be.key(addrPort(nil), nil), s1)
 	if c3.p == nil || c3.p.on != nil || c4.p == nil || c4.p.on != s1 {
 		t.Fatalf("want c3 in the backend's queue and c4 in s1's: %+v %+v", c3, c4)
 	}
@@ -66,9 +66,9 @@ func TestQueueOrder(t *testing.T) {
 func TestQueueMaxqueueAndCancel(t *testing.T) {
 	be := queueBackend(t, "  server s1 127.0.0.1:1 maxconn 1 maxqueue 1\n")
 	s1 := be.servers[0]
-	be.claim(be.key(addrPort(nil)), s1)
-	c2 := be.claim(be.key(addrPort(nil)), s1)
-	c3 := be.claim(be.key(addrPort(nil)), s1)
+	be.claim(be.key(addrPort(nil), nil), s1)
+	c2 := be.claim(be.key(addrPort(nil), nil), s1)
+	c3 := be.claim(be.key(addrPort(nil), nil), s1)
 	if c2.p == nil || !IsQueueError(c3.err) {
 		t.Fatalf("want c2 queued and c3 refused: %+v %+v", c2, c3)
 	}
@@ -80,7 +80,7 @@ func TestQueueMaxqueueAndCancel(t *testing.T) {
 	if s1.q.waiting.Len() != 0 {
 		t.Fatal("cancelled session still queued")
 	}
-	c4 := be.claim(be.key(addrPort(nil)), s1)
+	c4 := be.claim(be.key(addrPort(nil), nil), s1)
 	if c4.p == nil {
 		t.Fatal("queue place not given back")
 	}

@@ -386,7 +386,7 @@ func (fe *frontend) decideAtAccept(rt *Runtime, c net.Conn) *decision {
 	d := &decision{be: fe.chooseBackend(ctx)}
 	if d.be != nil {
 		ctx.Backend = d.be.name
-		d.first = d.be.claim(d.be.key(src), d.be.forcedServer(ctx))
+		d.first = d.be.claim(d.be.key(src, nil), d.be.forcedServer(ctx))
 	}
 	return d
 }
