@@ -53,15 +53,15 @@ type backend struct {
 	// keyFromSource: the algorithm hashes the client address.
 	keyFromSource bool
 	// rdpCookie: the algorithm hashes this RDP cookie of the request.
-	rdpCookie string
-	connect       time.Duration
-	server        time.Duration
-	tunnel        time.Duration
-	retries       int
-	redispatch    bool
-	allBackups    bool
-	useServers    []useServerRule
-	q             backendQueue // queue.go
+	rdpCookie  string
+	connect    time.Duration
+	server     time.Duration
+	tunnel     time.Duration
+	retries    int
+	redispatch bool
+	allBackups bool
+	useServers []useServerRule
+	q          backendQueue // queue.go
 }
 
 func newBackend(px *haproxycfg.Proxy) (*backend, error) {
