@@ -438,3 +438,43 @@ func (fe *frontend) dropSlot(rt *Runtime) {
 		<-fe.slots
 	}
 }
+
+// serverStateChanged hands queued sessions on after s changed state
+// (health checks, "set server ..."), to be called once the balancer knows
+// the new state. A server that can take sessions takes them from the
+// backend's queue (haproxy's pendconn_grab_from_px); a server that
+// cannot any more gives the sessions waiting for it back to the backend's
+// queue when "option redispatch" is set (pendconn_redistribute), where
+// the other servers take them.
+func (be *backend) serverStateChanged(s *server) {
+	be.q.mu.Lock()
+	defer be.q.mu.Unlock()
+	if be.picker.toB[s].Usable() {
+		be.dequeueLocked(s)
+		return
+	}
+	if !be.redispatch || s.q.waiting.Len() == 0 {
+		return
+	}
+	for e := s.q.waiting.Front(); e != nil; e = s.q.waiting.Front() {
+		p := e.Value.(*pendconn)
+		s.q.waiting.Remove(e)
+		p.on = nil
+		// keep the backend's queue in arrival order
+		at := be.q.waiting.Back()
+		for at != nil && at.Value.(*pendconn).seq > p.seq {
+			at = at.Prev()
+		}
+		if at == nil {
+			p.elem = be.q.waiting.PushFront(p)
+		} else {
+			p.elem = be.q.waiting.InsertAfter(p, at)
+		}
+	}
+	be.picker.algo.SetPending(be.picker.toB[s], 0)
+	for _, o := range be.servers {
+		if o != s {
+			be.dequeueLocked(o)
+		}
+	}
+}

@@ -101,3 +101,31 @@ func TestDynamicMaxconn(t *testing.T) {
 		t.Errorf("default fullconn %d, want 10 (a tenth of the frontend's maxconn 100)", be2.q.fullconn)
 	}
 }
+
+// TestQueueServerDown: with "option redispatch", the sessions waiting
+// for a server that goes down move to the backend's queue, where another
+// server takes them; a server coming up takes from the backend's queue.
+func TestQueueServerDown(t *testing.T) {
+	be := queueBackend(t, "  balance source\n  option redispatch\n  server s1 127.0.0.1:1 maxconn 1\n  server s2 127.0.0.1:2 maxconn 1\n")
+	k := be.key(addrPort(nil), nil)
+	c1 := be.claim(k, nil)
+	pinned := c1.srv
+	other := be.servers[0]
+	if other == pinned {
+		other = be.servers[1]
+	}
+	c2 := be.claim(k, nil) // same key, same server: its queue
+	if c2.p == nil || c2.p.on != pinned {
+		t.Fatalf("c2 not queued on %s: %+v", pinned.name, c2)
+	}
+	be.claim(k, other) // other is busy too
+	be.picker.algo.SetUp(be.picker.toB[pinned], false)
+	be.serverStateChanged(pinned)
+	if c2.p.on != nil || be.q.waiting.Len() != 1 {
+		t.Fatal("c2 not moved to the backend's queue")
+	}
+	be.release(other)
+	if got := granted(c2); got != other {
+		t.Fatalf("c2 got %v, want %s", got, other.name)
+	}
+}
