@@ -102,7 +102,7 @@ func TestMasterCLILikeHaproxy(t *testing.T) {
 
 func TestUptimeText(t *testing.T) {
 	for d, want := range map[time.Duration]string{
-		3 * time.Second: "0d00h00m03s",
+		3 * time.Second:              "0d00h00m03s",
 		(26*3600 + 61) * time.Second: "1d02h01m01s",
 	} {
 		if got := uptimeText(d); got != want {
