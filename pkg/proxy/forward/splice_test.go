@@ -65,6 +65,16 @@ func TestSpliceIdleTimeoutCountsActivity(t *testing.T) {
 		}()
 		r := bufio.NewReader(userServer)
 		cr := bufio.NewReader(userClient)
+		// a bulk start moves both directions to splice (when allowed)
+		bulk := bytes.Repeat([]byte("b"), 1<<20)
+		go userClient.Write(bulk)
+		go userServer.Write(bulk)
+		if _, err := io.ReadFull(r, make([]byte, len(bulk))); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadFull(cr, make([]byte, len(bulk))); err != nil {
+			t.Fatal(err)
+		}
 		for i := 0; i < 8; i++ { // 8 exchanges 100ms apart: longer than idle
 			userClient.Write([]byte("ping\n"))
 			if l, err := r.ReadString('\n'); err != nil || l != "ping\n" {
@@ -83,6 +93,9 @@ func TestSpliceIdleTimeoutCountsActivity(t *testing.T) {
 		}
 		if res := <-resc; res.Timeout == "" {
 			t.Fatalf("nosplice=%v: idle session ended with %+v, want a timeout", noSplice, res)
+		}
+		if pooled := len(pool.pipes); (pooled > 0) == noSplice {
+			t.Fatalf("nosplice=%v: %d pipes pooled: splice not used as expected", noSplice, pooled)
 		}
 	}
 }
