@@ -62,6 +62,7 @@ type backend struct {
 	allBackups bool
 	useServers []useServerRule
 	q          backendQueue // queue.go
+	rdp        rdpPersist   // "persist rdp-cookie" (rdp.go)
 }
 
 func newBackend(px *haproxycfg.Proxy) (*backend, error) {
@@ -186,6 +187,7 @@ func newBackend(px *haproxycfg.Proxy) (*backend, error) {
 	if err := be.initSources(px); err != nil {
 		return nil, err
 	}
+	be.initPersist(px)
 	return be, nil
 }
 

@@ -178,6 +178,9 @@ func (fe *frontend) serve(rt *Runtime, c net.Conn, pre *decision, acceptProxy bo
 			sctx.Src, sctx.Dst, sctx.Backend = src, dst, be.name
 			forced = be.forcedServer(sctx)
 		}
+		if forced == nil {
+			forced = be.persistServer(sctx.Payload)
+		}
 		first = be.claim(be.key(src, sctx.Payload), forced)
 	}
 	key := be.key(src, sctx.Payload)
