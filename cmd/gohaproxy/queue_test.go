@@ -234,3 +234,30 @@ func TestMaxconnPausesAccept(t *testing.T) {
 		})
 	}
 }
+
+// TestLeastconnQueuesOnServer: leastconn takes a full server while its
+// queue has room (maxqueue), so the third client waits for s1 even though
+// s2 frees first, as in haproxy 2.6.
+func TestLeastconnQueuesOnServer(t *testing.T) {
+	s1 := startSlowServer(t, 2*time.Second)
+	s2 := startSlowServer(t, 500*time.Millisecond)
+	cfg := "global\n  nbthread 1\ndefaults\n  mode tcp\n  timeout connect 5s\n  timeout client 20s\n  timeout server 20s\n" +
+		"listen q\n  bind 127.0.0.1:PORT\n  balance leastconn\n" +
+		"  server s1 " + s1.ln.Addr().String() + " maxconn 1 maxqueue 1\n" +
+		"  server s2 " + s2.ln.Addr().String() + " maxconn 1 maxqueue 1\n"
+	res := map[string]string{}
+	runBoth(t, cfg, func(name, addr string) {
+		s1.reset()
+		s2.reset()
+		out := runClients(addr, 3, 100*time.Millisecond)
+		s1.mu.Lock()
+		s2.mu.Lock()
+		res[name] = fmt.Sprintf("%v s1 %v s2 %v", out, s1.order, s2.order)
+		s1.mu.Unlock()
+		s2.mu.Unlock()
+	})
+	t.Logf("haproxy: %s, gohaproxy: %s", res["haproxy"], res["gohaproxy"])
+	if res["haproxy"] != res["gohaproxy"] {
+		t.Errorf("differ:\n  haproxy:   %s\n  gohaproxy: %s", res["haproxy"], res["gohaproxy"])
+	}
+}

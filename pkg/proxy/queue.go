@@ -104,6 +104,9 @@ func (be *backend) initQueues(px *haproxycfg.Proxy) error {
 			continue
 		}
 		s.q.maxqueue = cs.Maxqueue
+		if bs := be.picker.toB[s]; bs != nil {
+			bs.Maxqueue = cs.Maxqueue // before any Pick: no lock needed
+		}
 		s.q.minconn = int(s.maxconn)
 		if v, ok := cs.Options["minconn"]; ok && len(v) > 0 {
 			n, err := strconv.Atoi(v[0])

@@ -51,6 +51,9 @@ type Server struct {
 	Backup bool
 	// Maxconn is the server's connection limit; 0 means unlimited.
 	Maxconn int
+	// Maxqueue bounds the server's queue; 0 means unlimited. leastconn
+	// counts it as room.
+	Maxqueue int
 	// DynMaxconn, when set, returns the limit in effect now (haproxy's
 	// srv_dynamic_maxconn: minconn..maxconn by the backend's load against
 	// fullconn). It is called with the algorithm's lock held and must not
