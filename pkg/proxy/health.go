@@ -173,6 +173,7 @@ func (rt *Runtime) setServerState(be *backend, srv *server, up bool, r checks.Re
 		return // haproxy says nothing of a server in maintenance
 	}
 	be.picker.algo.SetUp(be.picker.toB[srv], up)
+	xferred, pending := be.requeue(srv)
 	act, bck := be.usableCounts()
 	var b strings.Builder
 	if srv.backup {
@@ -192,9 +193,9 @@ func (rt *Runtime) setServerState(be *backend, srv *server, up bool, r checks.Re
 		running = " Running on backup."
 	}
 	if up {
-		fmt.Fprintf(&b, ". %d active and %d backup servers online.%s 0 sessions requeued, 0 total in queue.", act, bck, running)
+		fmt.Fprintf(&b, ". %d active and %d backup servers online.%s %d sessions requeued, %d total in queue.", act, bck, running, xferred, pending)
 	} else {
-		fmt.Fprintf(&b, ". %d active and %d backup servers left.%s %d sessions active, 0 requeued, 0 remaining in queue.", act, bck, running, srv.cur.Load())
+		fmt.Fprintf(&b, ". %d active and %d backup servers left.%s %d sessions active, %d requeued, %d remaining in queue.", act, bck, running, srv.cur.Load(), xferred, pending)
 	}
 	rt.log.Warn(b.String())
 	if up {
@@ -337,6 +338,9 @@ func (rt *Runtime) applyAgent(sched *checks.Scheduler, be *backend, srv *server,
 			be.picker.algo.SetWeight(bs, w)
 		}
 	}
+	if a.Admin != "" || a.Weight != "" {
+		be.serverStateChanged(srv)
+	}
 	if a.Health == "" {
 		// a reply without health word counts as a passed agent check
 		if srv.agentHealth.Observe(true) && srv.mainUp {
@@ -416,4 +420,24 @@ func (rt *Runtime) logCheck(be *backend, srv *server, r checks.Result, oldHealth
 func (rt *Runtime) srvMsg(be *backend, level int, msg string) {
 	rt.log.Warn(msg)
 	be.alert(level, msg)
+}
+
+// requeue hands the queued sessions on after srv changed state (queue.go)
+// and returns haproxy's counts for the message: the sessions moved (to
+// the backend's queue when srv went down with "option redispatch", from
+// it when srv came up) and those still waiting for srv.
+func (be *backend) requeue(srv *server) (xferred, pending int) {
+	be.q.mu.Lock()
+	before, beBefore := srv.q.waiting.Len(), be.q.waiting.Len()
+	be.q.mu.Unlock()
+	be.serverStateChanged(srv)
+	be.q.mu.Lock()
+	defer be.q.mu.Unlock()
+	pending = srv.q.waiting.Len()
+	if n := before - pending; n > 0 && !be.picker.toB[srv].Usable() {
+		xferred = n
+	} else if n := beBefore - be.q.waiting.Len(); n > 0 {
+		xferred = n
+	}
+	return xferred, pending
 }

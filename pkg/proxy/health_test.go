@@ -69,9 +69,9 @@ func TestServerStateDrivesBalancerAndFetches(t *testing.T) {
 	picks := func() map[string]int {
 		got := map[string]int{}
 		for i := 0; i < 8; i++ {
-			if s := be.pick(netip.AddrPort{}); s != nil {
-				got[s.name]++
-				be.release(s)
+			if c := be.pick(netip.AddrPort{}); c.err == nil && c.srv != nil {
+				got[c.srv.name]++
+				be.release(c.srv)
 			} else {
 				got["none"]++
 			}

@@ -31,6 +31,7 @@ type Runtime struct {
 	bufsize      int // tune.bufsize: the most content inspection buffers
 
 	globalMaxconn int
+	globalSlots   chan struct{} // global maxconn; nil for unlimited
 	noReusePort   bool
 	statsBinds    []*haproxycfg.Bind
 
@@ -72,6 +73,9 @@ func New(cfg *haproxycfg.Config, opt Options) (*Runtime, error) {
 	for _, d := range cfg.Global.Other {
 		if d.Args[0] == "noreuseport" {
 			rt.noReusePort = true
+		}
+		if d.Args[0] == "nosplice" {
+			rt.pool.NoSplice = true
 		}
 	}
 	rt.hardCtx, rt.hardStop = context.WithCancel(context.Background())
@@ -118,6 +122,10 @@ func New(cfg *haproxycfg.Config, opt Options) (*Runtime, error) {
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
+	}
+	rt.setFullconns()
+	if rt.globalMaxconn > 0 {
+		rt.globalSlots = make(chan struct{}, rt.globalMaxconn)
 	}
 	return rt, nil
 }
