@@ -36,6 +36,10 @@ type Check struct {
 	// InitialDelay is waited before the first check, plus a random delay
 	// in [0, Warmup) (keepalived warmup).
 	InitialDelay, Warmup time.Duration
+	// FixedRate starts each probe one interval after the previous one was
+	// due, whatever the probe took (haproxy's scheduling); by default the
+	// interval runs from the end of the probe (keepalived's).
+	FixedRate bool
 }
 
 // Event reports a state change of a check, with the result that caused it.
@@ -217,6 +221,7 @@ func (s *Scheduler) run(ctx context.Context, c Check, r *running) {
 	if clk.Sleep(ctx, first) != nil {
 		return
 	}
+	due := clk.Now()
 	for {
 		r.mu.Lock()
 		up := r.health.State() == Up
@@ -247,7 +252,18 @@ func (s *Scheduler) run(ctx context.Context, c Check, r *running) {
 				return
 			}
 		}
-		if clk.Sleep(ctx, Spread(next, c.Spread, s.opts.Rand)) != nil {
+		wait := Spread(next, c.Spread, s.opts.Rand)
+		if c.FixedRate && wait > 0 {
+			// the next start is one interval after this one was due;
+			// starts missed while the probe ran are skipped
+			now := clk.Now()
+			due = due.Add(wait)
+			for !due.After(now) {
+				due = due.Add(wait)
+			}
+			wait = due.Sub(now)
+		}
+		if clk.Sleep(ctx, wait) != nil {
 			return
 		}
 	}

@@ -128,8 +128,11 @@ func (rt *Runtime) startChecks(ctx context.Context) (stop func()) {
 		}
 		if a := it.srv.agent; a != nil {
 			c := checks.Check{Name: agentPrefix + names[i], Target: checks.Target{Addr: a.Addr}, Probe: a.Probe,
-				Intervals: checks.Intervals{Inter: a.Inter}, Rise: 1, Fall: 1, Timeout: a.Inter, Initial: checks.Up}
-			c.InitialDelay = maxInter * time.Duration(i) / time.Duration(len(all))
+				Intervals: checks.Intervals{Inter: a.Inter}, Rise: 1, Fall: 1, Timeout: a.Inter, Initial: checks.Up, FixedRate: true}
+			// haproxy runs a server's agent after its regular check in
+			// the same turn; half an interval later keeps that order
+			// whatever each probe takes
+			c.InitialDelay = maxInter*time.Duration(i)/time.Duration(len(all)) + a.Inter/2
 			if err := sched.Add(c); err != nil {
 				rt.log.Error(fmt.Sprintf("cannot start the agent check of server %s: %v", names[i], err))
 			}

@@ -59,6 +59,7 @@ func (s *Spec) Check(name string) checks.Check {
 		Timeout:   s.Timeout,
 		Initial:   checks.Up,
 		Spread:    s.Spread,
+		FixedRate: true,
 	}
 }
 
