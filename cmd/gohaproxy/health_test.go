@@ -603,7 +603,10 @@ func TestLogHealthChecksLikeHaproxy(t *testing.T) {
 		cfg := filepath.Join(dir, p.name+".cfg")
 		text := fmt.Sprintf("global\n  nbthread 1\ndefaults\n  mode tcp\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\n  timeout check 1s\n  option log-health-checks\n"+
 			"backend pool\n  option httpchk GET /\n  server s1 %s check inter 200ms rise 2 fall 2\n  server s2 %s check inter 200ms backup\n"+
-			"frontend fe\n  bind 127.0.0.1:%d\n  default_backend pool\n", s1.addr, s2.addr, port)
+			// the frontend's sessions (waitListening's) must not count on
+			// the checked servers
+			"backend other\n  server o1 %s\n"+
+			"frontend fe\n  bind 127.0.0.1:%d\n  default_backend other\n", s1.addr, s2.addr, s2.addr, port)
 		if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
 			t.Fatal(err)
 		}
