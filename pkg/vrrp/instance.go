@@ -639,9 +639,8 @@ func (in *Instance) updateFault(now time.Time) {
 	f := in.faulty()
 	if in.initFault {
 		if f {
+			// keepalived stays in FAULT without a word.
 			in.initFault = false
-			in.log(false, "(%s) Entering FAULT STATE", in.cfg.Name)
-			in.notify()
 			if in.group != nil {
 				in.group.syncFault(in, now)
 			}

