@@ -178,6 +178,8 @@ type generation struct {
 	procs   []ProcessSpec
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
+	// linkUp is the last known state of each tracked interface.
+	linkUp map[string]bool
 }
 
 type nodeInst struct {
@@ -202,7 +204,7 @@ func newGeneration(cfg *keepalivedconf.Config, opts NodeOptions) (*generation, e
 	if err != nil {
 		return nil, err
 	}
-	g := &generation{cfg: cfg, byName: map[string]*nodeInst{}, conns: map[string]*nodeConn{}}
+	g := &generation{cfg: cfg, byName: map[string]*nodeInst{}, conns: map[string]*nodeConn{}, linkUp: map[string]bool{}}
 	for _, sp := range specs {
 		if _, dup := g.byName[sp.cfg.Name]; dup {
 			return nil, fmt.Errorf("%s: vrrp_instance %s is defined twice; rename one", sp.conf.Pos, sp.cfg.Name)
@@ -559,6 +561,7 @@ func (n *Node) startGeneration(ctx context.Context, g, old *generation, rx chan 
 			if err != nil {
 				up = false
 			}
+			g.linkUp[r.name] = up
 			f, d := StatusEffect(up, r.weight, r.reverse)
 			acts = append(acts, ni.m.Track(now, r.key(), f, d)...)
 		}
@@ -786,6 +789,12 @@ func (n *Node) track(g *generation, ev TrackEvent) {
 }
 
 func (n *Node) link(g *generation, ev LinkEvent) {
+	was, tracked := g.linkUp[ev.Interface]
+	if !tracked || was == ev.Up {
+		return
+	}
+	g.linkUp[ev.Interface] = ev.Up
+	n.logf(false, "Netlink reports %s %s", ev.Interface, map[bool]string{true: "up", false: "down"}[ev.Up])
 	now := n.opts.Clock.Now()
 	for _, ni := range g.insts {
 		for _, r := range n.interfaceRefs(ni) {

@@ -308,6 +308,9 @@ func TestNodeInterfaceFault(t *testing.T) {
 	waitFor(t, "a MASTER", func() bool { return a.state() == "MASTER" })
 	a.p.links <- LinkEvent{Interface: "eth0", Up: false}
 	waitFor(t, "a FAULT", func() bool { return a.state() == "FAULT" && !a.p.has(vip) })
+	if len(a.logs.FilterMessage("Netlink reports eth0 down").All()) != 1 || len(a.logs.FilterMessage("(VI_1) Entering FAULT STATE").All()) != 1 {
+		t.Errorf("logs %v", a.logs.All())
+	}
 	a.p.links <- LinkEvent{Interface: "eth0", Up: true}
 	waitFor(t, "a MASTER again", func() bool { return a.state() == "MASTER" && a.p.has(vip) })
 }
