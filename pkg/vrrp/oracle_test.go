@@ -428,3 +428,71 @@ func TestScriptLogsLikeKeepalived(t *testing.T) {
 		t.Errorf("script logs differ:\n keepalived %q\n ours       %q", theirs, ours)
 	}
 }
+
+// TestLinkFaultLogsLikeKeepalived takes the interface of a BACKUP instance
+// down and up in keepalived and in a Node and compares their messages.
+func TestLinkFaultLogsLikeKeepalived(t *testing.T) {
+	testenv.RequireRoot(t)
+	bin := testenv.Oracle(t, "keepalived")
+	ns := testenv.NewNetNS(t, testenv.Iface{Name: "veth0", Addrs: []string{"192.168.99.1/24"}})
+	conf := `vrrp_instance VI_1 {
+    interface IFNAME
+    virtual_router_id 51
+    priority 100
+    advert_int 5
+    virtual_ipaddress {
+        192.168.99.100/24
+    }
+}
+`
+	dir := t.TempDir()
+	cf := filepath.Join(dir, "keepalived.conf")
+	if err := os.WriteFile(cf, []byte(strings.ReplaceAll(conf, "IFNAME", "veth0")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := ns.Command(bin, "-n", "-l", "-P", "-f", cf,
+		"-p", filepath.Join(dir, "k.pid"), "-r", filepath.Join(dir, "v.pid"), "-c", filepath.Join(dir, "c.pid"))
+	var klog logBuf
+	cmd.Stdout, cmd.Stderr = &klog, &klog
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	})
+	rn := startNodeDetail(t, &segment{}, "10.0.0.1", parseConf(t, strings.ReplaceAll(conf, "IFNAME", "eth0")), false)
+	waitFor(t, "keepalived BACKUP", func() bool { return strings.Contains(klog.String(), "(VI_1) Entering BACKUP STATE") })
+	waitFor(t, "node BACKUP", func() bool { return rn.state() == "BACKUP" })
+	for _, up := range []string{"down", "up"} {
+		if out, err := ns.Command("ip", "link", "set", "veth0", up).CombinedOutput(); err != nil {
+			t.Fatalf("%v: %s", err, out)
+		}
+		rn.p.links <- LinkEvent{Interface: "eth0", Up: up == "up"}
+		time.Sleep(time.Second)
+	}
+	var theirs, ours []string
+	for _, l := range strings.Split(klog.String(), "\n") {
+		if i := strings.Index(l, " 20"); i >= 0 {
+			if j := strings.Index(l[i:], ": "); j >= 0 {
+				l = l[i+j+2:]
+			}
+		}
+		if strings.HasPrefix(l, "(VI_") || strings.HasPrefix(l, "Netlink reports") {
+			theirs = append(theirs, strings.ReplaceAll(l, "veth0", "eth0"))
+		}
+	}
+	for _, e := range rn.logs.All() {
+		ours = append(ours, e.Message)
+	}
+	if !slices.Equal(theirs, ours) {
+		t.Errorf("logs differ:\n keepalived %q\n ours       %q", theirs, ours)
+	}
+}
