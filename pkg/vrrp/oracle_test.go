@@ -496,3 +496,88 @@ func TestLinkFaultLogsLikeKeepalived(t *testing.T) {
 		t.Errorf("logs differ:\n keepalived %q\n ours       %q", theirs, ours)
 	}
 }
+
+// TestSyncGroupLogsLikeKeepalived: one interface of a sync group goes down
+// and up; keepalived and a Node must log the same.
+func TestSyncGroupLogsLikeKeepalived(t *testing.T) {
+	testenv.RequireRoot(t)
+	bin := testenv.Oracle(t, "keepalived")
+	ns := testenv.NewNetNS(t,
+		testenv.Iface{Name: "veth0", Addrs: []string{"192.168.99.1/24"}},
+		testenv.Iface{Name: "veth1", Addrs: []string{"192.168.98.1/24"}})
+	conf := `vrrp_sync_group G1 {
+    group {
+        VI_1
+        VI_2
+    }
+}
+vrrp_instance VI_1 {
+    interface IF0
+    virtual_router_id 51
+    priority 100
+    advert_int 5
+    virtual_ipaddress {
+        192.168.99.100/24
+    }
+}
+vrrp_instance VI_2 {
+    interface IF1
+    virtual_router_id 52
+    priority 100
+    advert_int 5
+    virtual_ipaddress {
+        192.168.98.100/24
+    }
+}
+`
+	dir := t.TempDir()
+	cf := filepath.Join(dir, "keepalived.conf")
+	if err := os.WriteFile(cf, []byte(strings.NewReplacer("IF0", "veth0", "IF1", "veth1").Replace(conf)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := ns.Command(bin, "-n", "-l", "-P", "-f", cf,
+		"-p", filepath.Join(dir, "k.pid"), "-r", filepath.Join(dir, "v.pid"), "-c", filepath.Join(dir, "c.pid"))
+	var klog logBuf
+	cmd.Stdout, cmd.Stderr = &klog, &klog
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	})
+	rn := startNodeDetail(t, &segment{}, "10.0.0.1", parseConf(t, strings.NewReplacer("IF0", "eth0", "IF1", "eth1").Replace(conf)), false)
+	waitFor(t, "keepalived BACKUP", func() bool { return strings.Count(klog.String(), "Entering BACKUP STATE") >= 2 })
+	time.Sleep(500 * time.Millisecond)
+	for _, up := range []string{"down", "up"} {
+		if out, err := ns.Command("ip", "link", "set", "veth1", up).CombinedOutput(); err != nil {
+			t.Fatalf("%v: %s", err, out)
+		}
+		rn.p.links <- LinkEvent{Interface: "eth1", Up: up == "up"}
+		time.Sleep(time.Second)
+	}
+	var theirs, ours []string
+	for _, l := range strings.Split(klog.String(), "\n") {
+		if i := strings.Index(l, " 20"); i >= 0 {
+			if j := strings.Index(l[i:], ": "); j >= 0 {
+				l = l[i+j+2:]
+			}
+		}
+		if strings.HasPrefix(l, "(VI_") || strings.HasPrefix(l, "Netlink reports") || strings.HasPrefix(l, "VRRP_Group") {
+			theirs = append(theirs, strings.NewReplacer("veth0", "eth0", "veth1", "eth1").Replace(l))
+		}
+	}
+	for _, e := range rn.logs.All() {
+		ours = append(ours, e.Message)
+	}
+	if !slices.Equal(theirs, ours) {
+		t.Errorf("logs differ:\n keepalived %q\n ours       %q", theirs, ours)
+	}
+}
