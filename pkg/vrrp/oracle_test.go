@@ -497,15 +497,7 @@ func TestLinkFaultLogsLikeKeepalived(t *testing.T) {
 	}
 }
 
-// TestSyncGroupLogsLikeKeepalived: one interface of a sync group goes down
-// and up; keepalived and a Node must log the same.
-func TestSyncGroupLogsLikeKeepalived(t *testing.T) {
-	testenv.RequireRoot(t)
-	bin := testenv.Oracle(t, "keepalived")
-	ns := testenv.NewNetNS(t,
-		testenv.Iface{Name: "veth0", Addrs: []string{"192.168.99.1/24"}},
-		testenv.Iface{Name: "veth1", Addrs: []string{"192.168.98.1/24"}})
-	conf := `vrrp_sync_group G1 {
+const syncConf = `vrrp_sync_group G1 {
     group {
         VI_1
         VI_2
@@ -515,7 +507,7 @@ vrrp_instance VI_1 {
     interface IF0
     virtual_router_id 51
     priority 100
-    advert_int 5
+    advert_int ADV
     virtual_ipaddress {
         192.168.99.100/24
     }
@@ -524,12 +516,22 @@ vrrp_instance VI_2 {
     interface IF1
     virtual_router_id 52
     priority 100
-    advert_int 5
+    advert_int ADV
     virtual_ipaddress {
         192.168.98.100/24
     }
 }
 `
+
+// sideBySide runs conf (IF0/IF1 standing for the interfaces) in keepalived
+// in a namespace and in a Node on a fake platform, lets step act on both,
+// and compares the instance, group and interface messages.
+func sideBySide(t *testing.T, conf string, step func(ns *testenv.NetNS, rn *runningNode)) {
+	testenv.RequireRoot(t)
+	bin := testenv.Oracle(t, "keepalived")
+	ns := testenv.NewNetNS(t,
+		testenv.Iface{Name: "veth0", Addrs: []string{"192.168.99.1/24"}},
+		testenv.Iface{Name: "veth1", Addrs: []string{"192.168.98.1/24"}})
 	dir := t.TempDir()
 	cf := filepath.Join(dir, "keepalived.conf")
 	if err := os.WriteFile(cf, []byte(strings.NewReplacer("IF0", "veth0", "IF1", "veth1").Replace(conf)), 0o600); err != nil {
@@ -554,15 +556,8 @@ vrrp_instance VI_2 {
 		}
 	})
 	rn := startNodeDetail(t, &segment{}, "10.0.0.1", parseConf(t, strings.NewReplacer("IF0", "eth0", "IF1", "eth1").Replace(conf)), false)
-	waitFor(t, "keepalived BACKUP", func() bool { return strings.Count(klog.String(), "Entering BACKUP STATE") >= 2 })
-	time.Sleep(500 * time.Millisecond)
-	for _, up := range []string{"down", "up"} {
-		if out, err := ns.Command("ip", "link", "set", "veth1", up).CombinedOutput(); err != nil {
-			t.Fatalf("%v: %s", err, out)
-		}
-		rn.p.links <- LinkEvent{Interface: "eth1", Up: up == "up"}
-		time.Sleep(time.Second)
-	}
+	waitFor(t, "keepalived to start", func() bool { return strings.Contains(klog.String(), "Entering BACKUP STATE") })
+	step(ns, rn)
 	var theirs, ours []string
 	for _, l := range strings.Split(klog.String(), "\n") {
 		if i := strings.Index(l, " 20"); i >= 0 {
@@ -580,4 +575,27 @@ vrrp_instance VI_2 {
 	if !slices.Equal(theirs, ours) {
 		t.Errorf("logs differ:\n keepalived %q\n ours       %q", theirs, ours)
 	}
+}
+
+// TestSyncGroupLogsLikeKeepalived: one interface of a sync group goes down
+// and up; keepalived and a Node must log the same.
+func TestSyncGroupLogsLikeKeepalived(t *testing.T) {
+	sideBySide(t, strings.ReplaceAll(syncConf, "ADV", "5"), func(ns *testenv.NetNS, rn *runningNode) {
+		time.Sleep(500 * time.Millisecond)
+		for _, up := range []string{"down", "up"} {
+			if out, err := ns.Command("ip", "link", "set", "veth1", up).CombinedOutput(); err != nil {
+				t.Fatalf("%v: %s", err, out)
+			}
+			rn.p.links <- LinkEvent{Interface: "eth1", Up: up == "up"}
+			time.Sleep(time.Second)
+		}
+	})
+}
+
+// TestSyncGroupMasterLogsLikeKeepalived: alone on their segments, both
+// members go MASTER together.
+func TestSyncGroupMasterLogsLikeKeepalived(t *testing.T) {
+	sideBySide(t, strings.ReplaceAll(syncConf, "ADV", "1"), func(ns *testenv.NetNS, rn *runningNode) {
+		time.Sleep(6 * time.Second)
+	})
 }
