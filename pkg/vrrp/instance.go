@@ -633,10 +633,7 @@ func (in *Instance) updatePriority() {
 		p = PriorityOwner - 1
 	}
 	if p != in.eff {
-		// Before Start the initial priority is set silently.
-		if in.state != StateInit {
-			in.log(false, "(%s) Changing effective priority from %d to %d", in.cfg.Name, in.eff, p)
-		}
+		in.log(false, "(%s) Changing effective priority from %d to %d", in.cfg.Name, in.eff, p)
 		in.eff = p
 	}
 }

@@ -566,6 +566,16 @@ func (n *Node) startGeneration(ctx context.Context, g, old *generation, rx chan 
 			acts = append(acts, ni.m.Track(now, r.key(), f, d)...)
 		}
 		for _, r := range ni.spec.tracks {
+			if r.kind == TrackFile {
+				// keepalived reads the files with the configuration.
+				for _, f := range g.files {
+					if f.Name == r.name {
+						v, _ := ReadTrackFile(f.Path)
+						fault, d := FileEffect(v, r.weight, r.reverse)
+						acts = append(acts, ni.m.Track(now, r.key(), fault, d)...)
+					}
+				}
+			}
 			if r.kind != TrackScript {
 				continue
 			}

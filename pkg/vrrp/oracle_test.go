@@ -599,3 +599,56 @@ func TestSyncGroupMasterLogsLikeKeepalived(t *testing.T) {
 		time.Sleep(6 * time.Second)
 	})
 }
+
+// TestStartStatesLikeKeepalived: an address owner, a "state MASTER"
+// instance and a track_file-weighted one start as keepalived starts them.
+func TestStartStatesLikeKeepalived(t *testing.T) {
+	dir := t.TempDir()
+	wf := filepath.Join(dir, "weight")
+	if err := os.WriteFile(wf, []byte("5\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	conf := `vrrp_track_file tf {
+    file ` + wf + `
+    weight 2
+}
+vrrp_instance VI_1 {
+    interface IF0
+    virtual_router_id 51
+    priority 255
+    advert_int 1
+    virtual_ipaddress {
+        192.168.99.100/24
+    }
+}
+vrrp_instance VI_2 {
+    state MASTER
+    interface IF1
+    virtual_router_id 52
+    priority 100
+    advert_int 1
+    virtual_ipaddress {
+        192.168.98.100/24
+    }
+}
+vrrp_instance VI_3 {
+    interface IF1
+    virtual_router_id 53
+    priority 100
+    advert_int 1
+    track_file {
+        tf
+    }
+    virtual_ipaddress {
+        192.168.98.101/24
+    }
+}
+`
+	sideBySide(t, conf, func(ns *testenv.NetNS, rn *runningNode) {
+		time.Sleep(2 * time.Second)
+		if err := os.WriteFile(wf, []byte("-3\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(4 * time.Second)
+	})
+}
