@@ -652,3 +652,30 @@ vrrp_instance VI_3 {
 		time.Sleep(4 * time.Second)
 	})
 }
+
+// TestMasterFaultLogsLikeKeepalived: a MASTER loses and regains its
+// interface.
+func TestMasterFaultLogsLikeKeepalived(t *testing.T) {
+	conf := `vrrp_instance VI_1 {
+    interface IF0
+    virtual_router_id 51
+    priority 100
+    advert_int 1
+    virtual_ipaddress {
+        192.168.99.100/24
+    }
+}
+`
+	sideBySide(t, conf, func(ns *testenv.NetNS, rn *runningNode) {
+		waitFor(t, "node MASTER", func() bool { return rn.state() == "MASTER" })
+		time.Sleep(500 * time.Millisecond)
+		for _, up := range []string{"down", "up"} {
+			if out, err := ns.Command("ip", "link", "set", "veth0", up).CombinedOutput(); err != nil {
+				t.Fatalf("%v: %s", err, out)
+			}
+			rn.p.links <- LinkEvent{Interface: "eth0", Up: up == "up"}
+			time.Sleep(time.Second)
+		}
+		time.Sleep(4 * time.Second)
+	})
+}
