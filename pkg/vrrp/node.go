@@ -400,6 +400,7 @@ func (n *Node) Run(ctx context.Context) error {
 				n.statics(g.cfg, ng.cfg)
 				g = ng
 				n.cfg = r.cfg
+				n.updateSnapshot(g)
 			}
 			r.reply <- err
 		case <-timer:
@@ -436,16 +437,6 @@ func (n *Node) startGeneration(ctx context.Context, g, old *generation, rx chan 
 				kept[oi.spec.cfg.Name] = oi
 			}
 		}
-		old.cancel()
-		old.wg.Wait()
-		for _, oi := range old.insts {
-			if _, ok := kept[oi.spec.cfg.Name]; !ok && oi.m.State() == StateMaster {
-				n.exec(old, oi.m.Stop(now))
-			}
-		}
-		for _, c := range old.conns {
-			c.conn.Close()
-		}
 	}
 	gctx, cancel := context.WithCancel(ctx)
 	g.cancel = cancel
@@ -478,6 +469,20 @@ func (n *Node) startGeneration(ctx context.Context, g, old *generation, rx chan 
 		nc.insts = append(nc.insts, ni)
 		ni.conn = nc
 		ni.m.SetLocalAddr(nc.conn.LocalAddr())
+	}
+	// The new sockets are open: the old generation can go (its masters
+	// that do not stay masters resign).
+	if old != nil {
+		old.cancel()
+		old.wg.Wait()
+		for _, oi := range old.insts {
+			if _, ok := kept[oi.spec.cfg.Name]; !ok && oi.m.State() == StateMaster {
+				n.exec(old, oi.m.Stop(now))
+			}
+		}
+		for _, c := range old.conns {
+			c.conn.Close()
+		}
 	}
 	for _, nc := range g.conns {
 		g.wg.Add(1)

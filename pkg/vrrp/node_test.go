@@ -84,6 +84,9 @@ type fakePlatform struct {
 	garps int
 	links chan LinkEvent
 	down  map[string]bool
+	// failOpen makes Open fail.
+	failOpen bool
+	conns    []*fakeConn
 }
 
 func newFakePlatform(seg *segment, local string) *fakePlatform {
@@ -117,7 +120,13 @@ func (p *fakePlatform) Announce(string, netip.Addr) error {
 }
 
 func (p *fakePlatform) Open(c ConnConfig) (Conn, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.failOpen {
+		return nil, fmt.Errorf("no such device")
+	}
 	fc := &fakeConn{seg: p.seg, local: p.local, ifname: c.Interface, ch: make(chan Received, 64)}
+	p.conns = append(p.conns, fc)
 	p.seg.mu.Lock()
 	p.seg.conns = append(p.seg.conns, fc)
 	p.seg.mu.Unlock()
@@ -343,6 +352,25 @@ func TestNodeReloadKeepsMaster(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	if a.state() != "MASTER" {
 		t.Errorf("state %s", a.state())
+	}
+	// A reload whose sockets cannot be opened leaves the running
+	// configuration alone.
+	a.p.mu.Lock()
+	a.p.failOpen = true
+	last := a.p.conns[len(a.p.conns)-1]
+	a.p.mu.Unlock()
+	if err := a.node.Reload(ctx, parseConf(t, confText(120, ""))); err == nil || !strings.Contains(err.Error(), "cannot open the VRRP socket") {
+		t.Errorf("reload: %v", err)
+	}
+	last.mu.Lock()
+	before := last.sent
+	last.mu.Unlock()
+	time.Sleep(500 * time.Millisecond)
+	last.mu.Lock()
+	after, closed := last.sent, last.closed
+	last.mu.Unlock()
+	if a.state() != "MASTER" || after <= before || closed {
+		t.Errorf("after failed reload: state %s, adverts %d -> %d, closed %v", a.state(), before, after, closed)
 	}
 }
 
