@@ -48,15 +48,9 @@ func (g *Group) setState(s State) {
 	g.acts = append(g.acts, Action{Kind: ActionNotify, Group: g.name, State: s})
 }
 
-// flush gathers the actions of every member and of the group, members
-// first in their order.
+// flush returns the actions of the members and the group, in order.
 func (g *Group) flush() []Action {
-	var out []Action
-	for _, m := range g.members {
-		out = append(out, m.acts...)
-		m.acts = nil
-	}
-	out = append(out, g.acts...)
+	out := g.acts
 	g.acts = nil
 	return out
 }
@@ -149,31 +143,28 @@ func (g *Group) syncFault(in *Instance, now time.Time) {
 		if m == in || m.state == StateFault || m.state == StateStop || m.state == StateInit {
 			continue
 		}
-		m.gotoFault(now)
+		m.gotoFault(now, true)
 	}
 	g.setState(StateFault)
 }
 
-// tryLeaveFault brings the whole group back to BACKUP once no member has
-// a fault.
-func (g *Group) tryLeaveFault(now time.Time) {
+// tryLeaveFault brings in, then the whole group, back to BACKUP once no
+// member has a fault.
+func (g *Group) tryLeaveFault(in *Instance, now time.Time) {
 	if g.faulty() || g.pending() {
 		return
 	}
 	for _, m := range g.members {
 		m.initFault = false
-		if m.state == StateFault {
-			m.want = StateBackup
-			m.masterAdv = m.cfg.AdvertInt
-			m.log(false, "(%s) Entering BACKUP STATE", m.cfg.Name)
-			m.state = StateBackup
-			m.deadline = now.Add(m.downInterval())
-			m.notify()
-		}
 	}
-	if g.state != StateBackup {
-		g.setState(StateBackup)
+	if in.state == StateFault {
+		in.leaveFault(now)
 	}
+	if in.state == StateMaster { // an address owner
+		g.syncMaster(in, now)
+		return
+	}
+	g.syncBackup(in, now)
 }
 
 // Stop reports the group stopped (after its members were stopped).

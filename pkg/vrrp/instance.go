@@ -227,19 +227,28 @@ func (in *Instance) Next() time.Time {
 }
 
 func (in *Instance) log(detail bool, format string, args ...any) {
-	in.acts = append(in.acts, Action{Kind: ActionLog, Instance: in.cfg.Name, Msg: fmt.Sprintf(format, args...), Detail: detail})
+	in.emit(Action{Kind: ActionLog, Instance: in.cfg.Name, Msg: fmt.Sprintf(format, args...), Detail: detail})
 }
 
 func (in *Instance) do(k ActionKind, prio int) {
-	in.acts = append(in.acts, Action{Kind: k, Instance: in.cfg.Name, Priority: prio})
+	in.emit(Action{Kind: k, Instance: in.cfg.Name, Priority: prio})
 }
 
 func (in *Instance) notify() {
-	in.acts = append(in.acts, Action{Kind: ActionNotify, Instance: in.cfg.Name, State: in.state, Priority: in.eff})
+	in.emit(Action{Kind: ActionNotify, Instance: in.cfg.Name, State: in.state, Priority: in.eff})
 }
 
-// flush returns the collected actions: with a sync group, those of every
-// member, since a transition of one moves the others.
+// emit records an action. The members of a sync group share the group's
+// list, so that actions stay in the order they happened across members.
+func (in *Instance) emit(a Action) {
+	if in.group != nil {
+		in.group.acts = append(in.group.acts, a)
+		return
+	}
+	in.acts = append(in.acts, a)
+}
+
+// flush returns the collected actions.
 func (in *Instance) flush() []Action {
 	if in.group != nil {
 		return in.group.flush()
@@ -366,7 +375,7 @@ func (in *Instance) announce(n int) {
 	if n <= 0 || len(in.cfg.VIPs) == 0 {
 		return
 	}
-	in.acts = append(in.acts, Action{Kind: ActionAnnounce, Instance: in.cfg.Name, Count: n})
+	in.emit(Action{Kind: ActionAnnounce, Instance: in.cfg.Name, Count: n})
 }
 
 // gotoMaster is vrrp_goto_master: subject to the sync group's consent.
@@ -624,10 +633,7 @@ func (in *Instance) updatePriority() {
 		p = PriorityOwner - 1
 	}
 	if p != in.eff {
-		// Before Start the initial priority is set silently.
-		if in.state != StateInit {
-			in.log(false, "(%s) Changing effective priority from %d to %d", in.cfg.Name, in.eff, p)
-		}
+		in.log(false, "(%s) Changing effective priority from %d to %d", in.cfg.Name, in.eff, p)
 		in.eff = p
 	}
 }
@@ -639,9 +645,8 @@ func (in *Instance) updateFault(now time.Time) {
 	f := in.faulty()
 	if in.initFault {
 		if f {
+			// keepalived stays in FAULT without a word.
 			in.initFault = false
-			in.log(false, "(%s) Entering FAULT STATE", in.cfg.Name)
-			in.notify()
 			if in.group != nil {
 				in.group.syncFault(in, now)
 			}
@@ -652,7 +657,7 @@ func (in *Instance) updateFault(now time.Time) {
 		}
 		in.initFault = false
 		if in.group != nil {
-			in.group.tryLeaveFault(now)
+			in.group.tryLeaveFault(in, now)
 			return
 		}
 		in.leaveFault(now)
@@ -660,26 +665,30 @@ func (in *Instance) updateFault(now time.Time) {
 	}
 	switch {
 	case f && in.state != StateFault:
-		in.gotoFault(now)
+		in.gotoFault(now, false)
 		if in.group != nil {
 			in.group.syncFault(in, now)
 		}
 	case !f && in.state == StateFault:
 		if in.group != nil {
-			in.group.tryLeaveFault(now)
+			in.group.tryLeaveFault(in, now)
 			return
 		}
 		in.leaveFault(now)
 	}
 }
 
-func (in *Instance) gotoFault(now time.Time) {
+// gotoFault enters FAULT; quiet is a BACKUP member taken along by its
+// sync group, which keepalived does not log.
+func (in *Instance) gotoFault(now time.Time, quiet bool) {
 	in.want = StateFault
 	if in.state == StateMaster {
 		in.leaveMaster(now)
 		return
 	}
-	in.log(false, "(%s) Entering FAULT STATE", in.cfg.Name)
+	if !quiet {
+		in.log(false, "(%s) Entering FAULT STATE", in.cfg.Name)
+	}
 	in.state = StateFault
 	in.deadline = time.Time{}
 	in.notify()
@@ -714,9 +723,7 @@ func (in *Instance) Stop(now time.Time) []Action {
 	in.state, in.want = StateStop, StateStop
 	in.deadline, in.garpAt, in.refreshAt = time.Time{}, time.Time{}, time.Time{}
 	in.notify()
-	a := in.acts
-	in.acts = nil
-	return a
+	return in.flush()
 }
 
 // VIPsSet reports whether the instance holds its addresses.

@@ -178,6 +178,8 @@ type generation struct {
 	procs   []ProcessSpec
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
+	// linkUp is the last known state of each tracked interface.
+	linkUp map[string]bool
 }
 
 type nodeInst struct {
@@ -202,7 +204,7 @@ func newGeneration(cfg *keepalivedconf.Config, opts NodeOptions) (*generation, e
 	if err != nil {
 		return nil, err
 	}
-	g := &generation{cfg: cfg, byName: map[string]*nodeInst{}, conns: map[string]*nodeConn{}}
+	g := &generation{cfg: cfg, byName: map[string]*nodeInst{}, conns: map[string]*nodeConn{}, linkUp: map[string]bool{}}
 	for _, sp := range specs {
 		if _, dup := g.byName[sp.cfg.Name]; dup {
 			return nil, fmt.Errorf("%s: vrrp_instance %s is defined twice; rename one", sp.conf.Pos, sp.cfg.Name)
@@ -398,6 +400,7 @@ func (n *Node) Run(ctx context.Context) error {
 				n.statics(g.cfg, ng.cfg)
 				g = ng
 				n.cfg = r.cfg
+				n.updateSnapshot(g)
 			}
 			r.reply <- err
 		case <-timer:
@@ -434,16 +437,6 @@ func (n *Node) startGeneration(ctx context.Context, g, old *generation, rx chan 
 				kept[oi.spec.cfg.Name] = oi
 			}
 		}
-		old.cancel()
-		old.wg.Wait()
-		for _, oi := range old.insts {
-			if _, ok := kept[oi.spec.cfg.Name]; !ok && oi.m.State() == StateMaster {
-				n.exec(old, oi.m.Stop(now))
-			}
-		}
-		for _, c := range old.conns {
-			c.conn.Close()
-		}
 	}
 	gctx, cancel := context.WithCancel(ctx)
 	g.cancel = cancel
@@ -476,6 +469,20 @@ func (n *Node) startGeneration(ctx context.Context, g, old *generation, rx chan 
 		nc.insts = append(nc.insts, ni)
 		ni.conn = nc
 		ni.m.SetLocalAddr(nc.conn.LocalAddr())
+	}
+	// The new sockets are open: the old generation can go (its masters
+	// that do not stay masters resign).
+	if old != nil {
+		old.cancel()
+		old.wg.Wait()
+		for _, oi := range old.insts {
+			if _, ok := kept[oi.spec.cfg.Name]; !ok && oi.m.State() == StateMaster {
+				n.exec(old, oi.m.Stop(now))
+			}
+		}
+		for _, c := range old.conns {
+			c.conn.Close()
+		}
 	}
 	for _, nc := range g.conns {
 		g.wg.Add(1)
@@ -559,10 +566,21 @@ func (n *Node) startGeneration(ctx context.Context, g, old *generation, rx chan 
 			if err != nil {
 				up = false
 			}
+			g.linkUp[r.name] = up
 			f, d := StatusEffect(up, r.weight, r.reverse)
 			acts = append(acts, ni.m.Track(now, r.key(), f, d)...)
 		}
 		for _, r := range ni.spec.tracks {
+			if r.kind == TrackFile {
+				// keepalived reads the files with the configuration.
+				for _, f := range g.files {
+					if f.Name == r.name {
+						v, _ := ReadTrackFile(f.Path)
+						fault, d := FileEffect(v, r.weight, r.reverse)
+						acts = append(acts, ni.m.Track(now, r.key(), fault, d)...)
+					}
+				}
+			}
 			if r.kind != TrackScript {
 				continue
 			}
@@ -786,6 +804,12 @@ func (n *Node) track(g *generation, ev TrackEvent) {
 }
 
 func (n *Node) link(g *generation, ev LinkEvent) {
+	was, tracked := g.linkUp[ev.Interface]
+	if !tracked || was == ev.Up {
+		return
+	}
+	g.linkUp[ev.Interface] = ev.Up
+	n.logf(false, "Netlink reports %s %s", ev.Interface, map[bool]string{true: "up", false: "down"}[ev.Up])
 	now := n.opts.Clock.Now()
 	for _, ni := range g.insts {
 		for _, r := range n.interfaceRefs(ni) {

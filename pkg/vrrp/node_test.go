@@ -84,6 +84,9 @@ type fakePlatform struct {
 	garps int
 	links chan LinkEvent
 	down  map[string]bool
+	// failOpen makes Open fail.
+	failOpen bool
+	conns    []*fakeConn
 }
 
 func newFakePlatform(seg *segment, local string) *fakePlatform {
@@ -117,7 +120,13 @@ func (p *fakePlatform) Announce(string, netip.Addr) error {
 }
 
 func (p *fakePlatform) Open(c ConnConfig) (Conn, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.failOpen {
+		return nil, fmt.Errorf("no such device")
+	}
 	fc := &fakeConn{seg: p.seg, local: p.local, ifname: c.Interface, ch: make(chan Received, 64)}
+	p.conns = append(p.conns, fc)
 	p.seg.mu.Lock()
 	p.seg.conns = append(p.seg.conns, fc)
 	p.seg.mu.Unlock()
@@ -182,9 +191,14 @@ type runningNode struct {
 
 func startNode(t *testing.T, seg *segment, local string, cfg *keepalivedconf.Config) *runningNode {
 	t.Helper()
+	return startNodeDetail(t, seg, local, cfg, true)
+}
+
+func startNodeDetail(t *testing.T, seg *segment, local string, cfg *keepalivedconf.Config, detail bool) *runningNode {
+	t.Helper()
 	core, logs := observer.New(zap.InfoLevel)
 	rn := &runningNode{t: t, p: newFakePlatform(seg, local), done: make(chan error, 1), notes: make(chan Notification, 100), logs: logs}
-	n, err := NewNode(cfg, rn.p, NodeOptions{Logger: zap.New(core), LogDetail: true, Notifier: NotifierFunc(func(x Notification) {
+	n, err := NewNode(cfg, rn.p, NodeOptions{Logger: zap.New(core), LogDetail: detail, Notifier: NotifierFunc(func(x Notification) {
 		select {
 		case rn.notes <- x:
 		default:
@@ -250,6 +264,9 @@ func TestNodeElectionFailoverPreempt(t *testing.T) {
 	if b.state() != "BACKUP" || c.state() != "BACKUP" || b.p.has(vip) || c.p.has(vip) {
 		t.Fatalf("unstable election: b %s c %s", b.state(), c.state())
 	}
+	for len(b.notes) > 0 {
+		<-b.notes
+	}
 	// Master stops: priority 0, b takes over.
 	a.stop()
 	if a.p.has(vip) {
@@ -273,13 +290,13 @@ func TestNodeElectionFailoverPreempt(t *testing.T) {
 	if len(b.logs.FilterMessage("(VI_1) Master received advert from 10.0.0.1 with higher priority 150, ours 100").All()) == 0 {
 		t.Errorf("b logs: %v", b.logs.All())
 	}
-	// Notifications of b: BACKUP, MASTER, BACKUP.
+	// Notifications of b since the election: MASTER, BACKUP.
 	var seq []string
 	for len(b.notes) > 0 {
 		x := <-b.notes
 		seq = append(seq, x.Kind+" "+x.Name+" "+x.State)
 	}
-	wantSeq(t, "b notifications", seq, []string{"INSTANCE VI_1 BACKUP", "INSTANCE VI_1 MASTER", "INSTANCE VI_1 BACKUP"})
+	wantSeq(t, "b notifications", seq, []string{"INSTANCE VI_1 MASTER", "INSTANCE VI_1 BACKUP"})
 }
 
 func TestNodeNoPreempt(t *testing.T) {
@@ -300,6 +317,9 @@ func TestNodeInterfaceFault(t *testing.T) {
 	waitFor(t, "a MASTER", func() bool { return a.state() == "MASTER" })
 	a.p.links <- LinkEvent{Interface: "eth0", Up: false}
 	waitFor(t, "a FAULT", func() bool { return a.state() == "FAULT" && !a.p.has(vip) })
+	if len(a.logs.FilterMessage("Netlink reports eth0 down").All()) != 1 || len(a.logs.FilterMessage("(VI_1) Entering FAULT STATE").All()) != 1 {
+		t.Errorf("logs %v", a.logs.All())
+	}
 	a.p.links <- LinkEvent{Interface: "eth0", Up: true}
 	waitFor(t, "a MASTER again", func() bool { return a.state() == "MASTER" && a.p.has(vip) })
 }
@@ -332,6 +352,25 @@ func TestNodeReloadKeepsMaster(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	if a.state() != "MASTER" {
 		t.Errorf("state %s", a.state())
+	}
+	// A reload whose sockets cannot be opened leaves the running
+	// configuration alone.
+	a.p.mu.Lock()
+	a.p.failOpen = true
+	last := a.p.conns[len(a.p.conns)-1]
+	a.p.mu.Unlock()
+	if err := a.node.Reload(ctx, parseConf(t, confText(120, ""))); err == nil || !strings.Contains(err.Error(), "cannot open the VRRP socket") {
+		t.Errorf("reload: %v", err)
+	}
+	last.mu.Lock()
+	before := last.sent
+	last.mu.Unlock()
+	time.Sleep(500 * time.Millisecond)
+	last.mu.Lock()
+	after, closed := last.sent, last.closed
+	last.mu.Unlock()
+	if a.state() != "MASTER" || after <= before || closed {
+		t.Errorf("after failed reload: state %s, adverts %d -> %d, closed %v", a.state(), before, after, closed)
 	}
 }
 
@@ -440,7 +479,11 @@ func TestNodeSyncGroup(t *testing.T) {
 			groupNotes = append(groupNotes, x.Name+" "+x.State)
 		}
 	}
-	wantSeq(t, "b group notifications", groupNotes, []string{"G1 BACKUP", "G1 MASTER"})
+	// (At start both nodes may briefly race to MASTER: the skews differ by
+	// only 20 ms here.)
+	if len(groupNotes) < 2 || groupNotes[0] != "G1 BACKUP" || groupNotes[len(groupNotes)-1] != "G1 MASTER" {
+		t.Errorf("b group notifications %q", groupNotes)
+	}
 	// eth1 back: a preempts both back.
 	a.p.links <- LinkEvent{Interface: "eth1", Up: true}
 	waitFor(t, "a MASTER again", func() bool {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -314,4 +315,367 @@ func runAgainstKeepalived(t *testing.T, extra string) {
 	if len(logs2.FilterMessage("(VI_1) received lower priority (100) advert from 192.168.99.1 - discarding").All()) == 0 {
 		t.Errorf("our node did not see keepalived's adverts: %v", logs2.All())
 	}
+}
+
+const oracleScripts = `global_defs {
+    router_id oracle
+}
+vrrp_script chk_fail {
+    script "/bin/false"
+    interval 1
+    weight -10
+}
+vrrp_script chk_ok {
+    script "/bin/true"
+    interval 1
+}
+vrrp_script chk_zero_fail {
+    script "/bin/false"
+    interval 1
+}
+vrrp_instance VI_1 {
+    interface IFNAME
+    virtual_router_id 51
+    priority 100
+    advert_int 5
+    track_script {
+        chk_fail
+    }
+    virtual_ipaddress {
+        192.168.99.100/24
+    }
+}
+vrrp_instance VI_2 {
+    interface IFNAME
+    virtual_router_id 52
+    priority 100
+    advert_int 5
+    track_script {
+        chk_ok
+    }
+    virtual_ipaddress {
+        192.168.99.101/24
+    }
+}
+vrrp_instance VI_3 {
+    interface IFNAME
+    virtual_router_id 53
+    priority 100
+    advert_int 5
+    track_script {
+        chk_zero_fail
+    }
+    virtual_ipaddress {
+        192.168.99.102/24
+    }
+}
+`
+
+// TestScriptLogsLikeKeepalived runs the same tracked scripts in keepalived
+// and in a Node and compares what both log about instances and scripts
+// in the first seconds (before any election).
+func TestScriptLogsLikeKeepalived(t *testing.T) {
+	testenv.RequireRoot(t)
+	bin := testenv.Oracle(t, "keepalived")
+	ns := testenv.NewNetNS(t, testenv.Iface{Name: "veth0", Addrs: []string{"192.168.99.1/24"}})
+	dir := t.TempDir()
+	cf := filepath.Join(dir, "keepalived.conf")
+	if err := os.WriteFile(cf, []byte(strings.ReplaceAll(oracleScripts, "IFNAME", "veth0")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := ns.Command(bin, "-n", "-l", "-P", "-f", cf,
+		"-p", filepath.Join(dir, "k.pid"), "-r", filepath.Join(dir, "v.pid"), "-c", filepath.Join(dir, "c.pid"))
+	var klog logBuf
+	cmd.Stdout, cmd.Stderr = &klog, &klog
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	})
+	rn := startNodeDetail(t, &segment{}, "10.0.0.1", parseConf(t, strings.ReplaceAll(oracleScripts, "IFNAME", "eth0")), false)
+	time.Sleep(4 * time.Second)
+	relevant := func(l string) bool {
+		return strings.HasPrefix(l, "(VI_") || strings.HasPrefix(l, "VRRP_Script(") || strings.HasPrefix(l, "Script `")
+	}
+	var theirs, ours []string
+	for _, l := range strings.Split(klog.String(), "\n") {
+		if i := strings.Index(l, " 20"); i >= 0 {
+			if j := strings.Index(l[i:], ": "); j >= 0 {
+				l = l[i+j+2:]
+			}
+		}
+		if relevant(l) {
+			theirs = append(theirs, l)
+		}
+	}
+	for _, e := range rn.logs.All() {
+		if relevant(e.Message) {
+			ours = append(ours, e.Message)
+		}
+	}
+	slices.Sort(theirs)
+	slices.Sort(ours)
+	if !slices.Equal(theirs, ours) {
+		t.Errorf("script logs differ:\n keepalived %q\n ours       %q", theirs, ours)
+	}
+}
+
+// TestLinkFaultLogsLikeKeepalived takes the interface of a BACKUP instance
+// down and up in keepalived and in a Node and compares their messages.
+func TestLinkFaultLogsLikeKeepalived(t *testing.T) {
+	testenv.RequireRoot(t)
+	bin := testenv.Oracle(t, "keepalived")
+	ns := testenv.NewNetNS(t, testenv.Iface{Name: "veth0", Addrs: []string{"192.168.99.1/24"}})
+	conf := `vrrp_instance VI_1 {
+    interface IFNAME
+    virtual_router_id 51
+    priority 100
+    advert_int 5
+    virtual_ipaddress {
+        192.168.99.100/24
+    }
+}
+`
+	dir := t.TempDir()
+	cf := filepath.Join(dir, "keepalived.conf")
+	if err := os.WriteFile(cf, []byte(strings.ReplaceAll(conf, "IFNAME", "veth0")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := ns.Command(bin, "-n", "-l", "-P", "-f", cf,
+		"-p", filepath.Join(dir, "k.pid"), "-r", filepath.Join(dir, "v.pid"), "-c", filepath.Join(dir, "c.pid"))
+	var klog logBuf
+	cmd.Stdout, cmd.Stderr = &klog, &klog
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	})
+	rn := startNodeDetail(t, &segment{}, "10.0.0.1", parseConf(t, strings.ReplaceAll(conf, "IFNAME", "eth0")), false)
+	waitFor(t, "keepalived BACKUP", func() bool { return strings.Contains(klog.String(), "(VI_1) Entering BACKUP STATE") })
+	waitFor(t, "node BACKUP", func() bool { return rn.state() == "BACKUP" })
+	for _, up := range []string{"down", "up"} {
+		if out, err := ns.Command("ip", "link", "set", "veth0", up).CombinedOutput(); err != nil {
+			t.Fatalf("%v: %s", err, out)
+		}
+		rn.p.links <- LinkEvent{Interface: "eth0", Up: up == "up"}
+		time.Sleep(time.Second)
+	}
+	var theirs, ours []string
+	for _, l := range strings.Split(klog.String(), "\n") {
+		if i := strings.Index(l, " 20"); i >= 0 {
+			if j := strings.Index(l[i:], ": "); j >= 0 {
+				l = l[i+j+2:]
+			}
+		}
+		if strings.HasPrefix(l, "(VI_") || strings.HasPrefix(l, "Netlink reports") {
+			theirs = append(theirs, strings.ReplaceAll(l, "veth0", "eth0"))
+		}
+	}
+	for _, e := range rn.logs.All() {
+		ours = append(ours, e.Message)
+	}
+	if !slices.Equal(theirs, ours) {
+		t.Errorf("logs differ:\n keepalived %q\n ours       %q", theirs, ours)
+	}
+}
+
+const syncConf = `vrrp_sync_group G1 {
+    group {
+        VI_1
+        VI_2
+    }
+}
+vrrp_instance VI_1 {
+    interface IF0
+    virtual_router_id 51
+    priority 100
+    advert_int ADV
+    virtual_ipaddress {
+        192.168.99.100/24
+    }
+}
+vrrp_instance VI_2 {
+    interface IF1
+    virtual_router_id 52
+    priority 100
+    advert_int ADV
+    virtual_ipaddress {
+        192.168.98.100/24
+    }
+}
+`
+
+// sideBySide runs conf (IF0/IF1 standing for the interfaces) in keepalived
+// in a namespace and in a Node on a fake platform, lets step act on both,
+// and compares the instance, group and interface messages.
+func sideBySide(t *testing.T, conf string, step func(ns *testenv.NetNS, rn *runningNode)) {
+	testenv.RequireRoot(t)
+	bin := testenv.Oracle(t, "keepalived")
+	ns := testenv.NewNetNS(t,
+		testenv.Iface{Name: "veth0", Addrs: []string{"192.168.99.1/24"}},
+		testenv.Iface{Name: "veth1", Addrs: []string{"192.168.98.1/24"}})
+	dir := t.TempDir()
+	cf := filepath.Join(dir, "keepalived.conf")
+	if err := os.WriteFile(cf, []byte(strings.NewReplacer("IF0", "veth0", "IF1", "veth1").Replace(conf)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := ns.Command(bin, "-n", "-l", "-P", "-f", cf,
+		"-p", filepath.Join(dir, "k.pid"), "-r", filepath.Join(dir, "v.pid"), "-c", filepath.Join(dir, "c.pid"))
+	var klog logBuf
+	cmd.Stdout, cmd.Stderr = &klog, &klog
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	})
+	rn := startNodeDetail(t, &segment{}, "10.0.0.1", parseConf(t, strings.NewReplacer("IF0", "eth0", "IF1", "eth1").Replace(conf)), false)
+	waitFor(t, "keepalived to start", func() bool { return strings.Contains(klog.String(), "Entering BACKUP STATE") })
+	step(ns, rn)
+	var theirs, ours []string
+	for _, l := range strings.Split(klog.String(), "\n") {
+		if i := strings.Index(l, " 20"); i >= 0 {
+			if j := strings.Index(l[i:], ": "); j >= 0 {
+				l = l[i+j+2:]
+			}
+		}
+		if strings.HasPrefix(l, "(VI_") || strings.HasPrefix(l, "Netlink reports") || strings.HasPrefix(l, "VRRP_Group") {
+			theirs = append(theirs, strings.NewReplacer("veth0", "eth0", "veth1", "eth1").Replace(l))
+		}
+	}
+	for _, e := range rn.logs.All() {
+		ours = append(ours, e.Message)
+	}
+	if !slices.Equal(theirs, ours) {
+		t.Errorf("logs differ:\n keepalived %q\n ours       %q", theirs, ours)
+	}
+}
+
+// TestSyncGroupLogsLikeKeepalived: one interface of a sync group goes down
+// and up; keepalived and a Node must log the same.
+func TestSyncGroupLogsLikeKeepalived(t *testing.T) {
+	sideBySide(t, strings.ReplaceAll(syncConf, "ADV", "5"), func(ns *testenv.NetNS, rn *runningNode) {
+		time.Sleep(500 * time.Millisecond)
+		for _, up := range []string{"down", "up"} {
+			if out, err := ns.Command("ip", "link", "set", "veth1", up).CombinedOutput(); err != nil {
+				t.Fatalf("%v: %s", err, out)
+			}
+			rn.p.links <- LinkEvent{Interface: "eth1", Up: up == "up"}
+			time.Sleep(time.Second)
+		}
+	})
+}
+
+// TestSyncGroupMasterLogsLikeKeepalived: alone on their segments, both
+// members go MASTER together.
+func TestSyncGroupMasterLogsLikeKeepalived(t *testing.T) {
+	sideBySide(t, strings.ReplaceAll(syncConf, "ADV", "1"), func(ns *testenv.NetNS, rn *runningNode) {
+		time.Sleep(6 * time.Second)
+	})
+}
+
+// TestStartStatesLikeKeepalived: an address owner, a "state MASTER"
+// instance and a track_file-weighted one start as keepalived starts them.
+func TestStartStatesLikeKeepalived(t *testing.T) {
+	dir := t.TempDir()
+	wf := filepath.Join(dir, "weight")
+	if err := os.WriteFile(wf, []byte("5\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	conf := `vrrp_track_file tf {
+    file ` + wf + `
+    weight 2
+}
+vrrp_instance VI_1 {
+    interface IF0
+    virtual_router_id 51
+    priority 255
+    advert_int 1
+    virtual_ipaddress {
+        192.168.99.100/24
+    }
+}
+vrrp_instance VI_2 {
+    state MASTER
+    interface IF1
+    virtual_router_id 52
+    priority 100
+    advert_int 1
+    virtual_ipaddress {
+        192.168.98.100/24
+    }
+}
+vrrp_instance VI_3 {
+    interface IF1
+    virtual_router_id 53
+    priority 100
+    advert_int 1
+    track_file {
+        tf
+    }
+    virtual_ipaddress {
+        192.168.98.101/24
+    }
+}
+`
+	sideBySide(t, conf, func(ns *testenv.NetNS, rn *runningNode) {
+		time.Sleep(2 * time.Second)
+		if err := os.WriteFile(wf, []byte("-3\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(4 * time.Second)
+	})
+}
+
+// TestMasterFaultLogsLikeKeepalived: a MASTER loses and regains its
+// interface.
+func TestMasterFaultLogsLikeKeepalived(t *testing.T) {
+	conf := `vrrp_instance VI_1 {
+    interface IF0
+    virtual_router_id 51
+    priority 100
+    advert_int 1
+    virtual_ipaddress {
+        192.168.99.100/24
+    }
+}
+`
+	sideBySide(t, conf, func(ns *testenv.NetNS, rn *runningNode) {
+		waitFor(t, "node MASTER", func() bool { return rn.state() == "MASTER" })
+		time.Sleep(500 * time.Millisecond)
+		for _, up := range []string{"down", "up"} {
+			if out, err := ns.Command("ip", "link", "set", "veth0", up).CombinedOutput(); err != nil {
+				t.Fatalf("%v: %s", err, out)
+			}
+			rn.p.links <- LinkEvent{Interface: "eth0", Up: up == "up"}
+			time.Sleep(time.Second)
+		}
+		time.Sleep(4 * time.Second)
+	})
 }

@@ -62,8 +62,9 @@ type ScriptSpec struct {
 // scriptState is keepalived's rise/fall handling of a vrrp_script
 // (checks.Health), with the messages keepalived logs.
 type scriptState struct {
-	spec       ScriptSpec
-	health     *checks.Health
+	spec   ScriptSpec
+	health *checks.Health
+	// lastStatus is the previous exit status (keepalived starts from 0).
 	lastStatus int
 	reported   bool
 }
@@ -73,14 +74,14 @@ func newScriptState(spec ScriptSpec) *scriptState {
 	if spec.InitFail {
 		init = checks.Down
 	}
-	return &scriptState{spec: spec, health: checks.NewHealth(spec.Rise, spec.Fall, init), lastStatus: -1}
+	return &scriptState{spec: spec, health: checks.NewHealth(spec.Rise, spec.Fall, init)}
 }
 
 // observe records one run (status = exit code, timedOut) and returns an
 // event when the script's status changed (or on its first result).
 func (s *scriptState) observe(status int, timedOut bool) (TrackEvent, bool) {
 	var logs []string
-	if !timedOut && status != s.lastStatus && s.lastStatus >= 0 {
+	if !timedOut && status != s.lastStatus {
 		logs = append(logs, fmt.Sprintf("Script `%s` now returning %d", s.spec.Name, status))
 	}
 	if !timedOut {

@@ -32,7 +32,7 @@ func TestScriptRiseFall(t *testing.T) {
 			{0, false, true, true, []string{"VRRP_Script(chk) succeeded"}},
 		}},
 		{"first failure", ScriptSpec{Name: "chk", Rise: 1, Fall: 3}, []step{
-			{2, false, true, false, []string{"VRRP_Script(chk) failed (exited with status 2)"}},
+			{2, false, true, false, []string{"Script `chk` now returning 2", "VRRP_Script(chk) failed (exited with status 2)"}},
 			{0, false, true, true, []string{"Script `chk` now returning 0", "VRRP_Script(chk) succeeded"}},
 			{0, true, false, true, nil},
 			{0, true, false, true, nil},
