@@ -57,6 +57,7 @@ type backend struct {
 	redispatch    bool
 	allBackups    bool
 	useServers    []useServerRule
+	http          httpOpts // mode http when http.enabled
 }
 
 func newBackend(px *haproxycfg.Proxy) (*backend, error) {

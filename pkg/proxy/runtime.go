@@ -38,6 +38,10 @@ type Runtime struct {
 	sessions       sync.WaitGroup
 	hardStop       context.CancelFunc
 	hardCtx        context.Context
+	// softCtx ends when Serve stops listening: idle HTTP keep-alive
+	// sessions close then.
+	softCtx  context.Context
+	softStop context.CancelFunc
 }
 
 // UnsupportedError says which configured feature the run time cannot honour
@@ -73,6 +77,7 @@ func New(cfg *haproxycfg.Config, opt Options) (*Runtime, error) {
 		}
 	}
 	rt.hardCtx, rt.hardStop = context.WithCancel(context.Background())
+	rt.softCtx, rt.softStop = context.WithCancel(rt.hardCtx)
 	var errs []error
 	for _, d := range cfg.Defaults {
 		for _, o := range d.Other {
@@ -85,9 +90,17 @@ func New(cfg *haproxycfg.Config, opt Options) (*Runtime, error) {
 		if px.Disabled {
 			continue
 		}
-		if px.Mode != haproxycfg.ModeTCP {
+		if px.Mode != haproxycfg.ModeTCP && px.Mode != haproxycfg.ModeHTTP {
 			errs = append(errs, &UnsupportedError{px.Pos, fmt.Sprintf("'mode %s' (%s '%s')", px.Mode, px.Kind, px.Name)})
 			continue
+		}
+		var hopts httpOpts
+		if px.Mode == haproxycfg.ModeHTTP {
+			var err error
+			if hopts, err = httpSetup(px); err != nil {
+				errs = append(errs, err)
+				continue
+			}
 		}
 		if px.Kind.IsBackend() {
 			be, err := newBackend(px)
@@ -95,17 +108,24 @@ func New(cfg *haproxycfg.Config, opt Options) (*Runtime, error) {
 				errs = append(errs, err)
 				continue
 			}
+			be.http = hopts
 			rt.backends[px.Name] = be
 		}
 	}
 	for _, px := range cfg.Proxies {
-		if px.Disabled || px.Mode != haproxycfg.ModeTCP || !px.Kind.IsFrontend() || len(px.Binds) == 0 {
+		if px.Disabled || (px.Mode != haproxycfg.ModeTCP && px.Mode != haproxycfg.ModeHTTP) || !px.Kind.IsFrontend() || len(px.Binds) == 0 {
 			continue
 		}
 		fe, err := rt.newFrontend(px)
 		if err != nil {
 			errs = append(errs, err)
 			continue
+		}
+		if px.Mode == haproxycfg.ModeHTTP {
+			if err := fe.setupHTTP(rt, px); err != nil {
+				errs = append(errs, err)
+				continue
+			}
 		}
 		rt.frontends = append(rt.frontends, fe)
 	}
@@ -192,6 +212,7 @@ func (rt *Runtime) Serve(ctx context.Context) error {
 	case <-ctx.Done():
 	case <-rt.hardCtx.Done():
 	}
+	rt.softStop()
 	rt.closeListeners()
 	wg.Wait()
 	rt.sessions.Wait()

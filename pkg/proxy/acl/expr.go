@@ -37,6 +37,7 @@ type fetchDef struct {
 	out      kind
 	match    string // default match method
 	content  bool   // reads the request buffer
+	http     bool   // reads the HTTP request (HTTP mode only)
 	dotted   bool   // int patterns are dotted versions (3.1)
 	minArgs  int
 	maxArgs  int

@@ -1,0 +1,755 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/gohaproxy/gohaproxy/pkg/haproxycfg"
+	"github.com/gohaproxy/gohaproxy/pkg/proxy/balance"
+	"github.com/gohaproxy/gohaproxy/pkg/proxy/forward"
+	"github.com/gohaproxy/gohaproxy/pkg/proxy/h1"
+)
+
+// connMode is haproxy's HTTP connection mode of a proxy.
+type connMode uint8
+
+const (
+	modeKeepAlive   connMode = iota // option http-keep-alive (default)
+	modeServerClose                 // option http-server-close
+	modeClose                       // option httpclose
+)
+
+// httpOpts are the HTTP settings of a frontend or backend.
+type httpOpts struct {
+	enabled    bool
+	mode       connMode
+	forwardfor bool
+	reqTimeout time.Duration // timeout http-request
+	kaTimeout  time.Duration // timeout http-keep-alive
+}
+
+// httpOptionsServed are the "option" keywords an HTTP mode proxy honours
+// (the log ones are honoured as in TCP mode: gohaproxy does not log
+// traffic yet).
+var httpOptionsServed = map[string]bool{
+	"http-keep-alive": true, "http-server-close": true, "httpclose": true,
+	"forwardfor": true, "redispatch": true, "allbackups": true,
+	"httplog": true, "tcplog": true, "dontlognull": true, "log-separate-errors": true,
+	"dontlog-normal": true, "splice-auto": true, "splice-request": true, "splice-response": true,
+}
+
+// httpOtherServed are the other directives an HTTP mode proxy may hold.
+var httpOtherServed = map[string]bool{
+	"retries": true, "http-reuse": true, "log": true, "description": true, "id": true,
+	"tcp-request": true, "maxconn": true, "backlog": true, "fullconn": true,
+}
+
+// httpSetup checks that an HTTP mode proxy uses only what the run time
+// serves and returns its HTTP settings.
+func httpSetup(px *haproxycfg.Proxy) (httpOpts, error) {
+	o := httpOpts{enabled: true, reqTimeout: px.Timeouts.HTTPRequest, kaTimeout: px.Timeouts.HTTPKeepAlive}
+	for name, opt := range px.Options {
+		if !opt.Enabled {
+			continue
+		}
+		if !httpOptionsServed[name] {
+			return o, &UnsupportedError{opt.Pos, fmt.Sprintf("'option %s' in mode http", name)}
+		}
+		if name == "forwardfor" && len(opt.Args) > 0 {
+			return o, &UnsupportedError{opt.Pos, "'option forwardfor' with arguments"}
+		}
+	}
+	switch {
+	case px.OptionEnabled("httpclose"):
+		o.mode = modeClose
+	case px.OptionEnabled("http-server-close"):
+		o.mode = modeServerClose
+	}
+	o.forwardfor = px.OptionEnabled("forwardfor")
+	if px.Stats != nil {
+		return o, &UnsupportedError{px.Pos, "'stats' (the statistics page)"}
+	}
+	if px.Cookie != nil {
+		return o, &UnsupportedError{px.Cookie.Pos, "'cookie' persistence"}
+	}
+	for code := range px.Errorfiles {
+		return o, &UnsupportedError{px.Pos, fmt.Sprintf("'errorfile %d' (custom error pages)", code)}
+	}
+	for rs, rules := range px.Rules {
+		if len(rules) > 0 && rs != "tcp-request connection" {
+			return o, &UnsupportedError{rules[0].Pos, "'" + rs + "' rules in mode http"}
+		}
+	}
+	for _, d := range px.Other {
+		if !httpOtherServed[d.Args[0]] {
+			return o, &UnsupportedError{d.Pos, fmt.Sprintf("'%s' in mode http", d.Args[0])}
+		}
+		if d.Args[0] == "tcp-request" && len(d.Args) > 1 && d.Args[1] != "connection" {
+			return o, &UnsupportedError{d.Pos, fmt.Sprintf("'tcp-request %s' in mode http", d.Args[1])}
+		}
+	}
+	for _, b := range px.Binds {
+		for opt := range b.Options {
+			switch opt {
+			case "ssl", "alpn", "npn", "proto", "crt", "accept-proxy":
+				return o, &UnsupportedError{b.Pos, fmt.Sprintf("bind option '%s' in mode http", opt)}
+			}
+		}
+	}
+	if px.Balance != nil {
+		switch px.Balance.Algorithm {
+		case "uri", "url_param", "hdr", "rdp-cookie", "hash":
+			return o, &UnsupportedError{px.Balance.Pos, fmt.Sprintf("'balance %s' in mode http", px.Balance.Algorithm)}
+		}
+	}
+	return o, nil
+}
+
+// combine merges the frontend's and backend's connection modes as haproxy
+// does: the most closing one wins.
+func combine(fe, be connMode) connMode {
+	if be > fe {
+		return be
+	}
+	return fe
+}
+
+// httpSession is one client connection of an HTTP mode frontend.
+type httpSession struct {
+	rt  *Runtime
+	fe  *frontend
+	c   net.Conn
+	src netip.AddrPort
+	dst netip.AddrPort
+	log *zap.Logger
+
+	cbuf   []byte // client input: data in cbuf[cr:cw]
+	cr, cw int
+	req    h1.Message
+	out    []byte
+
+	// the server connection held between requests
+	sc     net.Conn
+	srv    *server
+	sbe    *backend
+	sbuf   []byte
+	sr, sw int
+	resp   h1.Message
+
+	idle atomic.Bool // waiting for a next request: a soft stop closes it
+}
+
+func (fe *frontend) serveHTTP(rt *Runtime, c net.Conn) {
+	defer c.Close()
+	fe.cur.Add(1)
+	defer fe.cur.Add(-1)
+	s := &httpSession{rt: rt, fe: fe, c: c, src: addrPort(c.RemoteAddr()), dst: addrPort(c.LocalAddr()), log: rt.log,
+		cbuf: make([]byte, rt.bufsize), sbuf: make([]byte, rt.bufsize)}
+	if !fe.connectionAccepted(fe.sampleCtx(rt, s.src, s.dst)) {
+		lingerZero(c)
+		return
+	}
+	stopHard := context.AfterFunc(rt.hardCtx, func() { c.Close(); s.closeServer() })
+	defer stopHard()
+	stopSoft := context.AfterFunc(rt.softCtx, func() {
+		if s.idle.Load() {
+			c.Close()
+		}
+	})
+	defer stopSoft()
+	defer s.closeServer()
+	for first := true; ; first = false {
+		if !s.transaction(first) {
+			return
+		}
+		if rt.softCtx.Err() != nil {
+			return
+		}
+	}
+}
+
+func (s *httpSession) closeServer() {
+	if s.sc != nil {
+		s.sc.Close()
+		s.sc = nil
+	}
+}
+
+func (s *httpSession) sendError(code int) {
+	if s.fe.client > 0 {
+		s.c.SetWriteDeadline(time.Now().Add(s.fe.client))
+	}
+	io.WriteString(s.c, httpErrors[code])
+}
+
+func isTimeoutErr(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout() || errors.Is(err, os.ErrDeadlineExceeded)
+}
+
+// readRequest reads and parses the next request head into s.req. It
+// returns false when the session ends (an error answered or a close).
+func (s *httpSession) readRequest(first bool) bool {
+	fo := s.fe.http
+	reqTO := fo.reqTimeout
+	if reqTO == 0 {
+		reqTO = s.fe.client
+	}
+	kaTO := fo.kaTimeout
+	if kaTO == 0 {
+		kaTO = reqTO
+	}
+	if s.cr > 0 {
+		s.cw = copy(s.cbuf, s.cbuf[s.cr:s.cw])
+		s.cr = 0
+	}
+	lim := h1.LimitsFor(s.rt.bufsize)
+	start := time.Now()
+	gotData := s.cw > 0
+	for {
+		if s.cw > 0 {
+			s.idle.Store(false)
+			n, err := s.req.ParseRequest(s.cbuf[:s.cw], lim)
+			if err != nil {
+				s.sendError(h1.Status(err))
+				return false
+			}
+			if n > 0 {
+				return true
+			}
+			if s.cw == len(s.cbuf) {
+				s.sendError(400)
+				return false
+			}
+		} else if !first {
+			s.idle.Store(true)
+			if s.rt.softCtx.Err() != nil {
+				return false
+			}
+		}
+		var deadline time.Time
+		switch {
+		case !gotData && !first && kaTO > 0:
+			deadline = start.Add(kaTO)
+		case reqTO > 0:
+			deadline = start.Add(reqTO)
+		}
+		s.c.SetReadDeadline(deadline)
+		n, err := s.c.Read(s.cbuf[s.cw:])
+		if n > 0 {
+			if !gotData && !first {
+				start = time.Now() // the request starts with its first byte
+			}
+			gotData = true
+			s.cw += n
+			continue
+		}
+		if err != nil {
+			s.idle.Store(false)
+			if isTimeoutErr(err) && (first || gotData) && s.rt.hardCtx.Err() == nil && !(s.idle.Load()) {
+				s.sendError(408)
+			}
+			return false
+		}
+	}
+}
+
+// transaction serves one request; false ends the session.
+func (s *httpSession) transaction(first bool) bool {
+	if !s.readRequest(first) {
+		return false
+	}
+	s.c.SetReadDeadline(time.Time{})
+	req := &s.req
+	buf := s.cbuf[:s.cw]
+	// backend switching
+	sctx := s.fe.sampleCtx(s.rt, s.src, s.dst)
+	sctx.Req, sctx.ReqBuf = req, buf
+	be := s.fe.chooseBackend(sctx)
+	if be == nil {
+		s.sendError(503)
+		return false
+	}
+	mode := combine(s.fe.http.mode, be.http.mode)
+	clientKeep := req.KeepAlive() && mode != modeClose
+	// server choice
+	sctx.Backend = be.name
+	srv := be.forcedServer(sctx)
+	if srv == nil {
+		srv = be.pick(s.src)
+	}
+	if srv == nil {
+		s.sendError(503)
+		return false
+	}
+	if s.sc == nil || s.srv != srv || s.sbe != be {
+		s.closeServer()
+		var key balance.Key
+		if be.keyFromSource && s.src.IsValid() {
+			key = balance.SrcKey(s.src.Addr())
+		}
+		// dial releases what it could not connect to and counts the
+		// server it returns (another one after a redispatch)
+		sc, got, err := be.dial(s.rt.hardCtx, srv, key, int(s.dst.Port()))
+		if err != nil {
+			s.log.Info("connection to server failed", zap.String("frontend", s.fe.name), zap.String("backend", be.name), zap.Error(err))
+			s.sendError(503)
+			return false
+		}
+		srv = got
+		got.total.Add(1)
+		s.sc, s.srv, s.sbe, s.sr, s.sw = sc, got, be, 0, 0
+	}
+	defer be.release(srv)
+	isHead := equalFoldASCII(req.Method.In(buf), "head")
+	// the request head, as haproxy rewrites it
+	s.out = s.appendRequestHead(s.out[:0], buf, be, mode)
+	bodyStart := s.cr + req.HeadLen
+	if be.server > 0 {
+		s.sc.SetWriteDeadline(time.Now().Add(be.server))
+	}
+	if _, err := s.sc.Write(s.out); err != nil {
+		s.closeServer()
+		s.sendError(502)
+		return false
+	}
+	// the request body flows while the response is read (100-continue,
+	// early responses)
+	bodyDone := make(chan error, 1)
+	s.cr = bodyStart
+	if req.Body == h1.BodyNone {
+		bodyDone <- nil
+	} else {
+		go func() { bodyDone <- s.forwardRequestBody(be) }()
+	}
+	ok, keepServer, closeClient := s.forwardResponse(be, req, isHead, clientKeep)
+	berr := <-bodyDone
+	if !ok || berr != nil {
+		s.closeServer()
+		return false
+	}
+	if !keepServer || mode != modeKeepAlive {
+		s.closeServer()
+	}
+	return !closeClient
+}
+
+func (s *httpSession) appendRequestHead(out, buf []byte, be *backend, mode connMode) []byte {
+	req := &s.req
+	out = append(out, req.Method.In(buf)...)
+	out = append(out, ' ')
+	out = append(out, req.URI.In(buf)...)
+	if req.HTTP11() {
+		out = append(out, " HTTP/1.1\r\n"...)
+	} else {
+		out = append(out, " HTTP/1.0\r\n"...)
+	}
+	for _, h := range req.Headers {
+		if h.Drop {
+			continue
+		}
+		out = h1.AppendLower(out, h.Name.In(buf))
+		out = append(out, ": "...)
+		if h.Name.Len() == len("content-length") && req.CLText.End > 0 && equalFoldASCII(h.Name.In(buf), "content-length") {
+			out = append(out, req.CLText.In(buf)...)
+		} else {
+			out = append(out, h.Value.In(buf)...)
+		}
+		out = append(out, '\r', '\n')
+	}
+	if (s.fe.http.forwardfor || be.http.forwardfor) && s.src.IsValid() {
+		out = append(out, "x-forwarded-for: "...)
+		out = s.src.Addr().Unmap().AppendTo(out)
+		out = append(out, '\r', '\n')
+	}
+	switch {
+	case mode == modeKeepAlive && !req.HTTP11():
+		out = append(out, "connection: keep-alive\r\n"...)
+	case mode != modeKeepAlive && req.HTTP11():
+		out = append(out, "connection: close\r\n"...)
+	}
+	return append(out, '\r', '\n')
+}
+
+func equalFoldASCII(b []byte, lower string) bool {
+	if len(b) != len(lower) {
+		return false
+	}
+	for i := range b {
+		c := b[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// clientRead reads more client data into cbuf (compacting first).
+func (s *httpSession) clientRead() error {
+	if s.cr == s.cw {
+		s.cr, s.cw = 0, 0
+	} else if s.cw == len(s.cbuf) && s.cr > 0 {
+		s.cw = copy(s.cbuf, s.cbuf[s.cr:s.cw])
+		s.cr = 0
+	}
+	if s.cw == len(s.cbuf) {
+		return h1.ErrBadChunk // a line longer than the buffer
+	}
+	if s.fe.client > 0 {
+		s.c.SetReadDeadline(time.Now().Add(s.fe.client))
+	}
+	n, err := s.c.Read(s.cbuf[s.cw:])
+	s.cw += n
+	if n > 0 {
+		return nil
+	}
+	if err == nil {
+		err = io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+func (s *httpSession) serverWrite(be *backend, b []byte) error {
+	if be.server > 0 {
+		s.sc.SetWriteDeadline(time.Now().Add(be.server))
+	}
+	_, err := s.sc.Write(b)
+	return err
+}
+
+// forwardRequestBody streams the request body to the server; the bytes
+// after it stay in cbuf for the next request.
+func (s *httpSession) forwardRequestBody(be *backend) error {
+	req := &s.req
+	switch req.Body {
+	case h1.BodyLength:
+		left := req.ContentLength
+		for left > 0 {
+			if s.cr == s.cw {
+				if err := s.clientRead(); err != nil {
+					return err
+				}
+			}
+			k := int64(s.cw - s.cr)
+			if k > left {
+				k = left
+			}
+			if err := s.serverWrite(be, s.cbuf[s.cr:s.cr+int(k)]); err != nil {
+				return err
+			}
+			s.cr += int(k)
+			left -= k
+		}
+		return nil
+	case h1.BodyChunked:
+		var ch h1.Chunked
+		out := make([]byte, 0, 512)
+		for !ch.Done() {
+			n, ev, err := ch.Decode(s.cbuf[s.cr:s.cw])
+			if err != nil {
+				return err
+			}
+			s.cr += n
+			if n == 0 && ev.Kind == h1.EvNone {
+				if len(out) > 0 {
+					if err := s.serverWrite(be, out); err != nil {
+						return err
+					}
+					out = out[:0]
+				}
+				if err := s.clientRead(); err != nil {
+					return err
+				}
+				continue
+			}
+			out = appendChunkEvent(out, ev)
+			if ev.Kind == h1.EvData || len(out) > 4096 || ch.Done() {
+				if ev.Kind == h1.EvData {
+					// the payload goes out straight from the buffer
+					out = out[:len(out)-len(ev.Data)]
+					if len(out) > 0 {
+						if err := s.serverWrite(be, out); err != nil {
+							return err
+						}
+					}
+					if err := s.serverWrite(be, ev.Data); err != nil {
+						return err
+					}
+				} else if err := s.serverWrite(be, out); err != nil {
+					return err
+				}
+				out = out[:0]
+			}
+		}
+	}
+	return nil
+}
+
+func appendChunkEvent(out []byte, ev h1.Event) []byte {
+	switch ev.Kind {
+	case h1.EvChunkStart:
+		out = h1.AppendChunkSize(out, ev.Size)
+	case h1.EvData:
+		out = append(out, ev.Data...)
+	case h1.EvChunkEnd:
+		out = append(out, '\r', '\n')
+	case h1.EvLastChunk:
+		out = append(out, '0', '\r', '\n')
+	case h1.EvTrailer:
+		out = h1.AppendLower(out, ev.Name)
+		out = append(out, ": "...)
+		out = append(out, ev.Data...)
+		out = append(out, '\r', '\n')
+	case h1.EvEnd:
+		out = append(out, '\r', '\n')
+	}
+	return out
+}
+
+// serverRead reads more server data into sbuf.
+func (s *httpSession) serverRead(be *backend) error {
+	if s.sr == s.sw {
+		s.sr, s.sw = 0, 0
+	} else if s.sw == len(s.sbuf) && s.sr > 0 {
+		s.sw = copy(s.sbuf, s.sbuf[s.sr:s.sw])
+		s.sr = 0
+	}
+	if s.sw == len(s.sbuf) {
+		return h1.ErrTooLarge
+	}
+	if be.server > 0 {
+		s.sc.SetReadDeadline(time.Now().Add(be.server))
+	}
+	n, err := s.sc.Read(s.sbuf[s.sw:])
+	s.sw += n
+	if n > 0 {
+		return nil
+	}
+	if err == nil {
+		err = io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+func (s *httpSession) clientWrite(b []byte) error {
+	if s.fe.client > 0 {
+		s.c.SetWriteDeadline(time.Now().Add(s.fe.client))
+	}
+	_, err := s.c.Write(b)
+	return err
+}
+
+// forwardResponse reads the response (interim ones included) and sends
+// it to the client. ok false: the session ends now.
+func (s *httpSession) forwardResponse(be *backend, req *h1.Message, isHead, clientKeep bool) (ok, keepServer, closeClient bool) {
+	lim := h1.LimitsFor(s.rt.bufsize)
+	for {
+		var n int
+		var perr error
+		for {
+			if s.sw > s.sr {
+				n, perr = s.resp.ParseResponse(s.sbuf[s.sr:s.sw], lim)
+				if perr != nil || n > 0 {
+					break
+				}
+			}
+			if err := s.serverRead(be); err != nil {
+				if isTimeoutErr(err) {
+					s.sendError(504)
+				} else {
+					s.sendError(502)
+				}
+				return false, false, true
+			}
+		}
+		if perr != nil {
+			s.sendError(502)
+			return false, false, true
+		}
+		resp := &s.resp
+		rbuf := s.sbuf[s.sr : s.sr+n]
+		body := resp.Body
+		switch {
+		case resp.StatusCode >= 100 && resp.StatusCode < 200:
+			body = h1.BodyNone
+		case isHead || resp.StatusCode == 204 || resp.StatusCode == 304:
+			body = h1.BodyNone
+		}
+		interim := resp.StatusCode >= 100 && resp.StatusCode < 200 && resp.StatusCode != 101
+		keepServer = resp.KeepAlive() && body != h1.BodyClose
+		closeClient = !clientKeep || body == h1.BodyClose || req.ForceClose
+		s.out = s.appendResponseHead(s.out[:0], rbuf, interim, closeClient, req)
+		s.sr += n
+		if err := s.clientWrite(s.out); err != nil {
+			return false, false, true
+		}
+		if interim {
+			continue
+		}
+		if resp.StatusCode == 101 {
+			// protocol switch: a tunnel from now on
+			rest := s.sbuf[s.sr:s.sw]
+			if len(rest) > 0 {
+				if s.clientWrite(rest) != nil {
+					return false, false, true
+				}
+			}
+			var cl net.Conn = s.c
+			if s.cw > s.cr {
+				cl = &prefixConn{Conn: s.c, pre: append([]byte(nil), s.cbuf[s.cr:s.cw]...)}
+			}
+			s.c.SetReadDeadline(time.Time{})
+			s.sc.SetReadDeadline(time.Time{})
+			forward.Pipe(s.rt.hardCtx, cl, s.sc, forward.Timeouts{Client: s.fe.client, Server: be.server, Tunnel: be.tunnel}, s.rt.pool)
+			return false, false, true
+		}
+		if err := s.forwardResponseBody(be, body); err != nil {
+			return false, false, true
+		}
+		return true, keepServer, closeClient
+	}
+}
+
+func (s *httpSession) appendResponseHead(out, buf []byte, interim, closeClient bool, req *h1.Message) []byte {
+	resp := &s.resp
+	if resp.HTTP11() {
+		out = append(out, "HTTP/1.1 "...)
+	} else {
+		out = append(out, "HTTP/1.0 "...)
+	}
+	out = strconvAppendStatus(out, resp.StatusCode)
+	if resp.Reason.Len() > 0 {
+		out = append(out, ' ')
+		out = append(out, resp.Reason.In(buf)...)
+	}
+	out = append(out, '\r', '\n')
+	for _, h := range resp.Headers {
+		if h.Drop {
+			continue
+		}
+		out = h1.AppendLower(out, h.Name.In(buf))
+		out = append(out, ": "...)
+		if resp.CLText.End > 0 && equalFoldASCII(h.Name.In(buf), "content-length") {
+			out = append(out, resp.CLText.In(buf)...)
+		} else {
+			out = append(out, h.Value.In(buf)...)
+		}
+		out = append(out, '\r', '\n')
+	}
+	if !interim {
+		switch {
+		case closeClient:
+			out = append(out, "connection: close\r\n"...)
+		case !req.HTTP11() || !resp.HTTP11():
+			out = append(out, "connection: keep-alive\r\n"...)
+		}
+	}
+	return append(out, '\r', '\n')
+}
+
+func strconvAppendStatus(out []byte, code int) []byte {
+	return append(out, byte('0'+code/100%10), byte('0'+code/10%10), byte('0'+code%10))
+}
+
+// forwardResponseBody streams the response body to the client.
+func (s *httpSession) forwardResponseBody(be *backend, body h1.Body) error {
+	switch body {
+	case h1.BodyLength:
+		left := s.resp.ContentLength
+		for left > 0 {
+			if s.sr == s.sw {
+				if err := s.serverRead(be); err != nil {
+					return err
+				}
+			}
+			k := int64(s.sw - s.sr)
+			if k > left {
+				k = left
+			}
+			if err := s.clientWrite(s.sbuf[s.sr : s.sr+int(k)]); err != nil {
+				return err
+			}
+			s.sr += int(k)
+			left -= k
+		}
+	case h1.BodyClose:
+		for {
+			if s.sr < s.sw {
+				if err := s.clientWrite(s.sbuf[s.sr:s.sw]); err != nil {
+					return err
+				}
+				s.sr = s.sw
+			}
+			if err := s.serverRead(be); err != nil {
+				if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+					return nil
+				}
+				return err
+			}
+		}
+	case h1.BodyChunked:
+		var ch h1.Chunked
+		out := make([]byte, 0, 512)
+		for !ch.Done() {
+			n, ev, err := ch.Decode(s.sbuf[s.sr:s.sw])
+			if err != nil {
+				return err
+			}
+			s.sr += n
+			if n == 0 && ev.Kind == h1.EvNone {
+				if len(out) > 0 {
+					if err := s.clientWrite(out); err != nil {
+						return err
+					}
+					out = out[:0]
+				}
+				if err := s.serverRead(be); err != nil {
+					return err
+				}
+				continue
+			}
+			out = appendChunkEvent(out, ev)
+			if len(out) > 8192 || ch.Done() {
+				if err := s.clientWrite(out); err != nil {
+					return err
+				}
+				out = out[:0]
+			}
+		}
+	}
+	return nil
+}
+
+// setupHTTP makes fe an HTTP mode frontend. Its backends must be HTTP
+// mode too (haproxy refuses a mix at -c already).
+func (fe *frontend) setupHTTP(rt *Runtime, px *haproxycfg.Proxy) error {
+	o, err := httpSetup(px)
+	if err != nil {
+		return err
+	}
+	fe.http = o
+	if px.Kind == haproxycfg.KindListen && fe.backend != nil {
+		fe.backend.http = o
+	}
+	if len(fe.contentRules) > 0 {
+		return &UnsupportedError{px.Pos, "'tcp-request content' rules in mode http"}
+	}
+	for _, r := range fe.connRules {
+		if r.cond.NeedsHTTP() {
+			return &UnsupportedError{r.cond.Pos, "an HTTP fetch in 'tcp-request connection'"}
+		}
+	}
+	return nil
+}
