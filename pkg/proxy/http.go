@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -146,6 +147,11 @@ type httpSession struct {
 	resp   h1.Message
 
 	idle atomic.Bool // waiting for a next request: a soft stop closes it
+
+	pendReq, pendResp []byte // chunked re-framing scratch
+	// reqBodyBad: the request body was malformed (the server connection
+	// is closed to stop the exchange: the client gets a 400).
+	reqBodyBad atomic.Bool
 }
 
 func (fe *frontend) serveHTTP(rt *Runtime, c net.Conn) {
@@ -182,6 +188,44 @@ func (s *httpSession) closeServer() {
 		s.sc.Close()
 		s.sc = nil
 	}
+}
+
+// serverError answers a request the server side failed: haproxy sends
+// its error page as a response then (header names lower-cased, the
+// client connection kept as for any response). It returns whether the
+// session goes on.
+func (s *httpSession) serverError(code int, req *h1.Message, clientKeep bool) bool {
+	s.closeServer()
+	msg := httpErrors[code]
+	head, body, _ := strings.Cut(msg, "\r\n\r\n")
+	lines := strings.Split(head, "\r\n")
+	out := append(s.out[:0], lines[0]...)
+	out = append(out, '\r', '\n')
+	for _, l := range lines[1:] {
+		name, _, _ := strings.Cut(l, ":")
+		if strings.EqualFold(name, "connection") {
+			continue
+		}
+		out = h1.AppendLower(out, []byte(name))
+		out = append(out, l[len(name):]...)
+		out = append(out, '\r', '\n')
+	}
+	switch {
+	case code == 503:
+		// haproxy closes after a 503 without saying so
+		clientKeep = false
+	case !clientKeep:
+		out = append(out, "connection: close\r\n"...)
+	case !req.HTTP11():
+		out = append(out, "connection: keep-alive\r\n"...)
+	}
+	out = append(out, '\r', '\n')
+	out = append(out, body...)
+	s.out = out
+	if s.clientWrite(out) != nil {
+		return false
+	}
+	return clientKeep
 }
 
 func (s *httpSession) sendError(code int) {
@@ -271,13 +315,13 @@ func (s *httpSession) transaction(first bool) bool {
 	s.c.SetReadDeadline(time.Time{})
 	req := &s.req
 	buf := s.cbuf[:s.cw]
+	s.cr = req.HeadLen // the head is consumed whatever happens next
 	// backend switching
 	sctx := s.fe.sampleCtx(s.rt, s.src, s.dst)
 	sctx.Req, sctx.ReqBuf = req, buf
 	be := s.fe.chooseBackend(sctx)
 	if be == nil {
-		s.sendError(503)
-		return false
+		return s.serverError(503, req, req.KeepAlive() && req.Body == h1.BodyNone)
 	}
 	mode := combine(s.fe.http.mode, be.http.mode)
 	clientKeep := req.KeepAlive() && mode != modeClose
@@ -288,8 +332,7 @@ func (s *httpSession) transaction(first bool) bool {
 		srv = be.pick(s.src)
 	}
 	if srv == nil {
-		s.sendError(503)
-		return false
+		return s.serverError(503, req, clientKeep && req.Body == h1.BodyNone)
 	}
 	if s.sc == nil || s.srv != srv || s.sbe != be {
 		s.closeServer()
@@ -302,8 +345,8 @@ func (s *httpSession) transaction(first bool) bool {
 		sc, got, err := be.dial(s.rt.hardCtx, srv, key, int(s.dst.Port()))
 		if err != nil {
 			s.log.Info("connection to server failed", zap.String("frontend", s.fe.name), zap.String("backend", be.name), zap.Error(err))
-			s.sendError(503)
-			return false
+			// the body was not read: the connection cannot go on
+			return s.serverError(503, req, clientKeep && req.Body == h1.BodyNone)
 		}
 		srv = got
 		got.total.Add(1)
@@ -311,16 +354,20 @@ func (s *httpSession) transaction(first bool) bool {
 	}
 	defer be.release(srv)
 	isHead := equalFoldASCII(req.Method.In(buf), "head")
+	if req.Body == h1.BodyChunked && !validChunks(buf[req.HeadLen:]) {
+		// haproxy parses what it holds of the body with the head
+		s.sendError(400)
+		return false
+	}
 	// the request head, as haproxy rewrites it
 	s.out = s.appendRequestHead(s.out[:0], buf, be, mode)
-	bodyStart := s.cr + req.HeadLen
+	bodyStart := req.HeadLen
 	if be.server > 0 {
 		s.sc.SetWriteDeadline(time.Now().Add(be.server))
 	}
 	if _, err := s.sc.Write(s.out); err != nil {
 		s.closeServer()
-		s.sendError(502)
-		return false
+		return s.serverError(502, req, clientKeep && req.Body == h1.BodyNone)
 	}
 	// the request body flows while the response is read (100-continue,
 	// early responses)
@@ -329,18 +376,49 @@ func (s *httpSession) transaction(first bool) bool {
 	if req.Body == h1.BodyNone {
 		bodyDone <- nil
 	} else {
-		go func() { bodyDone <- s.forwardRequestBody(be) }()
+		sc := s.sc
+		go func() {
+			err := s.forwardRequestBody(be)
+			if err != nil {
+				if errors.Is(err, h1.ErrBadChunk) {
+					s.reqBodyBad.Store(true)
+				}
+				sc.Close() // stops the response side
+			}
+			bodyDone <- err
+		}()
 	}
 	ok, keepServer, closeClient := s.forwardResponse(be, req, isHead, clientKeep)
 	berr := <-bodyDone
-	if !ok || berr != nil {
+	if berr != nil {
 		s.closeServer()
 		return false
+	}
+	if !ok {
+		s.closeServer()
+		return !closeClient
 	}
 	if !keepServer || mode != modeKeepAlive {
 		s.closeServer()
 	}
 	return !closeClient
+}
+
+// validChunks says whether the chunked body data received so far has no
+// error.
+func validChunks(b []byte) bool {
+	var ch h1.Chunked
+	for !ch.Done() {
+		n, _, err := ch.Decode(b)
+		if err != nil {
+			return false
+		}
+		if n == 0 {
+			return true
+		}
+		b = b[n:]
+	}
+	return true
 }
 
 func (s *httpSession) appendRequestHead(out, buf []byte, be *backend, mode connMode) []byte {
@@ -454,47 +532,65 @@ func (s *httpSession) forwardRequestBody(be *backend) error {
 		}
 		return nil
 	case h1.BodyChunked:
-		var ch h1.Chunked
-		out := make([]byte, 0, 512)
-		for !ch.Done() {
-			n, ev, err := ch.Decode(s.cbuf[s.cr:s.cw])
-			if err != nil {
-				return err
-			}
-			s.cr += n
-			if n == 0 && ev.Kind == h1.EvNone {
-				if len(out) > 0 {
-					if err := s.serverWrite(be, out); err != nil {
-						return err
-					}
-					out = out[:0]
-				}
-				if err := s.clientRead(); err != nil {
-					return err
-				}
-				continue
-			}
-			out = appendChunkEvent(out, ev)
-			if ev.Kind == h1.EvData || len(out) > 4096 || ch.Done() {
-				if ev.Kind == h1.EvData {
-					// the payload goes out straight from the buffer
-					out = out[:len(out)-len(ev.Data)]
-					if len(out) > 0 {
-						if err := s.serverWrite(be, out); err != nil {
-							return err
-						}
-					}
-					if err := s.serverWrite(be, ev.Data); err != nil {
-						return err
-					}
-				} else if err := s.serverWrite(be, out); err != nil {
-					return err
-				}
-				out = out[:0]
-			}
-		}
+		return relayChunked(func() []byte { return s.cbuf[s.cr:s.cw] }, func(n int) { s.cr += n }, s.clientRead,
+			func(b []byte) error { return s.serverWrite(be, b) }, &s.pendReq)
 	}
 	return nil
+}
+
+// relayChunked decodes a chunked body from in (consumed with eat, more
+// read with more) and writes it re-framed as haproxy does: the payload
+// received at once goes out as one chunk, extensions dropped, trailers
+// with lower-case names.
+func relayChunked(in func() []byte, eat func(int), more func() error, write func([]byte) error, pend *[]byte) error {
+	var ch h1.Chunked
+	out := (*pend)[:0]
+	data := 0 // payload bytes at the end of out not yet framed
+	var framed []byte
+	flush := func() error {
+		if len(out) == 0 {
+			return nil
+		}
+		if data > 0 {
+			// frame the pending payload: size line first
+			framed = h1.AppendChunkSize(framed[:0], int64(data))
+			if err := write(framed); err != nil {
+				return err
+			}
+			out = append(out, '\r', '\n')
+		}
+		err := write(out)
+		out, data = out[:0], 0
+		return err
+	}
+	defer func() { *pend = out[:0] }()
+	for !ch.Done() {
+		n, ev, err := ch.Decode(in())
+		if err != nil {
+			return err
+		}
+		eat(n)
+		switch ev.Kind {
+		case h1.EvNone:
+			if err := flush(); err != nil {
+				return err
+			}
+			if err := more(); err != nil {
+				return err
+			}
+		case h1.EvData:
+			out = append(out, ev.Data...)
+			data += len(ev.Data)
+		case h1.EvLastChunk:
+			if err := flush(); err != nil {
+				return err
+			}
+			out = append(out, '0', '\r', '\n')
+		case h1.EvTrailer, h1.EvEnd:
+			out = appendChunkEvent(out, ev)
+		}
+	}
+	return flush()
 }
 
 func appendChunkEvent(out []byte, ev h1.Event) []byte {
@@ -566,17 +662,18 @@ func (s *httpSession) forwardResponse(be *backend, req *h1.Message, isHead, clie
 				}
 			}
 			if err := s.serverRead(be); err != nil {
-				if isTimeoutErr(err) {
-					s.sendError(504)
-				} else {
-					s.sendError(502)
+				switch {
+				case s.reqBodyBad.Load():
+					s.sendError(400)
+					return false, false, true
+				case isTimeoutErr(err):
+					return false, false, !s.serverError(504, req, clientKeep)
 				}
-				return false, false, true
+				return false, false, !s.serverError(502, req, clientKeep)
 			}
 		}
 		if perr != nil {
-			s.sendError(502)
-			return false, false, true
+			return false, false, !s.serverError(502, req, clientKeep)
 		}
 		resp := &s.resp
 		rbuf := s.sbuf[s.sr : s.sr+n]
@@ -700,34 +797,8 @@ func (s *httpSession) forwardResponseBody(be *backend, body h1.Body) error {
 			}
 		}
 	case h1.BodyChunked:
-		var ch h1.Chunked
-		out := make([]byte, 0, 512)
-		for !ch.Done() {
-			n, ev, err := ch.Decode(s.sbuf[s.sr:s.sw])
-			if err != nil {
-				return err
-			}
-			s.sr += n
-			if n == 0 && ev.Kind == h1.EvNone {
-				if len(out) > 0 {
-					if err := s.clientWrite(out); err != nil {
-						return err
-					}
-					out = out[:0]
-				}
-				if err := s.serverRead(be); err != nil {
-					return err
-				}
-				continue
-			}
-			out = appendChunkEvent(out, ev)
-			if len(out) > 8192 || ch.Done() {
-				if err := s.clientWrite(out); err != nil {
-					return err
-				}
-				out = out[:0]
-			}
-		}
+		return relayChunked(func() []byte { return s.sbuf[s.sr:s.sw] }, func(n int) { s.sr += n }, func() error { return s.serverRead(be) },
+			s.clientWrite, &s.pendResp)
 	}
 	return nil
 }
