@@ -156,6 +156,12 @@ type httpSession struct {
 
 func (fe *frontend) serveHTTP(rt *Runtime, c net.Conn) {
 	defer c.Close()
+	defer func() {
+		// a bug in one session must not take the others down
+		if r := recover(); r != nil {
+			rt.log.Error("HTTP session aborted by an internal error", zap.String("frontend", fe.name), zap.Any("panic", r), zap.Stack("stack"))
+		}
+	}()
 	fe.cur.Add(1)
 	defer fe.cur.Add(-1)
 	s := &httpSession{rt: rt, fe: fe, c: c, src: addrPort(c.RemoteAddr()), dst: addrPort(c.LocalAddr()), log: rt.log,
@@ -211,9 +217,6 @@ func (s *httpSession) serverError(code int, req *h1.Message, clientKeep bool) bo
 		out = append(out, '\r', '\n')
 	}
 	switch {
-	case code == 503:
-		// haproxy closes after a 503 without saying so
-		clientKeep = false
 	case !clientKeep:
 		out = append(out, "connection: close\r\n"...)
 	case !req.HTTP11():
@@ -222,6 +225,10 @@ func (s *httpSession) serverError(code int, req *h1.Message, clientKeep bool) bo
 	out = append(out, '\r', '\n')
 	out = append(out, body...)
 	s.out = out
+	if code == 503 {
+		// haproxy closes after a 503, saying so only when it meant to
+		clientKeep = false
+	}
 	if s.clientWrite(out) != nil {
 		return false
 	}
@@ -321,7 +328,7 @@ func (s *httpSession) transaction(first bool) bool {
 	sctx.Req, sctx.ReqBuf = req, buf
 	be := s.fe.chooseBackend(sctx)
 	if be == nil {
-		return s.serverError(503, req, req.KeepAlive() && req.Body == h1.BodyNone)
+		return s.serverError(503, req, req.KeepAlive() && s.fe.http.mode != modeClose && req.Body == h1.BodyNone)
 	}
 	mode := combine(s.fe.http.mode, be.http.mode)
 	clientKeep := req.KeepAlive() && mode != modeClose

@@ -167,9 +167,10 @@ func unhex(c byte) int {
 	return -1
 }
 
-// AppendChunkSize appends a chunk-size line for size n.
+// AppendChunkSize appends a chunk-size line for size n, in upper-case
+// hexadecimal as haproxy writes it.
 func AppendChunkSize(dst []byte, n int64) []byte {
-	const hexd = "0123456789abcdef"
+	const hexd = "0123456789ABCDEF"
 	var tmp [16]byte
 	i := len(tmp)
 	for {

@@ -193,7 +193,7 @@ func TestChunked(t *testing.T) {
 			t.Errorf("%q: %v", bad, err)
 		}
 	}
-	if got := string(AppendChunkSize(nil, 255)); got != "ff\r\n" {
+	if got := string(AppendChunkSize(nil, 255)); got != "FF\r\n" {
 		t.Errorf("chunk size %q", got)
 	}
 }
