@@ -277,7 +277,7 @@ func TestHTTPLikeHaproxy(t *testing.T) {
 	ours := testenv.Binary(t, "gohaproxy")
 	dead := freePort(t) // nothing listens there: the "down" backend
 	type side struct {
-		name string
+		name  string
 		be    *recBackend
 		addrs []string // fe, fe_server_close, fe_close
 	}
