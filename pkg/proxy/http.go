@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/gohaproxy/gohaproxy/pkg/haproxycfg"
+	"github.com/gohaproxy/gohaproxy/pkg/proxy/acl"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/balance"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/forward"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/h1"
@@ -149,6 +150,7 @@ type httpSession struct {
 	idle atomic.Bool // waiting for a next request: a soft stop closes it
 
 	pendReq, pendResp []byte // chunked re-framing scratch
+	bodyDone          chan error
 	// reqBodyBad: the request body was malformed (the server connection
 	// is closed to stop the exchange: the client gets a 400).
 	reqBodyBad atomic.Bool
@@ -323,18 +325,31 @@ func (s *httpSession) transaction(first bool) bool {
 	req := &s.req
 	buf := s.cbuf[:s.cw]
 	s.cr = req.HeadLen // the head is consumed whatever happens next
-	// backend switching
-	sctx := s.fe.sampleCtx(s.rt, s.src, s.dst)
-	sctx.Req, sctx.ReqBuf = req, buf
-	be := s.fe.chooseBackend(sctx)
+	// backend switching (a sample context only when a rule needs one)
+	var sctx *acl.Context
+	ctx := func() *acl.Context {
+		if sctx == nil {
+			sctx = s.fe.sampleCtx(s.rt, s.src, s.dst)
+			sctx.Req, sctx.ReqBuf = req, buf
+		}
+		return sctx
+	}
+	be := s.fe.backend
+	if len(s.fe.switching) > 0 {
+		be = s.fe.chooseBackend(ctx())
+	}
 	if be == nil {
 		return s.serverError(503, req, req.KeepAlive() && s.fe.http.mode != modeClose && req.Body == h1.BodyNone)
 	}
 	mode := combine(s.fe.http.mode, be.http.mode)
 	clientKeep := req.KeepAlive() && mode != modeClose
 	// server choice
-	sctx.Backend = be.name
-	srv := be.forcedServer(sctx)
+	var srv *server
+	if len(be.useServers) > 0 {
+		c := ctx()
+		c.Backend = be.name
+		srv = be.forcedServer(c)
+	}
 	if srv == nil {
 		srv = be.pick(s.src)
 	}
@@ -378,7 +393,10 @@ func (s *httpSession) transaction(first bool) bool {
 	}
 	// the request body flows while the response is read (100-continue,
 	// early responses)
-	bodyDone := make(chan error, 1)
+	if s.bodyDone == nil {
+		s.bodyDone = make(chan error, 1)
+	}
+	bodyDone := s.bodyDone
 	s.cr = bodyStart
 	if req.Body == h1.BodyNone {
 		bodyDone <- nil
