@@ -849,3 +849,32 @@ func (fe *frontend) setupHTTP(rt *Runtime, px *haproxycfg.Proxy) error {
 	}
 	return nil
 }
+
+// tcpModeHTTPFetches refuses HTTP fetches in the conditions of a TCP mode
+// frontend or backend (haproxy would parse the stream as HTTP for them;
+// gohaproxy does not yet).
+func tcpModeHTTPFetches(fe *frontend, be *backend) error {
+	var conds []*acl.Cond
+	if fe != nil {
+		for _, r := range fe.connRules {
+			conds = append(conds, r.cond)
+		}
+		for _, r := range fe.contentRules {
+			conds = append(conds, r.cond)
+		}
+		for _, r := range fe.switching {
+			conds = append(conds, r.cond)
+		}
+	}
+	if be != nil {
+		for _, r := range be.useServers {
+			conds = append(conds, r.cond)
+		}
+	}
+	for _, c := range conds {
+		if c.NeedsHTTP() {
+			return &UnsupportedError{c.Pos, "an HTTP fetch in a mode tcp condition"}
+		}
+	}
+	return nil
+}

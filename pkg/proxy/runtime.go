@@ -109,6 +109,12 @@ func New(cfg *haproxycfg.Config, opt Options) (*Runtime, error) {
 				continue
 			}
 			be.http = hopts
+			if px.Mode == haproxycfg.ModeTCP {
+				if err := tcpModeHTTPFetches(nil, be); err != nil {
+					errs = append(errs, err)
+					continue
+				}
+			}
 			rt.backends[px.Name] = be
 		}
 	}
@@ -122,10 +128,13 @@ func New(cfg *haproxycfg.Config, opt Options) (*Runtime, error) {
 			continue
 		}
 		if px.Mode == haproxycfg.ModeHTTP {
-			if err := fe.setupHTTP(rt, px); err != nil {
-				errs = append(errs, err)
-				continue
-			}
+			err = fe.setupHTTP(rt, px)
+		} else {
+			err = tcpModeHTTPFetches(fe, nil)
+		}
+		if err != nil {
+			errs = append(errs, err)
+			continue
 		}
 		rt.frontends = append(rt.frontends, fe)
 	}

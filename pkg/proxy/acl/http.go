@@ -38,7 +38,7 @@ func init() {
 		}
 		return sample{k: kStr, s: c.Req.URI.In(c.ReqBuf)}, true, false
 	}}, "url")
-	variants(&fetchDef{out: kStr, match: "str", http: true, minArgs: 0, maxArgs: 2, fn: fetchHdr}, "hdr", "req.hdr")
+	variants(&fetchDef{out: kStr, match: "str", http: true, minArgs: 0, maxArgs: 2, fn: fetchHdr, each: eachHdr}, "hdr", "req.hdr")
 	def(&fetchDef{out: kStr, match: "str", http: true, fn: func(c *Context, _ []string) (sample, bool, bool) {
 		if c.Req == nil {
 			return sample{}, false, false
@@ -71,42 +71,66 @@ func init() {
 			return sample{}, false, false
 		}
 		n := 0
-		for _, h := range c.Req.Headers {
-			if len(a) == 0 || a[0] == "" || bytes.EqualFold(h.Name.In(c.ReqBuf), []byte(a[0])) {
-				n++
-			}
+		if len(a) == 0 || a[0] == "" {
+			n = len(c.Req.Headers)
+		} else {
+			eachHdr(c, a[:1], func(sample) bool { n++; return true })
 		}
 		return intS(n), true, false
 	}}, "hdr_cnt", "req.hdr_cnt")
 }
 
-// fetchHdr returns the last occurrence of header a[0] (hdr(name,occ)
-// with a positive occ: that occurrence), whole (not split on commas).
+// fetchHdr returns the last value of header a[0] (hdr(name,occ) with a
+// positive occ: that one), values split on commas as haproxy does.
 func fetchHdr(c *Context, a []string) (sample, bool, bool) {
+	var last sample
+	ok := false
+	eachHdr(c, a, func(smp sample) bool {
+		last, ok = smp, true
+		return true
+	})
+	return last, ok, false
+}
+
+// eachHdr yields, as haproxy's ACLs see a header, every comma-separated
+// value (blanks trimmed) of the occurrences of header a[0] (only the
+// occ-th with a positive occ, counted on values).
+func eachHdr(c *Context, a []string, yield func(sample) bool) {
 	if c.Req == nil || len(a) == 0 {
-		return sample{}, false, false
+		return
 	}
-	occ := -1
+	occ := 0
 	if len(a) > 1 && a[1] != "" {
-		occ = 0
 		for _, ch := range a[1] {
 			if ch < '0' || ch > '9' {
-				return sample{}, false, false
+				return
 			}
 			occ = occ*10 + int(ch-'0')
 		}
 	}
-	var found []byte
-	ok := false
 	k := 0
 	for _, h := range c.Req.Headers {
 		if !bytes.EqualFold(h.Name.In(c.ReqBuf), []byte(a[0])) {
 			continue
 		}
-		k++
-		if occ < 0 || k == occ {
-			found, ok = h.Value.In(c.ReqBuf), true
+		v := h.Value.In(c.ReqBuf)
+		for {
+			part := v
+			i := bytes.IndexByte(v, ',')
+			if i >= 0 {
+				part = v[:i]
+			}
+			part = bytes.Trim(part, " \t")
+			k++
+			if occ == 0 || k == occ {
+				if !yield(sample{k: kStr, s: part}) {
+					return
+				}
+			}
+			if i < 0 {
+				break
+			}
+			v = v[i+1:]
 		}
 	}
-	return sample{k: kStr, s: found}, ok, false
 }

@@ -8,7 +8,7 @@ import (
 )
 
 func TestHTTPFetches(t *testing.T) {
-	buf := []byte("POST http://Example.com/api/v1/x?a=1 HTTP/1.1\r\nHost: Example.com\r\nX-A: one\r\nX-A: two\r\n\r\n")
+	buf := []byte("POST http://Example.com/api/v1/x?a=1 HTTP/1.1\r\nHost: Example.com\r\nX-A: one\r\nX-A: two, three\r\n\r\n")
 	var m h1.Message
 	if _, err := m.ParseRequest(buf, h1.DefaultLimits); err != nil {
 		t.Fatal(err)
@@ -29,7 +29,10 @@ func TestHTTPFetches(t *testing.T) {
 		{&haproxycfg.ACLExpr{Fetch: "hdr", FetchArg: []string{"host"}, Patterns: []string{"example.com"}}, Fail},
 		{&haproxycfg.ACLExpr{Fetch: "hdr", FetchArg: []string{"x-a"}, Patterns: []string{"two"}}, Pass},
 		{&haproxycfg.ACLExpr{Fetch: "hdr", FetchArg: []string{"x-a", "1"}, Patterns: []string{"one"}}, Pass},
-		{&haproxycfg.ACLExpr{Fetch: "hdr_cnt", FetchArg: []string{"x-a"}, Patterns: []string{"2"}}, Pass},
+		{&haproxycfg.ACLExpr{Fetch: "hdr", FetchArg: []string{"x-a"}, Patterns: []string{"three"}}, Pass},
+		{&haproxycfg.ACLExpr{Fetch: "hdr", FetchArg: []string{"x-a"}, Patterns: []string{"two, three"}}, Fail},
+		{&haproxycfg.ACLExpr{Fetch: "hdr", FetchArg: []string{"x-a", "3"}, Patterns: []string{"three"}}, Pass},
+		{&haproxycfg.ACLExpr{Fetch: "hdr_cnt", FetchArg: []string{"x-a"}, Patterns: []string{"3"}}, Pass},
 		{&haproxycfg.ACLExpr{Fetch: "query", Patterns: []string{"a=1"}}, Pass},
 		{&haproxycfg.ACLExpr{Fetch: "req.ver", Patterns: []string{"1.1"}}, Pass},
 	}
