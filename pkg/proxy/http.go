@@ -47,12 +47,16 @@ var httpOptionsServed = map[string]bool{
 	"forwardfor": true, "redispatch": true, "allbackups": true,
 	"httplog": true, "tcplog": true, "dontlognull": true, "log-separate-errors": true,
 	"dontlog-normal": true, "splice-auto": true, "splice-request": true, "splice-response": true,
+	// inert unless a server has "check", which is refused until health
+	// checks are served
+	"httpchk": true,
 }
 
 // httpOtherServed are the other directives an HTTP mode proxy may hold.
 var httpOtherServed = map[string]bool{
 	"retries": true, "http-reuse": true, "log": true, "description": true, "id": true,
 	"tcp-request": true, "maxconn": true, "backlog": true, "fullconn": true,
+	"http-check": true, // inert without "check" (see httpchk)
 }
 
 // httpSetup checks that an HTTP mode proxy uses only what the run time
@@ -830,11 +834,7 @@ func (s *httpSession) forwardResponseBody(be *backend, body h1.Body) error {
 
 // setupHTTP makes fe an HTTP mode frontend. Its backends must be HTTP
 // mode too (haproxy refuses a mix at -c already).
-func (fe *frontend) setupHTTP(rt *Runtime, px *haproxycfg.Proxy) error {
-	o, err := httpSetup(px)
-	if err != nil {
-		return err
-	}
+func (fe *frontend) setupHTTP(px *haproxycfg.Proxy, o httpOpts) error {
 	fe.http = o
 	if px.Kind == haproxycfg.KindListen && fe.backend != nil {
 		fe.backend.http = o

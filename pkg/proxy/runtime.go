@@ -86,6 +86,7 @@ func New(cfg *haproxycfg.Config, opt Options) (*Runtime, error) {
 			}
 		}
 	}
+	httpSet, httpRefused := map[*haproxycfg.Proxy]httpOpts{}, map[*haproxycfg.Proxy]bool{}
 	for _, px := range cfg.Proxies {
 		if px.Disabled {
 			continue
@@ -99,8 +100,10 @@ func New(cfg *haproxycfg.Config, opt Options) (*Runtime, error) {
 			var err error
 			if hopts, err = httpSetup(px); err != nil {
 				errs = append(errs, err)
+				httpRefused[px] = true
 				continue
 			}
+			httpSet[px] = hopts
 		}
 		if px.Kind.IsBackend() {
 			be, err := newBackend(px)
@@ -119,7 +122,7 @@ func New(cfg *haproxycfg.Config, opt Options) (*Runtime, error) {
 		}
 	}
 	for _, px := range cfg.Proxies {
-		if px.Disabled || (px.Mode != haproxycfg.ModeTCP && px.Mode != haproxycfg.ModeHTTP) || !px.Kind.IsFrontend() || len(px.Binds) == 0 {
+		if px.Disabled || (px.Mode != haproxycfg.ModeTCP && px.Mode != haproxycfg.ModeHTTP) || !px.Kind.IsFrontend() || len(px.Binds) == 0 || httpRefused[px] {
 			continue
 		}
 		fe, err := rt.newFrontend(px)
@@ -128,7 +131,7 @@ func New(cfg *haproxycfg.Config, opt Options) (*Runtime, error) {
 			continue
 		}
 		if px.Mode == haproxycfg.ModeHTTP {
-			err = fe.setupHTTP(rt, px)
+			err = fe.setupHTTP(px, httpSet[px])
 		} else {
 			err = tcpModeHTTPFetches(fe, nil)
 		}
