@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -152,6 +153,7 @@ type httpSession struct {
 	resp   h1.Message
 
 	idle atomic.Bool // waiting for a next request: a soft stop closes it
+	mu   sync.Mutex  // guards s.sc against a hard stop closing it
 
 	pendReq, pendResp []byte // chunked re-framing scratch
 	bodyDone          chan error
@@ -176,7 +178,14 @@ func (fe *frontend) serveHTTP(rt *Runtime, c net.Conn) {
 		lingerZero(c)
 		return
 	}
-	stopHard := context.AfterFunc(rt.hardCtx, func() { c.Close(); s.closeServer() })
+	stopHard := context.AfterFunc(rt.hardCtx, func() {
+		c.Close()
+		s.mu.Lock()
+		if s.sc != nil {
+			s.sc.Close()
+		}
+		s.mu.Unlock()
+	})
 	defer stopHard()
 	stopSoft := context.AfterFunc(rt.softCtx, func() {
 		if s.idle.Load() {
@@ -196,6 +205,8 @@ func (fe *frontend) serveHTTP(rt *Runtime, c net.Conn) {
 }
 
 func (s *httpSession) closeServer() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.sc != nil {
 		s.sc.Close()
 		s.sc = nil
@@ -376,7 +387,13 @@ func (s *httpSession) transaction(first bool) bool {
 		}
 		srv = got
 		got.total.Add(1)
-		s.sc, s.srv, s.sbe, s.sr, s.sw = sc, got, be, 0, 0
+		s.mu.Lock()
+		s.sc = sc
+		s.mu.Unlock()
+		if s.rt.hardCtx.Err() != nil {
+			sc.Close() // the hard stop came while connecting
+		}
+		s.srv, s.sbe, s.sr, s.sw = got, be, 0, 0
 	}
 	defer be.release(srv)
 	isHead := equalFoldASCII(req.Method.In(buf), "head")
