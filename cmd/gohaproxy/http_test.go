@@ -161,6 +161,19 @@ func (b *recBackend) serve(c net.Conn) {
 		case strings.HasPrefix(path, "/bigresp"):
 			big := strings.Repeat("x", 300000)
 			fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(big), big)
+		case strings.HasPrefix(path, "/clte"):
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 99\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n")
+		case strings.HasPrefix(path, "/103"):
+			io.WriteString(c, "HTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+		case strings.HasPrefix(path, "/wsbad"):
+			io.WriteString(c, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+			return
+		case strings.HasPrefix(path, "/ws"):
+			io.WriteString(c, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n")
+			buf := make([]byte, 100)
+			n, _ := br.Read(buf)
+			c.Write(append([]byte("echo:"), buf[:n]...))
+			return
 		case strings.HasPrefix(path, "/204"):
 			io.WriteString(c, "HTTP/1.1 204 No Content\r\n\r\n")
 		case strings.HasPrefix(path, "/http10"):
@@ -312,6 +325,14 @@ func TestHTTPLikeHaproxy(t *testing.T) {
 		{"big upload", one("POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: " + fmt.Sprint(len(big)) + "\r\n\r\n" + big), 0, 0},
 		{"big chunked upload", one("POST /big HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + fmt.Sprintf("%x\r\n", len(big)) + big + "\r\n0\r\n\r\n"), 0, 0},
 		{"big response", one("GET /bigresp HTTP/1.1\r\nHost: x\r\n\r\n"), 0, 0},
+		{"pipelined with a bad second", one("GET /1 HTTP/1.1\r\nHost: x\r\n\r\nGET /a b HTTP/1.1\r\nHost: x\r\n\r\n"), 0, 0},
+		{"response CL and TE", one("GET /clte HTTP/1.1\r\nHost: x\r\n\r\n"), 0, 0},
+		{"103 early hints", one("GET /103 HTTP/1.1\r\nHost: x\r\n\r\n"), 0, 0},
+		{"head", one("HEAD / HTTP/1.1\r\nHost: x\r\n\r\n"), 0, 0},
+		{"websocket upgrade", []piece{{0, "GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"}, {200 * time.Millisecond, "hello"}}, 0, 0},
+		{"websocket without accept", one("GET /wsbad HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"), 0, 0},
+		{"websocket without key", one("GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n"), 0, 0},
+		{"options star", one("OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n"), 0, 0},
 		{"502 to 1.0 client", one("GET /garbage HTTP/1.0\r\nHost: x\r\n\r\n"), 0, 0},
 		{"get", one("GET /a?b=1 HTTP/1.1\r\nHost: x\r\nUser-Agent: t\r\n\r\n"), 0, 0},
 		{"get 1.0", one("GET / HTTP/1.0\r\nHost: x\r\n\r\n"), 0, 0},

@@ -53,6 +53,8 @@ func TestParseRequestVerdicts(t *testing.T) {
 		{"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", ErrBadRequest},
 		{"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", ErrBadRequest},
 		{"POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", ErrUnprocessable},
+		{"GET / HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n", ErrBadRequest},
+		{"GET / HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: k\r\n\r\n", nil},
 	}
 	var m Message
 	for _, c := range cases {
@@ -135,6 +137,8 @@ func TestParseResponse(t *testing.T) {
 		{"HTTP/1.1 20 OK\r\n\r\n", 0, true},
 		{"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n", 0, true},
 		{"garbage\r\n\r\n", 0, true},
+		{"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n", 0, true},
+		{"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: a\r\n\r\n", BodyClose, false},
 	}
 	var m Message
 	for _, c := range cases {

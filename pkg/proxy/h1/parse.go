@@ -290,6 +290,7 @@ func (m *Message) finish(buf []byte, n int) (int, error) {
 	var cl int64 = -1
 	chunked, teSeen, teOther, clSeen := false, false, false, false
 	nChunked := 0
+	websocket, wsKey := false, false
 	for k := range m.Headers {
 		h := &m.Headers[k]
 		name, val := h.Name.In(buf), h.Value.In(buf)
@@ -349,6 +350,15 @@ func (m *Message) finish(buf []byte, n int) (int, error) {
 			} else {
 				m.Host, m.HasHost = h.Value, true
 			}
+		case eqFold(name, "upgrade"):
+			tokens(val, func(tok []byte, _, _ int) bool {
+				if eqFold(tok, "websocket") {
+					websocket = true
+				}
+				return true
+			})
+		case eqFold(name, "sec-websocket-key") && !m.isResp, eqFold(name, "sec-websocket-accept") && m.isResp:
+			wsKey = true
 		case eqFold(name, "expect"):
 			if eqFold(val, "100-continue") {
 				m.Expect100 = true
@@ -395,6 +405,11 @@ func (m *Message) finish(buf []byte, n int) (int, error) {
 		if m.isResp {
 			m.Body = BodyClose
 		}
+	}
+	if m.Upgrade && websocket && !wsKey && (!m.isResp || m.StatusCode == 101) {
+		// haproxy refuses a websocket upgrade without its key, and a
+		// switch to websocket without the accept header
+		return 0, ErrBadRequest
 	}
 	if !m.isResp && m.HasHost {
 		if auth, ok := authority(m.URI.In(buf)); ok && !bytes.EqualFold(auth, m.Host.In(buf)) {
