@@ -238,6 +238,9 @@ func freePorts(t *testing.T, n int) int {
 	return 0
 }
 
+// shut as a piece's data half-closes the client connection instead.
+const shut = "\x00shut"
+
 // piece is a part of a raw request sent after a pause.
 type piece struct {
 	pause time.Duration
@@ -255,6 +258,10 @@ func exchange(addr string, pieces []piece, quiet time.Duration) (string, bool) {
 	go func() {
 		for _, p := range pieces {
 			time.Sleep(p.pause)
+			if p.data == shut {
+				c.(*net.TCPConn).CloseWrite()
+				continue
+			}
 			c.Write([]byte(p.data))
 		}
 	}()
@@ -333,6 +340,9 @@ func TestHTTPLikeHaproxy(t *testing.T) {
 		{"websocket without accept", one("GET /wsbad HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"), 0, 0},
 		{"websocket without key", one("GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n"), 0, 0},
 		{"options star", one("OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n"), 0, 0},
+		{"partial head then close", []piece{{0, "GET / HTTP/1.1\r\nHost"}, {100 * time.Millisecond, shut}}, 0, 0},
+		{"request then half-close", []piece{{0, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"}, {0, shut}}, 0, 0},
+		{"partial body then close", []piece{{0, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc"}, {100 * time.Millisecond, shut}}, 0, 0},
 		{"502 to 1.0 client", one("GET /garbage HTTP/1.0\r\nHost: x\r\n\r\n"), 0, 0},
 		{"get", one("GET /a?b=1 HTTP/1.1\r\nHost: x\r\nUser-Agent: t\r\n\r\n"), 0, 0},
 		{"get 1.0", one("GET / HTTP/1.0\r\nHost: x\r\n\r\n"), 0, 0},

@@ -160,6 +160,9 @@ type httpSession struct {
 	// reqBodyBad: the request body was malformed (the server connection
 	// is closed to stop the exchange: the client gets a 400).
 	reqBodyBad atomic.Bool
+	// reqAborted: the client went away during the request body (the
+	// exchange ends without a response, as with haproxy).
+	reqAborted atomic.Bool
 }
 
 func (fe *frontend) serveHTTP(rt *Runtime, c net.Conn) {
@@ -323,8 +326,13 @@ func (s *httpSession) readRequest(first bool) bool {
 		}
 		if err != nil {
 			s.idle.Store(false)
-			if isTimeoutErr(err) && (first || gotData) && s.rt.hardCtx.Err() == nil && !(s.idle.Load()) {
+			switch {
+			case s.rt.hardCtx.Err() != nil:
+			case isTimeoutErr(err) && (first || gotData):
 				s.sendError(408)
+			case !isTimeoutErr(err) && gotData:
+				// the client closed in the middle of a head
+				s.sendError(400)
 			}
 			return false
 		}
@@ -428,6 +436,8 @@ func (s *httpSession) transaction(first bool) bool {
 			if err != nil {
 				if errors.Is(err, h1.ErrBadChunk) {
 					s.reqBodyBad.Store(true)
+				} else {
+					s.reqAborted.Store(true)
 				}
 				sc.Close() // stops the response side
 			}
@@ -711,6 +721,8 @@ func (s *httpSession) forwardResponse(be *backend, req *h1.Message, isHead, clie
 				switch {
 				case s.reqBodyBad.Load():
 					s.sendError(400)
+					return false, false, true
+				case s.reqAborted.Load():
 					return false, false, true
 				case isTimeoutErr(err):
 					return false, false, !s.serverError(504, req, clientKeep)
