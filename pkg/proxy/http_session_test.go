@@ -85,3 +85,60 @@ func TestHTTPSessionInProcess(t *testing.T) {
 		t.Error("the idle connection stayed open after a hard stop")
 	}
 }
+
+// TestHTTPSoftStopClosesIdle: on a soft stop an idle keep-alive client
+// connection is closed and Serve returns without waiting for the
+// keep-alive timeout.
+func TestHTTPSoftStopClosesIdle(t *testing.T) {
+	origin := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })}
+	oln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go origin.Serve(oln)
+	t.Cleanup(func() { origin.Close() })
+	pln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := pln.Addr().(*net.TCPAddr).Port
+	pln.Close()
+	cfg := load(t, fmt.Sprintf("defaults\n  mode http\n  timeout client 60s\n  timeout server 60s\n  timeout connect 1s\n  timeout http-keep-alive 60s\nlisten web\n  bind 127.0.0.1:%d\n  server s1 %s\n", port, oln.Addr()))
+	rt, err := New(cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rt.Listen(nil); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { rt.Serve(ctx); close(done) }()
+	t.Cleanup(func() {
+		cancel()
+		rt.HardStop()
+		<-done
+	})
+	c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	br := bufio.NewReader(c)
+	io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.ReadAll(resp.Body)
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(15 * time.Second):
+		t.Fatal("Serve still waits on an idle keep-alive session after a soft stop")
+	}
+	if _, err := br.ReadByte(); err == nil {
+		t.Error("the idle connection stayed open after a soft stop")
+	}
+}
