@@ -141,9 +141,11 @@ func newBackend(px *haproxycfg.Proxy) (*backend, error) {
 	switch algo {
 	case "roundrobin", "static-rr", "leastconn", "first", "source", "random":
 	case "uri", "url_param", "hdr":
-		// haproxy: "Layer 7 hash not possible for backend (needs 'mode
-		// http'). Falling back to round robin."
-		algo, param, opts = "roundrobin", "", nil
+		if px.Mode != haproxycfg.ModeHTTP {
+			// haproxy: "Layer 7 hash not possible for backend (needs
+			// 'mode http'). Falling back to round robin."
+			algo, param, opts = "roundrobin", "", nil
+		}
 	default:
 		return nil, &UnsupportedError{pos, fmt.Sprintf("'balance %s'", algo)}
 	}

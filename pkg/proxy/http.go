@@ -38,6 +38,9 @@ type httpOpts struct {
 	forwardfor bool
 	reqTimeout time.Duration // timeout http-request
 	kaTimeout  time.Duration // timeout http-keep-alive
+	// hashKind: "uri", "url_param" or "hdr" when the backend balances on
+	// the request; hashParam the parameter or header name.
+	hashKind, hashParam string
 }
 
 // httpOptionsServed are the "option" keywords an HTTP mode proxy honours
@@ -112,10 +115,19 @@ func httpSetup(px *haproxycfg.Proxy) (httpOpts, error) {
 			}
 		}
 	}
-	if px.Balance != nil {
-		switch px.Balance.Algorithm {
-		case "uri", "url_param", "hdr", "rdp-cookie", "hash":
-			return o, &UnsupportedError{px.Balance.Pos, fmt.Sprintf("'balance %s' in mode http", px.Balance.Algorithm)}
+	if b := px.Balance; b != nil {
+		switch b.Algorithm {
+		case "uri", "hdr":
+			o.hashKind, o.hashParam = b.Algorithm, b.Param
+		case "url_param":
+			for _, opt := range b.Options {
+				if opt == "check_post" {
+					return o, &UnsupportedError{b.Pos, "'balance url_param ... check_post'"}
+				}
+			}
+			o.hashKind, o.hashParam = b.Algorithm, b.Param
+		case "rdp-cookie", "hash":
+			return o, &UnsupportedError{b.Pos, fmt.Sprintf("'balance %s' in mode http", b.Algorithm)}
 		}
 	}
 	return o, nil
@@ -373,18 +385,15 @@ func (s *httpSession) transaction(first bool) bool {
 		c.Backend = be.name
 		srv = be.forcedServer(c)
 	}
+	key := s.balanceKey(be, req, buf)
 	if srv == nil {
-		srv = be.pick(s.src)
+		srv = be.picker.pick(key, nil)
 	}
 	if srv == nil {
 		return s.serverError(503, req, clientKeep && req.Body == h1.BodyNone)
 	}
 	if s.sc == nil || s.srv != srv || s.sbe != be {
 		s.closeServer()
-		var key balance.Key
-		if be.keyFromSource && s.src.IsValid() {
-			key = balance.SrcKey(s.src.Addr())
-		}
 		// dial releases what it could not connect to and counts the
 		// server it returns (another one after a redispatch)
 		sc, got, err := be.dial(s.rt.hardCtx, srv, key, int(s.dst.Port()))
@@ -458,6 +467,62 @@ func (s *httpSession) transaction(first bool) bool {
 		s.closeServer()
 	}
 	return !closeClient
+}
+
+// balanceKey is what the backend's algorithm hashes for this request.
+func (s *httpSession) balanceKey(be *backend, req *h1.Message, buf []byte) balance.Key {
+	var k balance.Key
+	switch be.http.hashKind {
+	case "":
+		if be.keyFromSource && s.src.IsValid() {
+			k = balance.SrcKey(s.src.Addr())
+		}
+	case "uri", "url_param":
+		k.URI = string(req.URI.In(buf))
+	case "hdr":
+		// the first value of the first occurrence, as haproxy takes it
+		k.Missing = true
+		for _, h := range req.Headers {
+			if h.Drop || !equalFoldString(h.Name.In(buf), be.http.hashParam) {
+				continue
+			}
+			v := h.Value.In(buf)
+			if i := indexByte(v, ','); i >= 0 {
+				v = v[:i]
+			}
+			k.Value, k.Missing = strings.TrimRight(string(v), " \t"), false
+			break
+		}
+	}
+	return k
+}
+
+func equalFoldString(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := range b {
+		x, y := b[i], s[i]
+		if x >= 'A' && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if y >= 'A' && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+func indexByte(b []byte, c byte) int {
+	for i, x := range b {
+		if x == c {
+			return i
+		}
+	}
+	return -1
 }
 
 // validChunks says whether the chunked body data received so far has no

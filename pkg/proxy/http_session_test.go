@@ -142,3 +142,68 @@ func TestHTTPSoftStopClosesIdle(t *testing.T) {
 		t.Error("the idle connection stayed open after a soft stop")
 	}
 }
+
+// TestHTTPBalanceOnRequest: balance hdr() and uri send the same key to the
+// same server, and different keys over both.
+func TestHTTPBalanceOnRequest(t *testing.T) {
+	var addrs []string
+	for i := 0; i < 2; i++ {
+		name := fmt.Sprint("o", i)
+		srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, name) })}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		go srv.Serve(ln)
+		t.Cleanup(func() { srv.Close() })
+		addrs = append(addrs, ln.Addr().String())
+	}
+	for _, bal := range []string{"hdr(x-user)", "uri"} {
+		t.Run(bal, func(t *testing.T) {
+			pln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			port := pln.Addr().(*net.TCPAddr).Port
+			pln.Close()
+			cfg := load(t, fmt.Sprintf("defaults\n  mode http\n  timeout client 5s\n  timeout server 5s\n  timeout connect 1s\nlisten web\n  bind 127.0.0.1:%d\n  balance %s\n  server s0 %s\n  server s1 %s\n", port, bal, addrs[0], addrs[1]))
+			rt, err := New(cfg, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := rt.Listen(nil); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan struct{})
+			go func() { rt.Serve(context.Background()); close(done) }()
+			defer func() { rt.HardStop(); <-done }()
+			get := func(user string) string {
+				c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(10 * time.Second))
+				fmt.Fprintf(c, "GET /%s HTTP/1.1\r\nHost: x\r\nX-User: %s\r\nConnection: close\r\n\r\n", user, user)
+				resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, _ := io.ReadAll(resp.Body)
+				return string(b)
+			}
+			seen := map[string]bool{}
+			for i := 0; i < 20; i++ {
+				u := fmt.Sprint("user", i)
+				first := get(u)
+				if again := get(u); again != first {
+					t.Fatalf("%s went to %s then %s", u, first, again)
+				}
+				seen[first] = true
+			}
+			if len(seen) != 2 {
+				t.Errorf("20 keys all went to %v", seen)
+			}
+		})
+	}
+}
