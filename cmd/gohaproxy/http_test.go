@@ -174,6 +174,11 @@ func (b *recBackend) serve(c net.Conn) {
 			n, _ := br.Read(buf)
 			c.Write(append([]byte("echo:"), buf[:n]...))
 			return
+		case strings.HasPrefix(path, "/bighead"):
+			fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nX-Big: %s\r\nContent-Length: 2\r\n\r\nok", strings.Repeat("b", 17000))
+		case strings.HasPrefix(path, "/shortbody"):
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc")
+			return
 		case strings.HasPrefix(path, "/204"):
 			io.WriteString(c, "HTTP/1.1 204 No Content\r\n\r\n")
 		case strings.HasPrefix(path, "/http10"):
@@ -343,6 +348,17 @@ func TestHTTPLikeHaproxy(t *testing.T) {
 		{"partial head then close", []piece{{0, "GET / HTTP/1.1\r\nHost"}, {100 * time.Millisecond, shut}}, 0, 0},
 		{"request then half-close", []piece{{0, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"}, {0, shut}}, 0, 0},
 		{"partial body then close", []piece{{0, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc"}, {100 * time.Millisecond, shut}}, 0, 0},
+		{"response head too large", one("GET /bighead HTTP/1.1\r\nHost: x\r\n\r\n"), 0, 0},
+		{"response body cut short", one("GET /shortbody HTTP/1.1\r\nHost: x\r\n\r\n"), 0, 0},
+		{"TE chunked in 1.0", one("POST / HTTP/1.0\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"), 0, 0},
+		{"CONNECT", one("CONNECT x:443 HTTP/1.1\r\nHost: x:443\r\n\r\n"), 0, 0},
+		{"leading empty lines", one("\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n"), 0, 0},
+		{"absolute uri default port", one("GET http://x:80/p HTTP/1.1\r\nHost: x:80\r\n\r\n"), 0, 0},
+		{"absolute https default port", one("GET https://x:443/p?q HTTP/1.1\r\nHost: x:443\r\n\r\n"), 0, 0},
+		{"absolute uri other port", one("GET http://x:443/p HTTP/1.1\r\nHost: x:443\r\n\r\n"), 0, 0},
+		{"authority replaces host", one("GET http://X:80 HTTP/1.1\r\nHost: x\r\n\r\n"), 0, 0},
+		{"absolute uri without host", one("GET http://x/p HTTP/1.1\r\n\r\n"), 0, 0},
+		{"origin form keeps host port", one("GET / HTTP/1.1\r\nHost: x:80\r\n\r\n"), 0, 0},
 		{"502 to 1.0 client", one("GET /garbage HTTP/1.0\r\nHost: x\r\n\r\n"), 0, 0},
 		{"get", one("GET /a?b=1 HTTP/1.1\r\nHost: x\r\nUser-Agent: t\r\n\r\n"), 0, 0},
 		{"get 1.0", one("GET / HTTP/1.0\r\nHost: x\r\n\r\n"), 0, 0},

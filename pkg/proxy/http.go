@@ -414,6 +414,7 @@ func (s *httpSession) transaction(first bool) bool {
 	}
 	defer be.release(srv)
 	isHead := equalFoldASCII(req.Method.In(buf), "head")
+	isConnect := equalFoldASCII(req.Method.In(buf), "connect")
 	if req.Body == h1.BodyChunked && !validChunks(buf[req.HeadLen:]) {
 		// haproxy parses what it holds of the body with the head
 		s.sendError(400)
@@ -453,7 +454,7 @@ func (s *httpSession) transaction(first bool) bool {
 			bodyDone <- err
 		}()
 	}
-	ok, keepServer, closeClient := s.forwardResponse(be, req, isHead, clientKeep)
+	ok, keepServer, closeClient := s.forwardResponse(be, req, isHead, isConnect, clientKeep)
 	berr := <-bodyDone
 	if berr != nil {
 		s.closeServer()
@@ -525,6 +526,40 @@ func indexByte(b []byte, c byte) int {
 	return -1
 }
 
+// uriAuthority returns the authority of an absolute URI and the index of
+// its "://".
+func uriAuthority(uri []byte) ([]byte, int, bool) {
+	i := 0
+	for i < len(uri) && (uri[i] >= 'a' && uri[i] <= 'z' || uri[i] >= 'A' && uri[i] <= 'Z' || i > 0 && (uri[i] >= '0' && uri[i] <= '9' || uri[i] == '+' || uri[i] == '-' || uri[i] == '.')) {
+		i++
+	}
+	if i == 0 || len(uri) < i+3 || string(uri[i:i+3]) != "://" {
+		return nil, 0, false
+	}
+	a := uri[i+3:]
+	if e := indexByte(a, '/'); e >= 0 {
+		a = a[:e]
+	}
+	if e := indexByte(a, '?'); e >= 0 {
+		a = a[:e]
+	}
+	return a, i, true
+}
+
+func defaultPort(scheme []byte) string {
+	switch {
+	case equalFoldASCII(scheme, "http"):
+		return ":80"
+	case equalFoldASCII(scheme, "https"):
+		return ":443"
+	}
+	return ""
+}
+
+func bytesHasSuffix(b []byte, s string) bool {
+	return len(b) >= len(s) && string(b[len(b)-len(s):]) == s
+}
+
 // validChunks says whether the chunked body data received so far has no
 // error.
 func validChunks(b []byte) bool {
@@ -544,9 +579,37 @@ func validChunks(b []byte) bool {
 
 func (s *httpSession) appendRequestHead(out, buf []byte, be *backend, mode connMode) []byte {
 	req := &s.req
-	out = append(out, req.Method.In(buf)...)
-	out = append(out, ' ')
-	out = append(out, req.URI.In(buf)...)
+	uri := req.URI.In(buf)
+	host, hostSet := []byte(nil), false // the Host value haproxy forwards
+	isConnect := equalFoldASCII(req.Method.In(buf), "connect")
+	if a, i, ok := uriAuthority(uri); ok {
+		// scheme-based normalisation: the default port goes, and the
+		// authority becomes the Host
+		scheme := uri[:i]
+		out = append(out, req.Method.In(buf)...)
+		out = append(out, ' ')
+		if p := defaultPort(scheme); p != "" && bytesHasSuffix(a, p) {
+			ao := i + 3 // the authority follows "://"
+			a = a[:len(a)-len(p)]
+			out = append(out, uri[:ao+len(a)]...)
+			out = append(out, uri[ao+len(a)+len(p):]...)
+		} else {
+			out = append(out, uri...)
+		}
+		host, hostSet = a, true
+	} else {
+		out = append(out, req.Method.In(buf)...)
+		out = append(out, ' ')
+		out = append(out, uri...)
+		if isConnect && req.HasHost {
+			host, hostSet = req.Host.In(buf), true
+			for _, p := range []string{":80", ":443"} {
+				if bytesHasSuffix(host, p) {
+					host = host[:len(host)-len(p)]
+				}
+			}
+		}
+	}
 	if req.HTTP11() {
 		out = append(out, " HTTP/1.1\r\n"...)
 	} else {
@@ -560,6 +623,8 @@ func (s *httpSession) appendRequestHead(out, buf []byte, be *backend, mode connM
 		out = append(out, ": "...)
 		if h.Name.Len() == len("content-length") && req.CLText.End > 0 && equalFoldASCII(h.Name.In(buf), "content-length") {
 			out = append(out, req.CLText.In(buf)...)
+		} else if hostSet && h.Name.Len() == 4 && equalFoldASCII(h.Name.In(buf), "host") {
+			out = append(out, host...)
 		} else {
 			out = append(out, h.Value.In(buf)...)
 		}
@@ -571,7 +636,8 @@ func (s *httpSession) appendRequestHead(out, buf []byte, be *backend, mode connM
 		out = append(out, '\r', '\n')
 	}
 	switch {
-	case mode == modeKeepAlive && !req.HTTP11():
+	case mode == modeKeepAlive && !req.HTTP11() && req.Body != h1.BodyChunked:
+		// (a chunked HTTP/1.0 request closes: no keep-alive offered)
 		out = append(out, "connection: keep-alive\r\n"...)
 	case mode != modeKeepAlive && req.HTTP11():
 		out = append(out, "connection: close\r\n"...)
@@ -770,7 +836,7 @@ func (s *httpSession) clientWrite(b []byte) error {
 
 // forwardResponse reads the response (interim ones included) and sends
 // it to the client. ok false: the session ends now.
-func (s *httpSession) forwardResponse(be *backend, req *h1.Message, isHead, clientKeep bool) (ok, keepServer, closeClient bool) {
+func (s *httpSession) forwardResponse(be *backend, req *h1.Message, isHead, isConnect, clientKeep bool) (ok, keepServer, closeClient bool) {
 	lim := h1.LimitsFor(s.rt.bufsize)
 	for {
 		var n int
@@ -818,7 +884,7 @@ func (s *httpSession) forwardResponse(be *backend, req *h1.Message, isHead, clie
 		if interim {
 			continue
 		}
-		if resp.StatusCode == 101 {
+		if resp.StatusCode == 101 || isConnect && resp.StatusCode/100 == 2 {
 			// protocol switch: a tunnel from now on
 			rest := s.sbuf[s.sr:s.sw]
 			if len(rest) > 0 {

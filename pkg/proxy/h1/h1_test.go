@@ -23,6 +23,8 @@ func TestParseRequestVerdicts(t *testing.T) {
 		{"GET / HTTP/2.0\r\nHost: a\r\n\r\n", nil},
 		{"GET http://x.com/p?q HTTP/1.1\r\nHost: x.com\r\n\r\n", nil},
 		{"GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n", nil},
+		{"GET http://X:80 HTTP/1.1\r\nHost: x\r\n\r\n", nil},
+		{"GET http://x:81/ HTTP/1.1\r\nHost: x\r\n\r\n", ErrBadRequest},
 		{"GET / HTTP/1.1\r\nHost: a\r\nXy: 1\x01\x7f\xff\x00\r\n\r\n", nil},
 		{"GET / HTTP/1.1\r\nHost: a\r\nXy: 1\r\n  2\r\n\r\n", nil},
 		{"POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\n", nil},

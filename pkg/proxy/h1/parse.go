@@ -412,8 +412,24 @@ func (m *Message) finish(buf []byte, n int) (int, error) {
 		return 0, ErrBadRequest
 	}
 	if !m.isResp && m.HasHost {
-		if auth, ok := authority(m.URI.In(buf)); ok && !bytes.EqualFold(auth, m.Host.In(buf)) {
-			return 0, ErrBadRequest
+		if auth, ok := authority(m.URI.In(buf)); ok {
+			// compared after the scheme's default port is dropped
+			uri := m.URI.In(buf)
+			host := m.Host.In(buf)
+			port := ""
+			switch {
+			case len(uri) > 7 && eqFold(uri[:7], "http://"):
+				port = ":80"
+			case len(uri) > 8 && eqFold(uri[:8], "https://"):
+				port = ":443"
+			}
+			if port != "" {
+				auth = bytes.TrimSuffix(auth, []byte(port))
+				host = bytes.TrimSuffix(host, []byte(port))
+			}
+			if !bytes.EqualFold(auth, host) {
+				return 0, ErrBadRequest
+			}
 		}
 	}
 	return n, nil
