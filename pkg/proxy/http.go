@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"go.uber.org/zap"
@@ -360,6 +361,13 @@ func (s *httpSession) transaction(first bool) bool {
 	req := &s.req
 	buf := s.cbuf[:s.cw]
 	s.cr = req.HeadLen // the head is consumed whatever happens next
+	s.reqBodyBad.Store(false)
+	s.reqAborted.Store(false)
+	if req.Body == h1.BodyChunked && !validChunks(buf[req.HeadLen:]) {
+		// haproxy parses what it holds of the body with the head
+		s.sendError(400)
+		return false
+	}
 	// backend switching (a sample context only when a rule needs one)
 	var sctx *acl.Context
 	ctx := func() *acl.Context {
@@ -392,6 +400,9 @@ func (s *httpSession) transaction(first bool) bool {
 	if srv == nil {
 		return s.serverError(503, req, clientKeep && req.Body == h1.BodyNone)
 	}
+	if s.sc != nil && !serverAlive(s.sc) {
+		s.closeServer() // the server closed the idle connection
+	}
 	if s.sc == nil || s.srv != srv || s.sbe != be {
 		s.closeServer()
 		// dial releases what it could not connect to and counts the
@@ -415,11 +426,6 @@ func (s *httpSession) transaction(first bool) bool {
 	defer be.release(srv)
 	isHead := equalFoldASCII(req.Method.In(buf), "head")
 	isConnect := equalFoldASCII(req.Method.In(buf), "connect")
-	if req.Body == h1.BodyChunked && !validChunks(buf[req.HeadLen:]) {
-		// haproxy parses what it holds of the body with the head
-		s.sendError(400)
-		return false
-	}
 	// the request head, as haproxy rewrites it
 	s.out = s.appendRequestHead(s.out[:0], buf, be, mode)
 	bodyStart := req.HeadLen
@@ -468,6 +474,27 @@ func (s *httpSession) transaction(first bool) bool {
 		s.closeServer()
 	}
 	return !closeClient
+}
+
+// serverAlive says whether an idle server connection may carry the next
+// request: not closed by the server, no stray bytes waiting.
+func serverAlive(c net.Conn) bool {
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return true
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return false
+	}
+	alive := false
+	var b [1]byte
+	raw.Read(func(fd uintptr) bool {
+		n, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		alive = n < 0 && (err == syscall.EAGAIN || err == syscall.EWOULDBLOCK)
+		return true
+	})
+	return alive
 }
 
 // balanceKey is what the backend's algorithm hashes for this request.

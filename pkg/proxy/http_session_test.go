@@ -207,3 +207,70 @@ func TestHTTPBalanceOnRequest(t *testing.T) {
 		})
 	}
 }
+
+// TestHTTPServerClosedIdle: a server that closes its connection after a
+// response (without saying so) costs the next request nothing: a new
+// connection carries it.
+func TestHTTPServerClosedIdle(t *testing.T) {
+	oln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { oln.Close() })
+	go func() {
+		for {
+			c, err := oln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(10 * time.Second))
+				br := bufio.NewReader(c)
+				for {
+					l, err := br.ReadString('\n')
+					if err != nil || l == "\r\n" {
+						break
+					}
+				}
+				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+			}()
+		}
+	}()
+	pln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := pln.Addr().(*net.TCPAddr).Port
+	pln.Close()
+	cfg := load(t, fmt.Sprintf("defaults\n  mode http\n  timeout client 5s\n  timeout server 5s\n  timeout connect 1s\nlisten web\n  bind 127.0.0.1:%d\n  server s1 %s\n", port, oln.Addr()))
+	rt, err := New(cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rt.Listen(nil); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { rt.Serve(context.Background()); close(done) }()
+	defer func() { rt.HardStop(); <-done }()
+	c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	br := bufio.NewReader(c)
+	for i := 0; i < 3; i++ {
+		io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 {
+			t.Fatalf("request %d: status %d", i, resp.StatusCode)
+		}
+		time.Sleep(100 * time.Millisecond) // the server's FIN arrives
+	}
+}
