@@ -414,7 +414,7 @@ func TestHTTPLikeHaproxy(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			quiet := c.quiet
 			if quiet == 0 {
-				quiet = 700 * time.Millisecond
+				quiet = 1200 * time.Millisecond
 			}
 			type result struct {
 				resp     string
