@@ -127,6 +127,27 @@ if [ "${BENCH_ONLY:-}" = http ]; then
 	exit 0
 fi
 
+# failover_bench: the seed's two-node deployment (internal/lab) under load,
+# each failure scenario with the originals and with ours, side by side.
+failover_bench() {
+	echo
+	echo "## Failover (the seed's two nodes, a client requesting VIP1 every 20 ms)"
+	echo
+	if [ "$(id -u)" != 0 ]; then
+		echo "(not root: the lab needs network namespaces; no failover figures)"
+		return
+	fi
+	lab=$tmp/lab.md
+	if ! LAB_RESULTS=$lab go test -count=1 -timeout 15m -run 'TestSeedFailover' ./internal/lab >"$tmp/lab.log" 2>&1; then
+		echo "(the lab run failed; see \`go test -v -run TestSeedFailover ./internal/lab\`)"
+		echo
+	fi
+	echo "Recovery: from the failure until VIP1 answers from the other node (or, for the"
+	echo "rows marked back, from the failed node again); failed: requests that got no answer."
+	echo
+	cat "$lab" 2>/dev/null || true
+}
+
 out=docs/BENCHMARKS.md
 {
 	echo "# Benchmarks"
@@ -145,5 +166,6 @@ out=docs/BENCHMARKS.md
 	tcp_bench
 	echo
 	http_bench
+	failover_bench
 } >"$out"
 cat "$out"

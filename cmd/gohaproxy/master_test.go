@@ -255,8 +255,9 @@ func TestMasterWorker(t *testing.T) {
 		t.Errorf("master exit status %d, want 0 (as haproxy)", code)
 	}
 	waitUntil(t, "the worker's exit", func() bool { return gone(w2) })
-	if _, err := os.Stat(pidfile); err == nil {
-		t.Errorf("pidfile %s left behind", pidfile)
+	// haproxy 2.6 leaves its pid file in place when it exits.
+	if _, err := os.Stat(pidfile); err != nil {
+		t.Errorf("pidfile %s removed at exit; haproxy keeps it: %v", pidfile, err)
 	}
 }
 

@@ -99,12 +99,18 @@ func serve(cfg *haproxycfg.Config, o serveOptions, stderr io.Writer) int {
 	if pidfile == "" {
 		pidfile = cfg.Global.Pidfile
 	}
+	// As haproxy, only a daemon writes a pid file (a master-worker master
+	// writes its own, master.go); in the foreground -p is ignored.
+	if !o.daemon {
+		pidfile = ""
+	}
 	if pidfile != "" {
 		if err := os.WriteFile(pidfile, []byte(strconv.Itoa(pid)+"\n"), 0o644); err != nil {
 			alert("[%s.main()] Cannot create pidfile %s", os.Args[0], pidfile)
 			return 1
 		}
-		defer os.Remove(pidfile)
+		// haproxy leaves its pid file in place when it exits: init scripts
+		// rely on it (and a reloaded process has already rewritten it).
 	}
 	if wk != nil {
 		wk.ready(rt.HardStop)

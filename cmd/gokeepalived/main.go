@@ -1,6 +1,6 @@
-// Command gokeepalived is a drop-in replacement for keepalived 2.2.7. At
-// this stage it reads, checks (-t) and dumps (-d) keepalived.conf; the VRRP
-// and health-checker run time is not implemented yet.
+// Command gokeepalived is a drop-in replacement for keepalived 2.2.7: it
+// checks (-t) and dumps (-d) keepalived.conf and runs the VRRP subsystem
+// (the health checker is not implemented).
 package main
 
 import (
@@ -166,15 +166,13 @@ func run(c *cli.Context, stdout, stderr io.Writer) error {
 		}
 		return nil
 	}
-	if c.Bool("log-console") || c.Bool("dump-conf") {
+	if c.Bool("dump-conf") {
 		for _, d := range res.Diags {
 			fmt.Fprintln(stderr, d.String())
 		}
-	}
-	if c.Bool("dump-conf") {
 		keepalivedconf.Dump(stdout, res.Config)
 	}
-	return exitError{1, "gokeepalived: configuration loaded from " + file + "; the VRRP and health-checker run time is not implemented yet - not starting"}
+	return daemon(c, file, opts, res, stderr, newVRRPNode)
 }
 
 func main() {

@@ -183,7 +183,9 @@ func dial(ctx context.Context, network string, t Target) (net.Conn, *Result) {
 		r := result(false, StatusSOCKERR, 0, err.Error())
 		return nil, &r
 	}
-	d := net.Dialer{LocalAddr: la}
+	// No TCP keep-alive: a check connection lives for one probe, and the
+	// three setsockopt calls cost ~7% of a TCP connect check's CPU.
+	d := net.Dialer{LocalAddr: la, KeepAlive: -1}
 	c, err := d.DialContext(ctx, network, t.Addr)
 	if err != nil {
 		st := StatusL4CON

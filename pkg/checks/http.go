@@ -47,7 +47,9 @@ type HTTP struct {
 	// DisableOn404 reports a 404 as L7OKC (conditionally passed, OK):
 	// haproxy's "http-check disable-on-404"; the caller drains the server.
 	DisableOn404 bool
-	// Digest is keepalived's digest: lowercase hex MD5 of the body.
+	// Digest is keepalived's digest: lowercase hex MD5 of the body as
+	// keepalived's genhash computes it (the bytes after the headers, up to
+	// Content-Length; a chunked body is hashed with its chunk framing).
 	Digest string
 
 	// MaxBody bounds the body read (default 1 MiB); longer bodies are
@@ -203,11 +205,33 @@ func (p HTTP) check(ctx context.Context, conn net.Conn) Result {
 	if max <= 0 {
 		max = 1 << 20
 	}
-	body, truncated, err := readBody(br, contentLength, chunked, max)
-	if err != nil {
-		r := fail(err)
-		r.Code = code
-		return r
+	var (
+		body, raw []byte
+		truncated bool
+		err       error
+	)
+	if chunked && p.Digest != "" {
+		// keepalived (HTTP_GET/SSL_GET and genhash) hashes the bytes
+		// that follow the headers as they are, chunk framing included;
+		// the expectations see the decoded body.
+		raw, err = io.ReadAll(io.LimitReader(br, int64(max)+1))
+		if err != nil && !isEOFish(err) {
+			r := fail(err)
+			r.Code = code
+			return r
+		}
+		if len(raw) > max {
+			raw, truncated = raw[:max], true
+		}
+		body, _, _ = readBody(bufio.NewReader(bytes.NewReader(raw)), -1, true, max)
+	} else {
+		body, truncated, err = readBody(br, contentLength, chunked, max)
+		if err != nil {
+			r := fail(err)
+			r.Code = code
+			return r
+		}
+		raw = body
 	}
 	if p.ExpectBody != "" && bytes.Contains(body, []byte(p.ExpectBody)) == p.NegateBody {
 		return result(false, StatusL7RSP, code, "body string expectation failed")
@@ -219,7 +243,7 @@ func (p HTTP) check(ctx context.Context, conn net.Conn) Result {
 		if truncated {
 			return result(false, StatusL7RSP, code, "body too long for digest")
 		}
-		sum := md5.Sum(body)
+		sum := md5.Sum(raw)
 		if got := hex.EncodeToString(sum[:]); !strings.EqualFold(got, p.Digest) {
 			return result(false, StatusL7RSP, code, "digest mismatch: "+got)
 		}

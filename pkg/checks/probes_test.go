@@ -21,8 +21,11 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gohaproxy/gohaproxy/internal/testenv"
 )
 
 // server runs handle for every connection on a loopback listener until
@@ -64,12 +67,24 @@ func tcpServer(t *testing.T, handle func(net.Conn)) string {
 	return server(t, listen(t), handle)
 }
 
-// refusedAddr returns a loopback address nothing listens on.
+// refusedAddr returns a loopback address where connections are refused:
+// a socket is bound there but does not listen, so that no other process
+// can take the port while the test runs.
 func refusedAddr(t *testing.T) string {
-	ln := listen(t)
-	a := ln.Addr().String()
-	ln.Close()
-	return a
+	t.Helper()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Close(fd) })
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("127.0.0.1:%d", sa.(*syscall.SockaddrInet4).Port)
 }
 
 // silent accepts and never answers.
@@ -170,7 +185,7 @@ func TestConnectTimeout(t *testing.T) {
 func TestSource(t *testing.T) {
 	got := make(chan string, 1)
 	addr := tcpServer(t, func(c net.Conn) { got <- c.RemoteAddr().String() })
-	src := refusedAddr(t) // a free port
+	src := testenv.FreeLoopbackAddr(t)
 	r := TCPConnect{}.Run(context.Background(), Target{Addr: addr, Source: src})
 	if !r.OK {
 		t.Fatal(r)
@@ -257,6 +272,9 @@ func TestHTTP(t *testing.T) {
 	addr := tcpServer(t, hs.handle)
 	sum := md5.Sum([]byte("hello world"))
 	digest := hex.EncodeToString(sum[:])
+	// keepalived hashes a chunked body with its framing (see genhash_test.go).
+	rawSum := md5.Sum([]byte("5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"))
+	rawDigest := hex.EncodeToString(rawSum[:])
 	st := func(lo, hi int) []StatusRange { return []StatusRange{{lo, hi}} }
 	runCases(t, []probeCase{
 		{"default 200", HTTP{}, addr, 0, true, StatusL7OK, 200},
@@ -269,7 +287,9 @@ func TestHTTP(t *testing.T) {
 		{"body string miss", HTTP{ExpectBody: "moon"}, addr, 0, false, StatusL7RSP, 200},
 		{"body regex chunked", HTTP{Path: "/chunked", ExpectBodyRegex: regexp.MustCompile(`^hello world$`)}, addr, 0, true, StatusL7OK, 200},
 		{"digest", HTTP{Digest: digest}, addr, 0, true, StatusL7OK, 200},
-		{"digest chunked", HTTP{Path: "/chunked", Digest: strings.ToUpper(digest)}, addr, 0, true, StatusL7OK, 200},
+		{"digest chunked", HTTP{Path: "/chunked", Digest: strings.ToUpper(rawDigest)}, addr, 0, true, StatusL7OK, 200},
+		{"digest chunked decoded", HTTP{Path: "/chunked", Digest: digest}, addr, 0, false, StatusL7RSP, 200},
+		{"digest chunked with body check", HTTP{Path: "/chunked", Digest: rawDigest, ExpectBody: "hello world"}, addr, 0, true, StatusL7OK, 200},
 		{"digest until close", HTTP{Path: "/close", Digest: digest}, addr, 0, true, StatusL7OK, 200},
 		{"digest mismatch", HTTP{Digest: "00000000000000000000000000000000"}, addr, 0, false, StatusL7RSP, 200},
 		{"digest truncated", HTTP{Digest: digest, MaxBody: 5}, addr, 0, false, StatusL7RSP, 200},

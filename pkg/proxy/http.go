@@ -386,18 +386,17 @@ func (s *httpSession) transaction(first bool) bool {
 	}
 	mode := combine(s.fe.http.mode, be.http.mode)
 	clientKeep := req.KeepAlive() && mode != modeClose
-	// server choice
-	var srv *server
+	// server choice: use-server, then the algorithm; the claim may wait
+	// in the queue
+	var forced *server
 	if len(be.useServers) > 0 {
 		c := ctx()
 		c.Backend = be.name
-		srv = be.forcedServer(c)
+		forced = be.forcedServer(c)
 	}
 	key := s.balanceKey(be, req, buf)
-	if srv == nil {
-		srv = be.picker.pick(key, nil)
-	}
-	if srv == nil {
+	srv, err := be.wait(s.rt.hardCtx, be.claim(key, forced))
+	if err != nil || srv == nil {
 		return s.serverError(503, req, clientKeep && req.Body == h1.BodyNone)
 	}
 	if s.sc != nil && !serverAlive(s.sc) {
@@ -407,7 +406,7 @@ func (s *httpSession) transaction(first bool) bool {
 		s.closeServer()
 		// dial releases what it could not connect to and counts the
 		// server it returns (another one after a redispatch)
-		sc, got, err := be.dial(s.rt.hardCtx, srv, key, int(s.dst.Port()))
+		sc, got, err := be.dial(s.rt.hardCtx, &claim{srv: srv}, key, s.src, int(s.dst.Port()))
 		if err != nil {
 			s.log.Info("connection to server failed", zap.String("frontend", s.fe.name), zap.String("backend", be.name), zap.Error(err))
 			// the body was not read: the connection cannot go on

@@ -349,12 +349,11 @@ func (be *backend) compileUseServers(px *haproxycfg.Proxy) error {
 }
 
 // forcedServer runs the use-server rules: the first that applies names
-// the server, taken without the balancing algorithm (nil: none applies).
+// the server, to claim without the balancing algorithm (nil: none applies).
 func (be *backend) forcedServer(ctx *acl.Context) *server {
 	ctx.Final = true
 	for _, r := range be.useServers {
 		if ok, _ := r.cond.Match(ctx); ok {
-			be.picker.take(r.srv)
 			return r.srv
 		}
 	}
@@ -364,7 +363,7 @@ func (be *backend) forcedServer(ctx *acl.Context) *server {
 // decision is the backend and server of a session chosen at accept.
 type decision struct {
 	be    *backend
-	first *server
+	first *claim
 }
 
 // decideAtAccept runs the connection rules, the switching rules and the
@@ -387,9 +386,7 @@ func (fe *frontend) decideAtAccept(rt *Runtime, c net.Conn) *decision {
 	d := &decision{be: fe.chooseBackend(ctx)}
 	if d.be != nil {
 		ctx.Backend = d.be.name
-		if d.first = d.be.forcedServer(ctx); d.first == nil {
-			d.first = d.be.pick(src)
-		}
+		d.first = d.be.claim(d.be.key(src, nil), d.be.forcedServer(ctx))
 	}
 	return d
 }

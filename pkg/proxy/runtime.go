@@ -29,6 +29,7 @@ type Runtime struct {
 	bufsize   int // tune.bufsize: the most content inspection buffers
 
 	globalMaxconn int
+	globalSlots   chan struct{} // global maxconn; nil for unlimited
 	noReusePort   bool
 	statsBinds    []*haproxycfg.Bind
 
@@ -74,6 +75,9 @@ func New(cfg *haproxycfg.Config, opt Options) (*Runtime, error) {
 	for _, d := range cfg.Global.Other {
 		if d.Args[0] == "noreuseport" {
 			rt.noReusePort = true
+		}
+		if d.Args[0] == "nosplice" {
+			rt.pool.NoSplice = true
 		}
 	}
 	rt.hardCtx, rt.hardStop = context.WithCancel(context.Background())
@@ -143,6 +147,10 @@ func New(cfg *haproxycfg.Config, opt Options) (*Runtime, error) {
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
+	}
+	rt.setFullconns()
+	if rt.globalMaxconn > 0 {
+		rt.globalSlots = make(chan struct{}, rt.globalMaxconn)
 	}
 	return rt, nil
 }

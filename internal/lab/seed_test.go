@@ -1,0 +1,166 @@
+package lab
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// scenario is one measured failure of the seed's deployment.
+type scenario struct {
+	name string
+	// Recovery is how long after the event the VIP answered from the
+	// expected node; Failed counts requests that failed meanwhile.
+	recovery time.Duration
+	failed   int
+	total    int
+	// back: the failed node returns (preemption) rather than fails.
+	back bool
+}
+
+// TestSeedFailover runs the seed's deployment and its failure scenarios
+// under load with the original daemons on both nodes, measuring each
+// failover; the same scenarios with gohaproxy/gokeepalived are compared
+// against these figures.
+func TestSeedFailover(t *testing.T) {
+	if testing.Short() {
+		t.Skip("lab scenarios take tens of seconds")
+	}
+	orig := Originals(t)
+	ours := Ours(t)
+	products := []Product{
+		orig,
+		// gohaproxy in haproxy's place, next to the real keepalived.
+		{Name: "gohaproxy+keepalived", Proxy: ours.Proxy, VRRP: orig.VRRP},
+	}
+	all := map[string][]scenario{}
+	for _, p := range products {
+		t.Run(p.Name, func(t *testing.T) {
+			all[p.Name] = runSeed(t, p, p)
+			report(t, p.Name, all[p.Name])
+		})
+	}
+	base := all[orig.Name]
+	for _, p := range products[1:] {
+		got := all[p.Name]
+		if len(got) != len(base) {
+			continue // the subtest failed and said why
+		}
+		for i, r := range got {
+			// Generous bounds: VRRP timing is in whole seconds and the
+			// machine may be loaded. A node coming back waits for its check
+			// script to rise and for preemption, which varies by seconds
+			// between runs of the same daemons.
+			margin := 2 * time.Second
+			if r.back {
+				margin = 5 * time.Second
+			}
+			// Slower but losing no more requests is no regression: after a
+			// SIGKILL keepalived's VRRP child still gives the VIP up (its
+			// parent's death signals it), while a node that keeps its
+			// address keeps answering until the peer takes over.
+			if r.recovery > base[i].recovery+margin && r.failed > base[i].failed {
+				t.Errorf("%s, %s: recovery %v, the originals took %v", p.Name, r.name, r.recovery, base[i].recovery)
+			}
+		}
+	}
+}
+
+func report(t *testing.T, name string, rs []scenario) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "| %s | recovery | failed / total requests |\n|---|---|---|\n", name)
+	for _, r := range rs {
+		fmt.Fprintf(&b, "| %s | %v | %d / %d |\n", r.name, r.recovery.Round(10*time.Millisecond), r.failed, r.total)
+	}
+	t.Logf("failover figures:\n%s", b.String())
+	if path := os.Getenv("LAB_RESULTS"); path != "" {
+		f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		if err == nil {
+			fmt.Fprintln(f, b.String())
+			f.Close()
+		}
+	}
+}
+
+func runSeed(t *testing.T, p1, p2 Product) []scenario {
+	s := NewSeed(t, p1, p2, SeedOptions{})
+	n1, n2 := s.N1, s.N2
+	n1.StartProxy(t)
+	n2.StartProxy(t)
+	n1.StartVRRP(t)
+	n2.StartVRRP(t)
+	WaitFor(t, "VIP1 on n1 and VIP2 on n2", 15*time.Second, func() bool {
+		return n1.Has(VIP1) && n2.Has(VIP2) && !n2.Has(VIP1) && !n1.Has(VIP2)
+	})
+	load := s.Client.StartLoad(VIP1.String()+":80", 20*time.Millisecond, 500*time.Millisecond, 3*time.Minute)
+	WaitFor(t, "the client served through n1", 10*time.Second, func() bool { return load.Healthy(5, n1.IP) })
+
+	var results []scenario
+	measure := func(name string, via *Node, event func()) {
+		t.Helper()
+		at := time.Now()
+		event()
+		WaitFor(t, name+": VIP1 served by "+via.Name, 20*time.Second, func() bool { return load.Healthy(5, via.IP) })
+		o := load.OutageSince(at, via.IP)
+		results = append(results, scenario{name: name, recovery: o.Recovery, failed: o.Failed, total: o.Total})
+	}
+	backToN1 := func(name string) {
+		t.Helper()
+		measure(name, n1, func() {})
+		results[len(results)-1].back = true
+		WaitFor(t, "VIP1 only on n1", 10*time.Second, func() bool { return n1.Has(VIP1) && !n2.Has(VIP1) })
+	}
+
+	// (a) the proxy dies on the master: the check script fails, the
+	// priority drops below the peer's, the peer takes VIP1.
+	measure("proxy killed on master", n2, func() { n1.Proxy.Stop(syscall.SIGKILL, time.Second) })
+	n1.StartProxy(t)
+	backToN1("proxy back (preemption)")
+
+	// (b) the VRRP daemon dies on the master.
+	measure("VRRP daemon SIGTERM on master", n2, func() { n1.VRRP.Stop(syscall.SIGTERM, 5*time.Second) })
+	if n1.Has(VIP1) {
+		t.Errorf("n1 kept VIP1 after its VRRP daemon stopped with SIGTERM")
+	}
+	n1.StartVRRP(t)
+	backToN1("VRRP daemon back (preemption)")
+
+	measure("VRRP daemon SIGKILL on master", n2, func() { n1.VRRP.Stop(syscall.SIGKILL, time.Second) })
+	n1.StartVRRP(t)
+	backToN1("VRRP daemon back after SIGKILL")
+
+	// (c) the master's cable is cut.
+	measure("master link cut", n2, func() { n1.SetLink(false) })
+	n1.SetLink(true)
+	backToN1("link back (preemption)")
+
+	// (d) the proxy on the master reloads seamlessly under load: no request
+	// may fail.
+	measure("proxy reload -sf on master", n1, func() { n1.ReloadProxy(t) })
+	if last := results[len(results)-1]; last.failed != 0 {
+		t.Errorf("seamless reload under load: %d of %d requests failed, want 0", last.failed, last.total)
+	}
+
+	// The notify scripts saw the transitions.
+	for _, want := range []string{"INSTANCE_VI_1_MASTER_150", "INSTANCE_VI_2_BACKUP_100"} {
+		if !contains(n1.Notifications(), want) {
+			t.Errorf("n1's notify script never got %q; got %v", want, n1.Notifications())
+		}
+	}
+	if !contains(n2.Notifications(), "INSTANCE_VI_1_MASTER_100") {
+		t.Errorf("n2's notify script never got VI_1 MASTER; got %v", n2.Notifications())
+	}
+	return results
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
