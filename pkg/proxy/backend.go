@@ -83,6 +83,7 @@ type backend struct {
 	logChecks  bool           // option log-health-checks
 	mail       *mailSpec      // email-alert settings; nil: no mail
 	mailer     *notify.Mailer // started with the checks (mail.go)
+	http       httpOpts       // mode http when http.enabled (http.go)
 }
 
 func newBackend(px *haproxycfg.Proxy) (*backend, error) {
@@ -167,9 +168,11 @@ func newBackend(px *haproxycfg.Proxy) (*backend, error) {
 	switch algo {
 	case "roundrobin", "static-rr", "leastconn", "first", "source", "random", "rdp-cookie":
 	case "uri", "url_param", "hdr":
-		// haproxy: "Layer 7 hash not possible for backend (needs 'mode
-		// http'). Falling back to round robin."
-		algo, param, opts = "roundrobin", "", nil
+		if px.Mode != haproxycfg.ModeHTTP {
+			// haproxy: "Layer 7 hash not possible for backend (needs
+			// 'mode http'). Falling back to round robin."
+			algo, param, opts = "roundrobin", "", nil
+		}
 	default:
 		return nil, &UnsupportedError{pos, fmt.Sprintf("'balance %s'", algo)}
 	}

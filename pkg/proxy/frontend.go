@@ -34,6 +34,7 @@ type frontend struct {
 	inspectDelay time.Duration
 	switching    []switchRule
 	cur          atomic.Int64 // sessions in progress (fe_conn)
+	http         httpOpts     // mode http when http.enabled
 }
 
 func (rt *Runtime) newFrontend(px *haproxycfg.Proxy) (*frontend, error) {
@@ -87,6 +88,17 @@ func (fe *frontend) acceptLoop(rt *Runtime, ln *listener.Listener) {
 		if !fe.takeSlot(rt) {
 			c.Close()
 			return
+		}
+		if fe.http.enabled {
+			rt.sessions.Add(1)
+			go func() {
+				defer rt.sessions.Done()
+				if fe.slots != nil {
+					defer func() { <-fe.slots }()
+				}
+				fe.serveHTTP(rt, c)
+			}()
+			continue
 		}
 		var pre *decision
 		if !acceptProxy && len(fe.contentRules) == 0 {

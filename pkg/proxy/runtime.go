@@ -41,6 +41,10 @@ type Runtime struct {
 	sessions       sync.WaitGroup
 	hardStop       context.CancelFunc
 	hardCtx        context.Context
+	// softCtx ends when Serve stops listening: idle HTTP keep-alive
+	// sessions close then.
+	softCtx  context.Context
+	softStop context.CancelFunc
 }
 
 // UnsupportedError says which configured feature the run time cannot honour
@@ -79,6 +83,7 @@ func New(cfg *haproxycfg.Config, opt Options) (*Runtime, error) {
 		}
 	}
 	rt.hardCtx, rt.hardStop = context.WithCancel(context.Background())
+	rt.softCtx, rt.softStop = context.WithCancel(rt.hardCtx)
 	var errs []error
 	for _, d := range cfg.Defaults {
 		for _, o := range d.Other {
@@ -87,19 +92,37 @@ func New(cfg *haproxycfg.Config, opt Options) (*Runtime, error) {
 			}
 		}
 	}
+	httpSet, httpRefused := map[*haproxycfg.Proxy]httpOpts{}, map[*haproxycfg.Proxy]bool{}
 	for _, px := range cfg.Proxies {
 		if px.Disabled {
 			continue
 		}
-		if px.Mode != haproxycfg.ModeTCP {
+		if px.Mode != haproxycfg.ModeTCP && px.Mode != haproxycfg.ModeHTTP {
 			errs = append(errs, &UnsupportedError{px.Pos, fmt.Sprintf("'mode %s' (%s '%s')", px.Mode, px.Kind, px.Name)})
 			continue
+		}
+		var hopts httpOpts
+		if px.Mode == haproxycfg.ModeHTTP {
+			var err error
+			if hopts, err = httpSetup(px); err != nil {
+				errs = append(errs, err)
+				httpRefused[px] = true
+				continue
+			}
+			httpSet[px] = hopts
 		}
 		if px.Kind.IsBackend() {
 			be, err := newBackend(px)
 			if err != nil {
 				errs = append(errs, err)
 				continue
+			}
+			be.http = hopts
+			if px.Mode == haproxycfg.ModeTCP {
+				if err := tcpModeHTTPFetches(nil, be); err != nil {
+					errs = append(errs, err)
+					continue
+				}
 			}
 			if err := rt.attachChecks(cfg, px, be); err != nil {
 				errs = append(errs, err)
@@ -110,10 +133,19 @@ func New(cfg *haproxycfg.Config, opt Options) (*Runtime, error) {
 		}
 	}
 	for _, px := range cfg.Proxies {
-		if px.Disabled || px.Mode != haproxycfg.ModeTCP || !px.Kind.IsFrontend() || len(px.Binds) == 0 {
+		if px.Disabled || (px.Mode != haproxycfg.ModeTCP && px.Mode != haproxycfg.ModeHTTP) || !px.Kind.IsFrontend() || len(px.Binds) == 0 || httpRefused[px] {
 			continue
 		}
 		fe, err := rt.newFrontend(px)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if px.Mode == haproxycfg.ModeHTTP {
+			err = fe.setupHTTP(px, httpSet[px])
+		} else {
+			err = tcpModeHTTPFetches(fe, nil)
+		}
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -209,6 +241,7 @@ func (rt *Runtime) Serve(ctx context.Context) error {
 	case <-ctx.Done():
 	case <-rt.hardCtx.Done():
 	}
+	rt.softStop()
 	rt.closeListeners()
 	wg.Wait()
 	rt.sessions.Wait()
