@@ -27,9 +27,7 @@ build:
 	$(GO) build $(GOFLAGS) -o bin/ ./cmd/...
 
 run: build
-	./bin/gohaproxy -c -f examples/haproxy.cfg
-	@echo "gohaproxy does not serve traffic yet (the proxy runtime is the next milestone):"
-	@echo "'make run' checks the shipped example configuration, as 'haproxy -c' would."
+	@scripts/run-example.sh
 
 test-deps:
 	@scripts/install-test-deps.sh
