@@ -38,6 +38,7 @@ const (
 type vrrpRunner interface {
 	Run(ctx context.Context) error
 	Reload(ctx context.Context, cfg *keepalivedconf.Config) error
+	State() vrrp.Snapshot
 }
 
 // consoleTime is keepalived's console time stamp (ctime without the
@@ -186,7 +187,7 @@ func (p *pidFile) remove() {
 }
 
 // newNode builds the VRRP Node of cfg on the Linux platform.
-type nodeFactory func(cfg *keepalivedconf.Config, p vrrp.Platform, lg *zap.Logger, detail bool) (vrrpRunner, error)
+type nodeFactory func(cfg *keepalivedconf.Config, p vrrp.Platform, lg *zap.Logger, detail bool, nt vrrp.Notifier) (vrrpRunner, error)
 
 // daemon runs the VRRP subsystem until SIGTERM/SIGINT; SIGHUP reloads.
 func daemon(c *cli.Context, file string, opts keepalivedconf.Options, res *keepalivedconf.Result, stderr io.Writer, mkNode nodeFactory) error {
@@ -260,10 +261,26 @@ func daemon(c *cli.Context, file string, opts keepalivedconf.Options, res *keepa
 		return fail(err)
 	}
 	defer plat.Close()
-	node, err := mkNode(res.Config, plat, lg, c.Bool("log-detail"))
+	// The notifier outlives the Node's context: the STOP notifications
+	// the Node sends while shutting down still run.
+	nctx, ncancel := context.WithCancel(context.Background())
+	defer ncancel()
+	nt, err := newNotifier(nctx, res.Config, lg)
 	if err != nil {
 		lg.Error(err.Error())
 		return fail(err)
+	}
+	defer nt.close(5 * time.Second)
+	node, err := mkNode(res.Config, plat, lg, c.Bool("log-detail"), nt)
+	if err != nil {
+		lg.Error(err.Error())
+		return fail(err)
+	}
+	sd := newSDNotifier()
+	sdSend := func(state string) {
+		if err := sd.send(state); err != nil {
+			lg.Warn(fmt.Sprintf("systemd notification %q not sent to $NOTIFY_SOCKET: %v", state, err))
+		}
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -271,11 +288,12 @@ func daemon(c *cli.Context, file string, opts keepalivedconf.Options, res *keepa
 	sigs := make(chan os.Signal, 4)
 	// SIGUSR1/SIGUSR2 ask keepalived for its data and stats files; they
 	// must not kill the daemon (Go's default) and leave the VIPs behind.
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, sigData, sigStats, sigStatsClear, sigJSON)
 	defer signal.Stop(sigs)
 	runErr := make(chan error, 1)
 	go func() { runErr <- node.Run(ctx) }()
 	logf("Startup complete")
+	sdSend("READY=1")
 	if ready != nil {
 		fmt.Fprintln(ready, "ok")
 		ready.Close()
@@ -289,11 +307,12 @@ func daemon(c *cli.Context, file string, opts keepalivedconf.Options, res *keepa
 			}
 			return nil
 		case s := <-sigs:
-			if s == syscall.SIGUSR1 || s == syscall.SIGUSR2 {
-				lg.Warn(fmt.Sprintf("gokeepalived: %v (data/stats dump) is not implemented; ignored", s))
+			if s == sigData || s == sigStats || s == sigStatsClear || s == sigJSON {
+				dumpOnSignal(s.(syscall.Signal), res.Config, node.State(), nt, lg)
 				continue
 			}
 			if s != syscall.SIGHUP {
+				sdSend("STOPPING=1")
 				logf("Stopping")
 				cancel()
 				err := <-runErr
@@ -305,6 +324,7 @@ func daemon(c *cli.Context, file string, opts keepalivedconf.Options, res *keepa
 				}
 				return nil
 			}
+			sdSend("RELOADING=1")
 			logf("Reloading ...")
 			r := keepalivedconf.Parse(file, opts, realHost{})
 			logf("Configuration file %s", file)
@@ -314,9 +334,15 @@ func daemon(c *cli.Context, file string, opts keepalivedconf.Options, res *keepa
 			logf("Reloading")
 			if err := node.Reload(ctx, r.Config); err != nil {
 				lg.Error(fmt.Sprintf("Reload of %s failed, the previous configuration stays in force: %v", file, err))
+				sdSend("READY=1")
 				continue
 			}
+			if err := nt.reload(nctx, r.Config); err != nil {
+				lg.Error(fmt.Sprintf("Reload of the notifications of %s failed, the previous ones stay in force: %v", file, err))
+			}
+			res = r
 			logf("Reload complete")
+			sdSend("READY=1")
 		}
 	}
 }
