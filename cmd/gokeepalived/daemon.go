@@ -293,7 +293,7 @@ func daemon(c *cli.Context, file string, opts keepalivedconf.Options, res *keepa
 	runErr := make(chan error, 1)
 	go func() { runErr <- node.Run(ctx) }()
 	logf("Startup complete")
-	sdSend("READY=1")
+	sdSend(sdReady())
 	if ready != nil {
 		fmt.Fprintln(ready, "ok")
 		ready.Close()
@@ -334,7 +334,7 @@ func daemon(c *cli.Context, file string, opts keepalivedconf.Options, res *keepa
 			logf("Reloading")
 			if err := node.Reload(ctx, r.Config); err != nil {
 				lg.Error(fmt.Sprintf("Reload of %s failed, the previous configuration stays in force: %v", file, err))
-				sdSend("READY=1")
+				sdSend(sdReady())
 				continue
 			}
 			if err := nt.reload(nctx, r.Config); err != nil {
@@ -342,7 +342,7 @@ func daemon(c *cli.Context, file string, opts keepalivedconf.Options, res *keepa
 			}
 			res = r
 			logf("Reload complete")
-			sdSend("READY=1")
+			sdSend(sdReady())
 		}
 	}
 }

@@ -3,12 +3,15 @@ package main
 import (
 	"net"
 	"os"
+	"strconv"
 )
 
 // sdNotifier sends systemd's service notifications (sd_notify(3)) to
 // $NOTIFY_SOCKET, as keepalived does under Type=notify: READY=1 once
 // started, RELOADING=1 then READY=1 around a reload, STOPPING=1 on stop.
-// Without $NOTIFY_SOCKET it does nothing.
+// Without $NOTIFY_SOCKET it does nothing. keepalived also requires its
+// parent to be systemd as pid 1; gokeepalived trusts $NOTIFY_SOCKET alone,
+// which only a supervisor that wants the notifications sets.
 type sdNotifier struct {
 	addr *net.UnixAddr
 }
@@ -41,3 +44,6 @@ func (s *sdNotifier) send(state string) error {
 	_, err = c.Write([]byte(state))
 	return err
 }
+
+// sdReady is keepalived's readiness message.
+func sdReady() string { return "READY=1\nMAINPID=" + strconv.Itoa(os.Getpid()) }
