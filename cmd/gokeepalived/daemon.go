@@ -228,7 +228,14 @@ func daemon(c *cli.Context, file string, opts keepalivedconf.Options, res *keepa
 		logf("Opening file '%s'.", file)
 	}
 	logf("Configuration file %s", file)
+	// keepalived reports scripts run without script security after
+	// checking them (the notifier logs the checks).
+	var security []string
 	for _, d := range res.Diags {
+		if strings.HasPrefix(d.Msg, "SECURITY VIOLATION") {
+			security = append(security, d.String())
+			continue
+		}
 		logf("%s", d.String())
 	}
 	if len(res.Config.VirtualServers) > 0 && !c.Bool("vrrp") {
@@ -271,6 +278,9 @@ func daemon(c *cli.Context, file string, opts keepalivedconf.Options, res *keepa
 		return fail(err)
 	}
 	defer nt.close(5 * time.Second)
+	for _, m := range security {
+		logf("%s", m)
+	}
 	node, err := mkNode(res.Config, plat, lg, c.Bool("log-detail"), nt)
 	if err != nil {
 		lg.Error(err.Error())

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -64,17 +66,38 @@ type scriptCtx struct {
 	log      *zap.Logger
 	security bool
 	defUser  *notify.UserID // nil: the default user could not be set
-	insecure bool           // an insecure script is used without enable_script_security
-	// keepalived reports scripts it cannot access while reading the
-	// configuration, the security checks afterwards.
-	access, checks []string
+	// The check messages of each script; keepalived logs them for the
+	// last script read first.
+	checked []checkedScript
+	files   []string
+}
+
+type checkedScript struct {
+	pos  keepalivedconf.Pos
+	msgs []string
 }
 
 func (sc *scriptCtx) flush() {
-	for _, m := range append(sc.access, sc.checks...) {
-		sc.log.Info(m)
+	fileIdx := func(f string) int {
+		for i, x := range sc.files {
+			if x == f {
+				return i
+			}
+		}
+		return -1
 	}
-	sc.access, sc.checks = nil, nil
+	slices.SortStableFunc(sc.checked, func(a, b checkedScript) int {
+		if c := cmp.Compare(fileIdx(b.pos.File), fileIdx(a.pos.File)); c != 0 {
+			return c
+		}
+		return cmp.Compare(b.pos.Line, a.pos.Line)
+	})
+	for _, c := range sc.checked {
+		for _, m := range c.msgs {
+			sc.log.Info(m)
+		}
+	}
+	sc.checked = nil
 }
 
 // newNotifier starts the script runner (owned by ctx) and builds the
@@ -294,7 +317,7 @@ func (n *notifier) build(parent context.Context, cfg *keepalivedconf.Config) (*n
 	if c.routerID == "" {
 		c.routerID = notify.Hostname()
 	}
-	sc := &scriptCtx{log: n.log, security: g.EnableScriptSecurity}
+	sc := &scriptCtx{log: n.log, security: g.EnableScriptSecurity, files: cfg.Files}
 	if g.ScriptUser != "" {
 		f := strings.Fields(g.ScriptUser)
 		grp := ""
@@ -308,6 +331,9 @@ func (n *notifier) build(parent context.Context, cfg *keepalivedconf.Config) (*n
 		}
 	}
 	if sc.defUser == nil {
+		if !sc.security && g.ScriptUser == "" && usesScripts(cfg) && !(realHost{}).UserExists(notify.DefaultScriptUserName) {
+			n.log.Info(fmt.Sprintf("Script user '%s' does not exist", notify.DefaultScriptUserName))
+		}
 		id, err := notify.DefaultScriptUser(sc.security && g.ScriptUser == "")
 		if err != nil {
 			n.log.Error(err.Error())
@@ -362,9 +388,6 @@ func (n *notifier) build(parent context.Context, cfg *keepalivedconf.Config) (*n
 	}
 	c.defUser = sc.defUser
 	sc.flush()
-	if sc.insecure {
-		n.log.Warn("SECURITY VIOLATION - scripts are being executed but script_security not enabled.")
-	}
 
 	if g.SMTPServer != "" && len(g.NotificationEmail) > 0 {
 		port := g.SMTPPort
@@ -440,21 +463,43 @@ func (sc *scriptCtx) script(s *keepalivedconf.Setting) *notify.Script {
 		return nil
 	}
 	chk := notify.CheckScript(argv, *id, sc.security)
-	for _, m := range chk.Messages {
-		if strings.Contains(m, "cannot be accessed") {
-			sc.access = append(sc.access, m)
-		} else {
-			sc.checks = append(sc.checks, m)
-		}
-	}
-	switch chk.Verdict {
-	case notify.Refused:
+	sc.checked = append(sc.checked, checkedScript{pos: s.Pos, msgs: chk.Messages})
+	if chk.Verdict == notify.Refused {
 		return nil
-	case notify.Insecure:
-		sc.insecure = true
 	}
 	u := *id
 	return &notify.Script{Argv: chk.Argv, User: &u}
+}
+
+// usesScripts reports whether cfg names any script keepalived runs.
+func usesScripts(cfg *keepalivedconf.Config) bool {
+	if len(cfg.Scripts) > 0 {
+		return true
+	}
+	scripted := func(ss []*keepalivedconf.Setting) bool {
+		for _, s := range ss {
+			switch s.Keyword {
+			case "notify", "notify_master", "notify_backup", "notify_fault", "notify_stop",
+				"notify_fifo_script", "vrrp_notify_fifo_script":
+				return true
+			}
+		}
+		return false
+	}
+	if scripted(cfg.Global.Settings) {
+		return true
+	}
+	for _, in := range cfg.Instances {
+		if scripted(in.Settings) {
+			return true
+		}
+	}
+	for _, g := range cfg.SyncGroups {
+		if scripted(g.Settings) {
+			return true
+		}
+	}
+	return false
 }
 
 func globalSetting(g keepalivedconf.Global, kw string) *keepalivedconf.Setting {

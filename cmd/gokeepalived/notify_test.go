@@ -406,3 +406,53 @@ func TestDumpsAgainstKeepalived(t *testing.T) {
 		}
 	}
 }
+
+// TestScriptSecurityLogAgainstKeepalived: without enable_script_security
+// and script_user, keepalived 2.2.7 and gokeepalived log the same lines
+// about the scripts at start (missing default user, missing script,
+// unsafe permissions, the SECURITY VIOLATION summary), in the same order.
+func TestScriptSecurityLogAgainstKeepalived(t *testing.T) {
+	k := testenv.Oracle(t, "keepalived")
+	g := testenv.Binary(t, "gokeepalived")
+	l := newLAN(t, 1)
+	dir := prepareNotifyDir(t)
+	conf := strings.Replace(notifyTestConf(dir, "", ""), `notify_stop "`+dir+`/n.sh stop-i"`, "notify_stop "+dir+"/missing.sh", 1)
+	conf = strings.Replace(conf, "    enable_script_security\n    script_user root\n", "", 1)
+	keep := []string{"Script user '", "cannot be accessed", "Unsafe permissions", "SECURITY VIOLATION", "disabling"}
+	run := func(bin string) []string {
+		r := newRouter(t, filepath.Base(bin), bin, l.routers[0], conf)
+		r.start(t)
+		logPath := filepath.Join(r.dir, "out.log")
+		if !testenv.WaitFor(20*time.Second, func() bool {
+			b, _ := os.ReadFile(logPath)
+			return strings.Contains(string(b), ": Startup complete")
+		}) {
+			t.Fatalf("%s did not start", bin)
+		}
+		r.stop(syscall.SIGTERM)
+		var out []string
+		for _, line := range readLines(logPath) {
+			_, msg, ok := strings.Cut(line, " 2026: ")
+			if !ok {
+				if _, msg, ok = strings.Cut(line, ": "); !ok {
+					continue
+				}
+			}
+			for _, k := range keep {
+				if strings.Contains(msg, k) {
+					out = append(out, msg)
+					break
+				}
+			}
+		}
+		return out
+	}
+	ka, gk := run(k), run(g)
+	t.Logf("keepalived: %q", ka)
+	if len(ka) < 3 {
+		t.Fatalf("keepalived logged %q: the test setup is wrong", ka)
+	}
+	if !slices.Equal(ka, gk) {
+		t.Errorf("script check lines:\nkeepalived   %q\ngokeepalived %q", ka, gk)
+	}
+}
