@@ -456,3 +456,39 @@ func TestScriptSecurityLogAgainstKeepalived(t *testing.T) {
 		t.Errorf("script check lines:\nkeepalived   %q\ngokeepalived %q", ka, gk)
 	}
 }
+
+// TestNotifyFIFOScriptAgainstKeepalived: vrrp_notify_fifo created by the
+// daemon with vrrp_notify_fifo_script reading it (the FIFO's path is its
+// argument); the lines the script reads are keepalived 2.2.7's.
+func TestNotifyFIFOScriptAgainstKeepalived(t *testing.T) {
+	k := testenv.Oracle(t, "keepalived")
+	g := testenv.Binary(t, "gokeepalived")
+	l := newLAN(t, 1)
+	run := func(bin string) []string {
+		dir := prepareNotifyDir(t)
+		reader := fmt.Sprintf("#!/bin/sh\nwhile read -r line; do echo \"$1 $line\" >> %s/fifo-out; done < \"$1\"\n", dir)
+		if err := os.WriteFile(filepath.Join(dir, "reader.sh"), []byte(reader), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		global := fmt.Sprintf("    vrrp_notify_fifo %[1]s/vfifo\n    vrrp_notify_fifo_script %[1]s/reader.sh\n", dir)
+		r := newRouter(t, filepath.Base(bin), bin, l.routers[0], notifyTestConf(dir, global, ""))
+		r.start(t)
+		l.waitAddr(t, 0, pairVIP, true, 20*time.Second)
+		out := filepath.Join(dir, "fifo-out")
+		if !testenv.WaitFor(10*time.Second, func() bool { return len(readLines(out)) >= 4 }) {
+			t.Errorf("%s: the FIFO script read %q", bin, readLines(out))
+		}
+		r.stop(syscall.SIGTERM)
+		l.waitAddr(t, 0, pairVIP, false, 10*time.Second)
+		var lines []string
+		for _, line := range readLines(out) {
+			lines = append(lines, strings.ReplaceAll(line, dir, "DIR"))
+		}
+		return lines[:min(4, len(lines))]
+	}
+	ka, gk := run(k), run(g)
+	t.Logf("keepalived's FIFO script read %q", ka)
+	if !slices.Equal(ka, gk) {
+		t.Errorf("FIFO script input:\nkeepalived   %q\ngokeepalived %q", ka, gk)
+	}
+}
