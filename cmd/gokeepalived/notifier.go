@@ -106,7 +106,7 @@ func newNotifier(ctx context.Context, cfg *keepalivedconf.Config, lg *zap.Logger
 	n := &notifier{log: lg, lastMail: map[string]string{}, counts: map[string]*instCounts{}}
 	// keepalived logs nothing when a notify script succeeds.
 	n.runner = notify.NewRunner(ctx, notify.RunnerConfig{Logger: lg.WithOptions(zap.IncreaseLevel(zap.InfoLevel))})
-	c, err := n.build(ctx, cfg)
+	c, err := n.build(ctx, cfg, nil)
 	if err != nil {
 		_ = n.runner.Close(ctx)
 		return nil, err
@@ -117,15 +117,20 @@ func newNotifier(ctx context.Context, cfg *keepalivedconf.Config, lg *zap.Logger
 
 // reload replaces the notifications with those of cfg (SIGHUP).
 func (n *notifier) reload(ctx context.Context, cfg *keepalivedconf.Config) error {
-	c, err := n.build(ctx, cfg)
-	if err != nil {
-		return err
-	}
+	// Built under the lock (FIFOs move from the old configuration), but
+	// the old mailer drains after it: Notify must not wait for it.
 	n.mu.Lock()
 	old := n.cur
+	c, err := n.build(ctx, cfg, old)
+	if err != nil {
+		n.mu.Unlock()
+		return err
+	}
 	n.cur = c
 	n.mu.Unlock()
-	old.close(n.log)
+	if old != nil {
+		old.close(n.log)
+	}
 	return nil
 }
 
@@ -309,7 +314,9 @@ func (n *notifier) scriptText(group bool, name string) (generic string, byState 
 
 // build reads the notify keywords of cfg, checks the scripts as keepalived
 // does at start-up (logging its lines) and opens the FIFOs and the mailer.
-func (n *notifier) build(parent context.Context, cfg *keepalivedconf.Config) (*notifyConf, error) {
+// A FIFO of old with the same path is kept open (with its script) across
+// the reload and taken from old.
+func (n *notifier) build(parent context.Context, cfg *keepalivedconf.Config, old *notifyConf) (*notifyConf, error) {
 	ctx, cancel := context.WithCancel(parent)
 	c := &notifyConf{inst: map[string]*stateScripts{}, group: map[string]*stateScripts{}, stop: cancel}
 	g := cfg.Global
@@ -362,6 +369,13 @@ func (n *notifier) build(parent context.Context, cfg *keepalivedconf.Config) (*n
 		s := globalSetting(g, kind+"notify_fifo")
 		if s == nil || s.Arg(0) == "" {
 			continue
+		}
+		if old != nil {
+			if i := slices.IndexFunc(old.fifos, func(f *notify.FIFO) bool { return f.Name() == s.Arg(0) }); i >= 0 {
+				c.fifos = append(c.fifos, old.fifos[i])
+				old.fifos = slices.Delete(old.fifos, i, i+1)
+				continue
+			}
 		}
 		var owner *notify.UserID
 		if len(s.Args) > 1 {

@@ -492,3 +492,43 @@ func TestNotifyFIFOScriptAgainstKeepalived(t *testing.T) {
 		t.Errorf("FIFO script input:\nkeepalived   %q\ngokeepalived %q", ka, gk)
 	}
 }
+
+// TestNotifyReload: after SIGHUP the notifications follow the new
+// configuration (a changed notify script), and the notify FIFO stays open
+// across the reload.
+func TestNotifyReload(t *testing.T) {
+	g := testenv.Binary(t, "gokeepalived")
+	l := newLAN(t, 1)
+	dir := prepareNotifyDir(t)
+	fifo := fifoReader(t, filepath.Join(dir, "fifo"))
+	conf := notifyTestConf(dir, "", "")
+	r := newRouter(t, "reload", g, l.routers[0], conf)
+	r.start(t)
+	l.waitAddr(t, 0, pairVIP, true, 20*time.Second)
+	out := filepath.Join(dir, "out")
+	if !testenv.WaitFor(10*time.Second, func() bool { return slices.Contains(readLines(out), "gen-i INSTANCE VI_1 MASTER 150") }) {
+		t.Fatalf("no MASTER notification: %q", readLines(out))
+	}
+	changed := strings.Replace(conf, `notify "`+dir+`/n.sh gen-i"`, `notify "`+dir+`/n.sh new-i"`, 1)
+	if err := os.WriteFile(r.conf, []byte(changed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r.signal(t, syscall.SIGHUP)
+	logPath := filepath.Join(r.dir, "out.log")
+	if !testenv.WaitFor(20*time.Second, func() bool {
+		b, _ := os.ReadFile(logPath)
+		return strings.Contains(string(b), ": Reload complete")
+	}) {
+		t.Fatal("reload not complete within 20 s")
+	}
+	r.stop(syscall.SIGTERM)
+	if !testenv.WaitFor(10*time.Second, func() bool { return slices.Contains(readLines(out), "new-i INSTANCE VI_1 STOP 150") }) {
+		t.Errorf("the reloaded notify script did not run at stop: %q", readLines(out))
+	}
+	if slices.Contains(readLines(out), "gen-i INSTANCE VI_1 STOP 150") {
+		t.Errorf("the notify script of the old configuration ran after the reload: %q", readLines(out))
+	}
+	if !testenv.WaitFor(5*time.Second, func() bool { return slices.Contains(fifo(), `INSTANCE "VI_1" STOP 150`) }) {
+		t.Errorf("no STOP line on the notify FIFO after the reload: %q", fifo())
+	}
+}
