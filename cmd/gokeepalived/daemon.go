@@ -236,6 +236,9 @@ func daemon(c *cli.Context, file string, opts keepalivedconf.Options, res *keepa
 			security = append(security, d.String())
 			continue
 		}
+		if strings.HasPrefix(d.Msg, "Disabling track script ") {
+			continue // logged by the notifier with the checks
+		}
 		logf("%s", d.String())
 	}
 	if len(res.Config.VirtualServers) > 0 && !c.Bool("vrrp") {
@@ -281,7 +284,7 @@ func daemon(c *cli.Context, file string, opts keepalivedconf.Options, res *keepa
 	for _, m := range security {
 		logf("%s", m)
 	}
-	node, err := mkNode(res.Config, plat, lg, c.Bool("log-detail"), nt)
+	node, err := mkNode(nt.nodeConfig(res.Config), plat, lg, c.Bool("log-detail"), nt)
 	if err != nil {
 		lg.Error(err.Error())
 		return fail(err)
@@ -338,17 +341,29 @@ func daemon(c *cli.Context, file string, opts keepalivedconf.Options, res *keepa
 			logf("Reloading ...")
 			r := keepalivedconf.Parse(file, opts, realHost{})
 			logf("Configuration file %s", file)
+			security = security[:0]
 			for _, d := range r.Diags {
-				logf("%s", d.String())
+				switch {
+				case strings.HasPrefix(d.Msg, "SECURITY VIOLATION"):
+					security = append(security, d.String())
+				case strings.HasPrefix(d.Msg, "Disabling track script "):
+				default:
+					logf("%s", d.String())
+				}
 			}
 			logf("Reloading")
-			if err := node.Reload(ctx, r.Config); err != nil {
+			// The notifier checks the scripts first: the Node must not
+			// run the vrrp_scripts keepalived disables.
+			if err := nt.reload(nctx, r.Config); err != nil {
+				lg.Error(fmt.Sprintf("Reload of the notifications of %s failed, the previous ones stay in force: %v", file, err))
+			}
+			for _, m := range security {
+				logf("%s", m)
+			}
+			if err := node.Reload(ctx, nt.nodeConfig(r.Config)); err != nil {
 				lg.Error(fmt.Sprintf("Reload of %s failed, the previous configuration stays in force: %v", file, err))
 				sdSend(sdReady())
 				continue
-			}
-			if err := nt.reload(nctx, r.Config); err != nil {
-				lg.Error(fmt.Sprintf("Reload of the notifications of %s failed, the previous ones stay in force: %v", file, err))
 			}
 			res = r
 			logf("Reload complete")

@@ -35,6 +35,9 @@ type notifyConf struct {
 	group    map[string]*stateScripts
 	mailer   *notify.Mailer
 	fifos    []*notify.FIFO
+	// disabled are the vrrp_scripts keepalived would not run (missing,
+	// not executable, or insecure with enable_script_security).
+	disabled map[string]bool
 	// stop ends the mailer and the FIFO scripts of this configuration.
 	stop context.CancelFunc
 }
@@ -349,6 +352,8 @@ func (n *notifier) build(parent context.Context, cfg *keepalivedconf.Config, old
 		}
 	}
 
+	c.disabled = sc.trackScripts(cfg.Scripts)
+
 	// Global smtp_alert_vrrp, else smtp_alert, gives the default of the
 	// instances' and groups' smtp_alert.
 	defMail := false
@@ -432,6 +437,73 @@ func (n *notifier) build(parent context.Context, cfg *keepalivedconf.Config, old
 		c.mailer = m
 	}
 	return c, nil
+}
+
+// trackScripts checks the vrrp_scripts as keepalived does at start,
+// logging its lines, and returns the names of those it disables.
+func (sc *scriptCtx) trackScripts(scripts []*keepalivedconf.Script) map[string]bool {
+	disabled := map[string]bool{}
+	for _, s := range scripts {
+		argv, err := notify.SplitCommand(s.Script)
+		if err != nil || len(argv) == 0 {
+			sc.log.Info(fmt.Sprintf("Disabling track script %s since not found/accessible", s.Name))
+			disabled[s.Name] = true
+			continue
+		}
+		id := sc.defUser
+		for _, v := range s.Settings {
+			if v.Keyword == "user" && v.Arg(0) != "" {
+				u, err := notify.LookupUser(v.Arg(0), v.Arg(1))
+				if err != nil {
+					sc.log.Error(err.Error())
+					id = nil
+				} else {
+					id = &u
+				}
+			}
+		}
+		if id == nil {
+			continue // the Node reports the user it cannot run as
+		}
+		chk := notify.CheckScript(argv, *id, sc.security)
+		for _, m := range chk.Messages {
+			sc.log.Info(m)
+		}
+		if chk.Verdict != notify.Refused {
+			continue
+		}
+		disabled[s.Name] = true
+		insecure := false
+		for _, m := range chk.Messages {
+			if strings.HasPrefix(m, "Unsafe permissions") {
+				insecure = true
+			}
+		}
+		if insecure {
+			sc.log.Info(fmt.Sprintf("Disabling track script %s due to insecure", s.Name))
+		} else {
+			sc.log.Info(fmt.Sprintf("Disabling track script %s since not found/accessible", s.Name))
+		}
+	}
+	return disabled
+}
+
+// nodeConfig is cfg without the vrrp_scripts keepalived disables: the
+// instances tracking them ignore them, as keepalived's do.
+func (n *notifier) nodeConfig(cfg *keepalivedconf.Config) *keepalivedconf.Config {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.cur == nil || len(n.cur.disabled) == 0 {
+		return cfg
+	}
+	cp := *cfg
+	cp.Scripts = nil
+	for _, s := range cfg.Scripts {
+		if !n.cur.disabled[s.Name] {
+			cp.Scripts = append(cp.Scripts, s)
+		}
+	}
+	return &cp
 }
 
 // stateScripts reads notify_master/backup/fault/stop, notify and

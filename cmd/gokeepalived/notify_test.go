@@ -532,3 +532,73 @@ func TestNotifyReload(t *testing.T) {
 		t.Errorf("no STOP line on the notify FIFO after the reload: %q", fifo())
 	}
 }
+
+// TestTrackScriptSecurityAgainstKeepalived: with enable_script_security
+// an insecure vrrp_script and a missing one are disabled with keepalived
+// 2.2.7's lines, and the instance tracking them ignores them (it becomes
+// MASTER instead of FAULT), in both implementations.
+func TestTrackScriptSecurityAgainstKeepalived(t *testing.T) {
+	k := testenv.Oracle(t, "keepalived")
+	g := testenv.Binary(t, "gokeepalived")
+	l := newLAN(t, 1)
+	dir := prepareNotifyDir(t)
+	conf := fmt.Sprintf(`global_defs {
+    router_id r1
+    enable_script_security
+    script_user root
+}
+vrrp_script chk_bad {
+    script "%[1]s/bad/n.sh"
+    interval 1
+    weight -20
+}
+vrrp_script chk_missing {
+    script "%[1]s/missing.sh"
+    interval 1
+}
+vrrp_instance VI_1 {
+    state BACKUP
+    interface eth0
+    virtual_router_id 42
+    priority 100
+    advert_int 1
+    track_script {
+        chk_bad
+        chk_missing
+    }
+    virtual_ipaddress {
+        %[2]s
+    }
+}
+`, dir, pairVIP)
+	keep := []string{"cannot be accessed", "Unsafe permissions", "SECURITY VIOLATION", "Disabling track script", "Entering FAULT"}
+	run := func(bin string) []string {
+		r := newRouter(t, filepath.Base(bin), bin, l.routers[0], conf)
+		r.start(t)
+		l.waitAddr(t, 0, pairVIP, true, 20*time.Second)
+		r.stop(syscall.SIGTERM)
+		l.waitAddr(t, 0, pairVIP, false, 10*time.Second)
+		var out []string
+		for _, line := range readLines(filepath.Join(r.dir, "out.log")) {
+			_, msg, ok := strings.Cut(line, " 2026: ")
+			if !ok {
+				continue
+			}
+			for _, k := range keep {
+				if strings.Contains(msg, k) {
+					out = append(out, msg)
+					break
+				}
+			}
+		}
+		return out
+	}
+	ka, gk := run(k), run(g)
+	t.Logf("keepalived: %q", ka)
+	if len(ka) != 4 {
+		t.Fatalf("keepalived logged %q: the test setup is wrong", ka)
+	}
+	if !slices.Equal(ka, gk) {
+		t.Errorf("track script checks:\nkeepalived   %q\ngokeepalived %q", ka, gk)
+	}
+}
