@@ -493,10 +493,15 @@ func (sc *scriptCtx) trackScripts(scripts []*keepalivedconf.Script) map[string]b
 func (n *notifier) nodeConfig(cfg *keepalivedconf.Config) *keepalivedconf.Config {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if n.cur == nil || len(n.cur.disabled) == 0 {
-		return cfg
-	}
 	cp := *cfg
+	// keepalived runs vrrp_scripts as keepalived_script when that user
+	// exists and no script_user is set.
+	if cfg.Global.ScriptUser == "" && len(cfg.Scripts) > 0 && (realHost{}).UserExists(notify.DefaultScriptUserName) {
+		cp.Global.ScriptUser = notify.DefaultScriptUserName
+	}
+	if n.cur == nil || len(n.cur.disabled) == 0 {
+		return &cp
+	}
 	cp.Scripts = nil
 	for _, s := range cfg.Scripts {
 		if !n.cur.disabled[s.Name] {
