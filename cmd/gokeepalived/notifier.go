@@ -38,6 +38,8 @@ type notifyConf struct {
 	// disabled are the vrrp_scripts keepalived would not run (missing,
 	// not executable, or insecure with enable_script_security).
 	disabled map[string]bool
+	// noEmailFaults is no_email_faults: no mail on entering FAULT.
+	noEmailFaults bool
 	// stop ends the mailer and the FIFO scripts of this configuration.
 	stop context.CancelFunc
 }
@@ -207,7 +209,7 @@ func (n *notifier) Notify(ev vrrp.Notification) {
 			_ = f.Instance(ev.Name, st, ev.Priority)
 		}
 	}
-	if ss == nil || !ss.smtp || c.mailer == nil {
+	if ss == nil || !ss.smtp || c.mailer == nil || (c.noEmailFaults && st == notify.Fault) {
 		return
 	}
 	key := "I:" + ev.Name
@@ -353,6 +355,7 @@ func (n *notifier) build(parent context.Context, cfg *keepalivedconf.Config, old
 	}
 
 	c.disabled = sc.trackScripts(cfg.Scripts)
+	c.noEmailFaults = globalSetting(g, "no_email_faults") != nil
 
 	// Global smtp_alert_vrrp, else smtp_alert, gives the default of the
 	// instances' and groups' smtp_alert.
