@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/gohaproxy/gohaproxy/pkg/keepalivedconf"
+	"github.com/gohaproxy/gohaproxy/pkg/notify"
 	"github.com/gohaproxy/gohaproxy/pkg/vrrp"
 )
 
@@ -96,7 +97,7 @@ func defaultAlert(cfg *keepalivedconf.Config, kw string) string {
 	if s == nil {
 		return "unset"
 	}
-	return onOff(boolArg(s), "true", "false")
+	return onOff(boolArg(s), "on", "off")
 }
 
 // writeData writes keepalived's data dump (SIGUSR1) with the lines
@@ -112,16 +113,34 @@ func writeData(w io.Writer, cfg *keepalivedconf.Config, snap vrrp.Snapshot, nt *
 	}
 	fmt.Fprintln(w, "------< Global definitions >------")
 	fmt.Fprintf(w, " Router ID = %s\n", routerID)
-	fmt.Fprintf(w, " Default smtp_alert = %s\n", defaultAlert(cfg, "smtp_alert"))
-	fmt.Fprintf(w, " Default smtp_alert_vrrp = %s\n", defaultAlert(cfg, "smtp_alert_vrrp"))
 	if g.SMTPServer != "" {
 		port := g.SMTPPort
 		if port == 0 {
 			port = 25
 		}
+		helo := notify.Hostname()
+		if s := globalSetting(g, "smtp_helo_name"); s != nil && s.Arg(0) != "" {
+			helo = s.Arg(0)
+		}
+		timeout := g.SMTPConnectTimeout
+		if timeout == 0 {
+			timeout = 30
+		}
 		fmt.Fprintf(w, " Smtp server = %s\n", g.SMTPServer)
 		fmt.Fprintf(w, " Smtp server port = %d\n", port)
+		fmt.Fprintf(w, " Smtp HELO name = %s\n", helo)
+		fmt.Fprintf(w, " Smtp server connection timeout = %d\n", timeout)
 	}
+	if len(g.NotificationEmail) > 0 {
+		fmt.Fprintf(w, " Email notification from = %s\n", emailFrom(g))
+		fmt.Fprintln(w, " Email notification to:")
+		for _, to := range g.NotificationEmail {
+			fmt.Fprintf(w, "   %s\n", to)
+		}
+	}
+	fmt.Fprintf(w, " Default smtp_alert = %s\n", defaultAlert(cfg, "smtp_alert"))
+	fmt.Fprintf(w, " Default smtp_alert_vrrp = %s\n", defaultAlert(cfg, "smtp_alert_vrrp"))
+	fmt.Fprintf(w, " Default smtp_alert_checker = %s\n", defaultAlert(cfg, "smtp_alert_checker"))
 	ver := g.VRRPVersion
 	if ver == 0 {
 		ver = 2
@@ -173,7 +192,9 @@ func writeData(w io.Writer, cfg *keepalivedconf.Config, snap vrrp.Snapshot, nt *
 			case "AH":
 				auth = "IPSEC_AH"
 			}
-			fmt.Fprintf(w, "   Authentication type = %s\n", auth)
+			if in.Version != 3 {
+				fmt.Fprintf(w, "   Authentication type = %s\n", auth)
+			}
 			if len(conf.VIPs) > 0 {
 				fmt.Fprintf(w, "   Virtual IP (%d):\n", len(conf.VIPs))
 				for _, v := range conf.VIPs {
@@ -187,7 +208,9 @@ func writeData(w io.Writer, cfg *keepalivedconf.Config, snap vrrp.Snapshot, nt *
 			writeScripts(w, generic, byState)
 		}
 	}
-	fmt.Fprintln(w, "------< VRRP Sync groups >------")
+	if len(snap.Groups) > 0 {
+		fmt.Fprintln(w, "------< VRRP Sync groups >------")
+	}
 	for _, gr := range snap.Groups {
 		fmt.Fprintf(w, " VRRP Sync Group = %s, %s\n", gr.Name, gr.State)
 		fmt.Fprintln(w, "   VRRP member instances :")

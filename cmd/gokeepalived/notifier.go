@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os/user"
 	"slices"
 	"strconv"
 	"strings"
@@ -416,10 +417,7 @@ func (n *notifier) build(parent context.Context, cfg *keepalivedconf.Config, old
 		if port == 0 {
 			port = 25
 		}
-		from := g.EmailFrom
-		if from == "" {
-			from = "keepalived@" + notify.Hostname()
-		}
+		from := emailFrom(g)
 		mc := notify.MailerConfig{
 			Style:   notify.Keepalived,
 			Servers: []string{net.JoinHostPort(g.SMTPServer, strconv.Itoa(port))},
@@ -563,6 +561,19 @@ func (sc *scriptCtx) script(s *keepalivedconf.Setting) *notify.Script {
 	}
 	u := *id
 	return &notify.Script{Argv: chk.Argv, User: &u}
+}
+
+// emailFrom is notification_email_from, by default keepalived's
+// "USER@HOST" (the user gokeepalived runs as, the local host name).
+func emailFrom(g keepalivedconf.Global) string {
+	if g.EmailFrom != "" {
+		return g.EmailFrom
+	}
+	name := "root"
+	if u, err := user.Current(); err == nil {
+		name = u.Username
+	}
+	return name + "@" + notify.Hostname()
 }
 
 // usesScripts reports whether cfg names any script keepalived runs.

@@ -353,8 +353,36 @@ func TestDumpsAgainstKeepalived(t *testing.T) {
 	l := newLAN(t, 1)
 	// One directory for both: the script paths are in the dumps.
 	dir := prepareNotifyDir(t)
+	confs := []string{notifyTestConf(dir, "", ""), fmt.Sprintf(`global_defs {
+    router_id r1
+    notification_email {
+        a@example.com
+        b@example.com
+    }
+    smtp_server 127.0.0.1 2599
+    smtp_alert
+    vrrp_version 3
+}
+vrrp_instance VI_1 {
+    state BACKUP
+    interface eth0
+    virtual_router_id 42
+    priority 100
+    advert_int 1
+    nopreempt
+    virtual_ipaddress {
+        %s/24
+    }
+}
+`, pairVIP)}
+	for i, conf := range confs {
+		t.Run(strconv.Itoa(i), func(t *testing.T) { compareDumps(t, l, k, g, conf) })
+	}
+}
+
+func compareDumps(t *testing.T, l *lan, k, g, conf string) {
 	run := func(bin string) (data, stats, js []byte) {
-		r := newRouter(t, filepath.Base(bin), bin, l.routers[0], notifyTestConf(dir, "", ""))
+		r := newRouter(t, filepath.Base(bin), bin, l.routers[0], conf)
 		r.start(t)
 		l.waitAddr(t, 0, pairVIP, true, 20*time.Second)
 		time.Sleep(500 * time.Millisecond)
