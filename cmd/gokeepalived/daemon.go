@@ -329,6 +329,9 @@ func daemon(c *cli.Context, file string, opts keepalivedconf.Options, res *keepa
 				logf("Stopping")
 				cancel()
 				err := <-runErr
+				// keepalived waits for the STOP notify scripts
+				// before it reports "Stopped".
+				nt.close(5 * time.Second)
 				logf("Stopped")
 				logf("Stopped %s", version)
 				if err != nil {

@@ -53,6 +53,7 @@ type notifier struct {
 	runner *notify.Runner
 
 	mu       sync.Mutex
+	closed   bool
 	cur      *notifyConf
 	lastMail map[string]string // "I:name"/"G:name" -> state last mailed
 	counts   map[string]*instCounts
@@ -145,9 +146,12 @@ func (n *notifier) reload(ctx context.Context, cfg *keepalivedconf.Config) error
 // grace.
 func (n *notifier) close(grace time.Duration) {
 	n.mu.Lock()
-	c := n.cur
-	n.cur = nil
+	c, closed := n.cur, n.closed
+	n.cur, n.closed = nil, true
 	n.mu.Unlock()
+	if closed {
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	if c != nil {
