@@ -38,6 +38,7 @@ const (
 type vrrpRunner interface {
 	Run(ctx context.Context) error
 	Reload(ctx context.Context, cfg *keepalivedconf.Config) error
+	State() vrrp.Snapshot
 }
 
 // consoleTime is keepalived's console time stamp (ctime without the
@@ -186,7 +187,7 @@ func (p *pidFile) remove() {
 }
 
 // newNode builds the VRRP Node of cfg on the Linux platform.
-type nodeFactory func(cfg *keepalivedconf.Config, p vrrp.Platform, lg *zap.Logger, detail bool) (vrrpRunner, error)
+type nodeFactory func(cfg *keepalivedconf.Config, p vrrp.Platform, lg *zap.Logger, detail bool, nt vrrp.Notifier) (vrrpRunner, error)
 
 // daemon runs the VRRP subsystem until SIGTERM/SIGINT; SIGHUP reloads.
 func daemon(c *cli.Context, file string, opts keepalivedconf.Options, res *keepalivedconf.Result, stderr io.Writer, mkNode nodeFactory) error {
@@ -227,7 +228,17 @@ func daemon(c *cli.Context, file string, opts keepalivedconf.Options, res *keepa
 		logf("Opening file '%s'.", file)
 	}
 	logf("Configuration file %s", file)
+	// keepalived reports scripts run without script security after
+	// checking them (the notifier logs the checks).
+	var security []string
 	for _, d := range res.Diags {
+		if strings.HasPrefix(d.Msg, "SECURITY VIOLATION") {
+			security = append(security, d.String())
+			continue
+		}
+		if strings.HasPrefix(d.Msg, "Disabling track script ") {
+			continue // logged by the notifier with the checks
+		}
 		logf("%s", d.String())
 	}
 	if len(res.Config.VirtualServers) > 0 && !c.Bool("vrrp") {
@@ -260,10 +271,29 @@ func daemon(c *cli.Context, file string, opts keepalivedconf.Options, res *keepa
 		return fail(err)
 	}
 	defer plat.Close()
-	node, err := mkNode(res.Config, plat, lg, c.Bool("log-detail"))
+	// The notifier outlives the Node's context: the STOP notifications
+	// the Node sends while shutting down still run.
+	nctx, ncancel := context.WithCancel(context.Background())
+	defer ncancel()
+	nt, err := newNotifier(nctx, res.Config, lg)
 	if err != nil {
 		lg.Error(err.Error())
 		return fail(err)
+	}
+	defer nt.close(5 * time.Second)
+	for _, m := range security {
+		logf("%s", m)
+	}
+	node, err := mkNode(nt.nodeConfig(res.Config), plat, lg, c.Bool("log-detail"), nt)
+	if err != nil {
+		lg.Error(err.Error())
+		return fail(err)
+	}
+	sd := newSDNotifier()
+	sdSend := func(state string) {
+		if err := sd.send(state); err != nil {
+			lg.Warn(fmt.Sprintf("systemd notification %q not sent to $NOTIFY_SOCKET: %v", state, err))
+		}
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -271,11 +301,12 @@ func daemon(c *cli.Context, file string, opts keepalivedconf.Options, res *keepa
 	sigs := make(chan os.Signal, 4)
 	// SIGUSR1/SIGUSR2 ask keepalived for its data and stats files; they
 	// must not kill the daemon (Go's default) and leave the VIPs behind.
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, sigData, sigStats, sigStatsClear, sigJSON)
 	defer signal.Stop(sigs)
 	runErr := make(chan error, 1)
 	go func() { runErr <- node.Run(ctx) }()
 	logf("Startup complete")
+	sdSend(sdReady())
 	if ready != nil {
 		fmt.Fprintln(ready, "ok")
 		ready.Close()
@@ -289,14 +320,18 @@ func daemon(c *cli.Context, file string, opts keepalivedconf.Options, res *keepa
 			}
 			return nil
 		case s := <-sigs:
-			if s == syscall.SIGUSR1 || s == syscall.SIGUSR2 {
-				lg.Warn(fmt.Sprintf("gokeepalived: %v (data/stats dump) is not implemented; ignored", s))
+			if s == sigData || s == sigStats || s == sigStatsClear || s == sigJSON {
+				dumpOnSignal(s.(syscall.Signal), res.Config, node.State(), nt, lg)
 				continue
 			}
 			if s != syscall.SIGHUP {
+				sdSend("STOPPING=1")
 				logf("Stopping")
 				cancel()
 				err := <-runErr
+				// keepalived waits for the STOP notify scripts
+				// before it reports "Stopped".
+				nt.close(5 * time.Second)
 				logf("Stopped")
 				logf("Stopped %s", version)
 				if err != nil {
@@ -305,18 +340,37 @@ func daemon(c *cli.Context, file string, opts keepalivedconf.Options, res *keepa
 				}
 				return nil
 			}
+			sdSend("RELOADING=1")
 			logf("Reloading ...")
 			r := keepalivedconf.Parse(file, opts, realHost{})
 			logf("Configuration file %s", file)
+			security = security[:0]
 			for _, d := range r.Diags {
-				logf("%s", d.String())
+				switch {
+				case strings.HasPrefix(d.Msg, "SECURITY VIOLATION"):
+					security = append(security, d.String())
+				case strings.HasPrefix(d.Msg, "Disabling track script "):
+				default:
+					logf("%s", d.String())
+				}
 			}
 			logf("Reloading")
-			if err := node.Reload(ctx, r.Config); err != nil {
+			// The notifier checks the scripts first: the Node must not
+			// run the vrrp_scripts keepalived disables.
+			if err := nt.reload(nctx, r.Config); err != nil {
+				lg.Error(fmt.Sprintf("Reload of the notifications of %s failed, the previous ones stay in force: %v", file, err))
+			}
+			for _, m := range security {
+				logf("%s", m)
+			}
+			if err := node.Reload(ctx, nt.nodeConfig(r.Config)); err != nil {
 				lg.Error(fmt.Sprintf("Reload of %s failed, the previous configuration stays in force: %v", file, err))
+				sdSend(sdReady())
 				continue
 			}
+			res = r
 			logf("Reload complete")
+			sdSend(sdReady())
 		}
 	}
 }

@@ -125,11 +125,11 @@ func run(c *cli.Context, stdout, stderr io.Writer) error {
 		return exitError{1, "gokeepalived: genhash mode (-T) is not implemented"}
 	}
 	if sig := c.String("signum"); sig != "" {
-		n, ok := map[string]int{"STOP": 15, "RELOAD": 1, "DATA": 10, "STATS": 12, "STATS_CLEAR": 12, "JSON": 18}[sig]
+		n, ok := signums[sig]
 		if !ok {
 			return exitError{1, "Unknown sigfunc " + sig}
 		}
-		fmt.Fprintln(stdout, n)
+		fmt.Fprintln(stdout, int(n))
 		return nil
 	}
 	file := c.String("use-file")

@@ -138,6 +138,7 @@ type router struct {
 	name, bin, ns, dir, conf string
 	cmd                      *exec.Cmd
 	log                      *os.File
+	env                      []string // added to the environment
 }
 
 // The virtual addresses of the failover tests (VRRPv2 over IPv4, VRRPv3
@@ -198,6 +199,9 @@ func (r *router) start(t testing.TB) {
 	r.cmd = exec.Command("ip", "netns", "exec", r.ns, r.bin, "-n", "-l", "-D", "-P",
 		"-f", r.conf, "-p", filepath.Join(r.dir, "keepalived.pid"), "-r", filepath.Join(r.dir, "vrrp.pid"))
 	r.cmd.Stdout, r.cmd.Stderr = f, f
+	if len(r.env) > 0 {
+		r.cmd.Env = append(os.Environ(), r.env...)
+	}
 	if err := r.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

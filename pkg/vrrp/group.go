@@ -2,6 +2,7 @@ package vrrp
 
 import (
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -74,9 +75,22 @@ func (g *Group) pending() bool {
 }
 
 func (g *Group) initBackup(time.Time) {
-	if g.state == StateInit {
-		g.setState(StateBackup)
+	if g.state != StateInit {
+		return
 	}
+	g.state = StateBackup
+	// keepalived 2.2.7 notifies the group's initial BACKUP before the
+	// instance's (scripts and notify_fifo, observed with the binary).
+	n := Action{Kind: ActionNotify, Group: g.name, State: StateBackup}
+	for _, m := range g.members {
+		for i := len(m.acts) - 1; i >= 0; i-- {
+			if m.acts[i].Kind == ActionNotify && m.acts[i].Group == "" {
+				m.acts = slices.Insert(m.acts, i, n)
+				return
+			}
+		}
+	}
+	g.acts = append(g.acts, n)
 }
 
 // canGoMaster is vrrp_sync_can_goto_master: only when every other member

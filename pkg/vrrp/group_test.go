@@ -94,3 +94,18 @@ func TestGroupFault(t *testing.T) {
 		t.Errorf("stop %v", got)
 	}
 }
+
+// keepalived 2.2.7 notifies a sync group's initial BACKUP before the
+// instance's (notify scripts and notify_fifo lines, seen with the binary).
+func TestGroupInitBackupNotifiedFirst(t *testing.T) {
+	_, a, _ := groupPair(t)
+	var seq []string
+	for _, x := range a.Start(t0) {
+		if x.Kind == ActionNotify {
+			seq = append(seq, x.String())
+		}
+	}
+	if len(seq) != 2 || seq[0] != "notify(group G1,BACKUP)" {
+		t.Fatalf("notifications at start %q: want the group's BACKUP first", seq)
+	}
+}
