@@ -35,6 +35,7 @@ func TestSeedFailover(t *testing.T) {
 		orig,
 		// gohaproxy in haproxy's place, next to the real keepalived.
 		{Name: "gohaproxy+keepalived", Proxy: ours.Proxy, VRRP: orig.VRRP},
+		ours,
 	}
 	all := map[string][]scenario{}
 	for _, p := range products {
@@ -139,7 +140,12 @@ func runSeed(t *testing.T, p1, p2 Product) []scenario {
 
 	// (d) the proxy on the master reloads seamlessly under load: no request
 	// may fail.
-	measure("proxy reload -sf on master", n1, func() { n1.ReloadProxy(t) })
+	measure("proxy reload -sf on master (5 in a row)", n1, func() {
+		for i := 0; i < 5; i++ {
+			n1.ReloadProxy(t)
+			time.Sleep(300 * time.Millisecond)
+		}
+	})
 	if last := results[len(results)-1]; last.failed != 0 {
 		t.Errorf("seamless reload under load: %d of %d requests failed, want 0", last.failed, last.total)
 	}
