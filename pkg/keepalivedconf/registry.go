@@ -132,6 +132,12 @@ func blk(name string, subs ...*Keyword) *Keyword {
 func legacy(name, repl string, arg ArgKind) *Keyword {
 	return &Keyword{Name: name, Arg: arg, Status: Legacy, Replacement: repl}
 }
+// legacyRange is a deprecated numeric keyword checked like its replacement.
+func legacyRange(name, repl string, min, max int64) *Keyword {
+	k := legacy(name, repl, ArgUint)
+	k.Min, k.Max = min, max
+	return k
+}
 func acc(names ...string) []*Keyword {
 	var out []*Keyword
 	for _, n := range names {
@@ -156,7 +162,7 @@ func checkerCommon() []*Keyword {
 		kwu("bind_port", 0, 65535), kw("bind_if", ArgString), kwt("connect_timeout", 1, maxTimer),
 		kwu("fwmark", 0, 0xffffffff), kwu("retry", 0, 0xffffffff), kwt("delay_before_retry", 0, maxTimer),
 		kwt("warmup", 0, maxTimer), kwt("delay_loop", 1, maxTimer), kw("alpha", ArgBool),
-		legacy("nb_get_retry", "retry", ArgUint), kw("log_all_failures", ArgBool),
+		legacyRange("nb_get_retry", "retry", 0, 0xffffffff), kw("log_all_failures", ArgBool),
 	)
 }
 
