@@ -284,6 +284,9 @@ func daemon(c *cli.Context, file string, opts keepalivedconf.Options, res *keepa
 	for _, m := range security {
 		logf("%s", m)
 	}
+	for _, name := range unusedScripts(nt.nodeConfig(res.Config)) {
+		logf("Warning - script %s is not used", name)
+	}
 	node, err := mkNode(nt.nodeConfig(res.Config), plat, lg, c.Bool("log-detail"), nt)
 	if err != nil {
 		lg.Error(err.Error())
@@ -363,6 +366,9 @@ func daemon(c *cli.Context, file string, opts keepalivedconf.Options, res *keepa
 			for _, m := range security {
 				logf("%s", m)
 			}
+			for _, name := range unusedScripts(nt.nodeConfig(r.Config)) {
+				logf("Warning - script %s is not used", name)
+			}
 			if err := node.Reload(ctx, nt.nodeConfig(r.Config)); err != nil {
 				lg.Error(fmt.Sprintf("Reload of %s failed, the previous configuration stays in force: %v", file, err))
 				sdSend(sdReady())
@@ -382,4 +388,23 @@ func quoteArgs(args []string) string {
 		q[i] = "'" + a + "'"
 	}
 	return strings.Join(q, " ")
+}
+
+// unusedScripts are the vrrp_scripts no instance tracks: keepalived warns
+// about each and never runs them. (A sync group's track_script is refused
+// by vrrp.NewNode, so instances are all there is to look at.)
+func unusedScripts(cfg *keepalivedconf.Config) []string {
+	used := map[string]bool{}
+	for _, in := range cfg.Instances {
+		for _, t := range in.TrackScripts {
+			used[t] = true
+		}
+	}
+	var out []string
+	for _, sc := range cfg.Scripts {
+		if !used[sc.Name] {
+			out = append(out, sc.Name)
+		}
+	}
+	return out
 }
