@@ -24,9 +24,9 @@ const (
 
 // Flag bits of a variable.
 const (
-	FlagQuote = 1 << iota // Q: quote strings
-	FlagHex               // X: hexadecimal IPs, ports, %Ts, %rt, %pid
-	FlagEscape            // E: escape '"', '\' and ']'
+	FlagQuote  = 1 << iota // Q: quote strings
+	FlagHex                // X: hexadecimal IPs, ports, %Ts, %rt, %pid
+	FlagEscape             // E: escape '"', '\' and ']'
 )
 
 // Event holds what a log line may show about one session or request.
@@ -45,8 +45,8 @@ type Event struct {
 
 	Th, Ti, TR, Tw, Tc, Tr, Ta, Tt, Tu int64 // milliseconds, -1 when not reached
 
-	BytesRead, BytesUploaded int64 // %B (to the client), %U (from the client)
-	Status                   int   // %ST; 0 shows -1... use -1 for none
+	BytesRead, BytesUploaded int64   // %B (to the client), %U (from the client)
+	Status                   int     // %ST; 0 shows -1... use -1 for none
 	Term                     [2]byte // %ts: first and second letter
 	Cookie                   [2]byte // %tsc: persistence cookie letters
 

@@ -63,12 +63,12 @@ func TestSample(t *testing.T) {
 
 func TestCompileErrors(t *testing.T) {
 	for in, want := range map[string]string{
-		"%":       "truncated line after '%'.",
-		"%{+Q":    "truncated line after '+Q'.",
-		"%{+Q}":   "truncated line after '}'.",
-		"%[src":   "missing ']' after 'src'.",
-		"%zz":     "no such format variable 'zz'. If you wanted to emit the '%' character verbatim, you need to use '%%'.",
-		"%1":      "unexpected character '1' after '%'.",
+		"%":     "truncated line after '%'.",
+		"%{+Q":  "truncated line after '+Q'.",
+		"%{+Q}": "truncated line after '}'.",
+		"%[src": "missing ']' after 'src'.",
+		"%zz":   "no such format variable 'zz'. If you wanted to emit the '%' character verbatim, you need to use '%%'.",
+		"%1":    "unexpected character '1' after '%'.",
 	} {
 		_, err := Compile(in)
 		if err == nil || err.Error() != want {
