@@ -101,6 +101,9 @@ backend bh
 	gotCSV := cli(t, sock, "show stat")
 	gotTyped := cli(t, sock, "show stat typed")
 	gotInfo := cli(t, sock, "show info")
+	gotJSON := cli(t, sock, "show stat json")
+	gotInfoTyped := cli(t, sock, "show info typed")
+	gotInfoJSON := cli(t, sock, "show info json")
 
 	maxconn := atoi64(csvField(t, gotCSV, "fe", "FRONTEND", "slim"))
 	lastchg := func(px, sv string) int64 { return atoi64(csvField(t, gotCSV, px, sv, "lastchg")) }
@@ -129,6 +132,32 @@ backend bh
 	if want := string(snap.AppendTyped(nil)); gotTyped != want {
 		t.Errorf("show stat typed differs:\nhaproxy:\n%s\nours:\n%s", gotTyped, want)
 	}
+	if want := string(snap.AppendJSON(nil)); gotJSON != want {
+		t.Errorf("show stat json differs:\nhaproxy:\n%s\nours:\n%s", gotJSON, want)
+	}
+	// show info: the values are haproxy's own (uptime, memory...); the
+	// renderers must give the same text, tags, types and JSON.
+	var in Info
+	for _, l := range strings.Split(gotInfoTyped, "\n") {
+		parts := strings.SplitN(l, ":", 4)
+		if len(parts) != 4 {
+			continue
+		}
+		name := strings.TrimSuffix(parts[0][strings.IndexByte(parts[0], '.')+1:], ".1")
+		v := Str(parts[3])
+		if parts[2] != "str" {
+			v = Num(atoi64(parts[3]))
+		}
+		if !in.Set(name, v) {
+			t.Errorf("show info field %q unknown to us", name)
+		}
+	}
+	if want := string(in.AppendInfoTyped(nil)); gotInfoTyped != want {
+		t.Errorf("show info typed differs:\nhaproxy:\n%s\nours:\n%s", gotInfoTyped, want)
+	}
+	if want := string(in.AppendInfoJSON(nil)); !sameUptime(gotInfoJSON, want) {
+		t.Errorf("show info json differs:\nhaproxy:\n%s\nours:\n%s", gotInfoJSON, want)
+	}
 	var names []string
 	for _, l := range strings.Split(gotInfo, "\n") {
 		if i := strings.Index(l, ": "); i > 0 {
@@ -144,4 +173,25 @@ backend bh
 	if strings.Join(names, ",") != strings.Join(ours, ",") {
 		t.Errorf("show info fields differ:\nhaproxy: %v\nours:    %v", names, ours)
 	}
+}
+
+// sameUptime compares two "show info" answers taken a moment apart: only
+// the Uptime, Uptime_sec, Idle_pct and rate fields may differ.
+func sameUptime(a, b string) bool {
+	if a == b {
+		return true
+	}
+	norm := func(s string) string {
+		for _, f := range []string{"Uptime", "Uptime_sec", "Idle_pct", "BytesOutRate", "TotalBytesOut", "CumConns", "Tasks", "Run_queue", "PoolAlloc_bytes", "PoolUsed_bytes", "PoolAlloc_MB", "PoolUsed_MB", "CumReq", "Jobs", "ConnRate", "MaxConnRate", "SessRate", "MaxSessRate"} {
+			i := strings.Index(s, `"name":"`+f+`"`)
+			if i < 0 {
+				continue
+			}
+			j := strings.Index(s[i:], `"value":{`)
+			k := strings.Index(s[i+j:], "}}")
+			s = s[:i+j] + s[i+j+k:]
+		}
+		return s
+	}
+	return norm(a) == norm(b)
 }
