@@ -72,3 +72,14 @@ func TestInfo(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 }
+
+func FuzzAnswer(f *testing.F) {
+	for _, s := range []string{"show stat", "show stat 4 -1 -1 typed", "show stat bh 2 -1", "show info json", "help", "show stat x y z json up"} {
+		f.Add(s)
+	}
+	snap := &Snapshot{Proxies: []Proxy{{Name: "bh", ID: 5, Mode: "http", Frontend: true, Backend: true,
+		Servers: []Server{{Name: "a", ID: 1, Status: "UP", Weight: 1}, {Name: "b", ID: 2, Status: "MAINT"}}}}}
+	f.Fuzz(func(t *testing.T, s string) {
+		Answer(nil, s, func() *Snapshot { return snap })
+	})
+}

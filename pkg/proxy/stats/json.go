@@ -54,8 +54,12 @@ func appendJSONField(dst []byte, pos int, name, tags, typ string, v Value) []byt
 // AppendJSON appends "show stat json": an array of rows, each an array of
 // the row's filled fields.
 func (s *Snapshot) AppendJSON(dst []byte) []byte {
+	return appendJSONRows(dst, s.Rows())
+}
+
+func appendJSONRows(dst []byte, rows []Row) []byte {
 	dst = append(dst, '[')
-	for ri, r := range s.Rows() {
+	for ri, r := range rows {
 		if ri > 0 {
 			dst = append(dst, ',')
 		}

@@ -135,6 +135,16 @@ backend bh
 	if want := string(snap.AppendJSON(nil)); gotJSON != want {
 		t.Errorf("show stat json differs:\nhaproxy:\n%s\nours:\n%s", gotJSON, want)
 	}
+	for _, cmd := range []string{"show stat 4 -1 -1", "show stat bh 2 -1", "show stat nosuch -1 -1", "show stat -1 1 -1 typed",
+		"show stat -1 4 -1", "show stat be 4 2", "show stat -1 6 -1 json", "show stat 5 -1 -1 no-maint"} {
+		want, ok := Answer(nil, cmd, func() *Snapshot { return &snap })
+		if !ok {
+			t.Errorf("%s: not answered", cmd)
+		}
+		if got := cli(t, sock, cmd); got != string(want) {
+			t.Errorf("%s:\nhaproxy:\n%s\nours:\n%s", cmd, got, want)
+		}
+	}
 	// show info: the values are haproxy's own (uptime, memory...); the
 	// renderers must give the same text, tags, types and JSON.
 	var in Info

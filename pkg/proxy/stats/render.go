@@ -69,7 +69,11 @@ func (s *Snapshot) AppendCSV(dst []byte) []byte {
 // AppendTyped appends "show stat typed": one "K.iid.sid.pos.name.1:TAG:type:value"
 // line per filled field, and an empty line at the end.
 func (s *Snapshot) AppendTyped(dst []byte) []byte {
-	for _, r := range s.Rows() {
+	return appendTypedRows(dst, s.Rows())
+}
+
+func appendTypedRows(dst []byte, rows []Row) []byte {
+	for _, r := range rows {
 		for i := range r.Fields {
 			v := r.Fields[i]
 			if !v.set {

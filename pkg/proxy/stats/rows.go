@@ -1,9 +1,18 @@
 package stats
 
+import (
+	"strconv"
+	"strings"
+)
+
 // Rows turns a snapshot into "show stat" rows in haproxy's order: for each
 // proxy, its FRONTEND row, its servers, then its BACKEND row. Each row
 // holds exactly the fields haproxy 2.6 fills for that kind of row.
-func (s *Snapshot) Rows() []Row {
+func (s *Snapshot) Rows() []Row { return s.rows(false) }
+
+// rows builds the rows; counts adds " (up/total)" to BACKEND statuses, as
+// "show stat up" and "no-maint" do.
+func (s *Snapshot) rows(counts bool) []Row {
 	var rows []Row
 	for i := range s.Proxies {
 		p := &s.Proxies[i]
@@ -14,7 +23,7 @@ func (s *Snapshot) Rows() []Row {
 			for j := range p.Servers {
 				rows = append(rows, serverRow(p, &p.Servers[j]))
 			}
-			rows = append(rows, backendRow(p))
+			rows = append(rows, backendRow(p, counts))
 		}
 	}
 	return rows
@@ -138,7 +147,7 @@ func checkFields(r *Row, ck *Check, names ...string) {
 	setNums(r, names[5], ck.Rise, names[6], ck.Fall, names[7], ck.Health)
 }
 
-func backendRow(p *Proxy) Row {
+func backendRow(p *Proxy, counts bool) Row {
 	c := &p.BE
 	r := Row{Kind: KindBackend, ProxyID: p.ID}
 	r.set("pxname", Str(p.Name))
@@ -177,6 +186,15 @@ func backendRow(p *Proxy) Row {
 	status := "UP"
 	if weight == 0 && len(p.Servers) > 0 {
 		status = "DOWN"
+	}
+	if counts {
+		up := 0
+		for i := range p.Servers {
+			if st := p.Servers[i].Status; st != "DOWN" && !strings.HasPrefix(st, "MAINT") && !strings.HasPrefix(st, "DOWN ") {
+				up++
+			}
+		}
+		status += " (" + strconv.Itoa(up) + "/" + strconv.Itoa(len(p.Servers)) + ")"
 	}
 	r.set("status", Str(status))
 	setNums(&r, "qcur", c.QCur, "qmax", c.QMax, "scur", c.Cur, "smax", c.Max, "slim", c.Limit, "stot", c.Total,
