@@ -4,12 +4,15 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gohaproxy/gohaproxy/internal/testenv"
+	"github.com/gohaproxy/gohaproxy/pkg/haproxycfg"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/logsink/oracletest"
 )
 
@@ -107,20 +110,17 @@ backend bh
 
 	maxconn := atoi64(csvField(t, gotCSV, "fe", "FRONTEND", "slim"))
 	lastchg := func(px, sv string) int64 { return atoi64(csvField(t, gotCSV, px, sv, "lastchg")) }
-	srv := func(name string, id int, addr string, w int64) Server {
-		return Server{Name: name, ID: id, Addr: addr, Status: "no check", Weight: w, UWeight: w, Throttle: -1, Counters: Counters{LastSess: -1}}
+	cfgPath := filepath.Join(dir, "haproxy.cfg")
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
 	}
-	snap := Snapshot{Proxies: []Proxy{
-		{Name: "fe", ID: 2, Mode: "tcp", Frontend: true, FE: Counters{Limit: maxconn}},
-		{Name: "fh", ID: 3, Mode: "http", Frontend: true, FE: Counters{Limit: maxconn}},
-		{Name: "be", ID: 4, Mode: "tcp", Backend: true, Algo: "roundrobin", LastChange: lastchg("be", "BACKEND"),
-			BE: Counters{Limit: (maxconn + 9) / 10, LastSess: -1}, Servers: []Server{srv("s1", 1, "127.0.0.1:1", 1), srv("s2", 2, "[::1]:2", 1)}},
-		{Name: "bh", ID: 5, Mode: "http", Backend: true, Algo: "leastconn", Cookie: "SRV", LastChange: lastchg("bh", "BACKEND"),
-			BE: Counters{Limit: (maxconn + 9) / 10, LastSess: -1}, Servers: []Server{srv("h1", 1, "127.0.0.1:3", 1), srv("h2", 2, "127.0.0.1:4", 5)}},
-	}}
-	snap.Proxies[2].Servers[1].Backup = true
-	snap.Proxies[3].Servers[0].Cookie = "a"
-	snap.Proxies[3].Servers[0].MaxQueue = 7
+	parsed, diags, err := haproxycfg.Load([]string{cfgPath}, haproxycfg.Options{})
+	if err != nil || diags.HasAlerts() {
+		t.Fatalf("our parser: %v %v", err, diags)
+	}
+	snap := FromConfig(parsed, int(maxconn))
+	snap.Proxies[2].LastChange = lastchg("be", "BACKEND")
+	snap.Proxies[3].LastChange = lastchg("bh", "BACKEND")
 	for _, p := range snap.Proxies {
 		for i := range p.Servers {
 			p.Servers[i].LastChange = lastchg(p.Name, p.Servers[i].Name)
@@ -204,4 +204,105 @@ func sameUptime(a, b string) bool {
 		return s
 	}
 	return norm(a) == norm(b)
+}
+
+// TestOracleStatsPageCSV compares the stats page's ";csv" export of
+// haproxy 2.6 (no stats socket: ids start at 1; explicit ids; a server of
+// weight 0; a backend without servers) with ours from the same
+// configuration.
+func TestOracleStatsPageCSV(t *testing.T) {
+	testenv.RequireRoot(t)
+	dir := t.TempDir()
+	st := testenv.FreeLoopbackAddr(t)
+	cfg := fmt.Sprintf(`defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+listen st
+    bind %s
+    stats enable
+    stats uri /
+backend b1
+    server x 127.0.0.1:1 id 7
+backend b2
+    id 3
+    balance source
+    server y 127.0.0.1:1 weight 0
+    server z 127.0.0.1:1 disabled
+    server w 127.0.0.1:1 backup weight 3
+`, st)
+	oracletest.HAProxy(t, cfg, st)
+	c, err := net.DialTimeout("tcp", st, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	c.Write([]byte("GET /;csv HTTP/1.0\r\n\r\n"))
+	resp, _ := io.ReadAll(c)
+	i := strings.Index(string(resp), "\r\n\r\n")
+	if i < 0 {
+		t.Fatalf("bad answer %q", resp)
+	}
+	got := string(resp[i+4:])
+	if strings.Contains(strings.ToLower(string(resp[:i])), "transfer-encoding: chunked") {
+		got = dechunk(got)
+	}
+
+	cfgPath := filepath.Join(dir, "haproxy.cfg")
+	os.WriteFile(cfgPath, []byte(cfg), 0o644)
+	parsed, diags, err := haproxycfg.Load([]string{cfgPath}, haproxycfg.Options{})
+	if err != nil || diags.HasAlerts() {
+		t.Fatalf("our parser: %v %v", err, diags)
+	}
+	snap := FromConfig(parsed, int(atoi64(csvField(t, got, "st", "FRONTEND", "slim"))))
+	snap.HideLegends = true
+	for pi := range snap.Proxies {
+		p := &snap.Proxies[pi]
+		if p.Backend {
+			p.LastChange = atoi64(csvField(t, got, p.Name, "BACKEND", "lastchg"))
+		}
+		for si := range p.Servers {
+			p.Servers[si].LastChange = atoi64(csvField(t, got, p.Name, p.Servers[si].Name, "lastchg"))
+		}
+	}
+	// The stats page's own request is in flight while it renders.
+	want := string(snap.AppendCSVPage(nil))
+	gotLines, wantLines := strings.Split(got, "\n"), strings.Split(want, "\n")
+	if len(gotLines) != len(wantLines) {
+		t.Errorf(";csv has %d lines, ours %d", len(gotLines), len(wantLines))
+	}
+	for i := range wantLines {
+		if strings.HasPrefix(wantLines[i], "st,") {
+			continue // live counters of the stats page itself
+		}
+		if i >= len(gotLines) || gotLines[i] != wantLines[i] {
+			t.Errorf(";csv line %d:\nhaproxy: %q\nours:    %q", i, at(gotLines, i), wantLines[i])
+		}
+	}
+}
+
+func at(l []string, i int) string {
+	if i < len(l) {
+		return l[i]
+	}
+	return "<missing>"
+}
+
+func dechunk(s string) string {
+	var out strings.Builder
+	for {
+		i := strings.Index(s, "\r\n")
+		if i < 0 {
+			return out.String()
+		}
+		n, err := strconv.ParseInt(s[:i], 16, 64)
+		if err != nil || n == 0 || int(n) > len(s)-i-2 {
+			return out.String()
+		}
+		out.WriteString(s[i+2 : i+2+int(n)])
+		s = s[i+2+int(n):]
+		s = strings.TrimPrefix(s, "\r\n")
+	}
 }

@@ -59,11 +59,17 @@ func appendCSVValue(dst []byte, v Value, typ string) []byte {
 // AppendCSV appends the whole "show stat" answer: header, rows, and the
 // empty line that ends a CLI answer.
 func (s *Snapshot) AppendCSV(dst []byte) []byte {
+	return append(s.AppendCSVPage(dst), '\n')
+}
+
+// AppendCSVPage appends the stats page's ";csv" export: the header and
+// the rows, without the CLI's closing empty line.
+func (s *Snapshot) AppendCSVPage(dst []byte) []byte {
 	dst = AppendCSVHeader(dst)
 	for _, r := range s.Rows() {
 		dst = AppendCSVRow(dst, &r)
 	}
-	return append(dst, '\n')
+	return dst
 }
 
 // AppendTyped appends "show stat typed": one "K.iid.sid.pos.name.1:TAG:type:value"

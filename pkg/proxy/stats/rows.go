@@ -26,6 +26,14 @@ func (s *Snapshot) rows(counts bool) []Row {
 			rows = append(rows, backendRow(p, counts))
 		}
 	}
+	if s.HideLegends {
+		legends := [...]int{FieldIndex("addr"), FieldIndex("cookie"), FieldIndex("algo")}
+		for i := range rows {
+			for _, f := range legends {
+				rows[i].Fields[f] = Value{}
+			}
+		}
+	}
 	return rows
 }
 

@@ -4,6 +4,9 @@ package stats
 type Snapshot struct {
 	Info    Info
 	Proxies []Proxy
+	// HideLegends leaves out addr, cookie and algo, as the stats page
+	// does without "stats show-legends" (the CLI shows them).
+	HideLegends bool
 }
 
 // Counters are the traffic counters of a frontend, backend or server.
