@@ -83,3 +83,28 @@ func FuzzAnswer(f *testing.F) {
 		Answer(nil, s, func() *Snapshot { return snap })
 	})
 }
+
+// TestBuildInfoNames checks that BuildInfo fills every field haproxy 2.6
+// prints (testdata/info.out), in its order.
+func TestBuildInfoNames(t *testing.T) {
+	b, err := os.ReadFile("testdata/info.out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if i := strings.Index(l, ": "); i > 0 {
+			want = append(want, l[:i])
+		}
+	}
+	in := BuildInfo(InfoParams{Version: "x", Node: "n"})
+	var got []string
+	for _, l := range strings.Split(string(in.AppendInfo(nil)), "\n") {
+		if i := strings.Index(l, ": "); i > 0 {
+			got = append(got, l[:i])
+		}
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("fields:\nhaproxy: %v\nours:    %v", want, got)
+	}
+}
