@@ -1,9 +1,12 @@
 package logsink
 
 import (
+	"context"
 	"testing"
+	"time"
 
 	"github.com/gohaproxy/gohaproxy/pkg/haproxycfg"
+	"github.com/gohaproxy/gohaproxy/pkg/proxy/logsink/oracletest"
 )
 
 func TestConfigs(t *testing.T) {
@@ -34,5 +37,28 @@ func TestConfigs(t *testing.T) {
 	}
 	if _, err := Configs(nil, []*haproxycfg.LogTarget{{Address: "1.2.3.4", Facility: "local0", Sample: "1:2"}}, "", 1); err == nil {
 		t.Error("sample accepted")
+	}
+}
+
+func TestGroup(t *testing.T) {
+	a, b := oracletest.ListenUDP(t), oracletest.ListenUDP(t)
+	g, err := Open(context.Background(), []Config{
+		{Address: a.Addr, Header: Header{Format: FormatRaw, MaxLevel: LevelDebug}},
+		{Address: b.Addr, Header: Header{Format: FormatShort, MaxLevel: LevelErr}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.Log(time.Now(), LevelInfo, []byte("info"))
+	g.Log(time.Now(), LevelErr, []byte("err"))
+	if got := string(a.Next(t, 10*time.Second)) + string(a.Next(t, 10*time.Second)); got != "info\nerr\n" {
+		t.Errorf("a got %q", got)
+	}
+	if got := string(b.Next(t, 10*time.Second)); got != "<3>err\n" {
+		t.Errorf("b got %q", got)
+	}
+	g.Close()
+	if _, err := Open(context.Background(), []Config{{Address: "ring@x"}}); err == nil {
+		t.Error("ring accepted")
 	}
 }
