@@ -2,6 +2,10 @@ package logsink
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
 	"testing"
 	"time"
 
@@ -60,5 +64,33 @@ func TestGroup(t *testing.T) {
 	g.Close()
 	if _, err := Open(context.Background(), []Config{{Address: "ring@x"}}); err == nil {
 		t.Error("ring accepted")
+	}
+}
+
+// TestSinkFD writes to a pipe given as fd@N and checks that closing and
+// forgetting the sink leaves the descriptor open.
+func TestSinkFD(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	s, err := New(context.Background(), Config{Address: fmt.Sprintf("fd@%d", w.Fd()), Header: Header{Format: FormatShort, MaxLevel: LevelDebug}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Log(time.Now(), LevelNotice, []byte("to the pipe"))
+	s.Close()
+	s = nil
+	runtime.GC()
+	if _, err := w.Write([]byte("still open\n")); err != nil {
+		t.Fatalf("the sink closed its descriptor: %v", err)
+	}
+	buf := make([]byte, 100)
+	r.SetReadDeadline(time.Now().Add(10 * time.Second))
+	n, _ := io.ReadAtLeast(r, buf, len("<5>to the pipe\nstill open\n"))
+	if got := string(buf[:n]); got != "<5>to the pipe\nstill open\n" {
+		t.Fatalf("got %q", got)
 	}
 }

@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -106,7 +106,7 @@ type Sink struct {
 	done    chan struct{}
 	mu      sync.Mutex // guards conn
 	conn    net.Conn
-	file    *os.File
+	fd      int // fd@N target; -1 otherwise (written with write(2), never closed)
 }
 
 // New starts a sink; its writer goroutine ends when ctx ends or Close is
@@ -134,9 +134,11 @@ func New(ctx context.Context, cfg Config) (*Sink, error) {
 		b := make([]byte, 0, 256)
 		s.free <- &b
 	}
+	s.fd = -1
 	if t.Network == "fd" {
-		fd, _ := strconv.Atoi(t.Addr)
-		s.file = os.NewFile(uintptr(fd), "fd@"+t.Addr)
+		// Not an *os.File: its finalizer would close stdout once the
+		// sink is gone.
+		s.fd, _ = strconv.Atoi(t.Addr)
 	}
 	ctx, s.cancel = context.WithCancel(ctx)
 	go s.run(ctx)
@@ -209,10 +211,19 @@ func (s *Sink) run(ctx context.Context) {
 }
 
 func (s *Sink) write(line []byte) {
-	if s.file != nil {
-		if _, err := s.file.Write(line); err != nil {
-			s.dropped.Add(1)
-			return
+	if s.fd >= 0 {
+		// One write per line, as haproxy does, so that lines from several
+		// processes sharing a pipe do not interleave (up to PIPE_BUF).
+		for len(line) > 0 {
+			n, err := syscall.Write(s.fd, line)
+			if err == syscall.EINTR {
+				continue
+			}
+			if err != nil || n <= 0 {
+				s.dropped.Add(1)
+				return
+			}
+			line = line[n:]
 		}
 		s.sent.Add(1)
 		return
