@@ -44,6 +44,10 @@ type Event struct {
 	SSL                       bool // %ft gets '~'
 
 	Th, Ti, TR, Tw, Tc, Tr, Ta, Tt, Tu int64 // milliseconds, -1 when not reached
+	// Td is the data transfer time (from the connection's establishment
+	// in TCP mode, from the response headers in HTTP mode, to the end),
+	// -1 when that phase never started.
+	Td int64
 
 	BytesRead, BytesUploaded int64   // %B (to the client), %U (from the client)
 	Status                   int     // %ST; 0 shows -1... use -1 for none

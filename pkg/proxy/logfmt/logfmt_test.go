@@ -12,7 +12,7 @@ func sampleEvent() *Event {
 		PID:      4660,
 		Client:   netip.MustParseAddrPort("10.0.1.2:33317"),
 		Frontend: "fe", Backend: "be", Server: "s1",
-		Th: 0, Ti: 1, TR: 2, Tw: 3, Tc: 4, Tr: 5, Ta: 20, Tt: 30, Tu: -1,
+		Th: 0, Ti: 1, TR: 2, Tw: 3, Tc: 4, Tr: 5, Ta: 20, Tt: 30, Tu: -1, Td: 15,
 		BytesRead: 2750, Status: 200, Term: [2]byte{'C', 'D'},
 		ActConn: 1, FeConn: 2, BeConn: 3, SrvConn: 4, Retries: 1, Redispatched: true,
 		ReqCaptures: [][]byte{[]byte("a|b"), nil}, RequestLine: []byte("GET /p?q=\"1\" HTTP/1.1"),

@@ -415,11 +415,7 @@ func appendVar(dst []byte, n *node, ev *Event) []byte {
 		}
 		return appendTimer(dst, max(ev.Th, 0)+max(ev.Ti, 0)+ev.TR)
 	case vTd:
-		if ev.Tr < 0 || ev.Tt < 0 {
-			return appendTimer(dst, -1)
-		}
-		tq := max(ev.Th, 0) + max(ev.Ti, 0) + max(ev.TR, 0)
-		return appendTimer(dst, ev.Tt-(tq+max(ev.Tw, 0)+max(ev.Tc, 0)+ev.Tr))
+		return appendTimer(dst, ev.Td)
 	case vac:
 		return appendNum(dst, int64(ev.ActConn))
 	case vfc:
