@@ -28,7 +28,7 @@ func TestRender(t *testing.T) {
 		{"  %hs  %B", "2750"},
 		{"%hr %hrl", "{a#7Cb|} a#7Cb -"},
 		{"%{+Q}r", `"GET /p?q=#221#22 HTTP/1.1"`},
-		{"%HM %HP %HQ %HV %HU", `GET /p ?q="1" HTTP/1.1 /p?q="1"`},
+		{"%HM %HP %HQ %HV %HU", `GET /p ?q=#221#22 HTTP/1.1 /p?q=#221#22`},
 		{"%Tq %Td %Tu", "3 15 -1"},
 		{"%rc %ts %tsc", "+1 CD CD--"},
 		{"%t %ms", "25/Nov/2026:14:40:12.533 533"},

@@ -153,7 +153,8 @@ func appendText(dst []byte, s string, fl uint8) []byte {
 	return dst
 }
 
-func appendTextBytes(dst, s []byte, fl uint8) []byte {
+// appendURLPart writes a part of the request line, escaped as %r is.
+func appendURLPart(dst, s []byte, fl uint8) []byte {
 	q := fl&FlagQuote != 0
 	if q {
 		dst = append(dst, '"')
@@ -163,7 +164,7 @@ func appendTextBytes(dst, s []byte, fl uint8) []byte {
 			dst = append(dst, '-')
 		}
 	} else {
-		dst = append(dst, s...)
+		dst = appendEncoded(dst, s, "\"")
 	}
 	if q {
 		dst = append(dst, '"')
@@ -552,7 +553,7 @@ func appendVar(dst []byte, n *node, ev *Event) []byte {
 				part = p
 			}
 		}
-		return appendTextBytes(dst, part, fl)
+		return appendURLPart(dst, part, fl)
 	case vsslc:
 		return appendText(dst, ev.SSLCipher, fl)
 	case vsslv:
