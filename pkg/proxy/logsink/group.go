@@ -50,7 +50,8 @@ func (g *Group) Dropped() uint64 {
 	return n
 }
 
-// Close stops every sink after it has written what is queued.
+// Close stops every sink after it has written what is queued. Call it
+// after the last Log.
 func (g *Group) Close() error {
 	if g == nil {
 		return nil
