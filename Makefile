@@ -5,6 +5,7 @@
 # make test     install missing test dependencies (Debian packages, services not
 #               started), then run every test
 # make bench    benchmarks against haproxy on this machine (docs/BENCHMARKS.md)
+# make demo-ha  (root) the two-node HA lab with a failover under curl
 # make lint     gofmt + go vet
 # make install  PREFIX=/usr/local DESTDIR= (like haproxy's and keepalived's)
 
@@ -17,7 +18,7 @@ BINARIES := gohaproxy gokeepalived
 GOFLAGS  ?=
 TESTTIMEOUT ?= 18m
 
-.PHONY: all build run test test-deps unit lint bench install uninstall clean fuzz docs
+.PHONY: all build run test test-deps unit lint bench install uninstall clean fuzz docs demo-ha
 
 all: build
 
@@ -26,9 +27,7 @@ build:
 	$(GO) build $(GOFLAGS) -o bin/ ./cmd/...
 
 run: build
-	./bin/gohaproxy -c -f examples/haproxy.cfg
-	@echo "gohaproxy does not serve traffic yet (the proxy runtime is the next milestone):"
-	@echo "'make run' checks the shipped example configuration, as 'haproxy -c' would."
+	@scripts/run-example.sh
 
 test-deps:
 	@scripts/install-test-deps.sh
@@ -57,6 +56,12 @@ fuzz:
 
 bench: build
 	@scripts/bench.sh
+
+# demo-ha (root): the seed's two nodes in network namespaces, each running
+# gohaproxy and gokeepalived; curl keeps requesting the VIP while the proxy
+# on the master dies and comes back. Everything is removed at the end.
+demo-ha: build
+	LAB_DEMO=1 $(GO) test -count=1 -v -run '^TestDemoHA$$' ./internal/lab 2>&1 | grep -E '^(demo:|[0-9]{2}:[0-9]{2}|--- |ok|FAIL|PASS)'
 
 install: build
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(DOCDIR)

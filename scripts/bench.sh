@@ -85,6 +85,48 @@ tcp_bench() {
 	echo "The origin and wrk run on the same 2 cores, so these are ratios, not absolute capacities."
 }
 
+# http_bench: the same HTTP-mode proxy configuration (keep-alive on both
+# sides) under haproxy and gohaproxy, in front of the same origin, loaded
+# by wrk over keep-alive connections.
+http_bench() {
+	command -v wrk >/dev/null 2>&1 || { echo "(wrk not installed: no HTTP figures)"; return; }
+	base=$((20000 + ($$ + 7) % 20000))
+	origin=$base; hport=$((base+1)); gport=$((base+2))
+	printf 'global\n  nbthread 1\ndefaults\n  mode http\n  timeout client 10s\n  timeout server 10s\n  timeout connect 2s\nfrontend origin\n  bind 127.0.0.1:%d\n  http-request return status 200 content-type text/plain string ok\n' $origin >"$tmp/horigin.cfg"
+	for p in $hport $gport; do
+		printf 'global\n  nbthread 2\ndefaults\n  mode http\n  timeout client 10s\n  timeout server 10s\n  timeout connect 2s\n  timeout http-request 5s\nlisten web\n  bind 127.0.0.1:%d\n  option forwardfor\n  server o 127.0.0.1:%d\n' $p $origin >"$tmp/http$p.cfg"
+	done
+	"$HAPROXY" -db -f "$tmp/horigin.cfg" >/dev/null 2>&1 & opid=$!
+	"$HAPROXY" -db -f "$tmp/http$hport.cfg" >/dev/null 2>&1 & hpid=$!
+	"$GOHAPROXY" -db -f "$tmp/http$gport.cfg" >/dev/null 2>&1 & gpid=$!
+	sleep 1
+	DUR=${DUR:-5}
+	rps() { wrk -t1 -c32 -d${DUR}s "http://127.0.0.1:$1/" 2>/dev/null | awk '/Requests\/sec/ {print int($2)}'; }
+	rss() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
+	h=$(rps $hport); g=$(rps $gport)
+	hm=$(rss $hpid); gm=$(rss $gpid)
+	kill $opid $hpid $gpid 2>/dev/null; wait $opid $hpid $gpid 2>/dev/null
+	echo "## HTTP keep-alive (mode http, option forwardfor), wrk -t1 -c32 -d${DUR}s through each proxy to the same origin"
+	echo
+	echo "| proxy | requests/s | peak RSS KiB |"
+	echo "|---|---|---|"
+	echo "| haproxy (nbthread 2) | $h | $hm |"
+	echo "| gohaproxy | $g | $gm |"
+	echo
+	echo "Ratio gohaproxy / haproxy: requests/s $(awk "BEGIN{printf \"%.2f\", $g/$h}"), memory $(awk "BEGIN{printf \"%.2f\", $gm/$hm}")."
+	echo
+	echo "HTTP/1 request head parsing (pkg/proxy/h1, go test -bench ParseRequest -benchmem):"
+	echo
+	echo '```'
+	go test ./pkg/proxy/h1 -run XXX -bench ParseRequest -benchmem 2>/dev/null | grep '^Benchmark'
+	echo '```'
+}
+
+if [ "${BENCH_ONLY:-}" = http ]; then
+	http_bench
+	exit 0
+fi
+
 # failover_bench: the seed's two-node deployment (internal/lab) under load,
 # each failure scenario with the originals and with ours, side by side.
 failover_bench() {
@@ -122,6 +164,8 @@ out=docs/BENCHMARKS.md
 	echo
 	echo
 	tcp_bench
+	echo
+	http_bench
 	failover_bench
 } >"$out"
 cat "$out"

@@ -130,9 +130,6 @@ func action(c *cli.Context, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
-	if s := c.String("S"); s != "" && !c.Bool("c") {
-		fmt.Fprintf(stderr, "[WARNING]  (%d) : -S %s: the master CLI is not implemented by gohaproxy yet; no master socket is opened.\n", os.Getpid(), s)
-	}
 	if n := c.String("N"); n != "" && !c.Bool("c") {
 		fmt.Fprintf(stderr, "[WARNING]  (%d) : -N %s: a default per-proxy maxconn from the command line is not implemented by gohaproxy yet; set maxconn in the configuration.\n", os.Getpid(), n)
 	}
@@ -176,7 +173,8 @@ func action(c *cli.Context, stdout, stderr io.Writer) int {
 	if wantMasterWorker(c.Bool("W"), c.Bool("Ws"), cfg) {
 		// the master goes to the background with -D or "daemon" only
 		o.daemon = (c.Bool("D") || cfg.Global.Daemon) && !c.Bool("db") && !c.Bool("d")
-		return runMaster(cfg, masterSettings{chk: chk, files: files, o: o}, stderr)
+		// -S: the master CLI (haproxy ignores it outside master-worker mode)
+		return runMaster(cfg, masterSettings{chk: chk, files: files, o: o, cli: c.String("S")}, stderr)
 	}
 	if isWorker() {
 		o.daemon = false // the master is the daemon

@@ -125,6 +125,9 @@ type worker struct {
 	former bool     // told to leave by a reload
 	status int      // exit status, once exited
 	how    string   // "Exit", "Terminated", ...
+	// started and reloads are what "show proc" tells of the worker
+	started time.Time
+	reloads int
 }
 
 // masterSettings are what the master needs beyond the configuration.
@@ -132,6 +135,7 @@ type masterSettings struct {
 	chk             checker
 	files           []string
 	o               serveOptions
+	cli             string // -S: the master CLI bind, "" for none
 	noExitOnFailure bool
 }
 
@@ -188,6 +192,21 @@ func runMaster(cfg *haproxycfg.Config, ms masterSettings, stderr io.Writer) int 
 	exited := make(chan *worker, 8)
 
 	workers := map[*worker]bool{}
+	started := time.Now()
+	reloads, failedReloads := 0, 0
+	var cliReqs chan cliRequest
+	if ms.cli != "" {
+		mcli, err := openMasterCLI(ms.cli)
+		if err != nil {
+			log.alert("%v", err)
+			return 1
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { mcli.serve(ctx); close(done) }()
+		defer func() { cancel(); <-done }()
+		cliReqs = mcli.reqs
+	}
 	first, err := startWorker(o, ls, exited)
 	if err != nil {
 		log.alert("Failed to start the worker: %v", err)
@@ -213,6 +232,25 @@ func runMaster(cfg *haproxycfg.Config, ms masterSettings, stderr io.Writer) int 
 	}
 	for {
 		select {
+		case req := <-cliReqs:
+			st := masterState{master: procEntry{pid: os.Getpid(), reloads: reloads, started: started}, failed: failedReloads, stats: workerStatsSocket(cfg)}
+			for w := range workers {
+				e := procEntry{pid: w.cmd.Process.Pid, reloads: w.reloads, started: w.started}
+				if w.former {
+					st.old = append(st.old, e)
+				} else {
+					st.current = append(st.current, e)
+				}
+			}
+			rep, doReload := st.answer(req.line, time.Now())
+			req.reply <- rep
+			if doReload {
+				// as SIGUSR2, handled on the next turn of the loop
+				select {
+				case sigs <- syscall.SIGUSR2:
+				default: // a reload is pending already
+				}
+			}
 		case s := <-sigs:
 			switch s {
 			case syscall.SIGUSR2, syscall.SIGHUP:
@@ -223,8 +261,10 @@ func runMaster(cfg *haproxycfg.Config, ms masterSettings, stderr io.Writer) int 
 				if o.sdNotify {
 					sdNotify("RELOADING=1")
 				}
+				reloads++
 				if nls, w, ok := reload(ms, ls, exited, log); ok {
 					for old := range workers {
+						old.reloads++
 						if !old.former {
 							old.former = true
 							old.cmd.Process.Signal(syscall.SIGUSR1)
@@ -234,6 +274,7 @@ func runMaster(cfg *haproxycfg.Config, ms masterSettings, stderr io.Writer) int 
 					ls = nls
 					workers[w] = true
 				} else {
+					failedReloads++
 					log.warning("Loading failure!")
 				}
 				if o.sdNotify {
@@ -459,7 +500,7 @@ func startWorker(o serveOptions, ls []*listener.Listener, exited chan *worker) (
 		mine.Close()
 		return nil, err
 	}
-	w := &worker{cmd: cmd, link: mine}
+	w := &worker{cmd: cmd, link: mine, started: time.Now()}
 	go func() {
 		err := cmd.Wait()
 		w.status, w.how = exitStatus(cmd, err)

@@ -49,7 +49,7 @@ func serve(cfg *haproxycfg.Config, o serveOptions, stderr io.Writer) int {
 	if o.daemon && os.Getenv(daemonEnv) == "" {
 		return daemonize(o, stderr)
 	}
-	log := newLogger(stderr)
+	log := proxy.NewLogger(stderr, pid)
 	defer log.Sync()
 
 	rt, err := proxy.New(cfg, proxy.Options{Logger: log})

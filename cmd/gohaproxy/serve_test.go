@@ -245,17 +245,17 @@ func TestReloadLosesNoConnection(t *testing.T) {
 	t.Logf("reload: %d connections answered, 0 failed", ok.Load())
 }
 
-// TestRefusesHTTPModeAtRunTime: a configuration the run time cannot serve
-// yet is refused with the line at fault, never half-served.
-func TestRefusesHTTPModeAtRunTime(t *testing.T) {
+// TestRefusesUnservedHTTPAtRunTime: an HTTP keyword the run time cannot
+// serve yet is refused with the line at fault, never half-served.
+func TestRefusesUnservedHTTPAtRunTime(t *testing.T) {
 	ours := testenv.Binary(t, "gohaproxy")
 	cfg := filepath.Join(t.TempDir(), "h.cfg")
-	os.WriteFile(cfg, []byte(validCfg), 0o644)
+	os.WriteFile(cfg, []byte(strings.Replace(validCfg, "  default_backend b\n", "  http-request set-header X-A b\n  default_backend b\n", 1)), 0o644)
 	out, err := exec.Command(ours, "-db", "-f", cfg).CombinedOutput()
 	if err == nil {
-		t.Fatalf("gohaproxy served a mode http configuration; it must refuse it for now:\n%s", out)
+		t.Fatalf("gohaproxy served an http-request rule; it must refuse it for now:\n%s", out)
 	}
-	if !strings.Contains(string(out), "'mode http'") || !strings.Contains(string(out), "h.cfg:6") {
+	if !strings.Contains(string(out), "'http-request' rules") || !strings.Contains(string(out), "h.cfg:8") {
 		t.Errorf("refusal does not name the keyword and line:\n%s", out)
 	}
 }

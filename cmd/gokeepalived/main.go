@@ -1,6 +1,6 @@
-// Command gokeepalived is a drop-in replacement for keepalived 2.2.7. At
-// this stage it reads, checks (-t) and dumps (-d) keepalived.conf; the VRRP
-// and health-checker run time is not implemented yet.
+// Command gokeepalived is a drop-in replacement for keepalived 2.2.7: it
+// checks (-t) and dumps (-d) keepalived.conf and runs the VRRP subsystem
+// (the health checker is not implemented).
 package main
 
 import (
@@ -125,11 +125,11 @@ func run(c *cli.Context, stdout, stderr io.Writer) error {
 		return exitError{1, "gokeepalived: genhash mode (-T) is not implemented"}
 	}
 	if sig := c.String("signum"); sig != "" {
-		n, ok := map[string]int{"STOP": 15, "RELOAD": 1, "DATA": 10, "STATS": 12, "STATS_CLEAR": 12, "JSON": 18}[sig]
+		n, ok := signums[sig]
 		if !ok {
 			return exitError{1, "Unknown sigfunc " + sig}
 		}
-		fmt.Fprintln(stdout, n)
+		fmt.Fprintln(stdout, int(n))
 		return nil
 	}
 	file := c.String("use-file")
@@ -166,15 +166,13 @@ func run(c *cli.Context, stdout, stderr io.Writer) error {
 		}
 		return nil
 	}
-	if c.Bool("log-console") || c.Bool("dump-conf") {
+	if c.Bool("dump-conf") {
 		for _, d := range res.Diags {
 			fmt.Fprintln(stderr, d.String())
 		}
-	}
-	if c.Bool("dump-conf") {
 		keepalivedconf.Dump(stdout, res.Config)
 	}
-	return exitError{1, "gokeepalived: configuration loaded from " + file + "; the VRRP and health-checker run time is not implemented yet - not starting"}
+	return daemon(c, file, opts, res, stderr, newVRRPNode)
 }
 
 func main() {

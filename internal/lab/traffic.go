@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"strings"
@@ -11,10 +12,10 @@ import (
 	"time"
 )
 
-// ServeName starts a TCP server on the host at port that answers every
-// connection with one line, "NAME FROM-ADDRESS", and closes it: a client
-// going through a proxy learns which backend answered and which proxy node
-// connected to it.
+// ServeName starts a minimal HTTP/1.0 server on the host at port that
+// answers every request with one line, "NAME FROM-ADDRESS", and closes:
+// a client going through a proxy (tcp or http mode, or curl) learns which
+// backend answered and which proxy node connected to it.
 func (h *Host) ServeName(port int, name string) {
 	t := h.lab.t
 	t.Helper()
@@ -29,11 +30,27 @@ func (h *Host) ServeName(port int, name string) {
 			if err != nil {
 				return
 			}
-			from := c.RemoteAddr().(*net.TCPAddr).IP.String()
-			c.Write([]byte(name + " " + from + "\n"))
-			c.Close()
+			go answer(c, name)
 		}
 	}()
+}
+
+func answer(c net.Conn, name string) {
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	r := bufio.NewReader(c)
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return
+		}
+		if line == "\r\n" || line == "\n" {
+			break
+		}
+	}
+	from := c.RemoteAddr().(*net.TCPAddr).IP.String()
+	body := name + " " + from + "\n"
+	fmt.Fprintf(c, "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
 }
 
 // Reply is one request of a Load.
@@ -92,9 +109,18 @@ func ask(ctx context.Context, addr string, timeout time.Duration) Reply {
 	}
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(timeout))
-	line, err := bufio.NewReader(c).ReadString('\n')
+	if _, err := io.WriteString(c, "GET / HTTP/1.0\r\n\r\n"); err != nil {
+		r.Err = err
+		return r
+	}
+	resp, err := io.ReadAll(c)
 	if err != nil {
 		r.Err = fmt.Errorf("read: %w", err)
+		return r
+	}
+	_, line, _ := strings.Cut(string(resp), "\r\n\r\n")
+	if !strings.HasPrefix(string(resp), "HTTP/1.0 200 ") {
+		r.Err = fmt.Errorf("unexpected reply %q", resp)
 		return r
 	}
 	f := strings.Fields(line)

@@ -115,3 +115,13 @@ func Spread(d time.Duration, percent int, r func() float64) time.Duration {
 	rv := float64(d) * float64(percent) / 100
 	return d + time.Duration(rv-2*rv*r())
 }
+
+// force sets the counter to its maximum (Up) or to 0 (Down).
+func (h *Health) force(st State) {
+	h.state = st
+	if st == Up {
+		h.health = h.Rise + h.Fall - 1
+	} else {
+		h.health = 0
+	}
+}

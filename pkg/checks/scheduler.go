@@ -36,6 +36,10 @@ type Check struct {
 	// InitialDelay is waited before the first check, plus a random delay
 	// in [0, Warmup) (keepalived warmup).
 	InitialDelay, Warmup time.Duration
+	// FixedRate starts each probe one interval after the previous one was
+	// due, whatever the probe took (haproxy's scheduling); by default the
+	// interval runs from the end of the probe (keepalived's).
+	FixedRate bool
 }
 
 // Event reports a state change of a check, with the result that caused it.
@@ -82,6 +86,11 @@ type Options struct {
 	// OnResult, if set, is called after every probe run (from the check's
 	// goroutine), e.g. for statistics or logging.
 	OnResult func(name string, r Result)
+	// OnObserve, if set, is called after every probe run has been
+	// counted, with the health counter before and after and the state
+	// after (haproxy's "option log-health-checks" needs them), from the
+	// check's goroutine and before the Event of a state change is sent.
+	OnObserve func(name string, r Result, oldHealth, newHealth int, st State)
 }
 
 // Scheduler runs checks, each in its own goroutine, and reports state
@@ -212,6 +221,7 @@ func (s *Scheduler) run(ctx context.Context, c Check, r *running) {
 	if clk.Sleep(ctx, first) != nil {
 		return
 	}
+	due := clk.Now()
 	for {
 		r.mu.Lock()
 		up := r.health.State() == Up
@@ -225,11 +235,15 @@ func (s *Scheduler) run(ctx context.Context, c Check, r *running) {
 		}
 		r.mu.Lock()
 		old := r.health.State()
+		oldHealth := r.health.Value()
 		changed := r.health.Observe(res.OK)
 		r.last = res
 		ev := Event{Name: c.Name, Target: c.Target, Old: old, New: r.health.State(), Result: res, Health: r.health.Value()}
 		next := c.Intervals.Next(r.health)
 		r.mu.Unlock()
+		if s.opts.OnObserve != nil {
+			s.opts.OnObserve(c.Name, res, oldHealth, ev.Health, ev.New)
+		}
 		if changed {
 			ev.Time = clk.Now()
 			select {
@@ -238,7 +252,18 @@ func (s *Scheduler) run(ctx context.Context, c Check, r *running) {
 				return
 			}
 		}
-		if clk.Sleep(ctx, Spread(next, c.Spread, s.opts.Rand)) != nil {
+		wait := Spread(next, c.Spread, s.opts.Rand)
+		if c.FixedRate && wait > 0 {
+			// the next start is one interval after this one was due;
+			// starts missed while the probe ran are skipped
+			now := clk.Now()
+			due = due.Add(wait)
+			for !due.After(now) {
+				due = due.Add(wait)
+			}
+			wait = due.Sub(now)
+		}
+		if clk.Sleep(ctx, wait) != nil {
 			return
 		}
 	}
@@ -265,4 +290,22 @@ func (s *Scheduler) probe(ctx context.Context, c Check, up bool) (Result, bool) 
 			return res, false
 		}
 	}
+}
+
+// Force sets a check's health counter to fully up or fully down without
+// reporting an event, as haproxy's agent-check does to the server's
+// regular check ("up" and "down" replies); the caller reports the change
+// itself. It returns the state before, and false for an unknown check.
+func (s *Scheduler) Force(name string, st State) (State, bool) {
+	s.mu.Lock()
+	r, ok := s.checks[name]
+	s.mu.Unlock()
+	if !ok {
+		return Down, false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	old := r.health.State()
+	r.health.force(st)
+	return old, true
 }

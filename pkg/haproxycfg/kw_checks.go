@@ -99,7 +99,9 @@ var serverOptionChecks = map[string]func(p *parser, v string) string{
 		return ""
 	},
 	"source": func(p *parser, v string) string {
-		if a, err := parseAddress(v, addrServer); err != nil || a.Family == FamilyHost && looksNumeric(a.Host) {
+		// a server's source may name a port range (haproxy hands its
+		// ports out in turn); a proxy's may not (sourceLine)
+		if a, err := parseAddress(v, addrSource); err != nil || a.Family == FamilyHost && looksNumeric(a.Host) {
 			return fmt.Sprintf("'source' : invalid address: '%s' in '%s'", v, v)
 		}
 		return ""
@@ -355,7 +357,7 @@ func (p *parser) sourceLine(px *Proxy, ln Line) {
 		p.diags.Alertf(ln.Pos, "'source' expects <addr>[:<port>] as argument.")
 		return
 	}
-	a, err := parseAddress(ln.Args[1], addrServer)
+	a, err := parseAddress(ln.Args[1], addrSource)
 	if err == nil && a.Family == FamilyHost && looksNumeric(a.Host) {
 		err = fmt.Errorf("invalid address: '%s' in '%s'", a.Host, ln.Args[1])
 	}

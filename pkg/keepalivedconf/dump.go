@@ -53,7 +53,10 @@ func CompatDoc() string {
 	b.WriteString("a word outside its block's list is \"Unknown keyword\" exactly as keepalived reports it, and a '{' after it is ignored\n")
 	b.WriteString("with the words inside read as statements of the enclosing block, as keepalived does. Keywords keepalived accepts\n")
 	b.WriteString("that the registry does not model are listed per block below as *known, not modelled*: accepted with a clear \"not implemented\" message.\n")
-	b.WriteString("No keyword acts at run time yet: the VRRP and checker run time is a later stage.\n\n")
+	b.WriteString("At run time `gokeepalived -f` serves the VRRP side (instances, sync groups, trackers, notify scripts,\n")
+	b.WriteString("FIFOs and mails; run-time refusals of what it cannot honour name the line and keyword). Some keywords it\n")
+	b.WriteString("uses at run time are still listed as known, not modelled here (notify_fifo, vrrp_notify_fifo and their\n")
+	b.WriteString("_script forms, no_email_faults); `virtual_server` and its checkers are a later stage.\n\n")
 	b.WriteString(deliberateDifferences)
 	bySec := map[string][]*Keyword{}
 	var secs []string

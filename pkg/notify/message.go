@@ -8,6 +8,12 @@
 // The subject and body builders (VRRPInstanceMail, RealServerMail,
 // HAProxyServerMail, ...) return the exact texts the originals send, so
 // the daemons only say what happened.
+//
+// Mail is sent by a small SMTP client of this package rather than
+// gopkg.in/gomail.v2 (the library the architecture first named): gomail
+// dials with a fixed timeout and no context, and adds MIME headers, and
+// net/smtp adds BODY=8BITMIME; either would change the dialogue and the
+// messages the originals send, which users' mail filters match on.
 package notify
 
 import (

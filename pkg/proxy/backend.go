@@ -6,11 +6,15 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/gohaproxy/gohaproxy/pkg/checks"
 	"github.com/gohaproxy/gohaproxy/pkg/haproxycfg"
+	"github.com/gohaproxy/gohaproxy/pkg/notify"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/balance"
+	"github.com/gohaproxy/gohaproxy/pkg/proxy/healthcheck"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/proxyproto"
 )
 
@@ -24,11 +28,23 @@ type server struct {
 	backup  bool
 	maxconn int64
 	cur     atomic.Int64 // sessions in progress
-	total   atomic.Int64
-	id      int // explicit "id"; 0 = by position
+	// down is set while health checks find the server down (health.go).
+	down  atomic.Bool
+	check *healthcheck.Spec // nil: not checked
+	// agent-check: its spec, and the drain/maint states and weight it set
+	agent        *healthcheck.AgentSpec
+	maint, drain atomic.Bool
+	agentWeight  atomic.Int32   // -1 until the agent sets a weight
+	agentHealth  *checks.Health // the agent's own rise/fall counter (under stateMu)
+	mainUp       bool           // the regular check's verdict (under stateMu)
+	lastStatus   checks.Status  // last check status (log-health-checks; check goroutine only)
+	total        atomic.Int64
+	id           int // explicit "id"; 0 = by position
 	// sendProxy is the PROXY protocol version sent first (0: none).
 	sendProxy int
 	ppOpts    proxyproto.V2Options
+	q         serverQueue // slots and queue (queue.go)
+	src       *sourceSpec // "source" (source.go); nil: any
 }
 
 // proxyHeader returns the PROXY header to send to s for a client src that
@@ -50,13 +66,24 @@ type backend struct {
 	picker  *balancer
 	// keyFromSource: the algorithm hashes the client address.
 	keyFromSource bool
-	connect       time.Duration
-	server        time.Duration
-	tunnel        time.Duration
-	retries       int
-	redispatch    bool
-	allBackups    bool
-	useServers    []useServerRule
+	// rdpCookie: the algorithm hashes this RDP cookie of the request.
+	rdpCookie  string
+	connect    time.Duration
+	server     time.Duration
+	tunnel     time.Duration
+	retries    int
+	redispatch bool
+	allBackups bool
+	useServers []useServerRule
+	q          backendQueue   // queue.go
+	rdp        rdpPersist     // "persist rdp-cookie" (rdp.go)
+	persist    bool           // option persist: use-server sticks to a down server
+	kindWord   string         // "backend", or "proxy" for a listen section (haproxy's messages)
+	stateMu    sync.Mutex     // serialises server state changes (health.go)
+	logChecks  bool           // option log-health-checks
+	mail       *mailSpec      // email-alert settings; nil: no mail
+	mailer     *notify.Mailer // started with the checks (mail.go)
+	http       httpOpts       // mode http when http.enabled (http.go)
 }
 
 func newBackend(px *haproxycfg.Proxy) (*backend, error) {
@@ -69,6 +96,7 @@ func newBackend(px *haproxycfg.Proxy) (*backend, error) {
 		redispatch: px.OptionEnabled("redispatch"),
 	}
 	be.allBackups = px.OptionEnabled("allbackups")
+	be.persist = px.OptionEnabled("persist")
 	if px.Kind == haproxycfg.KindBackend {
 		for rs, rules := range px.Rules {
 			if len(rules) > 0 {
@@ -91,7 +119,7 @@ func newBackend(px *haproxycfg.Proxy) (*backend, error) {
 		if s.Disabled {
 			continue
 		}
-		for _, opt := range []string{"send-proxy-v2-ssl", "send-proxy-v2-ssl-cn", "ssl", "check", "track", "resolvers", "source", "agent-check", "cookie"} {
+		for _, opt := range []string{"send-proxy-v2-ssl", "send-proxy-v2-ssl-cn", "ssl", "track", "resolvers", "cookie"} {
 			if _, ok := s.Options[opt]; ok {
 				return nil, &UnsupportedError{s.Pos, fmt.Sprintf("server option '%s'", opt)}
 			}
@@ -138,11 +166,13 @@ func newBackend(px *haproxycfg.Proxy) (*backend, error) {
 		algo, param, draws, opts, pos = b.Algorithm, b.Param, b.Draws, b.Options, b.Pos
 	}
 	switch algo {
-	case "roundrobin", "static-rr", "leastconn", "first", "source", "random":
+	case "roundrobin", "static-rr", "leastconn", "first", "source", "random", "rdp-cookie":
 	case "uri", "url_param", "hdr":
-		// haproxy: "Layer 7 hash not possible for backend (needs 'mode
-		// http'). Falling back to round robin."
-		algo, param, opts = "roundrobin", "", nil
+		if px.Mode != haproxycfg.ModeHTTP {
+			// haproxy: "Layer 7 hash not possible for backend (needs
+			// 'mode http'). Falling back to round robin."
+			algo, param, opts = "roundrobin", "", nil
+		}
 	default:
 		return nil, &UnsupportedError{pos, fmt.Sprintf("'balance %s'", algo)}
 	}
@@ -169,9 +199,19 @@ func newBackend(px *haproxycfg.Proxy) (*backend, error) {
 	bl.algo = a
 	be.picker = bl
 	be.keyFromSource = algo == "source"
+	if algo == "rdp-cookie" {
+		be.rdpCookie = bcfg.Param
+	}
 	if err := be.compileUseServers(px); err != nil {
 		return nil, err
 	}
+	if err := be.initQueues(px); err != nil {
+		return nil, err
+	}
+	if err := be.initSources(px); err != nil {
+		return nil, err
+	}
+	be.initPersist(px)
 	return be, nil
 }
 
@@ -192,20 +232,6 @@ type balancer struct {
 	toB  map[*server]*balance.Server
 }
 
-func (b *balancer) pick(k balance.Key, exclude *server) *server {
-	if exclude != nil {
-		k.Avoid = b.toB[exclude]
-	}
-	bs := b.algo.Pick(k)
-	if bs == nil {
-		return nil
-	}
-	b.algo.TakeConn(bs)
-	s := b.byB[bs]
-	s.cur.Add(1)
-	return s
-}
-
 // take counts a session on s chosen without the algorithm (use-server).
 func (b *balancer) take(s *server) {
 	b.algo.TakeConn(b.toB[s])
@@ -217,27 +243,39 @@ func (b *balancer) release(s *server) {
 	b.algo.DropConn(b.toB[s])
 }
 
-// release ends a session on s (counted when it was picked).
-func (be *backend) release(s *server) { be.picker.release(s) }
-
-// pick chooses a server for a client.
-func (be *backend) pick(src netip.AddrPort) *server {
+// key is the balancing key of a client at src that sent payload so far.
+func (be *backend) key(src netip.AddrPort, payload []byte) balance.Key {
 	var k balance.Key
 	if be.keyFromSource && src.IsValid() {
 		k = balance.SrcKey(src.Addr())
 	}
-	return be.picker.pick(k, nil)
+	if be.rdpCookie != "" {
+		// no cookie (yet): haproxy falls back to round robin
+		if v, ok := balance.RDPCookie(payload, be.rdpCookie); ok {
+			k.Value = string(v)
+		}
+	}
+	return k
 }
 
+// pick claims a slot for a client, as the balancer chooses.
+func (be *backend) pick(src netip.AddrPort) *claim { return be.claim(be.key(src, nil), nil) }
+
 // dial connects to a server of the backend for a client whose destination
-// port is dstPort, with haproxy's retries and redispatch.
+// port is dstPort and address src, with haproxy's retries and redispatch.
 // first is the server picked when the connection was accepted (in accept
 // order, as haproxy's single event loop picks).
-func (be *backend) dial(ctx context.Context, first *server, key balance.Key, dstPort int) (net.Conn, *server, error) {
+func (be *backend) dial(ctx context.Context, first *claim, key balance.Key, src netip.AddrPort, dstPort int) (net.Conn, *server, error) {
 	var last error
 	var prev *server
-	srv := first
+	srv, err := be.wait(ctx, first)
 	for attempt := 0; attempt <= be.retries; attempt++ {
+		if err != nil {
+			if prev != nil {
+				return nil, prev, last
+			}
+			return nil, srv, err
+		}
 		if srv == nil {
 			return nil, nil, fmt.Errorf("backend '%s' has no server available", be.name)
 		}
@@ -250,8 +288,7 @@ func (be *backend) dial(ctx context.Context, first *server, key balance.Key, dst
 		if timeout == 0 {
 			timeout = dialTimeout
 		}
-		d := net.Dialer{Timeout: timeout}
-		c, err := d.DialContext(ctx, "tcp", addr)
+		c, err := dialFrom(ctx, srv.src, addr, timeout, src)
 		if err == nil {
 			return c, srv, nil
 		}
@@ -261,7 +298,13 @@ func (be *backend) dial(ctx context.Context, first *server, key balance.Key, dst
 		// moves to another one for the last retry.
 		if be.redispatch && attempt == be.retries-1 {
 			be.release(prev)
-			srv = be.picker.pick(key, prev)
+			k := key
+			k.Avoid = be.picker.toB[prev]
+			srv, err = be.wait(ctx, be.claim(k, nil))
+			if err != nil {
+				return nil, prev, last
+			}
+			prev = nil
 		}
 	}
 	if prev != nil {

@@ -12,7 +12,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/gohaproxy/gohaproxy/pkg/haproxycfg"
-	"github.com/gohaproxy/gohaproxy/pkg/proxy/balance"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/forward"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/listener"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/proxyproto"
@@ -35,6 +34,7 @@ type frontend struct {
 	inspectDelay time.Duration
 	switching    []switchRule
 	cur          atomic.Int64 // sessions in progress (fe_conn)
+	http         httpOpts     // mode http when http.enabled
 }
 
 func (rt *Runtime) newFrontend(px *haproxycfg.Proxy) (*frontend, error) {
@@ -85,15 +85,20 @@ func (fe *frontend) acceptLoop(rt *Runtime, ln *listener.Listener) {
 			time.Sleep(10 * time.Millisecond)
 			continue
 		}
-		if fe.slots != nil {
-			// haproxy stops accepting at maxconn; the kernel backlog
-			// holds the rest. Waiting here has the same effect.
-			select {
-			case fe.slots <- struct{}{}:
-			case <-rt.hardCtx.Done():
-				c.Close()
-				return
-			}
+		if !fe.takeSlot(rt) {
+			c.Close()
+			return
+		}
+		if fe.http.enabled {
+			rt.sessions.Add(1)
+			go func() {
+				defer rt.sessions.Done()
+				if fe.slots != nil {
+					defer func() { <-fe.slots }()
+				}
+				fe.serveHTTP(rt, c)
+			}()
+			continue
 		}
 		var pre *decision
 		if !acceptProxy && len(fe.contentRules) == 0 {
@@ -103,18 +108,14 @@ func (fe *frontend) acceptLoop(rt *Runtime, ln *listener.Listener) {
 			if pre == nil {
 				lingerZero(c)
 				c.Close()
-				if fe.slots != nil {
-					<-fe.slots
-				}
+				fe.dropSlot(rt)
 				continue
 			}
 		}
 		rt.sessions.Add(1)
 		go func() {
 			defer rt.sessions.Done()
-			if fe.slots != nil {
-				defer func() { <-fe.slots }()
-			}
+			defer fe.dropSlot(rt)
 			fe.serve(rt, c, pre, acceptProxy)
 		}()
 	}
@@ -128,7 +129,7 @@ func (fe *frontend) serve(rt *Runtime, c net.Conn, pre *decision, acceptProxy bo
 	defer fe.cur.Add(-1)
 	src, dst := addrPort(c.RemoteAddr()), addrPort(c.LocalAddr())
 	sctx := fe.sampleCtx(rt, src, dst)
-	var first *server
+	var first *claim
 	if pre != nil {
 		first = pre.first
 		if pre.be == nil {
@@ -183,21 +184,25 @@ func (fe *frontend) serve(rt *Runtime, c net.Conn, pre *decision, acceptProxy bo
 		}
 	}
 	dstPort := int(dst.Port())
-	if first == nil && len(be.useServers) > 0 {
-		sctx.Src, sctx.Dst, sctx.Backend = src, dst, be.name
-		first = be.forcedServer(sctx)
-	}
 	if first == nil {
-		first = be.pick(src)
+		var forced *server
+		if len(be.useServers) > 0 {
+			sctx.Src, sctx.Dst, sctx.Backend = src, dst, be.name
+			forced = be.forcedServer(sctx)
+		}
+		if forced == nil {
+			forced = be.persistServer(sctx.Payload)
+		}
+		first = be.claim(be.key(src, sctx.Payload), forced)
 	}
-	var key balance.Key
-	if be.keyFromSource && src.IsValid() {
-		key = balance.SrcKey(src.Addr())
-	}
+	key := be.key(src, sctx.Payload)
 	ctx := rt.hardCtx
-	sc, srv, err := be.dial(ctx, first, key, dstPort)
+	sc, srv, err := be.dial(ctx, first, key, src, dstPort)
 	if err != nil {
 		rt.log.Info("connection to backend failed", zap.String("frontend", fe.name), zap.String("backend", be.name), zap.Error(err))
+		if IsQueueError(err) {
+			drainUnread(c)
+		}
 		return
 	}
 	defer sc.Close()

@@ -215,7 +215,7 @@ func (p rtProxies) NbSrv(name string) int {
 	}
 	act, bck := 0, 0
 	for _, s := range be.servers {
-		if s.weight == 0 {
+		if s.weight == 0 || s.down.Load() {
 			continue
 		}
 		if s.backup {
@@ -261,7 +261,7 @@ func (p rtProxies) SrvIsUp(bname, sname string) bool {
 	}
 	for _, s := range be.servers {
 		if s.name == sname {
-			return true
+			return !s.down.Load()
 		}
 	}
 	return false
@@ -349,12 +349,15 @@ func (be *backend) compileUseServers(px *haproxycfg.Proxy) error {
 }
 
 // forcedServer runs the use-server rules: the first that applies names
-// the server, taken without the balancing algorithm (nil: none applies).
+// the server, to claim without the balancing algorithm (nil: none applies).
 func (be *backend) forcedServer(ctx *acl.Context) *server {
 	ctx.Final = true
 	for _, r := range be.useServers {
 		if ok, _ := r.cond.Match(ctx); ok {
-			be.picker.take(r.srv)
+			if r.srv.down.Load() && !be.persist {
+				// haproxy goes on with the next rules
+				continue
+			}
 			return r.srv
 		}
 	}
@@ -364,7 +367,7 @@ func (be *backend) forcedServer(ctx *acl.Context) *server {
 // decision is the backend and server of a session chosen at accept.
 type decision struct {
 	be    *backend
-	first *server
+	first *claim
 }
 
 // decideAtAccept runs the connection rules, the switching rules and the
@@ -387,9 +390,7 @@ func (fe *frontend) decideAtAccept(rt *Runtime, c net.Conn) *decision {
 	d := &decision{be: fe.chooseBackend(ctx)}
 	if d.be != nil {
 		ctx.Backend = d.be.name
-		if d.first = d.be.forcedServer(ctx); d.first == nil {
-			d.first = d.be.pick(src)
-		}
+		d.first = d.be.claim(d.be.key(src, nil), d.be.forcedServer(ctx))
 	}
 	return d
 }

@@ -25,10 +25,13 @@ type Runtime struct {
 	log       *zap.Logger
 	frontends []*frontend
 	backends  map[string]*backend
-	pool      *forward.BufPool
-	bufsize   int // tune.bufsize: the most content inspection buffers
+	// backendOrder lists the backends in configuration order.
+	backendOrder []string
+	pool         *forward.BufPool
+	bufsize      int // tune.bufsize: the most content inspection buffers
 
 	globalMaxconn int
+	globalSlots   chan struct{} // global maxconn; nil for unlimited
 	noReusePort   bool
 	statsBinds    []*haproxycfg.Bind
 
@@ -38,6 +41,10 @@ type Runtime struct {
 	sessions       sync.WaitGroup
 	hardStop       context.CancelFunc
 	hardCtx        context.Context
+	// softCtx ends when Serve stops listening: idle HTTP keep-alive
+	// sessions close then.
+	softCtx  context.Context
+	softStop context.CancelFunc
 }
 
 // UnsupportedError says which configured feature the run time cannot honour
@@ -71,8 +78,12 @@ func New(cfg *haproxycfg.Config, opt Options) (*Runtime, error) {
 		if d.Args[0] == "noreuseport" {
 			rt.noReusePort = true
 		}
+		if d.Args[0] == "nosplice" {
+			rt.pool.NoSplice = true
+		}
 	}
 	rt.hardCtx, rt.hardStop = context.WithCancel(context.Background())
+	rt.softCtx, rt.softStop = context.WithCancel(rt.hardCtx)
 	var errs []error
 	for _, d := range cfg.Defaults {
 		for _, o := range d.Other {
@@ -81,13 +92,24 @@ func New(cfg *haproxycfg.Config, opt Options) (*Runtime, error) {
 			}
 		}
 	}
+	httpSet, httpRefused := map[*haproxycfg.Proxy]httpOpts{}, map[*haproxycfg.Proxy]bool{}
 	for _, px := range cfg.Proxies {
 		if px.Disabled {
 			continue
 		}
-		if px.Mode != haproxycfg.ModeTCP {
+		if px.Mode != haproxycfg.ModeTCP && px.Mode != haproxycfg.ModeHTTP {
 			errs = append(errs, &UnsupportedError{px.Pos, fmt.Sprintf("'mode %s' (%s '%s')", px.Mode, px.Kind, px.Name)})
 			continue
+		}
+		var hopts httpOpts
+		if px.Mode == haproxycfg.ModeHTTP {
+			var err error
+			if hopts, err = httpSetup(px); err != nil {
+				errs = append(errs, err)
+				httpRefused[px] = true
+				continue
+			}
+			httpSet[px] = hopts
 		}
 		if px.Kind.IsBackend() {
 			be, err := newBackend(px)
@@ -95,14 +117,35 @@ func New(cfg *haproxycfg.Config, opt Options) (*Runtime, error) {
 				errs = append(errs, err)
 				continue
 			}
+			be.http = hopts
+			if px.Mode == haproxycfg.ModeTCP {
+				if err := tcpModeHTTPFetches(nil, be); err != nil {
+					errs = append(errs, err)
+					continue
+				}
+			}
+			if err := rt.attachChecks(cfg, px, be); err != nil {
+				errs = append(errs, err)
+				continue
+			}
 			rt.backends[px.Name] = be
+			rt.backendOrder = append(rt.backendOrder, px.Name)
 		}
 	}
 	for _, px := range cfg.Proxies {
-		if px.Disabled || px.Mode != haproxycfg.ModeTCP || !px.Kind.IsFrontend() || len(px.Binds) == 0 {
+		if px.Disabled || (px.Mode != haproxycfg.ModeTCP && px.Mode != haproxycfg.ModeHTTP) || !px.Kind.IsFrontend() || len(px.Binds) == 0 || httpRefused[px] {
 			continue
 		}
 		fe, err := rt.newFrontend(px)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if px.Mode == haproxycfg.ModeHTTP {
+			err = fe.setupHTTP(px, httpSet[px])
+		} else {
+			err = tcpModeHTTPFetches(fe, nil)
+		}
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -111,6 +154,10 @@ func New(cfg *haproxycfg.Config, opt Options) (*Runtime, error) {
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
+	}
+	rt.setFullconns()
+	if rt.globalMaxconn > 0 {
+		rt.globalSlots = make(chan struct{}, rt.globalMaxconn)
 	}
 	return rt, nil
 }
@@ -171,6 +218,8 @@ func (rt *Runtime) Addrs() []net.Addr {
 // Serve accepts connections until ctx is done (soft stop: listeners close,
 // running sessions finish) or HardStop is called.
 func (rt *Runtime) Serve(ctx context.Context) error {
+	stopChecks := rt.startChecks(rt.hardCtx)
+	defer stopChecks()
 	var wg sync.WaitGroup
 	for _, fe := range rt.frontends {
 		for _, ln := range fe.listeners {
@@ -192,6 +241,7 @@ func (rt *Runtime) Serve(ctx context.Context) error {
 	case <-ctx.Done():
 	case <-rt.hardCtx.Done():
 	}
+	rt.softStop()
 	rt.closeListeners()
 	wg.Wait()
 	rt.sessions.Wait()

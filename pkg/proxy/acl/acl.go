@@ -9,6 +9,7 @@ import (
 	"net/netip"
 
 	"github.com/gohaproxy/gohaproxy/pkg/haproxycfg"
+	"github.com/gohaproxy/gohaproxy/pkg/proxy/h1"
 )
 
 // Result is the outcome of an ACL or condition: haproxy's
@@ -66,6 +67,10 @@ type Context struct {
 	// BufSize is the most the request buffer holds (tune.bufsize).
 	BufSize int
 	Proxies Proxies
+	// Req is the parsed HTTP request (HTTP mode), its fields indexing
+	// ReqBuf; nil in TCP mode, where HTTP fetches find nothing.
+	Req    *h1.Message
+	ReqBuf []byte
 }
 
 // Cond is a compiled if/unless condition.
@@ -226,4 +231,22 @@ func (cp *Compiler) lookup(name string) ([]*Expr, error) {
 	}
 	cp.named[name] = es
 	return es, nil
+}
+
+// NeedsHTTP says whether the condition fetches parts of an HTTP request,
+// which only HTTP mode proxies parse.
+func (c *Cond) NeedsHTTP() bool {
+	if c == nil {
+		return false
+	}
+	for _, s := range c.terms {
+		for _, t := range s {
+			for _, e := range t.exprs {
+				if e.f.http {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }

@@ -154,7 +154,7 @@ func TestNamedACLsOr(t *testing.T) {
 
 func TestUnsupported(t *testing.T) {
 	for _, x := range []*haproxycfg.ACLExpr{
-		{Fetch: "req.hdr", FetchArg: []string{"host"}},
+		{Fetch: "req.cook", FetchArg: []string{"sid"}},
 		{Fetch: "src", Convs: []string{"base64"}},
 		{Fetch: "src", Patterns: []string{"localhost"}},
 	} {

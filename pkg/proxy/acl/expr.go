@@ -34,13 +34,18 @@ type sample struct {
 type fetchFn func(ctx *Context, args []string) (smp sample, ok, more bool)
 
 type fetchDef struct {
-	out      kind
-	match    string // default match method
-	content  bool   // reads the request buffer
-	dotted   bool   // int patterns are dotted versions (3.1)
-	minArgs  int
-	maxArgs  int
-	fn       fetchFn
+	out     kind
+	match   string // default match method
+	content bool   // reads the request buffer
+	http    bool   // reads the HTTP request (HTTP mode only)
+	dotted  bool   // int patterns are dotted versions (3.1)
+	minArgs int
+	maxArgs int
+	fn      fetchFn
+	// each, when set, yields every value an ACL matches against (hdr:
+	// each comma-separated value of each occurrence); fn is still the
+	// single-sample fetch used with converters.
+	each     func(ctx *Context, args []string, yield func(sample) bool)
 	keywords []string
 }
 
@@ -232,6 +237,17 @@ type intRange struct {
 
 // Eval evaluates the expression alone.
 func (e *Expr) Eval(ctx *Context) Result {
+	if e.f.each != nil && len(e.convs) == 0 {
+		res := Fail
+		e.f.each(ctx, e.args, func(smp sample) bool {
+			if e.match(smp) {
+				res = Pass
+				return false
+			}
+			return true
+		})
+		return res
+	}
 	smp, ok, more := e.f.fn(ctx, e.args)
 	for _, c := range e.convs {
 		if !ok {

@@ -51,6 +51,14 @@ type Server struct {
 	Backup bool
 	// Maxconn is the server's connection limit; 0 means unlimited.
 	Maxconn int
+	// Maxqueue bounds the server's queue; 0 means unlimited. leastconn
+	// counts it as room.
+	Maxqueue int
+	// DynMaxconn, when set, returns the limit in effect now (haproxy's
+	// srv_dynamic_maxconn: minconn..maxconn by the backend's load against
+	// fullconn). It is called with the algorithm's lock held and must not
+	// call back into the algorithm. Only consulted when Maxconn > 0.
+	DynMaxconn func() int
 	// Down servers are not picked. Set it before building the algorithm
 	// for a server that starts down; later use SetUp.
 	Down bool
@@ -88,7 +96,15 @@ func (s *Server) String() string {
 
 // full reports whether s has no free connection slot (or already queues).
 func (s *Server) full() bool {
-	return s.Maxconn > 0 && (s.pending > 0 || s.served >= s.Maxconn)
+	return s.Maxconn > 0 && (s.pending > 0 || s.served >= s.maxconnNow())
+}
+
+// maxconnNow is the connection limit in effect (Maxconn > 0).
+func (s *Server) maxconnNow() int {
+	if s.DynMaxconn != nil {
+		return s.DynMaxconn()
+	}
+	return s.Maxconn
 }
 
 // Key is what a hash algorithm hashes. Only the field the algorithm needs is

@@ -11,6 +11,8 @@ type connTree struct {
 	bck *srvTree
 	// keyOf computes a server's position key.
 	keyOf func(s *Server) uint32
+	// saturated says a server must be skipped for now (nil: full).
+	saturated func(s *Server) bool
 }
 
 func (c *connTree) init(p *pool, keyOf func(*Server) uint32) {
@@ -61,7 +63,11 @@ func (c *connTree) pick(avoid *Server) *Server {
 	}
 	var avoided *Server
 	for _, s := range t.s {
-		if !s.full() {
+		sat := s.full()
+		if c.saturated != nil {
+			sat = c.saturated(s)
+		}
+		if !sat {
 			if s != avoid {
 				return s
 			}
@@ -167,6 +173,11 @@ func NewLeastConn(servers []*Server, allBackups bool) (*LeastConn, error) {
 func newLeastConn(p *pool) *LeastConn {
 	l := &LeastConn{}
 	l.init(p, leastConnKey)
+	// haproxy 2.6's leastconn takes a full server while its queue has
+	// room ("maxqueue"): the session then waits in that server's queue
+	l.saturated = func(s *Server) bool {
+		return s.Maxconn > 0 && s.served+s.pending >= s.maxconnNow()+s.Maxqueue
+	}
 	return l
 }
 

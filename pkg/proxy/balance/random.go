@@ -52,7 +52,7 @@ func (r *Random) Pick(k Key) *Server {
 			cur = prev
 		}
 	}
-	if cur != nil && (cur.pending > 0 || (cur.Maxconn > 0 && cur.served >= cur.Maxconn)) {
+	if cur != nil && (cur.pending > 0 || (cur.Maxconn > 0 && cur.served >= cur.maxconnNow())) {
 		return nil
 	}
 	return cur

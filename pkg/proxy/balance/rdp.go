@@ -7,44 +7,60 @@ package balance
 // case-insensitive; an empty name matches any cookie. ok is false when the
 // payload holds no such cookie (or is still incomplete).
 func RDPCookie(payload []byte, name string) (value []byte, ok bool) {
+	value, ok, _ = RDPCookieMore(payload, name)
+	return value, ok
+}
+
+// RDPCookieMore is RDPCookie telling also whether more data could still
+// make the cookie appear (the payload ends before the answer is known), as
+// haproxy's req.rdp_cookie fetch flags its result "may change".
+func RDPCookieMore(payload []byte, name string) (value []byte, ok, more bool) {
 	if len(payload) <= 11 {
-		return nil, false
+		return nil, false, true
 	}
 	d := payload[11:]
-	if len(d) <= 7 || !equalFold(d[:7], "Cookie:") {
-		return nil, false
+	if len(d) <= 7 {
+		return nil, false, true
+	}
+	if !equalFold(d[:7], "Cookie:") {
+		return nil, false, false
 	}
 	d = d[7:]
 	for len(d) > 0 && d[0] == ' ' {
 		d = d[1:]
 	}
 	if name != "" {
-		if len(d) <= len(name) || d[len(name)] != '=' || !equalFold(d[:len(name)], name) {
-			return nil, false
+		if len(d) <= len(name) {
+			return nil, false, true
+		}
+		if d[len(name)] != '=' || !equalFold(d[:len(name)], name) {
+			return nil, false, false
 		}
 		d = d[len(name)+1:]
 	} else {
 		i := 0
 		for i < len(d) && d[i] != '=' {
 			if d[i] == '\r' || d[i] == '\n' {
-				return nil, false
+				return nil, false, false
 			}
 			i++
 		}
 		if i == len(d) {
-			return nil, false
+			return nil, false, true
 		}
 		d = d[i+1:]
 	}
-	for i := 0; i+1 < len(d); i++ {
-		if d[i] == '\r' {
-			if d[i+1] != '\n' {
-				return nil, false
-			}
-			return d[:i], true
-		}
+	i := 0
+	for i < len(d) && d[i] != '\r' {
+		i++
 	}
-	return nil, false
+	if len(d)-i < 2 {
+		return nil, false, true
+	}
+	if d[i+1] != '\n' {
+		return nil, false, false
+	}
+	return d[:i], true, false
 }
 
 func equalFold(b []byte, s string) bool {

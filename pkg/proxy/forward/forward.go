@@ -1,7 +1,11 @@
 // Package forward moves bytes between a client and a server connection the
 // way haproxy does in TCP mode: both directions at once, each side with its
 // own inactivity timeout ("timeout client", "timeout server"), half-closes
-// propagated, and buffers taken from a pool sized like tune.bufsize.
+// propagated. Bytes are copied through buffers taken from a pool sized like
+// tune.bufsize; between two plain TCP sockets on Linux, once a transfer
+// fills a whole buffer, the rest goes through a kernel pipe with splice(2)
+// and never reaches user space (as haproxy's "option splice-auto"). TLS,
+// PROXY-prefixed or inspected readers always copy.
 package forward
 
 import (
@@ -17,18 +21,26 @@ import (
 // DefaultBufSize is haproxy's default tune.bufsize.
 const DefaultBufSize = 16384
 
-// BufPool hands out fixed-size buffers.
+// BufPool hands out fixed-size buffers, and on Linux the kernel pipes
+// splice(2) moves bytes through.
 type BufPool struct {
-	size int
-	p    sync.Pool
+	size  int
+	p     sync.Pool
+	pipes chan kpipe
+	// NoSplice makes every session copy through buffers (haproxy's
+	// global "nosplice").
+	NoSplice bool
 }
+
+// maxIdlePipes bounds the pipes a pool keeps between sessions.
+const maxIdlePipes = 256
 
 // NewBufPool returns a pool of buffers of size bytes (DefaultBufSize if <= 0).
 func NewBufPool(size int) *BufPool {
 	if size <= 0 {
 		size = DefaultBufSize
 	}
-	bp := &BufPool{size: size}
+	bp := &BufPool{size: size, pipes: make(chan kpipe, maxIdlePipes)}
 	bp.p.New = func() any { b := make([]byte, size); return &b }
 	return bp
 }
@@ -125,8 +137,20 @@ func Pipe(ctx context.Context, client, server net.Conn, to Timeouts, pool *BufPo
 // dstIdle each wait for dst to accept data. On EOF from src the write side
 // of dst is shut down so the peer sees the close.
 func copyHalf(dst, src net.Conn, dstIdle, srcIdle time.Duration, srcName, dstName string, pool *BufPool) (int64, string, error) {
+	// Like haproxy's "option splice-auto": copy while the traffic is
+	// small, move to splice(2) once a read fills a whole buffer (a bulk
+	// transfer), where skipping the user-space copy pays.
+	var sd, ss *net.TCPConn
+	spliceable := false
+	if !pool.NoSplice {
+		sd, ss, spliceable = canSplice(dst, src)
+	}
 	bp := pool.get()
-	defer pool.put(bp)
+	defer func() {
+		if bp != nil {
+			pool.put(bp)
+		}
+	}()
 	buf := *bp
 	var total int64
 	for {
@@ -145,6 +169,16 @@ func copyHalf(dst, src net.Conn, dstIdle, srcIdle time.Duration, srcName, dstNam
 					return total, dstName, nil
 				}
 				return total, "", werr
+			}
+			if spliceable && nr == len(buf) && rerr == nil {
+				pool.put(bp) // not needed while splicing
+				bp = nil
+				if n, side, err, ok := spliceHalf(sd, ss, dstIdle, srcIdle, srcName, dstName, pool); ok {
+					return total + n, side, err
+				}
+				spliceable = false
+				bp = pool.get()
+				buf = *bp
 			}
 		}
 		if rerr != nil {

@@ -1,0 +1,385 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/syslog"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/urfave/cli/v2"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/gohaproxy/gohaproxy/pkg/keepalivedconf"
+	"github.com/gohaproxy/gohaproxy/pkg/vrrp"
+	vrrplinux "github.com/gohaproxy/gohaproxy/pkg/vrrp/linux"
+)
+
+// keepalived 2.2.7's default pid files.
+const (
+	defaultPidFile     = "/run/keepalived.pid"
+	defaultVRRPPidFile = "/run/vrrp.pid"
+	// daemonEnv marks the re-executed, detached daemon process; its
+	// value is the number of the file descriptor on which it reports
+	// readiness to the process that started it.
+	daemonEnv = "GOKEEPALIVED_DAEMON_READY_FD"
+)
+
+// vrrpRunner is what the daemon needs of a vrrp.Node.
+type vrrpRunner interface {
+	Run(ctx context.Context) error
+	Reload(ctx context.Context, cfg *keepalivedconf.Config) error
+	State() vrrp.Snapshot
+}
+
+// consoleTime is keepalived's console time stamp (ctime without the
+// newline).
+const consoleTime = "Mon Jan _2 15:04:05 2006"
+
+// newLogger builds the logger keepalived's flags ask for: -l the console
+// (stderr) with keepalived's "Wed Nov 25 14:00:00 2026: message" lines,
+// syslog unless -G (facility -S, ident Keepalived_vrrp), -g a file.
+func newLogger(c *cli.Context, stderr io.Writer) (*zap.Logger, func(), error) {
+	var cores []zapcore.Core
+	var closers []func()
+	if c.Bool("log-console") {
+		cores = append(cores, consoleCore(stderr))
+	}
+	if p := c.String("log-file"); p != "" {
+		f, err := os.OpenFile(p, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+		if err != nil {
+			return nil, nil, fmt.Errorf("log file %s: %w (fix -g or the directory's permissions)", p, err)
+		}
+		closers = append(closers, func() { f.Close() })
+		cores = append(cores, consoleCore(f))
+	}
+	if !c.Bool("no-syslog") {
+		fac, err := facility(c.String("log-facility"))
+		if err != nil {
+			return nil, nil, err
+		}
+		// No syslog daemon (containers, tests) is not an error:
+		// keepalived carries on too.
+		if w, err := syslog.New(fac|syslog.LOG_INFO, "Keepalived_vrrp"); err == nil {
+			closers = append(closers, func() { w.Close() })
+			plain := zapcore.EncoderConfig{MessageKey: "M"}
+			cores = append(cores, zapcore.NewCore(zapcore.NewConsoleEncoder(plain), zapcore.AddSync(w), zap.DebugLevel))
+		}
+	}
+	lg := zap.New(zapcore.NewTee(cores...))
+	return lg, func() {
+		_ = lg.Sync()
+		for _, f := range closers {
+			f()
+		}
+	}, nil
+}
+
+// consoleCore writes keepalived's console lines to w.
+func consoleCore(w io.Writer) zapcore.Core {
+	timed := zapcore.EncoderConfig{TimeKey: "T", MessageKey: "M", ConsoleSeparator: ": ",
+		EncodeTime: func(t time.Time, e zapcore.PrimitiveArrayEncoder) { e.AppendString(t.Format(consoleTime)) }}
+	return zapcore.NewCore(zapcore.NewConsoleEncoder(timed), zapcore.AddSync(w), zap.DebugLevel)
+}
+
+// facility reads -S: 0-7 (LOG_LOCAL0-7), local0-7, user or daemon.
+func facility(s string) (syslog.Priority, error) {
+	switch s {
+	case "", "daemon":
+		return syslog.LOG_DAEMON, nil
+	case "user":
+		return syslog.LOG_USER, nil
+	}
+	s = strings.TrimPrefix(s, "local")
+	if n, err := strconv.Atoi(s); err == nil && n >= 0 && n <= 7 {
+		return syslog.LOG_LOCAL0 + syslog.Priority(n)<<3, nil
+	}
+	return 0, fmt.Errorf("invalid log facility %q: use 0-7, local0-7, user or daemon", s)
+}
+
+// daemonize re-executes gokeepalived detached from the terminal (new
+// session, standard streams on /dev/null) and returns once the daemon has
+// written its pid files, or with its start-up error.
+func daemonize(stderr io.Writer) error {
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("cannot find my own executable to daemonize: %w (run with -n)", err)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		w.Close()
+		return err
+	}
+	defer null.Close()
+	cmd := exec.Command(self, os.Args[1:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = null, null, null
+	cmd.ExtraFiles = []*os.File{w}
+	cmd.Env = append(os.Environ(), daemonEnv+"=3")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	cmd.Dir = "/"
+	if err := cmd.Start(); err != nil {
+		w.Close()
+		return fmt.Errorf("start daemon: %w", err)
+	}
+	w.Close()
+	msg, _ := io.ReadAll(bufio.NewReader(r))
+	_ = cmd.Process.Release()
+	if s := string(msg); s != "ok\n" {
+		if s == "" {
+			s = "the daemon exited during start-up (run with -n -l to see why)"
+		}
+		return errors.New(strings.TrimSpace(s))
+	}
+	return nil
+}
+
+// readyPipe is the daemon's end of the start-up report (nil with -n).
+func readyPipe() *os.File {
+	v := os.Getenv(daemonEnv)
+	if v == "" {
+		return nil
+	}
+	os.Unsetenv(daemonEnv)
+	fd, err := strconv.Atoi(v)
+	if err != nil || fd < 3 {
+		return nil
+	}
+	return os.NewFile(uintptr(fd), "ready")
+}
+
+// pidFile is a pid file gokeepalived owns while it runs.
+type pidFile struct{ path string }
+
+// writePid refuses to start when path names a live process, as keepalived
+// does, and otherwise writes our pid.
+func writePid(path string) (*pidFile, error) {
+	if b, err := os.ReadFile(path); err == nil {
+		if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid > 0 && pid != os.Getpid() {
+			if syscall.Kill(pid, 0) == nil {
+				return nil, fmt.Errorf("daemon is already running (pid %d in %s): stop it first or use another pid file", pid, path)
+			}
+		}
+	}
+	if err := os.WriteFile(path, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
+		return nil, fmt.Errorf("pid file %s: %w (fix -p/-r or the directory's permissions)", path, err)
+	}
+	return &pidFile{path: path}, nil
+}
+
+func (p *pidFile) remove() {
+	if p != nil {
+		_ = os.Remove(p.path)
+	}
+}
+
+// newNode builds the VRRP Node of cfg on the Linux platform.
+type nodeFactory func(cfg *keepalivedconf.Config, p vrrp.Platform, lg *zap.Logger, detail bool, nt vrrp.Notifier) (vrrpRunner, error)
+
+// daemon runs the VRRP subsystem until SIGTERM/SIGINT; SIGHUP reloads.
+func daemon(c *cli.Context, file string, opts keepalivedconf.Options, res *keepalivedconf.Result, stderr io.Writer, mkNode nodeFactory) error {
+	if c.Bool("check") && !c.Bool("vrrp") {
+		return exitError{1, "gokeepalived: the health checker (-C) is not implemented; run the VRRP subsystem (-P)"}
+	}
+	ready := readyPipe()
+	if !c.Bool("dont-fork") && ready == nil {
+		if err := daemonize(stderr); err != nil {
+			return exitError{1, "gokeepalived: " + err.Error()}
+		}
+		return nil
+	}
+	fail := func(err error) error {
+		if ready != nil {
+			fmt.Fprintf(ready, "%v\n", err)
+			ready.Close()
+		}
+		if c.Bool("log-console") {
+			// Already on the console through the logger.
+			return exitError{1, ""}
+		}
+		return exitError{1, "gokeepalived: " + err.Error()}
+	}
+	lg, closeLog, err := newLogger(c, stderr)
+	if err != nil {
+		if ready != nil {
+			fmt.Fprintf(ready, "%v\n", err)
+			ready.Close()
+		}
+		return exitError{1, "gokeepalived: " + err.Error()}
+	}
+	defer closeLog()
+	logf := func(format string, args ...any) { lg.Info(fmt.Sprintf(format, args...)) }
+	logf("Starting %s", version)
+	logf("Command line: %s", quoteArgs(os.Args))
+	if c.Bool("log-detail") {
+		logf("Opening file '%s'.", file)
+	}
+	logf("Configuration file %s", file)
+	// keepalived reports scripts run without script security after
+	// checking them (the notifier logs the checks).
+	var security []string
+	for _, d := range res.Diags {
+		if strings.HasPrefix(d.Msg, "SECURITY VIOLATION") {
+			security = append(security, d.String())
+			continue
+		}
+		if strings.HasPrefix(d.Msg, "Disabling track script ") {
+			continue // logged by the notifier with the checks
+		}
+		logf("%s", d.String())
+	}
+	if len(res.Config.VirtualServers) > 0 && !c.Bool("vrrp") {
+		logf("gokeepalived: %d virtual_server block(s) not run: the health checker is not implemented", len(res.Config.VirtualServers))
+	}
+
+	pidPath, vrrpPidPath := c.String("pid"), c.String("vrrp_pid")
+	if pidPath == "" {
+		pidPath = defaultPidFile
+	}
+	if vrrpPidPath == "" {
+		vrrpPidPath = defaultVRRPPidFile
+	}
+	pf, err := writePid(pidPath)
+	if err != nil {
+		lg.Error(err.Error())
+		return fail(err)
+	}
+	defer pf.remove()
+	vpf, err := writePid(vrrpPidPath)
+	if err != nil {
+		lg.Error(err.Error())
+		return fail(err)
+	}
+	defer vpf.remove()
+
+	plat, err := vrrplinux.New(vrrplinux.Options{NetNS: c.String("namespace")})
+	if err != nil {
+		lg.Error(err.Error())
+		return fail(err)
+	}
+	defer plat.Close()
+	// The notifier outlives the Node's context: the STOP notifications
+	// the Node sends while shutting down still run.
+	nctx, ncancel := context.WithCancel(context.Background())
+	defer ncancel()
+	nt, err := newNotifier(nctx, res.Config, lg)
+	if err != nil {
+		lg.Error(err.Error())
+		return fail(err)
+	}
+	defer nt.close(5 * time.Second)
+	for _, m := range security {
+		logf("%s", m)
+	}
+	node, err := mkNode(nt.nodeConfig(res.Config), plat, lg, c.Bool("log-detail"), nt)
+	if err != nil {
+		lg.Error(err.Error())
+		return fail(err)
+	}
+	sd := newSDNotifier()
+	sdSend := func(state string) {
+		if err := sd.send(state); err != nil {
+			lg.Warn(fmt.Sprintf("systemd notification %q not sent to $NOTIFY_SOCKET: %v", state, err))
+		}
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sigs := make(chan os.Signal, 4)
+	// SIGUSR1/SIGUSR2 ask keepalived for its data and stats files; they
+	// must not kill the daemon (Go's default) and leave the VIPs behind.
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, sigData, sigStats, sigStatsClear, sigJSON)
+	defer signal.Stop(sigs)
+	runErr := make(chan error, 1)
+	go func() { runErr <- node.Run(ctx) }()
+	logf("Startup complete")
+	sdSend(sdReady())
+	if ready != nil {
+		fmt.Fprintln(ready, "ok")
+		ready.Close()
+	}
+	for {
+		select {
+		case err := <-runErr:
+			if err != nil {
+				lg.Error(err.Error())
+				return exitError{1, ""}
+			}
+			return nil
+		case s := <-sigs:
+			if s == sigData || s == sigStats || s == sigStatsClear || s == sigJSON {
+				dumpOnSignal(s.(syscall.Signal), res.Config, node.State(), nt, lg)
+				continue
+			}
+			if s != syscall.SIGHUP {
+				sdSend("STOPPING=1")
+				logf("Stopping")
+				cancel()
+				err := <-runErr
+				// keepalived waits for the STOP notify scripts
+				// before it reports "Stopped".
+				nt.close(5 * time.Second)
+				logf("Stopped")
+				logf("Stopped %s", version)
+				if err != nil {
+					lg.Error(err.Error())
+					return exitError{1, ""}
+				}
+				return nil
+			}
+			sdSend("RELOADING=1")
+			logf("Reloading ...")
+			r := keepalivedconf.Parse(file, opts, realHost{})
+			logf("Configuration file %s", file)
+			security = security[:0]
+			for _, d := range r.Diags {
+				switch {
+				case strings.HasPrefix(d.Msg, "SECURITY VIOLATION"):
+					security = append(security, d.String())
+				case strings.HasPrefix(d.Msg, "Disabling track script "):
+				default:
+					logf("%s", d.String())
+				}
+			}
+			logf("Reloading")
+			// The notifier checks the scripts first: the Node must not
+			// run the vrrp_scripts keepalived disables.
+			if err := nt.reload(nctx, r.Config); err != nil {
+				lg.Error(fmt.Sprintf("Reload of the notifications of %s failed, the previous ones stay in force: %v", file, err))
+			}
+			for _, m := range security {
+				logf("%s", m)
+			}
+			if err := node.Reload(ctx, nt.nodeConfig(r.Config)); err != nil {
+				lg.Error(fmt.Sprintf("Reload of %s failed, the previous configuration stays in force: %v", file, err))
+				sdSend(sdReady())
+				continue
+			}
+			res = r
+			logf("Reload complete")
+			sdSend(sdReady())
+		}
+	}
+}
+
+// quoteArgs renders a command line as keepalived logs it.
+func quoteArgs(args []string) string {
+	q := make([]string, len(args))
+	for i, a := range args {
+		q[i] = "'" + a + "'"
+	}
+	return strings.Join(q, " ")
+}

@@ -1,0 +1,364 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/gohaproxy/gohaproxy/pkg/keepalivedconf"
+	"github.com/gohaproxy/gohaproxy/pkg/notify"
+	"github.com/gohaproxy/gohaproxy/pkg/vrrp"
+)
+
+// keepalived 2.2.7's signals (keepalived --signum=NAME).
+const (
+	sigStop       = syscall.SIGTERM
+	sigReload     = syscall.SIGHUP
+	sigData       = syscall.SIGUSR1
+	sigStats      = syscall.SIGUSR2
+	sigStatsClear = syscall.Signal(63) // SIGRTMAX-1
+	sigJSON       = syscall.Signal(36) // SIGRTMIN+2
+)
+
+// signums are keepalived's --signum names.
+var signums = map[string]syscall.Signal{
+	"STOP": sigStop, "RELOAD": sigReload, "DATA": sigData, "STATS": sigStats,
+	"STATS_CLEAR": sigStatsClear, "JSON": sigJSON,
+}
+
+// The files keepalived 2.2.7 writes on those signals.
+const (
+	dataFile  = "/tmp/keepalived.data"
+	statsFile = "/tmp/keepalived.stats"
+	jsonFile  = "/tmp/keepalived.json"
+)
+
+// dumpOnSignal writes the file keepalived writes on sig.
+func dumpOnSignal(sig syscall.Signal, cfg *keepalivedconf.Config, snap vrrp.Snapshot, nt *notifier, lg *zap.Logger) {
+	var path string
+	var b bytes.Buffer
+	switch sig {
+	case sigData:
+		path = dataFile
+		writeData(&b, cfg, snap, nt)
+	case sigStats, sigStatsClear:
+		path = statsFile
+		writeStats(&b, snap, nt, sig == sigStatsClear)
+	case sigJSON:
+		path = jsonFile
+		if err := writeJSON(&b, cfg, snap, nt); err != nil {
+			lg.Error(fmt.Sprintf("JSON dump: %v", err))
+			return
+		}
+	default:
+		return
+	}
+	// keepalived's umask 0177: the dumps are readable by root only.
+	if err := writeFileAtomic(path, b.Bytes()); err != nil {
+		lg.Error(fmt.Sprintf("Can't open %s (%v): check that /tmp is writable", path, err))
+	}
+}
+
+// writeFileAtomic replaces path so that a reader never sees half a dump.
+func writeFileAtomic(path string, data []byte) error {
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY|syscall.O_NOFOLLOW, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+func onOff(b bool, on, off string) string {
+	if b {
+		return on
+	}
+	return off
+}
+
+// defaultAlert is how keepalived shows an unset/true/false global.
+func defaultAlert(cfg *keepalivedconf.Config, kw string) string {
+	s := globalSetting(cfg.Global, kw)
+	if s == nil {
+		return "unset"
+	}
+	return onOff(boolArg(s), "on", "off")
+}
+
+// writeData writes keepalived's data dump (SIGUSR1) with the lines
+// gokeepalived can fill: the global definitions it uses, the VRRP
+// topology and the sync groups. keepalived's VRRP Sockpool and Interfaces
+// sections and its tuning lines (garp, realtime, netlink buffers, SNMP,
+// DBus...) are not written.
+func writeData(w io.Writer, cfg *keepalivedconf.Config, snap vrrp.Snapshot, nt *notifier) {
+	g := cfg.Global
+	routerID := g.RouterID
+	if routerID == "" && nt != nil {
+		routerID = nt.routerID()
+	}
+	fmt.Fprintln(w, "------< Global definitions >------")
+	fmt.Fprintf(w, " Router ID = %s\n", routerID)
+	if g.SMTPServer != "" {
+		port := g.SMTPPort
+		if port == 0 {
+			port = 25
+		}
+		helo := notify.Hostname()
+		if s := globalSetting(g, "smtp_helo_name"); s != nil && s.Arg(0) != "" {
+			helo = s.Arg(0)
+		}
+		timeout := g.SMTPConnectTimeout
+		if timeout == 0 {
+			timeout = 30
+		}
+		fmt.Fprintf(w, " Smtp server = %s\n", g.SMTPServer)
+		fmt.Fprintf(w, " Smtp server port = %d\n", port)
+		fmt.Fprintf(w, " Smtp HELO name = %s\n", helo)
+		fmt.Fprintf(w, " Smtp server connection timeout = %d\n", timeout)
+	}
+	if len(g.NotificationEmail) > 0 {
+		fmt.Fprintf(w, " Email notification from = %s\n", emailFrom(g))
+		fmt.Fprintln(w, " Email notification to:")
+		for _, to := range g.NotificationEmail {
+			fmt.Fprintf(w, "   %s\n", to)
+		}
+	}
+	fmt.Fprintf(w, " Default smtp_alert = %s\n", defaultAlert(cfg, "smtp_alert"))
+	fmt.Fprintf(w, " Default smtp_alert_vrrp = %s\n", defaultAlert(cfg, "smtp_alert_vrrp"))
+	fmt.Fprintf(w, " Default smtp_alert_checker = %s\n", defaultAlert(cfg, "smtp_alert_checker"))
+	ver := g.VRRPVersion
+	if ver == 0 {
+		ver = 2
+	}
+	fmt.Fprintf(w, " VRRP default protocol version = %d\n", ver)
+	fmt.Fprintf(w, " VRRP strict mode = %t\n", g.VRRPStrict)
+	fmt.Fprintf(w, " Script security %s\n", onOff(g.EnableScriptSecurity, "enabled", "disabled"))
+	if nt != nil {
+		if u := nt.defaultUser(); u != nil {
+			fmt.Fprintf(w, " Default script uid:gid %d:%d\n", u.UID, u.GID)
+		}
+	}
+
+	confs := map[string]*keepalivedconf.Instance{}
+	for _, in := range cfg.Instances {
+		confs[in.Name] = in
+	}
+	fmt.Fprintln(w, "------< VRRP Topology >------")
+	for _, in := range snap.Instances {
+		fmt.Fprintf(w, " VRRP Instance = %s\n", in.Name)
+		fmt.Fprintf(w, "   VRRP Version = %d\n", in.Version)
+		if in.Group != "" {
+			fmt.Fprintf(w, "   Sync group = %s\n", in.Group)
+		}
+		fmt.Fprintf(w, "   State = %s\n", in.State)
+		fmt.Fprintf(w, "   Wantstate = %s\n", in.State)
+		if nt != nil {
+			if c := nt.instanceCounts(in.Name, false); !c.lastTransition.IsZero() {
+				t := c.lastTransition
+				fmt.Fprintf(w, "   Last transition = %d.%06d (%s)\n", t.Unix(), t.Nanosecond()/1000, t.Format("Mon Jan _2 15:04:05.000000 2006"))
+			}
+		}
+		fmt.Fprintf(w, "   Interface = %s\n", in.Interface)
+		fmt.Fprintf(w, "   Virtual Router ID = %d\n", in.VRID)
+		fmt.Fprintf(w, "   Priority = %d\n", in.BasePriority)
+		fmt.Fprintf(w, "   Effective priority = %d\n", in.Priority)
+		if in.Version == 3 {
+			fmt.Fprintf(w, "   Advert interval = %d milli-sec\n", in.AdvertInt/time.Millisecond)
+		} else {
+			fmt.Fprintf(w, "   Advert interval = %d sec\n", in.AdvertInt/time.Second)
+		}
+		conf := confs[in.Name]
+		if conf != nil {
+			fmt.Fprintf(w, "   Preempt = %s\n", onOff(conf.NoPreempt, "disabled", "enabled"))
+			auth := "none"
+			switch conf.AuthType {
+			case "PASS":
+				auth = "SIMPLE_PASSWORD"
+			case "AH":
+				auth = "IPSEC_AH"
+			}
+			if in.Version != 3 {
+				fmt.Fprintf(w, "   Authentication type = %s\n", auth)
+			}
+			if len(conf.VIPs) > 0 {
+				fmt.Fprintf(w, "   Virtual IP (%d):\n", len(conf.VIPs))
+				for _, v := range conf.VIPs {
+					fmt.Fprintf(w, "     %s\n", vipText(v, in))
+				}
+			}
+		}
+		if nt != nil {
+			generic, byState, smtp := nt.scriptText(false, in.Name)
+			fmt.Fprintf(w, "   Using smtp notification = %s\n", onOff(smtp, "yes", "no"))
+			writeScripts(w, generic, byState)
+		}
+	}
+	if len(snap.Groups) > 0 {
+		fmt.Fprintln(w, "------< VRRP Sync groups >------")
+	}
+	for _, gr := range snap.Groups {
+		fmt.Fprintf(w, " VRRP Sync Group = %s, %s\n", gr.Name, gr.State)
+		fmt.Fprintln(w, "   VRRP member instances :")
+		for _, m := range gr.Members {
+			fmt.Fprintf(w, "     %s\n", m)
+		}
+		if nt != nil {
+			generic, byState, smtp := nt.scriptText(true, gr.Name)
+			fmt.Fprintf(w, "   Using smtp notification = %s\n", onOff(smtp, "yes", "no"))
+			writeScripts(w, generic, byState)
+		}
+	}
+}
+
+func writeScripts(w io.Writer, generic string, byState map[string]string) {
+	for _, s := range []struct{ state, label string }{{"BACKUP", "Backup"}, {"MASTER", "Master"}, {"FAULT", "Fault"}, {"STOP", "Stop"}} {
+		if t := byState[s.state]; t != "" {
+			fmt.Fprintf(w, "   %s state transition script = %s\n", s.label, t)
+		}
+	}
+	if generic != "" {
+		fmt.Fprintf(w, "   Generic state transition script = %s\n", generic)
+	}
+}
+
+// vipText is a virtual address as keepalived's dump shows it:
+// "10.0.0.1 dev eth0 scope global set".
+func vipText(v keepalivedconf.VIP, in vrrp.InstanceStatus) string {
+	addr := v.Prefix.Addr().String()
+	if v.Prefix.Bits() != v.Prefix.Addr().BitLen() {
+		addr = v.Prefix.String()
+	}
+	dev := v.Dev
+	if dev == "" {
+		dev = in.Interface
+	}
+	scope := v.Scope
+	if scope == "" {
+		scope = "global"
+	}
+	s := fmt.Sprintf("%s dev %s scope %s", addr, dev, scope)
+	if v.Label != "" {
+		s += " label " + v.Label
+	}
+	if in.VIPsSet {
+		s += " set"
+	}
+	return s
+}
+
+// writeStats writes keepalived's stats dump (SIGUSR2) with the counters
+// gokeepalived keeps: the master transitions. keepalived's advertisement,
+// packet error, authentication error and priority zero counters are not
+// written (the Node does not count them).
+func writeStats(w io.Writer, snap vrrp.Snapshot, nt *notifier, clear bool) {
+	for _, in := range snap.Instances {
+		var c instCounts
+		if nt != nil {
+			c = nt.instanceCounts(in.Name, clear)
+		}
+		fmt.Fprintf(w, "VRRP Instance: %s\n", in.Name)
+		fmt.Fprintf(w, "  Became master: %d\n", c.becameMaster)
+		fmt.Fprintf(w, "  Released master: %d\n", c.releasedMaster)
+	}
+}
+
+// jsonInstance carries the fields of keepalived's JSON dump that
+// gokeepalived can fill, with keepalived's names.
+type jsonInstance struct {
+	Data struct {
+		Iname             string   `json:"iname"`
+		IfpIfname         string   `json:"ifp_ifname"`
+		LastTransition    float64  `json:"last_transition"`
+		VRID              int      `json:"vrid"`
+		BasePriority      int      `json:"base_priority"`
+		EffectivePriority int      `json:"effective_priority"`
+		VIPSet            bool     `json:"vipset"`
+		AdverInt          float64  `json:"adver_int"`
+		NoPreempt         bool     `json:"nopreempt"`
+		State             int      `json:"state"`
+		WantState         int      `json:"wantstate"`
+		Version           int      `json:"version"`
+		SMTPAlert         bool     `json:"smtp_alert"`
+		Script            string   `json:"script,omitempty"`
+		VIPs              []string `json:"vips"`
+	} `json:"data"`
+	Stats struct {
+		BecomeMaster  int `json:"become_master"`
+		ReleaseMaster int `json:"release_master"`
+	} `json:"stats"`
+}
+
+// stateNumber is keepalived's numeric VRRP state.
+func stateNumber(s string) int {
+	switch s {
+	case "BACKUP":
+		return 1
+	case "MASTER":
+		return 2
+	case "FAULT":
+		return 3
+	}
+	return 0
+}
+
+// writeJSON writes keepalived's JSON dump (keepalived --signum=JSON).
+func writeJSON(w io.Writer, cfg *keepalivedconf.Config, snap vrrp.Snapshot, nt *notifier) error {
+	confs := map[string]*keepalivedconf.Instance{}
+	for _, in := range cfg.Instances {
+		confs[in.Name] = in
+	}
+	out := make([]jsonInstance, 0, len(snap.Instances))
+	for _, in := range snap.Instances {
+		var j jsonInstance
+		d := &j.Data
+		d.Iname, d.IfpIfname, d.VRID = in.Name, in.Interface, in.VRID
+		d.BasePriority, d.EffectivePriority = in.BasePriority, in.Priority
+		d.VIPSet, d.AdverInt, d.Version = in.VIPsSet, in.AdvertInt.Seconds(), in.Version
+		d.State = stateNumber(in.State)
+		d.WantState = d.State
+		d.VIPs = []string{}
+		if conf := confs[in.Name]; conf != nil {
+			d.NoPreempt = conf.NoPreempt
+			for _, v := range conf.VIPs {
+				d.VIPs = append(d.VIPs, vipText(v, in))
+			}
+		}
+		if nt != nil {
+			c := nt.instanceCounts(in.Name, false)
+			if !c.lastTransition.IsZero() {
+				d.LastTransition = float64(c.lastTransition.UnixMicro()) / 1e6
+			}
+			j.Stats.BecomeMaster, j.Stats.ReleaseMaster = c.becameMaster, c.releasedMaster
+			generic, _, smtp := nt.scriptText(false, in.Name)
+			d.SMTPAlert = smtp
+			if i := bytes.Index([]byte(generic), []byte(", uid:gid")); i >= 0 {
+				generic = generic[:i]
+			}
+			d.Script = generic
+		}
+		out = append(out, j)
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return err
+	}
+	// keepalived's JSON writer escapes "/".
+	b = bytes.ReplaceAll(b, []byte("/"), []byte(`\/`))
+	_, err = w.Write(b)
+	return err
+}

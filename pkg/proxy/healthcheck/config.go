@@ -1,0 +1,540 @@
+package healthcheck
+
+import (
+	"crypto/x509"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gohaproxy/gohaproxy/pkg/checks"
+	"github.com/gohaproxy/gohaproxy/pkg/haproxycfg"
+)
+
+// UnsupportedError names a configured check feature gohaproxy cannot run
+// yet, and where it was written. The proxy reports it as its own
+// UnsupportedError.
+type UnsupportedError struct {
+	Pos     haproxycfg.Pos
+	Feature string
+}
+
+func (e *UnsupportedError) Error() string {
+	return fmt.Sprintf("parsing [%s:%d] : %s is not supported by gohaproxy's run time yet", e.Pos.File, e.Pos.Line, e.Feature)
+}
+
+// haproxy's defaults for a server's check timing.
+const (
+	DefaultInter = 2 * time.Second
+	DefaultRise  = 2
+	DefaultFall  = 3
+)
+
+// Spec is the check of one server, ready to be scheduled.
+type Spec struct {
+	Probe *Probe
+	// Addr is the host:port checked ("addr" and "port" applied).
+	Addr string
+	checks.Intervals
+	Rise, Fall int
+	// Timeout bounds one run of the probe.
+	Timeout time.Duration
+	// Spread is global spread-checks (percent).
+	Spread int
+}
+
+// Check returns the scheduler check named name for the spec.
+func (s *Spec) Check(name string) checks.Check {
+	return checks.Check{
+		Name:      name,
+		Target:    checks.Target{Addr: s.Addr},
+		Probe:     s.Probe,
+		Intervals: s.Intervals,
+		Rise:      s.Rise,
+		Fall:      s.Fall,
+		Timeout:   s.Timeout,
+		Initial:   checks.Up,
+		Spread:    s.Spread,
+		FixedRate: true,
+	}
+}
+
+// refusedServerOptions are check-related server options gohaproxy does not
+// run yet.
+var refusedServerOptions = []string{
+	"track", "check-send-proxy", "check-via-socks4", "check-proto", "check-alpn",
+	"on-marked-down", "on-marked-up", "on-error", "observe", "error-limit", "slowstart",
+}
+
+// checkTypeOptions are the "option" lines choosing what a check does; the
+// last one declared wins, as in haproxy.
+var checkTypeOptions = []string{"httpchk", "tcp-check", "ssl-hello-chk", "mysql-check", "pgsql-check",
+	"redis-check", "smtpchk", "ldap-check", "external-check", "spop-check"}
+
+func later(a, b haproxycfg.Pos) bool {
+	if a.File != b.File {
+		return false
+	}
+	return a.Line > b.Line
+}
+
+// Build translates the check settings of server s of backend px; it
+// returns nil when the server is not checked.
+func Build(g *haproxycfg.Global, px *haproxycfg.Proxy, s *haproxycfg.Server) (*Spec, error) {
+	if !s.Check {
+		if _, ok := s.Options["agent-check"]; ok {
+			return nil, &UnsupportedError{s.Pos, "'agent-check' on a server without 'check'"}
+		}
+		return nil, nil
+	}
+	for _, o := range refusedServerOptions {
+		if _, ok := s.Options[o]; ok {
+			return nil, &UnsupportedError{s.Pos, "server option '" + o + "'"}
+		}
+	}
+	sp := &Spec{Rise: DefaultRise, Fall: DefaultFall}
+	sp.Inter = DefaultInter
+	dur := func(name string) (time.Duration, bool, error) {
+		v, ok := s.Options[name]
+		if !ok || len(v) == 0 {
+			return 0, false, nil
+		}
+		d, err := parseTime(v[0])
+		if err != nil || d <= 0 {
+			return 0, false, &UnsupportedError{s.Pos, fmt.Sprintf("server option '%s %s'", name, v[0])}
+		}
+		return d, true, nil
+	}
+	if d, ok, err := dur("inter"); err != nil {
+		return nil, err
+	} else if ok {
+		sp.Inter = d
+	}
+	if d, ok, err := dur("fastinter"); err != nil {
+		return nil, err
+	} else if ok {
+		sp.FastInter = d
+	}
+	if d, ok, err := dur("downinter"); err != nil {
+		return nil, err
+	} else if ok {
+		sp.DownInter = d
+	}
+	for name, p := range map[string]*int{"rise": &sp.Rise, "fall": &sp.Fall} {
+		if v, ok := s.Options[name]; ok && len(v) > 0 {
+			n, err := strconv.Atoi(v[0])
+			if err != nil || n <= 0 {
+				return nil, &UnsupportedError{s.Pos, fmt.Sprintf("server option '%s %s'", name, v[0])}
+			}
+			*p = n
+		}
+	}
+	if v, ok := s.Options["init-state"]; ok {
+		return nil, &UnsupportedError{s.Pos, "server option 'init-state " + strings.Join(v, " ") + "' (haproxy 2.6 has no such option)"}
+	}
+	for _, d := range g.Other {
+		if d.Args[0] == "spread-checks" && len(d.Args) > 1 {
+			sp.Spread, _ = strconv.Atoi(d.Args[1])
+		}
+		if d.Args[0] == "max-spread-checks" {
+			return nil, &UnsupportedError{d.Pos, "'max-spread-checks'"}
+		}
+	}
+
+	// address and port
+	host := s.Addr.Host
+	if v, ok := s.Options["addr"]; ok && len(v) > 0 {
+		host = v[0]
+	}
+	port := 0
+	if s.Addr.HasPort && !s.Addr.Offset {
+		port = s.Addr.PortLow
+	}
+	if v, ok := s.Options["port"]; ok && len(v) > 0 {
+		n, err := strconv.Atoi(v[0])
+		if err != nil || n <= 0 || n > 65535 {
+			return nil, &UnsupportedError{s.Pos, "server option 'port " + v[0] + "'"}
+		}
+		port = n
+	}
+
+	// timeouts: with "timeout check", the connection gets
+	// min(timeout connect, inter) and the rest "timeout check".
+	p := &Probe{Kind: KindPlain}
+	if bs, ok := g.Tune["tune.bufsize"]; ok {
+		p.BufSize, _ = strconv.Atoi(bs)
+	}
+	sp.Timeout = sp.Inter
+	if px.Timeouts.Check > 0 {
+		ct := sp.Inter
+		if px.Timeouts.Connect > 0 && px.Timeouts.Connect < ct {
+			ct = px.Timeouts.Connect
+		}
+		p.ConnectTimeout, p.ReadTimeout = ct, px.Timeouts.Check
+		sp.Timeout = ct + px.Timeouts.Check
+	}
+	if _, ok := s.Options["check-ssl"]; ok {
+		p.SSL = true
+	} else if _, ok := s.Options["ssl"]; ok {
+		// haproxy checks an ssl server over TLS unless the check goes
+		// to another port
+		if _, portSet := s.Options["port"]; !portSet {
+			p.SSL = true
+		}
+	}
+	if v, ok := s.Options["check-sni"]; ok && len(v) > 0 {
+		p.SNI = v[0]
+	}
+	if err := tlsVerify(g, s, p); err != nil {
+		return nil, err
+	}
+
+	var typ string
+	var typPos haproxycfg.Pos
+	for _, name := range checkTypeOptions {
+		o, ok := px.Options[name]
+		if !ok || !o.Enabled {
+			continue
+		}
+		if typ == "" || later(o.Pos, typPos) {
+			typ, typPos = name, o.Pos
+		}
+	}
+	var err error
+	switch typ {
+	case "":
+		err = checkNoRules(px, "tcp-check", "http-check")
+	case "httpchk":
+		p.Kind = KindHTTP
+		p.Rules, err = httpRules(px, px.Options["httpchk"])
+	case "tcp-check":
+		p.Kind = KindTCPCheck
+		p.Rules, err = tcpRules(px)
+	case "ssl-hello-chk", "redis-check", "smtpchk", "pgsql-check", "mysql-check", "ldap-check":
+		p.Kind = KindProto
+		p.Rules, err = protoRules(typ, px.Options[typ])
+	default:
+		err = &UnsupportedError{typPos, "'option " + typ + "'"}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if port == 0 {
+		needPort := true
+		for _, r := range p.Rules {
+			if r.act == actConnect && r.port != 0 && r.index == 0 {
+				needPort = false
+			}
+		}
+		if needPort {
+			return nil, &UnsupportedError{s.Pos, fmt.Sprintf("a check on server '%s/%s' without a port (give it 'port N')", px.Name, s.Name)}
+		}
+	}
+	sp.Addr = net.JoinHostPort(host, strconv.Itoa(port))
+	sp.Probe = p
+	return sp, nil
+}
+
+// tlsVerify sets how the check verifies the server's certificate:
+// "verify" on the server line, else global ssl-server-verify (default
+// required), with the server's ca-file.
+func tlsVerify(g *haproxycfg.Global, s *haproxycfg.Server, p *Probe) error {
+	verify := "required"
+	for _, d := range g.Other {
+		if d.Args[0] == "ssl-server-verify" && len(d.Args) > 1 {
+			verify = d.Args[1]
+		}
+	}
+	if v, ok := s.Options["verify"]; ok && len(v) > 0 {
+		verify = v[0]
+	}
+	if verify != "required" {
+		return nil
+	}
+	p.Verify = true
+	if v, ok := s.Options["verifyhost"]; ok && len(v) > 0 {
+		p.VerifyHost = v[0]
+	} else if p.SNI != "" {
+		p.VerifyHost = p.SNI
+	}
+	v, ok := s.Options["ca-file"]
+	if !ok || len(v) == 0 {
+		return nil
+	}
+	pem, err := os.ReadFile(v[0])
+	if err != nil {
+		return &UnsupportedError{s.Pos, fmt.Sprintf("ca-file '%s' (%v)", v[0], err)}
+	}
+	p.RootCAs = x509.NewCertPool()
+	if !p.RootCAs.AppendCertsFromPEM(pem) {
+		return &UnsupportedError{s.Pos, fmt.Sprintf("ca-file '%s' (no PEM certificate in it)", v[0])}
+	}
+	return nil
+}
+
+// checkNoRules refuses http-check/tcp-check rules that would have no
+// effect we can honour.
+func checkNoRules(px *haproxycfg.Proxy, kws ...string) error {
+	_ = px
+	_ = kws
+	return nil
+}
+
+func parseTime(v string) (time.Duration, error) {
+	i := 0
+	for i < len(v) && v[i] >= '0' && v[i] <= '9' {
+		i++
+	}
+	n, err := strconv.ParseInt(v[:i], 10, 64)
+	if err != nil {
+		return 0, err
+	}
+	unit := time.Millisecond
+	switch v[i:] {
+	case "", "ms":
+	case "us":
+		unit = time.Microsecond
+	case "s":
+		unit = time.Second
+	case "m":
+		unit = time.Minute
+	case "h":
+		unit = time.Hour
+	case "d":
+		unit = 24 * time.Hour
+	default:
+		return 0, fmt.Errorf("bad unit %q", v[i:])
+	}
+	return time.Duration(n) * unit, nil
+}
+
+// directives returns the px.Other lines of keyword kw.
+func directives(px *haproxycfg.Proxy, kw string) []haproxycfg.Directive {
+	var out []haproxycfg.Directive
+	for _, d := range px.Other {
+		if d.Args[0] == kw {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// httpRules builds the rules of "option httpchk" and the "http-check"
+// lines.
+func httpRules(px *haproxycfg.Proxy, opt haproxycfg.Option) ([]Rule, error) {
+	send := Rule{act: actHTTPSend, meth: "OPTIONS", uri: "/", ver: "HTTP/1.0"}
+	switch a := opt.Args; len(a) {
+	case 0:
+	case 1:
+		send.uri = a[0]
+	default:
+		send.meth, send.uri = a[0], a[1]
+		if len(a) > 2 {
+			// the old form carries headers, and a body after an empty
+			// line, behind the version
+			ver := a[2]
+			if head, body, ok := strings.Cut(ver, "\r\n\r\n"); ok {
+				ver, send.body = head, body
+			}
+			parts := strings.Split(ver, "\r\n")
+			send.ver = parts[0]
+			for _, h := range parts[1:] {
+				name, val, ok := strings.Cut(h, ":")
+				if !ok || name == "" {
+					return nil, &UnsupportedError{opt.Pos, fmt.Sprintf("header line '%s' hidden in the 'option httpchk' version", h)}
+				}
+				send.hdrs = append(send.hdrs, [2]string{name, strings.Trim(val, " \t")})
+			}
+		}
+	}
+	var expects []Rule
+	for _, d := range directives(px, "http-check") {
+		if len(d.Args) < 2 {
+			continue
+		}
+		switch d.Args[1] {
+		case "send":
+			a := d.Args[2:]
+			for i := 0; i < len(a); i++ {
+				if i+1 >= len(a) {
+					return nil, &UnsupportedError{d.Pos, "'http-check send " + a[i] + "' without a value"}
+				}
+				switch a[i] {
+				case "meth":
+					send.meth = a[i+1]
+				case "uri":
+					send.uri = a[i+1]
+				case "ver":
+					send.ver = a[i+1]
+				case "body":
+					send.body = a[i+1]
+				case "hdr":
+					if i+2 >= len(a) {
+						return nil, &UnsupportedError{d.Pos, "'http-check send hdr' without a value"}
+					}
+					send.hdrs = append(send.hdrs, [2]string{a[i+1], a[i+2]})
+					i++
+				default:
+					return nil, &UnsupportedError{d.Pos, "'http-check send " + a[i] + "'"}
+				}
+				i++
+			}
+		case "expect":
+			r, err := httpExpectRule(d)
+			if err != nil {
+				return nil, err
+			}
+			expects = append(expects, r)
+		default:
+			return nil, &UnsupportedError{d.Pos, "'http-check " + d.Args[1] + "'"}
+		}
+	}
+	if len(expects) == 0 {
+		expects = []Rule{{act: actHTTPExpect, hexp: httpStatus, codes: [][2]int{{200, 399}}}}
+	}
+	rules := append([]Rule{send}, expects...)
+	for i := range rules {
+		rules[i].index = i
+	}
+	return rules, nil
+}
+
+func httpExpectRule(d haproxycfg.Directive) (Rule, error) {
+	a := d.Args[2:]
+	r := Rule{act: actHTTPExpect}
+	if len(a) > 0 && a[0] == "!" {
+		r.negate = true
+		a = a[1:]
+	}
+	if len(a) != 2 {
+		return r, &UnsupportedError{d.Pos, "'" + strings.Join(d.Args, " ") + "'"}
+	}
+	var err error
+	switch a[0] {
+	case "status":
+		r.hexp = httpStatus
+		for _, part := range strings.Split(a[1], ",") {
+			lo, hi, isRange := strings.Cut(part, "-")
+			if !isRange {
+				hi = lo
+			}
+			l, e1 := strconv.Atoi(lo)
+			h, e2 := strconv.Atoi(hi)
+			if e1 != nil || e2 != nil {
+				return r, &UnsupportedError{d.Pos, "'http-check expect status " + a[1] + "'"}
+			}
+			r.codes = append(r.codes, [2]int{l, h})
+		}
+	case "rstatus":
+		r.hexp = httpStatusRegex
+		r.re, err = regexp.Compile(a[1])
+	case "string":
+		r.hexp, r.pattern = httpBody, a[1]
+	case "rstring":
+		r.hexp = httpBodyRegex
+		r.re, err = regexp.Compile(a[1])
+	default:
+		return r, &UnsupportedError{d.Pos, "'http-check expect " + a[0] + "'"}
+	}
+	if err != nil {
+		return r, &UnsupportedError{d.Pos, fmt.Sprintf("regular expression '%s' (%v)", a[1], err)}
+	}
+	return r, nil
+}
+
+// tcpRules builds the rules of "option tcp-check" from the "tcp-check"
+// lines.
+func tcpRules(px *haproxycfg.Proxy) ([]Rule, error) {
+	var rules []Rule
+	index := 0 // comments take a step number too
+	for _, d := range directives(px, "tcp-check") {
+		if len(d.Args) < 2 {
+			continue
+		}
+		a := d.Args[2:]
+		var r Rule
+		switch d.Args[1] {
+		case "comment":
+			index++
+			continue
+		case "connect":
+			r.act = actConnect
+			for i := 0; i < len(a); i++ {
+				switch a[i] {
+				case "port":
+					if i+1 >= len(a) {
+						return nil, &UnsupportedError{d.Pos, "'tcp-check connect port' without a port"}
+					}
+					n, err := strconv.Atoi(a[i+1])
+					if err != nil || n <= 0 || n > 65535 {
+						return nil, &UnsupportedError{d.Pos, "'tcp-check connect port " + a[i+1] + "'"}
+					}
+					r.port = n
+					i++
+				case "ssl":
+					r.ssl = true
+				case "sni":
+					if i+1 >= len(a) {
+						return nil, &UnsupportedError{d.Pos, "'tcp-check connect sni' without a name"}
+					}
+					r.sni = a[i+1]
+					i++
+				default:
+					return nil, &UnsupportedError{d.Pos, "'tcp-check connect " + a[i] + "'"}
+				}
+			}
+		case "send":
+			if len(a) != 1 {
+				return nil, &UnsupportedError{d.Pos, "'" + strings.Join(d.Args, " ") + "'"}
+			}
+			r.act, r.data = actSend, []byte(a[0])
+		case "send-binary":
+			if len(a) != 1 {
+				return nil, &UnsupportedError{d.Pos, "'" + strings.Join(d.Args, " ") + "'"}
+			}
+			b, err := hex.DecodeString(a[0])
+			if err != nil {
+				return nil, &UnsupportedError{d.Pos, "'tcp-check send-binary " + a[0] + "' (not hexadecimal)"}
+			}
+			r.act, r.data = actSend, b
+		case "expect":
+			r.act = actExpect
+			if len(a) > 0 && a[0] == "!" {
+				r.negate = true
+				a = a[1:]
+			}
+			if len(a) != 2 {
+				return nil, &UnsupportedError{d.Pos, "'" + strings.Join(d.Args, " ") + "'"}
+			}
+			var err error
+			switch a[0] {
+			case "string":
+				r.exp, r.pattern = expString, a[1]
+			case "rstring":
+				r.exp, r.pattern = expRegex, a[1]
+				r.re, err = regexp.Compile(a[1])
+			case "binary":
+				r.exp, r.pattern = expBinary, a[1]
+				r.bin, err = hex.DecodeString(a[1])
+			case "rbinary":
+				r.exp, r.pattern = expBinaryRegex, a[1]
+				r.re, err = regexp.Compile(a[1])
+			default:
+				return nil, &UnsupportedError{d.Pos, "'tcp-check expect " + a[0] + "'"}
+			}
+			if err != nil {
+				return nil, &UnsupportedError{d.Pos, fmt.Sprintf("'tcp-check expect %s %s' (%v)", a[0], a[1], err)}
+			}
+		default:
+			return nil, &UnsupportedError{d.Pos, "'tcp-check " + d.Args[1] + "'"}
+		}
+		r.index = index
+		index++
+		rules = append(rules, r)
+	}
+	return rules, nil
+}

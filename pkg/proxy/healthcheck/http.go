@@ -1,0 +1,180 @@
+package healthcheck
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/gohaproxy/gohaproxy/pkg/checks"
+)
+
+// httpResp is the part of an HTTP response the expect rules look at.
+type httpResp struct {
+	code   int
+	reason string
+	body   []byte
+}
+
+// httpRequest is the request of an "http-check send" / "option httpchk"
+// rule, in HTTP/1.1 wire form.
+func (rule *Rule) httpRequest() []byte {
+	meth, uri, ver := rule.meth, rule.uri, rule.ver
+	if meth == "" {
+		meth = "OPTIONS"
+	}
+	if uri == "" {
+		uri = "/"
+	}
+	if ver == "" {
+		ver = "HTTP/1.0"
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "%s %s %s\r\n", meth, uri, ver)
+	// haproxy's HTTP/1 encoder writes header names in lower case and
+	// closes HTTP/1.1 checks explicitly
+	hasConn := false
+	for _, h := range rule.hdrs {
+		name := strings.ToLower(h[0])
+		hasConn = hasConn || name == "connection"
+		fmt.Fprintf(&b, "%s: %s\r\n", name, h[1])
+	}
+	if rule.body != "" {
+		fmt.Fprintf(&b, "content-length: %d\r\n", len(rule.body))
+	}
+	if ver != "HTTP/1.0" && !hasConn {
+		b.WriteString("connection: close\r\n")
+	}
+	b.WriteString("\r\n")
+	b.WriteString(rule.body)
+	return b.Bytes()
+}
+
+// parseResponse reads a whole response head (and the body when needBody).
+// It returns a failure result, or nil with r.resp set.
+func (r *run) readResponse(needBody bool) *checks.Result {
+	if r.resp != nil && (!needBody || r.resp.body != nil) {
+		return nil
+	}
+	for {
+		end := bytes.Index(r.buf, []byte("\r\n\r\n"))
+		if end >= 0 {
+			head := r.buf[:end]
+			line, _, _ := bytes.Cut(head, []byte("\r\n"))
+			code, reason, ok := parseStatus(string(line))
+			if !ok {
+				return r.fail(checks.StatusL7RSP, "")
+			}
+			if code < 200 {
+				// interim response: drop it and read the final one
+				r.buf = append(r.buf[:0], r.buf[end+4:]...)
+				continue
+			}
+			resp := &httpResp{code: code, reason: reason}
+			if !needBody {
+				r.resp = resp
+				return nil
+			}
+			clen := contentLength(head)
+			body := r.buf[end+4:]
+			if r.eof || (clen >= 0 && len(body) >= clen) {
+				if clen >= 0 && len(body) > clen {
+					body = body[:clen]
+				}
+				resp.body = append([]byte{}, body...)
+				r.resp = resp
+				return nil
+			}
+		} else if r.eof {
+			if len(r.buf) == 0 {
+				return r.fail(checks.StatusL7RSP, "")
+			}
+			// a head cut short: judge the status line alone
+			line, _, _ := bytes.Cut(r.buf, []byte("\r\n"))
+			code, reason, ok := parseStatus(string(line))
+			if !ok {
+				return r.fail(checks.StatusL7RSP, "")
+			}
+			r.resp = &httpResp{code: code, reason: reason, body: []byte{}}
+			return nil
+		}
+		if f := r.more(checks.StatusL7TOUT); f != nil {
+			return f
+		}
+	}
+}
+
+func parseStatus(line string) (int, string, bool) {
+	v, rest, ok := strings.Cut(line, " ")
+	if !ok || !strings.HasPrefix(v, "HTTP/") {
+		return 0, "", false
+	}
+	cs, reason, _ := strings.Cut(rest, " ")
+	if len(cs) != 3 {
+		return 0, "", false
+	}
+	code, err := strconv.Atoi(cs)
+	if err != nil || code < 100 || code > 999 {
+		return 0, "", false
+	}
+	return code, reason, true
+}
+
+func contentLength(head []byte) int {
+	for _, l := range bytes.Split(head, []byte("\r\n"))[1:] {
+		name, val, ok := bytes.Cut(l, []byte(":"))
+		if ok && strings.EqualFold(string(bytes.TrimSpace(name)), "content-length") {
+			n, err := strconv.Atoi(string(bytes.TrimSpace(val)))
+			if err == nil && n >= 0 {
+				return n
+			}
+		}
+	}
+	return -1
+}
+
+func (r *run) httpExpect(rule *Rule) *checks.Result {
+	if r.conn == nil {
+		return r.fail(checks.StatusSOCKERR, "")
+	}
+	needBody := rule.hexp == httpBody || rule.hexp == httpBodyRegex
+	if f := r.readResponse(needBody); f != nil {
+		return f
+	}
+	resp := r.resp
+	r.code = resp.code
+	switch rule.hexp {
+	case httpStatus, httpStatusRegex:
+		var m bool
+		if rule.hexp == httpStatusRegex {
+			m = rule.re.MatchString(strconv.Itoa(resp.code))
+		} else {
+			for _, c := range rule.codes {
+				if resp.code >= c[0] && resp.code <= c[1] {
+					m = true
+				}
+			}
+		}
+		if m != rule.negate {
+			return nil
+		}
+		out := res(false, checks.StatusL7STS, resp.code, resp.reason)
+		return &out
+	default:
+		var m bool
+		if rule.hexp == httpBodyRegex {
+			m = rule.re.Match(resp.body)
+		} else {
+			m = bytes.Contains(resp.body, []byte(rule.pattern))
+		}
+		if m != rule.negate {
+			return nil
+		}
+		info := "HTTP content check did not match"
+		if m {
+			info = "HTTP content check matched unwanted content"
+		}
+		out := res(false, checks.StatusL7RSP, resp.code, info)
+		return &out
+	}
+}

@@ -1,0 +1,1067 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/gohaproxy/gohaproxy/pkg/haproxycfg"
+	"github.com/gohaproxy/gohaproxy/pkg/proxy/acl"
+	"github.com/gohaproxy/gohaproxy/pkg/proxy/balance"
+	"github.com/gohaproxy/gohaproxy/pkg/proxy/forward"
+	"github.com/gohaproxy/gohaproxy/pkg/proxy/h1"
+)
+
+// connMode is haproxy's HTTP connection mode of a proxy.
+type connMode uint8
+
+const (
+	modeKeepAlive   connMode = iota // option http-keep-alive (default)
+	modeServerClose                 // option http-server-close
+	modeClose                       // option httpclose
+)
+
+// httpOpts are the HTTP settings of a frontend or backend.
+type httpOpts struct {
+	enabled    bool
+	mode       connMode
+	forwardfor bool
+	reqTimeout time.Duration // timeout http-request
+	kaTimeout  time.Duration // timeout http-keep-alive
+	// hashKind: "uri", "url_param" or "hdr" when the backend balances on
+	// the request; hashParam the parameter or header name.
+	hashKind, hashParam string
+}
+
+// httpOptionsServed are the "option" keywords an HTTP mode proxy honours
+// (the log ones are honoured as in TCP mode: gohaproxy does not log
+// traffic yet).
+var httpOptionsServed = map[string]bool{
+	"http-keep-alive": true, "http-server-close": true, "httpclose": true,
+	"forwardfor": true, "redispatch": true, "allbackups": true,
+	"httplog": true, "tcplog": true, "dontlognull": true, "log-separate-errors": true,
+	"dontlog-normal": true, "splice-auto": true, "splice-request": true, "splice-response": true,
+	// health checks (health.go, healthcheck/)
+	"httpchk": true, "tcp-check": true, "ssl-hello-chk": true, "mysql-check": true,
+	"pgsql-check": true, "redis-check": true, "smtpchk": true, "ldap-check": true,
+	"log-health-checks": true, "persist": true,
+}
+
+// httpOtherServed are the other directives an HTTP mode proxy may hold.
+var httpOtherServed = map[string]bool{
+	"retries": true, "http-reuse": true, "log": true, "description": true, "id": true,
+	"tcp-request": true, "maxconn": true, "backlog": true, "fullconn": true,
+	"http-check": true, "tcp-check": true, "email-alert": true, // health.go, mail.go
+}
+
+// httpSetup checks that an HTTP mode proxy uses only what the run time
+// serves and returns its HTTP settings.
+func httpSetup(px *haproxycfg.Proxy) (httpOpts, error) {
+	o := httpOpts{enabled: true, reqTimeout: px.Timeouts.HTTPRequest, kaTimeout: px.Timeouts.HTTPKeepAlive}
+	for name, opt := range px.Options {
+		if !opt.Enabled {
+			continue
+		}
+		if !httpOptionsServed[name] {
+			return o, &UnsupportedError{opt.Pos, fmt.Sprintf("'option %s' in mode http", name)}
+		}
+		if name == "forwardfor" && len(opt.Args) > 0 {
+			return o, &UnsupportedError{opt.Pos, "'option forwardfor' with arguments"}
+		}
+	}
+	switch {
+	case px.OptionEnabled("httpclose"):
+		o.mode = modeClose
+	case px.OptionEnabled("http-server-close"):
+		o.mode = modeServerClose
+	}
+	o.forwardfor = px.OptionEnabled("forwardfor")
+	if px.Stats != nil {
+		return o, &UnsupportedError{px.Pos, "'stats' (the statistics page)"}
+	}
+	if px.Cookie != nil {
+		return o, &UnsupportedError{px.Cookie.Pos, "'cookie' persistence"}
+	}
+	for code := range px.Errorfiles {
+		return o, &UnsupportedError{px.Pos, fmt.Sprintf("'errorfile %d' (custom error pages)", code)}
+	}
+	for rs, rules := range px.Rules {
+		if len(rules) > 0 && rs != "tcp-request connection" {
+			return o, &UnsupportedError{rules[0].Pos, "'" + rs + "' rules in mode http"}
+		}
+	}
+	for _, d := range px.Other {
+		if !httpOtherServed[d.Args[0]] {
+			return o, &UnsupportedError{d.Pos, fmt.Sprintf("'%s' in mode http", d.Args[0])}
+		}
+		if d.Args[0] == "tcp-request" && len(d.Args) > 1 && d.Args[1] != "connection" {
+			return o, &UnsupportedError{d.Pos, fmt.Sprintf("'tcp-request %s' in mode http", d.Args[1])}
+		}
+	}
+	for _, b := range px.Binds {
+		for opt := range b.Options {
+			switch opt {
+			case "ssl", "alpn", "npn", "proto", "crt", "accept-proxy":
+				return o, &UnsupportedError{b.Pos, fmt.Sprintf("bind option '%s' in mode http", opt)}
+			}
+		}
+	}
+	if b := px.Balance; b != nil {
+		switch b.Algorithm {
+		case "uri", "hdr":
+			o.hashKind, o.hashParam = b.Algorithm, b.Param
+		case "url_param":
+			for _, opt := range b.Options {
+				if opt == "check_post" {
+					return o, &UnsupportedError{b.Pos, "'balance url_param ... check_post'"}
+				}
+			}
+			o.hashKind, o.hashParam = b.Algorithm, b.Param
+		case "rdp-cookie", "hash":
+			return o, &UnsupportedError{b.Pos, fmt.Sprintf("'balance %s' in mode http", b.Algorithm)}
+		}
+	}
+	return o, nil
+}
+
+// combine merges the frontend's and backend's connection modes as haproxy
+// does: the most closing one wins.
+func combine(fe, be connMode) connMode {
+	if be > fe {
+		return be
+	}
+	return fe
+}
+
+// httpSession is one client connection of an HTTP mode frontend.
+type httpSession struct {
+	rt  *Runtime
+	fe  *frontend
+	c   net.Conn
+	src netip.AddrPort
+	dst netip.AddrPort
+	log *zap.Logger
+
+	cbuf   []byte // client input: data in cbuf[cr:cw]
+	cr, cw int
+	req    h1.Message
+	out    []byte
+
+	// the server connection held between requests
+	sc     net.Conn
+	srv    *server
+	sbe    *backend
+	sbuf   []byte
+	sr, sw int
+	resp   h1.Message
+
+	idle atomic.Bool // waiting for a next request: a soft stop closes it
+	mu   sync.Mutex  // guards s.sc against a hard stop closing it
+
+	pendReq, pendResp []byte // chunked re-framing scratch
+	bodyDone          chan error
+	// reqBodyBad: the request body was malformed (the server connection
+	// is closed to stop the exchange: the client gets a 400).
+	reqBodyBad atomic.Bool
+	// reqAborted: the client went away during the request body (the
+	// exchange ends without a response, as with haproxy).
+	reqAborted atomic.Bool
+}
+
+func (fe *frontend) serveHTTP(rt *Runtime, c net.Conn) {
+	defer c.Close()
+	defer func() {
+		// a bug in one session must not take the others down
+		if r := recover(); r != nil {
+			rt.log.Error("HTTP session aborted by an internal error", zap.String("frontend", fe.name), zap.Any("panic", r), zap.Stack("stack"))
+		}
+	}()
+	fe.cur.Add(1)
+	defer fe.cur.Add(-1)
+	s := &httpSession{rt: rt, fe: fe, c: c, src: addrPort(c.RemoteAddr()), dst: addrPort(c.LocalAddr()), log: rt.log,
+		cbuf: make([]byte, rt.bufsize), sbuf: make([]byte, rt.bufsize)}
+	if !fe.connectionAccepted(fe.sampleCtx(rt, s.src, s.dst)) {
+		lingerZero(c)
+		return
+	}
+	stopHard := context.AfterFunc(rt.hardCtx, func() {
+		c.Close()
+		s.mu.Lock()
+		if s.sc != nil {
+			s.sc.Close()
+		}
+		s.mu.Unlock()
+	})
+	defer stopHard()
+	stopSoft := context.AfterFunc(rt.softCtx, func() {
+		if s.idle.Load() {
+			c.Close()
+		}
+	})
+	defer stopSoft()
+	defer s.closeServer()
+	for first := true; ; first = false {
+		if !s.transaction(first) {
+			return
+		}
+		if rt.softCtx.Err() != nil {
+			return
+		}
+	}
+}
+
+func (s *httpSession) closeServer() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sc != nil {
+		s.sc.Close()
+		s.sc = nil
+	}
+}
+
+// serverError answers a request the server side failed: haproxy sends
+// its error page as a response then (header names lower-cased, the
+// client connection kept as for any response). It returns whether the
+// session goes on.
+func (s *httpSession) serverError(code int, req *h1.Message, clientKeep bool) bool {
+	s.closeServer()
+	msg := httpErrors[code]
+	head, body, _ := strings.Cut(msg, "\r\n\r\n")
+	lines := strings.Split(head, "\r\n")
+	out := append(s.out[:0], lines[0]...)
+	out = append(out, '\r', '\n')
+	for _, l := range lines[1:] {
+		name, _, _ := strings.Cut(l, ":")
+		if strings.EqualFold(name, "connection") {
+			continue
+		}
+		out = h1.AppendLower(out, []byte(name))
+		out = append(out, l[len(name):]...)
+		out = append(out, '\r', '\n')
+	}
+	switch {
+	case !clientKeep:
+		out = append(out, "connection: close\r\n"...)
+	case !req.HTTP11():
+		out = append(out, "connection: keep-alive\r\n"...)
+	}
+	out = append(out, '\r', '\n')
+	out = append(out, body...)
+	s.out = out
+	if code == 503 {
+		// haproxy closes after a 503, saying so only when it meant to
+		clientKeep = false
+	}
+	if s.clientWrite(out) != nil {
+		return false
+	}
+	return clientKeep
+}
+
+func (s *httpSession) sendError(code int) {
+	if s.fe.client > 0 {
+		s.c.SetWriteDeadline(time.Now().Add(s.fe.client))
+	}
+	io.WriteString(s.c, httpErrors[code])
+}
+
+func isTimeoutErr(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout() || errors.Is(err, os.ErrDeadlineExceeded)
+}
+
+// readRequest reads and parses the next request head into s.req. It
+// returns false when the session ends (an error answered or a close).
+func (s *httpSession) readRequest(first bool) bool {
+	fo := s.fe.http
+	reqTO := fo.reqTimeout
+	if reqTO == 0 {
+		reqTO = s.fe.client
+	}
+	kaTO := fo.kaTimeout
+	if kaTO == 0 {
+		kaTO = reqTO
+	}
+	if s.cr > 0 {
+		s.cw = copy(s.cbuf, s.cbuf[s.cr:s.cw])
+		s.cr = 0
+	}
+	lim := h1.LimitsFor(s.rt.bufsize)
+	start := time.Now()
+	gotData := s.cw > 0
+	for {
+		if s.cw > 0 {
+			s.idle.Store(false)
+			n, err := s.req.ParseRequest(s.cbuf[:s.cw], lim)
+			if err != nil {
+				s.sendError(h1.Status(err))
+				return false
+			}
+			if n > 0 {
+				return true
+			}
+			if s.cw == len(s.cbuf) {
+				s.sendError(400)
+				return false
+			}
+		} else if !first {
+			s.idle.Store(true)
+			if s.rt.softCtx.Err() != nil {
+				return false
+			}
+		}
+		var deadline time.Time
+		switch {
+		case !gotData && !first && kaTO > 0:
+			deadline = start.Add(kaTO)
+		case reqTO > 0:
+			deadline = start.Add(reqTO)
+		}
+		s.c.SetReadDeadline(deadline)
+		n, err := s.c.Read(s.cbuf[s.cw:])
+		if n > 0 {
+			if !gotData && !first {
+				start = time.Now() // the request starts with its first byte
+			}
+			gotData = true
+			s.cw += n
+			continue
+		}
+		if err != nil {
+			s.idle.Store(false)
+			switch {
+			case s.rt.hardCtx.Err() != nil:
+			case isTimeoutErr(err) && (first || gotData):
+				s.sendError(408)
+			case !isTimeoutErr(err) && gotData:
+				// the client closed in the middle of a head
+				s.sendError(400)
+			}
+			return false
+		}
+	}
+}
+
+// transaction serves one request; false ends the session.
+func (s *httpSession) transaction(first bool) bool {
+	if !s.readRequest(first) {
+		return false
+	}
+	s.c.SetReadDeadline(time.Time{})
+	req := &s.req
+	buf := s.cbuf[:s.cw]
+	s.cr = req.HeadLen // the head is consumed whatever happens next
+	s.reqBodyBad.Store(false)
+	s.reqAborted.Store(false)
+	if req.Body == h1.BodyChunked && !validChunks(buf[req.HeadLen:]) {
+		// haproxy parses what it holds of the body with the head
+		s.sendError(400)
+		return false
+	}
+	// backend switching (a sample context only when a rule needs one)
+	var sctx *acl.Context
+	ctx := func() *acl.Context {
+		if sctx == nil {
+			sctx = s.fe.sampleCtx(s.rt, s.src, s.dst)
+			sctx.Req, sctx.ReqBuf = req, buf
+		}
+		return sctx
+	}
+	be := s.fe.backend
+	if len(s.fe.switching) > 0 {
+		be = s.fe.chooseBackend(ctx())
+	}
+	if be == nil {
+		return s.serverError(503, req, req.KeepAlive() && s.fe.http.mode != modeClose && req.Body == h1.BodyNone)
+	}
+	mode := combine(s.fe.http.mode, be.http.mode)
+	clientKeep := req.KeepAlive() && mode != modeClose
+	// server choice: use-server, then the algorithm; the claim may wait
+	// in the queue
+	var forced *server
+	if len(be.useServers) > 0 {
+		c := ctx()
+		c.Backend = be.name
+		forced = be.forcedServer(c)
+	}
+	key := s.balanceKey(be, req, buf)
+	srv, err := be.wait(s.rt.hardCtx, be.claim(key, forced))
+	if err != nil || srv == nil {
+		return s.serverError(503, req, clientKeep && req.Body == h1.BodyNone)
+	}
+	if s.sc != nil && !serverAlive(s.sc) {
+		s.closeServer() // the server closed the idle connection
+	}
+	if s.sc == nil || s.srv != srv || s.sbe != be {
+		s.closeServer()
+		// dial releases what it could not connect to and counts the
+		// server it returns (another one after a redispatch)
+		sc, got, err := be.dial(s.rt.hardCtx, &claim{srv: srv}, key, s.src, int(s.dst.Port()))
+		if err != nil {
+			s.log.Info("connection to server failed", zap.String("frontend", s.fe.name), zap.String("backend", be.name), zap.Error(err))
+			// the body was not read: the connection cannot go on
+			return s.serverError(503, req, clientKeep && req.Body == h1.BodyNone)
+		}
+		srv = got
+		got.total.Add(1)
+		s.mu.Lock()
+		s.sc = sc
+		s.mu.Unlock()
+		if s.rt.hardCtx.Err() != nil {
+			sc.Close() // the hard stop came while connecting
+		}
+		s.srv, s.sbe, s.sr, s.sw = got, be, 0, 0
+	}
+	defer be.release(srv)
+	isHead := equalFoldASCII(req.Method.In(buf), "head")
+	isConnect := equalFoldASCII(req.Method.In(buf), "connect")
+	// the request head, as haproxy rewrites it
+	s.out = s.appendRequestHead(s.out[:0], buf, be, mode)
+	bodyStart := req.HeadLen
+	if be.server > 0 {
+		s.sc.SetWriteDeadline(time.Now().Add(be.server))
+	}
+	if _, err := s.sc.Write(s.out); err != nil {
+		s.closeServer()
+		return s.serverError(502, req, clientKeep && req.Body == h1.BodyNone)
+	}
+	// the request body flows while the response is read (100-continue,
+	// early responses)
+	if s.bodyDone == nil {
+		s.bodyDone = make(chan error, 1)
+	}
+	bodyDone := s.bodyDone
+	s.cr = bodyStart
+	if req.Body == h1.BodyNone {
+		bodyDone <- nil
+	} else {
+		sc := s.sc
+		go func() {
+			err := s.forwardRequestBody(be)
+			if err != nil {
+				if errors.Is(err, h1.ErrBadChunk) {
+					s.reqBodyBad.Store(true)
+				} else {
+					s.reqAborted.Store(true)
+				}
+				sc.Close() // stops the response side
+			}
+			bodyDone <- err
+		}()
+	}
+	ok, keepServer, closeClient := s.forwardResponse(be, req, isHead, isConnect, clientKeep)
+	berr := <-bodyDone
+	if berr != nil {
+		s.closeServer()
+		return false
+	}
+	if !ok {
+		s.closeServer()
+		return !closeClient
+	}
+	if !keepServer || mode != modeKeepAlive {
+		s.closeServer()
+	}
+	return !closeClient
+}
+
+// serverAlive says whether an idle server connection may carry the next
+// request: not closed by the server, no stray bytes waiting.
+func serverAlive(c net.Conn) bool {
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return true
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return false
+	}
+	alive := false
+	var b [1]byte
+	raw.Read(func(fd uintptr) bool {
+		n, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		alive = n < 0 && (err == syscall.EAGAIN || err == syscall.EWOULDBLOCK)
+		return true
+	})
+	return alive
+}
+
+// balanceKey is what the backend's algorithm hashes for this request.
+func (s *httpSession) balanceKey(be *backend, req *h1.Message, buf []byte) balance.Key {
+	var k balance.Key
+	switch be.http.hashKind {
+	case "":
+		if be.keyFromSource && s.src.IsValid() {
+			k = balance.SrcKey(s.src.Addr())
+		}
+	case "uri", "url_param":
+		k.URI = string(req.URI.In(buf))
+	case "hdr":
+		// the first value of the first occurrence, as haproxy takes it
+		k.Missing = true
+		for _, h := range req.Headers {
+			if h.Drop || !equalFoldString(h.Name.In(buf), be.http.hashParam) {
+				continue
+			}
+			v := h.Value.In(buf)
+			if i := indexByte(v, ','); i >= 0 {
+				v = v[:i]
+			}
+			k.Value, k.Missing = strings.TrimRight(string(v), " \t"), false
+			break
+		}
+	}
+	return k
+}
+
+func equalFoldString(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := range b {
+		x, y := b[i], s[i]
+		if x >= 'A' && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if y >= 'A' && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+func indexByte(b []byte, c byte) int {
+	for i, x := range b {
+		if x == c {
+			return i
+		}
+	}
+	return -1
+}
+
+// uriAuthority returns the authority of an absolute URI and the index of
+// its "://".
+func uriAuthority(uri []byte) ([]byte, int, bool) {
+	i := 0
+	for i < len(uri) && (uri[i] >= 'a' && uri[i] <= 'z' || uri[i] >= 'A' && uri[i] <= 'Z' || i > 0 && (uri[i] >= '0' && uri[i] <= '9' || uri[i] == '+' || uri[i] == '-' || uri[i] == '.')) {
+		i++
+	}
+	if i == 0 || len(uri) < i+3 || string(uri[i:i+3]) != "://" {
+		return nil, 0, false
+	}
+	a := uri[i+3:]
+	if e := indexByte(a, '/'); e >= 0 {
+		a = a[:e]
+	}
+	if e := indexByte(a, '?'); e >= 0 {
+		a = a[:e]
+	}
+	return a, i, true
+}
+
+func defaultPort(scheme []byte) string {
+	switch {
+	case equalFoldASCII(scheme, "http"):
+		return ":80"
+	case equalFoldASCII(scheme, "https"):
+		return ":443"
+	}
+	return ""
+}
+
+func bytesHasSuffix(b []byte, s string) bool {
+	return len(b) >= len(s) && string(b[len(b)-len(s):]) == s
+}
+
+// validChunks says whether the chunked body data received so far has no
+// error.
+func validChunks(b []byte) bool {
+	var ch h1.Chunked
+	for !ch.Done() {
+		n, _, err := ch.Decode(b)
+		if err != nil {
+			return false
+		}
+		if n == 0 {
+			return true
+		}
+		b = b[n:]
+	}
+	return true
+}
+
+func (s *httpSession) appendRequestHead(out, buf []byte, be *backend, mode connMode) []byte {
+	req := &s.req
+	uri := req.URI.In(buf)
+	host, hostSet := []byte(nil), false // the Host value haproxy forwards
+	isConnect := equalFoldASCII(req.Method.In(buf), "connect")
+	if a, i, ok := uriAuthority(uri); ok {
+		// scheme-based normalisation: the default port goes, and the
+		// authority becomes the Host
+		scheme := uri[:i]
+		out = append(out, req.Method.In(buf)...)
+		out = append(out, ' ')
+		if p := defaultPort(scheme); p != "" && bytesHasSuffix(a, p) {
+			ao := i + 3 // the authority follows "://"
+			a = a[:len(a)-len(p)]
+			out = append(out, uri[:ao+len(a)]...)
+			out = append(out, uri[ao+len(a)+len(p):]...)
+		} else {
+			out = append(out, uri...)
+		}
+		host, hostSet = a, true
+	} else {
+		out = append(out, req.Method.In(buf)...)
+		out = append(out, ' ')
+		out = append(out, uri...)
+		if isConnect && req.HasHost {
+			host, hostSet = req.Host.In(buf), true
+			for _, p := range []string{":80", ":443"} {
+				if bytesHasSuffix(host, p) {
+					host = host[:len(host)-len(p)]
+				}
+			}
+		}
+	}
+	if req.HTTP11() {
+		out = append(out, " HTTP/1.1\r\n"...)
+	} else {
+		out = append(out, " HTTP/1.0\r\n"...)
+	}
+	for _, h := range req.Headers {
+		if h.Drop {
+			continue
+		}
+		out = h1.AppendLower(out, h.Name.In(buf))
+		out = append(out, ": "...)
+		if h.Name.Len() == len("content-length") && req.CLText.End > 0 && equalFoldASCII(h.Name.In(buf), "content-length") {
+			out = append(out, req.CLText.In(buf)...)
+		} else if hostSet && h.Name.Len() == 4 && equalFoldASCII(h.Name.In(buf), "host") {
+			out = append(out, host...)
+		} else {
+			out = append(out, h.Value.In(buf)...)
+		}
+		out = append(out, '\r', '\n')
+	}
+	if (s.fe.http.forwardfor || be.http.forwardfor) && s.src.IsValid() {
+		out = append(out, "x-forwarded-for: "...)
+		out = s.src.Addr().Unmap().AppendTo(out)
+		out = append(out, '\r', '\n')
+	}
+	switch {
+	case mode == modeKeepAlive && !req.HTTP11() && req.Body != h1.BodyChunked:
+		// (a chunked HTTP/1.0 request closes: no keep-alive offered)
+		out = append(out, "connection: keep-alive\r\n"...)
+	case mode != modeKeepAlive && req.HTTP11():
+		out = append(out, "connection: close\r\n"...)
+	}
+	return append(out, '\r', '\n')
+}
+
+func equalFoldASCII(b []byte, lower string) bool {
+	if len(b) != len(lower) {
+		return false
+	}
+	for i := range b {
+		c := b[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// clientRead reads more client data into cbuf (compacting first).
+func (s *httpSession) clientRead() error {
+	if s.cr == s.cw {
+		s.cr, s.cw = 0, 0
+	} else if s.cw == len(s.cbuf) && s.cr > 0 {
+		s.cw = copy(s.cbuf, s.cbuf[s.cr:s.cw])
+		s.cr = 0
+	}
+	if s.cw == len(s.cbuf) {
+		return h1.ErrBadChunk // a line longer than the buffer
+	}
+	if s.fe.client > 0 {
+		s.c.SetReadDeadline(time.Now().Add(s.fe.client))
+	}
+	n, err := s.c.Read(s.cbuf[s.cw:])
+	s.cw += n
+	if n > 0 {
+		return nil
+	}
+	if err == nil {
+		err = io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+func (s *httpSession) serverWrite(be *backend, b []byte) error {
+	if be.server > 0 {
+		s.sc.SetWriteDeadline(time.Now().Add(be.server))
+	}
+	_, err := s.sc.Write(b)
+	return err
+}
+
+// forwardRequestBody streams the request body to the server; the bytes
+// after it stay in cbuf for the next request.
+func (s *httpSession) forwardRequestBody(be *backend) error {
+	req := &s.req
+	switch req.Body {
+	case h1.BodyLength:
+		left := req.ContentLength
+		for left > 0 {
+			if s.cr == s.cw {
+				if err := s.clientRead(); err != nil {
+					return err
+				}
+			}
+			k := int64(s.cw - s.cr)
+			if k > left {
+				k = left
+			}
+			if err := s.serverWrite(be, s.cbuf[s.cr:s.cr+int(k)]); err != nil {
+				return err
+			}
+			s.cr += int(k)
+			left -= k
+		}
+		return nil
+	case h1.BodyChunked:
+		return relayChunked(func() []byte { return s.cbuf[s.cr:s.cw] }, func(n int) { s.cr += n }, s.clientRead,
+			func(b []byte) error { return s.serverWrite(be, b) }, &s.pendReq)
+	}
+	return nil
+}
+
+// relayChunked decodes a chunked body from in (consumed with eat, more
+// read with more) and writes it re-framed as haproxy does: the payload
+// received at once goes out as one chunk, extensions dropped, trailers
+// with lower-case names.
+func relayChunked(in func() []byte, eat func(int), more func() error, write func([]byte) error, pend *[]byte) error {
+	var ch h1.Chunked
+	out := (*pend)[:0]
+	data := 0 // payload bytes at the end of out not yet framed
+	var framed []byte
+	flush := func() error {
+		if len(out) == 0 {
+			return nil
+		}
+		if data > 0 {
+			// frame the pending payload: size line first
+			framed = h1.AppendChunkSize(framed[:0], int64(data))
+			if err := write(framed); err != nil {
+				return err
+			}
+			out = append(out, '\r', '\n')
+		}
+		err := write(out)
+		out, data = out[:0], 0
+		return err
+	}
+	defer func() { *pend = out[:0] }()
+	for !ch.Done() {
+		n, ev, err := ch.Decode(in())
+		if err != nil {
+			return err
+		}
+		eat(n)
+		switch ev.Kind {
+		case h1.EvNone:
+			if err := flush(); err != nil {
+				return err
+			}
+			if err := more(); err != nil {
+				return err
+			}
+		case h1.EvData:
+			out = append(out, ev.Data...)
+			data += len(ev.Data)
+		case h1.EvLastChunk:
+			if err := flush(); err != nil {
+				return err
+			}
+			out = append(out, '0', '\r', '\n')
+		case h1.EvTrailer, h1.EvEnd:
+			out = appendChunkEvent(out, ev)
+		}
+	}
+	return flush()
+}
+
+func appendChunkEvent(out []byte, ev h1.Event) []byte {
+	switch ev.Kind {
+	case h1.EvChunkStart:
+		out = h1.AppendChunkSize(out, ev.Size)
+	case h1.EvData:
+		out = append(out, ev.Data...)
+	case h1.EvChunkEnd:
+		out = append(out, '\r', '\n')
+	case h1.EvLastChunk:
+		out = append(out, '0', '\r', '\n')
+	case h1.EvTrailer:
+		out = h1.AppendLower(out, ev.Name)
+		out = append(out, ": "...)
+		out = append(out, ev.Data...)
+		out = append(out, '\r', '\n')
+	case h1.EvEnd:
+		out = append(out, '\r', '\n')
+	}
+	return out
+}
+
+// serverRead reads more server data into sbuf.
+func (s *httpSession) serverRead(be *backend) error {
+	if s.sr == s.sw {
+		s.sr, s.sw = 0, 0
+	} else if s.sw == len(s.sbuf) && s.sr > 0 {
+		s.sw = copy(s.sbuf, s.sbuf[s.sr:s.sw])
+		s.sr = 0
+	}
+	if s.sw == len(s.sbuf) {
+		return h1.ErrTooLarge
+	}
+	if be.server > 0 {
+		s.sc.SetReadDeadline(time.Now().Add(be.server))
+	}
+	n, err := s.sc.Read(s.sbuf[s.sw:])
+	s.sw += n
+	if n > 0 {
+		return nil
+	}
+	if err == nil {
+		err = io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+func (s *httpSession) clientWrite(b []byte) error {
+	if s.fe.client > 0 {
+		s.c.SetWriteDeadline(time.Now().Add(s.fe.client))
+	}
+	_, err := s.c.Write(b)
+	return err
+}
+
+// forwardResponse reads the response (interim ones included) and sends
+// it to the client. ok false: the session ends now.
+func (s *httpSession) forwardResponse(be *backend, req *h1.Message, isHead, isConnect, clientKeep bool) (ok, keepServer, closeClient bool) {
+	lim := h1.LimitsFor(s.rt.bufsize)
+	for {
+		var n int
+		var perr error
+		for {
+			if s.sw > s.sr {
+				n, perr = s.resp.ParseResponse(s.sbuf[s.sr:s.sw], lim)
+				if perr != nil || n > 0 {
+					break
+				}
+			}
+			if err := s.serverRead(be); err != nil {
+				switch {
+				case s.reqBodyBad.Load():
+					s.sendError(400)
+					return false, false, true
+				case s.reqAborted.Load():
+					return false, false, true
+				case isTimeoutErr(err):
+					return false, false, !s.serverError(504, req, clientKeep)
+				}
+				return false, false, !s.serverError(502, req, clientKeep)
+			}
+		}
+		if perr != nil {
+			return false, false, !s.serverError(502, req, clientKeep)
+		}
+		resp := &s.resp
+		rbuf := s.sbuf[s.sr : s.sr+n]
+		body := resp.Body
+		switch {
+		case resp.StatusCode >= 100 && resp.StatusCode < 200:
+			body = h1.BodyNone
+		case isHead || resp.StatusCode == 204 || resp.StatusCode == 304:
+			body = h1.BodyNone
+		}
+		interim := resp.StatusCode >= 100 && resp.StatusCode < 200 && resp.StatusCode != 101
+		keepServer = resp.KeepAlive() && body != h1.BodyClose
+		closeClient = !clientKeep || body == h1.BodyClose || req.ForceClose
+		s.out = s.appendResponseHead(s.out[:0], rbuf, interim, closeClient, req)
+		s.sr += n
+		if err := s.clientWrite(s.out); err != nil {
+			return false, false, true
+		}
+		if interim {
+			continue
+		}
+		if resp.StatusCode == 101 || isConnect && resp.StatusCode/100 == 2 {
+			// protocol switch: a tunnel from now on
+			rest := s.sbuf[s.sr:s.sw]
+			if len(rest) > 0 {
+				if s.clientWrite(rest) != nil {
+					return false, false, true
+				}
+			}
+			var cl net.Conn = s.c
+			if s.cw > s.cr {
+				cl = &prefixConn{Conn: s.c, pre: append([]byte(nil), s.cbuf[s.cr:s.cw]...)}
+			}
+			s.c.SetReadDeadline(time.Time{})
+			s.sc.SetReadDeadline(time.Time{})
+			forward.Pipe(s.rt.hardCtx, cl, s.sc, forward.Timeouts{Client: s.fe.client, Server: be.server, Tunnel: be.tunnel}, s.rt.pool)
+			return false, false, true
+		}
+		if err := s.forwardResponseBody(be, body); err != nil {
+			return false, false, true
+		}
+		return true, keepServer, closeClient
+	}
+}
+
+func (s *httpSession) appendResponseHead(out, buf []byte, interim, closeClient bool, req *h1.Message) []byte {
+	resp := &s.resp
+	if resp.HTTP11() {
+		out = append(out, "HTTP/1.1 "...)
+	} else {
+		out = append(out, "HTTP/1.0 "...)
+	}
+	out = strconvAppendStatus(out, resp.StatusCode)
+	if resp.Reason.Len() > 0 {
+		out = append(out, ' ')
+		out = append(out, resp.Reason.In(buf)...)
+	}
+	out = append(out, '\r', '\n')
+	for _, h := range resp.Headers {
+		if h.Drop {
+			continue
+		}
+		out = h1.AppendLower(out, h.Name.In(buf))
+		out = append(out, ": "...)
+		if resp.CLText.End > 0 && equalFoldASCII(h.Name.In(buf), "content-length") {
+			out = append(out, resp.CLText.In(buf)...)
+		} else {
+			out = append(out, h.Value.In(buf)...)
+		}
+		out = append(out, '\r', '\n')
+	}
+	if !interim {
+		switch {
+		case closeClient:
+			out = append(out, "connection: close\r\n"...)
+		case !req.HTTP11() || !resp.HTTP11():
+			out = append(out, "connection: keep-alive\r\n"...)
+		}
+	}
+	return append(out, '\r', '\n')
+}
+
+func strconvAppendStatus(out []byte, code int) []byte {
+	return append(out, byte('0'+code/100%10), byte('0'+code/10%10), byte('0'+code%10))
+}
+
+// forwardResponseBody streams the response body to the client.
+func (s *httpSession) forwardResponseBody(be *backend, body h1.Body) error {
+	switch body {
+	case h1.BodyLength:
+		left := s.resp.ContentLength
+		for left > 0 {
+			if s.sr == s.sw {
+				if err := s.serverRead(be); err != nil {
+					return err
+				}
+			}
+			k := int64(s.sw - s.sr)
+			if k > left {
+				k = left
+			}
+			if err := s.clientWrite(s.sbuf[s.sr : s.sr+int(k)]); err != nil {
+				return err
+			}
+			s.sr += int(k)
+			left -= k
+		}
+	case h1.BodyClose:
+		for {
+			if s.sr < s.sw {
+				if err := s.clientWrite(s.sbuf[s.sr:s.sw]); err != nil {
+					return err
+				}
+				s.sr = s.sw
+			}
+			if err := s.serverRead(be); err != nil {
+				if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+					return nil
+				}
+				return err
+			}
+		}
+	case h1.BodyChunked:
+		return relayChunked(func() []byte { return s.sbuf[s.sr:s.sw] }, func(n int) { s.sr += n }, func() error { return s.serverRead(be) },
+			s.clientWrite, &s.pendResp)
+	}
+	return nil
+}
+
+// setupHTTP makes fe an HTTP mode frontend. Its backends must be HTTP
+// mode too (haproxy refuses a mix at -c already).
+func (fe *frontend) setupHTTP(px *haproxycfg.Proxy, o httpOpts) error {
+	fe.http = o
+	if px.Kind == haproxycfg.KindListen && fe.backend != nil {
+		fe.backend.http = o
+	}
+	if len(fe.contentRules) > 0 {
+		return &UnsupportedError{px.Pos, "'tcp-request content' rules in mode http"}
+	}
+	for _, r := range fe.connRules {
+		if r.cond.NeedsHTTP() {
+			return &UnsupportedError{r.cond.Pos, "an HTTP fetch in 'tcp-request connection'"}
+		}
+	}
+	return nil
+}
+
+// tcpModeHTTPFetches refuses HTTP fetches in the conditions of a TCP mode
+// frontend or backend (haproxy would parse the stream as HTTP for them;
+// gohaproxy does not yet).
+func tcpModeHTTPFetches(fe *frontend, be *backend) error {
+	var conds []*acl.Cond
+	if fe != nil {
+		for _, r := range fe.connRules {
+			conds = append(conds, r.cond)
+		}
+		for _, r := range fe.contentRules {
+			conds = append(conds, r.cond)
+		}
+		for _, r := range fe.switching {
+			conds = append(conds, r.cond)
+		}
+	}
+	if be != nil {
+		for _, r := range be.useServers {
+			conds = append(conds, r.cond)
+		}
+	}
+	for _, c := range conds {
+		if c.NeedsHTTP() {
+			return &UnsupportedError{c.Pos, "an HTTP fetch in a mode tcp condition"}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,406 @@
+package vrrp
+
+import (
+	"fmt"
+	"math"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gohaproxy/gohaproxy/pkg/keepalivedconf"
+	"github.com/gohaproxy/gohaproxy/pkg/vrrp/codec"
+)
+
+// unsupported are keywords keepalived acts on at run time that the Node
+// does not implement: refused rather than silently ignored.
+var unsupported = map[string]string{
+	"use_vmac":                   "VMAC interfaces are not implemented",
+	"vmac_xmit_base":             "VMAC interfaces are not implemented",
+	"use_ipvlan":                 "ipvlan interfaces are not implemented",
+	"track_bfd":                  "BFD tracking is not implemented",
+	"garp_extra_if":              "extra GARP interfaces are not implemented",
+	"notify_master_rx_lower_pri": "notify_master_rx_lower_pri is not implemented",
+	"old_unicast_checksum":       "the pre-1.3.6 unicast checksum is not implemented",
+	"track_src_ip":               "source address tracking is not implemented",
+	"vrrp_startup_delay":         "delayed start is not implemented",
+}
+
+// unsupportedError names the file:line and keyword of a refused setting.
+func unsupportedError(s *keepalivedconf.Setting, why string) error {
+	return fmt.Errorf("%s: %q is not supported by gokeepalived (%s); remove it from the configuration", s.Pos, s.Keyword, why)
+}
+
+// parseSeconds reads a keepalived timer value: seconds, possibly with a
+// fractional part ("1", "0.5").
+func parseSeconds(s string) (time.Duration, error) {
+	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil || f < 0 || math.IsNaN(f) || f > 1e9 {
+		return 0, fmt.Errorf("invalid time value %q", s)
+	}
+	return time.Duration(math.Round(f * float64(time.Second))), nil
+}
+
+// trackRef is one tracker an instance follows.
+type trackRef struct {
+	kind    TrackKind
+	name    string
+	weight  int
+	reverse bool
+}
+
+func (r trackRef) key() string { return r.kind.String() + ":" + r.name }
+
+// instanceSpec is everything the Node derives from a vrrp_instance.
+type instanceSpec struct {
+	conf    *keepalivedconf.Instance
+	cfg     InstanceConfig
+	ipv6    bool
+	src     netip.Addr
+	peers   []netip.Addr
+	auth    uint8
+	pass    [8]byte
+	tracks  []trackRef
+	skipAdv bool
+	chkSrc  bool
+	strict  bool
+	// vips are the addresses of the adverts (the instance's family).
+	vips []netip.Addr
+	// warnings are what keepalived logs when it adjusts the settings.
+	warnings []string
+}
+
+func (s *instanceSpec) connKey() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s|%v|%s|", s.conf.Interface, s.ipv6, s.src)
+	for _, p := range s.peers {
+		b.WriteString(p.String() + ",")
+	}
+	return b.String()
+}
+
+type globalDefaults struct {
+	version         int
+	garpDelay       time.Duration
+	garpRepeat      int
+	garpRefresh     time.Duration
+	garpRefreshRep  int
+	skipCheckAdv    bool
+	checkUnicastSrc bool
+	strict          bool
+	lowerPrioNoAdv  bool
+	higherPrioAdv   bool
+	garpLowerRep    int
+}
+
+func readGlobals(g keepalivedconf.Global) (globalDefaults, error) {
+	d := globalDefaults{version: 2, garpDelay: 5 * time.Second, garpRepeat: 5, garpRefreshRep: 1, strict: g.VRRPStrict}
+	if g.VRRPVersion == 3 {
+		d.version = 3
+	}
+	for _, s := range g.Settings {
+		if why, bad := unsupported[s.Keyword]; bad {
+			return d, unsupportedError(s, why)
+		}
+		var err error
+		switch s.Keyword {
+		case "vrrp_garp_master_delay":
+			d.garpDelay, err = parseSeconds(s.Arg(0))
+		case "vrrp_garp_master_repeat":
+			d.garpRepeat, err = strconv.Atoi(s.Arg(0))
+		case "vrrp_garp_master_refresh":
+			d.garpRefresh, err = parseSeconds(s.Arg(0))
+		case "vrrp_garp_master_refresh_repeat":
+			d.garpRefreshRep, err = strconv.Atoi(s.Arg(0))
+		case "vrrp_skip_check_adv_addr":
+			d.skipCheckAdv = true
+		case "vrrp_check_unicast_src":
+			d.checkUnicastSrc = true
+		case "vrrp_lower_prio_no_advert":
+			d.lowerPrioNoAdv = s.Arg(0) != "false"
+		case "vrrp_higher_prio_send_advert":
+			d.higherPrioAdv = s.Arg(0) != "false"
+		case "vrrp_garp_lower_prio_repeat":
+			d.garpLowerRep, err = strconv.Atoi(s.Arg(0))
+		case "vrrp_garp_lower_prio_delay":
+			var v time.Duration
+			if v, err = parseSeconds(s.Arg(0)); err == nil && v > 0 {
+				return d, unsupportedError(s, "delayed lower priority GARPs are not implemented")
+			}
+		case "vrrp_garp_interval", "vrrp_gna_interval":
+			var v time.Duration
+			if v, err = parseSeconds(s.Arg(0)); err == nil && v > 0 {
+				return d, unsupportedError(s, "spacing gratuitous ARPs is not implemented")
+			}
+		}
+		if err != nil {
+			return d, fmt.Errorf("%s: %s: %v", s.Pos, s.Keyword, err)
+		}
+	}
+	return d, nil
+}
+
+// buildSpecs derives the instance specs of cfg, refusing what the Node
+// cannot do.
+func buildSpecs(cfg *keepalivedconf.Config) ([]*instanceSpec, globalDefaults, error) {
+	g, err := readGlobals(cfg.Global)
+	if err != nil {
+		return nil, g, err
+	}
+	scripts := map[string]*keepalivedconf.Script{}
+	for _, s := range cfg.Scripts {
+		scripts[s.Name] = s
+	}
+	fileWeights, procWeights := map[string]int{}, map[string]int{}
+	for _, s := range cfg.Settings {
+		switch s.Keyword {
+		case "vrrp_track_file", "track_file":
+			w := 1
+			if v := s.Get("weight"); v != nil {
+				w, _ = strconv.Atoi(v.Arg(0))
+			}
+			fileWeights[s.Arg(0)] = w
+		case "vrrp_track_process":
+			w := 0
+			if v := s.Get("weight"); v != nil {
+				w, _ = strconv.Atoi(v.Arg(0))
+			}
+			procWeights[s.Arg(0)] = w
+		}
+	}
+	for _, sg := range cfg.SyncGroups {
+		for _, s := range sg.Settings {
+			if why, bad := unsupported[s.Keyword]; bad {
+				return nil, g, unsupportedError(s, why)
+			}
+			if strings.HasPrefix(s.Keyword, "track_") {
+				return nil, g, unsupportedError(s, "tracking at sync group level is not implemented; track in the instances")
+			}
+		}
+	}
+	var out []*instanceSpec
+	for _, in := range cfg.Instances {
+		sp, err := buildSpec(in, g, scripts, fileWeights, procWeights)
+		if err != nil {
+			return nil, g, err
+		}
+		out = append(out, sp)
+	}
+	return out, g, nil
+}
+
+func buildSpec(in *keepalivedconf.Instance, g globalDefaults, scripts map[string]*keepalivedconf.Script, fileW, procW map[string]int) (*instanceSpec, error) {
+	c := DefaultInstanceConfig(in.Name)
+	c.GarpMasterDelay, c.GarpMasterRepeat = g.garpDelay, g.garpRepeat
+	c.GarpMasterRefresh, c.GarpMasterRefreshRepeat = g.garpRefresh, g.garpRefreshRep
+	c.LowerPrioNoAdvert = g.lowerPrioNoAdv
+	c.HigherPrioSendAdvert = g.higherPrioAdv
+	c.GarpLowerPrioRepeat = g.garpLowerRep
+	sp := &instanceSpec{conf: in, skipAdv: g.skipCheckAdv, chkSrc: g.checkUnicastSrc, strict: g.strict}
+	if in.Interface == "" {
+		return nil, fmt.Errorf("%s: vrrp_instance %s has no interface; add \"interface IFNAME\"", in.Pos, in.Name)
+	}
+	if in.VRID < 1 || in.VRID > 255 {
+		return nil, fmt.Errorf("%s: vrrp_instance %s needs virtual_router_id 1..255", in.Pos, in.Name)
+	}
+	c.Name, c.Interface, c.VRID = in.Name, in.Interface, uint8(in.VRID)
+	hasState, hasPrio := false, false
+	for _, s := range in.Settings {
+		hasState = hasState || s.Keyword == "state"
+		hasPrio = hasPrio || s.Keyword == "priority"
+	}
+	c.Priority = in.Priority
+	if c.Priority < 1 || c.Priority > 255 {
+		c.Priority = 100
+	}
+	// keepalived derives a missing priority from the state and a missing
+	// state from the priority.
+	if !hasPrio && strings.EqualFold(in.State, "MASTER") {
+		c.Priority = PriorityOwner
+	}
+	c.InitialMaster = strings.EqualFold(in.State, "MASTER") || (!hasState && c.Priority == PriorityOwner)
+	c.NoPreempt = in.NoPreempt
+	c.Version = uint8(g.version)
+	if in.Version == 2 || in.Version == 3 {
+		c.Version = uint8(in.Version)
+	}
+	adv, err := parseSeconds(in.AdvertInt)
+	if err != nil || adv <= 0 {
+		return nil, fmt.Errorf("%s: vrrp_instance %s: invalid advert_int %q", in.Pos, in.Name, in.AdvertInt)
+	}
+	for _, s := range in.Settings {
+		if why, bad := unsupported[s.Keyword]; bad {
+			return nil, unsupportedError(s, why)
+		}
+		var err error
+		switch s.Keyword {
+		case "preempt_delay":
+			c.PreemptDelay, err = parseSeconds(s.Arg(0))
+		case "garp_master_delay":
+			c.GarpMasterDelay, err = parseSeconds(s.Arg(0))
+		case "garp_master_repeat":
+			c.GarpMasterRepeat, err = strconv.Atoi(s.Arg(0))
+		case "garp_master_refresh":
+			c.GarpMasterRefresh, err = parseSeconds(s.Arg(0))
+		case "garp_master_refresh_repeat":
+			c.GarpMasterRefreshRepeat, err = strconv.Atoi(s.Arg(0))
+		case "lower_prio_no_advert":
+			c.LowerPrioNoAdvert = s.Arg(0) != "false"
+		case "higher_prio_send_advert":
+			c.HigherPrioSendAdvert = s.Arg(0) != "false"
+		case "garp_lower_prio_repeat":
+			c.GarpLowerPrioRepeat, err = strconv.Atoi(s.Arg(0))
+		case "garp_lower_prio_delay":
+			var v time.Duration
+			if v, err = parseSeconds(s.Arg(0)); err == nil && v > 0 {
+				return nil, unsupportedError(s, "delayed lower priority GARPs are not implemented")
+			}
+		case "skip_check_adv_addr":
+			sp.skipAdv = s.Arg(0) != "false"
+		case "check_unicast_src":
+			sp.chkSrc = true
+		case "strict_mode":
+			sp.strict = s.Arg(0) != "false"
+		case "native_ipv6":
+			sp.ipv6 = true
+		case "mcast_src_ip", "unicast_src_ip":
+			sp.src, err = netip.ParseAddr(s.Arg(0))
+		case "garp_interval", "gna_interval":
+			var v time.Duration
+			if v, err = parseSeconds(s.Arg(0)); err == nil && v > 0 {
+				return nil, unsupportedError(s, "spacing gratuitous ARPs is not implemented")
+			}
+		case "authentication":
+			if strings.EqualFold(in.AuthType, "AH") {
+				return nil, unsupportedError(s, "auth_type AH is not implemented, use PASS or none")
+			}
+		case "track_script", "track_file", "track_process", "track_interface":
+			kind := map[string]TrackKind{"track_script": TrackScript, "track_file": TrackFile, "track_process": TrackProcess, "track_interface": TrackInterface}[s.Keyword]
+			for _, l := range s.Lines {
+				if len(l.Words) == 0 {
+					continue
+				}
+				r := trackRef{kind: kind, name: l.Words[0]}
+				switch kind {
+				case TrackScript:
+					sc, ok := scripts[r.name]
+					if !ok {
+						continue // keepalived: "track script ... not found, ignoring..."
+					}
+					r.weight = sc.Weight
+					for _, w := range sc.Settings {
+						if w.Keyword == "weight" && slices.Contains(w.Args, "reverse") {
+							r.reverse = true
+						}
+					}
+				case TrackFile:
+					w, ok := fileW[r.name]
+					if !ok {
+						continue
+					}
+					r.weight = w
+				case TrackProcess:
+					w, ok := procW[r.name]
+					if !ok {
+						continue
+					}
+					r.weight = w
+				}
+				for i := 1; i < len(l.Words); i++ {
+					switch l.Words[i] {
+					case "weight":
+						if i+1 < len(l.Words) {
+							r.weight, _ = strconv.Atoi(l.Words[i+1])
+							i++
+						}
+					case "reverse":
+						r.reverse = true
+					case "noreverse":
+						r.reverse = false
+					}
+				}
+				sp.tracks = append(sp.tracks, r)
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s: %v", s.Pos, s.Keyword, err)
+		}
+	}
+	for _, p := range in.UnicastPeers {
+		a, err := netip.ParseAddr(p)
+		if err != nil {
+			return nil, fmt.Errorf("%s: vrrp_instance %s: invalid unicast_peer %q", in.Pos, in.Name, p)
+		}
+		sp.peers = append(sp.peers, a)
+	}
+	slices.SortFunc(sp.peers, func(a, b netip.Addr) int { return a.Compare(b) })
+	if len(in.VIPs) > 0 {
+		first := in.VIPs[0].Prefix.Addr()
+		sp.ipv6 = first.Is6() && !first.Is4In6()
+	}
+	if sp.ipv6 && c.Version == 2 {
+		c.Version = 3
+	}
+	for _, v := range in.VIPs {
+		a := v.Prefix.Addr()
+		if (a.Is6() && !a.Is4In6()) == sp.ipv6 {
+			sp.vips = append(sp.vips, a)
+			c.VIPs = append(c.VIPs, a)
+		}
+	}
+	if c.Version == 2 {
+		// VRRPv2 carries whole seconds.
+		if adv%time.Second != 0 {
+			sp.warnings = append(sp.warnings, fmt.Sprintf("(%s) VRRPv2 advertisement interval %fs must be an integer. rounding", in.Name, adv.Seconds()))
+		}
+		secs := (adv + time.Second/2) / time.Second
+		if secs < 1 {
+			secs = 1
+		}
+		adv = secs * time.Second
+	} else {
+		adv = adv.Round(10 * time.Millisecond)
+		if adv < 10*time.Millisecond {
+			adv = 10 * time.Millisecond
+		}
+	}
+	c.AdvertInt = adv
+	switch strings.ToUpper(in.AuthType) {
+	case "PASS":
+		if c.Version == 2 && !sp.strict {
+			sp.auth = codec.AuthPass
+			sp.pass = codec.PassData(in.AuthPass)
+		}
+	}
+	sp.cfg = c
+	return sp, nil
+}
+
+// params is what codec.Validate checks for this instance.
+func (s *instanceSpec) params(m *Instance, ifname string) codec.InstanceParams {
+	return codec.InstanceParams{
+		Name: s.cfg.Name, Interface: ifname, Version: s.cfg.Version, VRID: s.cfg.VRID,
+		AuthType: s.auth, AuthPass: s.pass,
+		AdvertIntCentis:  uint32(s.cfg.AdvertInt / (10 * time.Millisecond)),
+		VIPs:             s.vips,
+		SkipCheckAdvAddr: s.skipAdv, Master: m.State() == StateMaster, LastMaster: m.LastMaster(),
+		UnicastPeers: s.peers, CheckUnicastSrc: s.chkSrc, StrictMode: s.strict, IPv6: s.ipv6,
+		InitialMaster: s.cfg.InitialMaster, Priority: uint8(m.Priority()),
+	}
+}
+
+// packet is the advert the instance sends with priority prio.
+func (s *instanceSpec) packet(prio int) codec.Packet {
+	p := codec.Packet{Version: s.cfg.Version, Type: codec.TypeAdvertisement, VRID: s.cfg.VRID, Priority: uint8(prio), Addresses: s.vips}
+	if s.cfg.Version == 2 {
+		p.AdvertInt = uint16(s.cfg.AdvertInt / time.Second)
+		p.AuthType = s.auth
+		if s.auth == codec.AuthPass {
+			p.AuthData = s.pass
+		}
+	} else {
+		p.AdvertInt = uint16(s.cfg.AdvertInt / (10 * time.Millisecond))
+	}
+	return p
+}

@@ -1,0 +1,118 @@
+package vrrp
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gohaproxy/gohaproxy/pkg/vrrp/codec"
+)
+
+func specsOf(t *testing.T, text string) []*instanceSpec {
+	t.Helper()
+	specs, _, err := buildSpecs(parseConf(t, text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return specs
+}
+
+func TestBuildSpec(t *testing.T) {
+	sp := specsOf(t, `vrrp_script chk {
+    script "/bin/true"
+    weight -20
+}
+vrrp_track_file tf {
+    file /tmp/x
+    weight 3
+}
+vrrp_instance A {
+    state MASTER
+    interface eth0
+    virtual_router_id 7
+    advert_int 2
+    preempt_delay 15
+    garp_master_repeat 2
+    authentication {
+        auth_type PASS
+        auth_pass secret123
+    }
+    track_script {
+        chk
+    }
+    track_file {
+        tf weight -2 reverse
+    }
+    track_interface {
+        eth1 weight 10
+    }
+    virtual_ipaddress {
+        10.1.1.1/24
+        10.1.1.2
+    }
+}
+vrrp_instance B {
+    interface eth0
+    virtual_router_id 8
+    priority 255
+    advert_int 0.25
+    virtual_ipaddress {
+        fe80::1/64
+    }
+}
+`)
+	a, b := sp[0], sp[1]
+	if a.cfg.Priority != 255 || !a.cfg.InitialMaster {
+		t.Errorf("A: state MASTER without priority: prio %d initial master %v", a.cfg.Priority, a.cfg.InitialMaster)
+	}
+	if a.cfg.Version != 2 || a.cfg.AdvertInt != 2*time.Second || a.cfg.PreemptDelay != 15*time.Second || a.cfg.GarpMasterRepeat != 2 {
+		t.Errorf("A: %+v", a.cfg)
+	}
+	if a.auth != codec.AuthPass || string(a.pass[:]) != "secret12" {
+		t.Errorf("A auth %d %q", a.auth, a.pass)
+	}
+	want := []trackRef{{TrackScript, "chk", -20, false}, {TrackFile, "tf", -2, true}, {TrackInterface, "eth1", 10, false}}
+	if len(a.tracks) != len(want) {
+		t.Fatalf("tracks %+v", a.tracks)
+	}
+	for i := range want {
+		if a.tracks[i] != want[i] {
+			t.Errorf("track %d: %+v want %+v", i, a.tracks[i], want[i])
+		}
+	}
+	if len(a.vips) != 2 {
+		t.Errorf("vips %v", a.vips)
+	}
+	p := a.packet(200)
+	if p.AdvertInt != 2 || p.Priority != 200 || p.AuthType != codec.AuthPass {
+		t.Errorf("packet %+v", p)
+	}
+	if !b.ipv6 || b.cfg.Version != 3 || b.cfg.AdvertInt != 250*time.Millisecond || !b.cfg.InitialMaster {
+		t.Errorf("B: ipv6 %v %+v", b.ipv6, b.cfg)
+	}
+	if p := b.packet(255); p.AdvertInt != 25 {
+		t.Errorf("B advert int %d cs", p.AdvertInt)
+	}
+}
+
+func TestBuildSpecErrors(t *testing.T) {
+	for _, c := range []struct{ extra, want string }{
+		{"use_vmac", `keepalived.conf:10: "use_vmac" is not supported`},
+	} {
+		_, _, err := buildSpecs(parseConf(t, confText(100, c.extra)))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: %v", c.extra, err)
+		}
+	}
+}
+
+func TestV2AdvertIntRounding(t *testing.T) {
+	sp := specsOf(t, strings.Replace(strings.Replace(confText(100, ""), "    version 3\n", "", 1), "advert_int 0.1", "advert_int 1.6", 1))
+	if sp[0].cfg.AdvertInt != 2*time.Second {
+		t.Errorf("advert_int %v", sp[0].cfg.AdvertInt)
+	}
+	want := "(VI_1) VRRPv2 advertisement interval 1.600000s must be an integer. rounding"
+	if len(sp[0].warnings) != 1 || sp[0].warnings[0] != want {
+		t.Errorf("warnings %q", sp[0].warnings)
+	}
+}
