@@ -15,8 +15,9 @@ import (
 // serveCLI answers the stats socket (haproxy's "stats socket"). This
 // stage implements what a seamless reload needs: "_getsocks" on a socket
 // with "expose-fd listeners" at level admin, which hands every listening
-// socket to the new process (gohaproxy -x). The rest of the runtime API
-// comes later; other commands are answered as unknown.
+// socket to the new process (gohaproxy -x). "show info", "show stat" and
+// "help" are answered from a stats snapshot (cli_stats.go); other commands
+// are answered as unknown, with the list of those gohaproxy knows.
 func (rt *Runtime) serveCLI(l *listener.Listener) {
 	_, expose := l.Bind.Options["expose-fd"]
 	level := "admin"
@@ -63,7 +64,7 @@ func (rt *Runtime) serveCLI(l *listener.Listener) {
 				}
 				return
 			}
-			c.Write([]byte("Unknown command: '" + cmd + "'. gohaproxy's runtime API is not implemented yet (only _getsocks for reloads).\n\n"))
+			c.Write(rt.answerCLI(cmd))
 		}()
 	}
 }

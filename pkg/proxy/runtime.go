@@ -34,6 +34,7 @@ type Runtime struct {
 	globalSlots   chan struct{} // global maxconn; nil for unlimited
 	noReusePort   bool
 	statsBinds    []*haproxycfg.Bind
+	stats         statsView // show info / show stat (cli_stats.go)
 
 	mu             sync.Mutex
 	listeners      []*listener.Listener
@@ -156,6 +157,7 @@ func New(cfg *haproxycfg.Config, opt Options) (*Runtime, error) {
 		return nil, err
 	}
 	rt.setFullconns()
+	rt.stats = newStatsView(cfg, rt.globalMaxconn)
 	if rt.globalMaxconn > 0 {
 		rt.globalSlots = make(chan struct{}, rt.globalMaxconn)
 	}
