@@ -81,13 +81,12 @@ func (g *Group) initBackup(time.Time) {
 	g.state = StateBackup
 	// keepalived 2.2.7 notifies the group's initial BACKUP before the
 	// instance's (scripts and notify_fifo, observed with the binary).
+	// Members record their actions in the group's list (Instance.emit).
 	n := Action{Kind: ActionNotify, Group: g.name, State: StateBackup}
-	for _, m := range g.members {
-		for i := len(m.acts) - 1; i >= 0; i-- {
-			if m.acts[i].Kind == ActionNotify && m.acts[i].Group == "" {
-				m.acts = slices.Insert(m.acts, i, n)
-				return
-			}
+	for i := len(g.acts) - 1; i >= 0; i-- {
+		if g.acts[i].Kind == ActionNotify && g.acts[i].Group == "" {
+			g.acts = slices.Insert(g.acts, i, n)
+			return
 		}
 	}
 	g.acts = append(g.acts, n)
