@@ -199,7 +199,7 @@ defaults
     timeout client 5s
     timeout server 1s
     timeout http-request 1s
-    timeout http-keep-alive 1s
+    timeout http-keep-alive 2s
 frontend fe
     bind 127.0.0.1:%d
     option forwardfor
@@ -333,7 +333,7 @@ func TestHTTPLikeHaproxy(t *testing.T) {
 		{"server-close", one("GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\n\r\n"), 0, 1},
 		{"httpclose", one("GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\n\r\n"), 0, 2},
 		{"httpclose no backend", one("GET / HTTP/1.1\r\nHost: y\r\n\r\n"), 0, 2},
-		{"keep-alive timeout", one("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), 2500 * time.Millisecond, 0},
+		{"keep-alive timeout", one("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), 3500 * time.Millisecond, 0},
 		{"big upload", one("POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: " + fmt.Sprint(len(big)) + "\r\n\r\n" + big), 0, 0},
 		{"big chunked upload", one("POST /big HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + fmt.Sprintf("%x\r\n", len(big)) + big + "\r\n0\r\n\r\n"), 0, 0},
 		{"big response", one("GET /bigresp HTTP/1.1\r\nHost: x\r\n\r\n"), 0, 0},
