@@ -1,10 +1,17 @@
 package proxy
 
 import (
-	"fmt"
-
 	"github.com/gohaproxy/gohaproxy/pkg/haproxycfg"
+	"github.com/gohaproxy/gohaproxy/pkg/proxy/forward"
 )
+
+// pipeTimeouts are the inactivity limits of a TCP session (or an HTTP
+// tunnel) between fe and be: haproxy takes the client side's from the
+// frontend and the server side's from the backend.
+func pipeTimeouts(fe *frontend, be *backend) forward.Timeouts {
+	return forward.Timeouts{Client: fe.client, Server: be.server, Tunnel: be.tunnel,
+		ClientFin: fe.clientFin, ServerFin: be.serverFin}
+}
 
 // unsupportedLifecycle refuses the process-lifecycle settings the run time
 // does not apply yet, rather than ignoring them silently. The global
@@ -24,16 +31,5 @@ func unsupportedLifecycle(cfg *haproxycfg.Config) []error {
 	refuse(g.UID != 0, "uid")
 	refuse(g.GID != 0, "gid")
 	refuse(g.Chroot != "", "chroot")
-	for _, px := range cfg.Proxies {
-		if px.Disabled {
-			continue
-		}
-		if px.Timeouts.ClientFin != 0 {
-			errs = append(errs, &UnsupportedError{px.Pos, fmt.Sprintf("'timeout client-fin' (%s '%s')", px.Kind, px.Name)})
-		}
-		if px.Timeouts.ServerFin != 0 {
-			errs = append(errs, &UnsupportedError{px.Pos, fmt.Sprintf("'timeout server-fin' (%s '%s')", px.Kind, px.Name)})
-		}
-	}
 	return errs
 }

@@ -18,8 +18,6 @@ func TestLifecycleSettingsRefusedNotIgnored(t *testing.T) {
 		{"    uid 65534\n", "", "global 'uid'"},
 		{"    gid 65534\n", "", "global 'gid'"},
 		{"    chroot /tmp\n", "", "global 'chroot'"},
-		{"", "    timeout client-fin 1s\n", "'timeout client-fin' (listen 'a')"},
-		{"", "    timeout server-fin 1s\n", "'timeout server-fin' (listen 'a')"},
 	} {
 		text := "global\n" + c.global + "defaults\n    mode tcp\n    timeout client 5s\n    timeout server 5s\n    timeout connect 5s\n" +
 			"listen a\n    bind 127.0.0.1:23456\n" + c.proxy + "    server s 127.0.0.1:1\n"
