@@ -1,10 +1,14 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -84,4 +88,113 @@ listen fin
 			}
 		}
 	}
+}
+
+// TestPauseResumeLikeHaproxy: SIGTTOU stops the listeners (TCP clients are
+// refused), SIGTTIN starts them again, with haproxy's messages, and a
+// second SIGTTOU/SIGTTIN in a row says nothing.
+func TestPauseResumeLikeHaproxy(t *testing.T) {
+	oracle := testenv.Oracle(t, "haproxy")
+	ours := testenv.Binary(t, "gohaproxy")
+	var outputs []string
+	for _, bin := range []string{oracle, ours} {
+		name := filepath.Base(bin)
+		dir := t.TempDir()
+		port := freePorts(t, 2)
+		dead := freePort(t)
+		cfg := filepath.Join(dir, "pause.cfg")
+		text := fmt.Sprintf(`global
+    stats socket %s/stats.sock
+defaults
+    mode tcp
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+frontend f
+    bind 127.0.0.1:%d
+    default_backend b
+backend b
+    server s 127.0.0.1:%d
+listen l
+    bind 127.0.0.1:%d
+    server s 127.0.0.1:%d
+`, dir, port, dead, port+1, dead)
+		if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		buf := &logBuf{}
+		cmd := exec.Command(bin, "-db", "-f", cfg)
+		cmd.Stdout, cmd.Stderr = buf, buf
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			cmd.Process.Signal(syscall.SIGTERM)
+			done := make(chan struct{})
+			go func() { cmd.Wait(); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(5 * time.Second):
+				cmd.Process.Kill()
+				<-done
+			}
+		})
+		addrs := []string{fmt.Sprintf("127.0.0.1:%d", port), fmt.Sprintf("127.0.0.1:%d", port+1)}
+		for _, a := range addrs {
+			waitListeningRaw(t, a)
+		}
+		waitFor := func(what string) {
+			t.Helper()
+			deadline := time.Now().Add(10 * time.Second)
+			for !strings.Contains(buf.String(), what) {
+				if time.Now().After(deadline) {
+					t.Fatalf("%s: no %q in its output:\n%s", name, what, buf.String())
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
+		dial := func(a string) error {
+			c, err := net.DialTimeout("tcp", a, 5*time.Second)
+			if err == nil {
+				c.Close()
+			}
+			return err
+		}
+		cmd.Process.Signal(syscall.SIGTTOU)
+		waitFor("Paused frontend GLOBAL.")
+		for _, a := range addrs {
+			if err := dial(a); !errors.Is(err, syscall.ECONNREFUSED) {
+				t.Errorf("%s: paused, a connection to %s gave %v, want connection refused", name, a, err)
+			}
+		}
+		cmd.Process.Signal(syscall.SIGTTOU) // already paused: silent
+		// signals of different numbers may be taken in any order: let
+		// this one land before the next
+		time.Sleep(300 * time.Millisecond)
+		cmd.Process.Signal(syscall.SIGTTIN)
+		waitFor("Resumed frontend GLOBAL.")
+		cmd.Process.Signal(syscall.SIGTTIN) // already running: silent
+		for _, a := range addrs {
+			if err := dial(a); err != nil {
+				t.Errorf("%s: resumed, a connection to %s failed: %v", name, a, err)
+			}
+		}
+		time.Sleep(300 * time.Millisecond) // let a wrong extra message show
+		var lines []string
+		for _, l := range strings.Split(buf.String(), "\n") {
+			if strings.Contains(l, "Paused") || strings.Contains(l, "Resumed") {
+				lines = append(lines, pidRe.ReplaceAllString(l, "(PID) : "))
+			}
+		}
+		outputs = append(outputs, strings.Join(lines, "\n"))
+	}
+	if outputs[0] != outputs[1] {
+		t.Errorf("messages differ:\nhaproxy:\n%s\ngohaproxy:\n%s", outputs[0], outputs[1])
+	}
+}
+
+func (b *logBuf) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }

@@ -137,11 +137,15 @@ func serve(cfg *haproxycfg.Config, o serveOptions, stderr io.Writer) int {
 	ctx, soft := context.WithCancel(context.Background())
 	defer soft()
 	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGUSR1, syscall.SIGTERM, syscall.SIGINT)
+	signal.Notify(sigs, syscall.SIGUSR1, syscall.SIGTERM, syscall.SIGINT, syscall.SIGTTOU, syscall.SIGTTIN)
 	defer signal.Stop(sigs)
 	go func() {
 		for s := range sigs {
 			switch s {
+			case syscall.SIGTTOU:
+				rt.Pause()
+			case syscall.SIGTTIN:
+				rt.Resume()
 			case syscall.SIGUSR1:
 				log.Info("soft stop: no longer listening, waiting for running sessions")
 				soft()
