@@ -198,3 +198,93 @@ func (b *logBuf) String() string {
 	defer b.mu.Unlock()
 	return b.b.String()
 }
+
+// TestIdentityLikeHaproxy: after binding, the serving process takes the
+// configured user and group (the Uid, Gid and Groups lines of
+// /proc/PID/status match haproxy's) and chroots.
+func TestIdentityLikeHaproxy(t *testing.T) {
+	testenv.RequireRoot(t)
+	oracle := testenv.Oracle(t, "haproxy")
+	ours := testenv.Binary(t, "gohaproxy")
+	for _, lines := range []string{
+		"user nobody",
+		"user nobody\n    group nogroup",
+		"uid 65534\n    gid 65534",
+		"gid 65534",
+		"chroot CHROOT\n    user nobody",
+	} {
+		var got []string
+		for _, bin := range []string{oracle, ours} {
+			name := filepath.Base(bin)
+			dir := t.TempDir()
+			root := filepath.Join(dir, "root")
+			if err := os.Mkdir(root, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			port := freePort(t)
+			cfg := filepath.Join(dir, "id.cfg")
+			text := fmt.Sprintf(`global
+    %s
+defaults
+    mode tcp
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+listen l
+    bind 127.0.0.1:%d
+    server s 127.0.0.1:%d
+`, strings.ReplaceAll(lines, "CHROOT", root), port, freePort(t))
+			if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			buf := &logBuf{}
+			cmd := exec.Command(bin, "-db", "-f", cfg)
+			cmd.Stdout, cmd.Stderr = buf, buf
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() {
+				cmd.Process.Signal(syscall.SIGTERM)
+				done := make(chan struct{})
+				go func() { cmd.Wait(); close(done) }()
+				select {
+				case <-done:
+				case <-time.After(5 * time.Second):
+					cmd.Process.Kill()
+					<-done
+				}
+			})
+			waitListeningRaw(t, fmt.Sprintf("127.0.0.1:%d", port))
+			// the identity changes after binding: wait for it to settle
+			var state string
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid))
+				if err != nil {
+					t.Fatalf("%s: %v\n%s", name, err, buf.String())
+				}
+				var keep []string
+				for _, l := range strings.Split(string(b), "\n") {
+					if strings.HasPrefix(l, "Uid:") || strings.HasPrefix(l, "Gid:") || strings.HasPrefix(l, "Groups:") {
+						keep = append(keep, strings.Join(strings.Fields(l), " "))
+					}
+				}
+				rootLink, _ := os.Readlink(fmt.Sprintf("/proc/%d/root", cmd.Process.Pid))
+				state = strings.Join(keep, "\n") + "\nroot " + strings.ReplaceAll(rootLink, root, "CHROOT")
+				settled := !strings.HasPrefix(state, "Uid: 0")
+				if !strings.Contains(lines, "user") && !strings.Contains(lines, "uid") {
+					settled = !strings.Contains(state, "Gid: 0")
+				}
+				if settled || time.Now().After(deadline) {
+					break
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			got = append(got, state)
+		}
+		t.Logf("%q: %q", lines, got[1])
+		if got[0] != got[1] {
+			t.Errorf("%q:\nhaproxy:\n%s\ngohaproxy:\n%s", lines, got[0], got[1])
+		}
+	}
+}

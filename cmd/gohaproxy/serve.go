@@ -112,6 +112,14 @@ func serve(cfg *haproxycfg.Config, o serveOptions, stderr io.Writer) int {
 		// haproxy leaves its pid file in place when it exits: init scripts
 		// rely on it (and a reloaded process has already rewritten it).
 	}
+	var devNull *os.File
+	if os.Getenv(daemonEnv) != "" {
+		// opened before a chroot hides it
+		devNull, _ = os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	}
+	if !dropIdentity(cfg.Global, stderr, pid) {
+		return 1
+	}
 	if wk != nil {
 		wk.ready(rt.HardStop)
 	} else {
@@ -127,10 +135,11 @@ func serve(cfg *haproxycfg.Config, o serveOptions, stderr io.Writer) int {
 			f.Write([]byte("ok\n"))
 			f.Close()
 		}
-		if null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0); err == nil {
+		if devNull != nil {
 			for fd := 0; fd <= 2; fd++ {
-				syscall.Dup3(int(null.Fd()), fd, 0)
+				syscall.Dup3(int(devNull.Fd()), fd, 0)
 			}
+			devNull.Close()
 		}
 	}
 

@@ -26,10 +26,5 @@ func unsupportedLifecycle(cfg *haproxycfg.Config) []error {
 		}
 	}
 	refuse(g.UlimitN != 0, "ulimit-n")
-	refuse(g.User != "", "user")
-	refuse(g.Group != "", "group")
-	refuse(g.UID != 0, "uid")
-	refuse(g.GID != 0, "gid")
-	refuse(g.Chroot != "", "chroot")
 	return errs
 }

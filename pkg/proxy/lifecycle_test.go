@@ -13,11 +13,6 @@ import (
 func TestLifecycleSettingsRefusedNotIgnored(t *testing.T) {
 	for _, c := range []struct{ global, proxy, want string }{
 		{"    ulimit-n 4000\n", "", "cfg:1] : global 'ulimit-n'"},
-		{"    user nobody\n", "", "global 'user'"},
-		{"    group nogroup\n", "", "global 'group'"},
-		{"    uid 65534\n", "", "global 'uid'"},
-		{"    gid 65534\n", "", "global 'gid'"},
-		{"    chroot /tmp\n", "", "global 'chroot'"},
 	} {
 		text := "global\n" + c.global + "defaults\n    mode tcp\n    timeout client 5s\n    timeout server 5s\n    timeout connect 5s\n" +
 			"listen a\n    bind 127.0.0.1:23456\n" + c.proxy + "    server s 127.0.0.1:1\n"
