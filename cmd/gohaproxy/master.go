@@ -187,7 +187,7 @@ func runMaster(cfg *haproxycfg.Config, ms masterSettings, stderr io.Writer) int 
 	}
 
 	sigs := make(chan os.Signal, 8)
-	signal.Notify(sigs, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT)
+	signal.Notify(sigs, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT, syscall.SIGTTOU, syscall.SIGTTIN)
 	defer signal.Stop(sigs)
 	exited := make(chan *worker, 8)
 
@@ -280,6 +280,10 @@ func runMaster(cfg *haproxycfg.Config, ms masterSettings, stderr io.Writer) int 
 				if o.sdNotify {
 					sdNotify(fmt.Sprintf("READY=1\nMAINPID=%d", os.Getpid()))
 				}
+			case syscall.SIGTTOU, syscall.SIGTTIN:
+				// pause / resume the listeners: the workers do it, as
+				// haproxy's master passes these signals on
+				signalAll(s.(syscall.Signal))
 			case syscall.SIGUSR1:
 				stopping = true
 				if o.sdNotify {

@@ -112,6 +112,14 @@ func serve(cfg *haproxycfg.Config, o serveOptions, stderr io.Writer) int {
 		// haproxy leaves its pid file in place when it exits: init scripts
 		// rely on it (and a reloaded process has already rewritten it).
 	}
+	var devNull *os.File
+	if os.Getenv(daemonEnv) != "" {
+		// opened before a chroot hides it
+		devNull, _ = os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	}
+	if !dropIdentity(cfg.Global, stderr, pid) {
+		return 1
+	}
 	if wk != nil {
 		wk.ready(rt.HardStop)
 	} else {
@@ -127,21 +135,26 @@ func serve(cfg *haproxycfg.Config, o serveOptions, stderr io.Writer) int {
 			f.Write([]byte("ok\n"))
 			f.Close()
 		}
-		if null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0); err == nil {
+		if devNull != nil {
 			for fd := 0; fd <= 2; fd++ {
-				syscall.Dup3(int(null.Fd()), fd, 0)
+				syscall.Dup3(int(devNull.Fd()), fd, 0)
 			}
+			devNull.Close()
 		}
 	}
 
 	ctx, soft := context.WithCancel(context.Background())
 	defer soft()
 	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGUSR1, syscall.SIGTERM, syscall.SIGINT)
+	signal.Notify(sigs, syscall.SIGUSR1, syscall.SIGTERM, syscall.SIGINT, syscall.SIGTTOU, syscall.SIGTTIN)
 	defer signal.Stop(sigs)
 	go func() {
 		for s := range sigs {
 			switch s {
+			case syscall.SIGTTOU:
+				rt.Pause()
+			case syscall.SIGTTIN:
+				rt.Resume()
 			case syscall.SIGUSR1:
 				log.Info("soft stop: no longer listening, waiting for running sessions")
 				soft()

@@ -70,6 +70,7 @@ type backend struct {
 	rdpCookie  string
 	connect    time.Duration
 	server     time.Duration
+	serverFin  time.Duration // timeout server-fin
 	tunnel     time.Duration
 	retries    int
 	redispatch bool
@@ -91,6 +92,7 @@ func newBackend(px *haproxycfg.Proxy) (*backend, error) {
 		name:       px.Name,
 		connect:    px.Timeouts.Connect,
 		server:     px.Timeouts.Server,
+		serverFin:  px.Timeouts.ServerFin,
 		tunnel:     px.Timeouts.Tunnel,
 		retries:    3,
 		redispatch: px.OptionEnabled("redispatch"),

@@ -25,6 +25,7 @@ type frontend struct {
 	listeners []*listener.Listener
 	backend   *backend
 	client    time.Duration
+	clientFin time.Duration // timeout client-fin
 	slots     chan struct{} // maxconn; nil for unlimited
 	backlog   int
 	maxconn   int
@@ -38,7 +39,7 @@ type frontend struct {
 }
 
 func (rt *Runtime) newFrontend(px *haproxycfg.Proxy) (*frontend, error) {
-	fe := &frontend{name: px.Name, kind: px.Kind.String(), binds: px.Binds, client: px.Timeouts.Client, backlog: px.Backlog, maxconn: px.Maxconn}
+	fe := &frontend{name: px.Name, kind: px.Kind.String(), binds: px.Binds, client: px.Timeouts.Client, clientFin: px.Timeouts.ClientFin, backlog: px.Backlog, maxconn: px.Maxconn}
 	for _, b := range px.Binds {
 		for _, opt := range []string{"ssl"} {
 			if _, ok := b.Options[opt]; ok {
@@ -218,7 +219,7 @@ func (fe *frontend) serve(rt *Runtime, c net.Conn, pre *decision, acceptProxy bo
 	}
 	srv.total.Add(1)
 	defer be.release(srv)
-	forward.Pipe(ctx, c, sc, forward.Timeouts{Client: fe.client, Server: be.server, Tunnel: be.tunnel}, rt.pool)
+	forward.Pipe(ctx, c, sc, pipeTimeouts(fe, be), rt.pool)
 }
 
 // bufferedConn is a client connection whose first bytes were read into r

@@ -925,7 +925,7 @@ func (s *httpSession) forwardResponse(be *backend, req *h1.Message, isHead, isCo
 			}
 			s.c.SetReadDeadline(time.Time{})
 			s.sc.SetReadDeadline(time.Time{})
-			forward.Pipe(s.rt.hardCtx, cl, s.sc, forward.Timeouts{Client: s.fe.client, Server: be.server, Tunnel: be.tunnel}, s.rt.pool)
+			forward.Pipe(s.rt.hardCtx, cl, s.sc, pipeTimeouts(s.fe, be), s.rt.pool)
 			return false, false, true
 		}
 		if err := s.forwardResponseBody(be, body); err != nil {

@@ -85,7 +85,7 @@ func New(cfg *haproxycfg.Config, opt Options) (*Runtime, error) {
 	}
 	rt.hardCtx, rt.hardStop = context.WithCancel(context.Background())
 	rt.softCtx, rt.softStop = context.WithCancel(rt.hardCtx)
-	var errs []error
+	errs := unsupportedLifecycle(cfg)
 	for _, d := range cfg.Defaults {
 		for _, o := range d.Other {
 			if len(o.Args) > 1 && o.Args[0] == "tcp-request" && o.Args[1] == "inspect-delay" {

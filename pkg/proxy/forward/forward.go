@@ -55,6 +55,54 @@ type Timeouts struct {
 	// Tunnel, when set, replaces both once data flows both ways (haproxy
 	// "timeout tunnel").
 	Tunnel time.Duration
+	// ClientFin, when set, replaces the wait on the client once the
+	// server->client direction is shut (haproxy "timeout client-fin").
+	ClientFin time.Duration
+	// ServerFin, when set, replaces the wait on the server once the
+	// client->server direction is shut (haproxy "timeout server-fin").
+	ServerFin time.Duration
+}
+
+// readClock arms the read deadline of one connection before every wait.
+// Its limit can shrink to a fin timeout while the other direction's
+// goroutine is blocked on that read, and it stops re-arming once the
+// session is aborted.
+type readClock struct {
+	mu   sync.Mutex
+	conn net.Conn
+	idle time.Duration
+	dead bool
+}
+
+// arm bounds the next read by the current inactivity limit.
+func (c *readClock) arm() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.dead && c.idle > 0 {
+		c.conn.SetReadDeadline(time.Now().Add(c.idle))
+	}
+}
+
+// fin switches to the half-closed limit d (when set), also for a read
+// already waiting.
+func (c *readClock) fin(d time.Duration) {
+	if c == nil || d <= 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.dead {
+		c.idle = d
+		c.conn.SetReadDeadline(time.Now().Add(d))
+	}
+}
+
+// kill stops re-arming: reads fail from now on.
+func (c *readClock) kill() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.dead = true
+	c.conn.SetReadDeadline(time.Unix(1, 0))
 }
 
 // Result says how a session ended.
@@ -80,8 +128,16 @@ func Pipe(ctx context.Context, client, server net.Conn, to Timeouts, pool *BufPo
 	var mu sync.Mutex
 	aborted := false // under mu: deadlines were forced, later timeouts are ours
 	done := make(chan struct{})
+	clientIdle, serverIdle := to.Client, to.Server
+	if to.Tunnel > 0 {
+		clientIdle, serverIdle = to.Tunnel, to.Tunnel
+	}
+	clientClock := &readClock{conn: client, idle: clientIdle}
+	serverClock := &readClock{conn: server, idle: serverIdle}
 	abortLocked := func() {
 		aborted = true
+		clientClock.kill()
+		serverClock.kill()
 		// unblock both directions at once
 		past := time.Unix(1, 0)
 		client.SetDeadline(past)
@@ -115,16 +171,14 @@ func Pipe(ctx context.Context, client, server net.Conn, to Timeouts, pool *BufPo
 			abortLocked()
 		}
 	}
-	clientIdle, serverIdle := to.Client, to.Server
-	if to.Tunnel > 0 {
-		clientIdle, serverIdle = to.Tunnel, to.Tunnel
-	}
+	// Once a direction is shut, waiting on the side that now only has
+	// to answer uses that side's fin timeout, as haproxy does.
 	go func() {
-		n, side, err := copyHalf(server, client, serverIdle, clientIdle, "client", "server", pool)
+		n, side, err := copyHalf(server, client, serverIdle, clientClock, serverClock, to.ServerFin, "client", "server", pool)
 		record(n, true, side, err)
 		close(done)
 	}()
-	n, side, err := copyHalf(client, server, clientIdle, serverIdle, "server", "client", pool)
+	n, side, err := copyHalf(client, server, clientIdle, serverClock, clientClock, to.ClientFin, "server", "client", pool)
 	record(n, false, side, err)
 	<-done
 	if ctx.Err() != nil && res.Err == nil && res.Timeout == "" {
@@ -135,8 +189,9 @@ func Pipe(ctx context.Context, client, server net.Conn, to Timeouts, pool *BufPo
 
 // copyHalf copies src to dst. srcIdle bounds each wait for src data,
 // dstIdle each wait for dst to accept data. On EOF from src the write side
-// of dst is shut down so the peer sees the close.
-func copyHalf(dst, src net.Conn, dstIdle, srcIdle time.Duration, srcName, dstName string, pool *BufPool) (int64, string, error) {
+// of dst is shut down so the peer sees the close, and dstClock (the
+// other direction's reads from dst) switches to dstFin.
+func copyHalf(dst, src net.Conn, dstIdle time.Duration, srcClock, dstClock *readClock, dstFin time.Duration, srcName, dstName string, pool *BufPool) (int64, string, error) {
 	// Like haproxy's "option splice-auto": copy while the traffic is
 	// small, move to splice(2) once a read fills a whole buffer (a bulk
 	// transfer), where skipping the user-space copy pays.
@@ -154,9 +209,7 @@ func copyHalf(dst, src net.Conn, dstIdle, srcIdle time.Duration, srcName, dstNam
 	buf := *bp
 	var total int64
 	for {
-		if srcIdle > 0 {
-			src.SetReadDeadline(time.Now().Add(srcIdle))
-		}
+		srcClock.arm()
 		nr, rerr := src.Read(buf)
 		if nr > 0 {
 			if dstIdle > 0 {
@@ -173,7 +226,7 @@ func copyHalf(dst, src net.Conn, dstIdle, srcIdle time.Duration, srcName, dstNam
 			if spliceable && nr == len(buf) && rerr == nil {
 				pool.put(bp) // not needed while splicing
 				bp = nil
-				if n, side, err, ok := spliceHalf(sd, ss, dstIdle, srcIdle, srcName, dstName, pool); ok {
+				if n, side, err, ok := spliceHalf(sd, ss, dstIdle, srcClock, dstClock, dstFin, srcName, dstName, pool); ok {
 					return total + n, side, err
 				}
 				spliceable = false
@@ -186,6 +239,7 @@ func copyHalf(dst, src net.Conn, dstIdle, srcIdle time.Duration, srcName, dstNam
 				if hc, ok := dst.(halfCloser); ok {
 					hc.CloseWrite()
 				}
+				dstClock.fin(dstFin)
 				return total, "", nil
 			}
 			if isTimeout(rerr) {

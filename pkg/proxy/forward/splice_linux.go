@@ -76,7 +76,7 @@ func canSplice(dst, src net.Conn) (*net.TCPConn, *net.TCPConn, bool) {
 // user space. The inactivity timeouts are re-armed before every wait, as
 // copyHalf does, so a session behaves the same byte for byte and second
 // for second. ok is false when no pipe could be had (the caller copies).
-func spliceHalf(dst, src *net.TCPConn, dstIdle, srcIdle time.Duration, srcName, dstName string, pool *BufPool) (total int64, side string, err error, ok bool) {
+func spliceHalf(dst, src *net.TCPConn, dstIdle time.Duration, srcClock, dstClock *readClock, dstFin time.Duration, srcName, dstName string, pool *BufPool) (total int64, side string, err error, ok bool) {
 	srcRaw, err1 := src.SyscallConn()
 	dstRaw, err2 := dst.SyscallConn()
 	if err1 != nil || err2 != nil {
@@ -90,9 +90,7 @@ func spliceHalf(dst, src *net.TCPConn, dstIdle, srcIdle time.Duration, srcName, 
 	defer func() { pool.putPipe(p, inPipe == 0) }()
 	const flags = unix.SPLICE_F_MOVE | unix.SPLICE_F_NONBLOCK
 	for {
-		if srcIdle > 0 {
-			src.SetReadDeadline(time.Now().Add(srcIdle))
-		}
+		srcClock.arm()
 		var n int64
 		var serr error
 		werr := srcRaw.Read(func(fd uintptr) bool {
@@ -114,6 +112,7 @@ func spliceHalf(dst, src *net.TCPConn, dstIdle, srcIdle time.Duration, srcName, 
 		}
 		if n == 0 {
 			dst.CloseWrite()
+			dstClock.fin(dstFin)
 			return total, "", nil, true
 		}
 		inPipe = int(n)

@@ -44,6 +44,8 @@ type Listener struct {
 	// haproxy prints them (as [WARNING], or [ALERT] when their Severity
 	// is SevAlert) and keeps the socket.
 	Warnings []*BindError
+
+	pause pauseState
 }
 
 // Config carries what a bind line does not say itself.
