@@ -10,7 +10,8 @@ HAPROXY=${HAPROXY:-/usr/sbin/haproxy}
 GOHAPROXY=./bin/gohaproxy
 RUNS=${RUNS:-50}
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+opid= hpid= gpid=
+trap 'kill $opid $hpid $gpid 2>/dev/null; rm -rf "$tmp"' EXIT
 
 big=$tmp/big.cfg
 {
@@ -73,7 +74,7 @@ tcp_bench() {
 	rss() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
 	h=$(rps $hport); g=$(rps $gport)
 	hm=$(rss $hpid); gm=$(rss $gpid)
-	kill $opid $hpid $gpid 2>/dev/null; wait $opid $hpid $gpid 2>/dev/null
+	kill $opid $hpid $gpid 2>/dev/null; wait $opid $hpid $gpid 2>/dev/null || true; opid= hpid= gpid=
 	echo "## TCP forwarding (mode tcp), wrk -t1 -c32 -d${DUR}s through each proxy to the same origin"
 	echo
 	echo "| proxy | requests/s | peak RSS KiB |"
@@ -105,7 +106,7 @@ tcpconn_bench() {
 	"$GOHAPROXY" -db -f "$tmp/conn$gport.cfg" >/dev/null 2>&1 & gpid=$!
 	sleep 1
 	for p in $opid $hpid $gpid; do
-		kill -0 $p 2>/dev/null || { echo "(a proxy or the origin did not start: no TCP connection figures)"; kill $opid $hpid $gpid 2>/dev/null; wait 2>/dev/null; return; }
+		kill -0 $p 2>/dev/null || { echo "(a proxy or the origin did not start: no TCP connection figures)"; kill $opid $hpid $gpid 2>/dev/null; wait $opid $hpid $gpid 2>/dev/null || true; opid= hpid= gpid=; return; }
 	done
 	CDUR=${CDUR:-3} ROUNDS=${ROUNDS:-2}
 	tck=$(getconf CLK_TCK)
@@ -114,9 +115,13 @@ tcpconn_bench() {
 	one() {
 		pid=$1 port=$2; shift 2
 		c0=$(cpu $pid)
-		n=$(wrk "$@" "http://127.0.0.1:$port$path" 2>/dev/null | awk '/requests in/ {print $1}')
+		# "N requests in 3.05s" -> "N 3.05" (wrk writes ms, s or m)
+		nd=$(wrk "$@" "http://127.0.0.1:$port$path" 2>/dev/null | awk '/requests in/ {
+			d = $4; sub(/,$/, "", d); m = 1
+			if (d ~ /ms$/) { m = 0.001; sub(/ms$/, "", d) } else if (d ~ /m$/) { m = 60; sub(/m$/, "", d) } else sub(/s$/, "", d)
+			print $1, d * m }')
 		c1=$(cpu $pid)
-		echo "${n:-0} $((c1 - c0))" >>"$tmp/tot.$pid.$kind"
+		echo "${nd:-0 0} $((c1 - c0))" >>"$tmp/tot.$pid.$kind"
 	}
 	for kind in conn big; do
 		: >"$tmp/tot.$hpid.$kind"; : >"$tmp/tot.$gpid.$kind"
@@ -131,10 +136,9 @@ tcpconn_bench() {
 	done
 	hwm() { awk '/VmHWM/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 	hm=$(hwm $hpid); gm=$(hwm $gpid)
-	kill $opid $hpid $gpid 2>/dev/null; wait $opid $hpid $gpid 2>/dev/null || true
-	secs=$((CDUR * ROUNDS))
-	# stat PID KIND -> "per_second cpu_us_per_request"
-	stat() { awk -v secs=$secs -v tck=$tck '{n += $1; t += $2} END {if (n == 0) {print "0 0"} else printf "%.0f %.1f\n", n/secs, t*1000000/tck/n}' "$tmp/tot.$1.$2"; }
+	kill $opid $hpid $gpid 2>/dev/null; wait $opid $hpid $gpid 2>/dev/null || true; opid= hpid= gpid=
+	# stat PID KIND -> "per_second cpu_us_per_request" over all its rounds
+	stat() { awk -v tck=$tck '{n += $1; s += $2; t += $3} END {if (n == 0 || s == 0) {print "0 0"} else printf "%.0f %.1f\n", n/s, t*1000000/tck/n}' "$tmp/tot.$1.$2"; }
 	set -- $(stat $hpid conn) $(stat $gpid conn) $(stat $hpid big) $(stat $gpid big)
 	hc=$1 hcu=$2 gc=$3 gcu=$4 hb=$5 hbu=$6 gb=$7 gbu=$8
 	ratio() { awk -v a="$1" -v b="$2" 'BEGIN{if (b == 0) print "n/a"; else printf "%.2f", a/b}'; }
@@ -173,7 +177,7 @@ http_bench() {
 	rss() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
 	h=$(rps $hport); g=$(rps $gport)
 	hm=$(rss $hpid); gm=$(rss $gpid)
-	kill $opid $hpid $gpid 2>/dev/null; wait $opid $hpid $gpid 2>/dev/null
+	kill $opid $hpid $gpid 2>/dev/null; wait $opid $hpid $gpid 2>/dev/null || true; opid= hpid= gpid=
 	echo "## HTTP keep-alive (mode http, option forwardfor), wrk -t1 -c32 -d${DUR}s through each proxy to the same origin"
 	echo
 	echo "| proxy | requests/s | peak RSS KiB |"
