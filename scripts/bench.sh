@@ -1,9 +1,13 @@
 #!/bin/sh
 # make bench: gohaproxy against haproxy on this machine, in one run, written
-# to docs/BENCHMARKS.md as ratios. The proxy data path does not exist yet, so
-# what is measured today is configuration loading (`-c`): wall time per
-# check and peak memory, on the seed configuration and on a large generated
-# one (2000 backends, 8000 servers, 4000 ACL rules).
+# to docs/BENCHMARKS.md as ratios: configuration loading (`-c`) on the seed
+# and on a large generated configuration, TCP forwarding over keep-alive,
+# TCP connections/s (a new connection per request) and MB/s of 1 MiB
+# transfers with each proxy's CPU time per connection and peak RSS, HTTP
+# keep-alive, and (root) the seed's failover lab.
+# Knobs: RUNS (-c runs), DUR (keep-alive seconds), CDUR and ROUNDS
+# (connection/transfer rounds), BENCH_FAILOVER=0 skips the lab (~2 min),
+# BENCH_ONLY=tcpconn or BENCH_ONLY=http prints one section to stdout only.
 set -eu
 cd "$(dirname "$0")/.."
 HAPROXY=${HAPROXY:-/usr/sbin/haproxy}
@@ -135,11 +139,11 @@ tcpconn_bench() {
 		done
 	done
 	hwm() { awk '/VmHWM/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
-	hm=$(hwm $hpid); gm=$(hwm $gpid)
+	hm=$(hwm $hpid); gm=$(hwm $gpid); hp=$hpid gp=$gpid
 	kill $opid $hpid $gpid 2>/dev/null; wait $opid $hpid $gpid 2>/dev/null || true; opid= hpid= gpid=
 	# stat PID KIND -> "per_second cpu_us_per_request" over all its rounds
 	stat() { awk -v tck=$tck '{n += $1; s += $2; t += $3} END {if (n == 0 || s == 0) {print "0 0"} else printf "%.0f %.1f\n", n/s, t*1000000/tck/n}' "$tmp/tot.$1.$2"; }
-	set -- $(stat $hpid conn) $(stat $gpid conn) $(stat $hpid big) $(stat $gpid big)
+	set -- $(stat $hp conn) $(stat $gp conn) $(stat $hp big) $(stat $gp big)
 	hc=$1 hcu=$2 gc=$3 gcu=$4 hb=$5 hbu=$6 gb=$7 gbu=$8
 	ratio() { awk -v a="$1" -v b="$2" 'BEGIN{if (b == 0) print "n/a"; else printf "%.2f", a/b}'; }
 	mbs() { awk -v n="$1" 'BEGIN{printf "%.0f", n*1048576/1000000}'; }
@@ -209,6 +213,10 @@ failover_bench() {
 	echo
 	echo "## Failover (the seed's two nodes, a client requesting VIP1 every 20 ms)"
 	echo
+	if [ "${BENCH_FAILOVER:-1}" = 0 ]; then
+		echo "(BENCH_FAILOVER=0: no failover figures)"
+		return
+	fi
 	if [ "$(id -u)" != 0 ]; then
 		echo "(not root: the lab needs network namespaces; no failover figures)"
 		return
