@@ -15,7 +15,7 @@ GOHAPROXY=./bin/gohaproxy
 RUNS=${RUNS:-50}
 tmp=$(mktemp -d)
 opid= hpid= gpid=
-trap 'kill $opid $hpid $gpid 2>/dev/null; rm -rf "$tmp"' EXIT
+trap 'kill $opid $hpid $gpid 2>/dev/null || true; rm -rf "$tmp"' EXIT
 
 big=$tmp/big.cfg
 {
@@ -78,7 +78,7 @@ tcp_bench() {
 	rss() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
 	h=$(rps $hport); g=$(rps $gport)
 	hm=$(rss $hpid); gm=$(rss $gpid)
-	kill $opid $hpid $gpid 2>/dev/null; wait $opid $hpid $gpid 2>/dev/null || true; opid= hpid= gpid=
+	kill $opid $hpid $gpid 2>/dev/null || true; wait $opid $hpid $gpid 2>/dev/null || true; opid= hpid= gpid=
 	echo "## TCP forwarding (mode tcp), wrk -t1 -c32 -d${DUR}s through each proxy to the same origin"
 	echo
 	echo "| proxy | requests/s | peak RSS KiB |"
@@ -110,7 +110,7 @@ tcpconn_bench() {
 	"$GOHAPROXY" -db -f "$tmp/conn$gport.cfg" >/dev/null 2>&1 & gpid=$!
 	sleep 1
 	for p in $opid $hpid $gpid; do
-		kill -0 $p 2>/dev/null || { echo "(a proxy or the origin did not start: no TCP connection figures)"; kill $opid $hpid $gpid 2>/dev/null; wait $opid $hpid $gpid 2>/dev/null || true; opid= hpid= gpid=; return; }
+		kill -0 $p 2>/dev/null || { echo "(a proxy or the origin did not start: no TCP connection figures)"; kill $opid $hpid $gpid 2>/dev/null || true; wait $opid $hpid $gpid 2>/dev/null || true; opid= hpid= gpid=; return; }
 	done
 	CDUR=${CDUR:-3} ROUNDS=${ROUNDS:-2}
 	tck=$(getconf CLK_TCK)
@@ -140,7 +140,7 @@ tcpconn_bench() {
 	done
 	hwm() { awk '/VmHWM/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 	hm=$(hwm $hpid); gm=$(hwm $gpid); hp=$hpid gp=$gpid
-	kill $opid $hpid $gpid 2>/dev/null; wait $opid $hpid $gpid 2>/dev/null || true; opid= hpid= gpid=
+	kill $opid $hpid $gpid 2>/dev/null || true; wait $opid $hpid $gpid 2>/dev/null || true; opid= hpid= gpid=
 	# stat PID KIND -> "per_second cpu_us_per_request" over all its rounds
 	stat() { awk -v tck=$tck '{n += $1; s += $2; t += $3} END {if (n == 0 || s == 0) {print "0 0"} else printf "%.0f %.1f\n", n/s, t*1000000/tck/n}' "$tmp/tot.$1.$2"; }
 	set -- $(stat $hp conn) $(stat $gp conn) $(stat $hp big) $(stat $gp big)
@@ -181,7 +181,7 @@ http_bench() {
 	rss() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
 	h=$(rps $hport); g=$(rps $gport)
 	hm=$(rss $hpid); gm=$(rss $gpid)
-	kill $opid $hpid $gpid 2>/dev/null; wait $opid $hpid $gpid 2>/dev/null || true; opid= hpid= gpid=
+	kill $opid $hpid $gpid 2>/dev/null || true; wait $opid $hpid $gpid 2>/dev/null || true; opid= hpid= gpid=
 	echo "## HTTP keep-alive (mode http, option forwardfor), wrk -t1 -c32 -d${DUR}s through each proxy to the same origin"
 	echo
 	echo "| proxy | requests/s | peak RSS KiB |"
