@@ -1,16 +1,21 @@
 #!/bin/sh
 # make bench: gohaproxy against haproxy on this machine, in one run, written
-# to docs/BENCHMARKS.md as ratios. The proxy data path does not exist yet, so
-# what is measured today is configuration loading (`-c`): wall time per
-# check and peak memory, on the seed configuration and on a large generated
-# one (2000 backends, 8000 servers, 4000 ACL rules).
+# to docs/BENCHMARKS.md as ratios: configuration loading (`-c`) on the seed
+# and on a large generated configuration, TCP forwarding over keep-alive,
+# TCP connections/s (a new connection per request) and MB/s of 1 MiB
+# transfers with each proxy's CPU time per connection and peak RSS, HTTP
+# keep-alive, and (root) the seed's failover lab.
+# Knobs: RUNS (-c runs), DUR (keep-alive seconds), CDUR and ROUNDS
+# (connection/transfer rounds), BENCH_FAILOVER=0 skips the lab (~2 min),
+# BENCH_ONLY=tcpconn or BENCH_ONLY=http prints one section to stdout only.
 set -eu
 cd "$(dirname "$0")/.."
 HAPROXY=${HAPROXY:-/usr/sbin/haproxy}
 GOHAPROXY=./bin/gohaproxy
 RUNS=${RUNS:-50}
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+opid= hpid= gpid=
+trap 'kill $opid $hpid $gpid 2>/dev/null || true; rm -rf "$tmp"' EXIT
 
 big=$tmp/big.cfg
 {
@@ -73,7 +78,7 @@ tcp_bench() {
 	rss() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
 	h=$(rps $hport); g=$(rps $gport)
 	hm=$(rss $hpid); gm=$(rss $gpid)
-	kill $opid $hpid $gpid 2>/dev/null; wait $opid $hpid $gpid 2>/dev/null
+	kill $opid $hpid $gpid 2>/dev/null || true; wait $opid $hpid $gpid 2>/dev/null || true; opid= hpid= gpid=
 	echo "## TCP forwarding (mode tcp), wrk -t1 -c32 -d${DUR}s through each proxy to the same origin"
 	echo
 	echo "| proxy | requests/s | peak RSS KiB |"
@@ -82,6 +87,77 @@ tcp_bench() {
 	echo "| gohaproxy | $g | $gm |"
 	echo
 	echo "Ratio gohaproxy / haproxy: requests/s $(awk "BEGIN{printf \"%.2f\", $g/$h}"), memory $(awk "BEGIN{printf \"%.2f\", $gm/$hm}")."
+	echo "The origin and wrk run on the same 2 cores, so these are ratios, not absolute capacities."
+}
+
+# tcpconn_bench: the same TCP-mode configuration under haproxy and
+# gohaproxy in front of one fast origin (internal/benchtool), measured in
+# alternating rounds (haproxy, gohaproxy, haproxy, ...): connections/s with
+# a new connection per request (wrk, Connection: close, "ok" body) and
+# MB/s of 1 MiB responses (wrk over keep-alive, GET /big). Each proxy's CPU
+# time (utime+stime from /proc/PID/stat) is read before and after each of
+# its rounds and divided by the connections (or 1 MiB transfers) it served.
+tcpconn_bench() {
+	command -v wrk >/dev/null 2>&1 || { echo "(wrk not installed: no TCP connection figures)"; return; }
+	go build -o "$tmp/benchtool" ./internal/benchtool || { echo "(internal/benchtool does not build: no TCP connection figures)"; return; }
+	base=$((20000 + ($$ + 13) % 20000))
+	origin=$base; hport=$((base+1)); gport=$((base+2))
+	for p in $hport $gport; do
+		printf 'global\n  nbthread 2\ndefaults\n  mode tcp\n  timeout client 10s\n  timeout server 10s\n  timeout connect 2s\nlisten fwd\n  bind 127.0.0.1:%d\n  server o 127.0.0.1:%d\n' $p $origin >"$tmp/conn$p.cfg"
+	done
+	"$tmp/benchtool" -listen 127.0.0.1:$origin >/dev/null 2>&1 & opid=$!
+	"$HAPROXY" -db -f "$tmp/conn$hport.cfg" >/dev/null 2>&1 & hpid=$!
+	"$GOHAPROXY" -db -f "$tmp/conn$gport.cfg" >/dev/null 2>&1 & gpid=$!
+	sleep 1
+	for p in $opid $hpid $gpid; do
+		kill -0 $p 2>/dev/null || { echo "(a proxy or the origin did not start: no TCP connection figures)"; kill $opid $hpid $gpid 2>/dev/null || true; wait $opid $hpid $gpid 2>/dev/null || true; opid= hpid= gpid=; return; }
+	done
+	CDUR=${CDUR:-3} ROUNDS=${ROUNDS:-2}
+	tck=$(getconf CLK_TCK)
+	cpu() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+	# one PID PORT WRKARGS... -> adds "requests cputicks" to the totals file of PID
+	one() {
+		pid=$1 port=$2; shift 2
+		c0=$(cpu $pid)
+		# "N requests in 3.05s" -> "N 3.05" (wrk writes ms, s or m)
+		nd=$(wrk "$@" "http://127.0.0.1:$port$path" 2>/dev/null | awk '/requests in/ {
+			d = $4; sub(/,$/, "", d); m = 1
+			if (d ~ /ms$/) { m = 0.001; sub(/ms$/, "", d) } else if (d ~ /m$/) { m = 60; sub(/m$/, "", d) } else sub(/s$/, "", d)
+			print $1, d * m }')
+		c1=$(cpu $pid)
+		echo "${nd:-0 0} $((c1 - c0))" >>"$tmp/tot.$pid.$kind"
+	}
+	for kind in conn big; do
+		: >"$tmp/tot.$hpid.$kind"; : >"$tmp/tot.$gpid.$kind"
+		if [ $kind = conn ]; then path=/; set -- -t1 -c32 -d${CDUR}s -H 'Connection: close'
+		else path=/big; set -- -t1 -c8 -d${CDUR}s; fi
+		r=0
+		while [ $r -lt "$ROUNDS" ]; do
+			one $hpid $hport "$@"
+			one $gpid $gport "$@"
+			r=$((r+1))
+		done
+	done
+	hwm() { awk '/VmHWM/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+	hm=$(hwm $hpid); gm=$(hwm $gpid); hp=$hpid gp=$gpid
+	kill $opid $hpid $gpid 2>/dev/null || true; wait $opid $hpid $gpid 2>/dev/null || true; opid= hpid= gpid=
+	# stat PID KIND -> "per_second cpu_us_per_request" over all its rounds
+	stat() { awk -v tck=$tck '{n += $1; s += $2; t += $3} END {if (n == 0 || s == 0) {print "0 0"} else printf "%.0f %.1f\n", n/s, t*1000000/tck/n}' "$tmp/tot.$1.$2"; }
+	set -- $(stat $hp conn) $(stat $gp conn) $(stat $hp big) $(stat $gp big)
+	hc=$1 hcu=$2 gc=$3 gcu=$4 hb=$5 hbu=$6 gb=$7 gbu=$8
+	ratio() { awk -v a="$1" -v b="$2" 'BEGIN{if (b == 0) print "n/a"; else printf "%.2f", a/b}'; }
+	mbs() { awk -v n="$1" 'BEGIN{printf "%.0f", n*1048576/1000000}'; }
+	echo "## TCP connections and transfers (mode tcp), $ROUNDS alternating rounds of ${CDUR}s per proxy"
+	echo
+	echo "New connection per request: wrk -t1 -c32 -H 'Connection: close' (2-byte body); 1 MiB transfers: wrk -t1 -c8 over keep-alive."
+	echo "CPU µs: the proxy's utime+stime over its rounds, per connection (per 1 MiB transfer for MB/s)."
+	echo
+	echo "| proxy | connections/s | CPU µs per connection | MB/s (1 MiB bodies) | CPU µs per MiB | peak RSS KiB |"
+	echo "|---|---|---|---|---|---|"
+	echo "| haproxy (nbthread 2) | $hc | $hcu | $(mbs $hb) | $hbu | $hm |"
+	echo "| gohaproxy | $gc | $gcu | $(mbs $gb) | $gbu | $gm |"
+	echo
+	echo "Ratio gohaproxy / haproxy: connections/s $(ratio $gc $hc), CPU per connection $(ratio $gcu $hcu), MB/s $(ratio $gb $hb), CPU per MiB $(ratio $gbu $hbu), memory $(ratio $gm $hm)."
 	echo "The origin and wrk run on the same 2 cores, so these are ratios, not absolute capacities."
 }
 
@@ -105,7 +181,7 @@ http_bench() {
 	rss() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
 	h=$(rps $hport); g=$(rps $gport)
 	hm=$(rss $hpid); gm=$(rss $gpid)
-	kill $opid $hpid $gpid 2>/dev/null; wait $opid $hpid $gpid 2>/dev/null
+	kill $opid $hpid $gpid 2>/dev/null || true; wait $opid $hpid $gpid 2>/dev/null || true; opid= hpid= gpid=
 	echo "## HTTP keep-alive (mode http, option forwardfor), wrk -t1 -c32 -d${DUR}s through each proxy to the same origin"
 	echo
 	echo "| proxy | requests/s | peak RSS KiB |"
@@ -122,6 +198,10 @@ http_bench() {
 	echo '```'
 }
 
+if [ "${BENCH_ONLY:-}" = tcpconn ]; then
+	tcpconn_bench
+	exit 0
+fi
 if [ "${BENCH_ONLY:-}" = http ]; then
 	http_bench
 	exit 0
@@ -133,6 +213,10 @@ failover_bench() {
 	echo
 	echo "## Failover (the seed's two nodes, a client requesting VIP1 every 20 ms)"
 	echo
+	if [ "${BENCH_FAILOVER:-1}" = 0 ]; then
+		echo "(BENCH_FAILOVER=0: no failover figures)"
+		return
+	fi
 	if [ "$(id -u)" != 0 ]; then
 		echo "(not root: the lab needs network namespaces; no failover figures)"
 		return
@@ -164,6 +248,8 @@ out=docs/BENCHMARKS.md
 	echo
 	echo
 	tcp_bench
+	echo
+	tcpconn_bench
 	echo
 	http_bench
 	failover_bench
