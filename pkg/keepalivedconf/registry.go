@@ -132,6 +132,7 @@ func blk(name string, subs ...*Keyword) *Keyword {
 func legacy(name, repl string, arg ArgKind) *Keyword {
 	return &Keyword{Name: name, Arg: arg, Status: Legacy, Replacement: repl}
 }
+
 // legacyRange is a deprecated numeric keyword checked like its replacement.
 func legacyRange(name, repl string, min, max int64) *Keyword {
 	k := legacy(name, repl, ArgUint)
