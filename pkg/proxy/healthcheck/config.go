@@ -37,6 +37,9 @@ const (
 // Spec is the check of one server, ready to be scheduled.
 type Spec struct {
 	Probe *Probe
+	// Ext is the external check ("option external-check"); when set it
+	// runs instead of Probe.
+	Ext *External
 	// Addr is the host:port checked ("addr" and "port" applied).
 	Addr string
 	checks.Intervals
@@ -49,10 +52,14 @@ type Spec struct {
 
 // Check returns the scheduler check named name for the spec.
 func (s *Spec) Check(name string) checks.Check {
+	var probe checks.Probe = s.Probe
+	if s.Ext != nil {
+		probe = s.Ext
+	}
 	return checks.Check{
 		Name:      name,
 		Target:    checks.Target{Addr: s.Addr},
-		Probe:     s.Probe,
+		Probe:     probe,
 		Intervals: s.Intervals,
 		Rise:      s.Rise,
 		Fall:      s.Fall,
@@ -217,6 +224,14 @@ func Build(g *haproxycfg.Global, px *haproxycfg.Proxy, s *haproxycfg.Server) (*S
 	case "ssl-hello-chk", "redis-check", "smtpchk", "pgsql-check", "mysql-check", "ldap-check":
 		p.Kind = KindProto
 		p.Rules, err = protoRules(typ, px.Options[typ])
+	case "external-check":
+		if sp.Ext, err = externalCheck(px, s, typPos, sp.Inter); err != nil {
+			return nil, err
+		}
+		sp.Timeout = sp.Ext.Timeout
+		sp.Addr = net.JoinHostPort(host, strconv.Itoa(port))
+		sp.Probe = p
+		return sp, nil
 	default:
 		err = &UnsupportedError{typPos, "'option " + typ + "'"}
 	}
