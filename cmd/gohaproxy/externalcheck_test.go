@@ -41,6 +41,10 @@ func TestExternalCheckLikeHaproxy(t *testing.T) {
 		if err := os.WriteFile(script, []byte(body), 0o755); err != nil {
 			t.Fatal(err)
 		}
+		slow := filepath.Join(dir, p.name+"-slow.sh")
+		if err := os.WriteFile(slow, []byte("#!/bin/sh\n/bin/sleep 5\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
 		pr.ports = []int{freePort(t), freePort(t)}
 		text := fmt.Sprintf(`global
   nbthread 1
@@ -68,7 +72,12 @@ listen z
   external-check command %[3]s
   timeout check 2s
   server s3 127.0.0.3:%[4]d check inter 300ms fall 2 rise 2 id 9
-`, pr.ports[0], pr.ports[1], script, srvPort)
+backend slow
+  option external-check
+  external-check command %[5]s
+  timeout check 5s
+  server s4 127.0.0.4:%[4]d check inter 400ms fall 1
+`, pr.ports[0], pr.ports[1], script, srvPort, slow)
 		cfg := filepath.Join(dir, p.name+".cfg")
 		if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
 			t.Fatal(err)
@@ -101,10 +110,18 @@ listen z
 	if err := os.WriteFile(failFile, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(" is DOWN", 3)
+	waitFor(" is DOWN", 4) // the slow script's server too, killed after inter
 	os.Remove(failFile)
 	waitFor(" is UP", 3)
 
+	for _, pr := range procs {
+		pr.log.mu.Lock()
+		killed := strings.Contains(pr.log.b.String(), "[WARNING]  ") && strings.Contains(pr.log.b.String(), " : kill ")
+		pr.log.mu.Unlock()
+		if !killed {
+			t.Errorf("%s logged no \"kill PID\" warning for the slow script", pr.name)
+		}
+	}
 	lines := map[string]string{}
 	dumps := map[string]string{}
 	for _, pr := range procs {

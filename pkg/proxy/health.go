@@ -62,6 +62,7 @@ func (rt *Runtime) attachChecks(cfg *haproxycfg.Config, px *haproxycfg.Proxy, be
 				}
 			}
 			spec.Ext.CurConn = func() int { return int(srv.cur.Load()) }
+			spec.Ext.OnKill = func(pid int) { rt.log.Warn(fmt.Sprintf("kill %d", pid)) }
 		}
 		srv.check = spec
 		srv.agentWeight.Store(-1)

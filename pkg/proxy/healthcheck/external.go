@@ -2,9 +2,13 @@ package healthcheck
 
 import (
 	"context"
+	"errors"
 	"net"
+	"os"
+	"os/exec"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/gohaproxy/gohaproxy/pkg/checks"
@@ -25,8 +29,12 @@ type External struct {
 	// CurConn, when set, gives the server's current connections for
 	// HAPROXY_SERVER_CURCONN.
 	CurConn func() int
-	// Timeout bounds one run: "timeout check", else inter.
+	// Timeout bounds one run: haproxy kills the program after inter
+	// (whatever "timeout check" says).
 	Timeout time.Duration
+	// OnKill, when set, is told the PID of a program killed on timeout
+	// (haproxy logs "kill PID").
+	OnKill func(pid int)
 }
 
 // Run implements checks.Probe.
@@ -39,18 +47,56 @@ func (e *External) Run(ctx context.Context, _ checks.Target) checks.Result {
 	if info.Path == "" {
 		env = append(env, "PATH=")
 	}
-	r := checks.Exec{Path: e.Command, Args: info.Args(), Env: env, Timeout: e.Timeout}.Run(ctx, checks.Target{})
+	start := time.Now()
+	r := e.exec(ctx, info.Args(), env)
+	r.Duration = time.Since(start)
+	r.Reason = r.Status.Text()
 	r.Weight = -1
 	return r
+}
+
+func (e *External) exec(ctx context.Context, args, env []string) checks.Result {
+	if e.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, e.Timeout)
+		defer cancel()
+	}
+	cmd := exec.Command(e.Command, args...)
+	cmd.Env = env
+	// the program writes where haproxy's own output goes
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return checks.Result{Status: checks.StatusPROCERR, Info: err.Error()}
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var err error
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		pid := cmd.Process.Pid
+		_ = syscall.Kill(-pid, syscall.SIGKILL)
+		if e.OnKill != nil {
+			e.OnKill(pid)
+		}
+		<-done
+		return checks.Result{Status: checks.StatusPROCTOUT}
+	}
+	if err == nil {
+		return checks.Result{OK: true, Status: checks.StatusPROCOK}
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() < 0 {
+		return checks.Result{Status: checks.StatusPROCERR, Info: err.Error()}
+	}
+	return checks.Result{Status: checks.StatusPROCERR, Code: ee.ExitCode()}
 }
 
 // externalCheck builds the external check of server s of px; ids are
 // haproxy's numeric ids of the proxy and of the server.
 func externalCheck(px *haproxycfg.Proxy, s *haproxycfg.Server, typPos haproxycfg.Pos, inter time.Duration) (*External, error) {
 	e := &External{Timeout: inter}
-	if px.Timeouts.Check > 0 {
-		e.Timeout = px.Timeouts.Check
-	}
 	for _, d := range directives(px, "external-check") {
 		if len(d.Args) < 3 {
 			continue

@@ -24,7 +24,7 @@ func TestBuildExternalCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := sp.Ext
-	if e == nil || e.Command != "/bin/true" || e.Info.Path != "/bin" || e.Timeout != 3*time.Second || sp.Timeout != 3*time.Second ||
+	if e == nil || e.Command != "/bin/true" || e.Info.Path != "/bin" || e.Timeout != time.Second || sp.Timeout != time.Second ||
 		e.Info.ServerAddr != "10.0.0.1" || e.Info.ServerPort != "80" || e.Info.ServerMaxConn != 5 || e.Info.ProxyName != "be" {
 		t.Errorf("external check %+v", e)
 	}
