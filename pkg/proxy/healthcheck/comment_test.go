@@ -1,6 +1,12 @@
 package healthcheck
 
-import "testing"
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/gohaproxy/gohaproxy/pkg/haproxycfg"
+)
 
 // TestCommentsAttachAsHaproxy checks which rule takes which comment: the
 // rule's own "comment" option, else the "comment" step before it with
@@ -53,4 +59,28 @@ func TestCommentsAttachAsHaproxy(t *testing.T) {
 	if _, err := build(t, "  option httpchk\n  http-check send uri /\n  http-check connect\n  server s 10.0.0.1:80 check\n"); err == nil {
 		t.Error("a connect after a send was accepted")
 	}
+}
+
+// FuzzBuild feeds arbitrary check lines to Build: it may refuse them, but
+// never panic.
+func FuzzBuild(f *testing.F) {
+	f.Add("  option tcp-check\n  tcp-check comment c\n  tcp-check send x comment y\n  tcp-check expect string a comment b\n")
+	f.Add("  option httpchk\n  http-check comment c\n  http-check connect port 81 ssl sni a\n  http-check send meth GET comment z\n  http-check expect ! status 200 comment q\n")
+	f.Add("  option tcp-check\n  tcp-check expect string\n  tcp-check connect port\n  tcp-check comment\n")
+	f.Fuzz(func(t *testing.T, lines string) {
+		p := filepath.Join(t.TempDir(), "h.cfg")
+		text := "global\n  external-check\ndefaults\n  mode tcp\n  timeout connect 1s\n  timeout client 1s\n  timeout server 1s\nbackend be\n" + lines + "\n  server s 10.0.0.1:80 check verify none\n"
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cfg, diags, err := haproxycfg.Load([]string{p}, haproxycfg.Options{})
+		if err != nil || diags.HasAlerts() {
+			return
+		}
+		px := cfg.Proxy("be")
+		if px == nil || len(px.Servers) == 0 {
+			return
+		}
+		Build(cfg.Global, px, px.Servers[len(px.Servers)-1])
+	})
 }

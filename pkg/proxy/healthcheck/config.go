@@ -406,6 +406,8 @@ func httpRules(px *haproxycfg.Proxy, opt haproxycfg.Option) ([]Rule, error) {
 					send.ver = a[i+1]
 				case "body":
 					send.body = a[i+1]
+				case "comment":
+					// haproxy reports no comment for a failed send
 				case "hdr":
 					if i+2 >= len(a) {
 						return nil, &UnsupportedError{d.Pos, "'http-check send hdr' without a value"}
@@ -519,11 +521,13 @@ func tcpRules(px *haproxycfg.Proxy) ([]Rule, error) {
 				return nil, err
 			}
 		case "send":
+			a, r.comment = cutComment(a)
 			if len(a) != 1 {
 				return nil, &UnsupportedError{d.Pos, "'" + strings.Join(d.Args, " ") + "'"}
 			}
 			r.act, r.data = actSend, []byte(a[0])
 		case "send-binary":
+			a, r.comment = cutComment(a)
 			if len(a) != 1 {
 				return nil, &UnsupportedError{d.Pos, "'" + strings.Join(d.Args, " ") + "'"}
 			}
