@@ -9,6 +9,7 @@ import (
 	"github.com/gohaproxy/gohaproxy/pkg/checks"
 	"github.com/gohaproxy/gohaproxy/pkg/haproxycfg"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/healthcheck"
+	"github.com/gohaproxy/gohaproxy/pkg/proxy/stats"
 )
 
 // The state of servers lives in server.down (read by the balancer adapter,
@@ -36,6 +37,8 @@ func (rt *Runtime) attachChecks(cfg *haproxycfg.Config, px *haproxycfg.Proxy, be
 	for _, s := range be.servers {
 		byName[s.name] = s
 	}
+	var ids *stats.Proxy // haproxy's ids, for external checks
+
 	for _, cs := range px.Servers {
 		srv := byName[cs.Name]
 		if srv == nil {
@@ -47,6 +50,19 @@ func (rt *Runtime) attachChecks(cfg *haproxycfg.Config, px *haproxycfg.Proxy, be
 				return &UnsupportedError{ue.Pos, ue.Feature}
 			}
 			return err
+		}
+		if spec != nil && spec.Ext != nil {
+			if ids == nil {
+				ids = proxyIDs(cfg, px.Name)
+			}
+			spec.Ext.Info.ProxyID = ids.ID
+			for _, ss := range ids.Servers {
+				if ss.Name == cs.Name {
+					spec.Ext.Info.ServerID = ss.ID
+				}
+			}
+			spec.Ext.CurConn = func() int { return int(srv.cur.Load()) }
+			spec.Ext.OnKill = func(pid int) { rt.log.Warn(fmt.Sprintf("kill %d", pid)) }
 		}
 		srv.check = spec
 		srv.agentWeight.Store(-1)
@@ -67,6 +83,18 @@ func (rt *Runtime) attachChecks(cfg *haproxycfg.Config, px *haproxycfg.Proxy, be
 		}
 	}
 	return nil
+}
+
+// proxyIDs returns the numbered proxy name as the stats show it (ids of
+// the proxy and its servers).
+func proxyIDs(cfg *haproxycfg.Config, name string) *stats.Proxy {
+	snap := stats.FromConfig(cfg, 0)
+	for i := range snap.Proxies {
+		if snap.Proxies[i].Name == name {
+			return &snap.Proxies[i]
+		}
+	}
+	return &stats.Proxy{Name: name}
 }
 
 // startChecks runs the health checks of every backend under ctx and

@@ -37,6 +37,9 @@ const (
 // Spec is the check of one server, ready to be scheduled.
 type Spec struct {
 	Probe *Probe
+	// Ext is the external check ("option external-check"); when set it
+	// runs instead of Probe.
+	Ext *External
 	// Addr is the host:port checked ("addr" and "port" applied).
 	Addr string
 	checks.Intervals
@@ -49,10 +52,14 @@ type Spec struct {
 
 // Check returns the scheduler check named name for the spec.
 func (s *Spec) Check(name string) checks.Check {
+	var probe checks.Probe = s.Probe
+	if s.Ext != nil {
+		probe = s.Ext
+	}
 	return checks.Check{
 		Name:      name,
 		Target:    checks.Target{Addr: s.Addr},
-		Probe:     s.Probe,
+		Probe:     probe,
 		Intervals: s.Intervals,
 		Rise:      s.Rise,
 		Fall:      s.Fall,
@@ -217,6 +224,14 @@ func Build(g *haproxycfg.Global, px *haproxycfg.Proxy, s *haproxycfg.Server) (*S
 	case "ssl-hello-chk", "redis-check", "smtpchk", "pgsql-check", "mysql-check", "ldap-check":
 		p.Kind = KindProto
 		p.Rules, err = protoRules(typ, px.Options[typ])
+	case "external-check":
+		if sp.Ext, err = externalCheck(px, s, typPos, sp.Inter); err != nil {
+			return nil, err
+		}
+		sp.Timeout = sp.Ext.Timeout
+		sp.Addr = net.JoinHostPort(host, strconv.Itoa(port))
+		sp.Probe = p
+		return sp, nil
 	default:
 		err = &UnsupportedError{typPos, "'option " + typ + "'"}
 	}
@@ -225,10 +240,8 @@ func Build(g *haproxycfg.Global, px *haproxycfg.Proxy, s *haproxycfg.Server) (*S
 	}
 	if port == 0 {
 		needPort := true
-		for _, r := range p.Rules {
-			if r.act == actConnect && r.port != 0 && r.index == 0 {
-				needPort = false
-			}
+		if len(p.Rules) > 0 && p.Rules[0].act == actConnect && p.Rules[0].port != 0 {
+			needPort = false
 		}
 		if needPort {
 			return nil, &UnsupportedError{s.Pos, fmt.Sprintf("a check on server '%s/%s' without a port (give it 'port N')", px.Name, s.Name)}
@@ -352,11 +365,32 @@ func httpRules(px *haproxycfg.Proxy, opt haproxycfg.Option) ([]Rule, error) {
 		}
 	}
 	var expects []Rule
+	var conn *Rule
+	inherit := ""
+	seen := false // a send or expect came already
 	for _, d := range directives(px, "http-check") {
 		if len(d.Args) < 2 {
 			continue
 		}
 		switch d.Args[1] {
+		case "comment":
+			if len(d.Args) != 3 {
+				return nil, &UnsupportedError{d.Pos, "'" + strings.Join(d.Args, " ") + "'"}
+			}
+			inherit = d.Args[2]
+			continue
+		case "connect":
+			if seen || conn != nil {
+				return nil, &UnsupportedError{d.Pos, "'http-check connect' after other steps (several request sequences)"}
+			}
+			r, err := connectRule("http-check", d)
+			if err != nil {
+				return nil, err
+			}
+			if r.comment == "" {
+				r.comment = inherit
+			}
+			conn = &r
 		case "send":
 			a := d.Args[2:]
 			for i := 0; i < len(a); i++ {
@@ -372,6 +406,8 @@ func httpRules(px *haproxycfg.Proxy, opt haproxycfg.Option) ([]Rule, error) {
 					send.ver = a[i+1]
 				case "body":
 					send.body = a[i+1]
+				case "comment":
+					// haproxy reports no comment for a failed send
 				case "hdr":
 					if i+2 >= len(a) {
 						return nil, &UnsupportedError{d.Pos, "'http-check send hdr' without a value"}
@@ -388,15 +424,27 @@ func httpRules(px *haproxycfg.Proxy, opt haproxycfg.Option) ([]Rule, error) {
 			if err != nil {
 				return nil, err
 			}
+			if r.comment == "" {
+				r.comment = inherit
+			}
 			expects = append(expects, r)
 		default:
 			return nil, &UnsupportedError{d.Pos, "'http-check " + d.Args[1] + "'"}
+		}
+		if d.Args[1] != "expect" {
+			inherit = ""
+		}
+		if d.Args[1] != "connect" {
+			seen = true
 		}
 	}
 	if len(expects) == 0 {
 		expects = []Rule{{act: actHTTPExpect, hexp: httpStatus, codes: [][2]int{{200, 399}}}}
 	}
 	rules := append([]Rule{send}, expects...)
+	if conn != nil {
+		rules = append([]Rule{*conn}, rules...)
+	}
 	for i := range rules {
 		rules[i].index = i
 	}
@@ -410,6 +458,7 @@ func httpExpectRule(d haproxycfg.Directive) (Rule, error) {
 		r.negate = true
 		a = a[1:]
 	}
+	a, r.comment = cutComment(a)
 	if len(a) != 2 {
 		return r, &UnsupportedError{d.Pos, "'" + strings.Join(d.Args, " ") + "'"}
 	}
@@ -451,6 +500,7 @@ func httpExpectRule(d haproxycfg.Directive) (Rule, error) {
 func tcpRules(px *haproxycfg.Proxy) ([]Rule, error) {
 	var rules []Rule
 	index := 0 // comments take a step number too
+	inherit := ""
 	for _, d := range directives(px, "tcp-check") {
 		if len(d.Args) < 2 {
 			continue
@@ -459,40 +509,25 @@ func tcpRules(px *haproxycfg.Proxy) ([]Rule, error) {
 		var r Rule
 		switch d.Args[1] {
 		case "comment":
+			if len(a) != 1 {
+				return nil, &UnsupportedError{d.Pos, "'" + strings.Join(d.Args, " ") + "'"}
+			}
+			inherit = a[0]
 			index++
 			continue
 		case "connect":
-			r.act = actConnect
-			for i := 0; i < len(a); i++ {
-				switch a[i] {
-				case "port":
-					if i+1 >= len(a) {
-						return nil, &UnsupportedError{d.Pos, "'tcp-check connect port' without a port"}
-					}
-					n, err := strconv.Atoi(a[i+1])
-					if err != nil || n <= 0 || n > 65535 {
-						return nil, &UnsupportedError{d.Pos, "'tcp-check connect port " + a[i+1] + "'"}
-					}
-					r.port = n
-					i++
-				case "ssl":
-					r.ssl = true
-				case "sni":
-					if i+1 >= len(a) {
-						return nil, &UnsupportedError{d.Pos, "'tcp-check connect sni' without a name"}
-					}
-					r.sni = a[i+1]
-					i++
-				default:
-					return nil, &UnsupportedError{d.Pos, "'tcp-check connect " + a[i] + "'"}
-				}
+			var err error
+			if r, err = connectRule("tcp-check", d); err != nil {
+				return nil, err
 			}
 		case "send":
+			a, r.comment = cutComment(a)
 			if len(a) != 1 {
 				return nil, &UnsupportedError{d.Pos, "'" + strings.Join(d.Args, " ") + "'"}
 			}
 			r.act, r.data = actSend, []byte(a[0])
 		case "send-binary":
+			a, r.comment = cutComment(a)
 			if len(a) != 1 {
 				return nil, &UnsupportedError{d.Pos, "'" + strings.Join(d.Args, " ") + "'"}
 			}
@@ -507,6 +542,7 @@ func tcpRules(px *haproxycfg.Proxy) ([]Rule, error) {
 				r.negate = true
 				a = a[1:]
 			}
+			a, r.comment = cutComment(a)
 			if len(a) != 2 {
 				return nil, &UnsupportedError{d.Pos, "'" + strings.Join(d.Args, " ") + "'"}
 			}
@@ -532,9 +568,62 @@ func tcpRules(px *haproxycfg.Proxy) ([]Rule, error) {
 		default:
 			return nil, &UnsupportedError{d.Pos, "'tcp-check " + d.Args[1] + "'"}
 		}
+		if r.comment == "" {
+			r.comment = inherit
+		}
+		if r.act != actExpect {
+			inherit = ""
+		}
 		r.index = index
 		index++
 		rules = append(rules, r)
 	}
 	return rules, nil
+}
+
+// cutComment removes the "comment <text>" option from the end of the
+// arguments of an expect rule.
+func cutComment(a []string) ([]string, string) {
+	if n := len(a); n >= 2 && a[n-2] == "comment" {
+		return a[:n-2], a[n-1]
+	}
+	return a, ""
+}
+
+// connectRule builds a "tcp-check connect" or "http-check connect" line;
+// kw is the keyword, for messages.
+func connectRule(kw string, d haproxycfg.Directive) (Rule, error) {
+	r := Rule{act: actConnect}
+	a := d.Args[2:]
+	for i := 0; i < len(a); i++ {
+		switch a[i] {
+		case "port":
+			if i+1 >= len(a) {
+				return r, &UnsupportedError{d.Pos, "'" + kw + " connect port' without a port"}
+			}
+			n, err := strconv.Atoi(a[i+1])
+			if err != nil || n <= 0 || n > 65535 {
+				return r, &UnsupportedError{d.Pos, "'" + kw + " connect port " + a[i+1] + "'"}
+			}
+			r.port = n
+			i++
+		case "ssl":
+			r.ssl = true
+		case "sni":
+			if i+1 >= len(a) {
+				return r, &UnsupportedError{d.Pos, "'" + kw + " connect sni' without a name"}
+			}
+			r.sni = a[i+1]
+			i++
+		case "comment":
+			if i+1 >= len(a) {
+				return r, &UnsupportedError{d.Pos, "'" + kw + " connect comment' without a text"}
+			}
+			r.comment = a[i+1]
+			i++
+		default:
+			return r, &UnsupportedError{d.Pos, "'" + kw + " connect " + a[i] + "'"}
+		}
+	}
+	return r, nil
 }

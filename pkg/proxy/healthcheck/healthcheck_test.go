@@ -59,7 +59,7 @@ func TestBuildRefusesWhatItCannotRun(t *testing.T) {
 		"  server s 10.0.0.1:80 check on-marked-down shutdown-sessions\n",
 		"  option spop-check\n  server s 10.0.0.1:80 check\n",
 		"  option tcp-check\n  tcp-check expect string OK min-recv 3\n  server s 10.0.0.1:80 check\n",
-		"  option httpchk\n  http-check expect status 200 comment hi\n  server s 10.0.0.1:80 check\n",
+		"  option httpchk\n  http-check connect alpn h2\n  server s 10.0.0.1:80 check\n",
 		"  server s 10.0.0.1 check\n",
 	} {
 		_, err := build(t, body)

@@ -158,9 +158,13 @@ func (r *run) httpExpect(rule *Rule) *checks.Result {
 		if m != rule.negate {
 			return nil
 		}
-		out := res(false, checks.StatusL7STS, resp.code, resp.reason)
+		out := res(false, checks.StatusL7STS, resp.code, withComment(resp.reason, rule.comment))
 		return &out
 	default:
+		if len(resp.body) == 0 {
+			out := res(false, checks.StatusL7RSP, resp.code, withComment("HTTP content check could not find a response body", rule.comment))
+			return &out
+		}
 		var m bool
 		if rule.hexp == httpBodyRegex {
 			m = rule.re.Match(resp.body)
@@ -174,7 +178,7 @@ func (r *run) httpExpect(rule *Rule) *checks.Result {
 		if m {
 			info = "HTTP content check matched unwanted content"
 		}
-		out := res(false, checks.StatusL7RSP, resp.code, info)
+		out := res(false, checks.StatusL7RSP, resp.code, withComment(info, rule.comment))
 		return &out
 	}
 }

@@ -82,6 +82,10 @@ type Rule struct {
 	act      action
 	implicit bool // the connect haproxy adds before a ruleset without one
 	index    int  // 0-based index among the configured rules
+	// comment is the rule's "comment" option, else the text of the
+	// "comment" step before it (expect steps in between are skipped), as
+	// haproxy reports it when the rule fails.
+	comment string
 
 	// connect
 	port int
@@ -280,6 +284,9 @@ func (r *run) where() string {
 		}
 	case actSend:
 		out += " (send)"
+	}
+	if r.cur.comment != "" {
+		out += " comment: '" + r.cur.comment + "'"
 	}
 	return out
 }
@@ -485,7 +492,11 @@ func (r *run) expect(rule *Rule) *checks.Result {
 	}
 	for {
 		if r.eof && len(r.buf) == 0 {
-			return r.fail(errSt, fmt.Sprintf("TCPCHK got an empty response at step %d", r.step()))
+			info := fmt.Sprintf("TCPCHK got an empty response at step %d", r.step())
+			if rule.comment != "" {
+				info += " comment: '" + rule.comment + "'"
+			}
+			return r.fail(errSt, info)
 		}
 		if rule.exp == expCustom {
 			if len(r.buf) == 0 {
@@ -516,6 +527,7 @@ func (r *run) expect(rule *Rule) *checks.Result {
 				if rule.onErr != nil {
 					info = rule.onErr(r.buf)
 				}
+				info = withComment(info, rule.comment)
 				out := res(false, errSt, code, info)
 				return &out
 			}
@@ -574,4 +586,13 @@ func (p *Probe) verifyChain(raw [][]byte, _ [][]*x509.Certificate) error {
 	}
 	_, err := certs[0].Verify(opts)
 	return err
+}
+
+// withComment appends the " comment: TEXT" haproxy adds to the info of a
+// failed expect rule that has a comment.
+func withComment(info, comment string) string {
+	if comment == "" {
+		return info
+	}
+	return info + " comment: " + comment
 }
