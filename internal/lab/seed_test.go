@@ -170,3 +170,45 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// TestSeedNoPreempt: with nopreempt, a node whose VRRP daemon comes back
+// does not take its VIP back from the peer that took over — with the
+// originals and with ours.
+func TestSeedNoPreempt(t *testing.T) {
+	if testing.Short() {
+		t.Skip("lab scenarios take tens of seconds")
+	}
+	for _, p := range []Product{Originals(t), Ours(t)} {
+		t.Run(p.Name, func(t *testing.T) {
+			s := NewSeed(t, p, p, SeedOptions{NoPreempt: true})
+			n1, n2 := s.N1, s.N2
+			n1.StartProxy(t)
+			n2.StartProxy(t)
+			n1.StartVRRP(t)
+			n2.StartVRRP(t)
+			// Both start BACKUP; the higher priority's shorter skew
+			// makes n1 MASTER of VI_1 and n2 of VI_2.
+			WaitFor(t, "VIP1 on n1 and VIP2 on n2", 15*time.Second, func() bool {
+				return n1.Has(VIP1) && n2.Has(VIP2) && !n2.Has(VIP1)
+			})
+			// (A failing check script would not move the VIP: nopreempt
+			// also keeps n2 from preempting a lower-priority master.)
+			n1.VRRP.Stop(syscall.SIGTERM, 5*time.Second)
+			d := WaitFor(t, "VIP1 on n2 after n1's VRRP daemon stopped", 20*time.Second, func() bool { return n2.Has(VIP1) && !n1.Has(VIP1) })
+			t.Logf("%s: VIP1 moved to n2 %v after n1's VRRP daemon stopped", p.Name, d.Round(10*time.Millisecond))
+			n1.StartVRRP(t)
+			// Without nopreempt n1 (priority 150) would take VIP1 back
+			// within about 4 s of starting.
+			deadline := time.Now().Add(8 * time.Second)
+			for time.Now().Before(deadline) {
+				if n1.Has(VIP1) {
+					t.Fatalf("%s: n1 took VIP1 back despite nopreempt", p.Name)
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			if !n2.Has(VIP1) {
+				t.Fatalf("%s: VIP1 left n2", p.Name)
+			}
+		})
+	}
+}
