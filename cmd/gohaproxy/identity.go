@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"os/user"
 	"strconv"
 	"syscall"
@@ -18,7 +17,7 @@ import (
 // haproxy's alert and returns false when one step fails.
 func dropIdentity(g *haproxycfg.Global, stderr io.Writer, pid int) bool {
 	alert := func(format string, args ...any) bool {
-		fmt.Fprintf(stderr, "[ALERT]    (%d) : [%s.main()] %s\n", pid, os.Args[0], fmt.Sprintf(format, args...))
+		fmt.Fprintf(stderr, "[ALERT]    (%d) : [%s.main()] %s\n", pid, progname(), fmt.Sprintf(format, args...))
 		return false
 	}
 	uid, gid := g.UID, g.GID
@@ -43,7 +42,7 @@ func dropIdentity(g *haproxycfg.Global, stderr io.Writer, pid int) bool {
 	}
 	if gid != 0 {
 		if groups, err := syscall.Getgroups(); err == nil && len(groups) > 0 && syscall.Setgroups(nil) != nil {
-			fmt.Fprintf(stderr, "[WARNING]  (%d) : [%s.main()] Failed to drop supplementary groups. Using 'gid'/'group' without 'uid'/'user' is generally useless.\n", pid, os.Args[0])
+			fmt.Fprintf(stderr, "[WARNING]  (%d) : [%s.main()] Failed to drop supplementary groups. Using 'gid'/'group' without 'uid'/'user' is generally useless.\n", pid, progname())
 		}
 		if syscall.Setgid(gid) != nil {
 			return alert("Cannot set gid %d.", gid)

@@ -168,7 +168,7 @@ func runMaster(cfg *haproxycfg.Config, ms masterSettings, stderr io.Writer) int 
 		for _, line := range strings.Split(err.Error(), "\n") {
 			log.alert("%s", line)
 		}
-		log.alert("[%s.main()] Some protocols failed to start their listeners! Exiting.", os.Args[0])
+		log.alert("[%s.main()] Some protocols failed to start their listeners! Exiting.", progname())
 		return 1
 	}
 	defer func() { closeAll(ls) }()
@@ -179,7 +179,7 @@ func runMaster(cfg *haproxycfg.Config, ms masterSettings, stderr io.Writer) int 
 	}
 	if pidfile != "" {
 		if err := os.WriteFile(pidfile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
-			log.alert("[%s.main()] Cannot create pidfile %s", os.Args[0], pidfile)
+			log.alert("[%s.main()] Cannot create pidfile %s", progname(), pidfile)
 			return 1
 		}
 		// haproxy leaves its pid file in place when it exits: init scripts

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -45,6 +46,10 @@ func serve(cfg *haproxycfg.Config, o serveOptions, stderr io.Writer) int {
 	pid := os.Getpid()
 	alert := func(format string, args ...any) {
 		fmt.Fprintf(stderr, "[ALERT]    (%d) : %s\n", pid, fmt.Sprintf(format, args...))
+	}
+	if !cfg.HasListeners() {
+		alert("[%s.main()] No enabled listener found (check for 'bind' directives) ! Exiting.", progname())
+		return 1
 	}
 	if o.daemon && os.Getenv(daemonEnv) == "" {
 		return daemonize(o, stderr)
@@ -92,7 +97,7 @@ func serve(cfg *haproxycfg.Config, o serveOptions, stderr io.Writer) int {
 		for _, line := range strings.Split(err.Error(), "\n") {
 			alert("%s", line)
 		}
-		alert("[%s.main()] Some protocols failed to start their listeners! Exiting.", os.Args[0])
+		alert("[%s.main()] Some protocols failed to start their listeners! Exiting.", progname())
 		return 1
 	}
 	pidfile := o.pidfile
@@ -106,7 +111,7 @@ func serve(cfg *haproxycfg.Config, o serveOptions, stderr io.Writer) int {
 	}
 	if pidfile != "" {
 		if err := os.WriteFile(pidfile, []byte(strconv.Itoa(pid)+"\n"), 0o644); err != nil {
-			alert("[%s.main()] Cannot create pidfile %s", os.Args[0], pidfile)
+			alert("[%s.main()] Cannot create pidfile %s", progname(), pidfile)
 			return 1
 		}
 		// haproxy leaves its pid file in place when it exits: init scripts
@@ -237,3 +242,7 @@ func daemonize(o serveOptions, stderr io.Writer) int {
 	cmd.Process.Release()
 	return 0
 }
+
+// progname is the program's name as haproxy prints it in "[NAME.main()]"
+// messages: argv[0] without its directories.
+func progname() string { return filepath.Base(os.Args[0]) }
