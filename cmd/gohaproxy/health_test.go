@@ -14,13 +14,11 @@ import (
 	"math/big"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -172,22 +170,7 @@ func (b *logBuf) stateLines() []string {
 func startLogged(t *testing.T, bin string, args ...string) *logBuf {
 	t.Helper()
 	buf := &logBuf{}
-	cmd := exec.Command(bin, args...)
-	cmd.Stdout, cmd.Stderr = buf, buf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-	})
+	startWithOutput(t, buf, bin, args...)
 	return buf
 }
 

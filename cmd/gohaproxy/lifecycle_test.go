@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -123,22 +122,7 @@ listen l
 			t.Fatal(err)
 		}
 		buf := &logBuf{}
-		cmd := exec.Command(bin, "-db", "-f", cfg)
-		cmd.Stdout, cmd.Stderr = buf, buf
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			cmd.Process.Signal(syscall.SIGTERM)
-			done := make(chan struct{})
-			go func() { cmd.Wait(); close(done) }()
-			select {
-			case <-done:
-			case <-time.After(5 * time.Second):
-				cmd.Process.Kill()
-				<-done
-			}
-		})
+		cmd := startWithOutput(t, buf, bin, "-db", "-f", cfg)
 		addrs := []string{fmt.Sprintf("127.0.0.1:%d", port), fmt.Sprintf("127.0.0.1:%d", port+1)}
 		for _, a := range addrs {
 			waitListeningRaw(t, a)
@@ -238,22 +222,7 @@ listen l
 				t.Fatal(err)
 			}
 			buf := &logBuf{}
-			cmd := exec.Command(bin, "-db", "-f", cfg)
-			cmd.Stdout, cmd.Stderr = buf, buf
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() {
-				cmd.Process.Signal(syscall.SIGTERM)
-				done := make(chan struct{})
-				go func() { cmd.Wait(); close(done) }()
-				select {
-				case <-done:
-				case <-time.After(5 * time.Second):
-					cmd.Process.Kill()
-					<-done
-				}
-			})
+			cmd := startWithOutput(t, buf, bin, "-db", "-f", cfg)
 			waitListeningRaw(t, fmt.Sprintf("127.0.0.1:%d", port))
 			// the identity changes after binding: wait for it to settle
 			var state string

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -86,8 +87,14 @@ func waitListening(t *testing.T, addr string) {
 // stops it by PID when the test ends.
 func startProxy(t *testing.T, bin string, args ...string) *exec.Cmd {
 	t.Helper()
+	return startWithOutput(t, os.Stderr, bin, args...)
+}
+
+// startWithOutput is startProxy with the process's output sent to out.
+func startWithOutput(t *testing.T, out io.Writer, bin string, args ...string) *exec.Cmd {
+	t.Helper()
 	cmd := exec.Command(bin, args...)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -284,10 +284,11 @@ func daemon(c *cli.Context, file string, opts keepalivedconf.Options, res *keepa
 	for _, m := range security {
 		logf("%s", m)
 	}
-	for _, name := range unusedScripts(nt.nodeConfig(res.Config)) {
+	nodeCfg := nt.nodeConfig(res.Config)
+	for _, name := range unusedScripts(nodeCfg) {
 		logf("Warning - script %s is not used", name)
 	}
-	node, err := mkNode(nt.nodeConfig(res.Config), plat, lg, c.Bool("log-detail"), nt)
+	node, err := mkNode(nodeCfg, plat, lg, c.Bool("log-detail"), nt)
 	if err != nil {
 		lg.Error(err.Error())
 		return fail(err)
@@ -366,10 +367,11 @@ func daemon(c *cli.Context, file string, opts keepalivedconf.Options, res *keepa
 			for _, m := range security {
 				logf("%s", m)
 			}
-			for _, name := range unusedScripts(nt.nodeConfig(r.Config)) {
+			nodeCfg := nt.nodeConfig(r.Config)
+			for _, name := range unusedScripts(nodeCfg) {
 				logf("Warning - script %s is not used", name)
 			}
-			if err := node.Reload(ctx, nt.nodeConfig(r.Config)); err != nil {
+			if err := node.Reload(ctx, nodeCfg); err != nil {
 				lg.Error(fmt.Sprintf("Reload of %s failed, the previous configuration stays in force: %v", file, err))
 				sdSend(sdReady())
 				continue
