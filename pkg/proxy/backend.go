@@ -82,6 +82,7 @@ type backend struct {
 	kindWord   string         // "backend", or "proxy" for a listen section (haproxy's messages)
 	stateMu    sync.Mutex     // serialises server state changes (health.go)
 	logChecks  bool           // option log-health-checks
+	slog       *trafficLog    // the backend's log targets (server messages)
 	mail       *mailSpec      // email-alert settings; nil: no mail
 	mailer     *notify.Mailer // started with the checks (mail.go)
 	http       httpOpts       // mode http when http.enabled (http.go)
@@ -267,11 +268,19 @@ func (be *backend) pick(src netip.AddrPort) *claim { return be.claim(be.key(src,
 // port is dstPort and address src, with haproxy's retries and redispatch.
 // first is the server picked when the connection was accepted (in accept
 // order, as haproxy's single event loop picks).
-func (be *backend) dial(ctx context.Context, first *claim, key balance.Key, src netip.AddrPort, dstPort int) (net.Conn, *server, error) {
+// tr, when not nil, records the timings and retries for the logs.
+func (be *backend) dial(ctx context.Context, first *claim, key balance.Key, src netip.AddrPort, dstPort int, tr *dialTrace) (net.Conn, *server, error) {
+	if tr == nil {
+		tr = &dialTrace{}
+	}
 	var last error
 	var prev *server
 	srv, err := be.wait(ctx, first)
+	if err == nil {
+		tr.granted = time.Now()
+	}
 	for attempt := 0; attempt <= be.retries; attempt++ {
+		tr.retries = attempt
 		if err != nil {
 			if prev != nil {
 				return nil, prev, last
@@ -292,9 +301,11 @@ func (be *backend) dial(ctx context.Context, first *claim, key balance.Key, src 
 		}
 		c, err := dialFrom(ctx, srv.src, addr, timeout, src)
 		if err == nil {
+			tr.connected = time.Now()
 			return c, srv, nil
 		}
 		last = err
+		tr.timedOut = isTimeoutErr(err)
 		prev = srv
 		// haproxy retries the same server, and with "option redispatch"
 		// moves to another one for the last retry.
@@ -306,6 +317,7 @@ func (be *backend) dial(ctx context.Context, first *claim, key balance.Key, src 
 			if err != nil {
 				return nil, prev, last
 			}
+			tr.redispatched = true
 			prev = nil
 		}
 	}
@@ -313,4 +325,13 @@ func (be *backend) dial(ctx context.Context, first *claim, key balance.Key, src 
 		be.release(prev)
 	}
 	return nil, prev, last
+}
+
+// dialTrace is what a connection to a server did, for the logs.
+type dialTrace struct {
+	granted      time.Time // the server slot was obtained (end of queueing)
+	connected    time.Time // the connection was established
+	retries      int
+	redispatched bool
+	timedOut     bool // the last attempt failed with a connect timeout
 }
