@@ -125,9 +125,10 @@ type logFrontends struct {
 	tcp, tcpDead, tcpSilent, connect, null, reject, http, httpSep string
 }
 
-func trafficLogConfig(logAddr string, fe logFrontends, be logBackends) string {
+func trafficLogConfig(logAddr, sock string, fe logFrontends, be logBackends) string {
 	return fmt.Sprintf(`global
     log %s format raw local0
+    stats socket %s level admin
 defaults
     log global
     retries 1
@@ -198,7 +199,7 @@ backend bhdead
     server hd %s
 backend bhnone
     mode http
-`, logAddr, fe.tcp, fe.tcpDead, fe.tcpSilent, fe.connect, fe.null, fe.reject, be.echo, be.closed, be.silent,
+`, logAddr, sock, fe.tcp, fe.tcpDead, fe.tcpSilent, fe.connect, fe.null, fe.reject, be.echo, be.closed, be.silent,
 		fe.http, logAddr, fe.httpSep, be.web, be.closed)
 }
 
@@ -368,14 +369,15 @@ func normalizeLogLine(l string) string {
 }
 
 // runLogScenarios runs every scenario against one product and returns
-// the normalized lines of each.
-func runLogScenarios(t *testing.T, start func(cfg string, ready string), be logBackends) [][]string {
+// the normalized lines of each, and "show stat" at the end.
+func runLogScenarios(t *testing.T, start func(cfg string, ready string), be logBackends) ([][]string, string) {
 	udp := oracletest.ListenUDP(t)
 	fe := logFrontends{}
 	for _, p := range []*string{&fe.tcp, &fe.tcpDead, &fe.tcpSilent, &fe.connect, &fe.null, &fe.reject, &fe.http, &fe.httpSep} {
 		*p = testenv.FreeLoopbackAddr(t)
 	}
-	start(trafficLogConfig(udp.Addr, fe, be), fe.httpSep)
+	sock := filepath.Join(t.TempDir(), "stats.sock")
+	start(trafficLogConfig(udp.Addr, sock, fe, be), fe.httpSep)
 	// the readiness probe and anything logged at start
 	udp.Drain(1500 * time.Millisecond)
 	var out [][]string
@@ -397,6 +399,45 @@ func runLogScenarios(t *testing.T, start func(cfg string, ready string), be logB
 		sort.Strings(got)
 		out = append(out, got)
 	}
+	c, err := net.Dial("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(c, "show stat\n")
+	b, _ := io.ReadAll(c)
+	return out, string(b)
+}
+
+// statCounters picks the cumulated counters of "show stat" that the same
+// traffic must set alike, per row.
+func statCounters(t *testing.T, csv string) map[string]string {
+	fields := []string{"stot", "bin", "bout", "dreq", "ereq", "econ", "eresp", "wretr", "wredis", "dcon",
+		"hrsp_1xx", "hrsp_2xx", "hrsp_3xx", "hrsp_4xx", "hrsp_5xx", "hrsp_other", "req_tot", "lbtot", "cli_abrt", "srv_abrt", "conn_tot"}
+	lines := strings.Split(strings.TrimSpace(csv), "\n")
+	if len(lines) < 2 || !strings.HasPrefix(lines[0], "# ") {
+		t.Fatalf("not a show stat answer: %q", csv)
+	}
+	head := strings.Split(strings.TrimPrefix(lines[0], "# "), ",")
+	idx := map[string]int{}
+	for i, h := range head {
+		idx[h] = i
+	}
+	out := map[string]string{}
+	for _, l := range lines[1:] {
+		v := strings.Split(l, ",")
+		if len(v) < len(head)-1 || v[0] == "GLOBAL" {
+			continue
+		}
+		var b strings.Builder
+		for _, f := range fields {
+			if i, ok := idx[f]; ok && i < len(v) && v[i] != "" {
+				fmt.Fprintf(&b, " %s=%s", f, v[i])
+			}
+		}
+		out[v[0]+"/"+v[1]] = b.String()
+	}
 	return out
 }
 
@@ -411,16 +452,17 @@ func TestTrafficLogOracle(t *testing.T) {
 	be := startLogBackends(t)
 	bin := testenv.Binary(t, "gohaproxy")
 	var theirs, ours [][]string
+	var theirStat, ourStat string
 	// both products run at once, each on its own ports and log listener
 	t.Run("run", func(t *testing.T) {
 		t.Run("haproxy", func(t *testing.T) {
 			t.Parallel()
-			theirs = runLogScenarios(t, func(cfg, ready string) { oracletest.HAProxy(t, cfg, ready) }, be)
+			theirs, theirStat = runLogScenarios(t, func(cfg, ready string) { oracletest.HAProxy(t, cfg, ready) }, be)
 		})
 		t.Run("gohaproxy", func(t *testing.T) {
 			t.Parallel()
 			var stderr bytes.Buffer
-			ours = runLogScenarios(t, func(cfg, ready string) {
+			ours, ourStat = runLogScenarios(t, func(cfg, ready string) {
 				path := filepath.Join(t.TempDir(), "haproxy.cfg")
 				if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 					t.Fatal(err)
@@ -441,6 +483,17 @@ func TestTrafficLogOracle(t *testing.T) {
 	})
 	if len(theirs) != len(logScenarios) || len(ours) != len(logScenarios) {
 		t.Fatal("a run did not finish")
+	}
+	hs, os := statCounters(t, theirStat), statCounters(t, ourStat)
+	var rows []string
+	for k := range hs {
+		rows = append(rows, k)
+	}
+	sort.Strings(rows)
+	for _, k := range rows {
+		if hs[k] != os[k] {
+			t.Errorf("show stat %s:\nhaproxy:  %s\ngohaproxy: %s", k, hs[k], os[k])
+		}
 	}
 	for i, sc := range logScenarios {
 		h, o := strings.Join(theirs[i], "\n"), strings.Join(ours[i], "\n")

@@ -34,12 +34,12 @@ type server struct {
 	// agent-check: its spec, and the drain/maint states and weight it set
 	agent        *healthcheck.AgentSpec
 	maint, drain atomic.Bool
-	agentWeight  atomic.Int32   // -1 until the agent sets a weight
-	agentHealth  *checks.Health // the agent's own rise/fall counter (under stateMu)
-	mainUp       bool           // the regular check's verdict (under stateMu)
-	lastStatus   checks.Status  // last check status (log-health-checks; check goroutine only)
-	total        atomic.Int64
-	id           int // explicit "id"; 0 = by position
+	agentWeight  atomic.Int32    // -1 until the agent sets a weight
+	agentHealth  *checks.Health  // the agent's own rise/fall counter (under stateMu)
+	mainUp       bool            // the regular check's verdict (under stateMu)
+	lastStatus   checks.Status   // last check status (log-health-checks; check goroutine only)
+	ctr          trafficCounters // show stat
+	id           int             // explicit "id"; 0 = by position
 	// sendProxy is the PROXY protocol version sent first (0: none).
 	sendProxy int
 	ppOpts    proxyproto.V2Options
@@ -76,13 +76,14 @@ type backend struct {
 	redispatch bool
 	allBackups bool
 	useServers []useServerRule
-	q          backendQueue   // queue.go
-	rdp        rdpPersist     // "persist rdp-cookie" (rdp.go)
-	persist    bool           // option persist: use-server sticks to a down server
-	kindWord   string         // "backend", or "proxy" for a listen section (haproxy's messages)
-	stateMu    sync.Mutex     // serialises server state changes (health.go)
-	logChecks  bool           // option log-health-checks
-	slog       *trafficLog    // the backend's log targets (server messages)
+	q          backendQueue // queue.go
+	rdp        rdpPersist   // "persist rdp-cookie" (rdp.go)
+	persist    bool         // option persist: use-server sticks to a down server
+	kindWord   string       // "backend", or "proxy" for a listen section (haproxy's messages)
+	stateMu    sync.Mutex   // serialises server state changes (health.go)
+	logChecks  bool         // option log-health-checks
+	slog       *trafficLog  // the backend's log targets (server messages)
+	ctr        trafficCounters
 	mail       *mailSpec      // email-alert settings; nil: no mail
 	mailer     *notify.Mailer // started with the checks (mail.go)
 	http       httpOpts       // mode http when http.enabled (http.go)
@@ -278,9 +279,15 @@ func (be *backend) dial(ctx context.Context, first *claim, key balance.Key, src 
 	srv, err := be.wait(ctx, first)
 	if err == nil {
 		tr.granted = time.Now()
+		if !tr.counted {
+			be.counted(srv, tr.granted)
+		}
 	}
 	for attempt := 0; attempt <= be.retries; attempt++ {
 		tr.retries = attempt
+		if attempt > 0 && prev == srv && srv != nil {
+			srv.ctr.sessTotal.Add(1) // haproxy counts each retry on the server
+		}
 		if err != nil {
 			if prev != nil {
 				return nil, prev, last
@@ -318,6 +325,7 @@ func (be *backend) dial(ctx context.Context, first *claim, key balance.Key, src 
 				return nil, prev, last
 			}
 			tr.redispatched = true
+			be.counted(srv, time.Now())
 			prev = nil
 		}
 	}
@@ -334,4 +342,23 @@ type dialTrace struct {
 	retries      int
 	redispatched bool
 	timedOut     bool // the last attempt failed with a connect timeout
+	// counted: the caller already counted the first server's session
+	counted bool
+}
+
+// assigned counts a session (a stream: each HTTP request) given to the
+// backend, before a server is chosen.
+func (be *backend) assigned(now time.Time) {
+	be.ctr.session(now, be.q.beconn.Load()+1)
+}
+
+// counted counts a session given to srv by the backend (lbtot; the
+// server's stot, which also counts each connection retry).
+func (be *backend) counted(srv *server, now time.Time) {
+	if srv == nil {
+		return
+	}
+	be.ctr.lbTotal.Add(1)
+	srv.ctr.session(now, srv.cur.Load())
+	srv.ctr.lbTotal.Add(1)
 }

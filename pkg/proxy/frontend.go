@@ -38,6 +38,7 @@ type frontend struct {
 	cur          atomic.Int64 // sessions in progress (fe_conn)
 	http         httpOpts     // mode http when http.enabled
 	tlog         *trafficLog  // nil: the frontend logs nothing
+	ctr          trafficCounters
 }
 
 func (rt *Runtime) newFrontend(px *haproxycfg.Proxy) (*frontend, error) {
@@ -94,6 +95,9 @@ func (fe *frontend) acceptLoop(rt *Runtime, ln *listener.Listener) {
 			return
 		}
 		rt.actconn.Add(1)
+		now := time.Now()
+		fe.ctr.connTotal.Add(1)
+		fe.ctr.connRate.add(now)
 		if fe.http.enabled {
 			rt.sessions.Add(1)
 			go func() {
@@ -116,6 +120,7 @@ func (fe *frontend) acceptLoop(rt *Runtime, ln *listener.Listener) {
 				c.Close()
 				fe.dropSlot(rt)
 				rt.actconn.Add(-1)
+				fe.ctr.deniedConn.Add(1)
 				continue
 			}
 		}
@@ -142,6 +147,7 @@ func (fe *frontend) serve(rt *Runtime, c net.Conn, pre *decision, acceptProxy bo
 	var first *claim
 	if pre != nil {
 		first = pre.first
+		fe.ctr.session(accept, fe.cur.Load())
 		fe.tlog.connect(src, dst, fe.name)
 		if pre.be == nil {
 			return // no backend: haproxy closes the connection
@@ -149,8 +155,10 @@ func (fe *frontend) serve(rt *Runtime, c net.Conn, pre *decision, acceptProxy bo
 	} else {
 		if !fe.connectionAccepted(sctx) {
 			lingerZero(c)
+			fe.ctr.deniedConn.Add(1)
 			return
 		}
+		fe.ctr.session(accept, fe.cur.Load())
 		fe.tlog.connect(src, dst, fe.name)
 		if fe.backend == nil && len(fe.switching) == 0 {
 			return // no backend: haproxy closes the connection
@@ -161,17 +169,19 @@ func (fe *frontend) serve(rt *Runtime, c net.Conn, pre *decision, acceptProxy bo
 	logged := fe.tlog != nil && fe.tlog.format != nil
 	var be *backend
 	var srv *server
-	if logged {
-		fe.newEvent(rt, &ev, accept, src, dst)
-		defer func() {
-			ev.Tt = msSince(accept, time.Now())
-			if fe.tlog.dontLogNull && ev.BytesUploaded == 0 {
-				return
-			}
-			rt.fillCounters(&ev, fe, be, srv)
-			fe.tlog.emit(&ev, isErrorSession(&ev))
-		}()
-	}
+	fe.newEvent(rt, &ev, accept, src, dst)
+	defer func() {
+		if ev.Term[0] == 'P' && ev.Term[1] == 'R' {
+			fe.ctr.deniedReq.Add(1)
+		}
+		rt.accountEnd(fe, be, srv, &ev, false, false)
+		if !logged || fe.tlog.dontLogNull && ev.BytesUploaded == 0 {
+			return
+		}
+		ev.Tt = msSince(accept, time.Now())
+		rt.fillCounters(&ev, fe, be, srv)
+		fe.tlog.emit(&ev, isErrorSession(&ev))
+	}()
 	if acceptProxy {
 		// the PROXY header is read under the client timeout, as haproxy
 		// reads it during the connection's handshake
@@ -219,6 +229,7 @@ func (fe *frontend) serve(rt *Runtime, c net.Conn, pre *decision, acceptProxy bo
 		}
 	}
 	ev.Backend = be.name
+	be.assigned(accept)
 	dstPort := int(dst.Port())
 	if first == nil {
 		var forced *server
@@ -239,6 +250,7 @@ func (fe *frontend) serve(rt *Runtime, c net.Conn, pre *decision, acceptProxy bo
 	ev.Retries, ev.Redispatched = tr.retries, tr.redispatched
 	if got != nil {
 		ev.Server = got.name
+		srv = got // counted until the line is written
 	}
 	if err != nil {
 		rt.log.Info("connection to backend failed", zap.String("frontend", fe.name), zap.String("backend", be.name), zap.Error(err))
@@ -261,7 +273,6 @@ func (fe *frontend) serve(rt *Runtime, c net.Conn, pre *decision, acceptProxy bo
 		}
 		sc.SetWriteDeadline(time.Time{})
 	}
-	srv.total.Add(1)
 	res := forward.Pipe(ctx, c, sc, pipeTimeouts(fe, be), rt.pool)
 	// the server side is released before the line is written: haproxy
 	// logs its backend and server counts without this session

@@ -188,6 +188,7 @@ type httpSession struct {
 	// sent: the head written to the server
 	reqStart, headDone, sent time.Time
 	noLog                    bool // a silent close: nothing to log
+	fromServer               bool // the status is the server's (not an error page)
 	logSrv                   *server
 	respBytes                atomic.Int64
 }
@@ -207,8 +208,10 @@ func (fe *frontend) serveHTTP(rt *Runtime, c net.Conn) {
 		cbuf: make([]byte, rt.bufsize), sbuf: make([]byte, rt.bufsize)}
 	if !fe.connectionAccepted(fe.sampleCtx(rt, s.src, s.dst)) {
 		lingerZero(c)
+		fe.ctr.deniedConn.Add(1)
 		return
 	}
+	fe.ctr.session(accept, fe.cur.Load())
 	fe.tlog.connect(s.src, s.dst, fe.name)
 	s.logOn = fe.tlog != nil && fe.tlog.format != nil
 	stopHard := context.AfterFunc(rt.hardCtx, func() {
@@ -332,6 +335,8 @@ func (s *httpSession) readRequest(first bool) bool {
 			}
 			if n > 0 {
 				s.headDone = time.Now()
+				s.fe.ctr.reqTotal.Add(1)
+				s.fe.ctr.reqRate.add(s.headDone)
 				if s.logOn {
 					line := s.cbuf[:n]
 					if i := indexByte(line, '\n'); i >= 0 {
@@ -399,15 +404,13 @@ func (s *httpSession) readRequest(first bool) bool {
 // transaction serves one request and logs it; false ends the session.
 // accept is when the session (or the previous transaction) began.
 func (s *httpSession) transaction(first bool, accept time.Time) bool {
-	if s.logOn {
-		s.fe.newEvent(s.rt, &s.ev, accept, s.src, s.dst)
-		s.reqStart, s.headDone, s.sent = time.Time{}, time.Time{}, time.Time{}
-		s.noLog = false
-		s.respBytes.Store(0)
-	}
+	s.fe.newEvent(s.rt, &s.ev, accept, s.src, s.dst)
+	s.reqStart, s.headDone, s.sent = time.Time{}, time.Time{}, time.Time{}
+	s.noLog, s.fromServer = false, false
+	s.respBytes.Store(0)
 	more := s.exchange(first)
-	if s.logOn && !s.noLog {
-		s.logTransaction(accept)
+	if !s.noLog {
+		s.endTransaction(accept)
 	}
 	return more
 }
@@ -421,6 +424,7 @@ func (s *httpSession) exchange(first bool) bool {
 	req := &s.req
 	buf := s.cbuf[:s.cw]
 	s.cr = req.HeadLen // the head is consumed whatever happens next
+	s.ev.BytesUploaded = htxRequestSize(req, buf)
 	s.reqBodyBad.Store(false)
 	s.reqAborted.Store(false)
 	if req.Body == h1.BodyChunked && !validChunks(buf[req.HeadLen:]) {
@@ -446,6 +450,8 @@ func (s *httpSession) exchange(first bool) bool {
 		return s.serverError(503, req, req.KeepAlive() && s.fe.http.mode != modeClose && req.Body == h1.BodyNone)
 	}
 	s.ev.Backend = be.name
+	be.assigned(s.headDone)
+	be.ctr.reqTotal.Add(1)
 	mode := combine(s.fe.http.mode, be.http.mode)
 	clientKeep := req.KeepAlive() && mode != modeClose
 	// server choice: use-server, then the algorithm; the claim may wait
@@ -470,6 +476,7 @@ func (s *httpSession) exchange(first bool) bool {
 		return s.serverError(503, req, clientKeep && req.Body == h1.BodyNone)
 	}
 	granted := time.Now()
+	be.counted(srv, granted)
 	s.ev.Tw = msSince(s.headDone, granted)
 	s.ev.Tc = 0 // a kept server connection
 	if s.sc != nil && !serverAlive(s.sc) {
@@ -479,12 +486,12 @@ func (s *httpSession) exchange(first bool) bool {
 		s.closeServer()
 		// dial releases what it could not connect to and counts the
 		// server it returns (another one after a redispatch)
-		var tr dialTrace
+		tr := dialTrace{counted: true}
 		sc, got, err := be.dial(s.rt.hardCtx, &claim{srv: srv}, key, s.src, int(s.dst.Port()), &tr)
 		s.ev.Tc = msSince(granted, tr.connected)
 		s.ev.Retries, s.ev.Redispatched = tr.retries, tr.redispatched
 		if got != nil {
-			s.ev.Server = got.name
+			s.ev.Server, s.logSrv = got.name, got
 		}
 		if err != nil {
 			t := dialTerm(err, &tr)
@@ -494,7 +501,6 @@ func (s *httpSession) exchange(first bool) bool {
 			return s.serverError(503, req, clientKeep && req.Body == h1.BodyNone)
 		}
 		srv = got
-		got.total.Add(1)
 		s.mu.Lock()
 		s.sc = sc
 		s.mu.Unlock()
@@ -1009,12 +1015,14 @@ func (s *httpSession) forwardResponse(be *backend, req *h1.Message, isHead, isCo
 			body = h1.BodyNone
 		}
 		interim := resp.StatusCode >= 100 && resp.StatusCode < 200 && resp.StatusCode != 101
-		if s.logOn {
-			s.respBytes.Add(htxHeadSize(resp, rbuf))
-			if !interim {
-				s.ev.Status = resp.StatusCode
-				s.ev.Tr = msSince(s.sent, time.Now())
+		s.respBytes.Add(htxHeadSize(resp, rbuf))
+		if !interim {
+			s.fromServer = true
+			if srv := s.logSrv; srv != nil {
+				srv.ctr.reqTotal.Add(1)
 			}
+			s.ev.Status = resp.StatusCode
+			s.ev.Tr = msSince(s.sent, time.Now())
 		}
 		keepServer = resp.KeepAlive() && body != h1.BodyClose
 		closeClient = !clientKeep || body == h1.BodyClose || req.ForceClose

@@ -334,6 +334,8 @@ func (s *httpSession) fail(code int, t0, t1 byte) {
 // proxy refused it), 'C' (the client closed) or 'c' (client timeout).
 func (s *httpSession) badRequest(code int, who byte) {
 	s.noLog = false
+	s.fe.ctr.errReq.Add(1)
+	s.fe.ctr.reqTotal.Add(1)
 	s.headDone = time.Time{}
 	s.ev.Status, s.ev.Term = code, [2]byte{who, 'R'}
 	s.respBytes.Store(0)
@@ -357,8 +359,9 @@ func htxHeadSize(m *h1.Message, buf []byte) int64 {
 	return n
 }
 
-// logTransaction writes the line of the transaction that just ended.
-func (s *httpSession) logTransaction(accept time.Time) {
+// endTransaction counts the transaction that just ended and writes its
+// log line.
+func (s *httpSession) endTransaction(accept time.Time) {
 	now := time.Now()
 	ev := &s.ev
 	start := s.reqStart
@@ -381,7 +384,25 @@ func (s *httpSession) logTransaction(accept time.Time) {
 	} else {
 		be = s.rt.backends[ev.Backend]
 	}
-	s.rt.fillCounters(ev, s.fe, be, s.logSrv)
+	srv := s.logSrv
 	s.logSrv = nil
+	s.rt.accountEnd(s.fe, be, srv, ev, true, s.fromServer)
+	if !s.logOn {
+		return
+	}
+	s.rt.fillCounters(ev, s.fe, be, srv)
 	s.fe.tlog.emit(ev, isErrorSession(ev))
+}
+
+// htxRequestSize is what haproxy counts for a request head (%U, bin): its
+// start line block and the names and values of the headers it keeps.
+func htxRequestSize(m *h1.Message, buf []byte) int64 {
+	n := int64(htxStartLine + m.Method.Len() + m.URI.Len() + 8)
+	for _, h := range m.Headers {
+		if h.Drop {
+			continue
+		}
+		n += int64(h.Name.Len() + h.Value.Len())
+	}
+	return n
 }
