@@ -410,11 +410,18 @@ func runLogScenarios(t *testing.T, start func(cfg string, ready string), be logB
 	return out, string(b)
 }
 
-// statCounters picks the cumulated counters of "show stat" that the same
-// traffic must set alike, per row.
-func statCounters(t *testing.T, csv string) map[string]string {
-	fields := []string{"stot", "bin", "bout", "dreq", "ereq", "econ", "eresp", "wretr", "wredis", "dcon",
-		"hrsp_1xx", "hrsp_2xx", "hrsp_3xx", "hrsp_4xx", "hrsp_5xx", "hrsp_other", "req_tot", "lbtot", "cli_abrt", "srv_abrt", "conn_tot"}
+// counterFields are the cumulated counters of "show stat" that the same
+// traffic must set alike.
+var counterFields = []string{"stot", "bin", "bout", "dreq", "ereq", "econ", "eresp", "wretr", "wredis", "dcon",
+	"hrsp_1xx", "hrsp_2xx", "hrsp_3xx", "hrsp_4xx", "hrsp_5xx", "hrsp_other", "req_tot", "lbtot", "cli_abrt", "srv_abrt", "conn_tot"}
+
+// stateFields are the server and backend state columns that the same
+// check results must set alike.
+var stateFields = []string{"status", "weight", "act", "bck", "chkfail", "chkdown", "check_status", "check_code",
+	"check_desc", "last_chk", "check_rise", "check_fall", "check_health"}
+
+// statFields picks fields of "show stat", per row.
+func statFields(t *testing.T, csv string, fields []string) map[string]string {
 	lines := strings.Split(strings.TrimSpace(csv), "\n")
 	if len(lines) < 2 || !strings.HasPrefix(lines[0], "# ") {
 		t.Fatalf("not a show stat answer: %q", csv)
@@ -484,7 +491,7 @@ func TestTrafficLogOracle(t *testing.T) {
 	if len(theirs) != len(logScenarios) || len(ours) != len(logScenarios) {
 		t.Fatal("a run did not finish")
 	}
-	hs, os := statCounters(t, theirStat), statCounters(t, ourStat)
+	hs, os := statFields(t, theirStat, counterFields), statFields(t, ourStat, counterFields)
 	var rows []string
 	for k := range hs {
 		rows = append(rows, k)
@@ -533,12 +540,15 @@ func (l *lockedBuffer) String() string {
 func TestServerLogOracle(t *testing.T) {
 	testenv.RequireRoot(t)
 	bin := testenv.Binary(t, "gohaproxy")
-	run := func(t *testing.T, start func(t *testing.T, cfg, ready string)) []string {
+	echo := oracletest.EchoServer(t)
+	run := func(t *testing.T, start func(t *testing.T, cfg, ready string)) ([]string, string) {
 		udp := oracletest.ListenUDP(t)
+		sock := filepath.Join(t.TempDir(), "stats.sock")
 		fe := testenv.FreeLoopbackAddr(t)
 		dead1, dead2 := testenv.FreeLoopbackAddr(t), testenv.FreeLoopbackAddr(t)
 		cfg := fmt.Sprintf(`global
     log %s format rfc3164 local0
+    stats socket %s level admin
 defaults
     log global
     mode tcp
@@ -552,7 +562,13 @@ backend b1
     option log-health-checks
     server s1 %s check inter 300 fall 2 rise 1
     server s2 %s check inter 300 fall 2 rise 1 backup
-`, udp.Addr, fe, dead1, dead2)
+backend b2
+    no log
+    server live %s check inter 300 fall 3 rise 2
+    server dead %s check inter 300 fall 3 rise 2
+    server off %s disabled
+    server plain %s
+`, udp.Addr, sock, fe, dead1, dead2, echo, dead1, echo, echo)
 		start(t, cfg, fe)
 		var got []string
 		for _, b := range udp.Drain(4 * time.Second) {
@@ -561,17 +577,26 @@ backend b1
 			got = append(got, l)
 		}
 		sort.Strings(got)
-		return got
+		c, err := net.Dial("unix", sock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		io.WriteString(c, "show stat\n")
+		b, _ := io.ReadAll(c)
+		return got, string(b)
 	}
 	var theirs, ours []string
+	var theirStat, ourStat string
 	t.Run("run", func(t *testing.T) {
 		t.Run("haproxy", func(t *testing.T) {
 			t.Parallel()
-			theirs = run(t, func(t *testing.T, cfg, ready string) { oracletest.HAProxy(t, cfg, ready) })
+			theirs, theirStat = run(t, func(t *testing.T, cfg, ready string) { oracletest.HAProxy(t, cfg, ready) })
 		})
 		t.Run("gohaproxy", func(t *testing.T) {
 			t.Parallel()
-			ours = run(t, func(t *testing.T, cfg, ready string) {
+			ours, ourStat = run(t, func(t *testing.T, cfg, ready string) {
 				path := filepath.Join(t.TempDir(), "haproxy.cfg")
 				if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 					t.Fatal(err)
@@ -590,6 +615,12 @@ backend b1
 			})
 		})
 	})
+	hs, os := statFields(t, theirStat, stateFields), statFields(t, ourStat, stateFields)
+	for k := range hs {
+		if hs[k] != os[k] {
+			t.Errorf("show stat %s:\nhaproxy:  %s\ngohaproxy: %s", k, hs[k], os[k])
+		}
+	}
 	h, o := strings.Join(theirs, "\n"), strings.Join(ours, "\n")
 	if len(theirs) == 0 {
 		t.Fatal("haproxy logged nothing")

@@ -39,7 +39,9 @@ type server struct {
 	mainUp       bool            // the regular check's verdict (under stateMu)
 	lastStatus   checks.Status   // last check status (log-health-checks; check goroutine only)
 	ctr          trafficCounters // show stat
-	id           int             // explicit "id"; 0 = by position
+	// view, agentView: the check results shown by show stat (srvstate.go)
+	view, agentView checkView
+	id              int // explicit "id"; 0 = by position
 	// sendProxy is the PROXY protocol version sent first (0: none).
 	sendProxy int
 	ppOpts    proxyproto.V2Options
@@ -84,6 +86,7 @@ type backend struct {
 	logChecks  bool         // option log-health-checks
 	slog       *trafficLog  // the backend's log targets (server messages)
 	ctr        trafficCounters
+	view       checkView      // the backend's UP/DOWN history (srvstate.go)
 	mail       *mailSpec      // email-alert settings; nil: no mail
 	mailer     *notify.Mailer // started with the checks (mail.go)
 	http       httpOpts       // mode http when http.enabled (http.go)

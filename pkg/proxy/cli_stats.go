@@ -42,6 +42,7 @@ func (rt *Runtime) statsSnapshot() *stats.Snapshot {
 		}
 		if be := rt.backends[p.Name]; be != nil {
 			be.ctr.fill(&p.BE, now)
+			_, p.ChkDown, p.LastChange, p.Downtime = be.view.history(now)
 			p.BE.Cur = be.q.beconn.Load()
 			p.BE.Limit = be.q.fullconn
 			be.q.mu.Lock()
@@ -51,6 +52,7 @@ func (rt *Runtime) statsSnapshot() *stats.Snapshot {
 				for _, rs := range be.servers {
 					if rs.name == sv.Name {
 						rs.ctr.fill(&sv.Counters, now)
+						rt.fillServerState(sv, rs, now)
 						sv.Cur = rs.cur.Load()
 						sv.QCur = int64(rs.q.waiting.Len())
 					}

@@ -138,14 +138,29 @@ func (rt *Runtime) startChecks(ctx context.Context) (stop func()) {
 			rt.applyAgent(sched, it.be, it.srv, r)
 		}
 	}, OnObserve: func(name string, r checks.Result, oldHealth, newHealth int, _ checks.State) {
-		if it, ok := byName[name]; ok && it.be.logChecks {
-			rt.logCheck(it.be, it.srv, r, oldHealth, newHealth)
+		if it, ok := agents[name]; ok {
+			it.srv.agentView.observe(r, oldHealth, newHealth)
+		}
+		if it, ok := byName[name]; ok {
+			it.srv.view.observe(r, oldHealth, newHealth)
+			if it.be.logChecks {
+				rt.logCheck(it.be, it.srv, r, oldHealth, newHealth)
+			}
 		}
 	}})
 	for i, it := range all {
 		byName[names[i]] = it
 		if a := it.srv.agent; a != nil {
 			agents[agentPrefix+names[i]] = it
+		}
+	}
+	for _, name := range rt.backendOrder {
+		rt.backends[name].view.init(1, 1, rt.stats.start)
+	}
+	for _, it := range all {
+		it.srv.view.init(it.srv.check.Rise, it.srv.check.Fall, rt.stats.start)
+		if it.srv.agent != nil {
+			it.srv.agentView.init(1, 1, rt.stats.start)
 		}
 	}
 	for i, it := range all {
@@ -200,6 +215,7 @@ func (rt *Runtime) setServerState(be *backend, srv *server, up bool, r checks.Re
 		return
 	}
 	srv.down.Store(!up)
+	srv.view.changed(up, time.Now())
 	if srv.maint.Load() {
 		return // haproxy says nothing of a server in maintenance
 	}
@@ -230,6 +246,9 @@ func (rt *Runtime) setServerState(be *backend, srv *server, up bool, r checks.Re
 	}
 	if up {
 		rt.srvMsg(be, levelNotice, b.String())
+		if act+bck == 1 {
+			be.view.changed(true, time.Now()) // the backend is back
+		}
 	} else {
 		rt.srvMsg(be, levelAlert, b.String())
 	}
@@ -461,6 +480,7 @@ func (rt *Runtime) srvMsg(be *backend, level int, msg string) {
 // noServerLeft says that the last server of be went away: on stderr the
 // backend's name is quoted, in its logs (at emerg) it is not.
 func (rt *Runtime) noServerLeft(be *backend) {
+	be.view.changed(false, time.Now())
 	rt.log.Error(fmt.Sprintf("%s '%s' has no server available!", be.kindWord, be.name))
 	be.slog.message(levelEmerg, fmt.Sprintf("%s %s has no server available!", be.kindWord, be.name))
 }

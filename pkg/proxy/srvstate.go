@@ -1,0 +1,144 @@
+package proxy
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gohaproxy/gohaproxy/pkg/checks"
+	"github.com/gohaproxy/gohaproxy/pkg/proxy/stats"
+)
+
+// checkView is what "show stat" and the stats page show of a server's
+// health check (or agent check): the last result, the health counter, and
+// the state history.
+type checkView struct {
+	mu         sync.Mutex
+	last       checks.Result
+	seen       bool // a check has run
+	health     int
+	rise, fall int
+	chkFail    int64 // failed checks while the server was up
+	chkDown    int64 // transitions to DOWN
+	lastChange time.Time
+	downSince  time.Time // zero while up
+	downtime   time.Duration
+}
+
+func (v *checkView) init(rise, fall int, start time.Time) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.rise, v.fall, v.health, v.lastChange = rise, fall, rise, start
+}
+
+// observe records one check result and the health counter after it.
+func (v *checkView) observe(r checks.Result, oldHealth, newHealth int) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.last, v.seen = r, true
+	if !r.OK && oldHealth >= v.rise {
+		v.chkFail++
+	}
+	v.health = newHealth
+}
+
+// changed records a transition of the server's state.
+func (v *checkView) changed(up bool, now time.Time) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.lastChange = now
+	if up {
+		if !v.downSince.IsZero() {
+			v.downtime += now.Sub(v.downSince)
+			v.downSince = time.Time{}
+		}
+		return
+	}
+	v.chkDown++
+	if v.downSince.IsZero() {
+		v.downSince = now
+	}
+}
+
+// status is haproxy's "status" column for a checked server that is not
+// in maintenance or drain: "UP", "DOWN", or the transitional "UP 1/3"
+// (going down) and "DOWN 1/2" (going up).
+func (v *checkView) status(up bool) string {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if up {
+		if v.health < v.rise+v.fall-1 {
+			return fmt.Sprintf("UP %d/%d", v.health-v.rise+1, v.fall)
+		}
+		return "UP"
+	}
+	if v.health > 0 {
+		return fmt.Sprintf("DOWN %d/%d", v.health, v.rise)
+	}
+	return "DOWN"
+}
+
+// fill sets a row's check fields.
+func (v *checkView) fill(dst *stats.Check) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	*dst = stats.Check{Status: "INI", Code: -1, Duration: -1, Desc: checks.StatusINI.Text(),
+		Rise: int64(v.rise), Fall: int64(v.fall), Health: int64(v.health)}
+	if !v.seen {
+		return
+	}
+	r := v.last
+	dst.Status, dst.Desc = string(r.Status), r.Status.Text()
+	dst.Duration = r.Duration.Milliseconds()
+	switch r.Status {
+	case checks.StatusL7OK, checks.StatusL7OKC, checks.StatusL7STS, checks.StatusL7RSP, checks.StatusPROCERR, checks.StatusPROCTOUT, checks.StatusPROCOK:
+		if r.Code != 0 {
+			dst.Code = int64(r.Code)
+		}
+	}
+	info := r.Info
+	if i := strings.IndexByte(info, 0); i >= 0 {
+		info = info[:i]
+	}
+	dst.Last = info
+}
+
+// history returns chkfail, chkdown, seconds since the last change and the
+// total downtime in seconds.
+func (v *checkView) history(now time.Time) (fail, down, lastChg, downtime int64) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	d := v.downtime
+	if !v.downSince.IsZero() {
+		d += now.Sub(v.downSince)
+	}
+	return v.chkFail, v.chkDown, int64(now.Sub(v.lastChange).Seconds()), int64(d.Seconds())
+}
+
+// fillServerState sets the state columns of a server row: status, weight,
+// check and agent fields and their history.
+func (rt *Runtime) fillServerState(sv *stats.Server, s *server, now time.Time) {
+	if sv.Status == "MAINT" && !s.maint.Load() && s.check == nil {
+		return // disabled in the configuration
+	}
+	switch {
+	case s.maint.Load():
+		sv.Status = "MAINT"
+	case s.drain.Load() || s.effectiveWeight() == 0 && s.check != nil && !s.down.Load():
+		sv.Status = "DRAIN"
+	case s.check != nil:
+		sv.Status = s.view.status(!s.down.Load())
+	}
+	w := int64(s.effectiveWeight())
+	sv.Weight, sv.UWeight = w, w
+	if s.check != nil {
+		sv.Check = &stats.Check{}
+		s.view.fill(sv.Check)
+		sv.CheckFail, sv.CheckDown, sv.LastChange, sv.Downtime = s.view.history(now)
+	}
+	if s.agent != nil {
+		sv.Agent = &stats.Check{}
+		s.agentView.fill(sv.Agent)
+	}
+}
