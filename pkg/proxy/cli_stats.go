@@ -2,7 +2,6 @@ package proxy
 
 import (
 	"os"
-	"strings"
 	"time"
 
 	"github.com/gohaproxy/gohaproxy/pkg/haproxycfg"
@@ -16,10 +15,17 @@ type statsView struct {
 	base  stats.Snapshot
 	start time.Time
 	node  string
+	// forced: the proxies whose id is set in the configuration
+	forced map[string]bool
 }
 
 func newStatsView(cfg *haproxycfg.Config, maxconn int) statsView {
-	v := statsView{base: stats.FromConfig(cfg, maxconn), start: time.Now()}
+	v := statsView{base: stats.FromConfig(cfg, maxconn), start: time.Now(), forced: map[string]bool{}}
+	for _, px := range cfg.Proxies {
+		if px.ID > 0 {
+			v.forced[px.Name] = true
+		}
+	}
 	v.node, _ = os.Hostname()
 	return v
 }
@@ -72,22 +78,4 @@ func (rt *Runtime) statsSnapshot() *stats.Snapshot {
 		CurrConns: curr, Node: rt.stats.node, Listeners: int64(listeners), IdlePct: 100,
 	})
 	return s
-}
-
-// answerCLI answers one line of the stats socket: commands separated by
-// ';', each answered in turn.
-func (rt *Runtime) answerCLI(line string) []byte {
-	var out []byte
-	for _, cmd := range strings.Split(line, ";") {
-		cmd = strings.TrimSpace(cmd)
-		if cmd == "" {
-			continue
-		}
-		var ok bool
-		out, ok = stats.Answer(out, cmd, rt.statsSnapshot)
-		if !ok {
-			out = stats.AppendHelp(out, true)
-		}
-	}
-	return out
 }

@@ -167,3 +167,29 @@ func (c *trafficCounters) fill(dst *stats.Counters, now time.Time) {
 	dst.ConnRate, dst.ConnRateMax = c.connRate.read(now)
 	dst.ReqRate, dst.ReqRateMax = c.reqRate.read(now)
 }
+
+// clear resets the max values ("clear counters") or every counter
+// ("clear counters all").
+func (c *trafficCounters) clear(all bool) {
+	c.maxCur.Store(0)
+	c.maxQueue.Store(0)
+	for _, r := range []*rateCounter{&c.sessRate, &c.connRate, &c.reqRate} {
+		r.mu.Lock()
+		r.max = 0
+		if all {
+			r.cur, r.prev = 0, 0
+		}
+		r.mu.Unlock()
+	}
+	if !all {
+		return
+	}
+	for _, v := range []*atomic.Int64{&c.sessTotal, &c.connTotal, &c.reqTotal, &c.bytesIn, &c.bytesOut,
+		&c.errReq, &c.errConn, &c.errResp, &c.retries, &c.redispatches, &c.deniedReq, &c.deniedConn,
+		&c.cliAborts, &c.srvAborts, &c.lbTotal, &c.lastSess} {
+		v.Store(0)
+	}
+	for i := range c.hrsp {
+		c.hrsp[i].Store(0)
+	}
+}

@@ -97,6 +97,26 @@ func proxyIDs(cfg *haproxycfg.Config, name string) *stats.Proxy {
 	return &stats.Proxy{Name: name}
 }
 
+// initViews sets the state records "show stat" and "show servers state"
+// read: every server starts with its health at its rise value (2 when it
+// is not checked), as haproxy's do.
+func (rt *Runtime) initViews(start time.Time) {
+	for _, name := range rt.backendOrder {
+		be := rt.backends[name]
+		be.view.init(1, 1, start)
+		for _, srv := range be.servers {
+			rise, fall := 2, 3
+			if srv.check != nil {
+				rise, fall = srv.check.Rise, srv.check.Fall
+			}
+			srv.view.init(rise, fall, start)
+			if srv.agent != nil {
+				srv.agentView.init(1, 1, start)
+			}
+		}
+	}
+}
+
 // startChecks runs the health checks of every backend under ctx and
 // applies their state changes; the returned function stops them and waits.
 func (rt *Runtime) startChecks(ctx context.Context) (stop func()) {
@@ -152,15 +172,6 @@ func (rt *Runtime) startChecks(ctx context.Context) (stop func()) {
 		byName[names[i]] = it
 		if a := it.srv.agent; a != nil {
 			agents[agentPrefix+names[i]] = it
-		}
-	}
-	for _, name := range rt.backendOrder {
-		rt.backends[name].view.init(1, 1, rt.stats.start)
-	}
-	for _, it := range all {
-		it.srv.view.init(it.srv.check.Rise, it.srv.check.Fall, rt.stats.start)
-		if it.srv.agent != nil {
-			it.srv.agentView.init(1, 1, rt.stats.start)
 		}
 	}
 	for i, it := range all {
@@ -323,12 +334,66 @@ func (rt *Runtime) applyAgent(sched *checks.Scheduler, be *backend, srv *server,
 	a := healthcheck.ParseAgentReply(r.Info)
 	be.stateMu.Lock()
 	defer be.stateMu.Unlock()
+	rt.setAdminState(be, srv, a.Admin)
+	bs := be.picker.toB[srv]
+	if a.Weight != "" {
+		if pct, ok := healthcheck.WeightPercent(a.Weight); ok {
+			w := min(srv.weight*pct/100, 256)
+			srv.agentWeight.Store(int32(w))
+			be.picker.algo.SetWeight(bs, w)
+		}
+	}
+	if a.Admin != "" || a.Weight != "" {
+		be.serverStateChanged(srv)
+	}
+	if a.Health == "" {
+		// a reply without health word counts as a passed agent check
+		if srv.agentHealth.Observe(true) && srv.mainUp {
+			st := checks.StatusL7OK
+			rt.setServerState(be, srv, true, checks.Result{Status: st, Reason: st.Text(), Duration: r.Duration})
+		}
+		return
+	}
+	up := strings.EqualFold(a.Health, "up")
+	srv.agentHealth.Observe(up)
+	st := checks.StatusL7STS
+	if up {
+		st = checks.StatusL7OK
+	}
+	msg := a.Desc
+	if msg == "" || up {
+		msg = a.Err
+	}
+	info := "via agent : " + a.Health
+	if msg != "" {
+		info += " (" + msg + ")"
+	}
+	res := checks.Result{Status: st, Reason: st.Text(), Info: info, Duration: r.Duration}
+	want := checks.Down
+	if up {
+		want = checks.Up
+	}
+	sched.Force(strings.TrimPrefix(agentNameOf(be, srv), agentPrefix), want)
+	srv.mainUp = up
+	rt.setServerState(be, srv, up, res)
+}
+
+// setAdminState applies an administrative state ("ready", "drain" or
+// "maint", from the agent, the runtime API or the stats page) with
+// haproxy 2.6's messages. be.stateMu is held.
+func (rt *Runtime) setAdminState(be *backend, srv *server, state string) {
+	wasMaint, wasDrain := srv.maint.Load(), srv.drain.Load()
+	defer func() {
+		if srv.maint.Load() != wasMaint || srv.drain.Load() != wasDrain {
+			srv.view.adminChanged(srv.maint.Load(), time.Now())
+		}
+	}()
 	bs := be.picker.toB[srv]
 	prefix := fmt.Sprintf("Server %s/%s", be.name, srv.name)
 	if srv.backup {
 		prefix = "Backup " + prefix
 	}
-	switch a.Admin {
+	switch state {
 	case "drain":
 		if srv.maint.Load() {
 			// from maintenance straight to drain
@@ -380,46 +445,6 @@ func (rt *Runtime) applyAgent(sched *checks.Scheduler, be *backend, srv *server,
 			rt.srvMsg(be, levelNotice, fmt.Sprintf("%s is UP (leaving forced drain).", prefix))
 		}
 	}
-	if a.Weight != "" {
-		if pct, ok := healthcheck.WeightPercent(a.Weight); ok {
-			w := min(srv.weight*pct/100, 256)
-			srv.agentWeight.Store(int32(w))
-			be.picker.algo.SetWeight(bs, w)
-		}
-	}
-	if a.Admin != "" || a.Weight != "" {
-		be.serverStateChanged(srv)
-	}
-	if a.Health == "" {
-		// a reply without health word counts as a passed agent check
-		if srv.agentHealth.Observe(true) && srv.mainUp {
-			st := checks.StatusL7OK
-			rt.setServerState(be, srv, true, checks.Result{Status: st, Reason: st.Text(), Duration: r.Duration})
-		}
-		return
-	}
-	up := strings.EqualFold(a.Health, "up")
-	srv.agentHealth.Observe(up)
-	st := checks.StatusL7STS
-	if up {
-		st = checks.StatusL7OK
-	}
-	msg := a.Desc
-	if msg == "" || up {
-		msg = a.Err
-	}
-	info := "via agent : " + a.Health
-	if msg != "" {
-		info += " (" + msg + ")"
-	}
-	res := checks.Result{Status: st, Reason: st.Text(), Info: info, Duration: r.Duration}
-	want := checks.Down
-	if up {
-		want = checks.Up
-	}
-	sched.Force(strings.TrimPrefix(agentNameOf(be, srv), agentPrefix), want)
-	srv.mainUp = up
-	rt.setServerState(be, srv, up, res)
 }
 
 func agentNameOf(be *backend, srv *server) string { return agentPrefix + be.name + "/" + srv.name }

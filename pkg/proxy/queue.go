@@ -483,3 +483,29 @@ func (be *backend) serverStateChanged(s *server) {
 		}
 	}
 }
+
+// setServerMaxconn changes the maxconn of s at run time ("set maxconn
+// server"), handing the slots it gains to waiting sessions.
+func (be *backend) setServerMaxconn(s *server, n int) {
+	be.q.mu.Lock()
+	defer be.q.mu.Unlock()
+	if s.q.minconn == int(s.maxconn) || s.q.minconn > n {
+		s.q.minconn = n
+	}
+	s.maxconn = int64(n)
+	if bs := be.picker.toB[s]; bs != nil {
+		bs.Maxconn = n
+	}
+	if n > 0 {
+		be.dequeueLocked(s)
+		return
+	}
+	// unlimited: everyone waiting for s gets in
+	for e := s.q.waiting.Front(); e != nil; e = s.q.waiting.Front() {
+		p := e.Value.(*pendconn)
+		be.unqueueLocked(p)
+		p.got = s
+		be.grantLocked(s)
+		close(p.ready)
+	}
+}

@@ -36,6 +36,7 @@ type Runtime struct {
 	noReusePort   bool
 	statsBinds    []*haproxycfg.Bind
 	actconn       atomic.Int64 // sessions of every frontend (haproxy's actconn)
+	cliTimeout    time.Duration // "stats timeout" (10s when unset)
 	stats         statsView    // show info / show stat (cli_stats.go)
 
 	mu             sync.Mutex
@@ -76,7 +77,7 @@ func New(cfg *haproxycfg.Config, opt Options) (*Runtime, error) {
 		bufsize = forward.DefaultBufSize
 	}
 	rt := &Runtime{log: log, backends: map[string]*backend{}, pool: forward.NewBufPool(bufsize), bufsize: bufsize,
-		globalMaxconn: cfg.Global.Maxconn, statsBinds: cfg.Global.StatsSocket}
+		globalMaxconn: cfg.Global.Maxconn, statsBinds: cfg.Global.StatsSocket, cliTimeout: cfg.Global.StatsTimeout}
 	for _, d := range cfg.Global.Other {
 		if d.Args[0] == "noreuseport" {
 			rt.noReusePort = true
@@ -168,6 +169,7 @@ func New(cfg *haproxycfg.Config, opt Options) (*Runtime, error) {
 	}
 	rt.setFullconns()
 	rt.stats = newStatsView(cfg, rt.globalMaxconn)
+	rt.initViews(rt.stats.start)
 	if rt.globalMaxconn > 0 {
 		rt.globalSlots = make(chan struct{}, rt.globalMaxconn)
 	}

@@ -61,6 +61,17 @@ func (v *checkView) changed(up bool, now time.Time) {
 	}
 }
 
+// adminChanged records a change of administrative state: entering
+// maintenance resets the health counter, as haproxy does.
+func (v *checkView) adminChanged(maint bool, now time.Time) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.lastChange = now
+	if maint {
+		v.health = 0
+	}
+}
+
 // status is haproxy's "status" column for a checked server that is not
 // in maintenance or drain: "UP", "DOWN", or the transitional "UP 1/3"
 // (going down) and "DOWN 1/2" (going up).
@@ -141,4 +152,45 @@ func (rt *Runtime) fillServerState(sv *stats.Server, s *server, now time.Time) {
 		sv.Agent = &stats.Check{}
 		s.agentView.fill(sv.Agent)
 	}
+}
+
+// haproxy's check status numbers, as its server state file writes them.
+var stateFileStatus = map[checks.Status]int{
+	checks.StatusUNK: 0, checks.StatusINI: 1, checks.StatusSOCKERR: 5,
+	checks.StatusL4OK: 6, checks.StatusL4TOUT: 7, checks.StatusL4CON: 8,
+	checks.StatusL6OK: 9, checks.StatusL6TOUT: 10, checks.StatusL6RSP: 11,
+	checks.StatusL7TOUT: 12, checks.StatusL7RSP: 13, checks.StatusL7OK: 15,
+	checks.StatusL7OKC: 16, checks.StatusL7STS: 17, checks.StatusPROCERR: 18,
+	checks.StatusPROCTOUT: 19, checks.StatusPROCOK: 20,
+}
+
+// stateFileCheck returns the check's status, result and state numbers of
+// "show servers state": result 0 unknown, 2 failed, 3 passed, 4
+// conditionally passed; state 6 for a configured, enabled check.
+func (v *checkView) stateFileCheck(checked bool) (status, result, state int) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if !checked || !v.seen {
+		if checked {
+			return 1, 0, 6
+		}
+		return 1, 0, 0
+	}
+	status = stateFileStatus[v.last.Status]
+	switch {
+	case v.last.Status == checks.StatusL7OKC:
+		result = 4
+	case v.last.OK:
+		result = 3
+	default:
+		result = 2
+	}
+	return status, result, 6
+}
+
+// healthValue returns the health counter.
+func (v *checkView) healthValue() int {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.health
 }

@@ -1,0 +1,225 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gohaproxy/gohaproxy/internal/testenv"
+	"github.com/gohaproxy/gohaproxy/pkg/proxy/logsink/oracletest"
+)
+
+// cliStep is one exchange with a stats socket: the level's socket, the
+// bytes sent, and (for the interactive ones) pauses between lines.
+type cliStep struct {
+	level string
+	send  []string
+}
+
+func step(level string, lines ...string) cliStep { return cliStep{level, lines} }
+
+// runtimeAPISteps are run in order on both products: answers, error
+// messages and level checks must be identical, as must the state they
+// leave (read back with "show servers state" and "get weight").
+var runtimeAPISteps = []cliStep{
+	step("admin", "show backend\n"),
+	step("admin", "show servers state\n"),
+	step("admin", "show servers state bk\n"),
+	step("admin", "show servers state nope\n"),
+	step("user", "get weight bk/s1\n"),
+	step("admin", "get weight bk/s2\n"),
+	step("admin", "set weight bk/s1 50\n"),
+	step("admin", "get weight bk/s1\n"),
+	step("admin", "set server bk/s1 weight 10%\n"),
+	step("admin", "get weight bk/s1\n"),
+	step("admin", "set weight bk/s1 300\n"),
+	step("admin", "set weight bk/s1 abc\n"),
+	step("admin", "set weight bk/nope 3\n"),
+	step("admin", "set weight nope/s1 3\n"),
+	step("admin", "set weight bk 3\n"),
+	step("user", "set weight bk/s1 3\n"),
+	step("operator", "set weight bk/s1 3\n"),
+	step("admin", "set server bk/s2 state drain\n"),
+	step("admin", "show servers state bk\n"),
+	step("admin", "set server bk/s2 state maint\n"),
+	step("admin", "show servers state bk\n"),
+	step("admin", "set server bk/s2 state ready\n"),
+	step("admin", "set server bk/s2 state bogus\n"),
+	step("admin", "set server bk/s2\n"),
+	step("admin", "set server bk/s2 foo\n"),
+	step("admin", "set server bk/s2 weight\n"),
+	step("admin", "set server bk/s2 weight 300\n"),
+	step("admin", "disable server bk/s1\n"),
+	step("admin", "show servers state bk\n"),
+	step("admin", "enable server bk/s1\n"),
+	step("admin", "disable server bk\n"),
+	step("user", "disable server bk/s1\n"),
+	step("operator", "set server bk/s1 state ready\n"),
+	step("admin", "set maxconn server bk/s1 10\n"),
+	step("user", "set maxconn server bk/s1 10\n"),
+	step("admin", "clear counters\n"),
+	step("user", "clear counters\n"),
+	step("operator", "clear counters\n"),
+	step("operator", "clear counters all\n"),
+	step("admin", "clear counters all\n"),
+	step("user", "show errors\n"),
+	step("admin", "show errors\n"),
+	step("admin", "show table\n"),
+	step("operator", "show cli level\n"),
+	step("admin", "operator\nshow cli level\n"),
+	step("user", "operator\n"),
+	step("admin", "show backend;get weight bk/s2\n"),
+	step("admin", "show backend\nshow backend\n"),
+	step("admin", "prompt\n", "show backend\n", "get weight bk/s1\n", "quit\n"),
+	step("admin", "prompt\n", "prompt\n"),
+	step("admin", "\n"),
+	step("admin", "help\n"),
+	step("user", "help show\n"),
+	step("admin", "foo bar\n"),
+}
+
+// sameHelp compares two command lists: the same first line, and every
+// command gohaproxy lists is listed by haproxy with the same words
+// (gohaproxy lists only the commands it answers).
+func sameHelp(theirs, ours string) bool {
+	tl, ol := strings.Split(theirs, "\n"), strings.Split(ours, "\n")
+	if tl[0] != ol[0] {
+		return false
+	}
+	if strings.HasPrefix(tl[0], "Unknown command, but maybe") {
+		// haproxy picks the closest commands; gohaproxy lists them all
+		// (docs/haproxy-compat.md)
+		return true
+	}
+	have := map[string]bool{}
+	for _, l := range tl {
+		have[l] = true
+	}
+	for _, l := range ol {
+		if !have[l] {
+			return false
+		}
+	}
+	return true
+}
+
+var (
+	cliErrDate  = regexp.MustCompile(`captured on \[[^\]]+\]`)
+	cliStateRow = regexp.MustCompile(`(?m)^(\d+ \S+ \d+ \S+ \S+ \d+ \d+ \d+ \d+) \d+ `)
+	cliPort     = regexp.MustCompile(`- \d+ -`)
+)
+
+// normalizeCLI replaces what differs between two runs: dates and the
+// seconds since a server's last change.
+func normalizeCLI(s string) string {
+	s = cliErrDate.ReplaceAllString(s, "captured on [DATE]")
+	s = cliStateRow.ReplaceAllString(s, "$1 SECS ")
+	return cliPort.ReplaceAllString(s, "- PORT -")
+}
+
+func runRuntimeAPI(t *testing.T, start func(cfg, ready string)) []string {
+	dir := t.TempDir()
+	fe := testenv.FreeLoopbackAddr(t)
+	echo := oracletest.EchoServer(t)
+	cfg := fmt.Sprintf(`global
+    stats socket %[1]s/admin.sock level admin
+    stats socket %[1]s/operator.sock level operator
+    stats socket %[1]s/user.sock level user
+defaults
+    mode tcp
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind %[2]s
+    default_backend bk
+backend bk
+    server s1 %[3]s
+    server s2 %[3]s weight 20
+`, dir, fe, echo)
+	start(cfg, fe)
+	testenv.WaitFor(5*time.Second, func() bool {
+		_, err := os.Stat(filepath.Join(dir, "user.sock"))
+		return err == nil
+	})
+	var out []string
+	for _, st := range runtimeAPISteps {
+		c, err := net.Dial("unix", filepath.Join(dir, st.level+".sock"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		var got bytes.Buffer
+		done := make(chan struct{})
+		go func() { io.Copy(&got, c); close(done) }()
+		for i, l := range st.send {
+			if i > 0 {
+				time.Sleep(300 * time.Millisecond) // interactive: one line at a time
+			}
+			io.WriteString(c, l)
+		}
+		select {
+		case <-done:
+		case <-time.After(3 * time.Second):
+			c.Close() // a prompt session left open
+			<-done
+		}
+		c.Close()
+		out = append(out, normalizeCLI(got.String()))
+	}
+	return out
+}
+
+// TestRuntimeAPIOracle runs the same runtime API exchanges against
+// haproxy 2.6 and gohaproxy with the same configuration (one socket per
+// level) and compares the answers byte for byte.
+func TestRuntimeAPIOracle(t *testing.T) {
+	testenv.RequireRoot(t)
+	bin := testenv.Binary(t, "gohaproxy")
+	var theirs, ours []string
+	t.Run("run", func(t *testing.T) {
+		t.Run("haproxy", func(t *testing.T) {
+			t.Parallel()
+			theirs = runRuntimeAPI(t, func(cfg, ready string) { oracletest.HAProxy(t, cfg, ready) })
+		})
+		t.Run("gohaproxy", func(t *testing.T) {
+			t.Parallel()
+			ours = runRuntimeAPI(t, func(cfg, ready string) {
+				path := filepath.Join(t.TempDir(), "haproxy.cfg")
+				if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				out := &lockedBuffer{b: &bytes.Buffer{}}
+				startWithOutput(t, out, bin, "-db", "-f", path)
+				if !testenv.WaitFor(15*time.Second, func() bool {
+					c, err := net.Dial("tcp", ready)
+					if err == nil {
+						c.Close()
+					}
+					return err == nil
+				}) {
+					t.Fatalf("gohaproxy does not listen on %s:\n%s", ready, out.String())
+				}
+			})
+		})
+	})
+	if len(theirs) != len(runtimeAPISteps) || len(ours) != len(runtimeAPISteps) {
+		t.Fatal("a run did not finish")
+	}
+	for i, st := range runtimeAPISteps {
+		isHelp := strings.HasPrefix(theirs[i], "Unknown command") || strings.HasPrefix(theirs[i], "The following commands")
+		if isHelp && sameHelp(theirs[i], ours[i]) {
+			continue
+		}
+		if theirs[i] != ours[i] {
+			t.Errorf("[%s] %q:\nhaproxy:   %q\ngohaproxy: %q", st.level, strings.Join(st.send, ""), theirs[i], ours[i])
+		}
+	}
+}
