@@ -35,9 +35,9 @@ type Runtime struct {
 	globalSlots   chan struct{} // global maxconn; nil for unlimited
 	noReusePort   bool
 	statsBinds    []*haproxycfg.Bind
-	actconn       atomic.Int64 // sessions of every frontend (haproxy's actconn)
+	actconn       atomic.Int64  // sessions of every frontend (haproxy's actconn)
 	cliTimeout    time.Duration // "stats timeout" (10s when unset)
-	stats         statsView    // show info / show stat (cli_stats.go)
+	stats         statsView     // show info / show stat (cli_stats.go)
 
 	mu             sync.Mutex
 	listeners      []*listener.Listener
