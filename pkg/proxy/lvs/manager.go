@@ -1,0 +1,119 @@
+package lvs
+
+import (
+	"context"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/gohaproxy/gohaproxy/pkg/checks"
+)
+
+// Options configure a Manager.
+type Options struct {
+	Table Table
+	Hooks Hooks
+	// Clock drives the checkers' timers (default: real time).
+	Clock checks.Clock
+	// Rand returns a value in [0,1) for warmup (default math/rand/v2).
+	Rand func() float64
+	// LogAllFailures is global_defs checker_log_all_failures: every
+	// failed attempt of an up checker is logged with its reason.
+	LogAllFailures bool
+	// NoCheckerEmails is global_defs no_checker_emails: checker alerts
+	// only when the real server's state changes.
+	NoCheckerEmails bool
+}
+
+// Manager runs every real server's checkers and keeps the Table in step,
+// as keepalived's healthcheck child does.
+type Manager struct {
+	svcs            []*Service
+	pool            *pool
+	clock           checks.Clock
+	rand            func() float64
+	logAllFailures  bool
+	noCheckerEmails bool
+}
+
+// NewManager returns a Manager for the services (from Services).
+func NewManager(svcs []*Service, opts Options) *Manager {
+	m := &Manager{svcs: svcs, clock: opts.Clock, rand: opts.Rand,
+		logAllFailures: opts.LogAllFailures, noCheckerEmails: opts.NoCheckerEmails}
+	if m.clock == nil {
+		m.clock = realClock{}
+	}
+	if m.rand == nil {
+		m.rand = rand.Float64
+	}
+	t := opts.Table
+	if t == nil {
+		t = nopTable{}
+	}
+	m.pool = newPool(svcs, t, opts.Hooks)
+	return m
+}
+
+// Run programs the table, runs the checkers until ctx is done, then takes
+// every destination and service out of the table (keepalived's shutdown).
+func (m *Manager) Run(ctx context.Context) {
+	alpha := map[*Dest]int{}
+	var cks []*checker
+	for _, s := range m.svcs {
+		for _, d := range s.Reals {
+			for _, cs := range d.Checkers {
+				if cs.Alpha {
+					alpha[d]++
+				}
+				cks = append(cks, m.newChecker(s, d, cs))
+			}
+		}
+	}
+	m.pool.start(alpha)
+	for _, c := range cks {
+		m.pool.logf("Activating healthchecker for service %s for VS %s", c.name, c.svc)
+	}
+	var wg sync.WaitGroup
+	for _, c := range cks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.run(ctx)
+		}()
+	}
+	<-ctx.Done()
+	wg.Wait()
+	m.pool.stop()
+}
+
+// Snapshot returns every real server's live state and weight.
+func (m *Manager) Snapshot() []DestState { return m.pool.snapshot() }
+
+// suspended is ha_suspend: not implemented yet (checkers always run).
+func (m *Manager) suspended(*Service) bool { return false }
+
+type realClock struct{}
+
+func (realClock) Now() time.Time { return time.Now() }
+
+func (realClock) Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+type nopTable struct{}
+
+func (nopTable) AddService(*Service) error           { return nil }
+func (nopTable) RemoveService(*Service) error        { return nil }
+func (nopTable) AddDest(*Service, *Dest, int) error  { return nil }
+func (nopTable) EditDest(*Service, *Dest, int) error { return nil }
+func (nopTable) RemoveDest(*Service, *Dest) error    { return nil }
