@@ -121,11 +121,11 @@ func (v *vsState) liveWeight() int {
 }
 
 // add is ipvs_cmd(ADD_DEST): an inhibited destination already in the
-// table gets its weight back; a destination with failed checkers goes in
-// with weight 0.
-func (p *pool) add(v *vsState, r *rsState) {
+// table gets its weight back; zero puts it in with weight 0 (an
+// inhibited server whose checkers have not succeeded yet).
+func (p *pool) add(v *vsState, r *rsState, zero bool) {
 	w := realWeight(r.weight)
-	if r.failed > 0 {
+	if zero {
 		w = 0
 	}
 	var err error
@@ -172,7 +172,7 @@ func (p *pool) start(alphaFailed map[*Dest]int) {
 		for _, r := range v.rs {
 			r.failed = alphaFailed[r.d]
 			if (r.failed == 0 && !r.alive) || (r.d.Inhibit && !r.set) {
-				p.add(v, r)
+				p.add(v, r, r.failed > 0)
 				if r.failed == 0 {
 					r.alive = true
 				}
@@ -181,9 +181,7 @@ func (p *pool) start(alphaFailed map[*Dest]int) {
 		v.quorumUp = v.liveWeight() >= v.s.Quorum+v.s.Hysteresis
 		p.updateQuorum(v, true)
 		if s := v.sorry; s != nil && s.d.Inhibit && !s.set {
-			s.failed = 1
-			p.add(v, s)
-			s.failed = 0
+			p.add(v, s, true)
 		}
 	}
 }
@@ -200,7 +198,7 @@ func (p *pool) performQuorum(v *vsState, add bool) {
 			continue
 		}
 		if add {
-			p.add(v, r)
+			p.add(v, r, false)
 		} else {
 			p.del(v, r, false)
 		}
@@ -256,7 +254,7 @@ func (p *pool) lostQuorum(v *vsState, init bool, threshold, sum int) {
 		}
 		p.logf("%s sorry server %s to VS %s", verb, s.FmtDest(ss.d), s)
 		p.performQuorum(v, false)
-		p.add(v, ss)
+		p.add(v, ss, false)
 		ss.alive = true
 	}
 	p.vsNotifies(v, init, threshold, sum)
@@ -348,12 +346,7 @@ func (p *pool) svrState(v *vsState, r *rsState, alive bool) {
 	p.logf("%s service %s %s VS %s", verb, s.FmtDest(r.d), prep, s)
 	if v.quorumUp || v.sorry == nil || !v.sorry.alive {
 		if alive {
-			// the weight must not be forced to 0 by the failing checker
-			// being counted still
-			saved := r.failed
-			r.failed = 0
-			p.add(v, r)
-			r.failed = saved
+			p.add(v, r, false)
 		} else {
 			p.del(v, r, false)
 		}

@@ -62,23 +62,26 @@ func newScheduler(algo string, flags map[string]bool) (scheduler, bool) {
 func usable(b *backend) bool { return b.weight > 0 }
 
 // rrSched is ip_vs_rr: the destination after the last one picked,
-// skipping weight 0.
-type rrSched struct{ last int }
+// skipping weight 0; any change of the destinations restarts from the
+// head of the list (ip_vs_rr_del_dest / update_svc).
+type rrSched struct {
+	last int // index of the last picked + 1; 0 = the list head
+}
 
-func (s *rrSched) changed([]*backend) {}
+func (s *rrSched) changed([]*backend) { s.last = 0 }
 
 func (s *rrSched) pick(bs []*backend, _, _ netip.Addr) *backend {
 	n := len(bs)
 	if n == 0 {
 		return nil
 	}
-	if s.last >= n {
-		s.last = n - 1
+	if s.last > n {
+		s.last = 0
 	}
-	for i := 1; i <= n; i++ {
+	for i := 0; i < n; i++ {
 		j := (s.last + i) % n
 		if usable(bs[j]) {
-			s.last = j
+			s.last = j + 1
 			return bs[j]
 		}
 	}
