@@ -216,7 +216,9 @@ func Services(cfg *keepalivedconf.Config, userspace bool) ([]*Service, error) {
 }
 
 func service(vs *keepalivedconf.VirtualServer, groups map[string]*keepalivedconf.Setting, userspace bool) (*Service, error) {
-	svc := &Service{Pos: vs.Pos, Algo: "wlc", Kind: "NAT", Protocol: "tcp", Quorum: 1, Flags: map[string]bool{}}
+	// keepalived 2.2.7 defaults a virtual_server without protocol to UDP
+	// ("no protocol set - defaulting to UDP").
+	svc := &Service{Pos: vs.Pos, Algo: "wlc", Kind: "NAT", Protocol: "udp", Quorum: 1, Flags: map[string]bool{}}
 	if vs.LbAlgo != "" {
 		svc.Algo = vs.LbAlgo
 	}
