@@ -116,6 +116,7 @@ func startVirtualServers(parent context.Context, cfg *keepalivedconf.Config, vrr
 	}
 	fw := lvs.NewForwarder(ctx, lvs.ForwarderOptions{Logf: logf})
 	mgr := lvs.NewManager(svcs, lvs.Options{Table: fw, Hooks: hooks, LogAllFailures: logAll, NoCheckerEmails: noCheckerEmails})
+	mgr.Start()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

@@ -34,6 +34,9 @@ type Manager struct {
 	rand            func() float64
 	logAllFailures  bool
 	noCheckerEmails bool
+
+	startOnce sync.Once
+	cks       []*checker
 }
 
 // NewManager returns a Manager for the services (from Services).
@@ -54,27 +57,35 @@ func NewManager(svcs []*Service, opts Options) *Manager {
 	return m
 }
 
-// Run programs the table, runs the checkers until ctx is done, then takes
-// every destination and service out of the table (keepalived's shutdown).
-func (m *Manager) Run(ctx context.Context) {
-	alpha := map[*Dest]int{}
-	var cks []*checker
-	for _, s := range m.svcs {
-		for _, d := range s.Reals {
-			for _, cs := range d.Checkers {
-				if cs.Alpha {
-					alpha[d]++
+// Start programs the table (keepalived's init_services) and logs the
+// "Activating healthchecker" lines; the checkers run from Run. Calling it
+// is optional: Run starts the Manager when it was not.
+func (m *Manager) Start() {
+	m.startOnce.Do(func() {
+		alpha := map[*Dest]int{}
+		for _, s := range m.svcs {
+			for _, d := range s.Reals {
+				for _, cs := range d.Checkers {
+					if cs.Alpha {
+						alpha[d]++
+					}
+					m.cks = append(m.cks, m.newChecker(s, d, cs))
 				}
-				cks = append(cks, m.newChecker(s, d, cs))
 			}
 		}
-	}
-	m.pool.start(alpha)
-	for _, c := range cks {
-		m.pool.logf("Activating healthchecker for service %s for VS %s", c.name, c.svc)
-	}
+		m.pool.start(alpha)
+		for _, c := range m.cks {
+			m.pool.logf("Activating healthchecker for service %s for VS %s", c.name, c.svc)
+		}
+	})
+}
+
+// Run runs the checkers until ctx is done, then takes every destination
+// and service out of the table (keepalived's shutdown).
+func (m *Manager) Run(ctx context.Context) {
+	m.Start()
 	var wg sync.WaitGroup
-	for _, c := range cks {
+	for _, c := range m.cks {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
