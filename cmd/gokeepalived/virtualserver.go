@@ -29,7 +29,7 @@ const ipvsProc = "/proc/net/ip_vs"
 //	Using the userspace forwarder for virtual servers (kernel IPVS present but not driven by gokeepalived yet)
 //
 // A configuration the userspace forwarder cannot run (lb_kind DR/TUN,
-// fwmark services, protocol UDP/SCTP) is an error naming file:line.
+// fwmark services, protocol SCTP) is an error naming file:line.
 // stop ends the checkers and the forwarder (real servers are logged out
 // as keepalived does at shutdown) and waits for them; it may be called
 // more than once. vrrpOnly (-P) runs nothing.

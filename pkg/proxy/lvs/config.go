@@ -268,8 +268,8 @@ func service(vs *keepalivedconf.VirtualServer, groups map[string]*keepalivedconf
 			return nil, &Error{vs.Pos, "virtual_server fwmark needs the kernel's IPVS, which this host lacks: the userspace forwarder listens on addresses and ports; write the virtual_server as \"virtual_server IP PORT\""}
 		case svc.Kind != "NAT":
 			return nil, &Error{vs.Pos, fmt.Sprintf("lb_kind %s needs the kernel's IPVS, which this host lacks: the userspace forwarder only does lb_kind NAT", svc.Kind)}
-		case svc.Protocol != "tcp":
-			return nil, &Error{vs.Pos, fmt.Sprintf("protocol %s is not forwarded by the userspace forwarder yet (without kernel IPVS only protocol TCP is)", strings.ToUpper(svc.Protocol))}
+		case svc.Protocol != "tcp" && svc.Protocol != "udp":
+			return nil, &Error{vs.Pos, fmt.Sprintf("protocol %s needs the kernel's IPVS, which this host lacks: the userspace forwarder does protocol TCP and UDP", strings.ToUpper(svc.Protocol))}
 		}
 		if _, ok := newScheduler(svc.Algo, svc.Flags); !ok {
 			return nil, &Error{vs.Pos, fmt.Sprintf("lb_algo %s is not known: use rr, wrr, lc, wlc, lblc, lblcr, dh, sh, sed, nq, mh, fo or ovf", svc.Algo)}

@@ -99,7 +99,7 @@ func TestUserspaceRefusals(t *testing.T) {
 		{"virtual_server 10.0.0.1 80 {\n lb_kind DR\n real_server 10.0.0.2 80 {\n }\n}\n", "/etc/keepalived/keepalived.conf:1: lb_kind DR needs the kernel's IPVS"},
 		{"virtual_server 10.0.0.1 80 {\n lb_kind TUN\n}\n", "/etc/keepalived/keepalived.conf:1: lb_kind TUN needs the kernel's IPVS"},
 		{"virtual_server fwmark 5 {\n lb_kind NAT\n}\n", "/etc/keepalived/keepalived.conf:1: virtual_server fwmark needs the kernel's IPVS"},
-		{"virtual_server 10.0.0.1 53 {\n protocol UDP\n}\n", "protocol UDP is not forwarded"},
+		{"virtual_server 10.0.0.1 53 {\n protocol SCTP\n}\n", "/etc/keepalived/keepalived.conf:1: protocol SCTP needs the kernel's IPVS"},
 		{"virtual_server 10.0.0.1 80 {\n protocol TCP\n real_server 10.0.0.2 80 {\n  lvs_method DR\n }\n}\n", "/etc/keepalived/keepalived.conf:4: lvs_method DR needs the kernel's IPVS"},
 	} {
 		_, err := Services(parse(t, tc.conf), true)

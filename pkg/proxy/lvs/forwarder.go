@@ -24,6 +24,9 @@ type ForwarderOptions struct {
 	// Idle is the inactivity timeout of a forwarded connection (default
 	// 900s, IPVS's established TCP timeout).
 	Idle time.Duration
+	// UDPTimeout is the idle timeout of a UDP session (default 300 s,
+	// IPVS's).
+	UDPTimeout time.Duration
 	// Now is the clock of persistence entries (default time.Now).
 	Now func() time.Time
 }
@@ -46,6 +49,7 @@ type Forwarder struct {
 type fsvc struct {
 	s         *Service
 	listeners []net.Listener
+	packets   []net.PacketConn
 
 	mu       sync.Mutex
 	backends []*backend
@@ -88,7 +92,7 @@ func freebind(network, address string, c syscall.RawConn) error {
 	var serr error
 	err := c.Control(func(fd uintptr) {
 		unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEADDR, 1)
-		if network == "tcp6" {
+		if network == "tcp6" || network == "udp6" {
 			serr = unix.SetsockoptInt(int(fd), unix.SOL_IPV6, unix.IPV6_FREEBIND, 1)
 		} else {
 			serr = unix.SetsockoptInt(int(fd), unix.SOL_IP, unix.IP_FREEBIND, 1)
@@ -103,8 +107,8 @@ func freebind(network, address string, c syscall.RawConn) error {
 // AddService implements Table: it starts listening on the service's
 // addresses.
 func (f *Forwarder) AddService(s *Service) error {
-	if s.Kind != "NAT" || s.Protocol != "tcp" || s.Fwmark != 0 {
-		return &Error{s.Pos, fmt.Sprintf("virtual_server %s: the userspace forwarder does lb_kind NAT with protocol TCP on an address only", s)}
+	if s.Kind != "NAT" || (s.Protocol != "tcp" && s.Protocol != "udp") || s.Fwmark != 0 {
+		return &Error{s.Pos, fmt.Sprintf("virtual_server %s: the userspace forwarder does lb_kind NAT with protocol TCP or UDP on an address only", s)}
 	}
 	sched, ok := newScheduler(s.Algo, s.Flags)
 	if !ok {
@@ -112,17 +116,31 @@ func (f *Forwarder) AddService(s *Service) error {
 	}
 	fs := &fsvc{s: s, sched: sched, persist: map[netip.Addr]*persistEntry{}}
 	lc := net.ListenConfig{Control: freebind}
-	for _, a := range s.Addrs {
-		network := "tcp4"
-		if a.Addr().Is6() {
-			network = "tcp6"
+	fail := func(a netip.AddrPort, err error) error {
+		for _, l := range fs.listeners {
+			l.Close()
 		}
-		ln, err := lc.Listen(f.ctx, network, a.String())
-		if err != nil {
-			for _, l := range fs.listeners {
-				l.Close()
+		for _, pc := range fs.packets {
+			pc.Close()
+		}
+		return &Error{s.Pos, fmt.Sprintf("virtual_server %s: cannot listen on %s: %v (is the port used by another program?)", s, a, err)}
+	}
+	for _, a := range s.Addrs {
+		fam := "4"
+		if a.Addr().Is6() {
+			fam = "6"
+		}
+		if s.Protocol == "udp" {
+			pc, err := lc.ListenPacket(f.ctx, "udp"+fam, a.String())
+			if err != nil {
+				return fail(a, err)
 			}
-			return &Error{s.Pos, fmt.Sprintf("virtual_server %s: cannot listen on %s: %v (is the port used by another program?)", s, a, err)}
+			fs.packets = append(fs.packets, pc)
+			continue
+		}
+		ln, err := lc.Listen(f.ctx, "tcp"+fam, a.String())
+		if err != nil {
+			return fail(a, err)
 		}
 		fs.listeners = append(fs.listeners, ln)
 	}
@@ -136,14 +154,19 @@ func (f *Forwarder) AddService(s *Service) error {
 			f.serve(fs, ln)
 		}()
 	}
+	for _, pc := range fs.packets {
+		f.wg.Add(1)
+		go func() {
+			defer f.wg.Done()
+			f.serveUDP(fs, pc)
+		}()
+	}
 	// listeners close when the context ends
 	f.wg.Add(1)
 	go func() {
 		defer f.wg.Done()
 		<-f.ctx.Done()
-		for _, ln := range fs.listeners {
-			ln.Close()
-		}
+		fs.closeAll()
 	}()
 	return nil
 }
@@ -158,9 +181,7 @@ func (f *Forwarder) RemoveService(s *Service) error {
 	if fs == nil {
 		return nil
 	}
-	for _, ln := range fs.listeners {
-		ln.Close()
-	}
+	fs.closeAll()
 	return nil
 }
 
