@@ -1,8 +1,3 @@
-// Package lvs runs keepalived's virtual_server half: the real servers'
-// health checkers with keepalived 2.2.7's semantics and log lines
-// (Manager), and, where the kernel has no IPVS, a userspace layer 4
-// forwarder for lb_kind NAT (Forwarder). The Manager drives any Table,
-// so a kernel IPVS backend can replace the Forwarder later.
 package lvs
 
 import (
