@@ -222,3 +222,141 @@ virtual_server 192.168.99.100 8899 {
 	os.WriteFile(files[idx], []byte(fmt.Sprintf("<html>real server %d</html>\n", idx)), 0o644)
 	waitLog("Adding service [127.0.0.1]:tcp:"+port+" to VS "+vs, 1)
 }
+
+// node is one gokeepalived run inside a namespace.
+type node struct {
+	out    *syncBuf
+	cmd    *exec.Cmd
+	exited chan struct{}
+}
+
+func startNode(t *testing.T, ns *testenv.NetNS, bin, dir, name, conf string) *node {
+	t.Helper()
+	path := filepath.Join(dir, name+".conf")
+	os.WriteFile(path, []byte(conf), 0o644)
+	n := &node{out: &syncBuf{}, exited: make(chan struct{})}
+	n.cmd = exec.Command("ip", "netns", "exec", ns.Name, bin, "-n", "-l", "-f", path,
+		"-p", filepath.Join(dir, name+".pid"), "-r", filepath.Join(dir, name+"-vrrp.pid"))
+	n.cmd.Stdout, n.cmd.Stderr = n.out, n.out
+	if err := n.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { n.cmd.Wait(); close(n.exited) }()
+	t.Cleanup(func() {
+		n.stop()
+		if t.Failed() || os.Getenv("LVS_DUMP") != "" {
+			t.Logf("%s output:\n%s", name, n.out)
+		}
+	})
+	return n
+}
+
+func (n *node) stop() {
+	n.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-n.exited:
+	case <-time.After(20 * time.Second):
+		n.cmd.Process.Kill()
+		<-n.exited
+	}
+}
+
+func (n *node) wait(t *testing.T, line string) {
+	t.Helper()
+	if !testenv.WaitFor(45*time.Second, func() bool { return strings.Contains(n.out.String(), line) }) {
+		t.Fatalf("no %q in the output:\n%s", line, n.out)
+	}
+}
+
+// TestVirtualServerFailover: two gokeepalived nodes share a VIP by VRRP,
+// each with a real server behind the same virtual_server. The BACKUP's
+// forwarder is bound to the VIP before it owns it (IP_FREEBIND); when the
+// MASTER stops, the virtual service keeps answering from the new MASTER.
+func TestVirtualServerFailover(t *testing.T) {
+	testenv.RequireRoot(t)
+	if _, err := os.Stat("/usr/bin/genhash"); err != nil {
+		testenv.Unavailable(t, "keepalived's genhash (/usr/bin/genhash) is not installed")
+	}
+	bin := testenv.Binary(t, "gokeepalived")
+	nsA := testenv.NewNetNS(t, testenv.Iface{Name: "eth0", Addrs: []string{"192.168.99.11/24"}})
+	nsB := testenv.NewNetNS(t)
+	for _, args := range [][]string{
+		{"-n", nsA.Name, "link", "set", testenv.PeerName(0), "netns", nsB.Name},
+		{"-n", nsB.Name, "link", "set", testenv.PeerName(0), "name", "eth0"},
+		{"-n", nsB.Name, "addr", "add", "192.168.99.12/24", "dev", "eth0"},
+		{"-n", nsB.Name, "link", "set", "eth0", "up"},
+	} {
+		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+			t.Fatalf("ip %v: %v\n%s", args, err, out)
+		}
+	}
+	dir := t.TempDir()
+	confFor := func(ns *testenv.NetNS, name, state string, prio int) string {
+		f := filepath.Join(dir, name+".html")
+		os.WriteFile(f, []byte("<html>"+name+"</html>\n"), 0o644)
+		h := startHelper(t, ns, "LVS_HELPER_HTTPS=127.0.0.1:8443", "LVS_HELPER_FILE="+f)
+		out, _ := h.StdoutPipe()
+		if err := h.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { h.Process.Kill(); h.Wait() })
+		if line, _ := bufio.NewReader(out).ReadString('\n'); line != "ready\n" {
+			t.Fatalf("helper HTTPS server: %q", line)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		gh, err := exec.CommandContext(ctx, "ip", "netns", "exec", ns.Name, "/usr/bin/genhash", "-S", "-s", "127.0.0.1", "-p", "8443", "-u", "/", "-t", "10").CombinedOutput()
+		m := regexp.MustCompile(`(?m)^([0-9a-f]{32})$`).FindSubmatch(gh)
+		if m == nil {
+			t.Fatalf("genhash: %v\n%s", err, gh)
+		}
+		return fmt.Sprintf(`global_defs {
+    router_id %s
+}
+vrrp_instance VI_1 {
+    state %s
+    interface eth0
+    virtual_router_id 61
+    priority %d
+    advert_int 1
+    virtual_ipaddress {
+        192.168.99.100/24
+    }
+}
+virtual_server 192.168.99.100 8899 {
+    delay_loop 1
+    lb_algo wrr
+    lb_kind NAT
+    protocol TCP
+    real_server 127.0.0.1 8443 {
+        weight 2
+        SSL_GET {
+            url {
+                path /
+                digest %s
+            }
+            connect_timeout 2
+        }
+    }
+}
+`, name, state, prio, m[1])
+	}
+	a := startNode(t, nsA, bin, dir, "nodeA", confFor(nsA, "nodeA", "MASTER", 150))
+	b := startNode(t, nsB, bin, dir, "nodeB", confFor(nsB, "nodeB", "BACKUP", 100))
+	a.wait(t, "(VI_1) Entering MASTER STATE")
+	b.wait(t, "(VI_1) Entering BACKUP STATE")
+	b.wait(t, "Remote Web server [127.0.0.1]:tcp:8443 succeed on service.")
+	get := func() string {
+		h := startHelper(t, nsB, "LVS_HELPER_GET=192.168.99.100:8899")
+		out, _ := h.Output()
+		return string(out)
+	}
+	if !testenv.WaitFor(30*time.Second, func() bool { return get() == "<html>nodeA</html>\n" }) {
+		t.Fatalf("the VIP on node A never answered; last: %q", get())
+	}
+	a.stop()
+	b.wait(t, "(VI_1) Entering MASTER STATE")
+	if !testenv.WaitFor(30*time.Second, func() bool { return get() == "<html>nodeB</html>\n" }) {
+		t.Fatalf("after failover the VIP on node B never answered; last: %q", get())
+	}
+}
