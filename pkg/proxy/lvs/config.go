@@ -128,7 +128,7 @@ func (e *Error) Error() string { return fmt.Sprintf("%s:%d: %s", e.Pos.File, e.P
 // ParseTimer reads a keepalived timer (seconds, decimals allowed).
 func ParseTimer(s string) (time.Duration, bool) {
 	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || f < 0 || f > 4294 {
+	if err != nil || !(f >= 0 && f <= 4294) {
 		return 0, false
 	}
 	return time.Duration(f * float64(time.Second)), true

@@ -143,3 +143,15 @@ func FuzzServices(f *testing.F) {
 		Services(cfg, false)
 	})
 }
+
+// FuzzWords: the small readers of command lines, timers and status codes
+// never panic.
+func FuzzWords(f *testing.F) {
+	f.Add(`/bin/sh -c "exit 3"`, "1.5", "200-299")
+	f.Add(`"unterminated`, "-1", "x-")
+	f.Fuzz(func(t *testing.T, cmd, timer, status string) {
+		splitCommand(cmd)
+		ParseTimer(timer)
+		statusRanges(strings.Fields(status))
+	})
+}
