@@ -46,6 +46,7 @@ type Service struct {
 	QuorumUp, QuorumDown string
 	Alpha, Omega         bool
 	SmtpAlert            bool
+	smtpAlertSet         bool
 	HaSuspend            bool
 
 	Reals []*Dest
@@ -197,15 +198,35 @@ func Services(cfg *keepalivedconf.Config, userspace bool) ([]*Service, error) {
 			groups[s.Arg(0)] = s
 		}
 	}
+	// global smtp_alert_checker, else smtp_alert, is the default of the
+	// virtual and real servers' smtp_alert; without either, real servers
+	// alert and virtual servers do not.
+	var globalAlert *bool
+	for _, kw := range []string{"smtp_alert", "smtp_alert_checker"} {
+		for _, s := range cfg.Global.Settings {
+			if s.Keyword == kw {
+				b := boolArg(s)
+				globalAlert = &b
+			}
+		}
+	}
 	var out []*Service
 	for _, vs := range cfg.VirtualServers {
 		svc, err := service(vs, groups, userspace)
 		if err != nil {
 			return nil, err
 		}
-		if svc != nil {
-			out = append(out, svc)
+		if globalAlert != nil {
+			if !svc.smtpAlertSet {
+				svc.SmtpAlert = *globalAlert
+			}
+			for _, d := range svc.Reals {
+				if !d.smtpAlertSet {
+					d.SmtpAlert = *globalAlert
+				}
+			}
 		}
+		out = append(out, svc)
 	}
 	return out, nil
 }
@@ -271,7 +292,6 @@ func service(vs *keepalivedconf.VirtualServer, groups map[string]*keepalivedconf
 		}
 	}
 	inh := inherited{}.apply(vs.Settings)
-	smtpSet := false
 	for _, s := range vs.Settings {
 		switch s.Keyword {
 		case "persistence_timeout":
@@ -309,7 +329,7 @@ func service(vs *keepalivedconf.VirtualServer, groups map[string]*keepalivedconf
 		case "ha_suspend":
 			svc.HaSuspend = true
 		case "smtp_alert":
-			svc.SmtpAlert, smtpSet = boolArg(s), true
+			svc.SmtpAlert, svc.smtpAlertSet = boolArg(s), true
 		case "ops", "one_packet_scheduling", "sh-port", "sh-fallback", "mh-port", "mh-fallback":
 			svc.Flags[s.Keyword] = true
 		case "lb_flags", "lvs_flags":
@@ -332,7 +352,6 @@ func service(vs *keepalivedconf.VirtualServer, groups map[string]*keepalivedconf
 			}
 		}
 	}
-	_ = smtpSet
 	if svc.Alpha && inh.alpha == nil {
 		t := true
 		inh.alpha = &t

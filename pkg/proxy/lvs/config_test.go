@@ -155,3 +155,19 @@ func FuzzWords(f *testing.F) {
 		statusRanges(strings.Fields(status))
 	})
 }
+
+func TestSmtpAlertDefaults(t *testing.T) {
+	base := "virtual_server 10.0.0.1 80 {\n protocol TCP\n real_server 10.0.0.2 80 {\n }\n real_server 10.0.0.3 80 {\n  smtp_alert off\n }\n}\n"
+	svcs, _ := Services(parse(t, base), true)
+	if s := svcs[0]; s.SmtpAlert || !s.Reals[0].SmtpAlert || s.Reals[1].SmtpAlert {
+		t.Fatalf("defaults: vs %v rs %v %v", s.SmtpAlert, s.Reals[0].SmtpAlert, s.Reals[1].SmtpAlert)
+	}
+	svcs, _ = Services(parse(t, "global_defs {\n smtp_alert_checker off\n}\n"+base), true)
+	if s := svcs[0]; s.SmtpAlert || s.Reals[0].SmtpAlert {
+		t.Fatalf("smtp_alert_checker off: vs %v rs %v", s.SmtpAlert, s.Reals[0].SmtpAlert)
+	}
+	svcs, _ = Services(parse(t, "global_defs {\n smtp_alert on\n}\n"+base), true)
+	if s := svcs[0]; !s.SmtpAlert || !s.Reals[0].SmtpAlert || s.Reals[1].SmtpAlert {
+		t.Fatalf("smtp_alert on: vs %v rs %v %v", s.SmtpAlert, s.Reals[0].SmtpAlert, s.Reals[1].SmtpAlert)
+	}
+}
