@@ -116,7 +116,12 @@ func startVirtualServers(parent context.Context, cfg *keepalivedconf.Config, vrr
 	}
 	fw := lvs.NewForwarder(ctx, lvs.ForwarderOptions{Logf: logf})
 	mgr := lvs.NewManager(svcs, lvs.Options{Table: fw, Hooks: hooks, LogAllFailures: logAll, NoCheckerEmails: noCheckerEmails})
-	mgr.Start()
+	if err := mgr.Start(); err != nil {
+		cancel()
+		fw.Wait()
+		ncancel()
+		return nil, err
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

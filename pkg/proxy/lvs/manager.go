@@ -36,6 +36,7 @@ type Manager struct {
 	noCheckerEmails bool
 
 	startOnce sync.Once
+	startErr  error
 	cks       []*checker
 }
 
@@ -59,8 +60,10 @@ func NewManager(svcs []*Service, opts Options) *Manager {
 
 // Start programs the table (keepalived's init_services) and logs the
 // "Activating healthchecker" lines; the checkers run from Run. Calling it
-// is optional: Run starts the Manager when it was not.
-func (m *Manager) Start() {
+// is optional: Run starts the Manager when it was not. The error reports
+// the services the table refused (e.g. an address already in use); the
+// other services run.
+func (m *Manager) Start() error {
 	m.startOnce.Do(func() {
 		alpha := map[*Dest]int{}
 		for _, s := range m.svcs {
@@ -73,11 +76,12 @@ func (m *Manager) Start() {
 				}
 			}
 		}
-		m.pool.start(alpha)
+		m.startErr = m.pool.start(alpha)
 		for _, c := range m.cks {
 			m.pool.logf("Activating healthchecker for service %s for VS %s", c.name, c.svc)
 		}
 	})
+	return m.startErr
 }
 
 // Run runs the checkers until ctx is done, then takes every destination

@@ -1,6 +1,7 @@
 package lvs
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 )
@@ -162,12 +163,14 @@ func (p *pool) del(v *vsState, r *rsState, force bool) {
 // start is init_services: the services go in, real servers whose
 // checkers are all up (not alpha) are added, inhibited ones with weight
 // 0, and the sorry server when the quorum is down.
-func (p *pool) start(alphaFailed map[*Dest]int) {
+func (p *pool) start(alphaFailed map[*Dest]int) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	var errs []error
 	for _, v := range p.vs {
 		if err := p.table.AddService(v.s); err != nil {
-			p.logf("%s", err)
+			errs = append(errs, err)
+			continue
 		}
 		for _, r := range v.rs {
 			r.failed = alphaFailed[r.d]
@@ -184,6 +187,7 @@ func (p *pool) start(alphaFailed map[*Dest]int) {
 			p.add(v, s, true)
 		}
 	}
+	return errors.Join(errs...)
 }
 
 // performQuorum is perform_quorum_state: alive real servers in or out.

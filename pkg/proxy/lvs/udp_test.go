@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 )
@@ -97,5 +98,26 @@ func TestUDPForwarderOPS(t *testing.T) {
 	}
 	if fmt.Sprint(got) != "[A B A B]" {
 		t.Fatalf("one-packet scheduling got %v", got)
+	}
+}
+
+// TestStartReportsBusyAddress: a virtual address:port another program
+// listens on is reported by Manager.Start, naming the virtual_server.
+func TestStartReportsBusyAddress(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	vip := ln.Addr().(*net.TCPAddr).AddrPort()
+	ctx, cancel := context.WithCancel(context.Background())
+	fw := NewForwarder(ctx, ForwarderOptions{})
+	defer func() { cancel(); fw.Wait() }()
+	s := &Service{Addrs: []netip.AddrPort{vip}, Protocol: "tcp", Kind: "NAT", Algo: "rr"}
+	s.Pos.File, s.Pos.Line = "/etc/keepalived/keepalived.conf", 7
+	m := NewManager([]*Service{s}, Options{Table: fw})
+	err = m.Start()
+	if err == nil || !strings.Contains(err.Error(), "/etc/keepalived/keepalived.conf:7: virtual_server ["+vip.Addr().String()+"]:tcp:") || !strings.Contains(err.Error(), "cannot listen") {
+		t.Fatalf("got %v", err)
 	}
 }
