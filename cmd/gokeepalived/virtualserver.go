@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/netip"
 	"os"
 	"strconv"
 	"sync"
@@ -115,7 +116,8 @@ func startVirtualServers(parent context.Context, cfg *keepalivedconf.Config, vrr
 		},
 	}
 	fw := lvs.NewForwarder(ctx, lvs.ForwarderOptions{Logf: logf})
-	mgr := lvs.NewManager(svcs, lvs.Options{Table: fw, Hooks: hooks, LogAllFailures: logAll, NoCheckerEmails: noCheckerEmails})
+	mgr := lvs.NewManager(svcs, lvs.Options{Table: fw, Hooks: hooks, LogAllFailures: logAll, NoCheckerEmails: noCheckerEmails,
+		AddrLocal: addrLocal})
 	if err := mgr.Start(); err != nil {
 		cancel()
 		fw.Wait()
@@ -144,6 +146,20 @@ func startVirtualServers(parent context.Context, cfg *keepalivedconf.Config, vrr
 			ncancel()
 		})
 	}, nil
+}
+
+// addrLocal reports whether a is configured on an interface (ha_suspend).
+func addrLocal(a netip.Addr) bool {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return true
+	}
+	for _, x := range addrs {
+		if p, err := netip.ParsePrefix(x.String()); err == nil && p.Addr().Unmap() == a {
+			return true
+		}
+	}
+	return false
 }
 
 func errString(err error) string {

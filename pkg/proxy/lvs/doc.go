@@ -42,8 +42,13 @@
 // notify_up/notify_down/quorum_up/quorum_down and smtp_alert go to Hooks;
 // omega runs the down notifications at shutdown.
 //
-// Not done yet: ha_suspend (checkers always run), UDP_CHECK, PING_CHECK,
-// FILE_CHECK and BFD_CHECK (not run), reload keeping checker states.
+// ha_suspend pauses a service's checkers while none of its virtual
+// addresses is on the host (polled every second; keepalived's "Netlink
+// reflector reports IP .. added" and "Activating/Suspending healthchecker"
+// lines).
+//
+// Not done yet: UDP_CHECK, PING_CHECK, FILE_CHECK and BFD_CHECK (not
+// run), reload keeping checker states.
 //
 // # Userspace forwarder
 //

@@ -3,6 +3,7 @@ package lvs
 import (
 	"context"
 	"math/rand/v2"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -23,6 +24,12 @@ type Options struct {
 	// NoCheckerEmails is global_defs no_checker_emails: checker alerts
 	// only when the real server's state changes.
 	NoCheckerEmails bool
+	// AddrLocal reports whether an address is configured on the host
+	// (ha_suspend); nil: every address is.
+	AddrLocal func(netip.Addr) bool
+	// HaPoll is how often ha_suspend looks at the host's addresses
+	// (default 1 s).
+	HaPoll time.Duration
 }
 
 // Manager runs every real server's checkers and keeps the Table in step,
@@ -38,6 +45,11 @@ type Manager struct {
 	startOnce sync.Once
 	startErr  error
 	cks       []*checker
+
+	addrLocal func(netip.Addr) bool
+	haPoll    time.Duration
+	haMu      sync.Mutex
+	haDown    map[*Service]bool
 }
 
 // NewManager returns a Manager for the services (from Services).
@@ -49,6 +61,13 @@ func NewManager(svcs []*Service, opts Options) *Manager {
 	}
 	if m.rand == nil {
 		m.rand = rand.Float64
+	}
+	m.addrLocal, m.haPoll, m.haDown = opts.AddrLocal, opts.HaPoll, map[*Service]bool{}
+	if m.addrLocal == nil {
+		m.addrLocal = func(netip.Addr) bool { return true }
+	}
+	if m.haPoll <= 0 {
+		m.haPoll = time.Second
 	}
 	t := opts.Table
 	if t == nil {
@@ -77,8 +96,17 @@ func (m *Manager) Start() error {
 			}
 		}
 		m.startErr = m.pool.start(alpha)
+		for _, s := range m.svcs {
+			if s.HaSuspend && !m.haLocal(s) {
+				m.haDown[s] = true
+			}
+		}
 		for _, c := range m.cks {
-			m.pool.logf("Activating healthchecker for service %s for VS %s", c.name, c.svc)
+			prefix := "A"
+			if m.haDown[c.svc] {
+				prefix = "Dea"
+			}
+			m.pool.logf("%sctivating healthchecker for service %s for VS %s", prefix, c.name, c.svc)
 		}
 	})
 	return m.startErr
@@ -89,6 +117,16 @@ func (m *Manager) Start() error {
 func (m *Manager) Run(ctx context.Context) {
 	m.Start()
 	var wg sync.WaitGroup
+	for _, s := range m.svcs {
+		if s.HaSuspend {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				m.watchHaSuspend(ctx)
+			}()
+			break
+		}
+	}
 	for _, c := range m.cks {
 		wg.Add(1)
 		go func() {
@@ -104,8 +142,58 @@ func (m *Manager) Run(ctx context.Context) {
 // Snapshot returns every real server's live state and weight.
 func (m *Manager) Snapshot() []DestState { return m.pool.snapshot() }
 
-// suspended is ha_suspend: not implemented yet (checkers always run).
-func (m *Manager) suspended(*Service) bool { return false }
+// suspended is ha_suspend: the service's checkers pause while none of
+// its virtual addresses is on the host.
+func (m *Manager) suspended(s *Service) bool {
+	m.haMu.Lock()
+	defer m.haMu.Unlock()
+	return m.haDown[s]
+}
+
+// haLocal reports whether one of the service's addresses is local.
+func (m *Manager) haLocal(s *Service) bool {
+	for _, a := range s.Addrs {
+		if m.addrLocal(a.Addr()) {
+			return true
+		}
+	}
+	return len(s.Addrs) == 0
+}
+
+// watchHaSuspend polls the host's addresses for the ha_suspend services
+// and suspends or activates their checkers, with keepalived's lines.
+func (m *Manager) watchHaSuspend(ctx context.Context) {
+	for {
+		if m.clock.Sleep(ctx, m.haPoll) != nil {
+			return
+		}
+		for _, s := range m.svcs {
+			if !s.HaSuspend {
+				continue
+			}
+			local := m.haLocal(s)
+			m.haMu.Lock()
+			changed := m.haDown[s] == local
+			m.haDown[s] = !local
+			m.haMu.Unlock()
+			if !changed {
+				continue
+			}
+			what, verb := "removed", "Suspend"
+			if local {
+				what, verb = "added", "Activat"
+			}
+			for _, a := range s.Addrs {
+				m.pool.logf("Netlink reflector reports IP %s %s", a.Addr(), what)
+			}
+			for _, c := range m.cks {
+				if c.svc == s {
+					m.pool.logf("%sing healthchecker for service %s for VS %s", verb, c.name, s)
+				}
+			}
+		}
+	}
+}
 
 type realClock struct{}
 
