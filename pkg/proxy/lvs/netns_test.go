@@ -272,6 +272,8 @@ func (n *node) wait(t *testing.T, line string) {
 // each with a real server behind the same virtual_server. The BACKUP's
 // forwarder is bound to the VIP before it owns it (IP_FREEBIND); when the
 // MASTER stops, the virtual service keeps answering from the new MASTER.
+// With ha_suspend, each node checks its real servers only while it holds
+// the VIP.
 func TestVirtualServerFailover(t *testing.T) {
 	testenv.RequireRoot(t)
 	if _, err := os.Stat("/usr/bin/genhash"); err != nil {
@@ -325,6 +327,7 @@ vrrp_instance VI_1 {
 }
 virtual_server 192.168.99.100 8899 {
     delay_loop 1
+    ha_suspend
     lb_algo wrr
     lb_kind NAT
     protocol TCP
@@ -345,7 +348,9 @@ virtual_server 192.168.99.100 8899 {
 	b := startNode(t, nsB, bin, dir, "nodeB", confFor(nsB, "nodeB", "BACKUP", 100))
 	a.wait(t, "(VI_1) Entering MASTER STATE")
 	b.wait(t, "(VI_1) Entering BACKUP STATE")
-	b.wait(t, "Remote Web server [127.0.0.1]:tcp:8443 succeed on service.")
+	a.wait(t, "Remote Web server [127.0.0.1]:tcp:8443 succeed on service.")
+	// ha_suspend: the BACKUP's checker waits for the VIP
+	b.wait(t, "Deactivating healthchecker for service [127.0.0.1]:tcp:8443 for VS [192.168.99.100]:tcp:8899")
 	get := func() string {
 		h := startHelper(t, nsB, "LVS_HELPER_GET=192.168.99.100:8899")
 		out, _ := h.Output()
@@ -356,6 +361,8 @@ virtual_server 192.168.99.100 8899 {
 	}
 	a.stop()
 	b.wait(t, "(VI_1) Entering MASTER STATE")
+	b.wait(t, "Netlink reflector reports IP 192.168.99.100 added")
+	b.wait(t, "Activating healthchecker for service [127.0.0.1]:tcp:8443 for VS [192.168.99.100]:tcp:8899")
 	if !testenv.WaitFor(30*time.Second, func() bool { return get() == "<html>nodeB</html>\n" }) {
 		t.Fatalf("after failover the VIP on node B never answered; last: %q", get())
 	}
