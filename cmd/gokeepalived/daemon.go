@@ -241,9 +241,6 @@ func daemon(c *cli.Context, file string, opts keepalivedconf.Options, res *keepa
 		}
 		logf("%s", d.String())
 	}
-	if len(res.Config.VirtualServers) > 0 && !c.Bool("vrrp") {
-		logf("gokeepalived: %d virtual_server block(s) not run: the health checker is not implemented", len(res.Config.VirtualServers))
-	}
 
 	pidPath, vrrpPidPath := c.String("pid"), c.String("vrrp_pid")
 	if pidPath == "" {
@@ -302,6 +299,12 @@ func daemon(c *cli.Context, file string, opts keepalivedconf.Options, res *keepa
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	vsStop, err := startVirtualServers(ctx, res.Config, c.Bool("vrrp"), lg, logf) // virtualserver.go
+	if err != nil {
+		lg.Error(err.Error())
+		return fail(err)
+	}
+	defer vsStop()
 	sigs := make(chan os.Signal, 4)
 	// SIGUSR1/SIGUSR2 ask keepalived for its data and stats files; they
 	// must not kill the daemon (Go's default) and leave the VIPs behind.
@@ -333,6 +336,7 @@ func daemon(c *cli.Context, file string, opts keepalivedconf.Options, res *keepa
 				logf("Stopping")
 				cancel()
 				err := <-runErr
+				vsStop()
 				// keepalived waits for the STOP notify scripts
 				// before it reports "Stopped".
 				nt.close(5 * time.Second)

@@ -1,0 +1,81 @@
+// Package lvs runs keepalived's virtual_server half (its "healthcheck
+// child"): every real_server's checkers with keepalived 2.2.7's semantics
+// and log lines (Manager), keeping a Table of virtual services and
+// destinations in step, and a userspace layer 4 forwarder implementing
+// that Table where the kernel has no IPVS (Forwarder). A kernel IPVS
+// backend can implement Table later; the Manager does not change.
+//
+// # Checkers
+//
+// Services translates keepalivedconf's virtual_server / real_server /
+// checker blocks, resolving each option checker first, then real_server,
+// then virtual_server, then keepalived's default: delay_loop (60 s),
+// connect_timeout (5 s), retry / nb_get_retry (1), delay_before_retry (3 s
+// for HTTP_GET/SSL_GET, delay_loop for DNS_CHECK, 1 s otherwise), warmup
+// (delay_loop: the first check runs 1 s + a random part of it after
+// start), alpha, connect_ip/connect_port, bindto/bind_port,
+// log_all_failures, inhibit_on_failure. A virtual_server without protocol
+// is UDP, as keepalived 2.2.7 makes it.
+//
+// Each checker runs in its own goroutine with keepalived's retry rules:
+// an up checker (or one that has not run) retries a failed attempt retry
+// times, delay_before_retry apart, before it fails; TCP_CHECK and
+// SMTP_CHECK retry also while down, HTTP_GET/SSL_GET do not. The log lines
+// are keepalived's ("TCP connection to [10.0.0.2]:tcp:80 success.",
+// "HTTP_CHECK on service [..]:tcp:.. failed after 3 retries.", "Remote Web
+// server [..] succeed on service.", "MD5 digest success to [..] url(/)").
+// The reason of each failed attempt ("MD5 digest error to server [..].",
+// "HTTP status code error to server [..].", "TCP connection to [..]
+// timeout.") is logged, as by keepalived 2.2.7, only with
+// log_all_failures in the checker or checker_log_all_failures in
+// global_defs. MISC_CHECK and DNS_CHECK lines follow keepalived's
+// patterns but are not verified word for word.
+//
+// The pool logic is ipwrapper.c's: a real server leaves at its first
+// failing checker and returns when none fails ("Removing service [..] from
+// VS [..]", "Adding service [..] to VS [..]"); inhibit_on_failure keeps it
+// in the table with weight 0 ("Disabling service [..] of VS [..]");
+// quorum and hysteresis gate the sorry server ("Lost quorum 1-0=1 > 0 for
+// VS [..]", "Adding sorry server [..] to VS [..]", "Removing alive servers
+// from the pool for VS [..]"); misc_dynamic exit codes change the weight
+// ("Changing weight from 1 to 5 for active service [..] of VS [..]");
+// notify_up/notify_down/quorum_up/quorum_down and smtp_alert go to Hooks;
+// omega runs the down notifications at shutdown.
+//
+// ha_suspend pauses a service's checkers while none of its virtual
+// addresses is on the host (polled every second; keepalived's "Netlink
+// reflector reports IP .. added" and "Activating/Suspending healthchecker"
+// lines).
+//
+// Not done yet: UDP_CHECK, PING_CHECK, FILE_CHECK and BFD_CHECK (not
+// run), reload keeping checker states.
+//
+// # Userspace forwarder
+//
+// Forwarder listens on each virtual address with IP_FREEBIND (a BACKUP
+// node binds before VRRP brings the VIP) and forwards lb_kind NAT
+// services: TCP connections through forward.Pipe (splice, pooled
+// buffers, 900 s idle timeout as IPVS's established TCP timeout), UDP as
+// sessions per client address and port idling out after 300 s (IPVS's UDP
+// timeout), or per datagram with ops. The real server sees the
+// forwarder's address, not the client's (full NAT, unlike IPVS's
+// destination-only NAT). lb_kind DR and TUN, fwmark services and SCTP
+// need the kernel and are refused with the file:line of the
+// virtual_server.
+//
+// Schedulers follow the kernel's ip_vs_*.c: rr and wrr give the same
+// sequences as IPVS for the same weights and destination order (rr
+// restarts at the head of the list when destinations change); lc, wlc,
+// sed, nq, fo and ovf pick by active connections (no inactive/TIME_WAIT
+// count in userspace); sh and dh use IPVS's 256-bucket table and hash
+// (without sh-port: the client port is not used); mh is Maglev hashing
+// with the kernel's table size but its own permutation hashes (the
+// kernel's are keyed by a random siphash key anyway); lblc and lblcr,
+// whose per-destination-address sets mean nothing for one virtual
+// address, are scheduled as wlc. Weight 0 takes no new connections.
+// persistence_timeout binds a client address (masked by
+// persistence_granularity) to its real server while it has connections
+// or its last one started less than the timeout ago; an entry to a
+// server that left the table or has weight 0 is dropped (as IPVS with
+// the sysctl expire_quiescent_template=1).
+package lvs
