@@ -6,9 +6,11 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -220,6 +222,87 @@ func TestRuntimeAPIOracle(t *testing.T) {
 		}
 		if theirs[i] != ours[i] {
 			t.Errorf("[%s] %q:\nhaproxy:   %q\ngohaproxy: %q", st.level, strings.Join(st.send, ""), theirs[i], ours[i])
+		}
+	}
+}
+
+// TestFDLimitsOracle compares haproxy 2.6's and gohaproxy's file
+// descriptor sizing on the same configurations: the computed maxconn,
+// maxsock and ulimit-n "show info" reports, and the refusal to start when
+// "ulimit-n" asks more than the hard limit allows.
+func TestFDLimitsOracle(t *testing.T) {
+	testenv.RequireRoot(t)
+	bin := testenv.Binary(t, "gohaproxy")
+	hap := testenv.Oracle(t, "haproxy")
+	echo := oracletest.EchoServer(t)
+	var rl syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
+		t.Fatal(err)
+	}
+	fields := regexp.MustCompile(`(?m)^(Ulimit-n|Maxsock|Maxconn|Hard_maxconn): .*$`)
+	info := func(t *testing.T, prog, global string) string {
+		dir := t.TempDir()
+		fe := testenv.FreeLoopbackAddr(t)
+		cfg := fmt.Sprintf("global\n    stats socket %s/s.sock\n%s\ndefaults\n    mode tcp\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\nlisten l\n    bind %s\n    server s1 %s check\n", dir, global, fe, echo)
+		path := filepath.Join(dir, "h.cfg")
+		os.WriteFile(path, []byte(cfg), 0o644)
+		out := &lockedBuffer{b: &bytes.Buffer{}}
+		cmd := startWithOutput(t, out, prog, "-db", "-f", path)
+		sock := filepath.Join(dir, "s.sock")
+		var answer string
+		testenv.WaitFor(10*time.Second, func() bool {
+			c, err := net.Dial("unix", sock)
+			if err != nil {
+				return false
+			}
+			defer c.Close()
+			io.WriteString(c, "show info\n")
+			b, _ := io.ReadAll(c)
+			answer = string(b)
+			return true
+		})
+		cmd.Process.Kill()
+		return strings.Join(fields.FindAllString(answer, -1), "\n") + out.String()
+	}
+	for _, global := range []string{"", "    maxconn 1000", "    ulimit-n 4000", "    nbthread 1\n    maxconn 300"} {
+		h, o := info(t, hap, global), info(t, bin, global)
+		if h != o || h == "" {
+			t.Errorf("%q:\nhaproxy:\n%s\ngohaproxy:\n%s", global, h, o)
+		}
+	}
+	if rl.Max > 1<<24 {
+		t.Logf("hard file descriptor limit %d: the refusal above it is not exercised", rl.Max)
+		return
+	}
+	// above the hard limit: both refuse to start (unless "no strict-limits")
+	fe := testenv.FreeLoopbackAddr(t)
+	for _, strict := range []string{"", "    no strict-limits\n"} {
+		cfg := fmt.Sprintf("global\n    ulimit-n %d\n%sdefaults\n    mode tcp\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\nlisten l\n    bind %s\n    server s1 %s\n", rl.Max+1000, strict, fe, echo)
+		path := filepath.Join(t.TempDir(), "h.cfg")
+		os.WriteFile(path, []byte(cfg), 0o644)
+		run := func(prog string) (string, int) {
+			cmd := exec.Command(prog, "-db", "-f", path)
+			var b bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &b, &b
+			cmd.Start()
+			done := make(chan struct{})
+			go func() { cmd.Wait(); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(2 * time.Second):
+				cmd.Process.Kill()
+				<-done
+			}
+			m := regexp.MustCompile(`\[(ALERT|WARNING)\][^:]*: \[\S+\.main\(\)\] (Cannot raise FD limit.*)`).FindStringSubmatch(b.String())
+			if m == nil {
+				return "", cmd.ProcessState.ExitCode()
+			}
+			return m[1] + " " + m[2], cmd.ProcessState.ExitCode()
+		}
+		hm, hc := run(hap)
+		om, oc := run(bin)
+		if hm != om || hc != oc || hm == "" {
+			t.Errorf("ulimit-n above the hard limit%s:\nhaproxy:   %q exit %d\ngohaproxy: %q exit %d", strict, hm, hc, om, oc)
 		}
 	}
 }

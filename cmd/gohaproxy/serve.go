@@ -65,6 +65,13 @@ func serve(cfg *haproxycfg.Config, o serveOptions, stderr io.Writer) int {
 		alert("config : Fatal errors found in configuration.")
 		return 1
 	}
+	if err := proxy.RaiseFDLimit(rt.FDLimits(), progname()); err != nil {
+		if rt.FDLimits().Strict {
+			alert("%v", err)
+			return 1
+		}
+		fmt.Fprintf(stderr, "[WARNING]  (%d) : %v\n", pid, err)
+	}
 	inherited, err := listener.FromSystemd(true)
 	if err != nil {
 		alert("%v", err)

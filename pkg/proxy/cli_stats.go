@@ -75,6 +75,7 @@ func (rt *Runtime) statsSnapshot() *stats.Snapshot {
 		Version: haproxycfg.Version, PID: os.Getpid(), Nbthread: 1,
 		Start: rt.stats.start, Now: time.Now(),
 		Maxconn: rt.globalMaxconn, HardMaxconn: rt.globalMaxconn,
+		UlimitN: rt.limits.UlimitN, Maxsock: rt.limits.Maxsock,
 		CurrConns: curr, Node: rt.stats.node, Listeners: int64(listeners), IdlePct: 100,
 	})
 	return s

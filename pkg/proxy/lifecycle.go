@@ -14,17 +14,8 @@ func pipeTimeouts(fe *frontend, be *backend) forward.Timeouts {
 }
 
 // unsupportedLifecycle refuses the process-lifecycle settings the run time
-// does not apply yet, rather than ignoring them silently. The global
-// section's settings carry no line of their own in the parsed model, so the
-// refusal points at the "global" line.
+// does not apply, rather than ignoring them silently. Every one is applied
+// today ("ulimit-n" in limits.go); the hook stays for the next one.
 func unsupportedLifecycle(cfg *haproxycfg.Config) []error {
-	var errs []error
-	g := cfg.Global
-	refuse := func(set bool, what string) {
-		if set {
-			errs = append(errs, &UnsupportedError{g.Pos, "global '" + what + "'"})
-		}
-	}
-	refuse(g.UlimitN != 0, "ulimit-n")
-	return errs
+	return nil
 }

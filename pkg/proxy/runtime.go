@@ -37,6 +37,7 @@ type Runtime struct {
 	statsBinds    []*haproxycfg.Bind
 	actconn       atomic.Int64  // sessions of every frontend (haproxy's actconn)
 	cliTimeout    time.Duration // "stats timeout" (10s when unset)
+	limits        FDLimits      // maxconn, maxsock, ulimit-n (limits.go)
 	stats         statsView     // show info / show stat (cli_stats.go)
 
 	mu             sync.Mutex
@@ -76,8 +77,10 @@ func New(cfg *haproxycfg.Config, opt Options) (*Runtime, error) {
 	if bufsize <= 0 {
 		bufsize = forward.DefaultBufSize
 	}
+	cur, max := processFDLimits()
+	limits := computeFDLimits(cfg, cur, max)
 	rt := &Runtime{log: log, backends: map[string]*backend{}, pool: forward.NewBufPool(bufsize), bufsize: bufsize,
-		globalMaxconn: cfg.Global.Maxconn, statsBinds: cfg.Global.StatsSocket, cliTimeout: cfg.Global.StatsTimeout}
+		globalMaxconn: limits.Maxconn, statsBinds: cfg.Global.StatsSocket, cliTimeout: cfg.Global.StatsTimeout, limits: limits}
 	for _, d := range cfg.Global.Other {
 		if d.Args[0] == "noreuseport" {
 			rt.noReusePort = true
