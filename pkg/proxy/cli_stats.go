@@ -60,6 +60,7 @@ func (rt *Runtime) statsSnapshot() *stats.Snapshot {
 		}
 		s.Proxies[i] = p
 	}
+	rt.fillServerStates(s) // live server states (statspage.go)
 	rt.mu.Lock()
 	listeners := len(rt.listeners) + len(rt.statsListeners)
 	rt.mu.Unlock()

@@ -1,0 +1,331 @@
+package proxy
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/gohaproxy/gohaproxy/pkg/haproxycfg"
+	"github.com/gohaproxy/gohaproxy/pkg/proxy/acl"
+	"github.com/gohaproxy/gohaproxy/pkg/proxy/h1"
+	"github.com/gohaproxy/gohaproxy/pkg/proxy/stats"
+)
+
+// statsPage is the "stats" configuration of an HTTP proxy that serves the
+// statistics page (haproxy's uri_auth).
+type statsPage struct {
+	cfg   stats.PageConfig
+	admin []*acl.Cond // "stats admin" rules; the first that matches grants
+}
+
+// defaultStatsURI is haproxy's "stats uri" when only "stats enable" is set.
+const defaultStatsURI = "/haproxy?stats"
+
+// newStatsPage compiles px's "stats" lines; nil when the page is not
+// enabled. What the page cannot honour is refused with its line.
+func newStatsPage(px *haproxycfg.Proxy) (*statsPage, error) {
+	st := px.Stats
+	if st == nil || !st.Enabled {
+		return nil, nil
+	}
+	for _, d := range st.Other {
+		return nil, &UnsupportedError{d.Pos, fmt.Sprintf("'stats %s'", d.Args[1])}
+	}
+	sp := &statsPage{cfg: stats.PageConfig{
+		URI: st.URI, Realm: st.Realm, Users: st.Auth, Refresh: int64(st.Refresh / time.Second),
+		HideVersion: st.HideVersion, ShowLegends: st.ShowLegends,
+		ShowNode: st.ShowNode != "", ShowDesc: st.ShowDesc != "",
+		Scope: st.Scope, Self: px.Name,
+	}}
+	if sp.cfg.URI == "" {
+		sp.cfg.URI = defaultStatsURI
+	}
+	if st.ShowNode != "-" {
+		sp.cfg.Node = st.ShowNode
+	}
+	sp.cfg.Desc = st.ShowDesc
+	cp := &acl.Compiler{Proxy: px}
+	for _, c := range st.Admin {
+		cc, err := cp.Compile(c)
+		if err != nil {
+			var u *acl.Unsupported
+			if errors.As(err, &u) {
+				return nil, &UnsupportedError{c.Pos, u.What + " in a 'stats admin' condition"}
+			}
+			return nil, err
+		}
+		sp.admin = append(sp.admin, cc)
+	}
+	return sp, nil
+}
+
+// matches reports whether req is for the stats page.
+func (sp *statsPage) matches(req *h1.Message, buf []byte) bool {
+	return stats.MatchesURI(sp.cfg.URI, string(req.Method.In(buf)), string(req.URI.In(buf)))
+}
+
+// isAdmin evaluates the "stats admin" rules for this request.
+func (sp *statsPage) isAdmin(ctx *acl.Context) bool {
+	for _, c := range sp.admin {
+		ctx.Final = true
+		if ok, _ := c.Match(ctx); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// maxStatsPost bounds the admin form body read (haproxy's limit is its
+// buffer).
+const maxStatsPost = 64 << 10
+
+// serveStats answers a stats page request on the client connection. It
+// returns whether the session goes on.
+func (s *httpSession) serveStats(sp *statsPage, req *h1.Message, buf []byte, proxyName string) bool {
+	var body []byte
+	if req.Body == h1.BodyLength && req.ContentLength > 0 {
+		if req.ContentLength > maxStatsPost {
+			s.sendError(400)
+			return false
+		}
+		body = make([]byte, 0, req.ContentLength)
+		have := buf[req.HeadLen:]
+		if int64(len(have)) > req.ContentLength {
+			have = have[:req.ContentLength]
+		}
+		body = append(body, have...)
+		s.cr = req.HeadLen + len(have)
+		if s.fe.client > 0 {
+			s.c.SetReadDeadline(time.Now().Add(s.fe.client))
+		}
+		for int64(len(body)) < req.ContentLength {
+			chunk := make([]byte, min(int64(4096), req.ContentLength-int64(len(body))))
+			n, err := s.c.Read(chunk)
+			body = append(body, chunk[:n]...)
+			if err != nil {
+				return false
+			}
+		}
+		s.c.SetReadDeadline(time.Time{})
+	} else if req.Body == h1.BodyChunked {
+		// haproxy answers a chunked POST with ";st=IVAL"? it reads it; we
+		// do not keep a chunked admin form: close after answering.
+		req.ForceClose = true
+	}
+	sctx := s.fe.sampleCtx(s.rt, s.src, s.dst)
+	sctx.Req, sctx.ReqBuf = req, buf
+	sctx.Backend = proxyName
+	cfg := sp.cfg
+	if cfg.ShowNode && cfg.Node == "" {
+		cfg.Node = s.rt.stats.node
+	}
+	preq := &stats.PageRequest{
+		Method:        string(req.Method.In(buf)),
+		URI:           string(req.URI.In(buf)),
+		Authorization: headerValue(req, buf, "authorization"),
+		Body:          body,
+		Admin:         sp.isAdmin(sctx),
+	}
+	resp := stats.ServePage(&cfg, preq, s.rt.pageSnapshot, rtAdmin{s.rt})
+	keep := req.KeepAlive() && s.fe.http.mode != modeClose && req.Body != h1.BodyChunked
+	out := s.out[:0]
+	out = append(out, "HTTP/1.1 "...)
+	out = strconv.AppendInt(out, int64(resp.Status), 10)
+	out = append(out, ' ')
+	out = append(out, resp.Reason...)
+	out = append(out, "\r\n"...)
+	for _, h := range resp.Headers {
+		out = append(out, h[0]...)
+		out = append(out, ": "...)
+		out = append(out, h[1]...)
+		out = append(out, "\r\n"...)
+	}
+	chunked := resp.Chunked && req.HTTP11()
+	if resp.Chunked && !chunked {
+		keep = false // HTTP/1.0: the body ends with the connection
+	}
+	if chunked {
+		out = append(out, "transfer-encoding: chunked\r\n"...)
+	}
+	if !keep && req.HTTP11() {
+		out = append(out, "connection: close\r\n"...)
+	} else if keep && !req.HTTP11() {
+		out = append(out, "connection: keep-alive\r\n"...)
+	}
+	out = append(out, "\r\n"...)
+	switch {
+	case chunked && len(resp.Body) > 0:
+		out = strconv.AppendInt(out, int64(len(resp.Body)), 16)
+		out = append(out, "\r\n"...)
+		out = append(out, resp.Body...)
+		out = append(out, "\r\n0\r\n\r\n"...)
+	case chunked:
+		out = append(out, "0\r\n\r\n"...)
+	default:
+		out = append(out, resp.Body...)
+	}
+	s.out = out
+	if s.clientWrite(out) != nil {
+		return false
+	}
+	return keep
+}
+
+// headerValue returns the first value of header name ("" when absent).
+func headerValue(req *h1.Message, buf []byte, name string) string {
+	for _, h := range req.Headers {
+		if !h.Drop && equalFoldString(h.Name.In(buf), name) {
+			return string(h.Value.In(buf))
+		}
+	}
+	return ""
+}
+
+// pageSnapshot is the stats page's view of the run time: the CLI's
+// snapshot (statsSnapshot fills the server states through
+// fillServerStates).
+func (rt *Runtime) pageSnapshot() *stats.Snapshot { return rt.statsSnapshot() }
+
+// fillServerStates sets each server's status and weight from the run
+// time's state: maintenance, drain, health check verdict.
+func (rt *Runtime) fillServerStates(s *stats.Snapshot) {
+	for i := range s.Proxies {
+		p := &s.Proxies[i]
+		be := rt.backends[p.Name]
+		if be == nil {
+			continue
+		}
+		for j := range p.Servers {
+			sv := &p.Servers[j]
+			for _, rs := range be.servers {
+				if rs.name != sv.Name {
+					continue
+				}
+				w := int64(rs.effectiveWeight())
+				sv.Weight, sv.UWeight = w, w
+				switch {
+				case rs.maint.Load():
+					sv.Status = "MAINT"
+				case rs.drain.Load():
+					sv.Status = "DRAIN"
+				case rs.check == nil && rs.agent == nil:
+					sv.Status = "no check"
+				case rs.down.Load():
+					sv.Status = "DOWN"
+				default:
+					sv.Status = "UP"
+				}
+				if rs.drain.Load() || rs.maint.Load() {
+					sv.Weight = 0
+				}
+			}
+		}
+	}
+}
+
+// rtAdmin applies the stats page's admin actions to the run time.
+type rtAdmin struct{ rt *Runtime }
+
+// ServerAction implements stats.ServerAdmin. Servers are named as on the
+// page; "disabled" servers, which the run time does not build, are
+// unknown to it.
+func (a rtAdmin) ServerAction(beName, srvName, action string) (found, applied bool) {
+	be := a.rt.backends[beName]
+	if be == nil {
+		return false, false
+	}
+	var srv *server
+	for _, s := range be.servers {
+		if s.name == srvName {
+			if srv != nil {
+				return false, false // ambiguous, as haproxy's findserver
+			}
+			srv = s
+		}
+	}
+	if srv == nil {
+		return false, false
+	}
+	switch action {
+	case "ready", "drain", "maint":
+		a.rt.setAdminState(be, srv, action)
+		return true, true
+	case "shutdown":
+		return true, true // sessions are not tracked per server yet: nothing to kill
+	}
+	// health and agent actions need the checks' state machine: not
+	// applied (the page reports the action as not processed).
+	return true, false
+}
+
+// setAdminState moves srv to the forced state "ready", "drain" or "maint"
+// as haproxy's srv_adm_set_ready/drain/maint do, with its messages.
+func (rt *Runtime) setAdminState(be *backend, srv *server, state string) {
+	be.stateMu.Lock()
+	defer be.stateMu.Unlock()
+	bs := be.picker.toB[srv]
+	prefix := fmt.Sprintf("Server %s/%s", be.name, srv.name)
+	if srv.backup {
+		prefix = "Backup " + prefix
+	}
+	changed := false
+	switch state {
+	case "drain":
+		if srv.maint.Load() {
+			srv.maint.Store(false)
+			srv.drain.Store(true)
+			be.picker.algo.SetDrain(bs, true)
+			be.picker.algo.SetUp(bs, !srv.down.Load())
+			st := "UP/DRAIN"
+			if srv.down.Load() {
+				st = "DOWN"
+			}
+			rt.srvMsg(be, levelNotice, fmt.Sprintf("%s is %s (leaving forced maintenance).", prefix, st))
+			changed = true
+		}
+		if !srv.drain.Load() {
+			srv.drain.Store(true)
+			be.picker.algo.SetDrain(bs, true)
+			act, bck := be.usableCounts()
+			rt.srvMsg(be, levelNotice, fmt.Sprintf("%s enters drain state. %d active and %d backup servers online.%s 0 sessions requeued, 0 total in queue.", prefix, act, bck, runningOnBackup(act, bck)))
+			changed = true
+		}
+	case "maint":
+		if srv.drain.Load() {
+			srv.drain.Store(false)
+			be.picker.algo.SetDrain(bs, false)
+			changed = true
+		}
+		if !srv.maint.Load() {
+			srv.maint.Store(true)
+			be.picker.algo.SetUp(bs, false)
+			act, bck := be.usableCounts()
+			rt.srvMsg(be, levelNotice, fmt.Sprintf("%s is going DOWN for maintenance. %d active and %d backup servers left.%s %d sessions active, 0 requeued, 0 remaining in queue.", prefix, act, bck, runningOnBackup(act, bck), srv.cur.Load()))
+			if act == 0 && bck == 0 {
+				rt.log.Error(fmt.Sprintf("%s '%s' has no server available!", be.kindWord, be.name))
+			}
+			changed = true
+		}
+	case "ready":
+		if srv.maint.Load() {
+			srv.maint.Store(false)
+			be.picker.algo.SetUp(bs, !srv.down.Load())
+			st := "UP/READY"
+			if srv.down.Load() {
+				st = "DOWN"
+			}
+			rt.srvMsg(be, levelNotice, fmt.Sprintf("%s is %s (leaving forced maintenance).", prefix, st))
+			changed = true
+		}
+		if srv.drain.Load() {
+			srv.drain.Store(false)
+			be.picker.algo.SetDrain(bs, false)
+			rt.srvMsg(be, levelNotice, fmt.Sprintf("%s is UP (leaving forced drain).", prefix))
+			changed = true
+		}
+	}
+	if changed {
+		be.serverStateChanged(srv)
+	}
+}
