@@ -216,9 +216,6 @@ func (rt *Runtime) fillServerStates(s *stats.Snapshot) {
 				default:
 					sv.Status = "UP"
 				}
-				if rs.drain.Load() || rs.maint.Load() {
-					sv.Weight = 0
-				}
 			}
 		}
 	}
