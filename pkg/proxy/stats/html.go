@@ -126,8 +126,10 @@ func (s *Snapshot) appendHTMLInfo(dst []byte, o *PageOptions) []byte {
 	if !o.HideVersion {
 		dst = append(dst, " version "...)
 		dst = append(dst, in.Get("Version").String()...)
-		dst = append(dst, ", released "...)
-		dst = append(dst, in.Get("Release_date").String()...)
+		if d := in.Get("Release_date").String(); d != "" {
+			dst = append(dst, ", released "...)
+			dst = append(dst, d...)
+		}
 	}
 	dst = append(dst, "</a></h1>\n<h2>Statistics Report for pid "...)
 	dst = append(dst, pid...)
