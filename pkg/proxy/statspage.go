@@ -26,11 +26,15 @@ const defaultStatsURI = "/haproxy?stats"
 // enabled. What the page cannot honour is refused with its line.
 func newStatsPage(px *haproxycfg.Proxy) (*statsPage, error) {
 	st := px.Stats
-	if st == nil || !st.Enabled {
+	if st == nil {
 		return nil, nil
 	}
+	// any "stats" line enables the page in haproxy, these ones too
 	for _, d := range st.Other {
 		return nil, &UnsupportedError{d.Pos, fmt.Sprintf("'stats %s'", d.Args[1])}
+	}
+	if !st.Enabled {
+		return nil, nil
 	}
 	sp := &statsPage{cfg: stats.PageConfig{
 		URI: st.URI, Realm: st.Realm, Users: st.Auth, Refresh: int64(st.Refresh / time.Second),
