@@ -194,9 +194,9 @@ func TestStatsPageInChromium(t *testing.T) {
 	browser := chromiumBinary(t)
 	bin := testenv.Binary(t, "gohaproxy")
 	dir := t.TempDir()
-	port := freePorts(t, 7)
+	text, port := statsConfig(t)
 	cfg := filepath.Join(dir, "gohaproxy.cfg")
-	if err := os.WriteFile(cfg, []byte(statsConfig(port)), 0o644); err != nil {
+	if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	startProxy(t, bin, "-db", "-f", cfg)

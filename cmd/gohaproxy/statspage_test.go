@@ -22,7 +22,16 @@ import (
 // statsConfig is a configuration serving the stats page with
 // authentication and admin rights, a listen section with two servers,
 // a frontend and a backend with two servers (one disabled).
-func statsConfig(port int) string {
+func statsConfig(t *testing.T) (string, int) {
+	port := freePort(t)
+	var srv [6]int
+	for i := range srv {
+		srv[i] = freePort(t) // no traffic goes there: only valid addresses
+	}
+	return statsConfigPorts(port, srv), port
+}
+
+func statsConfigPorts(port int, srv [6]int) string {
 	return fmt.Sprintf(`global
     maxconn 500
 defaults
@@ -49,7 +58,7 @@ backend be
     server a 127.0.0.1:%d
     server b 127.0.0.1:%d
     server c 127.0.0.1:%d disabled
-`, port, port+1, port+2, port+3, port+4, port+5, port+6)
+`, port, srv[0], srv[1], srv[2], srv[3], srv[4], srv[5])
 }
 
 // statsRequest sends one request and returns the status line, the
@@ -259,9 +268,9 @@ func TestStatsPageLikeHaproxy(t *testing.T) {
 	type side struct{ name, addr string }
 	var sides []side
 	for _, s := range []struct{ name, bin string }{{"haproxy", hap}, {"gohaproxy", bin}} {
-		port := freePorts(t, 7)
+		text, port := statsConfig(t)
 		cfg := filepath.Join(dir, s.name+".cfg")
-		if err := os.WriteFile(cfg, []byte(statsConfig(port)), 0o644); err != nil {
+		if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		startProxy(t, s.bin, "-db", "-f", cfg)
@@ -293,6 +302,36 @@ func TestStatsPageLikeHaproxy(t *testing.T) {
 		}
 		if d := diffLines(hp, gp); d != "" {
 			t.Errorf("%s: the pages differ:\n%s", target, d)
+		}
+	}
+	// the exports, numbers aside (the backend's lastsess is "-1" on
+	// gohaproxy: it does not count the stats requests as sessions yet)
+	for _, target := range []string{"/stats;csv", "/stats;csv;up", "/stats;csv;no-maint", "/stats;typed", "/stats;json", "/stats;json-schema", "/stats;csv?scope=be"} {
+		hs, hh, hb := statsRequest(t, h, "GET", target, "admin:admin", "")
+		gs, gh, gb := statsRequest(t, g, "GET", target, "admin:admin", "")
+		norm := func(s string) string { return strings.ReplaceAll(digits.ReplaceAllString(s, "N"), "-N", "N") }
+		if hs != gs || strings.Join(hh, "\n") != strings.Join(gh, "\n") {
+			t.Errorf("%s: answers differ:\nhaproxy:   %s %q\ngohaproxy: %s %q", target, hs, hh, gs, gh)
+		}
+		if d := diffLines(strings.Split(norm(hb), "\n"), strings.Split(norm(gb), "\n")); d != "" || len(hb) < 100 {
+			t.Errorf("%s: the exports differ:\n%s", target, d)
+		}
+	}
+	// the connection handling: framing and keep-alive as haproxy
+	for _, req := range []string{
+		"GET /stats HTTP/1.0\r\nAuthorization: Basic YWRtaW46YWRtaW4=\r\n\r\n",
+		"GET /stats HTTP/1.0\r\nConnection: keep-alive\r\nAuthorization: Basic YWRtaW46YWRtaW4=\r\n\r\n",
+		"HEAD /stats HTTP/1.1\r\nHost: x\r\nAuthorization: Basic YWRtaW46YWRtaW4=\r\n\r\n",
+		"HEAD /stats HTTP/1.0\r\nAuthorization: Basic YWRtaW46YWRtaW4=\r\n\r\n",
+		"GET /stats HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+		"GET /stats HTTP/1.1\r\nHost: x\r\n\r\n",
+		"GET /stats;csv HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Basic YWRtaW46YWRtaW4=\r\n\r\n",
+		"POST /stats HTTP/1.0\r\nAuthorization: Basic YWRtaW46YWRtaW4=\r\nContent-Length: 3\r\n\r\nb=x",
+		"POST /stats HTTP/1.1\r\nHost: x\r\nAuthorization: Basic YWRtaW46YWRtaW4=\r\nTransfer-Encoding: chunked\r\n\r\na\r\ns=b&action\r\nb\r\n=ready&b=be\r\n0\r\n\r\n",
+	} {
+		hr, gr := rawExchange(t, h, req), rawExchange(t, g, req)
+		if hr != gr {
+			t.Errorf("%q: the answers differ:\nhaproxy:   %q\ngohaproxy: %q", req, hr, gr)
 		}
 	}
 	// the admin form's answers
@@ -330,4 +369,35 @@ func TestStatsPageLikeHaproxy(t *testing.T) {
 	if !strings.Contains(gb, `<tr class="active_draining"><td><input class='be-checkbox' type="checkbox" name="s" value="a"></td>`) {
 		t.Error("the drained server's row is not active_draining")
 	}
+}
+
+// rawExchange sends req and returns the answer's head, whether a body
+// followed, and how the connection ended ("closed" or "kept" when the
+// proxy stayed silent), numbers normalised.
+func rawExchange(t *testing.T, addr, req string) string {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := io.WriteString(c, req); err != nil {
+		t.Fatal(err)
+	}
+	var got []byte
+	buf := make([]byte, 64<<10)
+	end := "closed"
+	for {
+		c.SetReadDeadline(time.Now().Add(1500 * time.Millisecond))
+		n, err := c.Read(buf)
+		got = append(got, buf[:n]...)
+		if err != nil {
+			if isTimeout(err) {
+				end = "kept"
+			}
+			break
+		}
+	}
+	head, body, _ := strings.Cut(string(got), "\r\n\r\n")
+	return digits.ReplaceAllString(head, "N") + fmt.Sprintf(" | body %v | %s", len(body) > 0, end)
 }

@@ -80,43 +80,14 @@ func (sp *statsPage) isAdmin(ctx *acl.Context) bool {
 	return false
 }
 
-// maxStatsPost bounds the admin form body read (haproxy's limit is its
-// buffer).
-const maxStatsPost = 64 << 10
-
 // serveStats answers a stats page request on the client connection. It
 // returns whether the session goes on.
 func (s *httpSession) serveStats(sp *statsPage, req *h1.Message, buf []byte, proxyName string) bool {
-	var body []byte
-	if req.Body == h1.BodyLength && req.ContentLength > 0 {
-		if req.ContentLength > maxStatsPost {
-			s.sendError(400)
-			return false
-		}
-		body = make([]byte, 0, req.ContentLength)
-		have := buf[req.HeadLen:]
-		if int64(len(have)) > req.ContentLength {
-			have = have[:req.ContentLength]
-		}
-		body = append(body, have...)
-		s.cr = req.HeadLen + len(have)
-		if s.fe.client > 0 {
-			s.c.SetReadDeadline(time.Now().Add(s.fe.client))
-		}
-		for int64(len(body)) < req.ContentLength {
-			chunk := make([]byte, min(int64(4096), req.ContentLength-int64(len(body))))
-			n, err := s.c.Read(chunk)
-			body = append(body, chunk[:n]...)
-			if err != nil {
-				return false
-			}
-		}
-		s.c.SetReadDeadline(time.Time{})
-	} else if req.Body == h1.BodyChunked {
-		// haproxy answers a chunked POST with ";st=IVAL"? it reads it; we
-		// do not keep a chunked admin form: close after answering.
-		req.ForceClose = true
+	body, tooBig, ok := s.readStatsBody(req)
+	if !ok {
+		return false
 	}
+	buf = s.cbuf[:s.cw] // the body may have grown the buffer
 	sctx := s.fe.sampleCtx(s.rt, s.src, s.dst)
 	sctx.Req, sctx.ReqBuf = req, buf
 	sctx.Backend = proxyName
@@ -124,15 +95,23 @@ func (s *httpSession) serveStats(sp *statsPage, req *h1.Message, buf []byte, pro
 	if cfg.ShowNode && cfg.Node == "" {
 		cfg.Node = s.rt.stats.node
 	}
+	method := string(req.Method.In(buf))
 	preq := &stats.PageRequest{
-		Method:        string(req.Method.In(buf)),
+		Method:        method,
 		URI:           string(req.URI.In(buf)),
 		Authorization: headerValue(req, buf, "authorization"),
 		Body:          body,
 		Admin:         sp.isAdmin(sctx),
+		BodyTooBig:    tooBig,
 	}
 	resp := stats.ServePage(&cfg, preq, s.rt.pageSnapshot, rtAdmin{s.rt})
-	keep := req.KeepAlive() && s.fe.http.mode != modeClose && req.Body != h1.BodyChunked
+	// haproxy's framing: the page is streamed chunked (to HTTP/1.0
+	// clients too), HEAD answers carry neither body nor chunking; the
+	// connection header says what the client did not ask for, placed
+	// after the applet's headers for HTTP/1.1 and before the mux's
+	// chunking for HTTP/1.0.
+	clientKeep := req.KeepAlive() && s.fe.http.mode != modeClose
+	streamed := resp.Chunked && method != "HEAD"
 	out := s.out[:0]
 	out = append(out, "HTTP/1.1 "...)
 	out = strconv.AppendInt(out, int64(resp.Status), 10)
@@ -145,35 +124,95 @@ func (s *httpSession) serveStats(sp *statsPage, req *h1.Message, buf []byte, pro
 		out = append(out, h[1]...)
 		out = append(out, "\r\n"...)
 	}
-	chunked := resp.Chunked && req.HTTP11()
-	if resp.Chunked && !chunked {
-		keep = false // HTTP/1.0: the body ends with the connection
-	}
-	if chunked {
-		out = append(out, "transfer-encoding: chunked\r\n"...)
-	}
-	if !keep && req.HTTP11() {
-		out = append(out, "connection: close\r\n"...)
-	} else if keep && !req.HTTP11() {
-		out = append(out, "connection: keep-alive\r\n"...)
+	if req.HTTP11() {
+		if streamed {
+			out = append(out, "transfer-encoding: chunked\r\n"...)
+		}
+		if !clientKeep {
+			out = append(out, "connection: close\r\n"...)
+		}
+	} else {
+		if clientKeep {
+			out = append(out, "connection: keep-alive\r\n"...)
+		} else {
+			out = append(out, "connection: close\r\n"...)
+		}
+		if streamed {
+			out = append(out, "transfer-encoding: chunked\r\n"...)
+		}
 	}
 	out = append(out, "\r\n"...)
 	switch {
-	case chunked && len(resp.Body) > 0:
+	case streamed && len(resp.Body) > 0:
 		out = strconv.AppendInt(out, int64(len(resp.Body)), 16)
 		out = append(out, "\r\n"...)
 		out = append(out, resp.Body...)
 		out = append(out, "\r\n0\r\n\r\n"...)
-	case chunked:
+	case streamed:
 		out = append(out, "0\r\n\r\n"...)
-	default:
+	case method != "HEAD":
 		out = append(out, resp.Body...)
 	}
 	s.out = out
 	if s.clientWrite(out) != nil {
 		return false
 	}
-	return keep
+	// haproxy ends the connection after asking for credentials; a body
+	// left unread ends it too
+	return clientKeep && resp.Status != 401 && !tooBig
+}
+
+// readStatsBody reads the request body (the admin form) whole into the
+// client buffer, as haproxy needs it there: a Content-Length or chunked
+// body. tooBig reports a body larger than the buffer (haproxy answers
+// ";st=EXCD" then); ok false ends the session (broken or gone client).
+func (s *httpSession) readStatsBody(req *h1.Message) (body []byte, tooBig, ok bool) {
+	if req.Body != h1.BodyLength && req.Body != h1.BodyChunked {
+		return nil, false, true
+	}
+	if s.fe.client > 0 {
+		s.c.SetReadDeadline(time.Now().Add(s.fe.client))
+		defer s.c.SetReadDeadline(time.Time{})
+	}
+	for {
+		avail := s.cbuf[req.HeadLen:s.cw]
+		if req.Body == h1.BodyLength {
+			if int64(len(avail)) >= req.ContentLength {
+				s.cr = req.HeadLen + int(req.ContentLength)
+				return avail[:req.ContentLength], false, true
+			}
+		} else {
+			var ch h1.Chunked
+			body = body[:0]
+			used := 0
+			for !ch.Done() {
+				n, ev, err := ch.Decode(avail[used:])
+				if err != nil {
+					s.sendError(400)
+					return nil, false, false
+				}
+				if n == 0 {
+					break
+				}
+				used += n
+				if ev.Kind == h1.EvData {
+					body = append(body, ev.Data...)
+				}
+			}
+			if ch.Done() {
+				s.cr = req.HeadLen + used // a pipelined request stays
+				return body, false, true
+			}
+		}
+		if s.cw == len(s.cbuf) {
+			return nil, true, true
+		}
+		n, err := s.c.Read(s.cbuf[s.cw:])
+		s.cw += n
+		if err != nil && n == 0 {
+			return nil, false, false
+		}
+	}
 }
 
 // headerValue returns the first value of header name ("" when absent).

@@ -25,6 +25,7 @@ type PageOptions struct {
 	Desc        string // the description shown
 	Admin       bool   // "stats admin" granted for this request
 	HideDown    bool   // ";up"
+	HideMaint   bool   // ";no-maint"
 	NoRefresh   bool   // ";norefresh" (only with a refresh configured)
 	Search      string // the "scope=" text typed in the page's form
 	// Scope lists the "stats scope" proxy names; "." is the serving proxy.
@@ -363,13 +364,13 @@ func appendProxyHTML(dst []byte, p *Proxy, o *PageOptions) []byte {
 	if p.Backend {
 		for j := range p.Servers {
 			sv := &p.Servers[j]
-			if o.HideDown && serverHiddenWhenUp(sv) {
+			if o.serverHidden(sv) {
 				continue
 			}
 			r := serverRow(p, sv)
 			dst = appendServerHTML(dst, &r, o)
 		}
-		r := backendRow(p, o.HideDown)
+		r := backendRow(p, o.HideDown || o.HideMaint)
 		dst = appendBackendHTML(dst, &r, o)
 	}
 	dst = append(dst, "</table>"...)
@@ -379,6 +380,14 @@ func appendProxyHTML(dst []byte, p *Proxy, o *PageOptions) []byte {
 		dst = append(dst, "\">&nbsp;<input type=\"submit\" value=\"Apply\"></form>"...)
 	}
 	return append(dst, "<p>\n"...)
+}
+
+// serverHidden reports whether ";up" or ";no-maint" hides the server.
+func (o *PageOptions) serverHidden(sv *Server) bool {
+	if o.HideMaint && strings.HasPrefix(sv.Status, "MAINT") {
+		return true
+	}
+	return o.HideDown && serverHiddenWhenUp(sv)
 }
 
 // serverHiddenWhenUp reports whether ";up" hides the server: in

@@ -38,6 +38,8 @@ type PageRequest struct {
 	// Admin tells whether the "stats admin" rules grant this request the
 	// right to change servers (the caller evaluates their conditions).
 	Admin bool
+	// BodyTooBig: the POST body did not fit the buffer (";st=EXCD").
+	BodyTooBig bool
 }
 
 // PageResponse is the answer: status, headers in haproxy's order and
@@ -196,7 +198,11 @@ func ServePage(cfg *PageConfig, req *PageRequest, snap func() *Snapshot, adm Ser
 	switch req.Method {
 	case "POST":
 		code := "DENY"
-		if req.Admin {
+		switch {
+		case !req.Admin:
+		case req.BodyTooBig:
+			code = "EXCD"
+		default:
 			code = applyAdmin(req.Body, snap, adm)
 		}
 		loc := cfg.URI + ";st=" + code + ifStr(f.hideDown, ";up") + ifStr(f.noRefresh, ";norefresh")
@@ -238,54 +244,63 @@ func ServePage(cfg *PageConfig, req *PageRequest, snap func() *Snapshot, adm Ser
 		return resp
 	}
 	s := snap()
-	view := s.pageView(cfg, &f)
 	switch f.format {
 	case "csv":
-		resp.Body = view.AppendCSVPage(nil)
+		resp.Body = AppendCSVHeader(nil)
+		for _, r := range s.pageRows(cfg, &f) {
+			resp.Body = AppendCSVRow(resp.Body, &r)
+		}
 	case "typed":
-		resp.Body = appendTypedRows(nil, view.Rows())
+		resp.Body = appendTypedRows(nil, s.pageRows(cfg, &f))
 		resp.Body = resp.Body[:len(resp.Body)-1] // no CLI closing line
 	case "json":
-		resp.Body = view.AppendJSON(nil)
+		resp.Body = appendJSONRows(nil, s.pageRows(cfg, &f))
+		resp.Body = resp.Body[:len(resp.Body)-1] // one line end, not the CLI's two
 	default:
 		o := &PageOptions{
 			URI: cfg.URI, Refresh: cfg.Refresh, HideVersion: cfg.HideVersion, ShowLegends: cfg.ShowLegends,
 			ShowNode: cfg.ShowNode, Node: cfg.Node, ShowDesc: cfg.ShowDesc, Desc: cfg.Desc,
-			Admin: req.Admin, HideDown: f.hideDown, NoRefresh: f.noRefresh, Search: f.search,
+			Admin: req.Admin, HideDown: f.hideDown, HideMaint: f.hideMaint, NoRefresh: f.noRefresh, Search: f.search,
 			Scope: cfg.Scope, Self: cfg.Self, Status: f.status,
 		}
-		resp.Body = view.AppendHTML(nil, o)
+		resp.Body = s.AppendHTML(nil, o)
 	}
 	return resp
 }
 
-// pageView narrows a snapshot to what the exports show: the proxies in
-// scope, without the servers ";up" or ";no-maint" hide, and with the
-// legend fields only with "stats show-legends".
-func (s *Snapshot) pageView(cfg *PageConfig, f *pageFlags) *Snapshot {
-	o := PageOptions{Scope: cfg.Scope, Self: cfg.Self, Search: f.search}
-	v := &Snapshot{Info: s.Info, HideLegends: !cfg.ShowLegends}
+// pageRows are the rows the exports show: the proxies in scope, without
+// the servers ";up" or ";no-maint" hide (the BACKEND status then counts
+// "(up/total)" over all servers), and with the legend fields only with
+// "stats show-legends".
+func (s *Snapshot) pageRows(cfg *PageConfig, f *pageFlags) []Row {
+	o := PageOptions{Scope: cfg.Scope, Self: cfg.Self, Search: f.search, HideDown: f.hideDown, HideMaint: f.hideMaint}
+	var rows []Row
 	for i := range s.Proxies {
-		p := s.Proxies[i]
+		p := &s.Proxies[i]
 		if !o.inScope(p.Name) {
 			continue
 		}
-		if f.hideDown || f.hideMaint {
-			var kept []Server
-			for _, sv := range p.Servers {
-				if f.hideMaint && strings.HasPrefix(sv.Status, "MAINT") {
-					continue
-				}
-				if f.hideDown && serverHiddenWhenUp(&sv) {
-					continue
-				}
-				kept = append(kept, sv)
-			}
-			p.Servers = kept
+		if p.Frontend {
+			rows = append(rows, frontendRow(p))
 		}
-		v.Proxies = append(v.Proxies, p)
+		if p.Backend {
+			for j := range p.Servers {
+				if !o.serverHidden(&p.Servers[j]) {
+					rows = append(rows, serverRow(p, &p.Servers[j]))
+				}
+			}
+			rows = append(rows, backendRow(p, f.hideDown || f.hideMaint))
+		}
 	}
-	return v
+	if !cfg.ShowLegends {
+		legends := [...]int{fieldPos["addr"], fieldPos["cookie"], fieldPos["algo"]}
+		for i := range rows {
+			for _, k := range legends {
+				rows[i].Fields[k] = Value{}
+			}
+		}
+	}
+	return rows
 }
 
 // adminActions are the actions the page's form posts (and the older
