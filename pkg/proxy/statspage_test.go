@@ -66,13 +66,19 @@ func TestStatsPageInProcess(t *testing.T) {
 	addr, _ := startStatsRuntime(t, "defaults\n  mode http\n  timeout client 5s\n  timeout server 5s\n  timeout connect 1s\n"+
 		"listen web\n  bind 127.0.0.1:%d\n  stats enable\n  stats uri /admin?stats\n  stats auth u:p\n  stats admin if LOCALHOST\n  balance roundrobin\n"+
 		"  server s1 "+origins[0]+"\n  server s2 "+origins[1]+"\n")
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
+	var c net.Conn
+	var br *bufio.Reader
+	dial := func() {
+		t.Helper()
+		var err error
+		if c, err = net.Dial("tcp", addr); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		br = bufio.NewReader(c)
 	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
-	br := bufio.NewReader(c)
+	dial()
 	auth := "Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte("u:p")) + "\r\n"
 	do := func(req string) (*http.Response, string) {
 		t.Helper()
@@ -87,9 +93,13 @@ func TestStatsPageInProcess(t *testing.T) {
 		return resp, string(b)
 	}
 	resp, body := do("GET /admin?stats HTTP/1.1\r\nHost: x\r\n\r\n")
-	if resp.StatusCode != 401 || resp.Header.Get("Www-Authenticate") != `Basic realm="HAProxy Statistics"` || resp.Close {
+	if resp.StatusCode != 401 || resp.Header.Get("Www-Authenticate") != `Basic realm="HAProxy Statistics"` {
 		t.Fatalf("401: %d %v %q", resp.StatusCode, resp.Header, body)
 	}
+	if _, err := br.ReadByte(); err != io.EOF {
+		t.Fatalf("the connection goes on after a 401 (haproxy closes it): %v", err)
+	}
+	dial()
 	resp, body = do("GET /admin?stats HTTP/1.1\r\nHost: x\r\n" + auth + "\r\n")
 	if resp.StatusCode != 200 || !strings.Contains(body, `<input class='web-checkbox' type="checkbox" name="s" value="s2">`) || resp.Close {
 		t.Fatalf("page: %d close=%v %.300q", resp.StatusCode, resp.Close, body)
