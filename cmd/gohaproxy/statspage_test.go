@@ -262,23 +262,7 @@ func diffLines(a, b []string) string {
 // structure (rows, classes, cells, headers), the links, the admin form
 // and its 303 answers, and the CSV export after draining a server.
 func TestStatsPageLikeHaproxy(t *testing.T) {
-	hap := testenv.Oracle(t, "haproxy")
-	bin := testenv.Binary(t, "gohaproxy")
-	dir := t.TempDir()
-	type side struct{ name, addr string }
-	var sides []side
-	for _, s := range []struct{ name, bin string }{{"haproxy", hap}, {"gohaproxy", bin}} {
-		text, port := statsConfig(t)
-		cfg := filepath.Join(dir, s.name+".cfg")
-		if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		startProxy(t, s.bin, "-db", "-f", cfg)
-		addr := fmt.Sprintf("127.0.0.1:%d", port)
-		waitListening(t, addr)
-		sides = append(sides, side{s.name, addr})
-	}
-	h, g := sides[0].addr, sides[1].addr
+	h, g := startBoth(t, statsConfig)
 
 	// authentication
 	for _, auth := range []string{"", "admin:wrong"} {
@@ -400,4 +384,85 @@ func rawExchange(t *testing.T, addr, req string) string {
 	}
 	head, body, _ := strings.Cut(string(got), "\r\n\r\n")
 	return digits.ReplaceAllString(head, "N") + fmt.Sprintf(" | body %v | %s", len(body) > 0, end)
+}
+
+// startBoth runs haproxy and gohaproxy, each on its own configuration from
+// config, and returns their addresses.
+func startBoth(t *testing.T, config func(*testing.T) (string, int)) (string, string) {
+	t.Helper()
+	hap := testenv.Oracle(t, "haproxy")
+	bin := testenv.Binary(t, "gohaproxy")
+	dir := t.TempDir()
+	var addrs []string
+	for _, s := range []struct{ name, bin string }{{"haproxy", hap}, {"gohaproxy", bin}} {
+		text, port := config(t)
+		cfg := filepath.Join(dir, s.name+".cfg")
+		if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		startProxy(t, s.bin, "-db", "-f", cfg)
+		addr := fmt.Sprintf("127.0.0.1:%d", port)
+		waitListening(t, addr)
+		addrs = append(addrs, addr)
+	}
+	return addrs[0], addrs[1]
+}
+
+// TestStatsPageOptionsLikeHaproxy compares the pages of a configuration
+// with the other options: the default URI on a frontend, no
+// authentication, hide-version, show-node and show-desc with their texts,
+// "stats scope", a tcp backend, and servers with maxconn and maxqueue.
+func TestStatsPageOptionsLikeHaproxy(t *testing.T) {
+	h, g := startBoth(t, func(t *testing.T) (string, int) {
+		port := freePort(t)
+		return fmt.Sprintf(`global
+    maxconn 300
+defaults
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+frontend web
+    mode http
+    bind 127.0.0.1:%d
+    maxconn 77
+    stats enable
+    stats hide-version
+    stats show-node edge-1
+    stats show-desc the edge <proxy>
+    stats scope .
+    stats scope app
+    stats scope db
+    default_backend app
+backend app
+    mode http
+    balance leastconn
+    server a1 127.0.0.1:%d maxconn 10 maxqueue 5 weight 20
+    server a2 [::1]:%d backup
+backend other
+    mode http
+    server o1 127.0.0.1:%d
+backend db
+    mode tcp
+    server d1 127.0.0.1:%d
+`, port, freePort(t), freePort(t), freePort(t), freePort(t)), port
+	})
+	for _, target := range []string{"/haproxy?stats", "/haproxy?stats;up", "/haproxy?stats?scope=ap", "/haproxy?stats;st=PART", "/haproxy?stats;st=ZZZZ"} {
+		hs, hh, hb := statsRequest(t, h, "GET", target, "", "")
+		gs, gh, gb := statsRequest(t, g, "GET", target, "", "")
+		if hs != gs || strings.Join(hh, "\n") != strings.Join(gh, "\n") {
+			t.Errorf("%s: answers differ:\nhaproxy:   %s %q\ngohaproxy: %s %q", target, hs, hh, gs, gh)
+		}
+		if d := diffLines(pageStructure(t, hb), pageStructure(t, gb)); d != "" {
+			t.Errorf("%s: the pages differ:\n%s", target, d)
+		}
+		if !strings.Contains(gb, "<title>Statistics Report for HAProxy on edge-1</title>") {
+			t.Errorf("%s: no node in the title", target)
+		}
+	}
+	// without admin rights a POST is denied
+	hs, hh, _ := statsRequest(t, h, "POST", "/haproxy?stats", "", "s=a1&action=maint&b=app")
+	gs, gh, _ := statsRequest(t, g, "POST", "/haproxy?stats", "", "s=a1&action=maint&b=app")
+	if hs != gs || strings.Join(hh, "\n") != strings.Join(gh, "\n") || !strings.Contains(strings.Join(gh, " "), "st=DENY") {
+		t.Errorf("POST without admin:\nhaproxy:   %s %q\ngohaproxy: %s %q", hs, hh, gs, gh)
+	}
 }

@@ -134,13 +134,15 @@ func (s *Snapshot) appendHTMLInfo(dst []byte, o *PageOptions) []byte {
 	}
 	dst = append(dst, "</a></h1>\n<h2>Statistics Report for pid "...)
 	dst = append(dst, pid...)
+	// the node and description come from the configuration and go out
+	// as written, markup included, as haproxy prints them
 	if o.ShowNode {
 		dst = append(dst, " on "...)
-		dst = appendHTMLEscaped(dst, o.Node)
+		dst = append(dst, o.Node...)
 	}
 	if o.ShowDesc {
 		dst = append(dst, ": "...)
-		dst = appendHTMLEscaped(dst, o.Desc)
+		dst = append(dst, o.Desc...)
 	}
 	dst = append(dst, "</h2>\n<hr width=\"100%\" class=\"hr\">\n<h3>&gt; General process information</h3>\n<table border=0><tr><td align=\"left\" nowrap width=\"1%\">\n<p><b>pid = </b> "...)
 	dst = append(dst, pid...)
