@@ -466,3 +466,84 @@ backend db
 		t.Errorf("POST without admin:\nhaproxy:   %s %q\ngohaproxy: %s %q", hs, hh, gs, gh)
 	}
 }
+
+// TestStatsPageChecksLikeHaproxy compares the rows of checked servers:
+// one up (a listener answers), one down (nothing listens), and one that
+// goes down, then up with a rise so high that it stays "DOWN n/rise".
+func TestStatsPageChecksLikeHaproxy(t *testing.T) {
+	serve := func(addr string) {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ln.Close() })
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				c.Close()
+			}
+		}()
+	}
+	up := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	serve(up)
+	down := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	rising := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	h, g := startBoth(t, func(t *testing.T) (string, int) {
+		port := freePort(t)
+		return fmt.Sprintf(`defaults
+    mode http
+    timeout connect 1s
+    timeout client 30s
+    timeout server 30s
+listen st
+    bind 127.0.0.1:%d
+    stats enable
+    stats uri /stats
+    server up %s check inter 200 rise 1 fall 1
+    server down %s check inter 200 rise 1 fall 1
+    server rising %s check inter 200 rise 1000 fall 1
+    server plain %s
+`, port, up, down, rising, up), port
+	})
+	state := func(addr string) string {
+		_, _, csv := statsRequest(t, addr, "GET", "/stats;csv", "", "")
+		var b strings.Builder
+		for _, l := range strings.Split(csv, "\n") {
+			f := strings.Split(l, ",")
+			if len(f) > 40 && f[1] != "svname" {
+				// name, status, chkfail, chkdown, check_status, check_code
+				fmt.Fprintf(&b, "%s %s %s %s %s %s|", f[1], digits.ReplaceAllString(f[17], "N"), f[21], f[22], f[36], f[37])
+			}
+		}
+		return b.String()
+	}
+	settle := func(want string) {
+		t.Helper()
+		want = digits.ReplaceAllString(want, "N")
+		var hs, gs string
+		if !testenv.WaitFor(20*time.Second, func() bool {
+			hs, gs = state(h), state(g)
+			return digits.ReplaceAllString(hs, "N") == want && digits.ReplaceAllString(gs, "N") == want
+		}) {
+			t.Fatalf("the states did not settle:\nhaproxy:   %s\ngohaproxy: %s\nwant:      %s", hs, gs, want)
+		}
+	}
+	settle("FRONTEND OPEN    |up UP N N L4OK |down DOWN N N L4CON |rising DOWN N N L4CON |plain no check    |BACKEND UP  N  |")
+	serve(rising)
+	settle("FRONTEND OPEN    |up UP N N L4OK |down DOWN N N L4CON |rising DOWN N/N N N L4OK |plain no check    |BACKEND UP  N  |")
+	_, _, hb := statsRequest(t, h, "GET", "/stats", "", "")
+	_, _, gb := statsRequest(t, g, "GET", "/stats", "", "")
+	if d := diffLines(pageStructure(t, hb), pageStructure(t, gb)); d != "" {
+		t.Errorf("the pages differ:\n%s", d)
+	}
+	for _, want := range []string{`<tr class="active_up"><td class=ac><a name="st/up">`, `<tr class="active_down"><td class=ac><a name="st/down">`,
+		`<tr class="active_going_up"><td class=ac><a name="st/rising">`, `<div class=tips>Layer4 connection problem: Connection refused</div>`,
+		`<tr class="active_no_check"><td class=ac><a name="st/plain">`} {
+		if !strings.Contains(gb, want) {
+			t.Errorf("gohaproxy's page lacks %q", want)
+		}
+	}
+}

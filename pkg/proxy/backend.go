@@ -38,6 +38,7 @@ type server struct {
 	agentHealth  *checks.Health // the agent's own rise/fall counter (under stateMu)
 	mainUp       bool           // the regular check's verdict (under stateMu)
 	lastStatus   checks.Status  // last check status (log-health-checks; check goroutine only)
+	stats        srvStats       // what the stats page shows (statspage.go)
 	total        atomic.Int64
 	id           int // explicit "id"; 0 = by position
 	// sendProxy is the PROXY protocol version sent first (0: none).

@@ -137,7 +137,10 @@ func (rt *Runtime) startChecks(ctx context.Context) (stop func()) {
 		if it, ok := agents[name]; ok {
 			rt.applyAgent(sched, it.be, it.srv, r)
 		}
-	}, OnObserve: func(name string, r checks.Result, oldHealth, newHealth int, _ checks.State) {
+	}, OnObserve: func(name string, r checks.Result, oldHealth, newHealth int, st checks.State) {
+		if it, ok := byName[name]; ok {
+			it.srv.stats.observe(r, oldHealth, newHealth, st, time.Now()) // stats page (statspage.go)
+		}
 		if it, ok := byName[name]; ok && it.be.logChecks {
 			rt.logCheck(it.be, it.srv, r, oldHealth, newHealth)
 		}

@@ -4,8 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
+	"github.com/gohaproxy/gohaproxy/pkg/checks"
 	"github.com/gohaproxy/gohaproxy/pkg/haproxycfg"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/acl"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/h1"
@@ -230,9 +233,76 @@ func headerValue(req *h1.Message, buf []byte, name string) string {
 // fillServerStates).
 func (rt *Runtime) pageSnapshot() *stats.Snapshot { return rt.statsSnapshot() }
 
-// fillServerStates sets each server's status and weight from the run
-// time's state: maintenance, drain, health check verdict.
+// srvStats is what the stats page shows of a server beyond its
+// configuration and counters: its last health check, the failed checks
+// and down transitions, and when its state last changed.
+type srvStats struct {
+	mu         sync.Mutex
+	checked    bool // a check result arrived
+	status     checks.Status
+	code       int
+	dur        time.Duration
+	info       string
+	health     int
+	up         bool // the checks' verdict
+	fails      int64
+	downs      int64
+	lastChange time.Time // zero: since the start
+	downSince  time.Time
+	downtime   time.Duration
+}
+
+// observe records one check result, from the check's goroutine: haproxy
+// counts a failed check while health was above 0, and a down transition
+// when the checks' verdict turns down.
+func (st *srvStats) observe(r checks.Result, oldHealth, newHealth int, state checks.State, now time.Time) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if !st.checked {
+		st.up = true // servers start up
+	}
+	st.checked = true
+	st.status, st.code, st.dur, st.info, st.health = r.Status, r.Code, r.Duration, r.Info, newHealth
+	if i := strings.IndexByte(st.info, 0); i >= 0 {
+		st.info = st.info[:i]
+	}
+	if !r.OK && oldHealth > 0 {
+		st.fails++
+	}
+	up := state == checks.Up
+	if up != st.up {
+		st.up = up
+		st.lastChange = now
+		if up {
+			st.downtime += now.Sub(st.downSince)
+		} else {
+			st.downs++
+			st.downSince = now
+		}
+	}
+}
+
+// changed records an administrative state change (maintenance, drain).
+func (st *srvStats) changed(now time.Time) {
+	st.mu.Lock()
+	st.lastChange = now
+	st.mu.Unlock()
+}
+
+// codeStatuses are the check statuses that carry a code (haproxy's
+// statuses past HCHK_STATUS_L57DATA).
+var codeStatuses = map[checks.Status]bool{
+	checks.StatusL7OK: true, checks.StatusL7OKC: true, checks.StatusL7STS: true,
+	checks.StatusPROCERR: true, checks.StatusPROCTOUT: true, checks.StatusPROCOK: true,
+}
+
+// fillServerStates sets each server's status, weight, check and state
+// change times from the run time, with haproxy's status words: "UP",
+// "UP 1/3" (going down), "DOWN", "DOWN 1/2" (going up), "DRAIN",
+// "MAINT", "no check".
 func (rt *Runtime) fillServerStates(s *stats.Snapshot) {
+	now := time.Now()
+	secs := func(d time.Duration) int64 { return int64(d / time.Second) }
 	for i := range s.Proxies {
 		p := &s.Proxies[i]
 		be := rt.backends[p.Name]
@@ -247,17 +317,61 @@ func (rt *Runtime) fillServerStates(s *stats.Snapshot) {
 				}
 				w := int64(rs.effectiveWeight())
 				sv.Weight, sv.UWeight = w, w
+				st := &rs.stats
+				st.mu.Lock()
+				changed := st.lastChange
+				if changed.IsZero() {
+					changed = rt.stats.start
+				}
+				sv.LastChange = secs(now.Sub(changed))
+				down := rs.down.Load()
+				var rise, fall, health int
+				if c := rs.check; c != nil {
+					rise, fall = max(c.Rise, 1), max(c.Fall, 1)
+					health = rise // not checked yet: up, as haproxy starts servers
+					ck := &stats.Check{Status: "INI", Code: -1, Duration: -1, Desc: checks.StatusINI.Text(), Rise: int64(rise), Fall: int64(fall)}
+					if st.checked {
+						health = st.health
+						ck.Status, ck.Desc, ck.Last = string(st.status), st.status.Text(), st.info
+						if codeStatuses[st.status] {
+							ck.Code = int64(st.code)
+						}
+						if st.status != checks.StatusUNK && st.status != checks.StatusINI {
+							ck.Duration = st.dur.Milliseconds()
+						}
+					}
+					ck.Health = int64(health)
+					sv.Check = ck
+					sv.CheckFail, sv.CheckDown = st.fails, st.downs
+					sv.Downtime = secs(st.downtime)
+					if down && st.checked && !st.up {
+						sv.Downtime += secs(now.Sub(st.downSince))
+					}
+				}
+				st.mu.Unlock()
 				switch {
 				case rs.maint.Load():
 					sv.Status = "MAINT"
-				case rs.drain.Load():
-					sv.Status = "DRAIN"
-				case rs.check == nil && rs.agent == nil:
-					sv.Status = "no check"
-				case rs.down.Load():
-					sv.Status = "DOWN"
+				case !down:
+					going := rs.check != nil && health < rise+fall-1
+					switch {
+					case rs.drain.Load() && rs.agent != nil:
+						sv.Status = "DRAIN (agent)"
+					case rs.drain.Load() && going:
+						sv.Status = fmt.Sprintf("DRAIN %d/%d", health-rise+1, fall)
+					case rs.drain.Load():
+						sv.Status = "DRAIN"
+					case going:
+						sv.Status = fmt.Sprintf("UP %d/%d", health-rise+1, fall)
+					case rs.check == nil:
+						sv.Status = "no check"
+					default:
+						sv.Status = "UP"
+					}
+				case rs.check != nil && health > 0:
+					sv.Status = fmt.Sprintf("DOWN %d/%d", health, rise)
 				default:
-					sv.Status = "UP"
+					sv.Status = "DOWN"
 				}
 			}
 		}
@@ -366,6 +480,7 @@ func (rt *Runtime) setAdminState(be *backend, srv *server, state string) {
 		}
 	}
 	if changed {
+		srv.stats.changed(time.Now())
 		be.serverStateChanged(srv)
 	}
 }

@@ -598,11 +598,11 @@ func serverStyle(r *Row) string {
 	switch {
 	case st == "DOWN" || st == "DOWN (agent)":
 		style = "down"
-	case st == "DOWN ":
+	case strings.HasPrefix(st, "DOWN "):
 		style = "going_up"
 	case st == "DRAIN":
 		style = "draining"
-	case st == "NOLB ":
+	case strings.HasPrefix(st, "NOLB "):
 		style = "going_down"
 	case st == "NOLB":
 		style = "nolb"
