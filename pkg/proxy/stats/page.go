@@ -66,12 +66,23 @@ type ServerAdmin interface {
 }
 
 // MatchesURI reports whether a request is for the stats page: GET, HEAD
-// or POST with a target starting with the stats URI, as haproxy decides.
+// or POST with a target starting with the stats URI, as haproxy decides
+// (an absolute-form target is compared by its path when the stats URI
+// starts with '/').
 func MatchesURI(uriPrefix, method, target string) bool {
 	switch method {
 	case "GET", "HEAD", "POST":
 	default:
 		return false
+	}
+	if strings.HasPrefix(uriPrefix, "/") && !strings.HasPrefix(target, "/") {
+		if _, rest, ok := strings.Cut(target, "://"); ok {
+			if i := strings.IndexByte(rest, '/'); i >= 0 {
+				target = rest[i:]
+			} else {
+				target = ""
+			}
+		}
 	}
 	return strings.HasPrefix(target, uriPrefix)
 }

@@ -262,3 +262,24 @@ func FuzzFormDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestMatchesURI(t *testing.T) {
+	for _, c := range []struct {
+		prefix, method, target string
+		want                   bool
+	}{
+		{"/stats", "GET", "/stats", true},
+		{"/stats", "GET", "/statsfoo;csv", true},
+		{"/stats", "POST", "/stats", true},
+		{"/stats", "HEAD", "/stats?x", true},
+		{"/stats", "PUT", "/stats", false},
+		{"/stats", "GET", "/stat", false},
+		{"/stats", "GET", "http://host/stats;csv", true},
+		{"/stats", "GET", "http://host", false},
+		{"/haproxy?stats", "GET", "/haproxy?stats", true},
+	} {
+		if got := MatchesURI(c.prefix, c.method, c.target); got != c.want {
+			t.Errorf("MatchesURI(%q, %q, %q) = %v", c.prefix, c.method, c.target, got)
+		}
+	}
+}
