@@ -405,11 +405,11 @@ func (a rtAdmin) ServerAction(beName, srvName, action string) (found, applied bo
 	case "ready", "drain", "maint":
 		a.rt.setAdminState(be, srv, action)
 		return true, true
-	case "shutdown":
-		return true, true // sessions are not tracked per server yet: nothing to kill
 	}
-	// health and agent actions need the checks' state machine: not
-	// applied (the page reports the action as not processed).
+	// "shutdown" needs the sessions of each server, the health and agent
+	// actions the checks' state machine: the run time has neither at
+	// hand yet, so they are reported as not processed rather than
+	// pretended done.
 	return true, false
 }
 
