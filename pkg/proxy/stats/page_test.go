@@ -283,3 +283,26 @@ func TestMatchesURI(t *testing.T) {
 		}
 	}
 }
+
+// FuzzAppendHTML: any names, statuses and check texts render without
+// panicking, and the page always ends.
+func FuzzAppendHTML(f *testing.F) {
+	f.Add("be", "a", "UP 1/3", "L4CON", "refused <x>", int64(2), int64(3), int64(1), true, false)
+	f.Add("", "", "DOWN ", "", "", int64(0), int64(0), int64(0), false, true)
+	f.Add("p&q", "s'\"", "MAINT (via x/y)", "L7STS", "\x00\xff", int64(-1), int64(-5), int64(99), true, true)
+	f.Fuzz(func(t *testing.T, px, sv, status, chk, last string, rise, fall, health int64, legends, admin bool) {
+		s := testSnapshot()
+		s.Proxies[1].Name = px
+		s.Proxies[1].Servers[0].Name = sv
+		s.Proxies[1].Servers[0].Status = status
+		s.Proxies[1].Servers[3].Status = status
+		s.Proxies[1].Servers[3].Check = &Check{Status: chk, Code: health, Duration: rise, Last: last, Rise: rise, Fall: fall, Health: health}
+		s.Proxies[1].Servers[3].Tracked = last
+		for _, hideDown := range []bool{false, true} {
+			out := s.AppendHTML(nil, &PageOptions{URI: "/s", ShowLegends: legends, Admin: admin, HideDown: hideDown, Search: px, Status: chk})
+			if !strings.HasSuffix(string(out), "</body></html>\n") {
+				t.Fatal("the page does not end")
+			}
+		}
+	})
+}
