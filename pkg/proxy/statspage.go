@@ -309,12 +309,13 @@ func (rt *Runtime) fillServerStates(s *stats.Snapshot) {
 		if be == nil {
 			continue
 		}
+		byName := make(map[string]*server, len(be.servers))
+		for _, rs := range be.servers {
+			byName[rs.name] = rs
+		}
 		for j := range p.Servers {
 			sv := &p.Servers[j]
-			for _, rs := range be.servers {
-				if rs.name != sv.Name {
-					continue
-				}
+			if rs := byName[sv.Name]; rs != nil {
 				w := int64(rs.effectiveWeight())
 				sv.Weight, sv.UWeight = w, w
 				st := &rs.stats

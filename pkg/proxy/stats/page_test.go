@@ -306,3 +306,24 @@ func FuzzAppendHTML(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkAppendHTML renders the page of 50 backends of 20 servers.
+func BenchmarkAppendHTML(b *testing.B) {
+	s := &Snapshot{}
+	for i := range 50 {
+		p := Proxy{Name: "be" + strings.Repeat("x", i%7), ID: i + 2, Mode: "http", Frontend: i%5 == 0, Backend: true, Algo: "roundrobin", BE: Counters{LastSess: -1}}
+		for j := range 20 {
+			p.Servers = append(p.Servers, Server{Name: "s" + string(rune('a'+j)), ID: j + 1, Addr: "10.0.0.1:80", Status: "UP", Weight: 1, UWeight: 1, Throttle: -1,
+				Counters: Counters{Total: 123456789, BytesIn: 987654321, LastSess: 3},
+				Check:    &Check{Status: "L7OK", Code: 200, Duration: 1, Desc: "Layer7 check passed", Last: "OK", Rise: 2, Fall: 3, Health: 4}})
+		}
+		s.Proxies = append(s.Proxies, p)
+	}
+	o := &PageOptions{URI: "/stats", Admin: true, ShowLegends: true}
+	var buf []byte
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = s.AppendHTML(buf[:0], o)
+	}
+	b.SetBytes(int64(len(buf)))
+}
