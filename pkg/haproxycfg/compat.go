@@ -202,7 +202,7 @@ func WriteCompatMarkdown(w io.Writer) {
 var runtimeDifferences = [][4]string{
 	{"retries on refused connections (mode http)", "waits about 1 s between connection retries before answering 503", "retries at once, then 503", "to fix: the retry delay belongs in the backend's connect loop"},
 	{"server connection reuse", "`http-reuse safe` shares idle server connections between client sessions", "reuses a server connection only within one client session", "to build; `http-reuse` is accepted"},
-	{"traffic logs", "`log` targets receive tcplog/httplog lines", "`log` lines are accepted, no traffic is logged yet", "the log-format and syslog libraries exist (pkg/proxy/logfmt, logsink); wiring them is the next step"},
+	{"traffic logs", "`log-format` may hold `%[sample]` expressions; `error-log-format` and `log-format-sd` apply", "tcplog, httplog, clf, the \"Connect from\" line and `log-format` with %-variables are logged as haproxy logs them (compared line by line); a `%[sample]` expression, `error-log-format` or `log-format-sd` is refused at start with its line", "sample expressions need a sample evaluator; to build"},
 	{"health check of a server that accepts and closes at once", "\"Socket error ... Connection reset by peer\" (timing-dependent)", "\"Layer7 invalid response\"", "timing-dependent in haproxy too"},
 	{"agent `maxconn:N` word", "sets the server's maxconn", "ignored", "to build"},
 	{"master CLI unknown command", "lists the closest commands", "lists every command", "cosmetic"},

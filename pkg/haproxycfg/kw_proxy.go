@@ -508,6 +508,7 @@ func (p *parser) logFormatLine(px *Proxy, ln Line) {
 		return
 	}
 	px.LogFormat = ln.Args[1]
+	px.LogFormatPos = ln.Pos
 }
 
 func (p *parser) errorfileLine(px *Proxy, ln Line) {

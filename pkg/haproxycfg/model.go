@@ -162,11 +162,14 @@ type Proxy struct {
 	UseServers     []*UseServer
 	Rules          map[string][]*Rule // rule set ("http-request", "tcp-request content", ...) -> rules in order
 
-	Logs       []*LogTarget
-	LogFormat  string
-	Stats      *Stats
-	Cookie     *Directive
-	Errorfiles map[int]string
+	Logs      []*LogTarget
+	LogFormat string
+	// LogFormatPos is where LogFormat was set (its defaults section's
+	// line when inherited).
+	LogFormatPos Pos
+	Stats        *Stats
+	Cookie       *Directive
+	Errorfiles   map[int]string
 
 	// Other keywords, validated and kept as written, in order.
 	Other []Directive

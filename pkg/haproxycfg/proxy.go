@@ -152,6 +152,7 @@ func inherit(base *Proxy, kind ProxyKind, name string, pos Pos) *Proxy {
 	px.Backlog = base.Backlog
 	px.Logs = append([]*LogTarget(nil), base.Logs...)
 	px.LogFormat = base.LogFormat
+	px.LogFormatPos = base.LogFormatPos
 	if base.Stats != nil {
 		st := *base.Stats
 		px.Stats = &st

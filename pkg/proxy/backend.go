@@ -34,13 +34,13 @@ type server struct {
 	// agent-check: its spec, and the drain/maint states and weight it set
 	agent        *healthcheck.AgentSpec
 	maint, drain atomic.Bool
-	agentWeight  atomic.Int32   // -1 until the agent sets a weight
-	agentHealth  *checks.Health // the agent's own rise/fall counter (under stateMu)
-	mainUp       bool           // the regular check's verdict (under stateMu)
-	lastStatus   checks.Status  // last check status (log-health-checks; check goroutine only)
-	stats        srvStats       // what the stats page shows (statspage.go)
-	total        atomic.Int64
-	id           int // explicit "id"; 0 = by position
+	agentWeight  atomic.Int32    // -1 until the agent sets a weight
+	agentHealth  *checks.Health  // the agent's own rise/fall counter (under stateMu)
+	mainUp       bool            // the regular check's verdict (under stateMu)
+	lastStatus   checks.Status   // last check status (log-health-checks; check goroutine only)
+	ctr          trafficCounters // show stat
+	stats        srvStats        // what the stats page shows (statspage.go)
+	id           int             // explicit "id"; 0 = by position
 	// sendProxy is the PROXY protocol version sent first (0: none).
 	sendProxy int
 	ppOpts    proxyproto.V2Options
@@ -77,12 +77,14 @@ type backend struct {
 	redispatch bool
 	allBackups bool
 	useServers []useServerRule
-	q          backendQueue   // queue.go
-	rdp        rdpPersist     // "persist rdp-cookie" (rdp.go)
-	persist    bool           // option persist: use-server sticks to a down server
-	kindWord   string         // "backend", or "proxy" for a listen section (haproxy's messages)
-	stateMu    sync.Mutex     // serialises server state changes (health.go)
-	logChecks  bool           // option log-health-checks
+	q          backendQueue // queue.go
+	rdp        rdpPersist   // "persist rdp-cookie" (rdp.go)
+	persist    bool         // option persist: use-server sticks to a down server
+	kindWord   string       // "backend", or "proxy" for a listen section (haproxy's messages)
+	stateMu    sync.Mutex   // serialises server state changes (health.go)
+	logChecks  bool         // option log-health-checks
+	slog       *trafficLog  // the backend's log targets (server messages)
+	ctr        trafficCounters
 	mail       *mailSpec      // email-alert settings; nil: no mail
 	mailer     *notify.Mailer // started with the checks (mail.go)
 	http       httpOpts       // mode http when http.enabled (http.go)
@@ -268,11 +270,25 @@ func (be *backend) pick(src netip.AddrPort) *claim { return be.claim(be.key(src,
 // port is dstPort and address src, with haproxy's retries and redispatch.
 // first is the server picked when the connection was accepted (in accept
 // order, as haproxy's single event loop picks).
-func (be *backend) dial(ctx context.Context, first *claim, key balance.Key, src netip.AddrPort, dstPort int) (net.Conn, *server, error) {
+// tr, when not nil, records the timings and retries for the logs.
+func (be *backend) dial(ctx context.Context, first *claim, key balance.Key, src netip.AddrPort, dstPort int, tr *dialTrace) (net.Conn, *server, error) {
+	if tr == nil {
+		tr = &dialTrace{}
+	}
 	var last error
 	var prev *server
 	srv, err := be.wait(ctx, first)
+	if err == nil {
+		tr.granted = time.Now()
+		if !tr.counted {
+			be.counted(srv, tr.granted)
+		}
+	}
 	for attempt := 0; attempt <= be.retries; attempt++ {
+		tr.retries = attempt
+		if attempt > 0 && prev == srv && srv != nil {
+			srv.ctr.sessTotal.Add(1) // haproxy counts each retry on the server
+		}
 		if err != nil {
 			if prev != nil {
 				return nil, prev, last
@@ -293,9 +309,11 @@ func (be *backend) dial(ctx context.Context, first *claim, key balance.Key, src 
 		}
 		c, err := dialFrom(ctx, srv.src, addr, timeout, src)
 		if err == nil {
+			tr.connected = time.Now()
 			return c, srv, nil
 		}
 		last = err
+		tr.timedOut = isTimeoutErr(err)
 		prev = srv
 		// haproxy retries the same server, and with "option redispatch"
 		// moves to another one for the last retry.
@@ -307,6 +325,8 @@ func (be *backend) dial(ctx context.Context, first *claim, key balance.Key, src 
 			if err != nil {
 				return nil, prev, last
 			}
+			tr.redispatched = true
+			be.counted(srv, time.Now())
 			prev = nil
 		}
 	}
@@ -314,4 +334,32 @@ func (be *backend) dial(ctx context.Context, first *claim, key balance.Key, src 
 		be.release(prev)
 	}
 	return nil, prev, last
+}
+
+// dialTrace is what a connection to a server did, for the logs.
+type dialTrace struct {
+	granted      time.Time // the server slot was obtained (end of queueing)
+	connected    time.Time // the connection was established
+	retries      int
+	redispatched bool
+	timedOut     bool // the last attempt failed with a connect timeout
+	// counted: the caller already counted the first server's session
+	counted bool
+}
+
+// assigned counts a session (a stream: each HTTP request) given to the
+// backend, before a server is chosen.
+func (be *backend) assigned(now time.Time) {
+	be.ctr.session(now, be.q.beconn.Load()+1)
+}
+
+// counted counts a session given to srv by the backend (lbtot; the
+// server's stot, which also counts each connection retry).
+func (be *backend) counted(srv *server, now time.Time) {
+	if srv == nil {
+		return
+	}
+	be.ctr.lbTotal.Add(1)
+	srv.ctr.session(now, srv.cur.Load())
+	srv.ctr.lbTotal.Add(1)
 }

@@ -28,17 +28,20 @@ func newStatsView(cfg *haproxycfg.Config, maxconn int) statsView {
 // counters the run time keeps.
 func (rt *Runtime) statsSnapshot() *stats.Snapshot {
 	base := rt.stats.base
+	now := time.Now()
 	s := &stats.Snapshot{Proxies: make([]stats.Proxy, len(base.Proxies))}
 	var curr int64
 	for i, p := range base.Proxies {
 		p.Servers = append([]stats.Server(nil), p.Servers...)
 		for _, fe := range rt.frontends {
 			if fe.name == p.Name {
+				fe.ctr.fill(&p.FE, now)
 				p.FE.Cur = fe.cur.Load()
 				curr += p.FE.Cur
 			}
 		}
 		if be := rt.backends[p.Name]; be != nil {
+			be.ctr.fill(&p.BE, now)
 			p.BE.Cur = be.q.beconn.Load()
 			p.BE.Limit = be.q.fullconn
 			be.q.mu.Lock()
@@ -47,16 +50,13 @@ func (rt *Runtime) statsSnapshot() *stats.Snapshot {
 				sv := &p.Servers[j]
 				for _, rs := range be.servers {
 					if rs.name == sv.Name {
+						rs.ctr.fill(&sv.Counters, now)
 						sv.Cur = rs.cur.Load()
-						sv.Total = rs.total.Load()
-						sv.LbTotal = sv.Total
 						sv.QCur = int64(rs.q.waiting.Len())
-						p.BE.Total += sv.Total
 					}
 				}
 			}
 			be.q.mu.Unlock()
-			p.BE.LbTotal = p.BE.Total
 		}
 		s.Proxies[i] = p
 	}

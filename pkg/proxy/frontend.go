@@ -14,6 +14,7 @@ import (
 	"github.com/gohaproxy/gohaproxy/pkg/haproxycfg"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/forward"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/listener"
+	"github.com/gohaproxy/gohaproxy/pkg/proxy/logfmt"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/proxyproto"
 )
 
@@ -36,6 +37,8 @@ type frontend struct {
 	switching    []switchRule
 	cur          atomic.Int64 // sessions in progress (fe_conn)
 	http         httpOpts     // mode http when http.enabled
+	tlog         *trafficLog  // nil: the frontend logs nothing
+	ctr          trafficCounters
 }
 
 func (rt *Runtime) newFrontend(px *haproxycfg.Proxy) (*frontend, error) {
@@ -72,6 +75,7 @@ func (rt *Runtime) newFrontend(px *haproxycfg.Proxy) (*frontend, error) {
 
 func (fe *frontend) acceptLoop(rt *Runtime, ln *listener.Listener) {
 	_, acceptProxy := ln.Bind.Options["accept-proxy"]
+	bindLabel := fe.bindLabel(ln.Bind)
 	for {
 		c, err := ln.Accept()
 		if err != nil {
@@ -90,10 +94,15 @@ func (fe *frontend) acceptLoop(rt *Runtime, ln *listener.Listener) {
 			c.Close()
 			return
 		}
+		rt.actconn.Add(1)
+		now := time.Now()
+		fe.ctr.connTotal.Add(1)
+		fe.ctr.connRate.add(now)
 		if fe.http.enabled {
 			rt.sessions.Add(1)
 			go func() {
 				defer rt.sessions.Done()
+				defer rt.actconn.Add(-1)
 				if fe.slots != nil {
 					defer func() { <-fe.slots }()
 				}
@@ -110,6 +119,8 @@ func (fe *frontend) acceptLoop(rt *Runtime, ln *listener.Listener) {
 				lingerZero(c)
 				c.Close()
 				fe.dropSlot(rt)
+				rt.actconn.Add(-1)
+				fe.ctr.deniedConn.Add(1)
 				continue
 			}
 		}
@@ -117,15 +128,18 @@ func (fe *frontend) acceptLoop(rt *Runtime, ln *listener.Listener) {
 		go func() {
 			defer rt.sessions.Done()
 			defer fe.dropSlot(rt)
-			fe.serve(rt, c, pre, acceptProxy)
+			defer rt.actconn.Add(-1)
+			fe.serve(rt, c, pre, acceptProxy, bindLabel)
 		}()
 	}
 }
 
 // serve runs one TCP session.
 // pre, when not nil, holds the backend and server decided at accept.
-func (fe *frontend) serve(rt *Runtime, c net.Conn, pre *decision, acceptProxy bool) {
+// bindLabel names the bind line in error logs.
+func (fe *frontend) serve(rt *Runtime, c net.Conn, pre *decision, acceptProxy bool, bindLabel string) {
 	defer c.Close()
+	accept := time.Now()
 	fe.cur.Add(1)
 	defer fe.cur.Add(-1)
 	src, dst := addrPort(c.RemoteAddr()), addrPort(c.LocalAddr())
@@ -133,18 +147,41 @@ func (fe *frontend) serve(rt *Runtime, c net.Conn, pre *decision, acceptProxy bo
 	var first *claim
 	if pre != nil {
 		first = pre.first
+		fe.ctr.session(accept, fe.cur.Load())
+		fe.tlog.connect(src, dst, fe.name)
 		if pre.be == nil {
 			return // no backend: haproxy closes the connection
 		}
 	} else {
 		if !fe.connectionAccepted(sctx) {
 			lingerZero(c)
+			fe.ctr.deniedConn.Add(1)
 			return
 		}
+		fe.ctr.session(accept, fe.cur.Load())
+		fe.tlog.connect(src, dst, fe.name)
 		if fe.backend == nil && len(fe.switching) == 0 {
 			return // no backend: haproxy closes the connection
 		}
 	}
+	// the session's log line, written when it ends
+	var ev logfmt.Event
+	logged := fe.tlog != nil && fe.tlog.format != nil
+	var be *backend
+	var srv *server
+	fe.newEvent(rt, &ev, accept, src, dst)
+	defer func() {
+		if ev.Term[0] == 'P' && ev.Term[1] == 'R' {
+			fe.ctr.deniedReq.Add(1)
+		}
+		rt.accountEnd(fe, be, srv, &ev, false, false)
+		if !logged || fe.tlog.dontLogNull && ev.BytesUploaded == 0 {
+			return
+		}
+		ev.Tt = msSince(accept, time.Now())
+		rt.fillCounters(&ev, fe, be, srv)
+		fe.tlog.emit(&ev, isErrorSession(&ev))
+	}()
 	if acceptProxy {
 		// the PROXY header is read under the client timeout, as haproxy
 		// reads it during the connection's handshake
@@ -155,15 +192,19 @@ func (fe *frontend) serve(rt *Runtime, c net.Conn, pre *decision, acceptProxy bo
 		h, err := proxyproto.Read(br)
 		if err != nil {
 			rt.log.Info("bad PROXY header", zap.String("frontend", fe.name), zap.Stringer("client", c.RemoteAddr()), zap.Error(err))
+			logged = false
+			ev.BytesUploaded = 0
+			fe.tlog.connError(src, accept, fe.name, bindLabel, proxyErrMessage(err))
 			return
 		}
 		c.SetReadDeadline(time.Time{})
 		if h.HasAddrs {
 			src, dst = h.Src, h.Dst
+			ev.Client, ev.FrontendAddr = src, dst
 		}
 		c = &bufferedConn{Conn: c, r: br}
 	}
-	be := fe.backend
+	be = fe.backend
 	if pre != nil {
 		be = pre.be
 	} else if fe.hasRules() {
@@ -173,7 +214,10 @@ func (fe *frontend) serve(rt *Runtime, c net.Conn, pre *decision, acceptProxy bo
 		ok, err := fe.inspect(c, sctx, rt.inspectLimit())
 		stop()
 		c.SetReadDeadline(time.Time{})
+		ev.BytesUploaded = int64(len(sctx.Payload))
 		if err != nil || !ok {
+			be = nil
+			ev.Term = termFor(err, !ok)
 			return
 		}
 		be = fe.chooseBackend(sctx)
@@ -184,6 +228,8 @@ func (fe *frontend) serve(rt *Runtime, c net.Conn, pre *decision, acceptProxy bo
 			c = &prefixConn{Conn: c, pre: sctx.Payload}
 		}
 	}
+	ev.Backend = be.name
+	be.assigned(accept)
 	dstPort := int(dst.Port())
 	if first == nil {
 		var forced *server
@@ -198,14 +244,23 @@ func (fe *frontend) serve(rt *Runtime, c net.Conn, pre *decision, acceptProxy bo
 	}
 	key := be.key(src, sctx.Payload)
 	ctx := rt.hardCtx
-	sc, srv, err := be.dial(ctx, first, key, src, dstPort)
+	var tr dialTrace
+	sc, got, err := be.dial(ctx, first, key, src, dstPort, &tr)
+	ev.Tw, ev.Tc = msSince(accept, tr.granted), msSince(tr.granted, tr.connected)
+	ev.Retries, ev.Redispatched = tr.retries, tr.redispatched
+	if got != nil {
+		ev.Server = got.name
+		srv = got // counted until the line is written
+	}
 	if err != nil {
 		rt.log.Info("connection to backend failed", zap.String("frontend", fe.name), zap.String("backend", be.name), zap.Error(err))
+		ev.Term = dialTerm(err, &tr)
 		if IsQueueError(err) {
 			drainUnread(c)
 		}
 		return
 	}
+	srv = got
 	defer sc.Close()
 	if hdr := srv.proxyHeader(src, dst); hdr != nil {
 		if be.server > 0 {
@@ -213,13 +268,19 @@ func (fe *frontend) serve(rt *Runtime, c net.Conn, pre *decision, acceptProxy bo
 		}
 		if _, err := sc.Write(hdr); err != nil {
 			be.release(srv)
+			ev.Term = [2]byte{'S', 'C'}
 			return
 		}
 		sc.SetWriteDeadline(time.Time{})
 	}
-	srv.total.Add(1)
-	defer be.release(srv)
-	forward.Pipe(ctx, c, sc, pipeTimeouts(fe, be), rt.pool)
+	res := forward.Pipe(ctx, c, sc, pipeTimeouts(fe, be), rt.pool)
+	// the server side is released before the line is written: haproxy
+	// logs its backend and server counts without this session
+	sc.Close()
+	be.release(srv)
+	ev.BytesRead += res.BytesOut
+	ev.BytesUploaded += res.BytesIn
+	ev.Term = pipeTerm(res, rt.hardCtx.Err() != nil)
 }
 
 // bufferedConn is a client connection whose first bytes were read into r

@@ -231,14 +231,13 @@ func (rt *Runtime) setServerState(be *backend, srv *server, up bool, r checks.Re
 	} else {
 		fmt.Fprintf(&b, ". %d active and %d backup servers left.%s %d sessions active, %d requeued, %d remaining in queue.", act, bck, running, srv.cur.Load(), xferred, pending)
 	}
-	rt.log.Warn(b.String())
 	if up {
-		be.alert(levelNotice, b.String())
+		rt.srvMsg(be, levelNotice, b.String())
 	} else {
-		be.alert(levelAlert, b.String())
+		rt.srvMsg(be, levelAlert, b.String())
 	}
 	if !up && act == 0 && bck == 0 {
-		rt.log.Error(fmt.Sprintf("%s '%s' has no server available!", be.kindWord, be.name))
+		rt.noServerLeft(be)
 	}
 }
 
@@ -346,7 +345,7 @@ func (rt *Runtime) applyAgent(sched *checks.Scheduler, be *backend, srv *server,
 			act, bck := be.usableCounts()
 			rt.srvMsg(be, levelNotice, fmt.Sprintf("%s is going DOWN for maintenance. %d active and %d backup servers left.%s %d sessions active, 0 requeued, 0 remaining in queue.", prefix, act, bck, runningOnBackup(act, bck), srv.cur.Load()))
 			if act == 0 && bck == 0 {
-				rt.log.Error(fmt.Sprintf("%s '%s' has no server available!", be.kindWord, be.name))
+				rt.noServerLeft(be)
 			}
 		}
 	case "ready":
@@ -449,11 +448,24 @@ func (rt *Runtime) logCheck(be *backend, srv *server, r checks.Result, oldHealth
 	rt.srvMsg(be, levelInfo, b.String())
 }
 
-// srvMsg logs a server message as haproxy's warnings and mails it when
-// the backend's email-alert level lets it through.
+// srvMsg logs a server message as haproxy's warnings, sends it to the
+// backend's log targets and mails it when the backend's email-alert level
+// lets it through. level is the mail's level; haproxy logs the health
+// check lines (mailed at info) at notice.
 func (rt *Runtime) srvMsg(be *backend, level int, msg string) {
 	rt.log.Warn(msg)
 	be.alert(level, msg)
+	if level == levelInfo {
+		level = levelNotice
+	}
+	be.slog.message(level, msg)
+}
+
+// noServerLeft says that the last server of be went away: on stderr the
+// backend's name is quoted, in its logs (at emerg) it is not.
+func (rt *Runtime) noServerLeft(be *backend) {
+	rt.log.Error(fmt.Sprintf("%s '%s' has no server available!", be.kindWord, be.name))
+	be.slog.message(levelEmerg, fmt.Sprintf("%s %s has no server available!", be.kindWord, be.name))
 }
 
 // requeue hands the queued sessions on after srv changed state (queue.go)

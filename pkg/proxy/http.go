@@ -21,6 +21,7 @@ import (
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/balance"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/forward"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/h1"
+	"github.com/gohaproxy/gohaproxy/pkg/proxy/logfmt"
 )
 
 // connMode is haproxy's HTTP connection mode of a proxy.
@@ -46,8 +47,7 @@ type httpOpts struct {
 }
 
 // httpOptionsServed are the "option" keywords an HTTP mode proxy honours
-// (the log ones are honoured as in TCP mode: gohaproxy does not log
-// traffic yet).
+// (the log ones in trafficlog.go).
 var httpOptionsServed = map[string]bool{
 	"http-keep-alive": true, "http-server-close": true, "httpclose": true,
 	"forwardfor": true, "redispatch": true, "allbackups": true,
@@ -179,6 +179,20 @@ type httpSession struct {
 	// reqAborted: the client went away during the request body (the
 	// exchange ends without a response, as with haproxy).
 	reqAborted atomic.Bool
+
+	// the transaction's log line (trafficlog.go)
+	logOn   bool
+	ev      logfmt.Event
+	reqLine []byte // copy of the request line for %r
+	// bodyTerm: the termination state when the response body fails
+	bodyTerm [2]byte
+	// reqStart: the request's first byte; headDone: its head complete;
+	// sent: the head written to the server
+	reqStart, headDone, sent time.Time
+	noLog                    bool // a silent close: nothing to log
+	fromServer               bool // the status is the server's (not an error page)
+	logSrv                   *server
+	respBytes                atomic.Int64
 }
 
 func (fe *frontend) serveHTTP(rt *Runtime, c net.Conn) {
@@ -191,12 +205,17 @@ func (fe *frontend) serveHTTP(rt *Runtime, c net.Conn) {
 	}()
 	fe.cur.Add(1)
 	defer fe.cur.Add(-1)
+	accept := time.Now()
 	s := &httpSession{rt: rt, fe: fe, c: c, src: addrPort(c.RemoteAddr()), dst: addrPort(c.LocalAddr()), log: rt.log,
 		cbuf: make([]byte, rt.bufsize), sbuf: make([]byte, rt.bufsize)}
 	if !fe.connectionAccepted(fe.sampleCtx(rt, s.src, s.dst)) {
 		lingerZero(c)
+		fe.ctr.deniedConn.Add(1)
 		return
 	}
+	fe.ctr.session(accept, fe.cur.Load())
+	fe.tlog.connect(s.src, s.dst, fe.name)
+	s.logOn = fe.tlog != nil && fe.tlog.format != nil
 	stopHard := context.AfterFunc(rt.hardCtx, func() {
 		c.Close()
 		s.mu.Lock()
@@ -214,7 +233,9 @@ func (fe *frontend) serveHTTP(rt *Runtime, c net.Conn) {
 	defer stopSoft()
 	defer s.closeServer()
 	for first := true; ; first = false {
-		if !s.transaction(first) {
+		more := s.transaction(first, accept)
+		accept = time.Now()
+		if !more {
 			return
 		}
 		if rt.softCtx.Err() != nil {
@@ -302,19 +323,37 @@ func (s *httpSession) readRequest(first bool) bool {
 	lim := h1.LimitsFor(s.rt.bufsize)
 	start := time.Now()
 	gotData := s.cw > 0
+	if gotData {
+		s.reqStart = start // pipelined: the request is already here
+	}
 	for {
 		if s.cw > 0 {
 			s.idle.Store(false)
 			n, err := s.req.ParseRequest(s.cbuf[:s.cw], lim)
 			if err != nil {
 				s.sendError(h1.Status(err))
+				s.badRequest(h1.Status(err), 'P')
 				return false
 			}
 			if n > 0 {
+				s.headDone = time.Now()
+				s.fe.ctr.reqTotal.Add(1)
+				s.fe.ctr.reqRate.add(s.headDone)
+				if s.logOn {
+					line := s.cbuf[:n]
+					if i := indexByte(line, '\n'); i >= 0 {
+						line = line[:i]
+					}
+					for len(line) > 0 && (line[len(line)-1] == '\r' || line[len(line)-1] == ' ') {
+						line = line[:len(line)-1]
+					}
+					s.reqLine = append(s.reqLine[:0], line...)
+				}
 				return true
 			}
 			if s.cw == len(s.cbuf) {
 				s.sendError(400)
+				s.badRequest(400, 'P')
 				return false
 			}
 		} else if !first {
@@ -333,8 +372,11 @@ func (s *httpSession) readRequest(first bool) bool {
 		s.c.SetReadDeadline(deadline)
 		n, err := s.c.Read(s.cbuf[s.cw:])
 		if n > 0 {
-			if !gotData && !first {
-				start = time.Now() // the request starts with its first byte
+			if !gotData {
+				s.reqStart = time.Now()
+				if !first {
+					start = s.reqStart // the request starts with its first byte
+				}
 			}
 			gotData = true
 			s.cw += n
@@ -342,21 +384,41 @@ func (s *httpSession) readRequest(first bool) bool {
 		}
 		if err != nil {
 			s.idle.Store(false)
+			s.noLog = true
 			switch {
 			case s.rt.hardCtx.Err() != nil:
 			case isTimeoutErr(err) && (first || gotData):
 				s.sendError(408)
+				s.badRequest(408, 'c')
 			case !isTimeoutErr(err) && gotData:
 				// the client closed in the middle of a head
 				s.sendError(400)
+				s.badRequest(400, 'C')
+			case !isTimeoutErr(err) && first:
+				// closed without a request: haproxy logs it
+				s.badRequest(400, 'C')
 			}
 			return false
 		}
 	}
 }
 
-// transaction serves one request; false ends the session.
-func (s *httpSession) transaction(first bool) bool {
+// transaction serves one request and logs it; false ends the session.
+// accept is when the session (or the previous transaction) began.
+func (s *httpSession) transaction(first bool, accept time.Time) bool {
+	s.fe.newEvent(s.rt, &s.ev, accept, s.src, s.dst)
+	s.reqStart, s.headDone, s.sent = time.Time{}, time.Time{}, time.Time{}
+	s.noLog, s.fromServer = false, false
+	s.respBytes.Store(0)
+	more := s.exchange(first)
+	if !s.noLog {
+		s.endTransaction(accept)
+	}
+	return more
+}
+
+// exchange serves one request; false ends the session.
+func (s *httpSession) exchange(first bool) bool {
 	if !s.readRequest(first) {
 		return false
 	}
@@ -364,6 +426,7 @@ func (s *httpSession) transaction(first bool) bool {
 	req := &s.req
 	buf := s.cbuf[:s.cw]
 	s.cr = req.HeadLen // the head is consumed whatever happens next
+	s.ev.BytesUploaded = htxRequestSize(req, buf)
 	s.reqBodyBad.Store(false)
 	s.reqAborted.Store(false)
 	if req.Body == h1.BodyChunked && !validChunks(buf[req.HeadLen:]) {
@@ -388,8 +451,12 @@ func (s *httpSession) transaction(first bool) bool {
 		be = s.fe.chooseBackend(ctx())
 	}
 	if be == nil {
+		s.fail(503, 'S', 'C')
 		return s.serverError(503, req, req.KeepAlive() && s.fe.http.mode != modeClose && req.Body == h1.BodyNone)
 	}
+	s.ev.Backend = be.name
+	be.assigned(s.headDone)
+	be.ctr.reqTotal.Add(1)
 	if sp := be.http.stats; sp != nil && be.http.stats != s.fe.http.stats && sp.matches(req, buf) { // stats page (statspage.go)
 		return s.serveStats(sp, req, buf, be.name)
 	}
@@ -406,8 +473,20 @@ func (s *httpSession) transaction(first bool) bool {
 	key := s.balanceKey(be, req, buf)
 	srv, err := be.wait(s.rt.hardCtx, be.claim(key, forced))
 	if err != nil || srv == nil {
+		if srv != nil {
+			s.ev.Server = srv.name
+		}
+		if errors.Is(err, errQueueTimeout) {
+			s.ev.Tw = msSince(s.headDone, time.Now())
+		}
+		t := dialTerm(err, &dialTrace{})
+		s.fail(503, t[0], t[1])
 		return s.serverError(503, req, clientKeep && req.Body == h1.BodyNone)
 	}
+	granted := time.Now()
+	be.counted(srv, granted)
+	s.ev.Tw = msSince(s.headDone, granted)
+	s.ev.Tc = 0 // a kept server connection
 	if s.sc != nil && !serverAlive(s.sc) {
 		s.closeServer() // the server closed the idle connection
 	}
@@ -415,14 +494,21 @@ func (s *httpSession) transaction(first bool) bool {
 		s.closeServer()
 		// dial releases what it could not connect to and counts the
 		// server it returns (another one after a redispatch)
-		sc, got, err := be.dial(s.rt.hardCtx, &claim{srv: srv}, key, s.src, int(s.dst.Port()))
+		tr := dialTrace{counted: true}
+		sc, got, err := be.dial(s.rt.hardCtx, &claim{srv: srv}, key, s.src, int(s.dst.Port()), &tr)
+		s.ev.Tc = msSince(granted, tr.connected)
+		s.ev.Retries, s.ev.Redispatched = tr.retries, tr.redispatched
+		if got != nil {
+			s.ev.Server, s.logSrv = got.name, got
+		}
 		if err != nil {
+			t := dialTerm(err, &tr)
+			s.fail(503, t[0], t[1])
 			s.log.Info("connection to server failed", zap.String("frontend", s.fe.name), zap.String("backend", be.name), zap.Error(err))
 			// the body was not read: the connection cannot go on
 			return s.serverError(503, req, clientKeep && req.Body == h1.BodyNone)
 		}
 		srv = got
-		got.total.Add(1)
 		s.mu.Lock()
 		s.sc = sc
 		s.mu.Unlock()
@@ -432,6 +518,7 @@ func (s *httpSession) transaction(first bool) bool {
 		s.srv, s.sbe, s.sr, s.sw = got, be, 0, 0
 	}
 	defer be.release(srv)
+	s.ev.Server, s.logSrv = srv.name, srv
 	isHead := equalFoldASCII(req.Method.In(buf), "head")
 	isConnect := equalFoldASCII(req.Method.In(buf), "connect")
 	// the request head, as haproxy rewrites it
@@ -442,8 +529,10 @@ func (s *httpSession) transaction(first bool) bool {
 	}
 	if _, err := s.sc.Write(s.out); err != nil {
 		s.closeServer()
+		s.fail(502, 'S', 'H')
 		return s.serverError(502, req, clientKeep && req.Body == h1.BodyNone)
 	}
+	s.sent = time.Now()
 	// the request body flows while the response is read (100-continue,
 	// early responses)
 	if s.bodyDone == nil {
@@ -755,7 +844,7 @@ func (s *httpSession) forwardRequestBody(be *backend) error {
 		return nil
 	case h1.BodyChunked:
 		return relayChunked(func() []byte { return s.cbuf[s.cr:s.cw] }, func(n int) { s.cr += n }, s.clientRead,
-			func(b []byte) error { return s.serverWrite(be, b) }, &s.pendReq)
+			func(b []byte) error { return s.serverWrite(be, b) }, &s.pendReq, nil)
 	}
 	return nil
 }
@@ -763,8 +852,9 @@ func (s *httpSession) forwardRequestBody(be *backend) error {
 // relayChunked decodes a chunked body from in (consumed with eat, more
 // read with more) and writes it re-framed as haproxy does: the payload
 // received at once goes out as one chunk, extensions dropped, trailers
-// with lower-case names.
-func relayChunked(in func() []byte, eat func(int), more func() error, write func([]byte) error, pend *[]byte) error {
+// with lower-case names. count, when not nil, adds what haproxy counts
+// of the body: payload and trailer names and values.
+func relayChunked(in func() []byte, eat func(int), more func() error, write func([]byte) error, pend *[]byte, count *atomic.Int64) error {
 	var ch h1.Chunked
 	out := (*pend)[:0]
 	data := 0 // payload bytes at the end of out not yet framed
@@ -803,13 +893,22 @@ func relayChunked(in func() []byte, eat func(int), more func() error, write func
 		case h1.EvData:
 			out = append(out, ev.Data...)
 			data += len(ev.Data)
+			if count != nil {
+				count.Add(int64(len(ev.Data)))
+			}
 		case h1.EvLastChunk:
 			if err := flush(); err != nil {
 				return err
 			}
 			out = append(out, '0', '\r', '\n')
+			if count != nil {
+				count.Add(1) // haproxy's end-of-trailers block
+			}
 		case h1.EvTrailer, h1.EvEnd:
 			out = appendChunkEvent(out, ev)
+			if count != nil && ev.Kind == h1.EvTrailer {
+				count.Add(int64(len(ev.Name) + len(ev.Data)))
+			}
 		}
 	}
 	return flush()
@@ -858,6 +957,10 @@ func (s *httpSession) serverRead(be *backend) error {
 	if err == nil {
 		err = io.ErrUnexpectedEOF
 	}
+	s.bodyTerm = [2]byte{'S', 'D'}
+	if isTimeoutErr(err) {
+		s.bodyTerm[0] = 's'
+	}
 	return err
 }
 
@@ -866,6 +969,12 @@ func (s *httpSession) clientWrite(b []byte) error {
 		s.c.SetWriteDeadline(time.Now().Add(s.fe.client))
 	}
 	_, err := s.c.Write(b)
+	if err != nil {
+		s.bodyTerm = [2]byte{'C', 'D'}
+		if isTimeoutErr(err) {
+			s.bodyTerm[0] = 'c'
+		}
+	}
 	return err
 }
 
@@ -887,16 +996,21 @@ func (s *httpSession) forwardResponse(be *backend, req *h1.Message, isHead, isCo
 				switch {
 				case s.reqBodyBad.Load():
 					s.sendError(400)
+					s.ev.Status, s.ev.Term = 400, [2]byte{'P', 'D'}
 					return false, false, true
 				case s.reqAborted.Load():
+					s.ev.Term = [2]byte{'C', 'D'}
 					return false, false, true
 				case isTimeoutErr(err):
+					s.fail(504, 's', 'H')
 					return false, false, !s.serverError(504, req, clientKeep)
 				}
+				s.fail(502, 'S', 'H')
 				return false, false, !s.serverError(502, req, clientKeep)
 			}
 		}
 		if perr != nil {
+			s.fail(502, 'P', 'H')
 			return false, false, !s.serverError(502, req, clientKeep)
 		}
 		resp := &s.resp
@@ -909,11 +1023,21 @@ func (s *httpSession) forwardResponse(be *backend, req *h1.Message, isHead, isCo
 			body = h1.BodyNone
 		}
 		interim := resp.StatusCode >= 100 && resp.StatusCode < 200 && resp.StatusCode != 101
+		s.respBytes.Add(htxHeadSize(resp, rbuf))
+		if !interim {
+			s.fromServer = true
+			if srv := s.logSrv; srv != nil {
+				srv.ctr.reqTotal.Add(1)
+			}
+			s.ev.Status = resp.StatusCode
+			s.ev.Tr = msSince(s.sent, time.Now())
+		}
 		keepServer = resp.KeepAlive() && body != h1.BodyClose
 		closeClient = !clientKeep || body == h1.BodyClose || req.ForceClose
 		s.out = s.appendResponseHead(s.out[:0], rbuf, interim, closeClient, req)
 		s.sr += n
 		if err := s.clientWrite(s.out); err != nil {
+			s.ev.Term = [2]byte{'C', 'H'}
 			return false, false, true
 		}
 		if interim {
@@ -937,8 +1061,10 @@ func (s *httpSession) forwardResponse(be *backend, req *h1.Message, isHead, isCo
 			return false, false, true
 		}
 		if err := s.forwardResponseBody(be, body); err != nil {
+			s.ev.Term = s.bodyTerm
 			return false, false, true
 		}
+		s.ev.Term = [2]byte{'-', '-'}
 		return true, keepServer, closeClient
 	}
 }
@@ -1002,6 +1128,7 @@ func (s *httpSession) forwardResponseBody(be *backend, body h1.Body) error {
 			if err := s.clientWrite(s.sbuf[s.sr : s.sr+int(k)]); err != nil {
 				return err
 			}
+			s.respBytes.Add(k)
 			s.sr += int(k)
 			left -= k
 		}
@@ -1011,6 +1138,7 @@ func (s *httpSession) forwardResponseBody(be *backend, body h1.Body) error {
 				if err := s.clientWrite(s.sbuf[s.sr:s.sw]); err != nil {
 					return err
 				}
+				s.respBytes.Add(int64(s.sw - s.sr))
 				s.sr = s.sw
 			}
 			if err := s.serverRead(be); err != nil {
@@ -1022,7 +1150,7 @@ func (s *httpSession) forwardResponseBody(be *backend, body h1.Body) error {
 		}
 	case h1.BodyChunked:
 		return relayChunked(func() []byte { return s.sbuf[s.sr:s.sw] }, func(n int) { s.sr += n }, func() error { return s.serverRead(be) },
-			s.clientWrite, &s.pendResp)
+			s.clientWrite, &s.pendResp, &s.respBytes)
 	}
 	return nil
 }

@@ -1,5 +1,7 @@
 package proxy
 
+import "strings"
+
 // haproxy 2.6's built-in error responses, byte for byte (captured from
 // /usr/sbin/haproxy; 422 has no Connection header there either).
 var httpErrors = map[int]string{
@@ -17,4 +19,29 @@ var httpErrors = map[int]string{
 		"<html><body><h1>503 Service Unavailable</h1>\nNo server is available to handle this request.\n</body></html>\n",
 	504: "HTTP/1.1 504 Gateway Time-out\r\nContent-length: 92\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n" +
 		"<html><body><h1>504 Gateway Time-out</h1>\nThe server didn't respond in time.\n</body></html>\n",
+}
+
+// htxStartLine is what haproxy 2.6 counts for a start line besides its
+// three parts: the size of its internal start-line block. With the sizes
+// of header names and values and of the payload it makes the byte counts
+// haproxy logs (%B, %U) and shows in its stats for HTTP messages.
+const htxStartLine = 21
+
+// htxErrorSize is the byte count haproxy logs for one of its error pages:
+// the Connection header is not part of the message it counts (the
+// connection layer writes it).
+func htxErrorSize(code int) int64 {
+	msg := httpErrors[code]
+	head, body, _ := strings.Cut(msg, "\r\n\r\n")
+	lines := strings.Split(head, "\r\n")
+	// "HTTP/1.1 503 Reason": version and code are 8 and 3 bytes
+	n := int64(htxStartLine + len(lines[0]) - 2)
+	for _, l := range lines[1:] {
+		name, value, _ := strings.Cut(l, ":")
+		if strings.EqualFold(name, "connection") {
+			continue
+		}
+		n += int64(len(name) + len(strings.TrimSpace(value)))
+	}
+	return n + int64(len(body))
 }

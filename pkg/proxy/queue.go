@@ -211,8 +211,10 @@ func (be *backend) enqueueLocked(on *server) *pendconn {
 	p := &pendconn{seq: be.q.seq, on: on, ready: make(chan struct{})}
 	if on == nil {
 		p.elem = be.q.waiting.PushBack(p)
+		storeMax(&be.ctr.maxQueue, int64(be.q.waiting.Len()))
 	} else {
 		p.elem = on.q.waiting.PushBack(p)
+		storeMax(&on.ctr.maxQueue, int64(on.q.waiting.Len()))
 		be.picker.algo.SetPending(be.picker.toB[on], on.q.waiting.Len())
 	}
 	return p

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -34,7 +35,8 @@ type Runtime struct {
 	globalSlots   chan struct{} // global maxconn; nil for unlimited
 	noReusePort   bool
 	statsBinds    []*haproxycfg.Bind
-	stats         statsView // show info / show stat (cli_stats.go)
+	actconn       atomic.Int64 // sessions of every frontend (haproxy's actconn)
+	stats         statsView    // show info / show stat (cli_stats.go)
 
 	mu             sync.Mutex
 	listeners      []*listener.Listener
@@ -125,6 +127,10 @@ func New(cfg *haproxycfg.Config, opt Options) (*Runtime, error) {
 					continue
 				}
 			}
+			if be.slog, err = newTrafficLog(cfg.Global, px); err != nil {
+				errs = append(errs, err)
+				continue
+			}
 			if err := rt.attachChecks(cfg, px, be); err != nil {
 				errs = append(errs, err)
 				continue
@@ -139,6 +145,10 @@ func New(cfg *haproxycfg.Config, opt Options) (*Runtime, error) {
 		}
 		fe, err := rt.newFrontend(px)
 		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if fe.tlog, err = newTrafficLog(cfg.Global, px); err != nil {
 			errs = append(errs, err)
 			continue
 		}
@@ -222,6 +232,8 @@ func (rt *Runtime) Addrs() []net.Addr {
 func (rt *Runtime) Serve(ctx context.Context) error {
 	stopChecks := rt.startChecks(rt.hardCtx)
 	defer stopChecks()
+	logs := rt.openTrafficLogs(context.Background())
+	defer logs.close()
 	var wg sync.WaitGroup
 	for _, fe := range rt.frontends {
 		for _, ln := range fe.listeners {

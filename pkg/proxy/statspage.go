@@ -157,12 +157,40 @@ func (s *httpSession) serveStats(sp *statsPage, req *h1.Message, buf []byte, pro
 		out = append(out, resp.Body...)
 	}
 	s.out = out
+	s.logStats(resp, proxyName, method == "HEAD")
 	if s.clientWrite(out) != nil {
 		return false
 	}
 	// haproxy ends the connection after asking for credentials; a body
 	// left unread ends it too
 	return clientKeep && resp.Status != 401 && !tooBig
+}
+
+// logStats fills the transaction's log line and counters for a stats
+// answer as haproxy logs it: server "<STATS>", termination "LR", no
+// queue or connect time, and for the 401 a status of 400 without
+// response time (haproxy's quirk). The bytes are haproxy's HTX count of
+// the answer.
+func (s *httpSession) logStats(resp stats.PageResponse, proxyName string, head bool) {
+	ev := &s.ev
+	ev.Backend, ev.Server = proxyName, "<STATS>"
+	ev.Term = [2]byte{'L', 'R'}
+	ev.Tw, ev.Tc, ev.Tr = 0, 0, 0
+	ev.Status = resp.Status
+	if resp.Status == 401 {
+		ev.Status, ev.Tr = 400, -1
+	}
+	n := int64(htxStartLine + 8 + 3 + len(resp.Reason))
+	for _, h := range resp.Headers {
+		n += int64(len(h[0]) + len(h[1]))
+	}
+	if resp.Chunked && !head {
+		n += int64(len("transfer-encoding") + len("chunked"))
+	}
+	if !head {
+		n += int64(len(resp.Body))
+	}
+	s.respBytes.Store(n)
 }
 
 // readStatsBody reads the request body (the admin form) whole into the
@@ -444,6 +472,9 @@ func (rt *Runtime) setAdminState(be *backend, srv *server, state string) {
 			be.picker.algo.SetDrain(bs, true)
 			act, bck := be.usableCounts()
 			rt.srvMsg(be, levelNotice, fmt.Sprintf("%s enters drain state. %d active and %d backup servers online.%s 0 sessions requeued, 0 total in queue.", prefix, act, bck, runningOnBackup(act, bck)))
+			if act == 0 && bck == 0 {
+				rt.noServerLeft(be)
+			}
 			changed = true
 		}
 	case "maint":
@@ -458,7 +489,7 @@ func (rt *Runtime) setAdminState(be *backend, srv *server, state string) {
 			act, bck := be.usableCounts()
 			rt.srvMsg(be, levelNotice, fmt.Sprintf("%s is going DOWN for maintenance. %d active and %d backup servers left.%s %d sessions active, 0 requeued, 0 remaining in queue.", prefix, act, bck, runningOnBackup(act, bck), srv.cur.Load()))
 			if act == 0 && bck == 0 {
-				rt.log.Error(fmt.Sprintf("%s '%s' has no server available!", be.kindWord, be.name))
+				rt.noServerLeft(be)
 			}
 			changed = true
 		}

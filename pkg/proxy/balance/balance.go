@@ -190,6 +190,11 @@ type Config struct {
 
 // New builds the algorithm named by cfg over servers (declaration order).
 func New(cfg Config, servers []*Server) (Algorithm, error) {
+	if len(servers) == 0 {
+		// haproxy serves a backend without servers: every request finds
+		// no server (503 in HTTP mode, a close in TCP mode)
+		return noServer{}, nil
+	}
 	p, err := newPool(servers, cfg.AllBackups)
 	if err != nil {
 		return nil, err
@@ -340,3 +345,15 @@ func Names(ss []*Server) string {
 	}
 	return b.String()
 }
+
+// noServer is the algorithm of a backend without servers.
+type noServer struct{}
+
+func (noServer) Pick(Key) *Server        { return nil }
+func (noServer) SetUp(*Server, bool)     {}
+func (noServer) SetWeight(*Server, int)  {}
+func (noServer) SetDrain(*Server, bool)  {}
+func (noServer) TakeConn(*Server)        {}
+func (noServer) DropConn(*Server)        {}
+func (noServer) SetPending(*Server, int) {}
+func (noServer) Servers() []*Server      { return nil }

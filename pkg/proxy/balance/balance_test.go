@@ -384,8 +384,8 @@ func TestRandom(t *testing.T) {
 }
 
 func TestNewErrors(t *testing.T) {
-	if _, err := New(Config{}, nil); err == nil {
-		t.Error("no servers accepted")
+	if a, err := New(Config{}, nil); err != nil || a.Pick(Key{}) != nil {
+		t.Errorf("a backend without servers: %v, %v; want an algorithm that picks nothing", a, err)
 	}
 	if _, err := New(Config{Algorithm: "nope"}, srvs(1)); err == nil {
 		t.Error("unknown algorithm accepted")

@@ -72,6 +72,15 @@ type readClock struct {
 	conn net.Conn
 	idle time.Duration
 	dead bool
+	// deadline of the current wait (zero: none)
+	deadline time.Time
+}
+
+// expiredBy says whether the current wait's deadline is before t.
+func (c *readClock) expiredBy(t time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return !c.deadline.IsZero() && c.deadline.Before(t)
 }
 
 // arm bounds the next read by the current inactivity limit.
@@ -79,7 +88,8 @@ func (c *readClock) arm() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.dead && c.idle > 0 {
-		c.conn.SetReadDeadline(time.Now().Add(c.idle))
+		c.deadline = time.Now().Add(c.idle)
+		c.conn.SetReadDeadline(c.deadline)
 	}
 }
 
@@ -93,7 +103,8 @@ func (c *readClock) fin(d time.Duration) {
 	defer c.mu.Unlock()
 	if !c.dead {
 		c.idle = d
-		c.conn.SetReadDeadline(time.Now().Add(d))
+		c.deadline = time.Now().Add(d)
+		c.conn.SetReadDeadline(c.deadline)
 	}
 }
 
@@ -113,9 +124,24 @@ type Result struct {
 	// "client", "server" or "".
 	Timeout string
 	Err     error // the first error other than EOF and timeouts, if any
+	// ErrSide names the side Err came from: "client", "server" or ""
+	// when unknown.
+	ErrSide string
 }
 
+// sideErr is an error of one side of the copy.
+type sideErr struct {
+	side string
+	err  error
+}
+
+func (e *sideErr) Error() string { return e.side + ": " + e.err.Error() }
+func (e *sideErr) Unwrap() error { return e.err }
+
 type halfCloser interface{ CloseWrite() error }
+
+// timeoutTie is how close two expiries must be to count as simultaneous.
+const timeoutTie = 20 * time.Millisecond
 
 // Pipe copies client->server and server->client until both directions
 // are finished, a timeout expires, or ctx is done. It closes neither
@@ -164,10 +190,18 @@ func Pipe(ctx context.Context, client, server net.Conn, to Timeouts, pool *BufPo
 			return
 		}
 		if timeoutSide != "" {
+			// both sides idle out together: haproxy reports the
+			// client's timeout, which it checks first
+			if timeoutSide == "server" && clientClock.expiredBy(time.Now().Add(timeoutTie)) {
+				timeoutSide = "client"
+			}
 			res.Timeout = timeoutSide
 			abortLocked()
 		} else if err != nil {
 			res.Err = err
+			if se, ok := err.(*sideErr); ok {
+				res.Err, res.ErrSide = se.err, se.side
+			}
 			abortLocked()
 		}
 	}
@@ -221,7 +255,7 @@ func copyHalf(dst, src net.Conn, dstIdle time.Duration, srcClock, dstClock *read
 				if isTimeout(werr) {
 					return total, dstName, nil
 				}
-				return total, "", werr
+				return total, "", &sideErr{dstName, werr}
 			}
 			if spliceable && nr == len(buf) && rerr == nil {
 				pool.put(bp) // not needed while splicing
@@ -245,7 +279,7 @@ func copyHalf(dst, src net.Conn, dstIdle time.Duration, srcClock, dstClock *read
 			if isTimeout(rerr) {
 				return total, srcName, nil
 			}
-			return total, "", rerr
+			return total, "", &sideErr{srcName, rerr}
 		}
 	}
 }

@@ -105,10 +105,10 @@ func spliceHalf(dst, src *net.TCPConn, dstIdle time.Duration, srcClock, dstClock
 			if isTimeout(werr) {
 				return total, srcName, nil, true
 			}
-			return total, "", werr, true
+			return total, "", &sideErr{srcName, werr}, true
 		}
 		if serr != nil {
-			return total, "", os.NewSyscallError("splice", serr), true
+			return total, "", &sideErr{srcName, os.NewSyscallError("splice", serr)}, true
 		}
 		if n == 0 {
 			dst.CloseWrite()
@@ -133,10 +133,10 @@ func spliceHalf(dst, src *net.TCPConn, dstIdle time.Duration, srcClock, dstClock
 				if isTimeout(werr) {
 					return total, dstName, nil, true
 				}
-				return total, "", werr, true
+				return total, "", &sideErr{dstName, werr}, true
 			}
 			if serr != nil {
-				return total, "", os.NewSyscallError("splice", serr), true
+				return total, "", &sideErr{dstName, os.NewSyscallError("splice", serr)}, true
 			}
 			inPipe -= int(m)
 			total += m

@@ -209,3 +209,14 @@ func Compile(s string) (*Format, error) {
 	flushLit()
 	return f, nil
 }
+
+// Samples returns the %[...] expressions of the format, in order.
+func (f *Format) Samples() []string {
+	var out []string
+	for _, n := range f.nodes {
+		if n.kind == kSample {
+			out = append(out, n.text)
+		}
+	}
+	return out
+}
