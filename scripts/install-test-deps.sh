@@ -12,6 +12,7 @@ need ip iproute2
 need tcpdump tcpdump
 need wrk wrk
 need socat socat
+need chromium chromium # the stats page test drives headless Chromium
 [ -f /usr/lib/python3/dist-packages/aiosmtpd/__init__.py ] || pkgs="$pkgs python3-aiosmtpd"
 [ -z "$pkgs" ] && exit 0
 if [ "$(id -u)" != 0 ]; then

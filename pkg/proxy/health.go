@@ -413,6 +413,9 @@ func (rt *Runtime) setAdminState(be *backend, srv *server, state string) {
 			be.picker.algo.SetDrain(bs, true)
 			act, bck := be.usableCounts()
 			rt.srvMsg(be, levelNotice, fmt.Sprintf("%s enters drain state. %d active and %d backup servers online.%s 0 sessions requeued, 0 total in queue.", prefix, act, bck, runningOnBackup(act, bck)))
+			if act == 0 && bck == 0 {
+				rt.noServerLeft(be)
+			}
 		}
 	case "maint":
 		// entering maintenance ends a forced drain, silently

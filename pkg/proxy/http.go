@@ -43,6 +43,7 @@ type httpOpts struct {
 	// hashKind: "uri", "url_param" or "hdr" when the backend balances on
 	// the request; hashParam the parameter or header name.
 	hashKind, hashParam string
+	stats               *statsPage // the stats page, nil when not enabled (statspage.go)
 }
 
 // httpOptionsServed are the "option" keywords an HTTP mode proxy honours
@@ -87,8 +88,9 @@ func httpSetup(px *haproxycfg.Proxy) (httpOpts, error) {
 		o.mode = modeServerClose
 	}
 	o.forwardfor = px.OptionEnabled("forwardfor")
-	if px.Stats != nil {
-		return o, &UnsupportedError{px.Pos, "'stats' (the statistics page)"}
+	var err error
+	if o.stats, err = newStatsPage(px); err != nil { // stats page (statspage.go)
+		return o, err
 	}
 	if px.Cookie != nil {
 		return o, &UnsupportedError{px.Cookie.Pos, "'cookie' persistence"}
@@ -432,6 +434,9 @@ func (s *httpSession) exchange(first bool) bool {
 		s.sendError(400)
 		return false
 	}
+	if sp := s.fe.http.stats; sp != nil && sp.matches(req, buf) { // stats page (statspage.go)
+		return s.serveStats(sp, req, buf, s.fe.name)
+	}
 	// backend switching (a sample context only when a rule needs one)
 	var sctx *acl.Context
 	ctx := func() *acl.Context {
@@ -452,6 +457,9 @@ func (s *httpSession) exchange(first bool) bool {
 	s.ev.Backend = be.name
 	be.assigned(s.headDone)
 	be.ctr.reqTotal.Add(1)
+	if sp := be.http.stats; sp != nil && be.http.stats != s.fe.http.stats && sp.matches(req, buf) { // stats page (statspage.go)
+		return s.serveStats(sp, req, buf, be.name)
+	}
 	mode := combine(s.fe.http.mode, be.http.mode)
 	clientKeep := req.KeepAlive() && mode != modeClose
 	// server choice: use-server, then the algorithm; the claim may wait

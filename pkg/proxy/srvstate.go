@@ -37,8 +37,8 @@ func (v *checkView) observe(r checks.Result, oldHealth, newHealth int) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.last, v.seen = r, true
-	if !r.OK && oldHealth >= v.rise {
-		v.chkFail++
+	if !r.OK && oldHealth > 0 {
+		v.chkFail++ // haproxy counts a failure while health is above 0
 	}
 	v.health = newHealth
 }
@@ -72,24 +72,6 @@ func (v *checkView) adminChanged(maint bool, now time.Time) {
 	}
 }
 
-// status is haproxy's "status" column for a checked server that is not
-// in maintenance or drain: "UP", "DOWN", or the transitional "UP 1/3"
-// (going down) and "DOWN 1/2" (going up).
-func (v *checkView) status(up bool) string {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if up {
-		if v.health < v.rise+v.fall-1 {
-			return fmt.Sprintf("UP %d/%d", v.health-v.rise+1, v.fall)
-		}
-		return "UP"
-	}
-	if v.health > 0 {
-		return fmt.Sprintf("DOWN %d/%d", v.health, v.rise)
-	}
-	return "DOWN"
-}
-
 // fill sets a row's check fields.
 func (v *checkView) fill(dst *stats.Check) {
 	v.mu.Lock()
@@ -101,7 +83,9 @@ func (v *checkView) fill(dst *stats.Check) {
 	}
 	r := v.last
 	dst.Status, dst.Desc = string(r.Status), r.Status.Text()
-	dst.Duration = r.Duration.Milliseconds()
+	if r.Status != checks.StatusUNK && r.Status != checks.StatusINI {
+		dst.Duration = r.Duration.Milliseconds()
+	}
 	switch r.Status {
 	case checks.StatusL7OK, checks.StatusL7OKC, checks.StatusL7STS, checks.StatusL7RSP, checks.StatusPROCERR, checks.StatusPROCTOUT, checks.StatusPROCOK:
 		if r.Code != 0 {
@@ -127,31 +111,53 @@ func (v *checkView) history(now time.Time) (fail, down, lastChg, downtime int64)
 	return v.chkFail, v.chkDown, int64(now.Sub(v.lastChange).Seconds()), int64(d.Seconds())
 }
 
-// fillServerState sets the state columns of a server row: status, weight,
-// check and agent fields and their history.
+// fillServerState sets the state columns of a server row with haproxy's
+// status words: "UP", "UP 1/3" (going down), "DOWN", "DOWN 1/2" (going
+// up), "DRAIN" (also "DRAIN 1/3" and "DRAIN (agent)"), "MAINT", "no
+// check"; its weight, check and agent fields and their history.
 func (rt *Runtime) fillServerState(sv *stats.Server, s *server, now time.Time) {
-	if sv.Status == "MAINT" && !s.maint.Load() && s.check == nil {
-		return // disabled in the configuration
-	}
-	switch {
-	case s.maint.Load():
-		sv.Status = "MAINT"
-	case s.drain.Load() || s.effectiveWeight() == 0 && s.check != nil && !s.down.Load():
-		sv.Status = "DRAIN"
-	case s.check != nil:
-		sv.Status = s.view.status(!s.down.Load())
-	}
 	w := int64(s.effectiveWeight())
 	sv.Weight, sv.UWeight = w, w
+	_, _, sv.LastChange, _ = s.view.history(now)
 	if s.check != nil {
 		sv.Check = &stats.Check{}
 		s.view.fill(sv.Check)
-		sv.CheckFail, sv.CheckDown, sv.LastChange, sv.Downtime = s.view.history(now)
+		sv.CheckFail, sv.CheckDown, _, sv.Downtime = s.view.history(now)
 	}
 	if s.agent != nil {
 		sv.Agent = &stats.Check{}
 		s.agentView.fill(sv.Agent)
 	}
+	health, rise, fall := s.view.counter()
+	down := s.down.Load()
+	going := s.check != nil && health < rise+fall-1
+	switch {
+	case s.maint.Load():
+		sv.Status = "MAINT"
+	case !down && s.drain.Load() && s.agent != nil:
+		sv.Status = "DRAIN (agent)"
+	case !down && s.drain.Load() && going:
+		sv.Status = fmt.Sprintf("DRAIN %d/%d", health-rise+1, fall)
+	case !down && s.drain.Load():
+		sv.Status = "DRAIN"
+	case !down && going:
+		sv.Status = fmt.Sprintf("UP %d/%d", health-rise+1, fall)
+	case !down && s.check == nil:
+		sv.Status = "no check"
+	case !down:
+		sv.Status = "UP"
+	case s.check != nil && health > 0:
+		sv.Status = fmt.Sprintf("DOWN %d/%d", health, rise)
+	default:
+		sv.Status = "DOWN"
+	}
+}
+
+// counter returns the health counter and its rise and fall.
+func (v *checkView) counter() (health, rise, fall int) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.health, v.rise, v.fall
 }
 
 // haproxy's check status numbers, as its server state file writes them.

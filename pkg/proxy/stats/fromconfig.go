@@ -34,7 +34,7 @@ func FromConfig(cfg *haproxycfg.Config, maxconn int) Snapshot {
 		return next
 	}
 	for _, p := range cfg.Proxies {
-		px := Proxy{Name: p.Name, ID: p.ID, Mode: string(p.Mode)}
+		px := Proxy{Name: p.Name, ID: p.ID, Mode: string(p.Mode), Desc: p.Desc}
 		if px.ID == 0 {
 			px.ID = nextID(used)
 		}

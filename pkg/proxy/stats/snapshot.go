@@ -86,4 +86,5 @@ type Proxy struct {
 	FE         Counters
 	BE         Counters
 	Servers    []Server
+	Desc       string // "description", shown on the stats page
 }
