@@ -164,8 +164,9 @@ func WriteCompatMarkdown(w io.Writer) {
 	fmt.Fprintf(w, "Totals: %d supported, %d legacy, %d unsupported.\n\n", counts[StatusSupported], counts[StatusLegacy], counts[StatusUnsupported])
 	fmt.Fprintf(w, "Configuration checking (`gohaproxy -c`) is what this table describes. At run time `gohaproxy -f`\n")
 	fmt.Fprintf(w, "serves `mode tcp` and `mode http` proxies (balancing, queues, health checks, email alerts, the\n")
-	fmt.Fprintf(w, "HTTP/1.1 engine) and refuses at start, with file:line, any part of a configuration its run time\n")
-	fmt.Fprintf(w, "cannot serve yet (http-request/http-response rules, cookies, errorfiles, ssl binds, the stats page,\n")
+	fmt.Fprintf(w, "HTTP/1.1 engine, traffic logs, the stats page and the runtime API) and refuses at start, with\n")
+	fmt.Fprintf(w, "file:line, any part of a configuration its run time cannot serve yet (http-request/http-response\n")
+	fmt.Fprintf(w, "rules, cookies, errorfiles, ssl binds,\n")
 	fmt.Fprintf(w, "...) rather than ignore it. See \"Run-time differences\" at the end for what behaves differently.\n\n")
 
 	fmt.Fprintf(w, "## Legacy 1.x keywords\n\n| keyword | removed in | gohaproxy maps it to |\n|---|---|---|\n")
@@ -206,6 +207,9 @@ var runtimeDifferences = [][4]string{
 	{"health check of a server that accepts and closes at once", "\"Socket error ... Connection reset by peer\" (timing-dependent)", "\"Layer7 invalid response\"", "timing-dependent in haproxy too"},
 	{"agent `maxconn:N` word", "sets the server's maxconn", "ignored", "to build"},
 	{"master CLI unknown command", "lists the closest commands", "lists every command", "cosmetic"},
+	{"runtime API `help`", "lists every command haproxy knows", "lists the commands gohaproxy answers (same words); unknown ones get the \"Unknown command\" answer with that list", "honest about what is served"},
+	{"runtime API `set maxconn frontend/global`, `show sess`, `shutdown session(s)`, `set server ... addr/agent/health/check-port`", "served", "answered with a message saying it is not supported yet", "to build"},
+	{"stats page actions on checks and sessions", "disable/enable checks, force health, kill sessions", "reported \"not processed\" on the page", "to build"},
 }
 
 func sectionRank(s string) int {
