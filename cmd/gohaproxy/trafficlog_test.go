@@ -181,6 +181,9 @@ frontend fh
     mode http
     option httplog
     bind %s
+    http-request deny if { path /denied }
+    http-request redirect location /x if { path /moved }
+    http-request return status 200 content-type text/plain string ok if { path /ret }
     use_backend bhdead if { path_beg /dead }
     use_backend bhnone if { path_beg /none }
     default_backend bh
@@ -298,6 +301,15 @@ var logScenarios = []logScenario{
 	}},
 	{"http two keep-alive requests", 2, func(t *testing.T, fe logFrontends) {
 		httpExchange(t, fe.http, "GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b?q=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 0)
+	}},
+	{"http denied", 1, func(t *testing.T, fe logFrontends) {
+		httpExchange(t, fe.http, "GET /denied HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 0)
+	}},
+	{"http redirected", 1, func(t *testing.T, fe logFrontends) {
+		httpExchange(t, fe.http, "GET /moved HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 0)
+	}},
+	{"http returned", 1, func(t *testing.T, fe logFrontends) {
+		httpExchange(t, fe.http, "GET /ret HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 0)
 	}},
 	{"http 404", 1, func(t *testing.T, fe logFrontends) {
 		httpExchange(t, fe.http, "GET /404 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 0)

@@ -106,6 +106,9 @@ func newBackend(px *haproxycfg.Proxy) (*backend, error) {
 	be.persist = px.OptionEnabled("persist")
 	if px.Kind == haproxycfg.KindBackend {
 		for rs, rules := range px.Rules {
+			if px.Mode == haproxycfg.ModeHTTP && (rs == "http-request" || rs == "http-response") {
+				continue // httprules.go
+			}
 			if len(rules) > 0 {
 				return nil, &UnsupportedError{rules[0].Pos, "'" + rs + "' rules in a backend"}
 			}

@@ -43,7 +43,8 @@ type httpOpts struct {
 	// hashKind: "uri", "url_param" or "hdr" when the backend balances on
 	// the request; hashParam the parameter or header name.
 	hashKind, hashParam string
-	stats               *statsPage // the stats page, nil when not enabled (statspage.go)
+	rules               httpRuleSets // http-request / http-response (httprules.go)
+	stats               *statsPage   // the stats page, nil when not enabled (statspage.go)
 }
 
 // httpOptionsServed are the "option" keywords an HTTP mode proxy honours
@@ -99,9 +100,12 @@ func httpSetup(px *haproxycfg.Proxy) (httpOpts, error) {
 		return o, &UnsupportedError{px.Pos, fmt.Sprintf("'errorfile %d' (custom error pages)", code)}
 	}
 	for rs, rules := range px.Rules {
-		if len(rules) > 0 && rs != "tcp-request connection" {
+		if len(rules) > 0 && rs != "tcp-request connection" && rs != "http-request" && rs != "http-response" {
 			return o, &UnsupportedError{rules[0].Pos, "'" + rs + "' rules in mode http"}
 		}
+	}
+	if o.rules, err = compileHTTPRules(px); err != nil {
+		return o, err
 	}
 	for _, d := range px.Other {
 		if !httpOtherServed[d.Args[0]] {
@@ -186,6 +190,10 @@ type httpSession struct {
 	reqLine []byte // copy of the request line for %r
 	// bodyTerm: the termination state when the response body fails
 	bodyTerm [2]byte
+	// edits of the http rules (httprules.go)
+	reqAdd, respAdd    [][2]string
+	newPath, newReason string
+	newStatus          int
 	// reqStart: the request's first byte; headDone: its head complete;
 	// sent: the head written to the server
 	reqStart, headDone, sent time.Time
@@ -409,6 +417,7 @@ func (s *httpSession) transaction(first bool, accept time.Time) bool {
 	s.fe.newEvent(s.rt, &s.ev, accept, s.src, s.dst)
 	s.reqStart, s.headDone, s.sent = time.Time{}, time.Time{}, time.Time{}
 	s.noLog, s.fromServer = false, false
+	s.reqAdd, s.respAdd, s.newPath, s.newStatus, s.newReason = s.reqAdd[:0], s.respAdd[:0], "", 0, ""
 	s.respBytes.Store(0)
 	more := s.exchange(first)
 	if !s.noLog {
@@ -427,6 +436,7 @@ func (s *httpSession) exchange(first bool) bool {
 	buf := s.cbuf[:s.cw]
 	s.cr = req.HeadLen // the head is consumed whatever happens next
 	s.ev.BytesUploaded = htxRequestSize(req, buf)
+
 	s.reqBodyBad.Store(false)
 	s.reqAborted.Store(false)
 	if req.Body == h1.BodyChunked && !validChunks(buf[req.HeadLen:]) {
@@ -446,6 +456,15 @@ func (s *httpSession) exchange(first bool) bool {
 		}
 		return sctx
 	}
+	if rules := s.fe.http.rules.req; len(rules) > 0 {
+		keep := req.KeepAlive() && s.fe.http.mode != modeClose
+		switch s.applyRequestRules(rules, ctx, keep) {
+		case verdictAnswered:
+			return true
+		case verdictClose:
+			return false
+		}
+	}
 	be := s.fe.backend
 	if len(s.fe.switching) > 0 {
 		be = s.fe.chooseBackend(ctx())
@@ -457,6 +476,15 @@ func (s *httpSession) exchange(first bool) bool {
 	s.ev.Backend = be.name
 	be.assigned(s.headDone)
 	be.ctr.reqTotal.Add(1)
+	if rules := be.http.rules.req; len(rules) > 0 && be.name != s.fe.name {
+		keep := req.KeepAlive() && combine(s.fe.http.mode, be.http.mode) != modeClose
+		switch s.applyRequestRules(rules, ctx, keep) {
+		case verdictAnswered:
+			return true
+		case verdictClose:
+			return false
+		}
+	}
 	if sp := be.http.stats; sp != nil && be.http.stats != s.fe.http.stats && sp.matches(req, buf) { // stats page (statspage.go)
 		return s.serveStats(sp, req, buf, be.name)
 	}
@@ -724,7 +752,11 @@ func (s *httpSession) appendRequestHead(out, buf []byte, be *backend, mode connM
 	} else {
 		out = append(out, req.Method.In(buf)...)
 		out = append(out, ' ')
-		out = append(out, uri...)
+		if s.newPath != "" {
+			out = append(out, pathWithQuery(uri, s.newPath)...)
+		} else {
+			out = append(out, uri...)
+		}
 		if isConnect && req.HasHost {
 			host, hostSet = req.Host.In(buf), true
 			for _, p := range []string{":80", ":443"} {
@@ -753,6 +785,9 @@ func (s *httpSession) appendRequestHead(out, buf []byte, be *backend, mode connM
 			out = append(out, h.Value.In(buf)...)
 		}
 		out = append(out, '\r', '\n')
+	}
+	for _, h := range s.reqAdd {
+		out = append(append(append(append(out, h[0]...), ": "...), h[1]...), '\r', '\n')
 	}
 	if (s.fe.http.forwardfor || be.http.forwardfor) && s.src.IsValid() {
 		out = append(out, "x-forwarded-for: "...)
@@ -1023,13 +1058,41 @@ func (s *httpSession) forwardResponse(be *backend, req *h1.Message, isHead, isCo
 			body = h1.BodyNone
 		}
 		interim := resp.StatusCode >= 100 && resp.StatusCode < 200 && resp.StatusCode != 101
-		s.respBytes.Add(htxHeadSize(resp, rbuf))
+		if !interim && (len(be.http.rules.resp) > 0 || len(s.fe.http.rules.resp) > 0) {
+			// the backend's rules first, then the frontend's
+			var sctx *acl.Context
+			ctx := func() *acl.Context {
+				if sctx == nil {
+					// the request's HTTP fetches find nothing at
+					// response time, as in haproxy
+					sctx = s.fe.sampleCtx(s.rt, s.src, s.dst)
+				}
+				return sctx
+			}
+			deny := s.applyResponseRules(be.http.rules.resp, ctx, rbuf)
+			if deny == 0 && be.name != s.fe.name {
+				deny = s.applyResponseRules(s.fe.http.rules.resp, ctx, rbuf)
+			}
+			if deny != 0 {
+				s.closeServer()
+				s.ev.Term = [2]byte{'P', 'H'}
+				keep := clientKeep && deny != 502
+				if !s.sendPage(denyPages[deny], deny, req, keep) {
+					return false, false, true
+				}
+				return false, false, !keep
+			}
+		}
+		s.respBytes.Add(htxHeadSize(resp, rbuf) + s.respEditSize(resp))
 		if !interim {
 			s.fromServer = true
 			if srv := s.logSrv; srv != nil {
 				srv.ctr.reqTotal.Add(1)
 			}
 			s.ev.Status = resp.StatusCode
+			if s.newStatus != 0 {
+				s.ev.Status = s.newStatus
+			}
 			s.ev.Tr = msSince(s.sent, time.Now())
 		}
 		keepServer = resp.KeepAlive() && body != h1.BodyClose
@@ -1076,10 +1139,16 @@ func (s *httpSession) appendResponseHead(out, buf []byte, interim, closeClient b
 	} else {
 		out = append(out, "HTTP/1.0 "...)
 	}
-	out = strconvAppendStatus(out, resp.StatusCode)
-	if resp.Reason.Len() > 0 {
-		out = append(out, ' ')
-		out = append(out, resp.Reason.In(buf)...)
+	switch {
+	case s.newStatus != 0 && !interim:
+		out = strconvAppendStatus(out, s.newStatus)
+		out = append(append(out, ' '), s.newReason...)
+	default:
+		out = strconvAppendStatus(out, resp.StatusCode)
+		if resp.Reason.Len() > 0 {
+			out = append(out, ' ')
+			out = append(out, resp.Reason.In(buf)...)
+		}
 	}
 	out = append(out, '\r', '\n')
 	for _, h := range resp.Headers {
@@ -1094,6 +1163,11 @@ func (s *httpSession) appendResponseHead(out, buf []byte, interim, closeClient b
 			out = append(out, h.Value.In(buf)...)
 		}
 		out = append(out, '\r', '\n')
+	}
+	if !interim {
+		for _, h := range s.respAdd {
+			out = append(append(append(append(out, h[0]...), ": "...), h[1]...), '\r', '\n')
+		}
 	}
 	if !interim {
 		switch {

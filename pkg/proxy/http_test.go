@@ -20,8 +20,11 @@ func TestHTTPModeRefused(t *testing.T) {
 		{"option httpclose", ""},
 		{"timeout http-request 5s", ""},
 		{"tcp-request connection reject if { src 10.0.0.0/8 }", ""},
-		{"http-request deny", ":11] : 'http-request' rules in mode http"},
-		{"http-response del-header server", ":11] : 'http-response' rules in mode http"},
+		{"http-request deny", ""},
+		{"http-response del-header server", ""},
+		{"http-request set-header X-Ip %[src]", ":11] : 'http-request set-header' with a log-format value"},
+		{"http-request set-var(txn.x) str(a)", ":11] : 'http-request set-var(txn.x)'"},
+		{"http-request deny deny_status 404", ""},
 		{"option forwardfor except 127.0.0.0/8", ":11] : 'option forwardfor' with arguments"},
 		{"errorfile 503 /dev/null", "'errorfile 503'"},
 		{"stats enable", ""}, // served (statspage.go)

@@ -45,6 +45,9 @@ func (rt *Runtime) compileRules(fe *frontend, px *haproxycfg.Proxy) error {
 	}
 	sort.Strings(sets)
 	for _, rs := range sets {
+		if px.Mode == haproxycfg.ModeHTTP && (rs == "http-request" || rs == "http-response") {
+			continue // httprules.go
+		}
 		for _, r := range px.Rules[rs] {
 			if rs != "tcp-request connection" && rs != "tcp-request content" {
 				return &UnsupportedError{r.Pos, "'" + rs + "' rules"}

@@ -1,0 +1,179 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gohaproxy/gohaproxy/internal/testenv"
+	"github.com/gohaproxy/gohaproxy/pkg/proxy/logsink/oracletest"
+)
+
+// echoHeadServer answers every request with its head, as received, in
+// the body of a 200 that carries a Server and an X-Drop-Me header.
+func echoHeadServer(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				r := bufio.NewReader(c)
+				for {
+					c.SetReadDeadline(time.Now().Add(10 * time.Second))
+					var head strings.Builder
+					for {
+						l, err := r.ReadString('\n')
+						if err != nil {
+							return
+						}
+						head.WriteString(l)
+						if l == "\r\n" {
+							break
+						}
+					}
+					fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nServer: echo\r\nX-Drop-Me: 1\r\nContent-Length: %d\r\n\r\n%s", head.Len(), head.String())
+				}
+			}()
+		}
+	}()
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	return ln.Addr().String()
+}
+
+func httpRulesConfig(fe, be string) string {
+	return fmt.Sprintf(`defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend f
+    bind %s
+    http-request deny if { path /deny }
+    http-request deny deny_status 429 if { path /deny429 }
+    http-request allow if { path /allowed }
+    http-request redirect location /new if { path /loc }
+    http-request redirect prefix https://example.com code 301 if { path_beg /pre }
+    http-request redirect scheme https if { path /sch }
+    http-request return status 200 content-type text/plain string "hello" if { path /ret }
+    http-request return status 404 if { path /ret404 }
+    http-request set-header X-Set yes
+    http-request add-header X-Add one
+    http-request del-header X-Del
+    http-request set-path /rewritten if { path /rw }
+    http-response set-header X-Resp r1
+    http-response del-header X-Drop-Me
+    http-response set-status 202 if { path /st }
+    use_backend bst if { path /st2 }
+    default_backend b
+backend b
+    http-request add-header X-Backend b
+    http-response add-header X-Backend-Resp b
+    server s1 %s
+backend bst
+    http-response set-status 299 reason Fine
+    http-response set-header X-Unless yes unless { path /st2 }
+    server s1 %s
+`, fe, be, be)
+}
+
+// httpRulesExchanges are sent on one connection each; the whole answer
+// must be the same bytes from both products.
+var httpRulesExchanges = []string{
+	"GET /deny HTTP/1.1\r\nHost: h\r\n\r\nGET /plain HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+	"GET /deny429 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+	"GET /allowed HTTP/1.1\r\nHost: h\r\nX-Del: 1\r\nConnection: close\r\n\r\n",
+	"GET /loc HTTP/1.1\r\nHost: h\r\n\r\nGET /plain HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+	"GET /pre/x?y=1 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+	"GET /sch?a=b HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+	"GET /ret HTTP/1.1\r\nHost: h\r\n\r\nGET /ret404 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+	"GET /ret HTTP/1.0\r\n\r\n",
+	"GET /plain HTTP/1.1\r\nHost: h\r\nX-Del: gone\r\nX-Set: old\r\nConnection: close\r\n\r\n",
+	"GET /rw?q=1 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+	"GET /st HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+	"GET /st2 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+	"POST /deny HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabcGET /plain HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+}
+
+func runHTTPRules(t *testing.T, start func(cfg, ready string), be string) []string {
+	fe := testenv.FreeLoopbackAddr(t)
+	start(httpRulesConfig(fe, be), fe)
+	var out []string
+	for _, x := range httpRulesExchanges {
+		c, err := net.DialTimeout("tcp", fe, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetDeadline(time.Now().Add(4 * time.Second))
+		io.WriteString(c, x)
+		b, _ := io.ReadAll(c)
+		c.Close()
+		out = append(out, string(b))
+	}
+	return out
+}
+
+// TestHTTPRulesLikeHaproxy sends the same requests through haproxy 2.6
+// and gohaproxy with the same http-request and http-response rules
+// (deny, allow, redirect, return, header edits, set-path, set-status in
+// the frontend and the backend): the answers, and the heads the server
+// received (echoed back), must be the same bytes.
+func TestHTTPRulesLikeHaproxy(t *testing.T) {
+	testenv.RequireRoot(t)
+	bin := testenv.Binary(t, "gohaproxy")
+	be := echoHeadServer(t)
+	var theirs, ours []string
+	t.Run("run", func(t *testing.T) {
+		t.Run("haproxy", func(t *testing.T) {
+			t.Parallel()
+			theirs = runHTTPRules(t, func(cfg, ready string) { oracletest.HAProxy(t, cfg, ready) }, be)
+		})
+		t.Run("gohaproxy", func(t *testing.T) {
+			t.Parallel()
+			ours = runHTTPRules(t, func(cfg, ready string) {
+				path := filepath.Join(t.TempDir(), "haproxy.cfg")
+				if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				out := &lockedBuffer{b: &bytes.Buffer{}}
+				startWithOutput(t, out, bin, "-db", "-f", path)
+				if !testenv.WaitFor(15*time.Second, func() bool {
+					c, err := net.Dial("tcp", ready)
+					if err == nil {
+						c.Close()
+					}
+					return err == nil
+				}) {
+					t.Fatalf("gohaproxy does not listen on %s:\n%s", ready, out.String())
+				}
+			}, be)
+		})
+	})
+	if len(theirs) != len(httpRulesExchanges) || len(ours) != len(httpRulesExchanges) {
+		t.Fatal("a run did not finish")
+	}
+	for i, x := range httpRulesExchanges {
+		if theirs[i] != ours[i] {
+			t.Errorf("%q:\nhaproxy:   %q\ngohaproxy: %q", x, theirs[i], ours[i])
+		}
+	}
+}

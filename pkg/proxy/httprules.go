@@ -1,0 +1,469 @@
+package proxy
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/gohaproxy/gohaproxy/pkg/haproxycfg"
+	"github.com/gohaproxy/gohaproxy/pkg/proxy/acl"
+	"github.com/gohaproxy/gohaproxy/pkg/proxy/h1"
+)
+
+// httpRule is a compiled "http-request" or "http-response" rule.
+type httpRule struct {
+	action string // allow, deny, redirect, return, set-header, add-header, del-header, set-path, set-status
+	cond   *acl.Cond
+	name   string // header name (lower case)
+	value  string // header value, path
+	code   int    // deny_status, return/redirect/set-status code
+	reason string // set-status reason
+	// redirect
+	redirKind          string // location, prefix, scheme
+	dropQuery, appSlsh bool
+	// return
+	ctype, body string
+}
+
+// httpRuleSets are the HTTP rules of a proxy.
+type httpRuleSets struct {
+	req, resp []httpRule
+}
+
+// denyPages are haproxy 2.6's built-in pages for "deny_status" and
+// "return" without content, byte for byte (captured from
+// /usr/sbin/haproxy; header names are sent lower-cased).
+var denyPages = map[int]string{
+	200: "HTTP/1.1 200 OK\r\nContent-length: 58\r\nCache-Control: no-cache\r\nContent-Type: text/html\r\n\r\n<html><body><h1>200 OK</h1>\nService ready.\n</body></html>\n",
+	400: "HTTP/1.1 400 Bad request\r\nContent-length: 90\r\nCache-Control: no-cache\r\nContent-Type: text/html\r\n\r\n<html><body><h1>400 Bad request</h1>\nYour browser sent an invalid request.\n</body></html>\n",
+	401: "HTTP/1.1 401 Unauthorized\r\nContent-length: 112\r\nCache-Control: no-cache\r\nContent-Type: text/html\r\n\r\n<html><body><h1>401 Unauthorized</h1>\nYou need a valid user and password to access this content.\n</body></html>\n",
+	403: "HTTP/1.1 403 Forbidden\r\nContent-length: 93\r\nCache-Control: no-cache\r\nContent-Type: text/html\r\n\r\n<html><body><h1>403 Forbidden</h1>\nRequest forbidden by administrative rules.\n</body></html>\n",
+	404: "HTTP/1.1 404 Not Found\r\nContent-length: 83\r\nCache-Control: no-cache\r\nContent-Type: text/html\r\n\r\n<html><body><h1>404 Not Found</h1>\nThe resource could not be found.\n</body></html>\n",
+	421: "HTTP/1.1 421 Misdirected Request\r\nContent-length: 104\r\nCache-Control: no-cache\r\nContent-Type: text/html\r\n\r\n<html><body><h1>421 Misdirected Request</h1>\nRequest sent to a non-authoritative server.\n</body></html>\n",
+	422: httpErrors[422],
+	405: "HTTP/1.1 405 Method Not Allowed\r\nContent-length: 146\r\nCache-Control: no-cache\r\nContent-Type: text/html\r\n\r\n<html><body><h1>405 Method Not Allowed</h1>\nA request was made of a resource using a request method not supported by that resource\n</body></html>\n",
+	407: "HTTP/1.1 407 Unauthorized\r\nContent-length: 112\r\nCache-Control: no-cache\r\nContent-Type: text/html\r\n\r\n<html><body><h1>407 Unauthorized</h1>\nYou need a valid user and password to access this content.\n</body></html>\n",
+	408: "HTTP/1.1 408 Request Time-out\r\nContent-length: 110\r\nCache-Control: no-cache\r\nContent-Type: text/html\r\n\r\n<html><body><h1>408 Request Time-out</h1>\nYour browser didn't send a complete request in time.\n</body></html>\n",
+	410: "HTTP/1.1 410 Gone\r\nContent-length: 114\r\nCache-Control: no-cache\r\nContent-Type: text/html\r\n\r\n<html><body><h1>410 Gone</h1>\nThe resource is no longer available and will not be available again.\n</body></html>\n",
+	413: "HTTP/1.1 413 Payload Too Large\r\nContent-length: 106\r\nCache-Control: no-cache\r\nContent-Type: text/html\r\n\r\n<html><body><h1>413 Payload Too Large</h1>\nThe request entity exceeds the maximum allowed.\n</body></html>\n",
+	425: "HTTP/1.1 425 Too Early\r\nContent-length: 80\r\nCache-Control: no-cache\r\nContent-Type: text/html\r\n\r\n<html><body><h1>425 Too Early</h1>\nYour browser sent early data.\n</body></html>\n",
+	429: "HTTP/1.1 429 Too Many Requests\r\nContent-length: 117\r\nCache-Control: no-cache\r\nContent-Type: text/html\r\n\r\n<html><body><h1>429 Too Many Requests</h1>\nYou have sent too many requests in a given amount of time.\n</body></html>\n",
+	500: "HTTP/1.1 500 Internal Server Error\r\nContent-length: 97\r\nCache-Control: no-cache\r\nContent-Type: text/html\r\n\r\n<html><body><h1>500 Internal Server Error</h1>\nAn internal server error occurred.\n</body></html>\n",
+	501: "HTTP/1.1 501 Not Implemented\r\nContent-length: 136\r\nCache-Control: no-cache\r\nContent-Type: text/html\r\n\r\n<html><body><h1>501 Not Implemented</h1>\n.The server does not support the functionality required to fulfill the request.\n</body></html>\n",
+	502: httpErrors[502], 503: httpErrors[503], 504: httpErrors[504],
+}
+
+// reasons are haproxy's default reason phrases.
+var reasons = map[int]string{
+	100: "Continue", 101: "Switching Protocols", 200: "OK", 201: "Created", 202: "Accepted",
+	203: "Non-Authoritative Information", 204: "No Content", 205: "Reset Content", 206: "Partial Content",
+	300: "Multiple Choices", 301: "Moved Permanently", 302: "Found", 303: "See Other", 304: "Not Modified",
+	305: "Use Proxy", 307: "Temporary Redirect", 308: "Permanent Redirect",
+	400: "Bad Request", 401: "Unauthorized", 402: "Payment Required", 403: "Forbidden", 404: "Not Found",
+	405: "Method Not Allowed", 406: "Not Acceptable", 407: "Proxy Authentication Required", 408: "Request Timeout",
+	409: "Conflict", 410: "Gone", 411: "Length Required", 412: "Precondition Failed", 413: "Payload Too Large",
+	414: "URI Too Long", 415: "Unsupported Media Type", 416: "Range Not Satisfiable", 417: "Expectation Failed",
+	418: "I'm a teapot", 421: "Misdirected Request", 422: "Unprocessable Content", 425: "Too Early",
+	426: "Upgrade Required", 428: "Precondition Required", 429: "Too Many Requests",
+	431: "Request Header Fields Too Large", 451: "Unavailable For Legal Reasons",
+	500: "Internal Server Error", 501: "Not Implemented", 502: "Bad Gateway", 503: "Service Unavailable",
+	504: "Gateway Timeout", 505: "HTTP Version Not Supported", 506: "Variant Also Negotiates",
+	507: "Insufficient Storage", 508: "Loop Detected", 510: "Not Extended", 511: "Network Authentication Required",
+}
+
+func reasonFor(code int) string {
+	if r, ok := reasons[code]; ok {
+		return r
+	}
+	return "Other"
+}
+
+// compileHTTPRules compiles the http-request and http-response rules of
+// px; a rule gohaproxy cannot run is refused with its line.
+func compileHTTPRules(px *haproxycfg.Proxy) (httpRuleSets, error) {
+	var sets httpRuleSets
+	cp := &acl.Compiler{Proxy: px}
+	for _, rs := range []string{"http-request", "http-response"} {
+		for _, r := range px.Rules[rs] {
+			hr, err := compileHTTPRule(rs, r)
+			if err != nil {
+				return sets, err
+			}
+			if r.Cond != nil {
+				c, err := cp.Compile(r.Cond)
+				if err != nil {
+					return sets, &UnsupportedError{r.Pos, fmt.Sprintf("'%s %s' condition (%v)", rs, r.Action, err)}
+				}
+				if rs == "http-response" && c.NeedsContent() && !c.NeedsHTTP() {
+					return sets, &UnsupportedError{r.Pos, fmt.Sprintf("'%s %s' condition on content", rs, r.Action)}
+				}
+				hr.cond = c
+			}
+			if rs == "http-request" {
+				sets.req = append(sets.req, hr)
+			} else {
+				sets.resp = append(sets.resp, hr)
+			}
+		}
+	}
+	return sets, nil
+}
+
+func compileHTTPRule(rs string, r *haproxycfg.Rule) (httpRule, error) {
+	hr := httpRule{action: r.Action}
+	refuse := func(why string) (httpRule, error) {
+		return hr, &UnsupportedError{r.Pos, fmt.Sprintf("'%s %s'%s", rs, r.Action, why)}
+	}
+	static := func(v string) bool { return !strings.Contains(v, "%") }
+	a := r.Args
+	switch r.Action {
+	case "allow":
+	case "deny":
+		hr.code = 403
+		if rs == "http-response" {
+			hr.code = 502
+		}
+		for i := 0; i < len(a); i++ {
+			if a[i] == "deny_status" && i+1 < len(a) {
+				hr.code, _ = strconv.Atoi(a[i+1])
+				i++
+				continue
+			}
+			return refuse(fmt.Sprintf(" with '%s'", a[i]))
+		}
+		if _, ok := denyPages[hr.code]; !ok {
+			return refuse(fmt.Sprintf(" with deny_status %d", hr.code))
+		}
+	case "set-header", "add-header":
+		if len(a) != 2 || !static(a[1]) {
+			return refuse(" with a log-format value (%-variables or samples)")
+		}
+		hr.name, hr.value = strings.ToLower(a[0]), a[1]
+	case "del-header":
+		if len(a) != 1 {
+			return refuse(" with options")
+		}
+		hr.name = strings.ToLower(a[0])
+	case "set-path":
+		if len(a) != 1 || !static(a[0]) {
+			return refuse(" with a log-format value (%-variables or samples)")
+		}
+		hr.value = a[0]
+	case "set-status":
+		if rs != "http-response" || len(a) == 0 {
+			return refuse("")
+		}
+		hr.code, _ = strconv.Atoi(a[0])
+		hr.reason = reasonFor(hr.code)
+		if len(a) == 3 && a[1] == "reason" {
+			hr.reason = a[2]
+		} else if len(a) != 1 {
+			return refuse(" with options")
+		}
+	case "redirect":
+		if rs != "http-request" || len(a) < 2 {
+			return refuse("")
+		}
+		hr.redirKind, hr.value, hr.code = a[0], a[1], 302
+		if !static(hr.value) {
+			return refuse(" with a log-format target")
+		}
+		for i := 2; i < len(a); i++ {
+			switch {
+			case a[i] == "code" && i+1 < len(a):
+				hr.code, _ = strconv.Atoi(a[i+1])
+				i++
+			case a[i] == "drop-query":
+				hr.dropQuery = true
+			case a[i] == "append-slash":
+				hr.appSlsh = true
+			default:
+				return refuse(fmt.Sprintf(" with '%s'", a[i]))
+			}
+		}
+	case "return":
+		if rs != "http-request" {
+			return refuse("")
+		}
+		hr.code = 200
+		for i := 0; i < len(a); i++ {
+			switch {
+			case a[i] == "status" && i+1 < len(a):
+				hr.code, _ = strconv.Atoi(a[i+1])
+				i++
+			case a[i] == "content-type" && i+1 < len(a):
+				hr.ctype = a[i+1]
+				i++
+			case a[i] == "string" && i+1 < len(a):
+				hr.body = a[i+1]
+				i++
+			default:
+				return refuse(fmt.Sprintf(" with '%s'", a[i]))
+			}
+		}
+	default:
+		return refuse("")
+	}
+	return hr, nil
+}
+
+// reqVerdict is what the http-request rules decided.
+type reqVerdict uint8
+
+const (
+	verdictContinue reqVerdict = iota
+	verdictAnswered            // a response was sent (deny, redirect, return)
+	verdictClose               // the session ends
+)
+
+// applyRequestRules runs rules on the parsed request. Header edits go
+// into the request's Drop flags and s.reqAdd; set-path into s.newPath.
+func (s *httpSession) applyRequestRules(rules []httpRule, ctx func() *acl.Context, clientKeep bool) reqVerdict {
+	req := &s.req
+	buf := s.cbuf[:s.cw]
+	answer := func() bool {
+		// an answered request's body is read and dropped, as haproxy
+		// does, so that the connection can carry the next request
+		return s.discardBody() && clientKeep
+	}
+	for i := range rules {
+		r := &rules[i]
+		if r.cond != nil {
+			c := ctx()
+			c.Final = true
+			if ok, _ := r.cond.Match(c); !ok {
+				continue
+			}
+		}
+		switch r.action {
+		case "allow":
+			return verdictContinue
+		case "deny":
+			s.fe.ctr.deniedReq.Add(1)
+			s.ev.Term = [2]byte{'P', 'R'}
+			if !s.sendPage(denyPages[r.code], r.code, req, answer()) {
+				return verdictClose
+			}
+			return verdictAnswered
+		case "redirect":
+			return s.sendRedirect(r, req, buf, answer())
+		case "return":
+			return s.sendReturn(r, req, answer())
+		case "del-header", "set-header":
+			for j := range req.Headers {
+				h := &req.Headers[j]
+				if !h.Drop && equalFoldString(h.Name.In(buf), r.name) {
+					h.Drop = true
+				}
+			}
+			if r.action == "set-header" {
+				s.reqAdd = append(s.reqAdd, [2]string{r.name, r.value})
+			}
+		case "add-header":
+			s.reqAdd = append(s.reqAdd, [2]string{r.name, r.value})
+		case "set-path":
+			s.newPath = r.value
+		}
+	}
+	return verdictContinue
+}
+
+// applyResponseRules runs rules on the parsed response head.
+func (s *httpSession) applyResponseRules(rules []httpRule, ctx func() *acl.Context, rbuf []byte) (deny int) {
+	resp := &s.resp
+	for i := range rules {
+		r := &rules[i]
+		if r.cond != nil {
+			c := ctx()
+			c.Final = true
+			if ok, _ := r.cond.Match(c); !ok {
+				continue
+			}
+		}
+		switch r.action {
+		case "allow":
+			return 0
+		case "deny":
+			return r.code
+		case "del-header", "set-header":
+			for j := range resp.Headers {
+				h := &resp.Headers[j]
+				if !h.Drop && equalFoldString(h.Name.In(rbuf), r.name) {
+					h.Drop = true
+				}
+			}
+			if r.action == "set-header" {
+				s.respAdd = append(s.respAdd, [2]string{r.name, r.value})
+			}
+		case "add-header":
+			s.respAdd = append(s.respAdd, [2]string{r.name, r.value})
+		case "set-status":
+			s.newStatus, s.newReason = r.code, r.reason
+		}
+	}
+	return 0
+}
+
+// sendPage sends one of haproxy's pages (deny, return without content)
+// as the answer to req; false ends the session.
+func (s *httpSession) sendPage(page string, code int, req *h1.Message, clientKeep bool) bool {
+	s.ev.Status = code
+	s.respBytes.Store(htxPageSize(page))
+	out := appendPage(s.out[:0], page, clientKeep, req.HTTP11())
+	s.out = out
+	if s.clientWrite(out) != nil {
+		return false
+	}
+	return clientKeep
+}
+
+// appendPage writes a raw page with lower-cased header names and the
+// connection header the client needs.
+func appendPage(out []byte, page string, clientKeep, http11 bool) []byte {
+	head, body, _ := strings.Cut(page, "\r\n\r\n")
+	lines := strings.Split(head, "\r\n")
+	out = append(out, lines[0]...)
+	out = append(out, '\r', '\n')
+	for _, l := range lines[1:] {
+		name, _, _ := strings.Cut(l, ":")
+		if strings.EqualFold(name, "connection") {
+			continue
+		}
+		out = h1.AppendLower(out, []byte(name))
+		out = append(out, l[len(name):]...)
+		out = append(out, '\r', '\n')
+	}
+	switch {
+	case !clientKeep:
+		out = append(out, "connection: close\r\n"...)
+	case !http11:
+		out = append(out, "connection: keep-alive\r\n"...)
+	}
+	out = append(out, '\r', '\n')
+	return append(out, body...)
+}
+
+// htxPageSize is the byte count haproxy logs for a page it sends.
+func htxPageSize(page string) int64 {
+	head, body, _ := strings.Cut(page, "\r\n\r\n")
+	lines := strings.Split(head, "\r\n")
+	n := int64(htxStartLine + len(lines[0]) - 2)
+	if len(lines[0]) > 0 && strings.Count(lines[0], " ") < 2 {
+		n++ // no reason phrase: one space less
+	}
+	for _, l := range lines[1:] {
+		name, value, _ := strings.Cut(l, ":")
+		if strings.EqualFold(name, "connection") {
+			continue
+		}
+		n += int64(len(name) + len(strings.TrimSpace(value)))
+	}
+	return n + int64(len(body))
+}
+
+func (s *httpSession) sendRedirect(r *httpRule, req *h1.Message, buf []byte, clientKeep bool) reqVerdict {
+	uri := string(req.URI.In(buf))
+	path, query := uri, ""
+	if i := strings.IndexByte(uri, '?'); i >= 0 {
+		path, query = uri[:i], uri[i:]
+	}
+	loc := r.value
+	switch r.redirKind {
+	case "prefix":
+		if r.appSlsh && !strings.HasSuffix(path, "/") {
+			path += "/"
+		}
+		if r.dropQuery {
+			query = ""
+		}
+		if loc == "/" {
+			loc = ""
+		}
+		loc += path + query
+	case "scheme":
+		host := ""
+		if req.HasHost {
+			host = string(req.Host.In(buf))
+		}
+		if r.dropQuery {
+			query = ""
+		}
+		loc = r.value + "://" + host + path + query
+	}
+	var page strings.Builder
+	fmt.Fprintf(&page, "HTTP/1.1 %d %s\r\ncontent-length: 0\r\nlocation: %s\r\n", r.code, reasonFor(r.code), loc)
+	if r.code == 302 || r.code == 303 || r.code == 307 {
+		page.WriteString("cache-control: no-cache\r\n")
+	}
+	page.WriteString("\r\n")
+	s.ev.Term = [2]byte{'L', 'R'}
+	if !s.sendPage(page.String(), r.code, req, clientKeep) {
+		return verdictClose
+	}
+	return verdictAnswered
+}
+
+func (s *httpSession) sendReturn(r *httpRule, req *h1.Message, clientKeep bool) reqVerdict {
+	var page strings.Builder
+	fmt.Fprintf(&page, "HTTP/1.1 %d %s\r\ncontent-length: %d\r\n", r.code, reasonFor(r.code), len(r.body))
+	if r.ctype != "" {
+		fmt.Fprintf(&page, "content-type: %s\r\n", r.ctype)
+	}
+	page.WriteString("\r\n")
+	page.WriteString(r.body)
+	s.ev.Term = [2]byte{'L', 'R'}
+	if !s.sendPage(page.String(), r.code, req, clientKeep) {
+		return verdictClose
+	}
+	return verdictAnswered
+}
+
+// pathWithQuery returns uri with its path replaced by path.
+func pathWithQuery(uri []byte, path string) []byte {
+	q := []byte(nil)
+	if i := indexByte(uri, '?'); i >= 0 {
+		q = uri[i:]
+	}
+	return append([]byte(path), q...)
+}
+
+// respEditSize is what the http-response rules add to the byte count
+// haproxy logs for a response head: the added headers and a changed
+// reason phrase (dropped headers are left out by htxHeadSize already).
+func (s *httpSession) respEditSize(resp *h1.Message) int64 {
+	var n int64
+	for _, h := range s.respAdd {
+		n += int64(len(h[0]) + len(h[1]))
+	}
+	if s.newStatus != 0 {
+		n += int64(len(s.newReason) - resp.Reason.Len())
+	}
+	return n
+}
+
+// discardBody reads and drops the request body (a Content-Length one);
+// false when it cannot (chunked, or the client failed).
+func (s *httpSession) discardBody() bool {
+	req := &s.req
+	switch req.Body {
+	case h1.BodyNone:
+		return true
+	case h1.BodyLength:
+		left := req.ContentLength
+		for left > 0 {
+			if s.cr == s.cw {
+				if err := s.clientRead(); err != nil {
+					return false
+				}
+			}
+			k := int64(s.cw - s.cr)
+			if k > left {
+				k = left
+			}
+			s.cr += int(k)
+			left -= k
+		}
+		return true
+	}
+	return false
+}
