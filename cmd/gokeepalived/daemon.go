@@ -144,7 +144,9 @@ func daemonize(stderr io.Writer) error {
 	cmd.ExtraFiles = []*os.File{w}
 	cmd.Env = append(os.Environ(), daemonEnv+"=3")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	cmd.Dir = "/"
+	// The daemon stays in our directory, unlike keepalived's (which
+	// moves to "/"): a relative -f must name the same file at every
+	// (re)load, and keepalived reads it through a copy we do not make.
 	if err := cmd.Start(); err != nil {
 		w.Close()
 		return fmt.Errorf("start daemon: %w", err)
@@ -278,6 +280,24 @@ func vrrpChild(c *cli.Context, file string, opts keepalivedconf.Options, res *ke
 	if len(res.Config.VirtualServers) > 0 && !c.Bool("vrrp") {
 		logf("gokeepalived: %d virtual_server block(s) not run: the health checker is not implemented", len(res.Config.VirtualServers))
 	}
+	stoppedLine := func() {
+		if c.Bool("log-detail") {
+			var ru syscall.Rusage
+			_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+			logf("Stopped - used %s user time, %s system time", tvString(ru.Utime), tvString(ru.Stime))
+		} else {
+			logf("Stopped")
+		}
+	}
+	for _, d := range res.Diags {
+		if d.Kind == keepalivedconf.KindBadIf {
+			// keepalived's VRRP process stops with a permanent
+			// error: its parent stops too rather than restart it.
+			stoppedLine()
+			st.permanent()
+			return exitError{exitChildConfig, ""}
+		}
+	}
 
 	// The parent checked that no other daemon runs: the child only
 	// writes its pid (over the one a killed predecessor left).
@@ -325,13 +345,7 @@ func vrrpChild(c *cli.Context, file string, opts keepalivedconf.Options, res *ke
 	go func() { runErr <- node.Run(ctx) }()
 	st.configRead()
 	stopped := func(err error) error {
-		if c.Bool("log-detail") {
-			var ru syscall.Rusage
-			_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-			logf("Stopped - used %s user time, %s system time", tvString(ru.Utime), tvString(ru.Stime))
-		} else {
-			logf("Stopped")
-		}
+		stoppedLine()
 		if err != nil {
 			lg.Error(err.Error())
 			return exitError{1, ""}
