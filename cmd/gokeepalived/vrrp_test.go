@@ -370,12 +370,21 @@ func TestDaemonLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = proc.Signal(syscall.SIGKILL) })
-	if vb, err := os.ReadFile(vrrpPidPath); err != nil || string(vb) != string(b) {
-		t.Errorf("VRRP pid file %q (%v), want %q", vb, err, b)
+	// The VRRP child's pid file names a child of the parent, as
+	// keepalived's does.
+	if child := waitChildPid(t, vrrpPidPath, pid, 0); child == pid {
+		t.Errorf("VRRP pid file names the parent (%d)", pid)
 	}
-	out, err := startCmd().CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "already running") {
-		t.Errorf("second start: %v, %s; want refused", err, out)
+	// keepalived refuses a second daemon with the same pid files, logs
+	// "daemon is already running" and exits 0.
+	second := startCmd()
+	second.Args = append(second.Args, "-l")
+	out, err := second.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), ": daemon is already running") {
+		t.Errorf("second start: %v, %s; want exit 0 and 'daemon is already running'", err, out)
+	}
+	if nb, _ := os.ReadFile(pidPath); string(nb) != string(b) {
+		t.Errorf("second start replaced the pid file: %q, was %q", nb, b)
 	}
 	l.waitAddr(t, 0, pairVIP, true, 20*time.Second)
 
