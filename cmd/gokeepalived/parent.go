@@ -137,7 +137,10 @@ type childProc struct {
 	pid       int
 	started   time.Time
 	permanent bool
-	exited    bool
+	// read is set once the child has read its configuration: it then
+	// handles the signals the parent passes on (before, Go's default
+	// action for SIGHUP or SIGUSR1 would kill it).
+	read bool
 }
 
 // parent is keepalived's parent process.
@@ -271,7 +274,7 @@ func runParent(c *cli.Context, file string, opts keepalivedconf.Options, res *ke
 		case s := <-sigs:
 			switch s {
 			case syscall.SIGHUP:
-				if p.reloading > 0 {
+				if p.reloading > 0 || (p.child != nil && !p.child.read) {
 					if p.detail {
 						p.logf("Reload already in progress, request queued")
 					}
@@ -372,7 +375,7 @@ func (p *parent) startChild() error {
 
 // signalChild forwards sig to the running VRRP child.
 func (p *parent) signalChild(sig syscall.Signal) {
-	if p.child != nil && !p.child.exited {
+	if p.child != nil && p.child.read {
 		_ = syscall.Kill(p.child.pid, sig)
 	}
 }
@@ -387,23 +390,24 @@ func (p *parent) childEvent(ev childEvent) (code int, done bool) {
 	case evPermanent:
 		p.child.permanent = true
 	case evRead:
+		p.child.read = true
 		if p.reloading == 0 {
 			// A restarted child: keepalived only counts reloads.
 			p.logf("read eventfd count 1, num_reloading 0")
-			return 0, false
-		}
-		p.reloading--
-		if p.reloading > 0 {
-			return 0, false
-		}
-		if p.loaded {
-			p.logf("Reload complete")
 		} else {
-			p.logf("Startup complete")
-			p.loaded = true
-			p.reportReady("ok")
+			p.reloading--
+			if p.reloading > 0 {
+				return 0, false
+			}
+			if p.loaded {
+				p.logf("Reload complete")
+			} else {
+				p.logf("Startup complete")
+				p.loaded = true
+				p.reportReady("ok")
+			}
+			p.sdSend(sdReady())
 		}
-		p.sdSend(sdReady())
 		if p.reloadQueued {
 			p.reloadQueued = false
 			if p.detail {
@@ -421,7 +425,9 @@ func (p *parent) childEvent(ev childEvent) (code int, done bool) {
 			p.reportReady("the VRRP child process cannot run the configuration (run with -n -l to see why)")
 			return exitChildConfig, true
 		}
-		p.logf("%s", childStatusText(fmt.Sprintf("pid %d", child.pid), ev.status))
+		if s := childStatusText(fmt.Sprintf("pid %d", child.pid), ev.status); s != "" {
+			p.logf("%s", s)
+		}
 		if p.c.Bool("dont-respawn") {
 			p.lg.DPanic(fmt.Sprintf("VRRP child process(%d) died: Exiting", child.pid))
 			p.stop()
