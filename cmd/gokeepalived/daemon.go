@@ -230,7 +230,11 @@ func daemon(c *cli.Context, file string, opts keepalivedconf.Options, res *keepa
 			return nil
 		}
 		if err != nil {
-			return exitError{1, "gokeepalived: " + err.Error()}
+			code := 1
+			if strings.HasPrefix(err.Error(), "Config files missing") {
+				code = exitNoConfig
+			}
+			return exitError{code, "gokeepalived: " + err.Error()}
 		}
 		return nil
 	}

@@ -33,6 +33,9 @@ const (
 	// childEnv marks the VRRP child process; its value is the number of
 	// the file descriptor on which it reports to the parent.
 	childEnv = "GOKEEPALIVED_VRRP_CHILD_FD"
+	// exitNoConfig is keepalived's exit status when the configuration
+	// file is missing.
+	exitNoConfig = 6
 	// exitChildConfig is the VRRP child's exit status when it cannot run
 	// its configuration (keepalived's "permanent error CONFIG").
 	exitChildConfig = 2
@@ -208,8 +211,12 @@ func runParent(c *cli.Context, file string, opts keepalivedconf.Options, res *ke
 		// keepalived exits with KEEPALIVED_EXIT_NO_CONFIG.
 		p.logf("Config files missing '%s'.", file)
 		p.logf("Stopped %s", version)
-		p.reportReady(fmt.Sprintf("Config files missing '%s' (fix -f)", file))
-		return exitError{6, ""}
+		msg := fmt.Sprintf("Config files missing '%s' (fix -f)", file)
+		p.reportReady(msg)
+		if c.Bool("log-console") {
+			return exitError{exitNoConfig, ""}
+		}
+		return exitError{exitNoConfig, "gokeepalived: " + msg}
 	}
 	if p.detail {
 		p.logf("Opening file '%s'.", file)

@@ -277,3 +277,30 @@ func TestVRRPChildPermanentErrorAgainstKeepalived(t *testing.T) {
 		t.Errorf("keepalived exit %d, lines %q; gokeepalived exit %d, lines %q", kc, kl, gc, gl)
 	}
 }
+
+// TestMissingConfigAgainstKeepalived: without its configuration file the
+// daemon stops at once with keepalived's status (6), in the foreground and
+// when it daemonizes.
+func TestMissingConfigAgainstKeepalived(t *testing.T) {
+	k := testenv.Oracle(t, "keepalived")
+	g := testenv.Binary(t, "gokeepalived")
+	dir := t.TempDir()
+	for _, fg := range []bool{true, false} {
+		var codes [2]int
+		for i, bin := range []string{k, g} {
+			args := []string{"-f", filepath.Join(dir, "missing.conf"), "-p", filepath.Join(dir, "k.pid"), "-r", filepath.Join(dir, "v.pid")}
+			if fg {
+				args = append(args, "-n")
+			}
+			err := exec.Command(bin, args...).Run()
+			if ee, ok := err.(*exec.ExitError); ok {
+				codes[i] = ee.ExitCode()
+			} else if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if codes[0] != codes[1] {
+			t.Errorf("foreground %v: keepalived exit %d, gokeepalived %d", fg, codes[0], codes[1])
+		}
+	}
+}
