@@ -388,9 +388,18 @@ func TestDaemonLifecycle(t *testing.T) {
 	}
 	l.waitAddr(t, 0, pairVIP, true, 20*time.Second)
 
-	// SIGUSR1 (keepalived's data dump) must not kill it.
+	// SIGUSR1 (keepalived's data dump) must not kill it; the parent
+	// writes its own dump, as keepalived's does.
+	os.Remove(parentDataFile)
 	if err := proc.Signal(syscall.SIGUSR1); err != nil {
 		t.Fatal(err)
+	}
+	if !testenv.WaitFor(10*time.Second, func() bool {
+		b, _ := os.ReadFile(parentDataFile)
+		return strings.HasPrefix(string(b), "------< Global definitions >------\n Router ID = r1\n")
+	}) {
+		b, _ := os.ReadFile(parentDataFile)
+		t.Errorf("%s after SIGUSR1 to the parent: %q", parentDataFile, b)
 	}
 	// Reload with a second address.
 	conf := strings.Replace(vrrpConf("r1", 150, pairVIP), pairVIP, pairVIP+"\n        10.5.0.101", 1)
