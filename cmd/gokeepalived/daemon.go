@@ -26,8 +26,10 @@ import (
 
 // keepalived 2.2.7's default pid files.
 const (
-	defaultPidFile     = "/run/keepalived.pid"
-	defaultVRRPPidFile = "/run/vrrp.pid"
+	defaultPidFile         = "/run/keepalived.pid"
+	defaultVRRPPidFile     = "/run/vrrp.pid"
+	defaultCheckersPidFile = "/run/checkers.pid"
+	defaultBFDPidFile      = "/run/bfd.pid"
 	// daemonEnv marks the re-executed, detached daemon process; its
 	// value is the number of the file descriptor on which it reports
 	// readiness to the process that started it.
@@ -47,8 +49,12 @@ const consoleTime = "Mon Jan _2 15:04:05 2006"
 
 // newLogger builds the logger keepalived's flags ask for: -l the console
 // (stderr) with keepalived's "Wed Nov 25 14:00:00 2026: message" lines,
-// syslog unless -G (facility -S, ident Keepalived_vrrp), -g a file.
-func newLogger(c *cli.Context, stderr io.Writer) (*zap.Logger, func(), error) {
+// syslog unless -G (facility -S, ident "Keepalived" for the parent process,
+// "Keepalived_vrrp" for the VRRP child), -g a file. Messages logged at
+// zap's DPanic level (never a panic: the logger is not in development
+// mode) go to syslog as LOG_ALERT, as keepalived's "child process died"
+// lines do; everything else as LOG_INFO.
+func newLogger(c *cli.Context, stderr io.Writer, ident string) (*zap.Logger, func(), error) {
 	var cores []zapcore.Core
 	var closers []func()
 	if c.Bool("log-console") {
@@ -69,10 +75,18 @@ func newLogger(c *cli.Context, stderr io.Writer) (*zap.Logger, func(), error) {
 		}
 		// No syslog daemon (containers, tests) is not an error:
 		// keepalived carries on too.
-		if w, err := syslog.New(fac|syslog.LOG_INFO, "Keepalived_vrrp"); err == nil {
-			closers = append(closers, func() { w.Close() })
-			plain := zapcore.EncoderConfig{MessageKey: "M"}
-			cores = append(cores, zapcore.NewCore(zapcore.NewConsoleEncoder(plain), zapcore.AddSync(w), zap.DebugLevel))
+		plain := zapcore.EncoderConfig{MessageKey: "M"}
+		for _, lv := range []struct {
+			prio    syslog.Priority
+			enabled zap.LevelEnablerFunc
+		}{
+			{syslog.LOG_INFO, func(l zapcore.Level) bool { return l < zapcore.DPanicLevel }},
+			{syslog.LOG_ALERT, func(l zapcore.Level) bool { return l >= zapcore.DPanicLevel }},
+		} {
+			if w, err := syslog.New(fac|lv.prio, ident); err == nil {
+				closers = append(closers, func() { w.Close() })
+				cores = append(cores, zapcore.NewCore(zapcore.NewConsoleEncoder(plain), zapcore.AddSync(w), lv.enabled))
+			}
 		}
 	}
 	lg := zap.New(zapcore.NewTee(cores...))
@@ -130,7 +144,9 @@ func daemonize(stderr io.Writer) error {
 	cmd.ExtraFiles = []*os.File{w}
 	cmd.Env = append(os.Environ(), daemonEnv+"=3")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	cmd.Dir = "/"
+	// The daemon stays in our directory, unlike keepalived's (which
+	// moves to "/"): a relative -f must name the same file at every
+	// (re)load, and keepalived reads it through a copy we do not make.
 	if err := cmd.Start(); err != nil {
 		w.Close()
 		return fmt.Errorf("start daemon: %w", err)
@@ -139,6 +155,9 @@ func daemonize(stderr io.Writer) error {
 	msg, _ := io.ReadAll(bufio.NewReader(r))
 	_ = cmd.Process.Release()
 	if s := string(msg); s != "ok\n" {
+		if s == errAlreadyRunning.Error()+"\n" {
+			return errAlreadyRunning
+		}
 		if s == "" {
 			s = "the daemon exited during start-up (run with -n -l to see why)"
 		}
@@ -189,45 +208,66 @@ func (p *pidFile) remove() {
 // newNode builds the VRRP Node of cfg on the Linux platform.
 type nodeFactory func(cfg *keepalivedconf.Config, p vrrp.Platform, lg *zap.Logger, detail bool, nt vrrp.Notifier) (vrrpRunner, error)
 
-// daemon runs the VRRP subsystem until SIGTERM/SIGINT; SIGHUP reloads.
+// daemon runs gokeepalived as keepalived 2.2.7 runs: a parent process
+// (parent.go) that writes the main pid file, starts the VRRP child process
+// (this binary re-executed with childEnv set) and restarts it when it dies,
+// and the VRRP child (vrrpChild) that runs the VRRP Node.
 func daemon(c *cli.Context, file string, opts keepalivedconf.Options, res *keepalivedconf.Result, stderr io.Writer, mkNode nodeFactory) error {
 	if c.Bool("check") && !c.Bool("vrrp") {
 		return exitError{1, "gokeepalived: the health checker (-C) is not implemented; run the VRRP subsystem (-P)"}
 	}
+	if st := childStatusPipe(); st != nil {
+		return vrrpChild(c, file, opts, res, stderr, mkNode, st)
+	}
 	ready := readyPipe()
 	if !c.Bool("dont-fork") && ready == nil {
-		if err := daemonize(stderr); err != nil {
-			return exitError{1, "gokeepalived: " + err.Error()}
+		err := daemonize(stderr)
+		if errors.Is(err, errAlreadyRunning) {
+			// Not an error for keepalived: it logs it and exits 0.
+			if c.Bool("log-console") {
+				fmt.Fprintf(stderr, "%s: %v\n", time.Now().Format(consoleTime), err)
+			}
+			return nil
+		}
+		if err != nil {
+			code := 1
+			if strings.HasPrefix(err.Error(), "Config files missing") {
+				code = exitNoConfig
+			}
+			return exitError{code, "gokeepalived: " + err.Error()}
 		}
 		return nil
 	}
+	return runParent(c, file, opts, res, stderr, ready)
+}
+
+// vrrpChild is the VRRP child process: it runs the VRRP Node until
+// SIGTERM/SIGINT (sent by the parent, or by the kernel when the parent
+// dies); SIGHUP reloads; SIGUSR1/SIGUSR2/STATS_CLEAR/JSON write the dumps.
+// It tells the parent through st when it has read its configuration, and
+// when it cannot run at all (a permanent error: the parent then stops
+// instead of restarting it).
+func vrrpChild(c *cli.Context, file string, opts keepalivedconf.Options, res *keepalivedconf.Result, stderr io.Writer, mkNode nodeFactory, st *childStatus) error {
+	defer st.close()
+	// Signals first: the parent may forward one at any time, and Go's
+	// default action for SIGUSR1/SIGHUP would kill us.
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, sigData, sigStats, sigStatsClear, sigJSON)
+	defer signal.Stop(sigs)
 	fail := func(err error) error {
-		if ready != nil {
-			fmt.Fprintf(ready, "%v\n", err)
-			ready.Close()
-		}
+		st.permanent()
 		if c.Bool("log-console") {
 			// Already on the console through the logger.
-			return exitError{1, ""}
+			return exitError{exitChildConfig, ""}
 		}
-		return exitError{1, "gokeepalived: " + err.Error()}
+		return exitError{exitChildConfig, "gokeepalived: " + err.Error()}
 	}
-	lg, closeLog, err := newLogger(c, stderr)
+	lg, closeLog, err := newLogger(c, stderr, "Keepalived_vrrp")
 	if err != nil {
-		if ready != nil {
-			fmt.Fprintf(ready, "%v\n", err)
-			ready.Close()
-		}
-		return exitError{1, "gokeepalived: " + err.Error()}
+		return fail(err)
 	}
 	defer closeLog()
 	logf := func(format string, args ...any) { lg.Info(fmt.Sprintf(format, args...)) }
-	logf("Starting %s", version)
-	logf("Command line: %s", quoteArgs(os.Args))
-	if c.Bool("log-detail") {
-		logf("Opening file '%s'.", file)
-	}
-	logf("Configuration file %s", file)
 	// keepalived reports scripts run without script security after
 	// checking them (the notifier logs the checks).
 	var security []string
@@ -241,25 +281,34 @@ func daemon(c *cli.Context, file string, opts keepalivedconf.Options, res *keepa
 		}
 		logf("%s", d.String())
 	}
+	stoppedLine := func() {
+		if c.Bool("log-detail") {
+			var ru syscall.Rusage
+			_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+			logf("Stopped - used %s user time, %s system time", tvString(ru.Utime), tvString(ru.Stime))
+		} else {
+			logf("Stopped")
+		}
+	}
+	for _, d := range res.Diags {
+		if d.Kind == keepalivedconf.KindBadIf {
+			// keepalived's VRRP process stops with a permanent
+			// error: its parent stops too rather than restart it.
+			stoppedLine()
+			st.permanent()
+			return exitError{exitChildConfig, ""}
+		}
+	}
 
-	pidPath, vrrpPidPath := c.String("pid"), c.String("vrrp_pid")
-	if pidPath == "" {
-		pidPath = defaultPidFile
-	}
-	if vrrpPidPath == "" {
-		vrrpPidPath = defaultVRRPPidFile
-	}
-	pf, err := writePid(pidPath)
-	if err != nil {
+	// The parent checked that no other daemon runs: the child only
+	// writes its pid (over the one a killed predecessor left).
+	vrrpPidPath := vrrpPidFile(c)
+	if err := os.WriteFile(vrrpPidPath, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
+		err = fmt.Errorf("VRRP child process: cannot write pidfile %s: %w (fix -r or the directory's permissions)", vrrpPidPath, err)
 		lg.Error(err.Error())
 		return fail(err)
 	}
-	defer pf.remove()
-	vpf, err := writePid(vrrpPidPath)
-	if err != nil {
-		lg.Error(err.Error())
-		return fail(err)
-	}
+	vpf := &pidFile{path: vrrpPidPath}
 	defer vpf.remove()
 
 	plat, err := vrrplinux.New(vrrplinux.Options{NetNS: c.String("namespace")})
@@ -290,12 +339,6 @@ func daemon(c *cli.Context, file string, opts keepalivedconf.Options, res *keepa
 		lg.Error(err.Error())
 		return fail(err)
 	}
-	sd := newSDNotifier()
-	sdSend := func(state string) {
-		if err := sd.send(state); err != nil {
-			lg.Warn(fmt.Sprintf("systemd notification %q not sent to $NOTIFY_SOCKET: %v", state, err))
-		}
-	}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -305,53 +348,44 @@ func daemon(c *cli.Context, file string, opts keepalivedconf.Options, res *keepa
 		return fail(err)
 	}
 	defer vsStop()
-	sigs := make(chan os.Signal, 4)
-	// SIGUSR1/SIGUSR2 ask keepalived for its data and stats files; they
-	// must not kill the daemon (Go's default) and leave the VIPs behind.
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, sigData, sigStats, sigStatsClear, sigJSON)
-	defer signal.Stop(sigs)
 	runErr := make(chan error, 1)
 	go func() { runErr <- node.Run(ctx) }()
-	logf("Startup complete")
-	sdSend(sdReady())
-	if ready != nil {
-		fmt.Fprintln(ready, "ok")
-		ready.Close()
+	st.configRead()
+	stopped := func(err error) error {
+		stoppedLine()
+		if err != nil {
+			lg.Error(err.Error())
+			return exitError{1, ""}
+		}
+		return nil
 	}
 	for {
 		select {
 		case err := <-runErr:
-			if err != nil {
-				lg.Error(err.Error())
-				return exitError{1, ""}
-			}
-			return nil
+			vpf.remove()
+			nt.close(5 * time.Second)
+			return stopped(err)
 		case s := <-sigs:
-			if s == sigData || s == sigStats || s == sigStatsClear || s == sigJSON {
+			switch s {
+			case sigData, sigStats, sigStatsClear, sigJSON:
+				logf(dumpLogFormat[s.(syscall.Signal)], os.Getpid())
 				dumpOnSignal(s.(syscall.Signal), res.Config, node.State(), nt, lg)
 				continue
-			}
-			if s != syscall.SIGHUP {
-				sdSend("STOPPING=1")
-				logf("Stopping")
+			case syscall.SIGHUP:
+			default:
+				// keepalived removes the VRRP pid file first: a new
+				// daemon may start while this one says goodbye.
+				vpf.remove()
 				cancel()
 				err := <-runErr
 				vsStop()
 				// keepalived waits for the STOP notify scripts
 				// before it reports "Stopped".
 				nt.close(5 * time.Second)
-				logf("Stopped")
-				logf("Stopped %s", version)
-				if err != nil {
-					lg.Error(err.Error())
-					return exitError{1, ""}
-				}
-				return nil
+				return stopped(err)
 			}
-			sdSend("RELOADING=1")
-			logf("Reloading ...")
+			logf("Reloading")
 			r := keepalivedconf.Parse(file, opts, realHost{})
-			logf("Configuration file %s", file)
 			security = security[:0]
 			for _, d := range r.Diags {
 				switch {
@@ -362,7 +396,6 @@ func daemon(c *cli.Context, file string, opts keepalivedconf.Options, res *keepa
 					logf("%s", d.String())
 				}
 			}
-			logf("Reloading")
 			// The notifier checks the scripts first: the Node must not
 			// run the vrrp_scripts keepalived disables.
 			if err := nt.reload(nctx, r.Config); err != nil {
@@ -377,14 +410,28 @@ func daemon(c *cli.Context, file string, opts keepalivedconf.Options, res *keepa
 			}
 			if err := node.Reload(ctx, nodeCfg); err != nil {
 				lg.Error(fmt.Sprintf("Reload of %s failed, the previous configuration stays in force: %v", file, err))
-				sdSend(sdReady())
-				continue
+			} else {
+				res = r
 			}
-			res = r
-			logf("Reload complete")
-			sdSend(sdReady())
+			// The parent reports "Reload complete" (and READY=1 to
+			// systemd) once every child has read the configuration.
+			st.configRead()
 		}
 	}
+}
+
+// dumpLogFormat is what keepalived's VRRP process logs when it writes a
+// dump on a signal.
+var dumpLogFormat = map[syscall.Signal]string{
+	sigData:       "Printing VRRP data for process(%d) on signal",
+	sigStats:      "Printing VRRP stats for process(%d) on signal",
+	sigStatsClear: "Printing and clearing VRRP stats for process(%d) on signal",
+	sigJSON:       "Printing VRRP as json for process(%d) on signal",
+}
+
+// tvString renders a time value as keepalived does (seconds.microseconds).
+func tvString(tv syscall.Timeval) string {
+	return fmt.Sprintf("%d.%06d", tv.Sec, tv.Usec)
 }
 
 // quoteArgs renders a command line as keepalived logs it.

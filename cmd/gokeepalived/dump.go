@@ -106,10 +106,34 @@ func defaultAlert(cfg *keepalivedconf.Config, kw string) string {
 // sections and its tuning lines (garp, realtime, netlink buffers, SNMP,
 // DBus...) are not written.
 func writeData(w io.Writer, cfg *keepalivedconf.Config, snap vrrp.Snapshot, nt *notifier) {
+	writeGlobalDefs(w, cfg, nt)
+	writeTopology(w, cfg, snap, nt)
+}
+
+// parentDataFile is what keepalived's parent process writes on SIGUSR1.
+const parentDataFile = "/tmp/keepalived_parent.data"
+
+// writeParentData writes the parent process's data dump (SIGUSR1): the
+// global definitions.
+func writeParentData(path string, cfg *keepalivedconf.Config, lg *zap.Logger) {
+	var b bytes.Buffer
+	writeGlobalDefs(&b, cfg, nil)
+	if err := writeFileAtomic(path, b.Bytes()); err != nil {
+		lg.Error(fmt.Sprintf("Can't open %s (%v): check that /tmp is writable", path, err))
+	}
+}
+
+// writeGlobalDefs writes the "Global definitions" section of the dumps
+// (nt nil: the parent process, which runs no scripts).
+func writeGlobalDefs(w io.Writer, cfg *keepalivedconf.Config, nt *notifier) {
 	g := cfg.Global
 	routerID := g.RouterID
-	if routerID == "" && nt != nil {
-		routerID = nt.routerID()
+	if routerID == "" {
+		if nt != nil {
+			routerID = nt.routerID()
+		} else {
+			routerID = notify.Hostname()
+		}
 	}
 	fmt.Fprintln(w, "------< Global definitions >------")
 	fmt.Fprintf(w, " Router ID = %s\n", routerID)
@@ -153,7 +177,10 @@ func writeData(w io.Writer, cfg *keepalivedconf.Config, snap vrrp.Snapshot, nt *
 			fmt.Fprintf(w, " Default script uid:gid %d:%d\n", u.UID, u.GID)
 		}
 	}
+}
 
+// writeTopology writes the VRRP sections of the data dump.
+func writeTopology(w io.Writer, cfg *keepalivedconf.Config, snap vrrp.Snapshot, nt *notifier) {
 	confs := map[string]*keepalivedconf.Instance{}
 	for _, in := range cfg.Instances {
 		confs[in.Name] = in

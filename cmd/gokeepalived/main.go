@@ -166,7 +166,8 @@ func run(c *cli.Context, stdout, stderr io.Writer) error {
 		}
 		return nil
 	}
-	if c.Bool("dump-conf") {
+	// The VRRP child runs with the parent's arguments: the parent dumped.
+	if c.Bool("dump-conf") && os.Getenv(childEnv) == "" {
 		for _, d := range res.Diags {
 			fmt.Fprintln(stderr, d.String())
 		}

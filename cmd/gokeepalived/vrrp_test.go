@@ -370,18 +370,36 @@ func TestDaemonLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = proc.Signal(syscall.SIGKILL) })
-	if vb, err := os.ReadFile(vrrpPidPath); err != nil || string(vb) != string(b) {
-		t.Errorf("VRRP pid file %q (%v), want %q", vb, err, b)
+	// The VRRP child's pid file names a child of the parent, as
+	// keepalived's does.
+	if child := waitChildPid(t, vrrpPidPath, pid, 0); child == pid {
+		t.Errorf("VRRP pid file names the parent (%d)", pid)
 	}
-	out, err := startCmd().CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "already running") {
-		t.Errorf("second start: %v, %s; want refused", err, out)
+	// keepalived refuses a second daemon with the same pid files, logs
+	// "daemon is already running" and exits 0.
+	second := startCmd()
+	second.Args = append(second.Args, "-l")
+	out, err := second.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), ": daemon is already running") {
+		t.Errorf("second start: %v, %s; want exit 0 and 'daemon is already running'", err, out)
+	}
+	if nb, _ := os.ReadFile(pidPath); string(nb) != string(b) {
+		t.Errorf("second start replaced the pid file: %q, was %q", nb, b)
 	}
 	l.waitAddr(t, 0, pairVIP, true, 20*time.Second)
 
-	// SIGUSR1 (keepalived's data dump) must not kill it.
+	// SIGUSR1 (keepalived's data dump) must not kill it; the parent
+	// writes its own dump, as keepalived's does.
+	os.Remove(parentDataFile)
 	if err := proc.Signal(syscall.SIGUSR1); err != nil {
 		t.Fatal(err)
+	}
+	if !testenv.WaitFor(10*time.Second, func() bool {
+		b, _ := os.ReadFile(parentDataFile)
+		return strings.HasPrefix(string(b), "------< Global definitions >------\n Router ID = r1\n")
+	}) {
+		b, _ := os.ReadFile(parentDataFile)
+		t.Errorf("%s after SIGUSR1 to the parent: %q", parentDataFile, b)
 	}
 	// Reload with a second address.
 	conf := strings.Replace(vrrpConf("r1", 150, pairVIP), pairVIP, pairVIP+"\n        10.5.0.101", 1)
