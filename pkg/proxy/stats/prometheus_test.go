@@ -1,0 +1,249 @@
+package stats
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gohaproxy/gohaproxy/internal/testenv"
+	"github.com/gohaproxy/gohaproxy/pkg/haproxycfg"
+	"github.com/gohaproxy/gohaproxy/pkg/proxy/logsink/oracletest"
+)
+
+// liveListener accepts and closes TCP connections on a free loopback
+// port until the end of the test: a server that passes TCP checks.
+func liveListener(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	return ln.Addr().String()
+}
+
+// httpGet sends one HTTP/1.1 request and returns the status line, the
+// header block and the (de-chunked) body.
+func httpGet(t *testing.T, addr, method, uri string) (status, header, body string) {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(15 * time.Second))
+	fmt.Fprintf(c, "%s %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", method, uri)
+	b, _ := io.ReadAll(c)
+	s := string(b)
+	i := strings.Index(s, "\r\n\r\n")
+	if i < 0 {
+		t.Fatalf("%s %s: bad answer %q", method, uri, s)
+	}
+	head, body := s[:i], s[i+4:]
+	status, header, _ = strings.Cut(head, "\r\n")
+	if strings.Contains(strings.ToLower(header), "transfer-encoding: chunked") {
+		body = dechunk(body)
+	}
+	return status, header, body
+}
+
+// promExact lists the metrics whose values must be the same for the same
+// idle configuration; the other numbers are live counters, times or
+// memory figures and are compared as placeholders. NaN (an empty field)
+// and every state="..." sample always compare exactly.
+var promExact = map[string]bool{
+	"haproxy_process_nbthread": true, "haproxy_process_nbproc": true, "haproxy_process_relative_process_id": true,
+	"haproxy_process_max_fds": true, "haproxy_process_max_sockets": true, "haproxy_process_max_connections": true,
+	"haproxy_process_hard_max_connections": true, "haproxy_process_max_ssl_connections": true,
+	"haproxy_process_max_pipes": true, "haproxy_process_limit_connection_rate": true,
+	"haproxy_process_limit_session_rate": true, "haproxy_process_limit_ssl_rate": true,
+	"haproxy_process_limit_http_comp": true, "haproxy_process_stopping": true,
+	"haproxy_process_unstoppable_jobs": true, "haproxy_process_busy_polling_enabled": true,
+	"haproxy_process_max_memory_bytes": true, "haproxy_process_build_info": true,
+	"haproxy_frontend_limit_sessions": true, "haproxy_frontend_limit_session_rate": true,
+	"haproxy_backend_limit_sessions": true, "haproxy_backend_weight": true, "haproxy_backend_uweight": true,
+	"haproxy_backend_active_servers": true, "haproxy_backend_backup_servers": true,
+	"haproxy_server_limit_sessions": true, "haproxy_server_weight": true, "haproxy_server_uweight": true,
+	"haproxy_server_queue_limit": true, "haproxy_server_current_throttle": true,
+	"haproxy_server_idle_connections_limit": true, "haproxy_server_check_code": true,
+	"haproxy_server_check_failures_total": true, "haproxy_server_check_up_down_total": true,
+	"haproxy_backend_check_up_down_total": true, "haproxy_server_last_session_seconds": true,
+	"haproxy_backend_last_session_seconds": true,
+}
+
+var promSampleRE = regexp.MustCompile(`^([a-z_]+)(\{[^}]*\})? (.*)$`)
+
+// promNormalize replaces the values that differ between two idle
+// processes by "N".
+func promNormalize(body string) []string {
+	var out []string
+	for _, l := range strings.Split(body, "\n") {
+		m := promSampleRE.FindStringSubmatch(l)
+		if strings.HasPrefix(l, "#") || m == nil || m[3] == "NaN" || promExact[m[1]] || strings.Contains(m[2], `state="`) {
+			out = append(out, l)
+			continue
+		}
+		out = append(out, m[1]+m[2]+" N")
+	}
+	return out
+}
+
+// TestOraclePrometheus runs haproxy 2.6's Prometheus exporter and compares
+// its /metrics, for several query strings, with ours from the snapshot of
+// the same configuration: a tcp and an http frontend, an http backend
+// with a checked server (up) and a disabled one, a tcp backend with
+// limits and a backend without servers.
+func TestOraclePrometheus(t *testing.T) {
+	testenv.RequireRoot(t)
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "stats.sock")
+	prom := testenv.FreeLoopbackAddr(t)
+	ft := testenv.FreeLoopbackAddr(t)
+	live := liveListener(t)
+	cfg := fmt.Sprintf(`global
+    stats socket %s level admin
+defaults
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend prom
+    mode http
+    bind %s
+    http-request use-service prometheus-exporter if { path /metrics }
+    default_backend bk
+frontend ft
+    mode tcp
+    bind %s
+    maxconn 77
+    rate-limit sessions 9
+    default_backend bt
+backend bk
+    mode http
+    server s1 %s check inter 500
+    server s2 127.0.0.1:1 disabled
+backend bt
+    mode tcp
+    server t1 %s maxconn 10 maxqueue 5 weight 7
+    server t2 %s backup
+backend bempty
+    mode http
+`, sock, prom, ft, live, live, live)
+	oracletest.HAProxy(t, cfg, prom)
+	// The first check result sets s1's check status.
+	var csv string
+	if !testenv.WaitFor(15*time.Second, func() bool {
+		csv = cli(t, sock, "show stat")
+		return strings.Contains(csv, "bk,s1,") && csvField(t, csv, "bk", "s1", "check_status") == "L4OK"
+	}) {
+		t.Fatalf("s1's check does not pass:\n%s", csv)
+	}
+	infoTyped := cli(t, sock, "show info typed")
+
+	// Our parser does not take "use-service" yet (the HTTP engine will
+	// wire the exporter); the proxies are the same without that rule.
+	ours := strings.Replace(cfg, "    http-request use-service prometheus-exporter if { path /metrics }\n", "", 1)
+	cfgPath := filepath.Join(dir, "haproxy.cfg")
+	if err := os.WriteFile(cfgPath, []byte(ours), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	parsed, diags, err := haproxycfg.Load([]string{cfgPath}, haproxycfg.Options{})
+	if err != nil || diags.HasAlerts() {
+		t.Fatalf("our parser: %v %v", err, diags)
+	}
+	snap := FromConfig(parsed, int(atoi64(csvField(t, csv, "prom", "FRONTEND", "slim"))))
+	for pi := range snap.Proxies {
+		p := &snap.Proxies[pi]
+		if p.Frontend {
+			// FromConfig leaves "rate-limit sessions" out.
+			p.FE.RateLimit = atoi64(csvField(t, csv, p.Name, "FRONTEND", "rate_lim"))
+		}
+		if p.Backend {
+			p.LastChange = atoi64(csvField(t, csv, p.Name, "BACKEND", "lastchg"))
+		}
+		for si := range p.Servers {
+			sv := &p.Servers[si]
+			sv.LastChange = atoi64(csvField(t, csv, p.Name, sv.Name, "lastchg"))
+			// FromConfig leaves the servers' maxconn out.
+			sv.Limit = atoi64(csvField(t, csv, p.Name, sv.Name, "slim"))
+			if sv.Name == "s1" {
+				sv.Status = "UP"
+				sv.Check = &Check{Status: "L4OK", Code: -1, Duration: atoi64(csvField(t, csv, "bk", "s1", "check_duration")),
+					Desc: "Layer4 check passed", Rise: 2, Fall: 3, Health: 4}
+			}
+		}
+	}
+	for _, l := range strings.Split(infoTyped, "\n") {
+		parts := strings.SplitN(l, ":", 4)
+		if len(parts) != 4 {
+			continue
+		}
+		name := strings.TrimSuffix(parts[0][strings.IndexByte(parts[0], '.')+1:], ".1")
+		v := Str(parts[3])
+		if parts[2] != "str" {
+			v = Num(atoi64(parts[3]))
+		}
+		snap.Info.Set(name, v)
+	}
+
+	for _, query := range []string{"", "scope=server&no-maint", "scope=backend&scope=global", "scope=", "scope=*",
+		"scope=frontend&scope=&scope=server", "no-maint", "scope=glo%62al", "scope=%2A",
+		"foo=bar&scope=backend&x", "scope=listener&scope=sticktable", "scope=server&no-maint=0"} {
+		uri := "/metrics"
+		if query != "" {
+			uri += "?" + query
+		}
+		status, header, got := httpGet(t, prom, "GET", uri)
+		if status != "HTTP/1.1 200 OK" || !strings.Contains(header, "content-type: "+PromContentType) {
+			t.Errorf("%s: haproxy answered %s\n%s", uri, status, header)
+			continue
+		}
+		q := ParsePromQuery(query)
+		if q.Invalid {
+			t.Errorf("%s: we find the query invalid", uri)
+			continue
+		}
+		want := string(AppendPrometheus(nil, &snap, q))
+		g, w := promNormalize(got), promNormalize(want)
+		if len(g) != len(w) {
+			t.Errorf("%s: haproxy printed %d lines, we print %d", uri, len(g), len(w))
+		}
+		bad := 0
+		for i := 0; i < len(g) || i < len(w); i++ {
+			if at(g, i) != at(w, i) {
+				t.Errorf("%s line %d:\nhaproxy: %s\nours:    %s", uri, i+1, at(g, i), at(w, i))
+				if bad++; bad > 10 {
+					break
+				}
+			}
+		}
+	}
+	// Queries haproxy refuses with a 400.
+	for _, query := range []string{"scope=bogus", "scope", "a=b=c", "scope=global&scope=%zz", "scope=Global"} {
+		status, _, _ := httpGet(t, prom, "GET", "/metrics?"+query)
+		if status != "HTTP/1.1 400 Bad request" {
+			t.Errorf("?%s: haproxy answered %q, expected a 400", query, status)
+		}
+		if !ParsePromQuery(query).Invalid {
+			t.Errorf("?%s: we accept the query haproxy refuses", query)
+		}
+	}
+}
