@@ -156,8 +156,35 @@ backend bempty
 	}) {
 		t.Fatalf("s1's check does not pass:\n%s", csv)
 	}
-	infoTyped := cli(t, sock, "show info typed")
+	snap := promSnapshot(t, dir, cfg, sock, csv, func(p *Proxy, sv *Server) {
+		if sv.Name == "s1" {
+			sv.Status = "UP"
+			sv.Check = &Check{Status: "L4OK", Code: -1, Duration: atoi64(csvField(t, csv, "bk", "s1", "check_duration")),
+				Desc: "Layer4 check passed", Rise: 2, Fall: 3, Health: 4}
+		}
+	})
+	promCompare(t, prom, &snap, "", "scope=server&no-maint", "scope=backend&scope=global", "scope=", "scope=*",
+		"scope=frontend&scope=&scope=server", "no-maint", "scope=glo%62al", "scope=%2A",
+		"foo=bar&scope=backend&x", "scope=listener&scope=sticktable", "scope=server&no-maint=0")
+	// Queries haproxy refuses with a 400.
+	for _, query := range []string{"scope=bogus", "scope", "a=b=c", "scope=global&scope=%zz", "scope=Global"} {
+		status, _, _ := httpGet(t, prom, "GET", "/metrics?"+query)
+		if status != "HTTP/1.1 400 Bad request" {
+			t.Errorf("?%s: haproxy answered %q, expected a 400", query, status)
+		}
+		if !ParsePromQuery(query).Invalid {
+			t.Errorf("?%s: we accept the query haproxy refuses", query)
+		}
+	}
+}
 
+// promSnapshot builds our snapshot of the configuration haproxy runs, with
+// the values a runtime would give it taken from haproxy's "show stat"
+// (csv) and "show info typed": last changes, limits FromConfig leaves out,
+// and, through fix, the servers' states and checks.
+func promSnapshot(t *testing.T, dir, cfg, sock, csv string, fix func(*Proxy, *Server)) Snapshot {
+	t.Helper()
+	infoTyped := cli(t, sock, "show info typed")
 	// Our parser does not take "use-service" yet (the HTTP engine will
 	// wire the exporter); the proxies are the same without that rule.
 	ours := strings.Replace(cfg, "    http-request use-service prometheus-exporter if { path /metrics }\n", "", 1)
@@ -178,17 +205,14 @@ backend bempty
 		}
 		if p.Backend {
 			p.LastChange = atoi64(csvField(t, csv, p.Name, "BACKEND", "lastchg"))
+			p.ChkDown = atoi64(csvField(t, csv, p.Name, "BACKEND", "chkdown"))
 		}
 		for si := range p.Servers {
 			sv := &p.Servers[si]
 			sv.LastChange = atoi64(csvField(t, csv, p.Name, sv.Name, "lastchg"))
 			// FromConfig leaves the servers' maxconn out.
 			sv.Limit = atoi64(csvField(t, csv, p.Name, sv.Name, "slim"))
-			if sv.Name == "s1" {
-				sv.Status = "UP"
-				sv.Check = &Check{Status: "L4OK", Code: -1, Duration: atoi64(csvField(t, csv, "bk", "s1", "check_duration")),
-					Desc: "Layer4 check passed", Rise: 2, Fall: 3, Health: 4}
-			}
+			fix(p, sv)
 		}
 	}
 	for _, l := range strings.Split(infoTyped, "\n") {
@@ -203,15 +227,19 @@ backend bempty
 		}
 		snap.Info.Set(name, v)
 	}
+	return snap
+}
 
-	for _, query := range []string{"", "scope=server&no-maint", "scope=backend&scope=global", "scope=", "scope=*",
-		"scope=frontend&scope=&scope=server", "no-maint", "scope=glo%62al", "scope=%2A",
-		"foo=bar&scope=backend&x", "scope=listener&scope=sticktable", "scope=server&no-maint=0"} {
+// promCompare fetches haproxy's /metrics?QUERY on addr for each query and
+// compares it with ours, values normalized by promNormalize.
+func promCompare(t *testing.T, addr string, snap *Snapshot, queries ...string) {
+	t.Helper()
+	for _, query := range queries {
 		uri := "/metrics"
 		if query != "" {
 			uri += "?" + query
 		}
-		status, header, got := httpGet(t, prom, "GET", uri)
+		status, header, got := httpGet(t, addr, "GET", uri)
 		if status != "HTTP/1.1 200 OK" || !strings.Contains(header, "content-type: "+PromContentType) {
 			t.Errorf("%s: haproxy answered %s\n%s", uri, status, header)
 			continue
@@ -221,7 +249,7 @@ backend bempty
 			t.Errorf("%s: we find the query invalid", uri)
 			continue
 		}
-		want := string(AppendPrometheus(nil, &snap, q))
+		want := string(AppendPrometheus(nil, snap, q))
 		g, w := promNormalize(got), promNormalize(want)
 		if len(g) != len(w) {
 			t.Errorf("%s: haproxy printed %d lines, we print %d", uri, len(g), len(w))
@@ -236,14 +264,141 @@ backend bempty
 			}
 		}
 	}
-	// Queries haproxy refuses with a 400.
-	for _, query := range []string{"scope=bogus", "scope", "a=b=c", "scope=global&scope=%zz", "scope=Global"} {
-		status, _, _ := httpGet(t, prom, "GET", "/metrics?"+query)
-		if status != "HTTP/1.1 400 Bad request" {
-			t.Errorf("?%s: haproxy answered %q, expected a 400", query, status)
+}
+
+// checkHTTP answers health checks on a free loopback port until the end
+// of the test: 200 for /ok, 503 for anything else.
+func checkHTTP(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(5 * time.Second))
+				buf := make([]byte, 4096)
+				n, _ := c.Read(buf)
+				status := "503 Service Unavailable"
+				if strings.HasPrefix(string(buf[:n]), "GET /ok ") {
+					status = "200 OK"
+				}
+				fmt.Fprintf(c, "HTTP/1.0 %s\r\nContent-Length: 0\r\n\r\n", status)
+			}()
 		}
-		if !ParsePromQuery(query).Invalid {
-			t.Errorf("?%s: we accept the query haproxy refuses", query)
+	}()
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	return ln.Addr().String()
+}
+
+// TestOraclePrometheusStates compares the state metrics with haproxy's
+// for servers in every state: UP after a passing HTTP check (L7OK, code
+// 200), DOWN after a 503 (L7STS) and after a refused connection (L4CON),
+// DRAIN and MAINT set on the CLI (the MAINT one keeps its last check
+// result for agg_check_status and check_duration, but its check is
+// paused), disabled with a check that never ran, a backup without check,
+// and a listen section.
+func TestOraclePrometheusStates(t *testing.T) {
+	testenv.RequireRoot(t)
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "stats.sock")
+	prom := testenv.FreeLoopbackAddr(t)
+	lst := testenv.FreeLoopbackAddr(t)
+	live := liveListener(t)
+	web := checkHTTP(t)
+	cfg := fmt.Sprintf(`global
+    stats socket %s level admin
+defaults
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+    timeout check 2s
+frontend prom
+    mode http
+    bind %s
+    http-request use-service prometheus-exporter if { path /metrics }
+    default_backend bok
+backend bok
+    mode http
+    option httpchk GET /ok
+    server ok %s check inter 300 rise 1 fall 1
+backend bbad
+    mode http
+    option httpchk GET /bad
+    server sts %s check inter 300 rise 1 fall 1
+    server refused 127.0.0.1:1 check inter 300 rise 1 fall 1
+backend btcp
+    mode tcp
+    server d1 %s check inter 300 rise 1 fall 1 weight 5
+    server m1 %s check inter 300 rise 1 fall 1
+    server dc %s check disabled
+    server b1 %s backup
+listen l1
+    mode tcp
+    bind %s
+    server x1 %s
+`, sock, prom, web, web, live, live, live, live, lst, live)
+	oracletest.HAProxy(t, cfg, prom)
+	var csv string
+	checked := func(px, sv, want string) bool {
+		return strings.Contains(csv, px+","+sv+",") && csvField(t, csv, px, sv, "check_status") == want
+	}
+	if !testenv.WaitFor(20*time.Second, func() bool {
+		csv = cli(t, sock, "show stat")
+		return checked("bok", "ok", "L7OK") && checked("bbad", "sts", "L7STS") && checked("bbad", "refused", "L4CON") &&
+			checked("btcp", "d1", "L4OK") && checked("btcp", "m1", "L4OK")
+	}) {
+		t.Fatalf("the checks do not settle:\n%s", csv)
+	}
+	m1Duration := atoi64(csvField(t, csv, "btcp", "m1", "check_duration"))
+	for _, cmd := range []string{"set server btcp/d1 state drain", "set server btcp/m1 state maint"} {
+		if out := cli(t, sock, cmd); strings.TrimSpace(out) != "" {
+			t.Fatalf("%s: %s", cmd, out)
 		}
+	}
+	csv = cli(t, sock, "show stat")
+	snap := promSnapshot(t, dir, cfg, sock, csv, func(p *Proxy, sv *Server) {
+		sv.Status = csvField(t, csv, p.Name, sv.Name, "status")
+		sv.CheckFail = atoi64(csvField(t, csv, p.Name, sv.Name, "chkfail"))
+		sv.CheckDown = atoi64(csvField(t, csv, p.Name, sv.Name, "chkdown"))
+		st := csvField(t, csv, p.Name, sv.Name, "check_status")
+		switch {
+		case st != "":
+			code := int64(-1)
+			if c := csvField(t, csv, p.Name, sv.Name, "check_code"); c != "" {
+				code = atoi64(c)
+			}
+			sv.Check = &Check{Status: st, Code: code, Duration: atoi64(csvField(t, csv, p.Name, sv.Name, "check_duration"))}
+		case sv.Name == "m1":
+			// paused by the maintenance: the runtime keeps the last result
+			sv.Check = &Check{Status: "L4OK", Code: -1, Duration: m1Duration}
+		case sv.Name == "dc":
+			sv.Check = &Check{Status: "INI", Code: -1, Duration: -1}
+		}
+	})
+	for _, want := range []struct{ sv, status string }{{"d1", "DRAIN"}, {"m1", "MAINT"}, {"dc", "MAINT"}, {"sts", "DOWN"}, {"ok", "UP"}, {"b1", "no check"}} {
+		for _, p := range snap.Proxies {
+			for _, sv := range p.Servers {
+				if sv.Name == want.sv && sv.Status != want.status {
+					t.Fatalf("%s is %q, expected %q:\n%s", sv.Name, sv.Status, want.status, csv)
+				}
+			}
+		}
+	}
+	promCompare(t, prom, &snap, "", "scope=server&scope=backend&no-maint")
+	if s := string(AppendPrometheus(nil, &snap, ParsePromQuery("scope=backend"))); !strings.Contains(s,
+		`haproxy_backend_agg_check_status{proxy="btcp",state="L4OK"} 2`) {
+		t.Errorf("agg_check_status does not count the paused check:\n%s", s)
 	}
 }
