@@ -402,3 +402,298 @@ listen l1
 		t.Errorf("agg_check_status does not count the paused check:\n%s", s)
 	}
 }
+
+// promTestdataSnapshot builds the snapshot of testdata/prometheus_haproxy.cfg
+// in the states haproxy 2.6 had when it printed
+// testdata/prometheus_haproxy.txt: d1 set to DRAIN and m1 to MAINT on the
+// CLI, ok passing its HTTP check, sts failing with a 503, refused with a
+// refused connection.
+func promTestdataSnapshot(t *testing.T) Snapshot {
+	t.Helper()
+	b, err := os.ReadFile("testdata/prometheus_haproxy.cfg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ours := strings.Replace(string(b), "    http-request use-service prometheus-exporter if { path /metrics }\n", "", 1)
+	path := filepath.Join(t.TempDir(), "haproxy.cfg")
+	if err := os.WriteFile(path, []byte(ours), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	parsed, diags, err := haproxycfg.Load([]string{path}, haproxycfg.Options{})
+	if err != nil || diags.HasAlerts() {
+		t.Fatalf("our parser: %v %v", err, diags)
+	}
+	snap := FromConfig(parsed, 9982)
+	snap.Info = BuildInfo(InfoParams{Version: "2.6.12-1+deb12u4", Nbthread: 2, UlimitN: 20000, Maxsock: 20000, Maxconn: 9982, HardMaxconn: 9982})
+	for pi := range snap.Proxies {
+		p := &snap.Proxies[pi]
+		if p.Name == "ft" {
+			p.FE.RateLimit = 9
+		}
+		for si := range p.Servers {
+			sv := &p.Servers[si]
+			switch sv.Name {
+			case "ok":
+				sv.Status = "UP"
+				sv.Check = &Check{Status: "L7OK", Code: 200, Duration: 4}
+			case "sts":
+				sv.Status, sv.CheckFail, sv.CheckDown = "DOWN", 1, 1
+				sv.Check = &Check{Status: "L7STS", Code: 503, Duration: 0}
+			case "refused":
+				sv.Status, sv.CheckFail, sv.CheckDown = "DOWN", 1, 1
+				sv.Check = &Check{Status: "L4CON", Code: -1, Duration: 0}
+			case "d1":
+				sv.Status = "DRAIN"
+				sv.Check = &Check{Status: "L4OK", Code: -1, Duration: 0}
+			case "m1":
+				// entering maintenance counts as a transition to DOWN
+				sv.Status, sv.CheckDown = "MAINT", 1
+				sv.Check = &Check{Status: "L4OK", Code: -1, Duration: 0}
+			case "dc":
+				sv.Check = &Check{Status: "INI", Code: -1, Duration: -1}
+			case "b1":
+				sv.Limit = 10
+			}
+		}
+		if p.Name == "bbad" {
+			p.ChkDown = 1
+		}
+	}
+	return snap
+}
+
+// TestPrometheusTestdata compares our exposition with what haproxy 2.6
+// printed for the same configuration and states (testdata), values
+// normalized as in the side-by-side tests; no root needed.
+func TestPrometheusTestdata(t *testing.T) {
+	snap := promTestdataSnapshot(t)
+	for _, c := range []struct{ file, query string }{
+		{"testdata/prometheus_haproxy.txt", ""},
+		{"testdata/prometheus_haproxy_nomaint.txt", "scope=server&no-maint"},
+	} {
+		b, err := os.ReadFile(c.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := promNormalize(string(b))
+		w := promNormalize(string(AppendPrometheus(nil, &snap, ParsePromQuery(c.query))))
+		if len(g) != len(w) {
+			t.Errorf("%s: haproxy printed %d lines, we print %d", c.file, len(g), len(w))
+		}
+		bad := 0
+		for i := 0; i < len(g) || i < len(w); i++ {
+			if at(g, i) != at(w, i) {
+				t.Errorf("%s line %d:\nhaproxy: %s\nours:    %s", c.file, i+1, at(g, i), at(w, i))
+				if bad++; bad > 10 {
+					break
+				}
+			}
+		}
+	}
+}
+
+func TestParsePromQuery(t *testing.T) {
+	all := PromScopeAll
+	for _, c := range []struct {
+		in   string
+		want PromQuery
+	}{
+		{"", PromQuery{Scopes: all}},
+		{"no-maint", PromQuery{Scopes: all, NoMaint: true}},
+		{"no-maint=whatever", PromQuery{Scopes: all, NoMaint: true}},
+		{"scope=global", PromQuery{Scopes: PromScopeGlobal}},
+		{"scope=server&scope=backend", PromQuery{Scopes: PromScopeServer | PromScopeBackend}},
+		{"scope=frontend&scope=listener&scope=sticktable", PromQuery{Scopes: PromScopeFrontend | PromScopeListener | PromScopeStickTable}},
+		{"scope=", PromQuery{}},
+		{"scope=global&scope=", PromQuery{}},
+		{"scope=&scope=global", PromQuery{Scopes: PromScopeGlobal}},
+		{"scope=*", PromQuery{Scopes: all}},
+		{"scope=*anything", PromQuery{Scopes: all}},
+		{"scope=%2a", PromQuery{Scopes: all}},
+		{"sc%6Fpe=b%61ckend", PromQuery{Scopes: PromScopeBackend}},
+		{"scope=global%00junk", PromQuery{Scopes: PromScopeGlobal}},
+		{"scope=global#scope=server", PromQuery{Scopes: PromScopeGlobal}},
+		{"#scope=server", PromQuery{Scopes: all}},
+		{"x=1&&y&scope=server&", PromQuery{Scopes: PromScopeServer}},
+		{"other=%zz", PromQuery{Invalid: true}},
+		{"scope=glob+al", PromQuery{Invalid: true}},
+		{"scope", PromQuery{Invalid: true}},
+		{"scope&scope=global", PromQuery{Invalid: true}},
+		{"scope=Global", PromQuery{Invalid: true}},
+		{"scope=global=1", PromQuery{Invalid: true}},
+		{"x=1=2&scope=global", PromQuery{Invalid: true}},
+		{"scope=%4", PromQuery{Invalid: true}},
+		{"scope=global&no-maint&scope=bogus", PromQuery{Invalid: true}},
+	} {
+		if got := ParsePromQuery(c.in); got != c.want {
+			t.Errorf("ParsePromQuery(%q) = %+v, want %+v", c.in, got, c.want)
+		}
+	}
+}
+
+// TestPrometheusScopes checks what each scope prints and the rules that do
+// not depend on values: families in order, HELP and TYPE once per family,
+// http-only families for http proxies only, no-maint, empty families left
+// out.
+func TestPrometheusScopes(t *testing.T) {
+	snap := promTestdataSnapshot(t)
+	families := func(out string) []string {
+		var f []string
+		for _, l := range strings.Split(out, "\n") {
+			if strings.HasPrefix(l, "# TYPE ") {
+				f = append(f, strings.Fields(l)[2])
+			}
+		}
+		return f
+	}
+	count := func(out, prefix string) int {
+		n := 0
+		for _, l := range strings.Split(out, "\n") {
+			if strings.HasPrefix(l, prefix) {
+				n++
+			}
+		}
+		return n
+	}
+	full := string(AppendPrometheus(nil, &snap, ParsePromQuery("")))
+	fams := families(full)
+	if len(fams) != 187 {
+		t.Errorf("%d families, haproxy 2.6 prints 187 for this configuration", len(fams))
+	}
+	seen := map[string]bool{}
+	for _, f := range fams {
+		if seen[f] {
+			t.Errorf("family %s printed twice", f)
+		}
+		seen[f] = true
+	}
+	for _, c := range []struct {
+		query    string
+		prefixes map[string]int // metric prefix -> families
+	}{
+		{"scope=global", map[string]int{"haproxy_process_": 60}},
+		{"scope=frontend", map[string]int{"haproxy_frontend_": 28}},
+		{"scope=backend", map[string]int{"haproxy_backend_": 50}},
+		{"scope=server", map[string]int{"haproxy_server_": 49}},
+		{"scope=server&scope=global", map[string]int{"haproxy_server_": 49, "haproxy_process_": 60}},
+		{"scope=listener&scope=sticktable", map[string]int{}},
+		{"scope=", map[string]int{}},
+	} {
+		out := string(AppendPrometheus(nil, &snap, ParsePromQuery(c.query)))
+		got := map[string]int{}
+		for _, f := range families(out) {
+			p := f[:strings.IndexByte(f[len("haproxy_"):], '_')+len("haproxy_")+1]
+			got[p]++
+		}
+		if fmt.Sprint(got) != fmt.Sprint(c.prefixes) {
+			t.Errorf("?%s: families %v, want %v", c.query, got, c.prefixes)
+		}
+		// The same families, in the same order, as in the full output.
+		var sub []string
+		for _, f := range fams {
+			if got[f[:strings.IndexByte(f[len("haproxy_"):], '_')+len("haproxy_")+1]] > 0 {
+				sub = append(sub, f)
+			}
+		}
+		if strings.Join(families(out), ",") != strings.Join(sub, ",") {
+			t.Errorf("?%s: families out of order", c.query)
+		}
+	}
+	// http_responses_total: one header, all proxies per code class.
+	if n := count(full, "# HELP haproxy_frontend_http_responses_total "); n != 1 {
+		t.Errorf("%d HELP lines for haproxy_frontend_http_responses_total", n)
+	}
+	if !strings.Contains(full, "haproxy_frontend_http_responses_total{proxy=\"prom\",code=\"1xx\"} 0\nhaproxy_frontend_http_responses_total{proxy=\"prom\",code=\"2xx\"} 0\n") {
+		t.Errorf("frontend http_responses_total not grouped by code class")
+	}
+	if !strings.Contains(full, "haproxy_server_http_responses_total{proxy=\"bok\",server=\"ok\",code=\"5xx\"} 0\nhaproxy_server_http_responses_total{proxy=\"bbad\",server=\"sts\",code=\"5xx\"} 0\n") {
+		t.Errorf("server http_responses_total not grouped by code class")
+	}
+	// tcp proxies have no http metrics
+	for _, l := range []string{`haproxy_frontend_http_requests_total{proxy="ft"}`, `haproxy_backend_http_requests_total{proxy="btcp"}`,
+		`haproxy_server_http_responses_total{proxy="btcp"`, `haproxy_frontend_intercepted_requests_total{proxy="l1"}`} {
+		if strings.Contains(full, l) {
+			t.Errorf("%s printed for a tcp proxy", l)
+		}
+	}
+	// a backend without servers has no aggregated states
+	if strings.Contains(full, `haproxy_backend_agg_server_status{proxy="bempty"`) {
+		t.Errorf("aggregated states for a backend without servers")
+	}
+	// no-maint: servers in maintenance disappear from the server metrics only
+	nm := string(AppendPrometheus(nil, &snap, ParsePromQuery("no-maint")))
+	if strings.Contains(nm, `server="m1"`) || strings.Contains(nm, `server="dc"`) || !strings.Contains(nm, `server="d1"`) {
+		t.Errorf("no-maint keeps servers in maintenance or drops others")
+	}
+	if !strings.Contains(nm, `haproxy_backend_agg_server_status{proxy="btcp",state="MAINT"} 2`) {
+		t.Errorf("no-maint changes the backends' aggregated states")
+	}
+	// values: seconds with 6 decimals, NaN for empty fields, state labels
+	snap.Proxies[2].BE.TTimeMax = 1234
+	out := string(AppendPrometheus(nil, &snap, ParsePromQuery("scope=backend&scope=server")))
+	for _, l := range []string{
+		`haproxy_backend_max_total_time_seconds{proxy="bok"} 1.234000`,
+		`haproxy_server_queue_limit{proxy="btcp",server="b1"} 5`,
+		`haproxy_server_queue_limit{proxy="btcp",server="d1"} NaN`,
+		`haproxy_server_check_failures_total{proxy="l1",server="x1"} NaN`,
+		`haproxy_server_check_code{proxy="bok",server="ok"} 200`,
+		`haproxy_server_check_status{proxy="bbad",server="refused",state="L4CON"} 1`,
+		`haproxy_server_status{proxy="btcp",server="d1",state="DRAIN"} 1`,
+		`haproxy_backend_status{proxy="bbad",state="DOWN"} 1`,
+	} {
+		if !strings.Contains(out, l+"\n") {
+			t.Errorf("missing %s", l)
+		}
+	}
+	if strings.Contains(out, `haproxy_server_check_status{proxy="btcp",server="m1"`) || strings.Contains(out, `haproxy_server_check_duration_seconds{proxy="btcp",server="dc"}`) {
+		t.Errorf("check metrics for a paused check or a check that never ran")
+	}
+	if got := AppendPrometheus([]byte("x"), &snap, PromQuery{Invalid: true, Scopes: PromScopeAll}); string(got) != "x" {
+		t.Errorf("invalid query printed %q", got)
+	}
+}
+
+func FuzzParsePromQuery(f *testing.F) {
+	for _, s := range []string{"", "scope=global", "scope=server&no-maint", "scope=&scope=*", "sc%6Fpe=b%61ckend",
+		"scope=global#x", "a=b=c", "scope=%zz", "scope=glo%00bal", "x&&y=&=z", "+=+&%2B"} {
+		f.Add(s)
+	}
+	snap := &Snapshot{Proxies: []Proxy{{Name: "p", ID: 2, Mode: "http", Frontend: true, Backend: true,
+		Servers: []Server{{Name: "a", ID: 1, Status: "UP", Weight: 1, Check: &Check{Status: "* L7OK", Code: 200, Duration: 3}},
+			{Name: "b", ID: 2, Status: "MAINT", Check: &Check{Status: "L4CON", Code: -1, Duration: 0}}}}}}
+	f.Fuzz(func(t *testing.T, s string) {
+		q := ParsePromQuery(s)
+		if q.Invalid && (q.Scopes != 0 || q.NoMaint) {
+			t.Fatalf("%q: invalid query with options %+v", s, q)
+		}
+		if q.Scopes&^PromScopeAll != 0 {
+			t.Fatalf("%q: unknown scope bits %+v", s, q)
+		}
+		if q != ParsePromQuery(s) {
+			t.Fatalf("%q: not deterministic", s)
+		}
+		// Everything after a '#' is ignored.
+		if i := strings.IndexByte(s, '#'); i >= 0 && ParsePromQuery(s[:i]) != q {
+			t.Fatalf("%q: the fragment changes the query", s)
+		}
+		out := AppendPrometheus(nil, snap, q)
+		if q.Invalid && len(out) != 0 {
+			t.Fatalf("%q: output for an invalid query", s)
+		}
+	})
+}
+
+// FuzzPrometheusSnapshot renders snapshots with arbitrary names, statuses
+// and check results: the renderer must never panic.
+func FuzzPrometheusSnapshot(f *testing.F) {
+	f.Add("bk", "http", "UP 1/3", "* L7OK", int64(200), int64(5), "scope=server")
+	f.Add("", "tcp", "MAINT (via x/y)", "", int64(-1), int64(-1), "")
+	f.Add("x", "", "DRAIN (agent)", "INI", int64(0), int64(0), "no-maint")
+	f.Fuzz(func(t *testing.T, name, mode, status, check string, code, dur int64, query string) {
+		s := &Snapshot{Proxies: []Proxy{{Name: name, Mode: mode, Frontend: true, Backend: true, Stopped: code%2 == 0,
+			Servers: []Server{{Name: name, Status: status, Weight: code, Counters: Counters{Limit: dur, QTime: code}, Check: &Check{Status: check, Code: code, Duration: dur}},
+				{Name: "n", Status: status}}}}}
+		s.Info.Set("Version", Str(name))
+		AppendPrometheus(nil, s, ParsePromQuery(query))
+	})
+}
