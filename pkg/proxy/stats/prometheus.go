@@ -182,6 +182,7 @@ const (
 	promFrontend = 1 << iota
 	promBackend
 	promServer
+	promListener
 )
 
 // promMetric is one metric family: the stats or info field it reads, its
@@ -197,6 +198,15 @@ type promMetric struct {
 // promState labels of haproxy_server_status and of the backends'
 // aggregated server states, in haproxy's order.
 var promSrvStates = [...]string{"DOWN", "UP", "MAINT", "DRAIN", "NOLB"}
+
+// promListenerStates are the labels of haproxy_listener_status.
+var promListenerStates = [...]string{"WAITING", "OPEN", "FULL"}
+
+// promStickTableMetrics are the haproxy_sticktable_* families.
+var promStickTableMetrics = [...]promMetric{
+	{"size", "size", false, 0, "Stick table size."},
+	{"used", "used", false, 0, "Number of entries used in this stick table."},
+}
 
 // promCheckStates are the labels of haproxy_server_check_status and
 // haproxy_backend_agg_check_status: the check results that end a check,
@@ -366,7 +376,8 @@ func AppendPrometheus(dst []byte, s *Snapshot, q PromQuery) []byte {
 	if q.Scopes&PromScopeGlobal != 0 {
 		promInfo(&w, &s.Info)
 	}
-	if q.Scopes&(PromScopeFrontend|PromScopeBackend|PromScopeServer) == 0 {
+	if q.Scopes&(PromScopeFrontend|PromScopeListener|PromScopeBackend|PromScopeServer) == 0 {
+		promStickTables(&w, s, q)
 		return w.dst
 	}
 	type proxyRows struct {
@@ -417,6 +428,24 @@ func AppendPrometheus(dst []byte, s *Snapshot, q PromQuery) []byte {
 			}
 		}
 	}
+	if q.Scopes&PromScopeListener != 0 {
+		for mi := range promStatMetrics {
+			m := &promStatMetrics[mi]
+			if m.kinds&promListener == 0 {
+				continue
+			}
+			w.family("haproxy_listener_", m)
+			for i := range s.Proxies {
+				p := &s.Proxies[i]
+				if !p.Frontend {
+					continue
+				}
+				for j := range p.Listeners {
+					promListenerSample(&w, m, p, &p.Listeners[j])
+				}
+			}
+		}
+	}
 	if q.Scopes&PromScopeBackend != 0 {
 		for mi := range promStatMetrics {
 			m := &promStatMetrics[mi]
@@ -461,7 +490,73 @@ func AppendPrometheus(dst []byte, s *Snapshot, q PromQuery) []byte {
 			}
 		}
 	}
+	promStickTables(&w, s, q)
 	return w.dst
+}
+
+// promStickTables writes haproxy_sticktable_size and _used, labelled with
+// the table's name and key type; tables of size 0 are left out.
+func promStickTables(w *promWriter, s *Snapshot, q PromQuery) {
+	if q.Scopes&PromScopeStickTable == 0 {
+		return
+	}
+	for mi := range promStickTableMetrics {
+		m := &promStickTableMetrics[mi]
+		w.family("haproxy_sticktable_", m)
+		for i := range s.StickTables {
+			st := &s.StickTables[i]
+			if st.Size == 0 {
+				continue
+			}
+			v := st.Size
+			if m.field == "used" {
+				v = st.Used
+			}
+			w.int(v, promLabel{"name", st.Name}, promLabel{"type", st.Type})
+		}
+	}
+}
+
+// promListenerSample writes one listener's sample: haproxy fills every
+// listener field.
+func promListenerSample(w *promWriter, m *promMetric, p *Proxy, li *Listener) {
+	px, ln := promLabel{"proxy", p.Name}, promLabel{"listener", li.Name}
+	c := &li.Counters
+	var v int64
+	switch m.field {
+	case "status":
+		for _, st := range promListenerStates {
+			w.int(b2i(li.Status == st), px, ln, promLabel{"state", st})
+		}
+		return
+	case "scur":
+		v = c.Cur
+	case "smax":
+		v = c.Max
+	case "slim":
+		v = c.Limit
+	case "stot":
+		v = c.Total
+	case "bin":
+		v = c.BytesIn
+	case "bout":
+		v = c.BytesOut
+	case "dreq":
+		v = c.DeniedReq
+	case "dresp":
+		v = c.DeniedResp
+	case "ereq":
+		v = c.ErrReq
+	case "dcon":
+		v = c.DeniedConn
+	case "dses":
+		v = c.DeniedSess
+	case "wrew":
+		v = c.FailedRewrites
+	case "eint":
+		v = c.InternalErrors
+	}
+	w.int(v, px, ln)
 }
 
 // promCodesFor returns the passes of a family: one per HTTP code class for
@@ -676,20 +771,20 @@ var promInfoMetrics = [...]promMetric{
 var promStatMetrics = [...]promMetric{
 	{"qcur", "current_queue", false, promBackend | promServer, "Number of current queued connections"},
 	{"qmax", "max_queue", false, promBackend | promServer, "Highest value of queued connections encountered since process started"},
-	{"scur", "current_sessions", false, promFrontend | promBackend | promServer, "Number of current sessions on the frontend, backend or server"},
-	{"smax", "max_sessions", false, promFrontend | promBackend | promServer, "Highest value of current sessions encountered since process started"},
-	{"slim", "limit_sessions", false, promFrontend | promBackend | promServer, "Frontend/listener/server's maxconn, backend's fullconn"},
-	{"stot", "sessions_total", true, promFrontend | promBackend | promServer, "Total number of sessions since process started"},
-	{"bin", "bytes_in_total", true, promFrontend | promBackend | promServer, "Total number of request bytes since process started"},
-	{"bout", "bytes_out_total", true, promFrontend | promBackend | promServer, "Total number of response bytes since process started"},
-	{"dreq", "requests_denied_total", true, promFrontend | promBackend, "Total number of denied requests since process started"},
-	{"dresp", "responses_denied_total", true, promFrontend | promBackend | promServer, "Total number of denied responses since process started"},
-	{"ereq", "request_errors_total", true, promFrontend, "Total number of invalid requests since process started"},
+	{"scur", "current_sessions", false, promFrontend | promBackend | promServer | promListener, "Number of current sessions on the frontend, backend or server"},
+	{"smax", "max_sessions", false, promFrontend | promBackend | promServer | promListener, "Highest value of current sessions encountered since process started"},
+	{"slim", "limit_sessions", false, promFrontend | promBackend | promServer | promListener, "Frontend/listener/server's maxconn, backend's fullconn"},
+	{"stot", "sessions_total", true, promFrontend | promBackend | promServer | promListener, "Total number of sessions since process started"},
+	{"bin", "bytes_in_total", true, promFrontend | promBackend | promServer | promListener, "Total number of request bytes since process started"},
+	{"bout", "bytes_out_total", true, promFrontend | promBackend | promServer | promListener, "Total number of response bytes since process started"},
+	{"dreq", "requests_denied_total", true, promFrontend | promBackend | promListener, "Total number of denied requests since process started"},
+	{"dresp", "responses_denied_total", true, promFrontend | promBackend | promServer | promListener, "Total number of denied responses since process started"},
+	{"ereq", "request_errors_total", true, promFrontend | promListener, "Total number of invalid requests since process started"},
 	{"econ", "connection_errors_total", true, promBackend | promServer, "Total number of failed connections to server since the worker process started"},
 	{"eresp", "response_errors_total", true, promBackend | promServer, "Total number of invalid responses since the worker process started"},
 	{"wretr", "retry_warnings_total", true, promBackend | promServer, "Total number of server connection retries since the worker process started"},
 	{"wredis", "redispatch_warnings_total", true, promBackend | promServer, "Total number of server redispatches due to connection failures since the worker process started"},
-	{"status", "status", false, promFrontend | promBackend | promServer, "Current status of the service, per state label value."},
+	{"status", "status", false, promFrontend | promBackend | promServer | promListener, "Current status of the service, per state label value."},
 	{"weight", "weight", false, promBackend | promServer, "Server's effective weight, or sum of active servers' effective weights for a backend"},
 	{"act", "active_servers", false, promBackend, "Total number of active UP servers with a non-zero weight"},
 	{"bck", "backup_servers", false, promBackend, "Total number of backup UP servers with a non-zero weight"},
@@ -722,9 +817,9 @@ var promStatMetrics = [...]promMetric{
 	{"conn_rate_max", "connections_rate_max", false, promFrontend, "Highest value of connections per second observed since the worker process started"},
 	{"conn_tot", "connections_total", true, promFrontend, "Total number of new connections accepted on this frontend since the worker process started"},
 	{"intercepted", "intercepted_requests_total", true, promFrontend, "Total number of HTTP requests intercepted on the frontend (redirects/stats/services) since the worker process started"},
-	{"dcon", "denied_connections_total", true, promFrontend, "Total number of incoming connections blocked on a listener/frontend by a tcp-request connection rule since the worker process started"},
-	{"dses", "denied_sessions_total", true, promFrontend, "Total number of incoming sessions blocked on a listener/frontend by a tcp-request connection rule since the worker process started"},
-	{"wrew", "failed_header_rewriting_total", true, promFrontend | promBackend | promServer, "Total number of failed HTTP header rewrites since the worker process started"},
+	{"dcon", "denied_connections_total", true, promFrontend | promListener, "Total number of incoming connections blocked on a listener/frontend by a tcp-request connection rule since the worker process started"},
+	{"dses", "denied_sessions_total", true, promFrontend | promListener, "Total number of incoming sessions blocked on a listener/frontend by a tcp-request connection rule since the worker process started"},
+	{"wrew", "failed_header_rewriting_total", true, promFrontend | promBackend | promServer | promListener, "Total number of failed HTTP header rewrites since the worker process started"},
 	{"connect", "connection_attempts_total", true, promBackend | promServer, "Total number of outgoing connection attempts on this backend/server since the worker process started"},
 	{"reuse", "connection_reuses_total", true, promBackend | promServer, "Total number of reused connection on this backend/server since the worker process started"},
 	{"cache_lookups", "http_cache_lookups_total", true, promFrontend | promBackend, "Total number of HTTP requests looked up in the cache on this frontend/backend since the worker process started"},
@@ -735,7 +830,7 @@ var promStatMetrics = [...]promMetric{
 	{"ctime_max", "max_connect_time_seconds", false, promBackend | promServer, "Maximum observed time spent waiting for a connection to complete"},
 	{"rtime_max", "max_response_time_seconds", false, promBackend | promServer, "Maximum observed time spent waiting for a server response"},
 	{"ttime_max", "max_total_time_seconds", false, promBackend | promServer, "Maximum observed total request+response time (request+queue+connect+response+processing)"},
-	{"eint", "internal_errors_total", true, promFrontend | promBackend | promServer, "Total number of internal errors since process started"},
+	{"eint", "internal_errors_total", true, promFrontend | promBackend | promServer | promListener, "Total number of internal errors since process started"},
 	{"idle_conn_cur", "unsafe_idle_connections_current", false, promServer, "Current number of unsafe idle connections"},
 	{"safe_conn_cur", "safe_idle_connections_current", false, promServer, "Current number of safe idle connections"},
 	{"used_conn_cur", "used_connections_current", false, promServer, "Current number of connections in use"},

@@ -87,7 +87,8 @@ var promExact = map[string]bool{
 	"haproxy_server_idle_connections_limit": true, "haproxy_server_check_code": true,
 	"haproxy_server_check_failures_total": true, "haproxy_server_check_up_down_total": true,
 	"haproxy_backend_check_up_down_total": true, "haproxy_server_last_session_seconds": true,
-	"haproxy_backend_last_session_seconds": true,
+	"haproxy_backend_last_session_seconds": true, "haproxy_listener_limit_sessions": true,
+	"haproxy_sticktable_size": true,
 }
 
 var promSampleRE = regexp.MustCompile(`^([a-z_]+)(\{[^}]*\})? (.*)$`)
@@ -696,4 +697,75 @@ func FuzzPrometheusSnapshot(f *testing.F) {
 		s.Info.Set("Version", Str(name))
 		AppendPrometheus(nil, s, ParsePromQuery(query))
 	})
+}
+
+var promTableRE = regexp.MustCompile(`(?m)^# table: (\S+), type: (\S+), size:(\d+), used:(\d+)$`)
+
+// TestOraclePrometheusListenersTables compares haproxy_listener_* (a
+// frontend with "option socket-stats", one named bind and one with a
+// maxconn) and haproxy_sticktable_* (tables in proxies and in a peers
+// section) with haproxy 2.6's.
+func TestOraclePrometheusListenersTables(t *testing.T) {
+	testenv.RequireRoot(t)
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "stats.sock")
+	prom := testenv.FreeLoopbackAddr(t)
+	second := testenv.FreeLoopbackAddr(t)
+	ft := testenv.FreeLoopbackAddr(t)
+	cfg := fmt.Sprintf(`global
+    stats socket %s level admin
+defaults
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend prom
+    mode http
+    option socket-stats
+    bind %s name promsock
+    bind %s maxconn 33
+    stick-table type ip size 100 expire 30s store conn_cur
+    tcp-request connection track-sc0 src
+    http-request use-service prometheus-exporter if { path /metrics }
+    default_backend bk
+frontend ft
+    mode tcp
+    bind %s
+    default_backend bk
+backend bk
+    mode http
+    stick-table type string len 32 size 1k
+    server s1 127.0.0.1:1
+backend st2
+    stick-table type integer size 10
+peers mypeers
+    table t1 type ip size 50
+`, sock, prom, second, ft)
+	oracletest.HAProxy(t, cfg, prom)
+	var csv string
+	if !testenv.WaitFor(15*time.Second, func() bool {
+		csv = cli(t, sock, "show stat")
+		return strings.Contains(csv, "\nprom,sock-2,")
+	}) {
+		t.Fatalf("no listener stats:\n%s", csv)
+	}
+	tables := cli(t, sock, "show table")
+	snap := promSnapshot(t, dir, cfg, sock, csv, func(*Proxy, *Server) {})
+	for pi := range snap.Proxies {
+		p := &snap.Proxies[pi]
+		if p.Name != "prom" {
+			continue
+		}
+		for i, name := range []string{"promsock", "sock-2"} {
+			li := Listener{Name: name, ID: i + 1, Status: csvField(t, csv, "prom", name, "status")}
+			li.Limit = atoi64(csvField(t, csv, "prom", name, "slim"))
+			p.Listeners = append(p.Listeners, li)
+		}
+	}
+	for _, m := range promTableRE.FindAllStringSubmatch(tables, -1) {
+		snap.StickTables = append(snap.StickTables, StickTable{Name: m[1], Type: m[2], Size: atoi64(m[3]), Used: atoi64(m[4])})
+	}
+	if len(snap.StickTables) != 4 {
+		t.Fatalf("show table:\n%s", tables)
+	}
+	promCompare(t, prom, &snap, "", "scope=listener", "scope=sticktable&scope=listener", "scope=sticktable")
 }
