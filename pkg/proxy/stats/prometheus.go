@@ -17,10 +17,10 @@ type PromScope uint8
 const (
 	PromScopeGlobal     PromScope = 1 << iota // scope=global: haproxy_process_*
 	PromScopeFrontend                         // scope=frontend: haproxy_frontend_*
-	PromScopeListener                         // scope=listener: haproxy_listener_* (none: the snapshot has no listener counters)
+	PromScopeListener                         // scope=listener: haproxy_listener_* (Proxy.Listeners)
 	PromScopeBackend                          // scope=backend: haproxy_backend_*
 	PromScopeServer                           // scope=server: haproxy_server_*
-	PromScopeStickTable                       // scope=sticktable: haproxy_sticktable_* (none: the snapshot has no stick tables)
+	PromScopeStickTable                       // scope=sticktable: haproxy_sticktable_* (Snapshot.StickTables)
 
 	PromScopeAll = PromScopeGlobal | PromScopeFrontend | PromScopeListener | PromScopeBackend | PromScopeServer | PromScopeStickTable
 )
@@ -364,10 +364,18 @@ func b2i(b bool) int64 {
 
 // AppendPrometheus appends haproxy 2.6's Prometheus exposition of the
 // snapshot for query q: haproxy_process_* from the snapshot's Info, then
-// haproxy_frontend_*, haproxy_backend_* and haproxy_server_* from its
-// proxies, family by family in haproxy's order, each family's HELP and
-// TYPE lines before its first sample. Empty stats fields print NaN as
-// haproxy does. Nothing is appended for an Invalid query.
+// haproxy_frontend_*, haproxy_listener_*, haproxy_backend_*,
+// haproxy_server_* and haproxy_sticktable_*, family by family in
+// haproxy's order, each family's HELP and TYPE lines before its first
+// sample (families without samples are left out). Values come from the
+// same rows as "show stat": an empty field prints NaN, as haproxy does.
+// Nothing is appended for an Invalid query.
+//
+// What the snapshot must hold beyond "show stat": a server in maintenance
+// whose check is configured keeps its Check, with the last result (haproxy
+// pauses the check but still counts its status in
+// haproxy_backend_agg_check_status and prints its duration); a check that
+// never finished has Duration -1; a server's maxconn is its Limit.
 func AppendPrometheus(dst []byte, s *Snapshot, q PromQuery) []byte {
 	if q.Invalid || s == nil {
 		return dst

@@ -769,3 +769,25 @@ peers mypeers
 	}
 	promCompare(t, prom, &snap, "", "scope=listener", "scope=sticktable&scope=listener", "scope=sticktable")
 }
+
+// BenchmarkAppendPrometheus renders 100 http backends of 10 checked
+// servers each (with their frontends).
+func BenchmarkAppendPrometheus(b *testing.B) {
+	var s Snapshot
+	s.Info = BuildInfo(InfoParams{Version: "2.6.12", Nbthread: 2})
+	for i := 0; i < 100; i++ {
+		p := Proxy{Name: fmt.Sprintf("px%d", i), ID: i + 2, Mode: "http", Frontend: true, Backend: true, Algo: "roundrobin"}
+		for j := 0; j < 10; j++ {
+			p.Servers = append(p.Servers, Server{Name: fmt.Sprintf("s%d", j), ID: j + 1, Status: "UP", Weight: 1, UWeight: 1,
+				Throttle: -1, Check: &Check{Status: "L7OK", Code: 200, Duration: 1}})
+		}
+		s.Proxies = append(s.Proxies, p)
+	}
+	q := ParsePromQuery("")
+	var buf []byte
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		buf = AppendPrometheus(buf[:0], &s, q)
+	}
+	b.SetBytes(int64(len(buf)))
+}
