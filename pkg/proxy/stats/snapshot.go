@@ -7,6 +7,9 @@ type Snapshot struct {
 	// HideLegends leaves out addr, cookie and algo, as the stats page
 	// does without "stats show-legends" (the CLI shows them).
 	HideLegends bool
+	// StickTables are the stick tables in haproxy's order ("show table"'s:
+	// the last declared first, peers sections' tables included).
+	StickTables []StickTable
 }
 
 // Counters are the traffic counters of a frontend, backend or server.
@@ -87,4 +90,23 @@ type Proxy struct {
 	BE         Counters
 	Servers    []Server
 	Desc       string // "description", shown on the stats page
+	// Listeners are the frontend's listeners that keep their own
+	// counters ("option socket-stats"), in bind order.
+	Listeners []Listener
+}
+
+// Listener is one listener of a frontend with "option socket-stats".
+type Listener struct {
+	Name   string // "name" of the bind line, else "sock-N"
+	ID     int
+	Status string // "WAITING", "OPEN" or "FULL"
+	Counters
+}
+
+// StickTable is a stick table's size and use.
+type StickTable struct {
+	Name string // the proxy's name, or "peers/table"
+	Type string // ip, ipv6, integer, string or binary
+	Size int64
+	Used int64
 }
