@@ -177,3 +177,79 @@ func TestHTTPRulesLikeHaproxy(t *testing.T) {
 		}
 	}
 }
+
+// TestPrometheusLikeHaproxy fetches /metrics from haproxy 2.6's exporter
+// and from gohaproxy's with the same configuration: the same response
+// head, and the same metric families, HELP and TYPE lines and label sets
+// in the same order (values differ with uptime and traffic).
+func TestPrometheusLikeHaproxy(t *testing.T) {
+	testenv.RequireRoot(t)
+	bin := testenv.Binary(t, "gohaproxy")
+	be := echoHeadServer(t)
+	fetch := func(t *testing.T, start func(cfg, ready string)) (head string, lines []string) {
+		fe := testenv.FreeLoopbackAddr(t)
+		cfg := fmt.Sprintf("defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\nfrontend prom\n    bind %s\n    http-request use-service prometheus-exporter if { path /metrics }\n    default_backend bk\nbackend bk\n    server s1 %s\n    server s2 %s disabled\n", fe, be, be)
+		start(cfg, fe)
+		c, err := net.Dial("tcp", fe)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		io.WriteString(c, "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+		b, _ := io.ReadAll(c)
+		h, body, _ := strings.Cut(string(b), "\r\n\r\n")
+		for _, l := range strings.Split(body, "\n") {
+			if strings.HasPrefix(l, "haproxy_") || strings.HasPrefix(l, "# ") {
+				if i := strings.LastIndexByte(l, ' '); i > 0 && !strings.HasPrefix(l, "# ") {
+					l = l[:i] // the value
+				}
+				if strings.HasPrefix(l, "haproxy_process_build_info{") {
+					l = "haproxy_process_build_info{version=...}" // Debian's package suffix
+				}
+				lines = append(lines, l)
+			}
+		}
+		return h, lines
+	}
+	var th, oh string
+	var tl, ol []string
+	t.Run("run", func(t *testing.T) {
+		t.Run("haproxy", func(t *testing.T) {
+			t.Parallel()
+			th, tl = fetch(t, func(cfg, ready string) { oracletest.HAProxy(t, cfg, ready) })
+		})
+		t.Run("gohaproxy", func(t *testing.T) {
+			t.Parallel()
+			oh, ol = fetch(t, func(cfg, ready string) {
+				path := filepath.Join(t.TempDir(), "haproxy.cfg")
+				os.WriteFile(path, []byte(cfg), 0o644)
+				out := &lockedBuffer{b: &bytes.Buffer{}}
+				startWithOutput(t, out, bin, "-db", "-f", path)
+				if !testenv.WaitFor(15*time.Second, func() bool {
+					c, err := net.Dial("tcp", ready)
+					if err == nil {
+						c.Close()
+					}
+					return err == nil
+				}) {
+					t.Fatalf("gohaproxy does not listen on %s:\n%s", ready, out.String())
+				}
+			})
+		})
+	})
+	if th != oh {
+		t.Errorf("response head:\nhaproxy:   %q\ngohaproxy: %q", th, oh)
+	}
+	if len(tl) < 100 {
+		t.Fatalf("haproxy's exporter printed %d lines", len(tl))
+	}
+	if strings.Join(tl, "\n") != strings.Join(ol, "\n") {
+		for i := 0; i < len(tl) && i < len(ol); i++ {
+			if tl[i] != ol[i] {
+				t.Fatalf("line %d:\nhaproxy:   %s\ngohaproxy: %s", i, tl[i], ol[i])
+			}
+		}
+		t.Fatalf("haproxy printed %d lines, gohaproxy %d", len(tl), len(ol))
+	}
+}

@@ -118,7 +118,8 @@ func (p *parser) ruleLine(px *Proxy, ln Line) {
 		p.diags.Alertf(ln.Pos, "'%s' expects %s, but got '%s'.", ruleset, strings.Join(quoted(strings.Fields(ruleActions[ruleset])), ", "), action)
 		return
 	}
-	if unsupportedActions[base] {
+	promex := base == "use-service" && ruleset == "http-request" && len(args) > 1 && args[1] == "prometheus-exporter"
+	if unsupportedActions[base] && !promex {
 		p.unsupported(ln.Pos, ruleset+" "+base, "'"+px.Kind.String()+"' section")
 		return
 	}

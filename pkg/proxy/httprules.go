@@ -8,6 +8,7 @@ import (
 	"github.com/gohaproxy/gohaproxy/pkg/haproxycfg"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/acl"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/h1"
+	"github.com/gohaproxy/gohaproxy/pkg/proxy/stats"
 )
 
 // httpRule is a compiled "http-request" or "http-response" rule.
@@ -201,6 +202,10 @@ func compileHTTPRule(rs string, r *haproxycfg.Rule) (httpRule, error) {
 				return refuse(fmt.Sprintf(" with '%s'", a[i]))
 			}
 		}
+	case "use-service":
+		if rs != "http-request" || len(a) != 1 || a[0] != "prometheus-exporter" {
+			return refuse("")
+		}
 	default:
 		return refuse("")
 	}
@@ -249,6 +254,8 @@ func (s *httpSession) applyRequestRules(rules []httpRule, ctx func() *acl.Contex
 			return s.sendRedirect(r, req, buf, answer())
 		case "return":
 			return s.sendReturn(r, req, answer())
+		case "use-service":
+			return s.servePrometheus(req, buf, answer())
 		case "del-header", "set-header":
 			for j := range req.Headers {
 				h := &req.Headers[j]
@@ -466,4 +473,50 @@ func (s *httpSession) discardBody() bool {
 		return true
 	}
 	return false
+}
+
+// servePrometheus answers a request with haproxy's Prometheus exporter
+// ("http-request use-service prometheus-exporter"): the metrics of the
+// stats snapshot, chunked, as haproxy's exporter sends them.
+func (s *httpSession) servePrometheus(req *h1.Message, buf []byte, clientKeep bool) reqVerdict {
+	uri := req.URI.In(buf)
+	query := ""
+	if i := indexByte(uri, '?'); i >= 0 {
+		query = string(uri[i+1:])
+	}
+	s.ev.Server, s.ev.Term = "<PROMEX>", [2]byte{'L', 'R'}
+	q := stats.ParsePromQuery(query)
+	if q.Invalid {
+		if !s.sendPage(denyPages[400], 400, req, clientKeep) {
+			return verdictClose
+		}
+		return verdictAnswered
+	}
+	body := stats.AppendPrometheus(nil, s.rt.statsSnapshot(), q)
+	isHead := equalFoldASCII(req.Method.In(buf), "head")
+	const ctype = stats.PromContentType
+	out := append(s.out[:0], "HTTP/1.1 200 OK\r\ncache-control: no-cache\r\ncontent-type: "...)
+	out = append(out, ctype...)
+	out = append(out, "\r\ntransfer-encoding: chunked\r\n"...)
+	switch {
+	case !clientKeep:
+		out = append(out, "connection: close\r\n"...)
+	case !req.HTTP11():
+		out = append(out, "connection: keep-alive\r\n"...)
+	}
+	out = append(out, '\r', '\n')
+	n := int64(htxStartLine+8+3+2) + int64(len("cache-control")+len("no-cache")+len("content-type")+len(ctype)+len("transfer-encoding")+len("chunked"))
+	if !isHead {
+		out = h1.AppendChunkSize(out, int64(len(body)))
+		out = append(out, body...)
+		out = append(out, "\r\n0\r\n\r\n"...)
+		n += int64(len(body))
+	}
+	s.out = out
+	s.ev.Status = 200
+	s.respBytes.Store(n)
+	if s.clientWrite(out) != nil || !clientKeep {
+		return verdictClose
+	}
+	return verdictAnswered
 }
