@@ -56,7 +56,8 @@ func CompatDoc() string {
 	b.WriteString("At run time `gokeepalived -f` serves the VRRP side (instances, sync groups, trackers, notify scripts,\n")
 	b.WriteString("FIFOs and mails; run-time refusals of what it cannot honour name the line and keyword). Some keywords it\n")
 	b.WriteString("uses at run time are still listed as known, not modelled here (notify_fifo, vrrp_notify_fifo and their\n")
-	b.WriteString("_script forms, no_email_faults); `virtual_server` and its checkers are a later stage.\n\n")
+	b.WriteString("_script forms, no_email_faults). `virtual_server` blocks run through the real servers' checkers and a userspace\n")
+	b.WriteString("forwarder (pkg/proxy/lvs): `lb_kind NAT`, TCP and UDP; DR, TUN, fwmark and SCTP are refused at start with the line.\n\n")
 	b.WriteString(deliberateDifferences)
 	bySec := map[string][]*Keyword{}
 	var secs []string

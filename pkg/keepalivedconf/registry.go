@@ -208,6 +208,7 @@ func buildRegistry() []*Keyword {
 		kw("vrrp_mcast_group6", ArgString),
 		kwi("max_auto_priority", -1, 99),
 		kw("smtp_alert", ArgBool), kw("smtp_alert_vrrp", ArgBool), kw("smtp_alert_checker", ArgBool),
+		kw("checker_log_all_failures", ArgBool), // virtual servers (pkg/proxy/lvs)
 		kw("lvs_flush", ArgNone), kw("lvs_timeouts", ArgAny), kw("lvs_sync_daemon", ArgAny),
 		kw("dynamic_interfaces", ArgAny), kw("script_user", ArgAny),
 		kw("checker_process_name", ArgAny), kw("vrrp_process_name", ArgAny),
