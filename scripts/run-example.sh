@@ -13,6 +13,10 @@ cat <<MSG
 gohaproxy serves examples/haproxy.cfg:
   curl http://127.0.0.1:8080/        -> backend web (web1, web2 in turn)
   curl http://127.0.0.1:8080/api/x   -> backend api (api1)
+  http://127.0.0.1:8888/               -> stats page (admin/admin; drain or stop servers there)
+  curl http://127.0.0.1:8404/metrics -> Prometheus metrics
+  echo "show stat" | socat - UNIX:/tmp/gohaproxy-example.sock
+Traffic is logged on stdout as haproxy's httplog lines.
 Health checks run every 2s: stop a backend and watch gohaproxy's messages.
 Ctrl-C stops gohaproxy and the backends.
 

@@ -63,7 +63,38 @@ func (p *parser) checkProxies() {
 		if px.Kind == KindFrontend && len(px.Binds) == 0 {
 			p.diags.Rawf(SevWarning, px.Pos, "%s '%s' has no 'bind' directive. Please declare it as a backend if this was intended.", px.Kind, px.Name)
 		}
+		if px.Kind.IsFrontend() && px.hasLogFormat() && p.logTargets(px) == 0 {
+			p.diags.Rawf(SevWarning, px.Pos, "log format ignored for %s '%s' since it has no log address.", px.Kind, px.Name)
+		}
 	}
+}
+
+// hasLogFormat says whether px logs with a format: "log-format" or one of
+// the log options.
+func (px *Proxy) hasLogFormat() bool {
+	if px.LogFormat != "" {
+		return true
+	}
+	for _, o := range []string{"httplog", "httpslog", "tcplog"} {
+		if px.OptionEnabled(o) {
+			return true
+		}
+	}
+	return false
+}
+
+// logTargets counts the log targets of px, "log global" standing for the
+// global section's.
+func (p *parser) logTargets(px *Proxy) int {
+	n := 0
+	for _, lt := range px.Logs {
+		if lt.Global {
+			n += len(p.cfg.Global.Logs)
+		} else {
+			n++
+		}
+	}
+	return n
 }
 
 func (c *Config) findUserlist(name string) *Userlist {
