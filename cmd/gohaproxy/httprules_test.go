@@ -2,12 +2,9 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"io"
 	"net"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -149,23 +146,7 @@ func TestHTTPRulesLikeHaproxy(t *testing.T) {
 		})
 		t.Run("gohaproxy", func(t *testing.T) {
 			t.Parallel()
-			ours = runHTTPRules(t, func(cfg, ready string) {
-				path := filepath.Join(t.TempDir(), "haproxy.cfg")
-				if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				out := &lockedBuffer{b: &bytes.Buffer{}}
-				startWithOutput(t, out, bin, "-db", "-f", path)
-				if !testenv.WaitFor(15*time.Second, func() bool {
-					c, err := net.Dial("tcp", ready)
-					if err == nil {
-						c.Close()
-					}
-					return err == nil
-				}) {
-					t.Fatalf("gohaproxy does not listen on %s:\n%s", ready, out.String())
-				}
-			}, be)
+			ours = runHTTPRules(t, func(cfg, ready string) { startGohaproxy(t, bin, cfg, ready) }, be)
 		})
 	})
 	if len(theirs) != len(httpRulesExchanges) || len(ours) != len(httpRulesExchanges) {
@@ -221,21 +202,7 @@ func TestPrometheusLikeHaproxy(t *testing.T) {
 		})
 		t.Run("gohaproxy", func(t *testing.T) {
 			t.Parallel()
-			oh, ol = fetch(t, func(cfg, ready string) {
-				path := filepath.Join(t.TempDir(), "haproxy.cfg")
-				os.WriteFile(path, []byte(cfg), 0o644)
-				out := &lockedBuffer{b: &bytes.Buffer{}}
-				startWithOutput(t, out, bin, "-db", "-f", path)
-				if !testenv.WaitFor(15*time.Second, func() bool {
-					c, err := net.Dial("tcp", ready)
-					if err == nil {
-						c.Close()
-					}
-					return err == nil
-				}) {
-					t.Fatalf("gohaproxy does not listen on %s:\n%s", ready, out.String())
-				}
-			})
+			oh, ol = fetch(t, func(cfg, ready string) { startGohaproxy(t, bin, cfg, ready) })
 		})
 	})
 	if th != oh {

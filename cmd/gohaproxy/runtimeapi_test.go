@@ -193,23 +193,7 @@ func TestRuntimeAPIOracle(t *testing.T) {
 		})
 		t.Run("gohaproxy", func(t *testing.T) {
 			t.Parallel()
-			ours = runRuntimeAPI(t, func(cfg, ready string) {
-				path := filepath.Join(t.TempDir(), "haproxy.cfg")
-				if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				out := &lockedBuffer{b: &bytes.Buffer{}}
-				startWithOutput(t, out, bin, "-db", "-f", path)
-				if !testenv.WaitFor(15*time.Second, func() bool {
-					c, err := net.Dial("tcp", ready)
-					if err == nil {
-						c.Close()
-					}
-					return err == nil
-				}) {
-					t.Fatalf("gohaproxy does not listen on %s:\n%s", ready, out.String())
-				}
-			})
+			ours = runRuntimeAPI(t, func(cfg, ready string) { startGohaproxy(t, bin, cfg, ready) })
 		})
 	})
 	if len(theirs) != len(runtimeAPISteps) || len(ours) != len(runtimeAPISteps) {

@@ -480,24 +480,7 @@ func TestTrafficLogOracle(t *testing.T) {
 		})
 		t.Run("gohaproxy", func(t *testing.T) {
 			t.Parallel()
-			var stderr bytes.Buffer
-			ours, ourStat = runLogScenarios(t, func(cfg, ready string) {
-				path := filepath.Join(t.TempDir(), "haproxy.cfg")
-				if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				out := &lockedBuffer{b: &stderr}
-				startWithOutput(t, out, bin, "-db", "-f", path)
-				if !testenv.WaitFor(15*time.Second, func() bool {
-					c, err := net.Dial("tcp", ready)
-					if err == nil {
-						c.Close()
-					}
-					return err == nil
-				}) {
-					t.Fatalf("gohaproxy does not listen on %s:\n%s", ready, out.String())
-				}
-			}, be)
+			ours, ourStat = runLogScenarios(t, func(cfg, ready string) { startGohaproxy(t, bin, cfg, ready) }, be)
 		})
 	})
 	if len(theirs) != len(logScenarios) || len(ours) != len(logScenarios) {
@@ -583,10 +566,25 @@ backend b2
 `, udp.Addr, sock, fe, dead1, dead2, echo, dead1, echo, echo)
 		start(t, cfg, fe)
 		var got []string
-		for _, b := range udp.Drain(4 * time.Second) {
+		add := func(b []byte) string {
 			l := normalizeLogLine(string(b))
 			l = regexp.MustCompile(`check duration: \d+ms`).ReplaceAllString(l, "check duration: Nms")
 			got = append(got, l)
+			return l
+		}
+		// until the backend has no server left (a loaded machine may
+		// delay the checks), then 3 s for b2's checks to settle
+		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); {
+			select {
+			case b := <-udp.Lines:
+				if strings.Contains(add(b), "has no server available") {
+					deadline = time.Now()
+				}
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+		for _, b := range udp.Drain(3 * time.Second) {
+			add(b)
 		}
 		sort.Strings(got)
 		c, err := net.Dial("unix", sock)
@@ -608,23 +606,7 @@ backend b2
 		})
 		t.Run("gohaproxy", func(t *testing.T) {
 			t.Parallel()
-			ours, ourStat = run(t, func(t *testing.T, cfg, ready string) {
-				path := filepath.Join(t.TempDir(), "haproxy.cfg")
-				if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				out := &lockedBuffer{b: &bytes.Buffer{}}
-				startWithOutput(t, out, bin, "-db", "-f", path)
-				if !testenv.WaitFor(15*time.Second, func() bool {
-					c, err := net.Dial("tcp", ready)
-					if err == nil {
-						c.Close()
-					}
-					return err == nil
-				}) {
-					t.Fatalf("gohaproxy does not listen on %s:\n%s", ready, out.String())
-				}
-			})
+			ours, ourStat = run(t, func(t *testing.T, cfg, ready string) { startGohaproxy(t, bin, cfg, ready) })
 		})
 	})
 	hs, os := statFields(t, theirStat, stateFields), statFields(t, ourStat, stateFields)
@@ -641,5 +623,26 @@ backend b2
 		t.Errorf("server messages differ:\nhaproxy:\n%s\ngohaproxy:\n%s", h, o)
 	} else {
 		t.Logf("server messages:\n%s", h)
+	}
+}
+
+// startGohaproxy runs bin -db on cfg for the test and returns once it
+// accepts connections on ready (its output is shown if it does not).
+func startGohaproxy(t *testing.T, bin, cfg, ready string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "haproxy.cfg")
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := &lockedBuffer{b: &bytes.Buffer{}}
+	startWithOutput(t, out, bin, "-db", "-f", path)
+	if !testenv.WaitFor(15*time.Second, func() bool {
+		c, err := net.Dial("tcp", ready)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	}) {
+		t.Fatalf("gohaproxy does not listen on %s:\n%s", ready, out.String())
 	}
 }
