@@ -85,6 +85,7 @@ type backend struct {
 	stateMu    sync.Mutex   // serialises server state changes (health.go)
 	logChecks  bool         // option log-health-checks
 	slog       *trafficLog  // the backend's log targets (server messages)
+	srvTCPKA   bool         // option srvtcpka / tcpka: keep-alive probes to servers
 	ctr        trafficCounters
 	view       checkView      // the backend's UP/DOWN history (srvstate.go)
 	mail       *mailSpec      // email-alert settings; nil: no mail
@@ -103,6 +104,7 @@ func newBackend(px *haproxycfg.Proxy) (*backend, error) {
 		redispatch: px.OptionEnabled("redispatch"),
 	}
 	be.allBackups = px.OptionEnabled("allbackups")
+	be.srvTCPKA = px.OptionEnabled("srvtcpka") || px.OptionEnabled("tcpka")
 	be.persist = px.OptionEnabled("persist")
 	if px.Kind == haproxycfg.KindBackend {
 		for rs, rules := range px.Rules {
@@ -312,7 +314,7 @@ func (be *backend) dial(ctx context.Context, first *claim, key balance.Key, src 
 		if timeout == 0 {
 			timeout = dialTimeout
 		}
-		c, err := dialFrom(ctx, srv.src, addr, timeout, src)
+		c, err := dialFrom(ctx, srv.src, addr, timeout, src, be.srvTCPKA)
 		if err == nil {
 			tr.connected = time.Now()
 			return c, srv, nil

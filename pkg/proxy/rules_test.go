@@ -9,7 +9,9 @@ import (
 	"github.com/gohaproxy/gohaproxy/pkg/haproxycfg"
 )
 
-func load(t *testing.T, text string) *haproxycfg.Config {
+func load(t *testing.T, text string) *haproxycfg.Config { return loadTB(t, text) }
+
+func loadTB(t testing.TB, text string) *haproxycfg.Config {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "h.cfg")
 	os.WriteFile(path, []byte(text), 0o644)
