@@ -54,9 +54,8 @@ func CompatDoc() string {
 	b.WriteString("with the words inside read as statements of the enclosing block, as keepalived does. Keywords keepalived accepts\n")
 	b.WriteString("that the registry does not model are listed per block below as *known, not modelled*: accepted with a clear \"not implemented\" message.\n")
 	b.WriteString("At run time `gokeepalived -f` serves the VRRP side (instances, sync groups, trackers, notify scripts,\n")
-	b.WriteString("FIFOs and mails; run-time refusals of what it cannot honour name the line and keyword). Some keywords it\n")
-	b.WriteString("uses at run time are still listed as known, not modelled here (notify_fifo, vrrp_notify_fifo and their\n")
-	b.WriteString("_script forms, no_email_faults). `virtual_server` blocks run through the real servers' checkers and a userspace\n")
+	b.WriteString("FIFOs and mails; run-time refusals of what it cannot honour name the line and keyword).\n")
+	b.WriteString("`virtual_server` blocks run through the real servers' checkers and a userspace\n")
 	b.WriteString("forwarder (pkg/proxy/lvs): `lb_kind NAT`, TCP and UDP; DR, TUN, fwmark and SCTP are refused at start with the line.\n\n")
 	b.WriteString(deliberateDifferences)
 	bySec := map[string][]*Keyword{}

@@ -209,6 +209,10 @@ func buildRegistry() []*Keyword {
 		kwi("max_auto_priority", -1, 99),
 		kw("smtp_alert", ArgBool), kw("smtp_alert_vrrp", ArgBool), kw("smtp_alert_checker", ArgBool),
 		kw("checker_log_all_failures", ArgBool), // virtual servers (pkg/proxy/lvs)
+		// notify FIFOs and fault mails (cmd/gokeepalived/notifier.go)
+		kw("notify_fifo", ArgAny), kw("notify_fifo_script", ArgAny),
+		kw("vrrp_notify_fifo", ArgAny), kw("vrrp_notify_fifo_script", ArgAny),
+		kw("no_email_faults", ArgNone),
 		kw("lvs_flush", ArgNone), kw("lvs_timeouts", ArgAny), kw("lvs_sync_daemon", ArgAny),
 		kw("dynamic_interfaces", ArgAny), kw("script_user", ArgAny),
 		kw("checker_process_name", ArgAny), kw("vrrp_process_name", ArgAny),
