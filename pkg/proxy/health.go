@@ -343,6 +343,15 @@ func (rt *Runtime) applyAgent(sched *checks.Scheduler, be *backend, srv *server,
 			be.picker.algo.SetWeight(bs, w)
 		}
 	}
+	wrn := ""
+	if a.HasMaxconn {
+		n, msg := healthcheck.AgentMaxconn(a.Maxconn)
+		if msg == "" {
+			be.setServerMaxconn(srv, n)
+		} else if wrn == "" {
+			wrn = msg
+		}
+	}
 	if a.Admin != "" || a.Weight != "" {
 		be.serverStateChanged(srv)
 	}
@@ -360,9 +369,15 @@ func (rt *Runtime) applyAgent(sched *checks.Scheduler, be *backend, srv *server,
 	if up {
 		st = checks.StatusL7OK
 	}
+	// haproxy reports the description, but an error word or a warning
+	// first when the agent says up or gave no description
 	msg := a.Desc
 	if msg == "" || up {
-		msg = a.Err
+		if a.Err != "" {
+			msg = a.Err
+		} else if wrn != "" {
+			msg = wrn
+		}
 	}
 	info := "via agent : " + a.Health
 	if msg != "" {
