@@ -80,7 +80,7 @@ func ParseAgentReply(line string) AgentReply {
 // msg is haproxy's warning when the value is refused.
 func AgentMaxconn(v string) (n int, msg string) {
 	if v == "" {
-		return 0, "Require <maxconn>."
+		return 0, "Require <maxconn>.\n"
 	}
 	i := 0
 	for i < len(v) && (v[i] == ' ' || (v[i] >= '\t' && v[i] <= '\r')) {

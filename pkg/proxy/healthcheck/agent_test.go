@@ -45,7 +45,7 @@ func TestAgentMaxconn(t *testing.T) {
 		{" 3", 3, ""},
 		{"0", 0, ""},
 		{"-4", 0, ""},
-		{"", 0, "Require <maxconn>."},
+		{"", 0, "Require <maxconn>.\n"},
 		{"x1", 0, "maxconn string empty or preceded by garbage"},
 		{"-", 0, "maxconn string empty or preceded by garbage"},
 		{"12a", 0, "Trailing garbage in maxconn string"},
