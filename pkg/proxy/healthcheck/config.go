@@ -451,46 +451,134 @@ func httpRules(px *haproxycfg.Proxy, opt haproxycfg.Option) ([]Rule, error) {
 	return rules, nil
 }
 
+// httpExpectRule builds an "http-check expect" line. As in haproxy, the
+// options (min-recv, comment, ok-status, error-status, tout-status,
+// on-success, on-error, status-code) may come in any order around the
+// pattern, and '!' negates the pattern that follows.
 func httpExpectRule(d haproxycfg.Directive) (Rule, error) {
 	a := d.Args[2:]
 	r := Rule{act: actHTTPExpect}
-	if len(a) > 0 && a[0] == "!" {
-		r.negate = true
-		a = a[1:]
+	bad := func(what string) (Rule, error) {
+		return r, &UnsupportedError{d.Pos, "'" + strings.Join(d.Args, " ") + "' (" + what + ")"}
 	}
-	a, r.comment = cutComment(a)
-	if len(a) != 2 {
-		return r, &UnsupportedError{d.Pos, "'" + strings.Join(d.Args, " ") + "'"}
+	kind, pattern := "", ""
+	for i := 0; i < len(a); i++ {
+		w := a[i]
+		for strings.HasPrefix(w, "!") {
+			r.negate = !r.negate
+			w = w[1:]
+		}
+		if w == "" {
+			continue
+		}
+		value := func() (string, bool) {
+			if i+1 >= len(a) || a[i+1] == "" {
+				return "", false
+			}
+			i++
+			return a[i], true
+		}
+		switch w {
+		case "status", "rstatus", "string", "rstring":
+			if kind != "" {
+				return bad("only one pattern may be given")
+			}
+			v, ok := value()
+			if !ok {
+				return bad("'" + w + "' needs a pattern")
+			}
+			kind, pattern = w, v
+		case "min-recv":
+			v, ok := value()
+			if !ok {
+				return bad("'min-recv' needs a number")
+			}
+			n, err := strconv.Atoi(v)
+			if err != nil || n < -1 {
+				return bad("'min-recv' expects -1 or a number from 0")
+			}
+			r.minRecv = n
+		case "comment":
+			v, ok := value()
+			if !ok {
+				return bad("'comment' needs a text")
+			}
+			r.comment = v
+		case "on-success", "on-error":
+			v, ok := value()
+			if !ok {
+				return bad("'" + w + "' needs a text")
+			}
+			if strings.Contains(v, "%") {
+				return bad("log-format values in '" + w + "' are not supported yet; give a plain text")
+			}
+			text := v
+			if w == "on-success" {
+				r.onOK = func([]byte) string { return text }
+			} else {
+				r.onErr = func([]byte) string { return text }
+			}
+		case "ok-status", "error-status", "tout-status":
+			v, ok := value()
+			if !ok {
+				return bad("'" + w + "' needs a status")
+			}
+			st, allowed := checks.Status(strings.ToUpper(v)), false
+			switch w {
+			case "ok-status":
+				allowed = st == checks.StatusL7OK || st == checks.StatusL6OK || st == checks.StatusL4OK
+				r.okSt = st
+			case "error-status":
+				allowed = st == checks.StatusL7RSP || st == checks.StatusL7STS || st == checks.StatusL6RSP || st == checks.StatusL4CON
+				r.errSt = st
+			default:
+				allowed = st == checks.StatusL7TOUT || st == checks.StatusL6TOUT || st == checks.StatusL4TOUT
+				r.toutSt = st
+			}
+			if !allowed {
+				if st == checks.StatusL7OKC {
+					return bad("the conditional status L7OKC is not supported yet")
+				}
+				return bad("'" + w + " " + v + "' is not a status haproxy accepts there")
+			}
+		case "status-code":
+			return bad("'status-code' expressions are not supported yet")
+		case "hdr", "fhdr", "string-lf":
+			return bad("'" + w + "' is not supported yet")
+		default:
+			return bad("'" + w + "' is not an http-check expect keyword")
+		}
+	}
+	if kind == "" {
+		return bad("a pattern such as 'status 200' is needed")
 	}
 	var err error
-	switch a[0] {
+	switch kind {
 	case "status":
 		r.hexp = httpStatus
-		for _, part := range strings.Split(a[1], ",") {
+		for _, part := range strings.Split(pattern, ",") {
 			lo, hi, isRange := strings.Cut(part, "-")
 			if !isRange {
 				hi = lo
 			}
 			l, e1 := strconv.Atoi(lo)
 			h, e2 := strconv.Atoi(hi)
-			if e1 != nil || e2 != nil {
-				return r, &UnsupportedError{d.Pos, "'http-check expect status " + a[1] + "'"}
+			if e1 != nil || e2 != nil || l > h {
+				return r, &UnsupportedError{d.Pos, "'http-check expect status " + pattern + "'"}
 			}
 			r.codes = append(r.codes, [2]int{l, h})
 		}
 	case "rstatus":
 		r.hexp = httpStatusRegex
-		r.re, err = regexp.Compile(a[1])
+		r.re, err = regexp.Compile(pattern)
 	case "string":
-		r.hexp, r.pattern = httpBody, a[1]
+		r.hexp, r.pattern = httpBody, pattern
 	case "rstring":
 		r.hexp = httpBodyRegex
-		r.re, err = regexp.Compile(a[1])
-	default:
-		return r, &UnsupportedError{d.Pos, "'http-check expect " + a[0] + "'"}
+		r.re, err = regexp.Compile(pattern)
 	}
 	if err != nil {
-		return r, &UnsupportedError{d.Pos, fmt.Sprintf("regular expression '%s' (%v)", a[1], err)}
+		return r, &UnsupportedError{d.Pos, fmt.Sprintf("regular expression '%s' (%v)", pattern, err)}
 	}
 	return r, nil
 }

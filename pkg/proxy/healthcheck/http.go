@@ -52,7 +52,7 @@ func (rule *Rule) httpRequest() []byte {
 
 // parseResponse reads a whole response head (and the body when needBody).
 // It returns a failure result, or nil with r.resp set.
-func (r *run) readResponse(needBody bool) *checks.Result {
+func (r *run) readResponse(needBody bool, tout checks.Status) *checks.Result {
 	if r.resp != nil && (!needBody || r.resp.body != nil) {
 		return nil
 	}
@@ -98,7 +98,7 @@ func (r *run) readResponse(needBody bool) *checks.Result {
 			r.resp = &httpResp{code: code, reason: reason, body: []byte{}}
 			return nil
 		}
-		if f := r.more(checks.StatusL7TOUT); f != nil {
+		if f := r.more(tout); f != nil {
 			return f
 		}
 	}
@@ -137,12 +137,28 @@ func (r *run) httpExpect(rule *Rule) *checks.Result {
 	if r.conn == nil {
 		return r.fail(checks.StatusSOCKERR, "")
 	}
+	tout := rule.toutSt
+	if tout == "" {
+		tout = checks.StatusL7TOUT
+	}
 	needBody := rule.hexp == httpBody || rule.hexp == httpBodyRegex
-	if f := r.readResponse(needBody); f != nil {
+	if f := r.readResponse(needBody, tout); f != nil {
 		return f
 	}
 	resp := r.resp
 	r.code = resp.code
+	// fail reports a failed expect as haproxy does: the rule's
+	// error-status or st, and its on-error text instead of desc
+	fail := func(st checks.Status, desc string) *checks.Result {
+		if rule.errSt != "" {
+			st = rule.errSt
+		}
+		if rule.onErr != nil {
+			desc = rule.onErr(nil)
+		}
+		out := res(false, st, resp.code, withComment(desc, rule.comment))
+		return &out
+	}
 	switch rule.hexp {
 	case httpStatus, httpStatusRegex:
 		var m bool
@@ -158,12 +174,10 @@ func (r *run) httpExpect(rule *Rule) *checks.Result {
 		if m != rule.negate {
 			return nil
 		}
-		out := res(false, checks.StatusL7STS, resp.code, withComment(resp.reason, rule.comment))
-		return &out
+		return fail(checks.StatusL7STS, resp.reason)
 	default:
 		if len(resp.body) == 0 {
-			out := res(false, checks.StatusL7RSP, resp.code, withComment("HTTP content check could not find a response body", rule.comment))
-			return &out
+			return fail(checks.StatusL7RSP, "HTTP content check could not find a response body")
 		}
 		var m bool
 		if rule.hexp == httpBodyRegex {
@@ -174,11 +188,11 @@ func (r *run) httpExpect(rule *Rule) *checks.Result {
 		if m != rule.negate {
 			return nil
 		}
+		// haproxy words it after the rule, not after what matched
 		info := "HTTP content check did not match"
-		if m {
-			info = "HTTP content check matched unwanted content"
+		if rule.negate {
+			info = "HTTP check matched unwanted content"
 		}
-		out := res(false, checks.StatusL7RSP, resp.code, withComment(info, rule.comment))
-		return &out
+		return fail(checks.StatusL7RSP, info)
 	}
 }

@@ -224,7 +224,14 @@ func (r *run) exec() checks.Result {
 		}
 		return res(true, st, 0, info)
 	case actHTTPExpect:
-		return res(true, checks.StatusL7OK, r.code, "")
+		st, info := last.okSt, ""
+		if st == "" {
+			st = checks.StatusL7OK
+		}
+		if last.onOK != nil {
+			info = last.onOK(nil)
+		}
+		return res(true, st, r.code, info)
 	case actExpect:
 		st := last.okSt
 		if st == "" {
