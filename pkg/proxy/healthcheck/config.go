@@ -373,6 +373,9 @@ func httpRules(px *haproxycfg.Proxy, opt haproxycfg.Option) ([]Rule, error) {
 			continue
 		}
 		switch d.Args[1] {
+		case "disable-on-404":
+			// a proxy option, not a step: the proxy sets Probe.Disable404
+			continue
 		case "comment":
 			if len(d.Args) != 3 {
 				return nil, &UnsupportedError{d.Pos, "'" + strings.Join(d.Args, " ") + "'"}

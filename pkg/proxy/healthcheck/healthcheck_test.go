@@ -262,3 +262,25 @@ func FuzzProbeResponses(f *testing.F) {
 		}
 	})
 }
+
+func TestDisableOn404PassesConditionally(t *testing.T) {
+	addr := answer(t, "HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n", true)
+	host, port, _ := net.SplitHostPort(addr)
+	for _, up := range []bool{true, false} {
+		sp, err := build(t, "  option httpchk\n  http-check disable-on-404\n  http-check expect string never\n  server s "+host+":"+port+" check\n")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sp.Probe.Disable404 = func() bool { return up }
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		r := sp.Probe.Run(ctx, checks.Target{Addr: sp.Addr})
+		cancel()
+		want := checks.StatusL7RSP
+		if up {
+			want = checks.StatusL7OKC
+		}
+		if r.Status != want || r.Code != 404 || r.OK != up {
+			t.Errorf("server up=%v: got %+v, want %s with code 404", up, r, want)
+		}
+	}
+}

@@ -143,6 +143,10 @@ type Probe struct {
 	ConnectTimeout, ReadTimeout time.Duration
 	// BufSize is tune.bufsize: how much of a response is looked at.
 	BufSize int
+	// Disable404, when set ("http-check disable-on-404"), says whether a
+	// 404 answer passes conditionally (L7OKC, the server then stops
+	// taking new traffic): haproxy does so while the server is not down.
+	Disable404 func() bool
 }
 
 // run is one execution of a probe.
@@ -163,6 +167,8 @@ type run struct {
 	okInfo string
 	// deadline of the connection
 	deadline time.Time
+	// got404 says that an HTTP expect let a 404 through (disable-on-404)
+	got404 bool
 }
 
 func res(ok bool, st checks.Status, code int, info string) checks.Result {
@@ -224,6 +230,9 @@ func (r *run) exec() checks.Result {
 		}
 		return res(true, st, 0, info)
 	case actHTTPExpect:
+		if r.got404 && r.code == 404 {
+			return res(true, checks.StatusL7OKC, 404, "")
+		}
 		st, info := last.okSt, ""
 		if st == "" {
 			st = checks.StatusL7OK
