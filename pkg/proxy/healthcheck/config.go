@@ -364,13 +364,19 @@ func httpRules(px *haproxycfg.Proxy, opt haproxycfg.Option) ([]Rule, error) {
 			}
 		}
 	}
-	var expects []Rule
-	var conn *Rule
+	// rules in haproxy's order: [connect] send expect... then more
+	// "connect, send, expect..." sequences. The request of "option
+	// httpchk" is the first send, completed by the first "http-check send".
+	var rules []Rule
+	sendAt := -1 // index of the first send in rules
 	inherit := ""
-	seen := false // a send or expect came already
 	for _, d := range directives(px, "http-check") {
 		if len(d.Args) < 2 {
 			continue
+		}
+		last := actConnect
+		if len(rules) > 0 {
+			last = rules[len(rules)-1].act
 		}
 		switch d.Args[1] {
 		case "disable-on-404":
@@ -383,8 +389,12 @@ func httpRules(px *haproxycfg.Proxy, opt haproxycfg.Option) ([]Rule, error) {
 			inherit = d.Args[2]
 			continue
 		case "connect":
-			if seen || conn != nil {
-				return nil, &UnsupportedError{d.Pos, "'http-check connect' after other steps (several request sequences)"}
+			if len(rules) > 0 && rules[0].act != actConnect {
+				// haproxy -c refuses it with these words
+				return nil, &UnsupportedError{d.Pos, "'http-check connect' : first step MUST also be a 'connect', optionally preceded by a 'set-var', an 'unset-var' or a 'comment', when there is a 'connect' step in the tcp-check ruleset"}
+			}
+			if len(rules) > 0 && last != actHTTPExpect {
+				return nil, &UnsupportedError{d.Pos, "'http-check connect' must follow an 'http-check expect' (or come first)"}
 			}
 			r, err := connectRule("http-check", d)
 			if err != nil {
@@ -393,35 +403,27 @@ func httpRules(px *haproxycfg.Proxy, opt haproxycfg.Option) ([]Rule, error) {
 			if r.comment == "" {
 				r.comment = inherit
 			}
-			conn = &r
+			rules = append(rules, r)
 		case "send":
-			a := d.Args[2:]
-			for i := 0; i < len(a); i++ {
-				if i+1 >= len(a) {
-					return nil, &UnsupportedError{d.Pos, "'http-check send " + a[i] + "' without a value"}
+			if sendAt < 0 {
+				if len(rules) > 0 && last != actConnect {
+					return nil, &UnsupportedError{d.Pos, "'http-check send' must follow an 'http-check connect' (or come first)"}
 				}
-				switch a[i] {
-				case "meth":
-					send.meth = a[i+1]
-				case "uri":
-					send.uri = a[i+1]
-				case "ver":
-					send.ver = a[i+1]
-				case "body":
-					send.body = a[i+1]
-				case "comment":
-					// haproxy reports no comment for a failed send
-				case "hdr":
-					if i+2 >= len(a) {
-						return nil, &UnsupportedError{d.Pos, "'http-check send hdr' without a value"}
-					}
-					send.hdrs = append(send.hdrs, [2]string{a[i+1], a[i+2]})
-					i++
-				default:
-					return nil, &UnsupportedError{d.Pos, "'http-check send " + a[i] + "'"}
+				if err := sendArgs(d, &send); err != nil {
+					return nil, err
 				}
-				i++
+				sendAt = len(rules)
+				rules = append(rules, send)
+				break
 			}
+			if last != actConnect {
+				return nil, &UnsupportedError{d.Pos, "'http-check send' must follow an 'http-check connect' (or come first)"}
+			}
+			r := Rule{act: actHTTPSend, meth: "OPTIONS", uri: "/", ver: "HTTP/1.0"}
+			if err := sendArgs(d, &r); err != nil {
+				return nil, err
+			}
+			rules = append(rules, r)
 		case "expect":
 			r, err := httpExpectRule(d)
 			if err != nil {
@@ -430,23 +432,30 @@ func httpRules(px *haproxycfg.Proxy, opt haproxycfg.Option) ([]Rule, error) {
 			if r.comment == "" {
 				r.comment = inherit
 			}
-			expects = append(expects, r)
+			if sendAt < 0 && len(rules) == 0 {
+				// the request of "option httpchk" goes first
+				sendAt = len(rules)
+				rules = append(rules, send)
+			} else if last != actHTTPSend && last != actHTTPExpect {
+				return nil, &UnsupportedError{d.Pos, fmt.Sprintf("'http-check expect' : unable to add http-check expect rule at step %d (missing send rule)", len(rules)+1)}
+			}
+			rules = append(rules, r)
 		default:
 			return nil, &UnsupportedError{d.Pos, "'http-check " + d.Args[1] + "'"}
 		}
 		if d.Args[1] != "expect" {
 			inherit = ""
 		}
-		if d.Args[1] != "connect" {
-			seen = true
+	}
+	if sendAt < 0 {
+		sendAt = 0
+		if len(rules) > 0 && rules[0].act == actConnect {
+			sendAt = 1
 		}
+		rules = append(rules[:sendAt], append([]Rule{send}, rules[sendAt:]...)...)
 	}
-	if len(expects) == 0 {
-		expects = []Rule{{act: actHTTPExpect, hexp: httpStatus, codes: [][2]int{{200, 399}}}}
-	}
-	rules := append([]Rule{send}, expects...)
-	if conn != nil {
-		rules = append([]Rule{*conn}, rules...)
+	if rules[len(rules)-1].act == actHTTPSend || rules[len(rules)-1].act == actConnect {
+		rules = append(rules, Rule{act: actHTTPExpect, hexp: httpStatus, codes: [][2]int{{200, 399}}})
 	}
 	for i := range rules {
 		rules[i].index = i
@@ -454,10 +463,38 @@ func httpRules(px *haproxycfg.Proxy, opt haproxycfg.Option) ([]Rule, error) {
 	return rules, nil
 }
 
-// httpExpectRule builds an "http-check expect" line. As in haproxy, the
-// options (min-recv, comment, ok-status, error-status, tout-status,
-// on-success, on-error, status-code) may come in any order around the
-// pattern, and '!' negates the pattern that follows.
+// sendArgs applies the options of an "http-check send" line to r.
+func sendArgs(d haproxycfg.Directive, r *Rule) error {
+	a := d.Args[2:]
+	for i := 0; i < len(a); i++ {
+		if i+1 >= len(a) {
+			return &UnsupportedError{d.Pos, "'http-check send " + a[i] + "' without a value"}
+		}
+		switch a[i] {
+		case "meth":
+			r.meth = a[i+1]
+		case "uri":
+			r.uri = a[i+1]
+		case "ver":
+			r.ver = a[i+1]
+		case "body":
+			r.body = a[i+1]
+		case "comment":
+			// haproxy reports no comment for a failed send
+		case "hdr":
+			if i+2 >= len(a) {
+				return &UnsupportedError{d.Pos, "'http-check send hdr' without a value"}
+			}
+			r.hdrs = append(r.hdrs, [2]string{a[i+1], a[i+2]})
+			i++
+		default:
+			return &UnsupportedError{d.Pos, "'http-check send " + a[i] + "'"}
+		}
+		i++
+	}
+	return nil
+}
+
 func httpExpectRule(d haproxycfg.Directive) (Rule, error) {
 	a := d.Args[2:]
 	r := Rule{act: actHTTPExpect}

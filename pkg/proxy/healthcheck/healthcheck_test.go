@@ -284,3 +284,37 @@ func TestDisableOn404PassesConditionally(t *testing.T) {
 		}
 	}
 }
+
+func TestHTTPCheckSequences(t *testing.T) {
+	acts := func(rs []Rule) string {
+		var b strings.Builder
+		for _, r := range rs {
+			b.WriteString([]string{"C", "s", "e", "S", "E"}[r.act])
+		}
+		return b.String()
+	}
+	for body, want := range map[string]string{
+		"  option httpchk\n": "SE",
+		"  option httpchk\n  http-check expect status 200\n":          "SE",
+		"  option httpchk\n  http-check connect\n  http-check send\n": "CSE",
+		"  option httpchk\n  http-check connect\n  http-check send\n  http-check expect status 200\n  http-check connect port 81\n  http-check send uri /b\n  http-check expect status 200\n  http-check expect string x\n": "CSECSEE",
+	} {
+		sp, err := build(t, body+"  server s 10.0.0.1:80 check\n")
+		if err != nil {
+			t.Errorf("%q: %v", body, err)
+			continue
+		}
+		if got := acts(sp.Probe.Rules); got != want {
+			t.Errorf("%q: rules %s, want %s", body, got, want)
+		}
+	}
+	for _, body := range []string{
+		"  option httpchk\n  http-check send\n  http-check expect status 200\n  http-check connect\n",
+		"  option httpchk\n  http-check connect\n  http-check expect status 200\n",
+		"  option httpchk\n  http-check expect status 200\n  http-check send uri /x\n",
+	} {
+		if _, err := build(t, body+"  server s 10.0.0.1:80 check\n"); err == nil {
+			t.Errorf("%q: accepted, haproxy refuses it", body)
+		}
+	}
+}
