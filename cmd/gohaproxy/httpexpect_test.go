@@ -15,6 +15,7 @@ import (
 // TestHTTPCheckExpectOptionsLikeHaproxy runs "http-check expect" lines
 // with the options haproxy 2.6 accepts around the pattern (ok-status,
 // error-status, tout-status, on-success, on-error, min-recv, comment, '!')
+// and the hdr/fhdr patterns (the Connection header is never seen)
 // against a 404 server, a 200 server and a silent one, and requires the
 // same DOWN and log-health-checks lines as haproxy's.
 func TestHTTPCheckExpectOptionsLikeHaproxy(t *testing.T) {
@@ -58,8 +59,26 @@ backend h
   http-check expect rstring ^o on-error "odd body" ok-status l7ok
   http-check expect ! string ok comment c8
   server s8 %[2]s check inter 300ms fall 1
+backend i
+  option httpchk
+  http-check expect hdr name content-type value text/html comment c9
+  server s9 %[1]s check inter 300ms fall 1
+backend j
+  option httpchk
+  option log-health-checks
+  http-check expect fhdr name -m beg CONTENT value -m sub "2"
+  http-check expect ! hdr name -m sub x-nope
+  server s10 %[2]s check inter 300ms fall 1
+backend l
+  option httpchk
+  http-check expect hdr name connection
+  server s12 %[2]s check inter 300ms fall 1
+backend k
+  option httpchk
+  http-check expect ! hdr name content-length value -m end 0 error-status L7RSP
+  server s11 %[1]s check inter 300ms fall 1
 `
-	const n = 9
+	const n = 12
 	got := map[string][]string{}
 	for _, p := range []struct{ name, bin string }{{"haproxy", oracle}, {"gohaproxy", ours}} {
 		port := freePort(t)

@@ -583,7 +583,42 @@ func httpExpectRule(d haproxycfg.Directive) (Rule, error) {
 			}
 		case "status-code":
 			return bad("'status-code' expressions are not supported yet")
-		case "hdr", "fhdr", "string-lf":
+		case "hdr", "fhdr":
+			if kind != "" {
+				return bad("only one pattern may be given")
+			}
+			kind, r.hdrFull = "hdr", w == "fhdr"
+			if i+2 >= len(a) || a[i+1] != "name" {
+				return bad("'" + w + "' expects 'name <pattern>'")
+			}
+			i += 2
+			method := func() (string, bool) {
+				if a[i] != "-m" {
+					return "str", true
+				}
+				if i+2 >= len(a) {
+					return "", false
+				}
+				m := a[i+1]
+				i += 2
+				return m, m == "str" || m == "beg" || m == "end" || m == "sub"
+			}
+			m, ok := method()
+			if !ok {
+				return bad("'-m' supports 'str', 'beg', 'end' or 'sub' here")
+			}
+			r.hdrNameM, r.hdrName = m, a[i]
+			if i+2 < len(a) && a[i+1] == "value" {
+				i += 2
+				if m, ok = method(); !ok {
+					return bad("'-m' supports 'str', 'beg', 'end' or 'sub' here")
+				}
+				r.hdrValM, r.hdrVal, r.hdrHasVal = m, a[i], true
+			} else {
+				// without a value pattern the whole line is looked at
+				r.hdrFull = true
+			}
+		case "string-lf", "name-lf", "value-lf":
 			return bad("'" + w + "' is not supported yet")
 		default:
 			return bad("'" + w + "' is not an http-check expect keyword")
@@ -616,6 +651,8 @@ func httpExpectRule(d haproxycfg.Directive) (Rule, error) {
 	case "rstring":
 		r.hexp = httpBodyRegex
 		r.re, err = regexp.Compile(pattern)
+	case "hdr":
+		r.hexp = httpHeader
 	}
 	if err != nil {
 		return r, &UnsupportedError{d.Pos, fmt.Sprintf("regular expression '%s' (%v)", pattern, err)}

@@ -64,7 +64,7 @@ func TestBuildRefusesWhatItCannotRun(t *testing.T) {
 		"  option httpchk\n  http-check expect status 200 error-status L7OKC\n  server s 10.0.0.1:80 check\n",
 		"  option httpchk\n  http-check expect status 200 on-error %[res.hdr(x)]\n  server s 10.0.0.1:80 check\n",
 		"  option httpchk\n  http-check expect status 200 status-code int(7)\n  server s 10.0.0.1:80 check\n",
-		"  option httpchk\n  http-check expect hdr name x\n  server s 10.0.0.1:80 check\n",
+		"  option httpchk\n  http-check expect hdr name -m reg x\n  server s 10.0.0.1:80 check\n",
 	} {
 		_, err := build(t, body)
 		var ue *UnsupportedError

@@ -14,6 +14,67 @@ type httpResp struct {
 	code   int
 	reason string
 	body   []byte
+	// hdrs are the header fields, names as received
+	hdrs [][2]string
+}
+
+// headerFields splits the header lines of a response head (after its
+// status line) into names and values, as haproxy's expect rules see them.
+func headerFields(head []byte) [][2]string {
+	var out [][2]string
+	lines := bytes.Split(head, []byte("\r\n"))
+	for _, l := range lines[1:] {
+		name, val, ok := bytes.Cut(l, []byte(":"))
+		if !ok || strings.EqualFold(string(bytes.TrimSpace(name)), "connection") {
+			// haproxy's HTTP/1 parser consumes the Connection header:
+			// expect rules never see it
+			continue
+		}
+		out = append(out, [2]string{string(bytes.TrimSpace(name)), string(bytes.Trim(val, " \t"))})
+	}
+	return out
+}
+
+// strMatch matches s against pattern p with haproxy's "-m" method (str,
+// beg, end or sub); fold makes it case-insensitive.
+func strMatch(method, s, p string, fold bool) bool {
+	if fold {
+		s, p = strings.ToLower(s), strings.ToLower(p)
+	}
+	switch method {
+	case "beg":
+		return strings.HasPrefix(s, p)
+	case "end":
+		return strings.HasSuffix(s, p)
+	case "sub":
+		return strings.Contains(s, p)
+	default:
+		return s == p
+	}
+}
+
+// headerMatch is haproxy's hdr/fhdr expect: a header whose name matches
+// and, when a value pattern is given, one of whose values matches (each
+// comma-separated value for hdr, the whole line for fhdr).
+func (rule *Rule) headerMatch(hdrs [][2]string) bool {
+	for _, h := range hdrs {
+		if !strMatch(rule.hdrNameM, h[0], rule.hdrName, true) {
+			continue
+		}
+		if !rule.hdrHasVal {
+			return true
+		}
+		vals := []string{h[1]}
+		if !rule.hdrFull {
+			vals = strings.Split(h[1], ",")
+		}
+		for _, v := range vals {
+			if strMatch(rule.hdrValM, strings.Trim(v, " \t"), rule.hdrVal, false) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // httpRequest is the request of an "http-check send" / "option httpchk"
@@ -70,7 +131,7 @@ func (r *run) readResponse(needBody bool, tout checks.Status) *checks.Result {
 				r.buf = append(r.buf[:0], r.buf[end+4:]...)
 				continue
 			}
-			resp := &httpResp{code: code, reason: reason}
+			resp := &httpResp{code: code, reason: reason, hdrs: headerFields(head)}
 			if !needBody {
 				r.resp = resp
 				return nil
@@ -177,6 +238,11 @@ func (r *run) httpExpect(rule *Rule) *checks.Result {
 			}
 		}
 		if m != rule.negate {
+			return nil
+		}
+		return fail(checks.StatusL7STS, resp.reason)
+	case httpHeader:
+		if rule.headerMatch(resp.hdrs) != rule.negate {
 			return nil
 		}
 		return fail(checks.StatusL7STS, resp.reason)

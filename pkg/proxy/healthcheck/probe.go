@@ -71,6 +71,7 @@ const (
 	httpStatusRegex
 	httpBody
 	httpBodyRegex
+	httpHeader
 )
 
 // customFunc judges the data received so far; eof says that no more will
@@ -121,6 +122,9 @@ type Rule struct {
 	// HTTP expect
 	hexp  httpExpectKind
 	codes [][2]int
+	// hdr/fhdr expect: name and value patterns with their "-m" methods
+	hdrName, hdrNameM, hdrVal, hdrValM string
+	hdrHasVal, hdrFull                 bool
 }
 
 // Probe runs a ruleset against a server. It implements checks.Probe.
