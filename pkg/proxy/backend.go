@@ -47,6 +47,10 @@ type server struct {
 	ppOpts    proxyproto.V2Options
 	q         serverQueue // slots and queue (queue.go)
 	src       *sourceSpec // "source" (source.go); nil: any
+
+	// stopping is haproxy's NOLB state: "http-check disable-on-404" saw
+	// a 404 while the server was up (health.go)
+	stopping atomic.Bool
 }
 
 // proxyHeader returns the PROXY header to send to s for a client src that

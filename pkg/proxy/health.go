@@ -28,9 +28,10 @@ func (rt *Runtime) attachChecks(cfg *haproxycfg.Config, px *haproxycfg.Proxy, be
 	if be.mail, err = emailAlerts(cfg, px); err != nil {
 		return err
 	}
+	disable404 := false
 	for _, d := range px.Other {
 		if d.Args[0] == "http-check" && len(d.Args) > 1 && d.Args[1] == "disable-on-404" {
-			return &UnsupportedError{d.Pos, "'http-check disable-on-404'"}
+			disable404 = true
 		}
 	}
 	byName := map[string]*server{}
@@ -63,6 +64,10 @@ func (rt *Runtime) attachChecks(cfg *haproxycfg.Config, px *haproxycfg.Proxy, be
 			}
 			spec.Ext.CurConn = func() int { return int(srv.cur.Load()) }
 			spec.Ext.OnKill = func(pid int) { rt.log.Warn(fmt.Sprintf("kill %d", pid)) }
+		}
+		if spec != nil && spec.Probe != nil && spec.Ext == nil && disable404 {
+			// a 404 means "stopping" only while the server is not down
+			spec.Probe.Disable404 = func() bool { return !srv.down.Load() }
 		}
 		srv.check = spec
 		srv.agentWeight.Store(-1)
@@ -163,6 +168,7 @@ func (rt *Runtime) startChecks(ctx context.Context) (stop func()) {
 		}
 		if it, ok := byName[name]; ok {
 			it.srv.view.observe(r, oldHealth, newHealth)
+			rt.observeStopping(it.be, it.srv, r)
 			if it.be.logChecks {
 				rt.logCheck(it.be, it.srv, r, oldHealth, newHealth)
 			}
@@ -226,20 +232,62 @@ func (rt *Runtime) setServerState(be *backend, srv *server, up bool, r checks.Re
 		return
 	}
 	srv.down.Store(!up)
+	if !up && srv.stopping.Load() {
+		// a stopping server that fails goes down and stops stopping
+		srv.stopping.Store(false)
+		be.picker.algo.SetDrain(be.picker.toB[srv], srv.drain.Load())
+	}
 	srv.view.changed(up, time.Now())
 	if srv.maint.Load() {
 		return // haproxy says nothing of a server in maintenance
 	}
 	be.picker.algo.SetUp(be.picker.toB[srv], up)
+	state := "UP"
+	if !up {
+		state = "DOWN"
+	}
+	rt.announceState(be, srv, state, up, r)
+}
+
+// observeStopping applies haproxy's NOLB state of "http-check
+// disable-on-404": a conditionally passed check (404) puts an up server in
+// the stopping state, out of load balancing; a passed check brings it
+// back. It runs on the server's check goroutine.
+func (rt *Runtime) observeStopping(be *backend, srv *server, r checks.Result) {
+	if srv.check == nil || srv.check.Probe == nil || srv.check.Probe.Disable404 == nil {
+		return
+	}
+	be.stateMu.Lock()
+	defer be.stateMu.Unlock()
+	if srv.down.Load() || !r.OK {
+		return
+	}
+	stopping := r.Status == checks.StatusL7OKC
+	if srv.stopping.Load() == stopping {
+		return
+	}
+	srv.stopping.Store(stopping)
+	if srv.maint.Load() {
+		return
+	}
+	be.picker.algo.SetDrain(be.picker.toB[srv], stopping || srv.drain.Load())
+	state := "UP"
+	if stopping {
+		state = "stopping"
+	}
+	rt.announceState(be, srv, state, true, r)
+}
+
+// announceState logs haproxy's message for server srv that changed to
+// state ("UP", "DOWN" or "stopping"; up says whether it still runs) after
+// check result r, and the "no server available" alert when none is left.
+// be.stateMu is held.
+func (rt *Runtime) announceState(be *backend, srv *server, state string, up bool, r checks.Result) {
 	xferred, pending := be.requeue(srv)
 	act, bck := be.usableCounts()
 	var b strings.Builder
 	if srv.backup {
 		b.WriteString("Backup ")
-	}
-	state := "UP"
-	if !up {
-		state = "DOWN"
 	}
 	fmt.Fprintf(&b, "Server %s/%s is %s", be.name, srv.name, state)
 	if !be.logChecks {
@@ -255,15 +303,18 @@ func (rt *Runtime) setServerState(be *backend, srv *server, up bool, r checks.Re
 	} else {
 		fmt.Fprintf(&b, ". %d active and %d backup servers left.%s %d sessions active, %d requeued, %d remaining in queue.", act, bck, running, srv.cur.Load(), xferred, pending)
 	}
-	if up {
+	switch {
+	case state == "stopping":
+		rt.srvMsg(be, levelNotice, b.String())
+	case up:
 		rt.srvMsg(be, levelNotice, b.String())
 		if act+bck == 1 {
 			be.view.changed(true, time.Now()) // the backend is back
 		}
-	} else {
+	default:
 		rt.srvMsg(be, levelAlert, b.String())
 	}
-	if !up && act == 0 && bck == 0 {
+	if (!up || state == "stopping") && act == 0 && bck == 0 {
 		rt.noServerLeft(be)
 	}
 }
@@ -301,7 +352,7 @@ func checkStatusText(r checks.Result) string {
 // a non-zero weight.
 func (be *backend) usableCounts() (act, bck int) {
 	for _, s := range be.servers {
-		if s.down.Load() || s.maint.Load() || s.drain.Load() || s.effectiveWeight() == 0 {
+		if s.down.Load() || s.maint.Load() || s.drain.Load() || s.stopping.Load() || s.effectiveWeight() == 0 {
 			continue
 		}
 		if s.backup {
@@ -343,6 +394,15 @@ func (rt *Runtime) applyAgent(sched *checks.Scheduler, be *backend, srv *server,
 			be.picker.algo.SetWeight(bs, w)
 		}
 	}
+	wrn := ""
+	if a.HasMaxconn {
+		n, msg := healthcheck.AgentMaxconn(a.Maxconn)
+		if msg == "" {
+			be.setServerMaxconn(srv, n)
+		} else if wrn == "" {
+			wrn = msg
+		}
+	}
 	if a.Admin != "" || a.Weight != "" {
 		be.serverStateChanged(srv)
 	}
@@ -360,9 +420,15 @@ func (rt *Runtime) applyAgent(sched *checks.Scheduler, be *backend, srv *server,
 	if up {
 		st = checks.StatusL7OK
 	}
+	// haproxy reports the description, but an error word or a warning
+	// first when the agent says up or gave no description
 	msg := a.Desc
 	if msg == "" || up {
-		msg = a.Err
+		if a.Err != "" {
+			msg = a.Err
+		} else if wrn != "" {
+			msg = wrn
+		}
 	}
 	info := "via agent : " + a.Health
 	if msg != "" {
@@ -421,7 +487,7 @@ func (rt *Runtime) setAdminState(be *backend, srv *server, state string) {
 		// entering maintenance ends a forced drain, silently
 		if srv.drain.Load() {
 			srv.drain.Store(false)
-			be.picker.algo.SetDrain(bs, false)
+			be.picker.algo.SetDrain(bs, srv.stopping.Load())
 		}
 		if !srv.maint.Load() {
 			srv.maint.Store(true)
@@ -444,7 +510,7 @@ func (rt *Runtime) setAdminState(be *backend, srv *server, state string) {
 		}
 		if srv.drain.Load() {
 			srv.drain.Store(false)
-			be.picker.algo.SetDrain(bs, false)
+			be.picker.algo.SetDrain(bs, srv.stopping.Load())
 			rt.srvMsg(be, levelNotice, fmt.Sprintf("%s is UP (leaving forced drain).", prefix))
 		}
 	}

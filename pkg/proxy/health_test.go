@@ -24,7 +24,7 @@ func TestChecksRefusedOrServed(t *testing.T) {
 		{"  option log-health-checks\n  server s1 127.0.0.1:1 check\n", ""},
 		{"  server s1 127.0.0.1:1 check on-marked-down shutdown-sessions\n", ":10] : server option 'on-marked-down'"},
 		{"  server s1 127.0.0.1:1 track b1/s2\n  server s2 127.0.0.1:2 check\n", ":10] : server option 'track'"},
-		{"  option httpchk\n  http-check disable-on-404\n  server s1 127.0.0.1:1 check\n", ":11] : 'http-check disable-on-404'"},
+		{"  option httpchk\n  http-check disable-on-404\n  server s1 127.0.0.1:1 check\n", ""},
 		{"  email-alert mailers nope\n  server s1 127.0.0.1:1 check\n", ""}, // -c refuses it first
 		{"  email-alert from a@b\n  server s1 127.0.0.1:1 check\n", ":10] : 'email-alert' without all of"},
 	} {

@@ -140,6 +140,10 @@ func (rt *Runtime) fillServerState(sv *stats.Server, s *server, now time.Time) {
 		sv.Status = fmt.Sprintf("DRAIN %d/%d", health-rise+1, fall)
 	case !down && s.drain.Load():
 		sv.Status = "DRAIN"
+	case !down && s.stopping.Load() && going:
+		sv.Status = fmt.Sprintf("NOLB %d/%d", health-rise+1, fall)
+	case !down && s.stopping.Load():
+		sv.Status = "NOLB"
 	case !down && going:
 		sv.Status = fmt.Sprintf("UP %d/%d", health-rise+1, fall)
 	case !down && s.check == nil:

@@ -25,6 +25,8 @@ type AgentReply struct {
 	Weight string
 	// Maxconn is the value of the last "maxconn:N" word, or "".
 	Maxconn string
+	// HasMaxconn says that a "maxconn:" word came (maybe empty).
+	HasMaxconn bool
 	// Err is the first word that means nothing to haproxy.
 	Err string
 	// Desc is the text after '#'.
@@ -62,7 +64,7 @@ func ParseAgentReply(line string) AgentReply {
 		case w[0] >= '0' && w[0] <= '9' && strings.Contains(w, "%"):
 			a.Weight = w
 		case strings.HasPrefix(lw, "maxconn:"):
-			a.Maxconn = w[len("maxconn:"):]
+			a.Maxconn, a.HasMaxconn = w[len("maxconn:"):], true
 		default:
 			if a.Err == "" {
 				a.Err = w
@@ -71,6 +73,42 @@ func ParseAgentReply(line string) AgentReply {
 		i = j + 1
 	}
 	return a
+}
+
+// AgentMaxconn reads the value of an agent's "maxconn:" word as haproxy
+// 2.6 does (strtol: blanks and a sign allowed, nothing after the digits);
+// msg is haproxy's warning when the value is refused.
+func AgentMaxconn(v string) (n int, msg string) {
+	if v == "" {
+		return 0, "Require <maxconn>.\n"
+	}
+	i := 0
+	for i < len(v) && (v[i] == ' ' || (v[i] >= '\t' && v[i] <= '\r')) {
+		i++
+	}
+	neg := false
+	if i < len(v) && (v[i] == '+' || v[i] == '-') {
+		neg = v[i] == '-'
+		i++
+	}
+	start := i
+	for i < len(v) && v[i] >= '0' && v[i] <= '9' {
+		if n < 1<<31 {
+			n = n*10 + int(v[i]-'0')
+		}
+		i++
+	}
+	if i == start {
+		return 0, "maxconn string empty or preceded by garbage"
+	}
+	if i != len(v) {
+		return 0, "Trailing garbage in maxconn string"
+	}
+	if neg {
+		// no limit below zero exists here: taken as 0 (no limit)
+		n = 0
+	}
+	return n, ""
 }
 
 // WeightPercent returns the percentage of a "NN%" word, as haproxy's

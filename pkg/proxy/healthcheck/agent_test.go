@@ -13,7 +13,8 @@ func TestParseAgentReply(t *testing.T) {
 		{"UP 75%", AgentReply{Health: "UP", Weight: "75%"}},
 		{"stopped # disk full", AgentReply{Health: "stopped", Desc: "disk full"}},
 		{"down#gone", AgentReply{Err: "down#gone"}},
-		{"drain,maxconn:30\t50%", AgentReply{Admin: "drain", Maxconn: "30", Weight: "50%"}},
+		{"drain,maxconn:30\t50%", AgentReply{Admin: "drain", Maxconn: "30", HasMaxconn: true, Weight: "50%"}},
+		{"MAXCONN: up", AgentReply{Health: "up", HasMaxconn: true}},
 		{"ready up what ever", AgentReply{Health: "up", Admin: "ready", Err: "what"}},
 		{"", AgentReply{}},
 		{"  ,, #", AgentReply{}},
@@ -33,6 +34,29 @@ func TestParseAgentReply(t *testing.T) {
 	}
 }
 
+func TestAgentMaxconn(t *testing.T) {
+	for _, tc := range []struct {
+		v   string
+		n   int
+		msg string
+	}{
+		{"10", 10, ""},
+		{"+7", 7, ""},
+		{" 3", 3, ""},
+		{"0", 0, ""},
+		{"-4", 0, ""},
+		{"", 0, "Require <maxconn>.\n"},
+		{"x1", 0, "maxconn string empty or preceded by garbage"},
+		{"-", 0, "maxconn string empty or preceded by garbage"},
+		{"12a", 0, "Trailing garbage in maxconn string"},
+	} {
+		n, msg := AgentMaxconn(tc.v)
+		if msg != tc.msg || (msg == "" && n != tc.n) {
+			t.Errorf("AgentMaxconn(%q) = %d, %q; want %d, %q", tc.v, n, msg, tc.n, tc.msg)
+		}
+	}
+}
+
 func FuzzParseAgentReply(f *testing.F) {
 	for _, s := range []string{"up", "down # x", "drain,50%", "maxconn:10 ready", "#", ",,,"} {
 		f.Add(s)
@@ -41,6 +65,9 @@ func FuzzParseAgentReply(f *testing.F) {
 		a := ParseAgentReply(line)
 		if a.Weight != "" {
 			WeightPercent(a.Weight)
+		}
+		if n, msg := AgentMaxconn(a.Maxconn); n < 0 || (msg != "" && n != 0) {
+			t.Fatalf("AgentMaxconn(%q) = %d, %q", a.Maxconn, n, msg)
 		}
 	})
 }

@@ -66,6 +66,8 @@ func TestCommentsAttachAsHaproxy(t *testing.T) {
 func FuzzBuild(f *testing.F) {
 	f.Add("  option tcp-check\n  tcp-check comment c\n  tcp-check send x comment y\n  tcp-check expect string a comment b\n")
 	f.Add("  option httpchk\n  http-check comment c\n  http-check connect port 81 ssl sni a\n  http-check send meth GET comment z\n  http-check expect ! status 200 comment q\n")
+	f.Add("  option httpchk\n  http-check expect min-recv 3 comment c ok-status L4OK error-status l7sts tout-status L6TOUT on-success a on-error b ! rstring x\n")
+	f.Add("  option httpchk\n  http-check expect fhdr name -m beg a value -m sub b\n  http-check expect ! hdr name c value\n  http-check expect hdr name -m\n")
 	f.Add("  option tcp-check\n  tcp-check expect string\n  tcp-check connect port\n  tcp-check comment\n")
 	f.Fuzz(func(t *testing.T, lines string) {
 		p := filepath.Join(t.TempDir(), "h.cfg")

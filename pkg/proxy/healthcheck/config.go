@@ -364,15 +364,24 @@ func httpRules(px *haproxycfg.Proxy, opt haproxycfg.Option) ([]Rule, error) {
 			}
 		}
 	}
-	var expects []Rule
-	var conn *Rule
+	// rules in haproxy's order: [connect] send expect... then more
+	// "connect, send, expect..." sequences. The request of "option
+	// httpchk" is the first send, completed by the first "http-check send".
+	var rules []Rule
+	sendAt := -1 // index of the first send in rules
 	inherit := ""
-	seen := false // a send or expect came already
 	for _, d := range directives(px, "http-check") {
 		if len(d.Args) < 2 {
 			continue
 		}
+		last := actConnect
+		if len(rules) > 0 {
+			last = rules[len(rules)-1].act
+		}
 		switch d.Args[1] {
+		case "disable-on-404":
+			// a proxy option, not a step: the proxy sets Probe.Disable404
+			continue
 		case "comment":
 			if len(d.Args) != 3 {
 				return nil, &UnsupportedError{d.Pos, "'" + strings.Join(d.Args, " ") + "'"}
@@ -380,8 +389,12 @@ func httpRules(px *haproxycfg.Proxy, opt haproxycfg.Option) ([]Rule, error) {
 			inherit = d.Args[2]
 			continue
 		case "connect":
-			if seen || conn != nil {
-				return nil, &UnsupportedError{d.Pos, "'http-check connect' after other steps (several request sequences)"}
+			if len(rules) > 0 && rules[0].act != actConnect {
+				// haproxy -c refuses it with these words
+				return nil, &UnsupportedError{d.Pos, "'http-check connect' : first step MUST also be a 'connect', optionally preceded by a 'set-var', an 'unset-var' or a 'comment', when there is a 'connect' step in the tcp-check ruleset"}
+			}
+			if len(rules) > 0 && last != actHTTPExpect {
+				return nil, &UnsupportedError{d.Pos, "'http-check connect' must follow an 'http-check expect' (or come first)"}
 			}
 			r, err := connectRule("http-check", d)
 			if err != nil {
@@ -390,35 +403,27 @@ func httpRules(px *haproxycfg.Proxy, opt haproxycfg.Option) ([]Rule, error) {
 			if r.comment == "" {
 				r.comment = inherit
 			}
-			conn = &r
+			rules = append(rules, r)
 		case "send":
-			a := d.Args[2:]
-			for i := 0; i < len(a); i++ {
-				if i+1 >= len(a) {
-					return nil, &UnsupportedError{d.Pos, "'http-check send " + a[i] + "' without a value"}
+			if sendAt < 0 {
+				if len(rules) > 0 && last != actConnect {
+					return nil, &UnsupportedError{d.Pos, "'http-check send' must follow an 'http-check connect' (or come first)"}
 				}
-				switch a[i] {
-				case "meth":
-					send.meth = a[i+1]
-				case "uri":
-					send.uri = a[i+1]
-				case "ver":
-					send.ver = a[i+1]
-				case "body":
-					send.body = a[i+1]
-				case "comment":
-					// haproxy reports no comment for a failed send
-				case "hdr":
-					if i+2 >= len(a) {
-						return nil, &UnsupportedError{d.Pos, "'http-check send hdr' without a value"}
-					}
-					send.hdrs = append(send.hdrs, [2]string{a[i+1], a[i+2]})
-					i++
-				default:
-					return nil, &UnsupportedError{d.Pos, "'http-check send " + a[i] + "'"}
+				if err := sendArgs(d, &send); err != nil {
+					return nil, err
 				}
-				i++
+				sendAt = len(rules)
+				rules = append(rules, send)
+				break
 			}
+			if last != actConnect {
+				return nil, &UnsupportedError{d.Pos, "'http-check send' must follow an 'http-check connect' (or come first)"}
+			}
+			r := Rule{act: actHTTPSend, meth: "OPTIONS", uri: "/", ver: "HTTP/1.0"}
+			if err := sendArgs(d, &r); err != nil {
+				return nil, err
+			}
+			rules = append(rules, r)
 		case "expect":
 			r, err := httpExpectRule(d)
 			if err != nil {
@@ -427,23 +432,30 @@ func httpRules(px *haproxycfg.Proxy, opt haproxycfg.Option) ([]Rule, error) {
 			if r.comment == "" {
 				r.comment = inherit
 			}
-			expects = append(expects, r)
+			if sendAt < 0 && len(rules) == 0 {
+				// the request of "option httpchk" goes first
+				sendAt = len(rules)
+				rules = append(rules, send)
+			} else if last != actHTTPSend && last != actHTTPExpect {
+				return nil, &UnsupportedError{d.Pos, fmt.Sprintf("'http-check expect' : unable to add http-check expect rule at step %d (missing send rule)", len(rules)+1)}
+			}
+			rules = append(rules, r)
 		default:
 			return nil, &UnsupportedError{d.Pos, "'http-check " + d.Args[1] + "'"}
 		}
 		if d.Args[1] != "expect" {
 			inherit = ""
 		}
-		if d.Args[1] != "connect" {
-			seen = true
+	}
+	if sendAt < 0 {
+		sendAt = 0
+		if len(rules) > 0 && rules[0].act == actConnect {
+			sendAt = 1
 		}
+		rules = append(rules[:sendAt], append([]Rule{send}, rules[sendAt:]...)...)
 	}
-	if len(expects) == 0 {
-		expects = []Rule{{act: actHTTPExpect, hexp: httpStatus, codes: [][2]int{{200, 399}}}}
-	}
-	rules := append([]Rule{send}, expects...)
-	if conn != nil {
-		rules = append([]Rule{*conn}, rules...)
+	if rules[len(rules)-1].act == actHTTPSend || rules[len(rules)-1].act == actConnect {
+		rules = append(rules, Rule{act: actHTTPExpect, hexp: httpStatus, codes: [][2]int{{200, 399}}})
 	}
 	for i := range rules {
 		rules[i].index = i
@@ -451,46 +463,199 @@ func httpRules(px *haproxycfg.Proxy, opt haproxycfg.Option) ([]Rule, error) {
 	return rules, nil
 }
 
+// sendArgs applies the options of an "http-check send" line to r.
+func sendArgs(d haproxycfg.Directive, r *Rule) error {
+	a := d.Args[2:]
+	for i := 0; i < len(a); i++ {
+		if i+1 >= len(a) {
+			return &UnsupportedError{d.Pos, "'http-check send " + a[i] + "' without a value"}
+		}
+		switch a[i] {
+		case "meth":
+			r.meth = a[i+1]
+		case "uri":
+			r.uri = a[i+1]
+		case "ver":
+			r.ver = a[i+1]
+		case "body":
+			r.body = a[i+1]
+		case "comment":
+			// haproxy reports no comment for a failed send
+		case "hdr":
+			if i+2 >= len(a) {
+				return &UnsupportedError{d.Pos, "'http-check send hdr' without a value"}
+			}
+			r.hdrs = append(r.hdrs, [2]string{a[i+1], a[i+2]})
+			i++
+		default:
+			return &UnsupportedError{d.Pos, "'http-check send " + a[i] + "'"}
+		}
+		i++
+	}
+	return nil
+}
+
 func httpExpectRule(d haproxycfg.Directive) (Rule, error) {
 	a := d.Args[2:]
 	r := Rule{act: actHTTPExpect}
-	if len(a) > 0 && a[0] == "!" {
-		r.negate = true
-		a = a[1:]
+	bad := func(what string) (Rule, error) {
+		return r, &UnsupportedError{d.Pos, "'" + strings.Join(d.Args, " ") + "' (" + what + ")"}
 	}
-	a, r.comment = cutComment(a)
-	if len(a) != 2 {
-		return r, &UnsupportedError{d.Pos, "'" + strings.Join(d.Args, " ") + "'"}
+	kind, pattern := "", ""
+	for i := 0; i < len(a); i++ {
+		w := a[i]
+		for strings.HasPrefix(w, "!") {
+			r.negate = !r.negate
+			w = w[1:]
+		}
+		if w == "" {
+			continue
+		}
+		value := func() (string, bool) {
+			if i+1 >= len(a) || a[i+1] == "" {
+				return "", false
+			}
+			i++
+			return a[i], true
+		}
+		switch w {
+		case "status", "rstatus", "string", "rstring":
+			if kind != "" {
+				return bad("only one pattern may be given")
+			}
+			v, ok := value()
+			if !ok {
+				return bad("'" + w + "' needs a pattern")
+			}
+			kind, pattern = w, v
+		case "min-recv":
+			v, ok := value()
+			if !ok {
+				return bad("'min-recv' needs a number")
+			}
+			n, err := strconv.Atoi(v)
+			if err != nil || n < -1 {
+				return bad("'min-recv' expects -1 or a number from 0")
+			}
+			r.minRecv = n
+		case "comment":
+			v, ok := value()
+			if !ok {
+				return bad("'comment' needs a text")
+			}
+			r.comment = v
+		case "on-success", "on-error":
+			v, ok := value()
+			if !ok {
+				return bad("'" + w + "' needs a text")
+			}
+			if strings.Contains(v, "%") {
+				return bad("log-format values in '" + w + "' are not supported yet; give a plain text")
+			}
+			text := v
+			if w == "on-success" {
+				r.onOK = func([]byte) string { return text }
+			} else {
+				r.onErr = func([]byte) string { return text }
+			}
+		case "ok-status", "error-status", "tout-status":
+			v, ok := value()
+			if !ok {
+				return bad("'" + w + "' needs a status")
+			}
+			st, allowed := checks.Status(strings.ToUpper(v)), false
+			switch w {
+			case "ok-status":
+				allowed = st == checks.StatusL7OK || st == checks.StatusL6OK || st == checks.StatusL4OK
+				r.okSt = st
+			case "error-status":
+				allowed = st == checks.StatusL7RSP || st == checks.StatusL7STS || st == checks.StatusL6RSP || st == checks.StatusL4CON
+				r.errSt = st
+			default:
+				allowed = st == checks.StatusL7TOUT || st == checks.StatusL6TOUT || st == checks.StatusL4TOUT
+				r.toutSt = st
+			}
+			if !allowed {
+				if st == checks.StatusL7OKC {
+					return bad("the conditional status L7OKC is not supported yet")
+				}
+				return bad("'" + w + " " + v + "' is not a status haproxy accepts there")
+			}
+		case "status-code":
+			return bad("'status-code' expressions are not supported yet")
+		case "hdr", "fhdr":
+			if kind != "" {
+				return bad("only one pattern may be given")
+			}
+			kind, r.hdrFull = "hdr", w == "fhdr"
+			if i+2 >= len(a) || a[i+1] != "name" {
+				return bad("'" + w + "' expects 'name <pattern>'")
+			}
+			i += 2
+			method := func() (string, bool) {
+				if a[i] != "-m" {
+					return "str", true
+				}
+				if i+2 >= len(a) {
+					return "", false
+				}
+				m := a[i+1]
+				i += 2
+				return m, m == "str" || m == "beg" || m == "end" || m == "sub"
+			}
+			m, ok := method()
+			if !ok {
+				return bad("'-m' supports 'str', 'beg', 'end' or 'sub' here")
+			}
+			r.hdrNameM, r.hdrName = m, a[i]
+			if i+2 < len(a) && a[i+1] == "value" {
+				i += 2
+				if m, ok = method(); !ok {
+					return bad("'-m' supports 'str', 'beg', 'end' or 'sub' here")
+				}
+				r.hdrValM, r.hdrVal, r.hdrHasVal = m, a[i], true
+			} else {
+				// without a value pattern the whole line is looked at
+				r.hdrFull = true
+			}
+		case "string-lf", "name-lf", "value-lf":
+			return bad("'" + w + "' is not supported yet")
+		default:
+			return bad("'" + w + "' is not an http-check expect keyword")
+		}
+	}
+	if kind == "" {
+		return bad("a pattern such as 'status 200' is needed")
 	}
 	var err error
-	switch a[0] {
+	switch kind {
 	case "status":
 		r.hexp = httpStatus
-		for _, part := range strings.Split(a[1], ",") {
+		for _, part := range strings.Split(pattern, ",") {
 			lo, hi, isRange := strings.Cut(part, "-")
 			if !isRange {
 				hi = lo
 			}
 			l, e1 := strconv.Atoi(lo)
 			h, e2 := strconv.Atoi(hi)
-			if e1 != nil || e2 != nil {
-				return r, &UnsupportedError{d.Pos, "'http-check expect status " + a[1] + "'"}
+			if e1 != nil || e2 != nil || l > h {
+				return r, &UnsupportedError{d.Pos, "'http-check expect status " + pattern + "'"}
 			}
 			r.codes = append(r.codes, [2]int{l, h})
 		}
 	case "rstatus":
 		r.hexp = httpStatusRegex
-		r.re, err = regexp.Compile(a[1])
+		r.re, err = regexp.Compile(pattern)
 	case "string":
-		r.hexp, r.pattern = httpBody, a[1]
+		r.hexp, r.pattern = httpBody, pattern
 	case "rstring":
 		r.hexp = httpBodyRegex
-		r.re, err = regexp.Compile(a[1])
-	default:
-		return r, &UnsupportedError{d.Pos, "'http-check expect " + a[0] + "'"}
+		r.re, err = regexp.Compile(pattern)
+	case "hdr":
+		r.hexp = httpHeader
 	}
 	if err != nil {
-		return r, &UnsupportedError{d.Pos, fmt.Sprintf("regular expression '%s' (%v)", a[1], err)}
+		return r, &UnsupportedError{d.Pos, fmt.Sprintf("regular expression '%s' (%v)", pattern, err)}
 	}
 	return r, nil
 }

@@ -61,6 +61,10 @@ func TestBuildRefusesWhatItCannotRun(t *testing.T) {
 		"  option tcp-check\n  tcp-check expect string OK min-recv 3\n  server s 10.0.0.1:80 check\n",
 		"  option httpchk\n  http-check connect alpn h2\n  server s 10.0.0.1:80 check\n",
 		"  server s 10.0.0.1 check\n",
+		"  option httpchk\n  http-check expect status 200 error-status L7OKC\n  server s 10.0.0.1:80 check\n",
+		"  option httpchk\n  http-check expect status 200 on-error %[res.hdr(x)]\n  server s 10.0.0.1:80 check\n",
+		"  option httpchk\n  http-check expect status 200 status-code int(7)\n  server s 10.0.0.1:80 check\n",
+		"  option httpchk\n  http-check expect hdr name -m reg x\n  server s 10.0.0.1:80 check\n",
 	} {
 		_, err := build(t, body)
 		var ue *UnsupportedError
@@ -257,4 +261,60 @@ func FuzzProbeResponses(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestDisableOn404PassesConditionally(t *testing.T) {
+	addr := answer(t, "HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n", true)
+	host, port, _ := net.SplitHostPort(addr)
+	for _, up := range []bool{true, false} {
+		sp, err := build(t, "  option httpchk\n  http-check disable-on-404\n  http-check expect string never\n  server s "+host+":"+port+" check\n")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sp.Probe.Disable404 = func() bool { return up }
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		r := sp.Probe.Run(ctx, checks.Target{Addr: sp.Addr})
+		cancel()
+		want := checks.StatusL7RSP
+		if up {
+			want = checks.StatusL7OKC
+		}
+		if r.Status != want || r.Code != 404 || r.OK != up {
+			t.Errorf("server up=%v: got %+v, want %s with code 404", up, r, want)
+		}
+	}
+}
+
+func TestHTTPCheckSequences(t *testing.T) {
+	acts := func(rs []Rule) string {
+		var b strings.Builder
+		for _, r := range rs {
+			b.WriteString([]string{"C", "s", "e", "S", "E"}[r.act])
+		}
+		return b.String()
+	}
+	for body, want := range map[string]string{
+		"  option httpchk\n": "SE",
+		"  option httpchk\n  http-check expect status 200\n":          "SE",
+		"  option httpchk\n  http-check connect\n  http-check send\n": "CSE",
+		"  option httpchk\n  http-check connect\n  http-check send\n  http-check expect status 200\n  http-check connect port 81\n  http-check send uri /b\n  http-check expect status 200\n  http-check expect string x\n": "CSECSEE",
+	} {
+		sp, err := build(t, body+"  server s 10.0.0.1:80 check\n")
+		if err != nil {
+			t.Errorf("%q: %v", body, err)
+			continue
+		}
+		if got := acts(sp.Probe.Rules); got != want {
+			t.Errorf("%q: rules %s, want %s", body, got, want)
+		}
+	}
+	for _, body := range []string{
+		"  option httpchk\n  http-check send\n  http-check expect status 200\n  http-check connect\n",
+		"  option httpchk\n  http-check connect\n  http-check expect status 200\n",
+		"  option httpchk\n  http-check expect status 200\n  http-check send uri /x\n",
+	} {
+		if _, err := build(t, body+"  server s 10.0.0.1:80 check\n"); err == nil {
+			t.Errorf("%q: accepted, haproxy refuses it", body)
+		}
+	}
 }

@@ -14,6 +14,67 @@ type httpResp struct {
 	code   int
 	reason string
 	body   []byte
+	// hdrs are the header fields, names as received
+	hdrs [][2]string
+}
+
+// headerFields splits the header lines of a response head (after its
+// status line) into names and values, as haproxy's expect rules see them.
+func headerFields(head []byte) [][2]string {
+	var out [][2]string
+	lines := bytes.Split(head, []byte("\r\n"))
+	for _, l := range lines[1:] {
+		name, val, ok := bytes.Cut(l, []byte(":"))
+		if !ok || strings.EqualFold(string(bytes.TrimSpace(name)), "connection") {
+			// haproxy's HTTP/1 parser consumes the Connection header:
+			// expect rules never see it
+			continue
+		}
+		out = append(out, [2]string{string(bytes.TrimSpace(name)), string(bytes.Trim(val, " \t"))})
+	}
+	return out
+}
+
+// strMatch matches s against pattern p with haproxy's "-m" method (str,
+// beg, end or sub); fold makes it case-insensitive.
+func strMatch(method, s, p string, fold bool) bool {
+	if fold {
+		s, p = strings.ToLower(s), strings.ToLower(p)
+	}
+	switch method {
+	case "beg":
+		return strings.HasPrefix(s, p)
+	case "end":
+		return strings.HasSuffix(s, p)
+	case "sub":
+		return strings.Contains(s, p)
+	default:
+		return s == p
+	}
+}
+
+// headerMatch is haproxy's hdr/fhdr expect: a header whose name matches
+// and, when a value pattern is given, one of whose values matches (each
+// comma-separated value for hdr, the whole line for fhdr).
+func (rule *Rule) headerMatch(hdrs [][2]string) bool {
+	for _, h := range hdrs {
+		if !strMatch(rule.hdrNameM, h[0], rule.hdrName, true) {
+			continue
+		}
+		if !rule.hdrHasVal {
+			return true
+		}
+		vals := []string{h[1]}
+		if !rule.hdrFull {
+			vals = strings.Split(h[1], ",")
+		}
+		for _, v := range vals {
+			if strMatch(rule.hdrValM, strings.Trim(v, " \t"), rule.hdrVal, false) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // httpRequest is the request of an "http-check send" / "option httpchk"
@@ -52,7 +113,7 @@ func (rule *Rule) httpRequest() []byte {
 
 // parseResponse reads a whole response head (and the body when needBody).
 // It returns a failure result, or nil with r.resp set.
-func (r *run) readResponse(needBody bool) *checks.Result {
+func (r *run) readResponse(needBody bool, tout checks.Status) *checks.Result {
 	if r.resp != nil && (!needBody || r.resp.body != nil) {
 		return nil
 	}
@@ -70,7 +131,7 @@ func (r *run) readResponse(needBody bool) *checks.Result {
 				r.buf = append(r.buf[:0], r.buf[end+4:]...)
 				continue
 			}
-			resp := &httpResp{code: code, reason: reason}
+			resp := &httpResp{code: code, reason: reason, hdrs: headerFields(head)}
 			if !needBody {
 				r.resp = resp
 				return nil
@@ -98,7 +159,7 @@ func (r *run) readResponse(needBody bool) *checks.Result {
 			r.resp = &httpResp{code: code, reason: reason, body: []byte{}}
 			return nil
 		}
-		if f := r.more(checks.StatusL7TOUT); f != nil {
+		if f := r.more(tout); f != nil {
 			return f
 		}
 	}
@@ -137,12 +198,33 @@ func (r *run) httpExpect(rule *Rule) *checks.Result {
 	if r.conn == nil {
 		return r.fail(checks.StatusSOCKERR, "")
 	}
+	tout := rule.toutSt
+	if tout == "" {
+		tout = checks.StatusL7TOUT
+	}
 	needBody := rule.hexp == httpBody || rule.hexp == httpBodyRegex
-	if f := r.readResponse(needBody); f != nil {
+	if f := r.readResponse(needBody, tout); f != nil {
 		return f
 	}
 	resp := r.resp
 	r.code = resp.code
+	if resp.code == 404 && r.p.Disable404 != nil && r.p.Disable404() {
+		// haproxy skips the rule: the check passes conditionally
+		r.got404 = true
+		return nil
+	}
+	// fail reports a failed expect as haproxy does: the rule's
+	// error-status or st, and its on-error text instead of desc
+	fail := func(st checks.Status, desc string) *checks.Result {
+		if rule.errSt != "" {
+			st = rule.errSt
+		}
+		if rule.onErr != nil {
+			desc = rule.onErr(nil)
+		}
+		out := res(false, st, resp.code, withComment(desc, rule.comment))
+		return &out
+	}
 	switch rule.hexp {
 	case httpStatus, httpStatusRegex:
 		var m bool
@@ -158,12 +240,15 @@ func (r *run) httpExpect(rule *Rule) *checks.Result {
 		if m != rule.negate {
 			return nil
 		}
-		out := res(false, checks.StatusL7STS, resp.code, withComment(resp.reason, rule.comment))
-		return &out
+		return fail(checks.StatusL7STS, resp.reason)
+	case httpHeader:
+		if rule.headerMatch(resp.hdrs) != rule.negate {
+			return nil
+		}
+		return fail(checks.StatusL7STS, resp.reason)
 	default:
 		if len(resp.body) == 0 {
-			out := res(false, checks.StatusL7RSP, resp.code, withComment("HTTP content check could not find a response body", rule.comment))
-			return &out
+			return fail(checks.StatusL7RSP, "HTTP content check could not find a response body")
 		}
 		var m bool
 		if rule.hexp == httpBodyRegex {
@@ -174,11 +259,11 @@ func (r *run) httpExpect(rule *Rule) *checks.Result {
 		if m != rule.negate {
 			return nil
 		}
+		// haproxy words it after the rule, not after what matched
 		info := "HTTP content check did not match"
-		if m {
-			info = "HTTP content check matched unwanted content"
+		if rule.negate {
+			info = "HTTP check matched unwanted content"
 		}
-		out := res(false, checks.StatusL7RSP, resp.code, withComment(info, rule.comment))
-		return &out
+		return fail(checks.StatusL7RSP, info)
 	}
 }

@@ -71,6 +71,7 @@ const (
 	httpStatusRegex
 	httpBody
 	httpBodyRegex
+	httpHeader
 )
 
 // customFunc judges the data received so far; eof says that no more will
@@ -121,6 +122,9 @@ type Rule struct {
 	// HTTP expect
 	hexp  httpExpectKind
 	codes [][2]int
+	// hdr/fhdr expect: name and value patterns with their "-m" methods
+	hdrName, hdrNameM, hdrVal, hdrValM string
+	hdrHasVal, hdrFull                 bool
 }
 
 // Probe runs a ruleset against a server. It implements checks.Probe.
@@ -143,6 +147,10 @@ type Probe struct {
 	ConnectTimeout, ReadTimeout time.Duration
 	// BufSize is tune.bufsize: how much of a response is looked at.
 	BufSize int
+	// Disable404, when set ("http-check disable-on-404"), says whether a
+	// 404 answer passes conditionally (L7OKC, the server then stops
+	// taking new traffic): haproxy does so while the server is not down.
+	Disable404 func() bool
 }
 
 // run is one execution of a probe.
@@ -163,6 +171,8 @@ type run struct {
 	okInfo string
 	// deadline of the connection
 	deadline time.Time
+	// got404 says that an HTTP expect let a 404 through (disable-on-404)
+	got404 bool
 }
 
 func res(ok bool, st checks.Status, code int, info string) checks.Result {
@@ -224,7 +234,17 @@ func (r *run) exec() checks.Result {
 		}
 		return res(true, st, 0, info)
 	case actHTTPExpect:
-		return res(true, checks.StatusL7OK, r.code, "")
+		if r.got404 && r.code == 404 {
+			return res(true, checks.StatusL7OKC, 404, "")
+		}
+		st, info := last.okSt, ""
+		if st == "" {
+			st = checks.StatusL7OK
+		}
+		if last.onOK != nil {
+			info = last.onOK(nil)
+		}
+		return res(true, st, r.code, info)
 	case actExpect:
 		st := last.okSt
 		if st == "" {
