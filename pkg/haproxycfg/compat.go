@@ -205,7 +205,6 @@ var runtimeDifferences = [][4]string{
 	{"server connection reuse", "`http-reuse safe` shares idle server connections between client sessions", "reuses a server connection only within one client session", "to build; `http-reuse` is accepted"},
 	{"traffic logs", "`log-format` may hold `%[sample]` expressions; `error-log-format` and `log-format-sd` apply", "tcplog, httplog, clf, the \"Connect from\" line and `log-format` with %-variables are logged as haproxy logs them (compared line by line); a `%[sample]` expression, `error-log-format` or `log-format-sd` is refused at start with its line", "sample expressions need a sample evaluator; to build"},
 	{"health check of a server that accepts and closes at once", "\"Socket error ... Connection reset by peer\" (timing-dependent)", "\"Layer7 invalid response\"", "timing-dependent in haproxy too"},
-	{"agent `maxconn:N` word", "sets the server's maxconn", "ignored", "to build"},
 	{"master CLI unknown command", "lists the closest commands", "lists every command", "cosmetic"},
 	{"runtime API `help`", "lists every command haproxy knows", "lists the commands gohaproxy answers (same words); unknown ones get the \"Unknown command\" answer with that list", "honest about what is served"},
 	{"runtime API `set maxconn frontend/global`, `show sess`, `shutdown session(s)`, `set server ... addr/agent/health/check-port`", "served", "answered with a message saying it is not supported yet", "to build"},

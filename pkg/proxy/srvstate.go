@@ -118,6 +118,7 @@ func (v *checkView) history(now time.Time) (fail, down, lastChg, downtime int64)
 func (rt *Runtime) fillServerState(sv *stats.Server, s *server, now time.Time) {
 	w := int64(s.effectiveWeight())
 	sv.Weight, sv.UWeight = w, w
+	sv.Limit = s.maxconn // read under be.q.mu (statsSnapshot)
 	_, _, sv.LastChange, _ = s.view.history(now)
 	if s.check != nil {
 		sv.Check = &stats.Check{}

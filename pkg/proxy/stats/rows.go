@@ -116,6 +116,9 @@ func serverRow(p *Proxy, sv *Server) Row {
 	if sv.MaxQueue > 0 {
 		setNums(&r, "qlimit", sv.MaxQueue)
 	}
+	if c.Limit > 0 {
+		setNums(&r, "slim", c.Limit) // the server's maxconn
+	}
 	if sv.Throttle >= 0 && sv.Throttle != 0 {
 		setNums(&r, "throttle", sv.Throttle)
 	}
