@@ -213,10 +213,12 @@ type nodeFactory func(cfg *keepalivedconf.Config, p vrrp.Platform, lg *zap.Logge
 // (this binary re-executed with childEnv set) and restarts it when it dies,
 // and the VRRP child (vrrpChild) that runs the VRRP Node.
 func daemon(c *cli.Context, file string, opts keepalivedconf.Options, res *keepalivedconf.Result, stderr io.Writer, mkNode nodeFactory) error {
-	if c.Bool("check") && !c.Bool("vrrp") {
-		return exitError{1, "gokeepalived: the health checker (-C) is not implemented; run the VRRP subsystem (-P)"}
-	}
+	kind := os.Getenv(childKindEnv)
 	if st := childStatusPipe(); st != nil {
+		os.Unsetenv(childKindEnv)
+		if kind == kindNames[kindChecker].env {
+			return checkerChild(c, file, opts, res, stderr, st) // checker.go
+		}
 		return vrrpChild(c, file, opts, res, stderr, mkNode, st)
 	}
 	ready := readyPipe()
@@ -342,12 +344,6 @@ func vrrpChild(c *cli.Context, file string, opts keepalivedconf.Options, res *ke
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	vsStop, err := startVirtualServers(ctx, res.Config, c.Bool("vrrp"), lg, logf) // virtualserver.go
-	if err != nil {
-		lg.Error(err.Error())
-		return fail(err)
-	}
-	defer vsStop()
 	runErr := make(chan error, 1)
 	go func() { runErr <- node.Run(ctx) }()
 	st.configRead()
@@ -378,7 +374,6 @@ func vrrpChild(c *cli.Context, file string, opts keepalivedconf.Options, res *ke
 				vpf.remove()
 				cancel()
 				err := <-runErr
-				vsStop()
 				// keepalived waits for the STOP notify scripts
 				// before it reports "Stopped".
 				nt.close(5 * time.Second)

@@ -142,6 +142,9 @@ func (m *Manager) Run(ctx context.Context) {
 // Snapshot returns every real server's live state and weight.
 func (m *Manager) Snapshot() []DestState { return m.pool.snapshot() }
 
+// ServiceStates returns every virtual server's live state.
+func (m *Manager) ServiceStates() []ServiceState { return m.pool.serviceStates() }
+
 // suspended is ha_suspend: the service's checkers pause while none of
 // its virtual addresses is on the host.
 func (m *Manager) suspended(s *Service) bool {

@@ -445,6 +445,16 @@ type DestState struct {
 	Alive   bool
 	InTable bool
 	Weight  int
+	// Failed is the number of failing checkers.
+	Failed int
+}
+
+// ServiceState is a virtual server's live state for dumps.
+type ServiceState struct {
+	Service  *Service
+	QuorumUp bool
+	// Alive is the number of real servers in the pool.
+	Alive int
 }
 
 // snapshot returns every destination's state.
@@ -454,11 +464,28 @@ func (p *pool) snapshot() []DestState {
 	var out []DestState
 	for _, v := range p.vs {
 		for _, r := range v.rs {
-			out = append(out, DestState{Service: v.s, Dest: r.d, Alive: r.alive, InTable: r.set, Weight: realWeight(r.weight)})
+			out = append(out, DestState{Service: v.s, Dest: r.d, Alive: r.alive, InTable: r.set, Weight: realWeight(r.weight), Failed: r.failed})
 		}
 		if ss := v.sorry; ss != nil {
 			out = append(out, DestState{Service: v.s, Dest: ss.d, Alive: ss.alive, InTable: ss.set, Weight: realWeight(ss.weight)})
 		}
+	}
+	return out
+}
+
+// serviceStates returns every service's state.
+func (p *pool) serviceStates() []ServiceState {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]ServiceState, 0, len(p.vs))
+	for _, v := range p.vs {
+		st := ServiceState{Service: v.s, QuorumUp: v.quorumUp}
+		for _, r := range v.rs {
+			if r.alive {
+				st.Alive++
+			}
+		}
+		out = append(out, st)
 	}
 	return out
 }
