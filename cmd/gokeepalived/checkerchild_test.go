@@ -220,6 +220,40 @@ func TestCheckerChild(t *testing.T) {
 		t.Errorf("through %s after removing the other: %q, want A", vs2, got)
 	}
 
+	// Reload with a real server added to VS2, then A removed: the
+	// unchanged real server keeps its checker.
+	bport := echoServer(t, "B")
+	ra, rb := fmt.Sprintf("[127.0.0.1]:tcp:%d", rport), fmt.Sprintf("[127.0.0.1]:tcp:%d", bport)
+	two := strings.Replace(vsBlock(p2, rport), "    real_server", fmt.Sprintf(`    real_server 127.0.0.1 %d {
+        TCP_CHECK {
+            connect_timeout 2
+        }
+    }
+    real_server`, bport), 1)
+	if err := os.WriteFile(conf, []byte(head+two), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	activA := fmt.Sprintf("Activating healthchecker for service %s for VS %s", ra, vs2)
+	before := strings.Count(out.String(), activA)
+	_ = cmd.Process.Signal(syscall.SIGHUP)
+	waitLog(fmt.Sprintf("Activating healthchecker for service %s for VS %s", rb, vs2))
+	if !testenv.WaitFor(20*time.Second, func() bool { return through(p2) == "B" }) {
+		t.Errorf("the added real server B does not answer through %s", vs2)
+	}
+	if n := strings.Count(out.String(), activA); n != before {
+		t.Errorf("the unchanged real server %s was restarted", ra)
+	}
+	if err := os.WriteFile(conf, []byte(head+vsBlock(p2, bport)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Process.Signal(syscall.SIGHUP)
+	waitLog(fmt.Sprintf("Removing service %s from VS %s", ra, vs2))
+	for i := 0; i < 4; i++ {
+		if got := through(p2); got != "B" {
+			t.Errorf("with A removed, through %s: %q, want B", vs2, got)
+		}
+	}
+
 	_ = cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case err := <-exited:

@@ -2,13 +2,11 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"net/netip"
 	"os"
-	"regexp"
 	"strconv"
 	"sync"
 	"time"
@@ -115,7 +113,7 @@ func userspaceForced(cfg *keepalivedconf.Config) (on bool, pos keepalivedconf.Po
 // startOne programs one virtual server and starts its checkers.
 func (rt *vsRuntime) startOne(s *lvs.Service) (*vsEntry, error) {
 	ctx, cancel := context.WithCancel(rt.ctx)
-	e := &vsEntry{svc: s, id: serviceID(s), spec: serviceSpec(s), cancel: cancel, done: make(chan struct{})}
+	e := &vsEntry{svc: s, id: serviceID(s), spec: lvs.Spec(s), cancel: cancel, done: make(chan struct{})}
 	e.mgr = lvs.NewManager([]*lvs.Service{s}, rt.opts)
 	err := e.mgr.Start()
 	go func() {
@@ -132,23 +130,12 @@ func serviceID(s *lvs.Service) string {
 	return fmt.Sprintf("%s|%s|%d|%v", s.String(), s.Protocol, s.Fwmark, s.Addrs)
 }
 
-// posField matches the file:line fields of a JSON-encoded Service.
-var posField = regexp.MustCompile(`"Pos":\{[^{}]*\}`)
-
-// serviceSpec is the virtual server's whole configuration without the
-// positions of its lines: equal specs mean nothing to change at reload.
-func serviceSpec(s *lvs.Service) string {
-	b, err := json.Marshal(s)
-	if err != nil {
-		return "" // never equal to another: the service is restarted
-	}
-	return posField.ReplaceAllString(string(b), "")
-}
-
 // reload is keepalived's clear_diff_services: the virtual servers that
 // are unchanged keep running (their checkers' states, the forwarder's
-// listeners and connections), the ones gone are removed ("Removing
-// Virtual Server [..]"), changed and new ones (re)start. It returns the
+// listeners and connections); those whose real servers alone changed keep
+// running too, with their unchanged real servers (lvs.Manager.ReloadReals);
+// the ones gone are removed ("Removing Virtual Server [..]"); others
+// (other virtual server settings changed, or new) (re)start. It returns the
 // first error of the new configuration; what could start runs.
 func (rt *vsRuntime) reload(cfg *keepalivedconf.Config) error {
 	svcs, err := lvs.Services(cfg, true)
@@ -163,9 +150,19 @@ func (rt *vsRuntime) reload(cfg *keepalivedconf.Config) error {
 	var next []*vsEntry
 	var starts []*lvs.Service
 	for _, s := range svcs {
-		if e := old[serviceID(s)]; e != nil && !keep[e] && e.spec == serviceSpec(s) {
+		e := old[serviceID(s)]
+		switch {
+		case e == nil || keep[e]:
+		case e.spec == lvs.Spec(s):
 			keep[e] = true
 			e.reloaded = true
+			next = append(next, e)
+			continue
+		case lvs.SpecWithoutReals(e.svc) == lvs.SpecWithoutReals(s) && e.mgr.ReloadReals(s):
+			// Only real servers changed: the others keep running.
+			keep[e] = true
+			e.reloaded = true
+			e.spec = lvs.Spec(e.svc)
 			next = append(next, e)
 			continue
 		}
