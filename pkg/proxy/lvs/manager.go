@@ -4,8 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"math/rand/v2"
-	"regexp"
 	"net/netip"
+	"regexp"
 	"sync"
 	"time"
 
