@@ -161,6 +161,11 @@ func run(c *cli.Context, stdout, stderr io.Writer) error {
 			}
 			fmt.Fprintln(out, d.String())
 		}
+		if res.Config != nil {
+			if s := globalSetting(res.Config.Global, "lvs_userspace"); s != nil {
+				fmt.Fprintf(out, "%s [gokeepalived]\n", keepalivedconf.Diag{Kind: keepalivedconf.KindInfo, Pos: s.Pos, Msg: lvsUserspaceNote(boolArg(s))})
+			}
+		}
 		if code := res.ExitCode(); code != 0 {
 			return exitError{code, ""}
 		}

@@ -110,6 +110,14 @@ func userspaceForced(cfg *keepalivedconf.Config) (on bool, pos keepalivedconf.Po
 	return false, keepalivedconf.Pos{}, false
 }
 
+// lvsUserspaceNote is what -t says of lvs_userspace.
+func lvsUserspaceNote(on bool) string {
+	if on {
+		return "lvs_userspace is gokeepalived's own keyword (keepalived 2.2.7 refuses it): virtual servers run in the userspace forwarder even where the kernel has IPVS"
+	}
+	return "lvs_userspace off is gokeepalived's own keyword (keepalived 2.2.7 refuses it): it asks for kernel IPVS, which gokeepalived does not program yet, so the healthcheck child will refuse to start: remove the line or set it on"
+}
+
 // startOne programs one virtual server and starts its checkers.
 func (rt *vsRuntime) startOne(s *lvs.Service) (*vsEntry, error) {
 	ctx, cancel := context.WithCancel(rt.ctx)
