@@ -209,9 +209,10 @@ func (p *pidFile) remove() {
 type nodeFactory func(cfg *keepalivedconf.Config, p vrrp.Platform, lg *zap.Logger, detail bool, nt vrrp.Notifier) (vrrpRunner, error)
 
 // daemon runs gokeepalived as keepalived 2.2.7 runs: a parent process
-// (parent.go) that writes the main pid file, starts the VRRP child process
-// (this binary re-executed with childEnv set) and restarts it when it dies,
-// and the VRRP child (vrrpChild) that runs the VRRP Node.
+// (parent.go) that writes the main pid file, starts the children (this
+// binary re-executed with childEnv and childKindEnv set) and restarts
+// them when they die: the healthcheck child (checkerChild) that runs the
+// virtual servers, and the VRRP child (vrrpChild) that runs the VRRP Node.
 func daemon(c *cli.Context, file string, opts keepalivedconf.Options, res *keepalivedconf.Result, stderr io.Writer, mkNode nodeFactory) error {
 	kind := os.Getenv(childKindEnv)
 	if st := childStatusPipe(); st != nil {

@@ -1,6 +1,9 @@
 // Command gokeepalived is a drop-in replacement for keepalived 2.2.7: it
-// checks (-t) and dumps (-d) keepalived.conf and runs the VRRP subsystem
-// (the health checker is not implemented).
+// checks (-t) and dumps (-d) keepalived.conf and runs as keepalived runs:
+// a parent process, the VRRP child (Keepalived_vrrp) and, when the
+// configuration has virtual servers, the healthcheck child
+// (Keepalived_healthcheckers, checkerchild.go); -P runs only the first,
+// -C only the second.
 package main
 
 import (

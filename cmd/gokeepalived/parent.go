@@ -23,11 +23,14 @@ import (
 
 // keepalived 2.2.7's process model, observed with Debian's keepalived
 // (see docs/operations.md): the parent process writes the main pid file
-// and forks the VRRP child, which writes the VRRP pid file. The child gets
-// SIGTERM when the parent dies (PR_SET_PDEATHSIG), so it sends priority 0
-// and removes its addresses. When the child dies the parent restarts it at
-// once, then after 1, 2, 4 ... up to 60 seconds if it keeps dying within a
-// minute of its start.
+// and forks the healthcheck child (when the configuration has virtual
+// servers; it writes the checkers pid file) and the VRRP child (it writes
+// the VRRP pid file). A child gets SIGTERM when the parent dies
+// (PR_SET_PDEATHSIG), so the VRRP child sends priority 0 and removes its
+// addresses. When a child dies the parent restarts it at once, then after
+// 1, 2, 4 ... up to 60 seconds if it keeps dying within a minute of its
+// start (each child has its own guard). SIGHUP and SIGUSR1 go to both
+// children, SIGUSR2 and the JSON/STATS_CLEAR signals to the VRRP child.
 
 const (
 	// childEnv marks the VRRP child process; its value is the number of
