@@ -97,7 +97,7 @@ func vsBlock(port, rport int) string {
 }
 
 // TestCheckerChild: with virtual servers, the parent runs keepalived's
-// healthcheck child beside the VRRP child (its own pid file, restarted
+// healthcheck child (its own pid file, restarted
 // after a SIGKILL with keepalived's lines); SIGHUP keeps an unchanged
 // virtual server running and adds and removes the others with
 // keepalived's lines; SIGUSR1 writes /tmp/keepalived_check.data with the
@@ -143,13 +143,11 @@ func TestCheckerChild(t *testing.T) {
 	}
 	parent := cmd.Process.Pid
 	waitLog("Starting Healthcheck child process, pid=")
-	waitLog("Starting VRRP child process, pid=")
 	waitLog("Startup complete")
 	checker := waitChildPid(t, pidC, parent, 0)
-	waitChildPid(t, pidV, parent, 0)
-	// keepalived starts the healthcheck child first.
-	if o := out.String(); strings.Index(o, "Starting Healthcheck child") > strings.Index(o, "Starting VRRP child") {
-		t.Errorf("the VRRP child started before the healthcheck child:\n%s", o)
+	// Without VRRP work in the configuration keepalived runs no VRRP child.
+	if strings.Contains(out.String(), "Starting VRRP child") {
+		t.Errorf("a VRRP child started for a configuration without VRRP")
 	}
 	waitLog(fmt.Sprintf("TCP connection to [127.0.0.1]:tcp:%d success.", rport))
 	if got := through(p1); got != "A" {
@@ -271,20 +269,22 @@ func TestCheckerChild(t *testing.T) {
 	}
 }
 
-// TestOnlyOneChild: -P runs only the VRRP child, -C only the healthcheck
-// child, as keepalived's options do.
+// TestOnlyOneChild: as keepalived 2.2.7 does, -C runs only the
+// healthcheck child, and -P with a configuration that has virtual servers
+// but no VRRP runs nothing ("Warning - keepalived has no configuration to
+// run").
 func TestOnlyOneChild(t *testing.T) {
 	testenv.RequireRoot(t)
 	bin := testenv.Binary(t, "gokeepalived")
 	rport := echoServer(t, "A")
 	for _, c := range []struct {
-		flag       string
-		want, not  string
-		wantPid    string
-		notWantPid string
+		flag      string
+		want, not string
+		pids      []string // the child pid files that must exist
+		noPids    []string
 	}{
-		{"-P", "Starting VRRP child process", "Starting Healthcheck child process", "v.pid", "c.pid"},
-		{"-C", "Starting Healthcheck child process", "Starting VRRP child process", "c.pid", "v.pid"},
+		{"-P", "Warning - keepalived has no configuration to run", "child process", nil, []string{"v.pid", "c.pid"}},
+		{"-C", "Starting Healthcheck child process", "Starting VRRP child process", []string{"c.pid"}, []string{"v.pid"}},
 	} {
 		t.Run(c.flag, func(t *testing.T) {
 			dir := t.TempDir()
@@ -314,19 +314,23 @@ func TestOnlyOneChild(t *testing.T) {
 					t.Logf("output:\n%s", out)
 				}
 			})
-			if !testenv.WaitFor(30*time.Second, func() bool { return strings.Contains(out.String(), "Startup complete") }) {
-				t.Fatalf("no start-up:\n%s", out)
+			if !testenv.WaitFor(30*time.Second, func() bool { return strings.Contains(out.String(), c.want) }) {
+				t.Fatalf("no %q:\n%s", c.want, out)
 			}
-			waitChildPid(t, filepath.Join(dir, c.wantPid), cmd.Process.Pid, 0)
-			if o := out.String(); !strings.Contains(o, c.want) || strings.Contains(o, c.not) {
-				t.Errorf("with %s: want %q and no %q:\n%s", c.flag, c.want, c.not, o)
-			}
-			if _, err := os.Stat(filepath.Join(dir, c.notWantPid)); err == nil {
-				t.Errorf("with %s, %s exists", c.flag, c.notWantPid)
+			for _, f := range c.pids {
+				waitChildPid(t, filepath.Join(dir, f), cmd.Process.Pid, 0)
 			}
 			served := testenv.WaitFor(10*time.Second, func() bool { return through(p) == "A" })
 			if served != (c.flag == "-C") {
 				t.Errorf("with %s the virtual server answers: %v", c.flag, served)
+			}
+			if o := out.String(); strings.Contains(o, c.not) {
+				t.Errorf("with %s: %q logged:\n%s", c.flag, c.not, o)
+			}
+			for _, f := range c.noPids {
+				if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+					t.Errorf("with %s, %s exists", c.flag, f)
+				}
 			}
 		})
 	}

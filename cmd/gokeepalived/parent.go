@@ -316,9 +316,9 @@ func runParent(c *cli.Context, file string, opts keepalivedconf.Options, res *ke
 		p.reloading++
 	}
 	if len(p.slots) == 0 {
-		// Nothing to run (e.g. -P without vrrp): keepalived idles.
+		// keepalived stays, running nothing, until it is stopped.
+		p.logf("Warning - keepalived has no configuration to run")
 		p.loaded = true
-		p.logf("Startup complete")
 		p.reportReady("ok")
 		p.sdSend(sdReady())
 	}
@@ -366,17 +366,25 @@ func runParent(c *cli.Context, file string, opts keepalivedconf.Options, res *ke
 	}
 }
 
-// childrenToRun is keepalived's choice of children: -P runs only the
-// VRRP child, -C only the healthcheck child, both or neither flag both;
-// the healthcheck child runs only when the configuration has
-// virtual_servers (or with --all).
+// childrenToRun is keepalived's choice of children, checked against
+// keepalived 2.2.7: the VRRP child runs when the configuration has VRRP
+// work (instances, sync groups, static addresses, routes or rules), the
+// healthcheck child when it has virtual_servers; -P limits the choice to
+// the VRRP child, -C to the healthcheck child (both flags: both); --all
+// runs both whatever the flags and the configuration.
 func childrenToRun(c *cli.Context, cfg *keepalivedconf.Config) (vrrp, check bool) {
-	onlyV, onlyC := c.Bool("vrrp"), c.Bool("check")
-	vrrp = onlyV || !onlyC
-	check = onlyC || !onlyV
-	if check && !onlyC && !c.Bool("all") && (cfg == nil || len(cfg.VirtualServers) == 0) {
-		check = false
+	if c.Bool("all") {
+		return true, true
 	}
+	onlyV, onlyC := c.Bool("vrrp"), c.Bool("check")
+	if cfg == nil {
+		return false, false
+	}
+	hasVRRP := len(cfg.Instances) > 0 || len(cfg.SyncGroups) > 0 || len(cfg.StaticAddrs) > 0 ||
+		len(cfg.StaticRoutes) > 0 || len(cfg.StaticRules) > 0
+	hasCheck := len(cfg.VirtualServers) > 0
+	vrrp = hasVRRP && (onlyV || !onlyC)
+	check = hasCheck && (onlyC || !onlyV)
 	return vrrp, check
 }
 
