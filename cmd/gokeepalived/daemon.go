@@ -209,14 +209,17 @@ func (p *pidFile) remove() {
 type nodeFactory func(cfg *keepalivedconf.Config, p vrrp.Platform, lg *zap.Logger, detail bool, nt vrrp.Notifier) (vrrpRunner, error)
 
 // daemon runs gokeepalived as keepalived 2.2.7 runs: a parent process
-// (parent.go) that writes the main pid file, starts the VRRP child process
-// (this binary re-executed with childEnv set) and restarts it when it dies,
-// and the VRRP child (vrrpChild) that runs the VRRP Node.
+// (parent.go) that writes the main pid file, starts the children (this
+// binary re-executed with childEnv and childKindEnv set) and restarts
+// them when they die: the healthcheck child (checkerChild) that runs the
+// virtual servers, and the VRRP child (vrrpChild) that runs the VRRP Node.
 func daemon(c *cli.Context, file string, opts keepalivedconf.Options, res *keepalivedconf.Result, stderr io.Writer, mkNode nodeFactory) error {
-	if c.Bool("check") && !c.Bool("vrrp") {
-		return exitError{1, "gokeepalived: the health checker (-C) is not implemented; run the VRRP subsystem (-P)"}
-	}
+	kind := os.Getenv(childKindEnv)
 	if st := childStatusPipe(); st != nil {
+		os.Unsetenv(childKindEnv)
+		if kind == kindNames[kindChecker].env {
+			return checkerChild(c, file, opts, res, stderr, st) // checker.go
+		}
 		return vrrpChild(c, file, opts, res, stderr, mkNode, st)
 	}
 	ready := readyPipe()
@@ -342,12 +345,6 @@ func vrrpChild(c *cli.Context, file string, opts keepalivedconf.Options, res *ke
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	vsStop, err := startVirtualServers(ctx, res.Config, c.Bool("vrrp"), lg, logf) // virtualserver.go
-	if err != nil {
-		lg.Error(err.Error())
-		return fail(err)
-	}
-	defer vsStop()
 	runErr := make(chan error, 1)
 	go func() { runErr <- node.Run(ctx) }()
 	st.configRead()
@@ -378,7 +375,6 @@ func vrrpChild(c *cli.Context, file string, opts keepalivedconf.Options, res *ke
 				vpf.remove()
 				cancel()
 				err := <-runErr
-				vsStop()
 				// keepalived waits for the STOP notify scripts
 				// before it reports "Stopped".
 				nt.close(5 * time.Second)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"syscall"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 
 	"github.com/gohaproxy/gohaproxy/pkg/keepalivedconf"
 	"github.com/gohaproxy/gohaproxy/pkg/notify"
+	"github.com/gohaproxy/gohaproxy/pkg/proxy/lvs"
 	"github.com/gohaproxy/gohaproxy/pkg/vrrp"
 )
 
@@ -388,4 +390,141 @@ func writeJSON(w io.Writer, cfg *keepalivedconf.Config, snap vrrp.Snapshot, nt *
 	b = bytes.ReplaceAll(b, []byte("/"), []byte(`\/`))
 	_, err = w.Write(b)
 	return err
+}
+
+// lvsVersion is what keepalived 2.2.7 prints as the LVS version it was
+// built with ("System is compiled with LVS v1.2.1").
+const lvsVersion = "1.2.1"
+
+// writeCheckData writes the healthcheck child's data dump (SIGUSR1,
+// /tmp/keepalived_check.data): the global definitions, then keepalived's
+// LVS topology with each virtual server's and real server's settings and
+// live state (alive, weight, failed checkers, in the table). The checkers
+// queue section keepalived appends is not written.
+func writeCheckData(w io.Writer, cfg *keepalivedconf.Config, svcs []*lvs.Service, live []lvs.DestState, vstates []lvs.ServiceState, reloaded map[*lvs.Service]bool) {
+	writeGlobalDefs(w, cfg, nil)
+	if len(svcs) == 0 {
+		return
+	}
+	byDest := map[*lvs.Dest]lvs.DestState{}
+	for _, d := range live {
+		byDest[d.Dest] = d
+	}
+	byVS := map[*lvs.Service]lvs.ServiceState{}
+	for _, v := range vstates {
+		byVS[v.Service] = v
+	}
+	secs := func(d time.Duration) string { return fmt.Sprintf("%f", d.Seconds()) }
+	en := func(b bool) string { return onOff(b, "enabled", "disabled") }
+	b01 := func(b bool) int {
+		if b {
+			return 1
+		}
+		return 0
+	}
+	fmt.Fprintln(w, "------< LVS Topology >------")
+	fmt.Fprintf(w, " System is compiled with LVS v%s\n", lvsVersion)
+	for _, s := range svcs {
+		fmt.Fprintln(w, " ------< Virtual server >------")
+		switch {
+		case s.Group != "":
+			fmt.Fprintf(w, " VS GROUP = %s\n", s)
+		case s.Fwmark != 0:
+			fmt.Fprintf(w, " VS FWMARK = %d\n", s.Fwmark)
+		case len(s.Addrs) > 0:
+			fmt.Fprintf(w, " VS VIP = %s, VPORT = %d\n", s.Addrs[0].Addr(), s.Addrs[0].Port())
+		}
+		if s.VirtualHost != "" {
+			fmt.Fprintf(w, "   VirtualHost = %s\n", s.VirtualHost)
+		}
+		if len(s.Addrs) > 0 {
+			fmt.Fprintf(w, "   Address family = inet%s\n", onOff(s.Addrs[0].Addr().Is6(), "6", ""))
+		}
+		fmt.Fprintf(w, "   connection timeout = %s\n", secs(s.ConnectTimeout))
+		fmt.Fprintf(w, "   delay_loop = %s\n", secs(s.DelayLoop))
+		fmt.Fprintf(w, "   lvs_sched = %s\n", s.Algo)
+		fmt.Fprintf(w, "   Hashed = disabled\n")
+		switch s.Algo {
+		case "sh", "mh":
+			fmt.Fprintf(w, "   %s-port = %s\n", s.Algo, en(s.Flags[s.Algo+"-port"] || s.Flags["flag-2"]))
+			fmt.Fprintf(w, "   %s-fallback = %s\n", s.Algo, en(s.Flags[s.Algo+"-fallback"] || s.Flags["flag-1"]))
+		default:
+			for i := 1; i <= 3; i++ {
+				fmt.Fprintf(w, "   flag-%d = %s\n", i, en(s.Flags[fmt.Sprintf("flag-%d", i)]))
+			}
+		}
+		ops := s.Flags["ops"] || s.Flags["one_packet_scheduling"]
+		inactive := ""
+		if ops && s.Protocol != "udp" {
+			inactive = " (inactive due to not UDP)"
+		}
+		fmt.Fprintf(w, "   One packet scheduling = %s%s\n", en(ops), inactive)
+		if s.Persistence > 0 {
+			fmt.Fprintf(w, "   persistence timeout = %d\n", int(s.Persistence/time.Second))
+		}
+		if s.Granularity.IsValid() {
+			fmt.Fprintf(w, "   persistence granularity = %s\n", s.Granularity.Addr())
+		}
+		fmt.Fprintf(w, "   protocol = %s\n", strings.ToUpper(s.Protocol))
+		fmt.Fprintf(w, "   alpha is %s\n", onOff(s.Alpha, "ON", "OFF"))
+		fmt.Fprintf(w, "   omega is %s\n", onOff(s.Omega, "ON", "OFF"))
+		if s.Retry != nil {
+			fmt.Fprintf(w, "   Retry count = %d\n", *s.Retry)
+		}
+		if s.DelayBeforeRetry != nil {
+			fmt.Fprintf(w, "   Retry delay = %s\n", secs(*s.DelayBeforeRetry))
+		}
+		if s.Warmup != nil {
+			fmt.Fprintf(w, "   Warmup = %s\n", secs(*s.Warmup))
+		}
+		fmt.Fprintf(w, "   Inhibit on failure is %s\n", onOff(s.Inhibit, "ON", "OFF"))
+		fmt.Fprintf(w, "   quorum = %d, hysteresis = %d\n", s.Quorum, s.Hysteresis)
+		if s.QuorumUp != "" {
+			fmt.Fprintf(w, "   Quorum up notify script = %s, uid:gid 0:0\n", s.QuorumUp)
+		}
+		if s.QuorumDown != "" {
+			fmt.Fprintf(w, "   Quorum down notify script = %s, uid:gid 0:0\n", s.QuorumDown)
+		}
+		if s.HaSuspend {
+			fmt.Fprintln(w, "   Using HA suspend")
+		}
+		fmt.Fprintf(w, "   Using smtp notification = %s\n", onOff(s.SmtpAlert, "yes", "no"))
+		fmt.Fprintf(w, "   default forwarding method = %s\n", s.Kind)
+		if s.Sorry != nil {
+			fmt.Fprintf(w, "   sorry server = %s\n", s.FmtDest(s.Sorry))
+			fmt.Fprintf(w, "   sorry server forwarding method = %s\n", s.Sorry.Kind)
+		}
+		vst := byVS[s]
+		fmt.Fprintf(w, "   alive = %d\n", b01(vst.Alive > 0))
+		fmt.Fprintf(w, "   quorum_state_up = %d\n", b01(vst.QuorumUp))
+		fmt.Fprintf(w, "   reloaded = %d\n", b01(reloaded[s]))
+		for _, d := range s.Reals {
+			st := byDest[d]
+			fmt.Fprintln(w, "   ------< Real server >------")
+			fmt.Fprintf(w, "   RIP = %s, RPORT = %d, WEIGHT = %d\n", d.Addr.Addr(), d.Addr.Port(), st.Weight)
+			fmt.Fprintf(w, "   forwarding method = %s\n", d.Kind)
+			alpha, ct, dl := false, s.ConnectTimeout, s.DelayLoop
+			if len(d.Checkers) > 0 {
+				alpha, ct, dl = d.Checkers[0].Alpha, d.Checkers[0].ConnectTimeout, d.Checkers[0].DelayLoop
+			}
+			fmt.Fprintf(w, "   Alpha is %s\n", onOff(alpha, "ON", "OFF"))
+			fmt.Fprintf(w, "   connection timeout = %s\n", secs(ct))
+			fmt.Fprintf(w, "   connection limit range = 0 -> 0\n")
+			fmt.Fprintf(w, "   Delay loop = %s\n", secs(dl))
+			fmt.Fprintf(w, "   Inhibit on failure is %s\n", onOff(d.Inhibit, "ON", "OFF"))
+			if d.NotifyUp != "" {
+				fmt.Fprintf(w, "     RS up notify script = %s, uid:gid 0:0\n", d.NotifyUp)
+			}
+			if d.NotifyDown != "" {
+				fmt.Fprintf(w, "     RS down notify script = %s, uid:gid 0:0\n", d.NotifyDown)
+			}
+			fmt.Fprintf(w, "   Using smtp notification = %s\n", onOff(d.SmtpAlert, "yes", "no"))
+			fmt.Fprintf(w, "   initial weight = %d\n", d.Weight)
+			fmt.Fprintf(w, "   previous weight = %d\n", d.Weight)
+			fmt.Fprintf(w, "   alive = %d\n", b01(st.Alive))
+			fmt.Fprintf(w, "   num failed checkers = %d\n", st.Failed)
+			fmt.Fprintf(w, "   RS set = %d\n", b01(st.InTable))
+			fmt.Fprintf(w, "   reloaded = %d\n", b01(reloaded[s]))
+		}
+	}
 }

@@ -1,6 +1,9 @@
 // Command gokeepalived is a drop-in replacement for keepalived 2.2.7: it
-// checks (-t) and dumps (-d) keepalived.conf and runs the VRRP subsystem
-// (the health checker is not implemented).
+// checks (-t) and dumps (-d) keepalived.conf and runs as keepalived runs:
+// a parent process, the VRRP child (Keepalived_vrrp) and, when the
+// configuration has virtual servers, the healthcheck child
+// (Keepalived_healthcheckers, checkerchild.go); -P runs only the first,
+// -C only the second.
 package main
 
 import (
@@ -160,6 +163,11 @@ func run(c *cli.Context, stdout, stderr io.Writer) error {
 				continue
 			}
 			fmt.Fprintln(out, d.String())
+		}
+		if res.Config != nil {
+			if s := globalSetting(res.Config.Global, "lvs_userspace"); s != nil {
+				fmt.Fprintf(out, "%s [gokeepalived]\n", keepalivedconf.Diag{Kind: keepalivedconf.KindInfo, Pos: s.Pos, Msg: lvsUserspaceNote(boolArg(s))})
+			}
 		}
 		if code := res.ExitCode(); code != 0 {
 			return exitError{code, ""}

@@ -23,16 +23,22 @@ import (
 
 // keepalived 2.2.7's process model, observed with Debian's keepalived
 // (see docs/operations.md): the parent process writes the main pid file
-// and forks the VRRP child, which writes the VRRP pid file. The child gets
-// SIGTERM when the parent dies (PR_SET_PDEATHSIG), so it sends priority 0
-// and removes its addresses. When the child dies the parent restarts it at
-// once, then after 1, 2, 4 ... up to 60 seconds if it keeps dying within a
-// minute of its start.
+// and forks the healthcheck child (when the configuration has virtual
+// servers; it writes the checkers pid file) and the VRRP child (it writes
+// the VRRP pid file). A child gets SIGTERM when the parent dies
+// (PR_SET_PDEATHSIG), so the VRRP child sends priority 0 and removes its
+// addresses. When a child dies the parent restarts it at once, then after
+// 1, 2, 4 ... up to 60 seconds if it keeps dying within a minute of its
+// start (each child has its own guard). SIGHUP and SIGUSR1 go to both
+// children, SIGUSR2 and the JSON/STATS_CLEAR signals to the VRRP child.
 
 const (
 	// childEnv marks the VRRP child process; its value is the number of
 	// the file descriptor on which it reports to the parent.
 	childEnv = "GOKEEPALIVED_VRRP_CHILD_FD"
+	// childKindEnv names the child's job: "checker" for the healthcheck
+	// child, unset (or "vrrp") for the VRRP child.
+	childKindEnv = "GOKEEPALIVED_CHILD_KIND"
 	// exitNoConfig is keepalived's exit status when the configuration
 	// file is missing.
 	exitNoConfig = 6
@@ -100,6 +106,43 @@ func pidPath(c *cli.Context, flag, def string) string {
 
 func vrrpPidFile(c *cli.Context) string { return pidPath(c, "vrrp_pid", defaultVRRPPidFile) }
 
+func checkersPidFile(c *cli.Context) string {
+	return pidPath(c, "checkers_pid", defaultCheckersPidFile)
+}
+
+// childKind is one of keepalived's child processes.
+type childKind int
+
+const (
+	kindChecker childKind = iota // keepalived starts it first
+	kindVRRP
+	numKinds
+)
+
+// The names keepalived gives each child in its lines.
+var kindNames = [numKinds]struct {
+	// name as in "Starting VRRP child process" / "Restart of VRRP process".
+	name string
+	// ident is the child's syslog ident, used in its exit report.
+	ident string
+	// short as in "vrrp process failed to die".
+	short string
+	env   string
+}{
+	kindChecker: {"Healthcheck", "Keepalived_healthcheckers", "checker", "checker"},
+	kindVRRP:    {"VRRP", "Keepalived_vrrp", "vrrp", "vrrp"},
+}
+
+// slot is one child the parent keeps running, with its respawn guard
+// (keepalived's calc_restart_delay state).
+type slot struct {
+	kind      childKind
+	pidFile   string
+	proc      *childProc
+	nextDelay uint
+	respawn   *time.Timer
+}
+
 // runningPid returns the pid a pid file names when that process is alive
 // and not us.
 func runningPid(path string) int {
@@ -121,10 +164,11 @@ func runningPid(path string) int {
 // runs with the same pid files.
 var errAlreadyRunning = errors.New("daemon is already running")
 
-// childEvent is something a VRRP child did.
+// childEvent is something a child did.
 type childEvent struct {
+	kind childKind
 	pid  int
-	kind int
+	what int
 	// status of an evExit.
 	status syscall.WaitStatus
 }
@@ -148,19 +192,20 @@ type childProc struct {
 
 // parent is keepalived's parent process.
 type parent struct {
-	c       *cli.Context
-	file    string
-	opts    keepalivedconf.Options
-	cfg     *keepalivedconf.Config
-	lg      *zap.Logger
-	detail  bool
-	sd      *sdNotifier
-	ready   *os.File
-	ctx     context.Context
-	evs     chan childEvent
-	child   *childProc
-	pidPath string
-	vrrpPid string
+	c      *cli.Context
+	file   string
+	opts   keepalivedconf.Options
+	cfg    *keepalivedconf.Config
+	lg     *zap.Logger
+	detail bool
+	sd     *sdNotifier
+	ready  *os.File
+	ctx    context.Context
+	evs    chan childEvent
+	// respawnC receives the slots whose respawn delay ended.
+	respawnC chan *slot
+	slots    []*slot
+	pidPath  string
 
 	// reloading counts children that have not yet read the configuration
 	// since the start or the last reload (keepalived's num_reloading);
@@ -168,9 +213,6 @@ type parent struct {
 	reloading    int
 	loaded       bool
 	reloadQueued bool
-	// The respawn guard (keepalived's calc_restart_delay).
-	nextDelay uint
-	respawn   *time.Timer
 }
 
 func (p *parent) logf(format string, args ...any) { p.lg.Info(fmt.Sprintf(format, args...)) }
@@ -191,12 +233,13 @@ func (p *parent) sdSend(state string) {
 	}
 }
 
-// runParent is the parent process: the main pid file, the VRRP child and
-// its restarts, the signals (forwarded to the child as keepalived does),
-// systemd's notifications.
+// runParent is the parent process: the main pid file, the children (the
+// healthcheck child when the configuration has virtual servers, the VRRP
+// child) and their restarts, the signals (forwarded to the children as
+// keepalived does), systemd's notifications.
 func runParent(c *cli.Context, file string, opts keepalivedconf.Options, res *keepalivedconf.Result, stderr io.Writer, ready *os.File) error {
 	p := &parent{c: c, file: file, opts: opts, cfg: res.Config, ready: ready, detail: c.Bool("log-detail"),
-		pidPath: pidPath(c, "pid", defaultPidFile), vrrpPid: vrrpPidFile(c)}
+		pidPath: pidPath(c, "pid", defaultPidFile)}
 	defer p.reportReady("the daemon stopped during start-up (run with -n -l to see why)")
 	lg, closeLog, err := newLogger(c, stderr, "Keepalived")
 	if err != nil {
@@ -224,9 +267,9 @@ func runParent(c *cli.Context, file string, opts keepalivedconf.Options, res *ke
 	p.logf("Configuration file %s", file)
 
 	// keepalived checks its own pid file and its children's.
-	files := []string{p.pidPath, p.vrrpPid}
+	files := []string{p.pidPath, vrrpPidFile(c)}
 	if !c.Bool("vrrp") {
-		files = append(files, pidPath(c, "checkers_pid", defaultCheckersPidFile))
+		files = append(files, checkersPidFile(c))
 		if !c.Bool("no_bfd") {
 			files = append(files, pidPath(c, "bfd_pid", defaultBFDPidFile))
 		}
@@ -246,7 +289,7 @@ func runParent(c *cli.Context, file string, opts keepalivedconf.Options, res *ke
 	}
 	defer pf.remove()
 
-	// Read (and removed from the environment) before the child starts:
+	// Read (and removed from the environment) before the children start:
 	// only the parent talks to systemd.
 	p.sd = newSDNotifier()
 	sigs := make(chan os.Signal, 8)
@@ -257,21 +300,37 @@ func runParent(c *cli.Context, file string, opts keepalivedconf.Options, res *ke
 	defer cancel()
 	p.ctx = ctx
 	p.evs = make(chan childEvent, 16)
-	if err := p.startChild(); err != nil {
-		return p.finish(1)
+	p.respawnC = make(chan *slot, numKinds)
+	runVRRP, runCheck := childrenToRun(c, res.Config)
+	if runCheck {
+		p.slots = append(p.slots, &slot{kind: kindChecker, pidFile: checkersPidFile(c)})
 	}
-	p.reloading++
-	var respawnC <-chan time.Time
-	for {
-		if p.respawn != nil {
-			respawnC = p.respawn.C
-		} else {
-			respawnC = nil
+	if runVRRP {
+		p.slots = append(p.slots, &slot{kind: kindVRRP, pidFile: vrrpPidFile(c)})
+	}
+	for _, s := range p.slots {
+		if err := p.startChild(s); err != nil {
+			p.stop()
+			return p.finish(1)
 		}
+		p.reloading++
+	}
+	if len(p.slots) == 0 {
+		// keepalived stays, running nothing, until it is stopped.
+		p.logf("Warning - keepalived has no configuration to run")
+		p.loaded = true
+		p.reportReady("ok")
+		p.sdSend(sdReady())
+	}
+	for {
 		select {
-		case <-respawnC:
-			p.respawn = nil
-			if err := p.startChild(); err != nil {
+		case s := <-p.respawnC:
+			if s.respawn == nil || s.proc != nil {
+				continue // stopped by a reload meanwhile
+			}
+			s.respawn = nil
+			if err := p.startChild(s); err != nil {
+				p.stop()
 				return p.finish(1)
 			}
 		case ev := <-p.evs:
@@ -281,7 +340,7 @@ func runParent(c *cli.Context, file string, opts keepalivedconf.Options, res *ke
 		case s := <-sigs:
 			switch s {
 			case syscall.SIGHUP:
-				if p.reloading > 0 || (p.child != nil && !p.child.read) {
+				if p.reloading > 0 || p.anyUnread() {
 					if p.detail {
 						p.logf("Reload already in progress, request queued")
 					}
@@ -289,15 +348,16 @@ func runParent(c *cli.Context, file string, opts keepalivedconf.Options, res *ke
 					continue
 				}
 				if err := p.reload(); err != nil {
+					p.stop()
 					return p.finish(1)
 				}
 			case sigData:
-				p.signalChild(sigData)
+				p.signalChildren(sigData, kindChecker, kindVRRP)
 				p.logf("Printing parent data for process(%d) on signal", os.Getpid())
 				writeParentData(parentDataFile, p.cfg, p.lg)
 			case sigStats, sigStatsClear, sigJSON:
 				// Only the VRRP process writes these.
-				p.signalChild(s.(syscall.Signal))
+				p.signalChildren(s.(syscall.Signal), kindVRRP)
 			default:
 				p.stop()
 				return p.finish(0)
@@ -306,19 +366,64 @@ func runParent(c *cli.Context, file string, opts keepalivedconf.Options, res *ke
 	}
 }
 
-// startChild runs this binary again as the VRRP child. The child gets
+// childrenToRun is keepalived's choice of children, checked against
+// keepalived 2.2.7: the VRRP child runs when the configuration has VRRP
+// work (instances, sync groups, static addresses, routes or rules), the
+// healthcheck child when it has virtual_servers; -P limits the choice to
+// the VRRP child, -C to the healthcheck child (both flags: both); --all
+// runs both whatever the flags and the configuration.
+func childrenToRun(c *cli.Context, cfg *keepalivedconf.Config) (vrrp, check bool) {
+	if c.Bool("all") {
+		return true, true
+	}
+	onlyV, onlyC := c.Bool("vrrp"), c.Bool("check")
+	if cfg == nil {
+		return false, false
+	}
+	hasVRRP := len(cfg.Instances) > 0 || len(cfg.SyncGroups) > 0 || len(cfg.StaticAddrs) > 0 ||
+		len(cfg.StaticRoutes) > 0 || len(cfg.StaticRules) > 0
+	hasCheck := len(cfg.VirtualServers) > 0
+	vrrp = hasVRRP && (onlyV || !onlyC)
+	check = hasCheck && (onlyC || !onlyV)
+	return vrrp, check
+}
+
+func (p *parent) slotOf(k childKind) *slot {
+	for _, s := range p.slots {
+		if s.kind == k {
+			return s
+		}
+	}
+	return nil
+}
+
+// anyUnread reports a running child that has not yet read its
+// configuration.
+func (p *parent) anyUnread() bool {
+	for _, s := range p.slots {
+		if s.proc != nil && !s.proc.read {
+			return true
+		}
+	}
+	return false
+}
+
+// startChild runs this binary again as the slot's child. The child gets
 // SIGTERM when the parent dies, as keepalived's children do.
-func (p *parent) startChild() error {
+func (p *parent) startChild(s *slot) error {
+	names := kindNames[s.kind]
 	r, w, err := os.Pipe()
 	if err != nil {
-		p.logf("VRRP child process: fork error(%s)", err)
+		p.logf("%s child process: fork error(%s)", names.name, err)
 		return err
 	}
 	// /proc/self/exe is this very binary, also when a package upgrade
 	// replaced or removed the file since we started.
-	cmd := &exec.Cmd{Path: "/proc/self/exe", Args: os.Args, Env: append(os.Environ(), childEnv+"=3"),
+	cmd := &exec.Cmd{Path: "/proc/self/exe", Args: os.Args,
+		Env:   append(os.Environ(), childEnv+"=3", childKindEnv+"="+names.env),
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, ExtraFiles: []*os.File{w},
 		SysProcAttr: &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}}
+	kind := s.kind
 	started := make(chan error, 1)
 	go func() {
 		// PR_SET_PDEATHSIG fires when the thread that forked the child
@@ -337,16 +442,16 @@ func (p *parent) startChild() error {
 			defer r.Close()
 			sc := bufio.NewScanner(r)
 			for sc.Scan() {
-				kind := -1
+				what := -1
 				switch sc.Text() {
 				case msgConfigRead:
-					kind = evRead
+					what = evRead
 				case msgPermanent:
-					kind = evPermanent
+					what = evPermanent
 				}
-				if kind >= 0 {
+				if what >= 0 {
 					select {
-					case p.evs <- childEvent{pid: pid, kind: kind}:
+					case p.evs <- childEvent{kind: kind, pid: pid, what: what}:
 					case <-p.ctx.Done():
 						return
 					}
@@ -359,7 +464,7 @@ func (p *parent) startChild() error {
 		case <-readDone:
 		case <-time.After(2 * time.Second):
 		}
-		ev := childEvent{pid: pid, kind: evExit}
+		ev := childEvent{kind: kind, pid: pid, what: evExit}
 		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok {
 			ev.status = ws
 		}
@@ -372,32 +477,36 @@ func (p *parent) startChild() error {
 	w.Close()
 	if err != nil {
 		r.Close()
-		p.logf("VRRP child process: fork error(%s)", err)
+		p.logf("%s child process: fork error(%s)", names.name, err)
 		return err
 	}
-	p.child = &childProc{pid: cmd.Process.Pid, started: time.Now()}
-	p.logf("Starting VRRP child process, pid=%d", p.child.pid)
+	s.proc = &childProc{pid: cmd.Process.Pid, started: time.Now()}
+	p.logf("Starting %s child process, pid=%d", names.name, s.proc.pid)
 	return nil
 }
 
-// signalChild forwards sig to the running VRRP child.
-func (p *parent) signalChild(sig syscall.Signal) {
-	if p.child != nil && p.child.read {
-		_ = syscall.Kill(p.child.pid, sig)
+// signalChildren forwards sig to the running children of those kinds.
+func (p *parent) signalChildren(sig syscall.Signal, kinds ...childKind) {
+	for _, k := range kinds {
+		if s := p.slotOf(k); s != nil && s.proc != nil && s.proc.read {
+			_ = syscall.Kill(s.proc.pid, sig)
+		}
 	}
 }
 
-// childEvent handles a report or the exit of the VRRP child; done asks
-// the parent to stop with code.
+// childEvent handles a report or the exit of a child; done asks the
+// parent to stop with code.
 func (p *parent) childEvent(ev childEvent) (code int, done bool) {
-	if p.child == nil || ev.pid != p.child.pid {
+	s := p.slotOf(ev.kind)
+	if s == nil || s.proc == nil || ev.pid != s.proc.pid {
 		return 0, false
 	}
-	switch ev.kind {
+	names := kindNames[s.kind]
+	switch ev.what {
 	case evPermanent:
-		p.child.permanent = true
+		s.proc.permanent = true
 	case evRead:
-		p.child.read = true
+		s.proc.read = true
 		if p.reloading == 0 {
 			// A restarted child: keepalived only counts reloads.
 			p.logf("read eventfd count 1, num_reloading 0")
@@ -415,43 +524,55 @@ func (p *parent) childEvent(ev childEvent) (code int, done bool) {
 			}
 			p.sdSend(sdReady())
 		}
-		if p.reloadQueued {
+		if p.reloadQueued && !p.anyUnread() {
 			p.reloadQueued = false
 			if p.detail {
 				p.logf("Processing queued reload")
 			}
 			if err := p.reload(); err != nil {
+				p.stop()
 				return 1, true
 			}
 		}
 	case evExit:
-		child := p.child
-		p.child = nil
+		child := s.proc
+		s.proc = nil
+		if !child.read && p.reloading > 0 {
+			// It will not report: do not wait for it.
+			p.reloading--
+		}
 		if child.permanent {
 			p.logf("pid %d exited with permanent error CONFIG. Terminating", child.pid)
-			p.reportReady("the VRRP child process cannot run the configuration (run with -n -l to see why)")
+			p.reportReady(fmt.Sprintf("the %s child process cannot run the configuration (run with -n -l to see why)", names.name))
+			p.stop()
 			return exitChildConfig, true
 		}
-		if s := childStatusText(fmt.Sprintf("pid %d", child.pid), ev.status); s != "" {
-			p.logf("%s", s)
+		if st := childStatusText(fmt.Sprintf("pid %d", child.pid), ev.status); st != "" {
+			p.logf("%s", st)
 		}
 		if p.c.Bool("dont-respawn") {
-			p.lg.DPanic(fmt.Sprintf("VRRP child process(%d) died: Exiting", child.pid))
+			p.lg.DPanic(fmt.Sprintf("%s child process(%d) died: Exiting", names.name, child.pid))
 			p.stop()
 			return 0, true
 		}
-		p.lg.DPanic(fmt.Sprintf("VRRP child process(%d) died: Respawning", child.pid))
+		p.lg.DPanic(fmt.Sprintf("%s child process(%d) died: Respawning", names.name, child.pid))
 		p.logf("  Please log an issue at https://github.com/acassen/keepalived/issues/")
 		p.logf("  and include a full copy of your keepalived configuration files, and")
 		p.logf("  copies of the keepalived system log entries around the time this happened")
-		delay := p.restartDelay(child.started, time.Now())
+		delay := p.restartDelay(s, child.started, time.Now())
 		if delay == 0 {
-			if err := p.startChild(); err != nil {
+			if err := p.startChild(s); err != nil {
+				p.stop()
 				return 1, true
 			}
 			return 0, false
 		}
-		p.respawn = time.NewTimer(time.Duration(delay) * time.Second)
+		s.respawn = time.AfterFunc(time.Duration(delay)*time.Second, func() {
+			select {
+			case p.respawnC <- s:
+			case <-p.ctx.Done():
+			}
+		})
 	}
 	return 0, false
 }
@@ -459,21 +580,21 @@ func (p *parent) childEvent(ev childEvent) (code int, done bool) {
 // restartDelay is keepalived's respawn-rate guard: a child that ran for a
 // minute or more restarts at once; otherwise the delays run 0, 1, 2, 4 ...
 // up to 60 seconds, each one logged.
-func (p *parent) restartDelay(started, now time.Time) uint {
-	delay := p.nextDelay
+func (p *parent) restartDelay(s *slot, started, now time.Time) uint {
+	delay := s.nextDelay
 	if now.Sub(started) >= time.Minute {
-		p.nextDelay = 0
+		s.nextDelay = 0
 		return 0
 	}
 	switch {
 	case delay == 0:
-		p.nextDelay = 1
-	case p.nextDelay > 30:
-		p.nextDelay = 60
+		s.nextDelay = 1
+	case s.nextDelay > 30:
+		s.nextDelay = 60
 	default:
-		p.nextDelay *= 2
+		s.nextDelay *= 2
 	}
-	p.logf("Restart of VRRP process delayed %d seconds to limit respawn rate", delay)
+	p.logf("Restart of %s process delayed %d seconds to limit respawn rate", kindNames[s.kind].name, delay)
 	return delay
 }
 
@@ -507,8 +628,8 @@ func strsignal(sig syscall.Signal) string {
 }
 
 // reload is keepalived's reload in the parent: read the configuration,
-// tell systemd, pass SIGHUP to the child (or start it if it is waiting to
-// be restarted).
+// tell systemd, pass SIGHUP to the children (or start those waiting to be
+// restarted).
 func (p *parent) reload() error {
 	p.logf("Reloading ...")
 	if p.detail {
@@ -516,71 +637,89 @@ func (p *parent) reload() error {
 	}
 	p.logf("Configuration file %s", p.file)
 	// The parent keeps the global definitions for its data dump; the
-	// child reports the configuration's problems.
+	// children report the configuration's problems.
 	if r := keepalivedconf.Parse(p.file, p.opts, realHost{}); r.Config != nil {
 		p.cfg = r.Config
 	}
 	p.sdSend("RELOADING=1")
-	if p.child != nil {
-		p.signalChild(syscall.SIGHUP)
-	} else {
-		if p.respawn != nil {
-			p.respawn.Stop()
-			p.respawn = nil
+	for _, s := range p.slots {
+		if s.proc != nil {
+			if s.proc.read {
+				_ = syscall.Kill(s.proc.pid, syscall.SIGHUP)
+			}
+		} else {
+			if s.respawn != nil {
+				s.respawn.Stop()
+				s.respawn = nil
+			}
+			if err := p.startChild(s); err != nil {
+				return err
+			}
 		}
-		if err := p.startChild(); err != nil {
-			return err
-		}
+		p.reloading++
 	}
-	p.reloading++
 	return nil
 }
 
-// stop is keepalived's SIGTERM in the parent: the child gets SIGTERM and
-// five seconds to finish (priority 0, addresses removed, STOP scripts),
-// then SIGKILL.
+// stop is keepalived's SIGTERM in the parent: the children get SIGTERM
+// and five seconds to finish (priority 0, addresses removed, STOP
+// scripts, real servers shut down), then SIGKILL.
 func (p *parent) stop() {
 	p.logf("Stopping")
 	p.sdSend("STOPPING=1")
-	if p.respawn != nil {
-		p.respawn.Stop()
-		p.respawn = nil
+	running := map[int]*slot{}
+	for _, s := range p.slots {
+		if s.respawn != nil {
+			s.respawn.Stop()
+			s.respawn = nil
+		}
+		if s.proc != nil {
+			running[s.proc.pid] = s
+			_ = syscall.Kill(s.proc.pid, syscall.SIGTERM)
+		}
 	}
-	if p.child == nil {
-		return
-	}
-	child := p.child
-	_ = syscall.Kill(child.pid, syscall.SIGTERM)
-	wait := func(limit time.Duration) bool {
+	wait := func(limit time.Duration) {
 		deadline := time.NewTimer(limit)
 		defer deadline.Stop()
-		for {
+		for len(running) > 0 {
 			select {
 			case ev := <-p.evs:
-				if ev.pid == child.pid && ev.kind == evExit {
-					if s := childStatusText("Keepalived_vrrp", ev.status); s != "" {
-						p.logf("%s", s)
-					}
-					return true
+				s := running[ev.pid]
+				if s == nil || ev.what != evExit {
+					continue
+				}
+				delete(running, ev.pid)
+				s.proc = nil
+				if st := childStatusText(kindNames[s.kind].ident, ev.status); st != "" {
+					p.logf("%s", st)
 				}
 			case <-deadline.C:
-				return false
+				return
 			}
 		}
 	}
-	if !wait(childWait) {
-		p.logf("vrrp process failed to die - forcing termination")
-		_ = syscall.Kill(child.pid, syscall.SIGKILL)
+	wait(childWait)
+	if len(running) > 0 {
+		for _, s := range p.slots {
+			if s.proc != nil && running[s.proc.pid] == s {
+				p.logf("%s process failed to die - forcing termination", kindNames[s.kind].short)
+				_ = syscall.Kill(s.proc.pid, syscall.SIGKILL)
+			}
+		}
 		wait(childWait)
 	}
-	p.child = nil
+	for _, s := range p.slots {
+		s.proc = nil
+	}
 }
 
 // finish removes the pid files and logs keepalived's last lines.
 func (p *parent) finish(code int) error {
 	// A child killed on the way out leaves its pid file behind.
-	if p.child == nil {
-		_ = os.Remove(p.vrrpPid)
+	for _, s := range p.slots {
+		if s.proc == nil {
+			_ = os.Remove(s.pidFile)
+		}
 	}
 	if p.detail {
 		var self, children syscall.Rusage

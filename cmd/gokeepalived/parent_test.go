@@ -16,10 +16,11 @@ import (
 func TestRestartDelay(t *testing.T) {
 	var b bytes.Buffer
 	p := &parent{lg: zap.New(consoleCore(&b))}
+	s := &slot{kind: kindVRRP}
 	now := time.Unix(1_000_000, 0)
 	var got []uint
 	for i := 0; i < 10; i++ {
-		got = append(got, p.restartDelay(now.Add(-10*time.Second), now))
+		got = append(got, p.restartDelay(s, now.Add(-10*time.Second), now))
 	}
 	want := []uint{0, 1, 2, 4, 8, 16, 32, 60, 60, 60}
 	for i := range want {
@@ -32,10 +33,10 @@ func TestRestartDelay(t *testing.T) {
 		t.Errorf("log:\n%s", b.String())
 	}
 	b.Reset()
-	if d := p.restartDelay(now.Add(-time.Minute), now); d != 0 || b.Len() != 0 {
+	if d := p.restartDelay(s, now.Add(-time.Minute), now); d != 0 || b.Len() != 0 {
 		t.Errorf("after a minute's run: delay %d, log %q; want 0 and nothing logged", d, b.String())
 	}
-	if d := p.restartDelay(now.Add(-time.Second), now); d != 0 || !strings.Contains(b.String(), "delayed 0 seconds") {
+	if d := p.restartDelay(s, now.Add(-time.Second), now); d != 0 || !strings.Contains(b.String(), "delayed 0 seconds") {
 		t.Errorf("a quick death after a long run: delay %d, log %q; want 0, logged", d, b.String())
 	}
 }
@@ -56,5 +57,21 @@ func TestChildStatusText(t *testing.T) {
 		if got := childStatusText("pid 7", c.ws); got != c.want {
 			t.Errorf("status %#x: %q, want %q", int(c.ws), got, c.want)
 		}
+	}
+}
+
+// The healthcheck child's guard has its own sequence and name.
+func TestRestartDelayChecker(t *testing.T) {
+	var b bytes.Buffer
+	p := &parent{lg: zap.New(consoleCore(&b))}
+	v, c := &slot{kind: kindVRRP}, &slot{kind: kindChecker}
+	now := time.Unix(1_000_000, 0)
+	p.restartDelay(v, now.Add(-time.Second), now)
+	p.restartDelay(v, now.Add(-time.Second), now)
+	if d := p.restartDelay(c, now.Add(-time.Second), now); d != 0 {
+		t.Errorf("first checker restart delayed %d, want 0", d)
+	}
+	if !strings.Contains(b.String(), ": Restart of Healthcheck process delayed 0 seconds to limit respawn rate\n") {
+		t.Errorf("log:\n%s", b.String())
 	}
 }

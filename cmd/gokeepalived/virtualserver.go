@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"os"
@@ -20,9 +21,9 @@ import (
 // ipvsProc exists when the kernel has IPVS.
 const ipvsProc = "/proc/net/ip_vs"
 
-// startVirtualServers runs keepalived's healthcheck half for the
-// configuration's virtual_servers: the real servers' checkers (pkg/proxy/lvs
-// Manager) driving the userspace forwarder. gokeepalived does not program
+// vsRuntime is keepalived's healthcheck half for the configuration's
+// virtual_servers: one lvs.Manager per virtual server (the real servers'
+// checkers) driving one userspace forwarder. gokeepalived does not program
 // kernel IPVS yet, so the userspace forwarder is used whether or not the
 // kernel has IPVS; the choice is logged:
 //
@@ -31,24 +32,240 @@ const ipvsProc = "/proc/net/ip_vs"
 //
 // A configuration the userspace forwarder cannot run (lb_kind DR/TUN,
 // fwmark services, protocol SCTP) is an error naming file:line.
-// stop ends the checkers and the forwarder (real servers are logged out
-// as keepalived does at shutdown) and waits for them; it may be called
-// more than once. vrrpOnly (-P) runs nothing.
-func startVirtualServers(parent context.Context, cfg *keepalivedconf.Config, vrrpOnly bool, lg *zap.Logger, logf func(string, ...any)) (stop func(), err error) {
-	if len(cfg.VirtualServers) == 0 || vrrpOnly {
-		return func() {}, nil
-	}
+type vsRuntime struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	fw     *lvs.Forwarder
+	opts   lvs.Options
+	logf   func(string, ...any)
+	lg     *zap.Logger
+	// entries are the running virtual servers in configuration order.
+	entries []*vsEntry
+	// close ends the notify runner and the mailer (bounded).
+	closeHooks func()
+	once       sync.Once
+}
+
+// vsEntry is one running virtual server.
+type vsEntry struct {
+	svc  *lvs.Service
+	id   string // the virtual server's identity (keepalived's vs_exist)
+	spec string // its whole configuration, positions left out
+	mgr  *lvs.Manager
+	// reloaded is set when the entry was kept over a reload.
+	reloaded bool
+	cancel   context.CancelFunc
+	done     chan struct{}
+}
+
+// startVirtualServers starts the virtual servers of cfg; stop ends the
+// checkers and the forwarder (real servers are logged out as keepalived
+// does at shutdown) and waits for them.
+func startVirtualServers(parent context.Context, cfg *keepalivedconf.Config, lg *zap.Logger, logf func(string, ...any)) (*vsRuntime, error) {
 	why := "no kernel IPVS: " + ipvsProc + " not found"
 	if _, err := os.Stat(ipvsProc); err == nil {
 		why = "kernel IPVS present but not driven by gokeepalived yet"
+	}
+	if forced, pos, ok := userspaceForced(cfg); ok {
+		why = fmt.Sprintf("forced by lvs_userspace in %s:%d", pos.File, pos.Line)
+		if !forced {
+			// Asked for the kernel, which gokeepalived cannot drive yet.
+			return nil, &lvs.Error{Pos: pos, Msg: "lvs_userspace off asks for kernel IPVS, which gokeepalived does not program yet: remove the line or set it on"}
+		}
 	}
 	svcs, err := lvs.Services(cfg, true)
 	if err != nil {
 		return nil, err
 	}
-	logf("Using the userspace forwarder for virtual servers (%s)", why)
-
+	if len(svcs) > 0 {
+		logf("Using the userspace forwarder for virtual servers (%s)", why)
+	}
 	ctx, cancel := context.WithCancel(parent)
+	hooks, opts, closeHooks := checkerHooks(cfg, lg, logf)
+	rt := &vsRuntime{ctx: ctx, cancel: cancel, logf: logf, lg: lg, closeHooks: closeHooks}
+	rt.fw = lvs.NewForwarder(ctx, lvs.ForwarderOptions{Logf: logf})
+	opts.Table, opts.Hooks, opts.AddrLocal = rt.fw, hooks, addrLocal
+	rt.opts = opts
+	var firstErr error
+	for _, s := range svcs {
+		e, err := rt.startOne(s)
+		if err != nil && firstErr == nil {
+			firstErr = err
+		}
+		rt.entries = append(rt.entries, e)
+	}
+	if firstErr != nil {
+		rt.stop()
+		return nil, firstErr
+	}
+	return rt, nil
+}
+
+// userspaceForced reads global_defs lvs_userspace (ours): on forces the
+// userspace forwarder, off the kernel's IPVS.
+func userspaceForced(cfg *keepalivedconf.Config) (on bool, pos keepalivedconf.Pos, ok bool) {
+	if s := globalSetting(cfg.Global, "lvs_userspace"); s != nil {
+		return boolArg(s), s.Pos, true
+	}
+	return false, keepalivedconf.Pos{}, false
+}
+
+// lvsUserspaceNote is what -t says of lvs_userspace.
+func lvsUserspaceNote(on bool) string {
+	if on {
+		return "lvs_userspace is gokeepalived's own keyword (keepalived 2.2.7 refuses it): virtual servers run in the userspace forwarder even where the kernel has IPVS"
+	}
+	return "lvs_userspace off is gokeepalived's own keyword (keepalived 2.2.7 refuses it): it asks for kernel IPVS, which gokeepalived does not program yet, so the healthcheck child will refuse to start: remove the line or set it on"
+}
+
+// startOne programs one virtual server and starts its checkers.
+func (rt *vsRuntime) startOne(s *lvs.Service) (*vsEntry, error) {
+	ctx, cancel := context.WithCancel(rt.ctx)
+	e := &vsEntry{svc: s, id: serviceID(s), spec: lvs.Spec(s), cancel: cancel, done: make(chan struct{})}
+	e.mgr = lvs.NewManager([]*lvs.Service{s}, rt.opts)
+	err := e.mgr.Start()
+	go func() {
+		defer close(e.done)
+		e.mgr.Run(ctx)
+	}()
+	return e, err
+}
+
+// serviceID is what makes two virtual servers the same one across a
+// reload, as keepalived's vs_exist compares them: the address or group
+// or fwmark, the port and the protocol.
+func serviceID(s *lvs.Service) string {
+	return fmt.Sprintf("%s|%s|%d|%v", s.String(), s.Protocol, s.Fwmark, s.Addrs)
+}
+
+// reload is keepalived's clear_diff_services: the virtual servers that
+// are unchanged keep running (their checkers' states, the forwarder's
+// listeners and connections); those whose real servers alone changed keep
+// running too, with their unchanged real servers (lvs.Manager.ReloadReals);
+// the ones gone are removed ("Removing Virtual Server [..]"); others
+// (other virtual server settings changed, or new) (re)start. It returns the
+// first error of the new configuration; what could start runs.
+func (rt *vsRuntime) reload(cfg *keepalivedconf.Config) error {
+	svcs, err := lvs.Services(cfg, true)
+	if err != nil {
+		return err
+	}
+	old := map[string]*vsEntry{}
+	for _, e := range rt.entries {
+		old[e.id] = e
+	}
+	keep := map[*vsEntry]bool{}
+	var next []*vsEntry
+	var starts []*lvs.Service
+	for _, s := range svcs {
+		e := old[serviceID(s)]
+		switch {
+		case e == nil || keep[e]:
+		case e.spec == lvs.Spec(s):
+			keep[e] = true
+			e.reloaded = true
+			next = append(next, e)
+			continue
+		case lvs.SpecWithoutReals(e.svc) == lvs.SpecWithoutReals(s) && e.mgr.ReloadReals(s):
+			// Only real servers changed: the others keep running.
+			keep[e] = true
+			e.reloaded = true
+			e.spec = lvs.Spec(e.svc)
+			next = append(next, e)
+			continue
+		}
+		next = append(next, nil)
+		starts = append(starts, s)
+	}
+	// Removed and changed ones leave first: a changed one takes its
+	// address again.
+	for _, e := range rt.entries {
+		if keep[e] {
+			continue
+		}
+		if e.svc.Group != "" {
+			rt.logf("Removing Virtual Server Group [%s]", e.svc.Group)
+		} else {
+			rt.logf("Removing Virtual Server %s", e.svc)
+		}
+		e.cancel()
+		<-e.done
+	}
+	var firstErr error
+	for i := range next {
+		if next[i] != nil {
+			continue
+		}
+		s := starts[0]
+		starts = starts[1:]
+		e, err := rt.startOne(s)
+		if err != nil && firstErr == nil {
+			firstErr = err
+		}
+		next[i] = e
+	}
+	rt.entries = next
+	return firstErr
+}
+
+// snapshot is every real server's live state, in configuration order.
+func (rt *vsRuntime) snapshot() []lvs.DestState {
+	var out []lvs.DestState
+	for _, e := range rt.entries {
+		out = append(out, e.mgr.Snapshot()...)
+	}
+	return out
+}
+
+// serviceStates is every virtual server's live state.
+func (rt *vsRuntime) serviceStates() []lvs.ServiceState {
+	var out []lvs.ServiceState
+	for _, e := range rt.entries {
+		out = append(out, e.mgr.ServiceStates()...)
+	}
+	return out
+}
+
+// reloadedSet are the virtual servers kept over a reload.
+func (rt *vsRuntime) reloadedSet() map[*lvs.Service]bool {
+	out := map[*lvs.Service]bool{}
+	for _, e := range rt.entries {
+		if e.reloaded {
+			out[e.svc] = true
+		}
+	}
+	return out
+}
+
+// services are the running virtual servers in configuration order.
+func (rt *vsRuntime) services() []*lvs.Service {
+	out := make([]*lvs.Service, 0, len(rt.entries))
+	for _, e := range rt.entries {
+		out = append(out, e.svc)
+	}
+	return out
+}
+
+// stop ends every checker and the forwarder and waits for them; the
+// shutdown's notify scripts and mails go out (bounded). It may be called
+// more than once.
+func (rt *vsRuntime) stop() {
+	if rt == nil {
+		return
+	}
+	rt.once.Do(func() {
+		rt.cancel()
+		for _, e := range rt.entries {
+			<-e.done
+		}
+		rt.fw.Wait()
+		rt.closeHooks()
+	})
+}
+
+// checkerHooks builds the notify scripts' runner and the smtp_alert mailer
+// of the checkers from the global definitions.
+func checkerHooks(cfg *keepalivedconf.Config, lg *zap.Logger, logf func(string, ...any)) (lvs.Hooks, lvs.Options, func()) {
 	// scripts and mails outlive the checkers: the shutdown ones still go
 	nctx, ncancel := context.WithCancel(context.Background())
 	runner := notify.NewRunner(nctx, notify.RunnerConfig{Logger: lg})
@@ -83,13 +300,13 @@ func startVirtualServers(parent context.Context, cfg *keepalivedconf.Config, vrr
 		}
 		mailer = m
 	}
-	logAll, noCheckerEmails := false, false
+	var opts lvs.Options
 	for _, s := range g.Settings {
 		switch s.Keyword {
 		case "checker_log_all_failures":
-			logAll = s.Arg(0) == "" || s.Arg(0) == "on" || s.Arg(0) == "true" || s.Arg(0) == "yes"
+			opts.LogAllFailures = s.Arg(0) == "" || s.Arg(0) == "on" || s.Arg(0) == "true" || s.Arg(0) == "yes"
 		case "no_checker_emails":
-			noCheckerEmails = true
+			opts.NoCheckerEmails = true
 		}
 	}
 	hooks := lvs.Hooks{
@@ -115,37 +332,15 @@ func startVirtualServers(parent context.Context, cfg *keepalivedconf.Config, vrr
 			_ = mailer.Send(m)
 		},
 	}
-	fw := lvs.NewForwarder(ctx, lvs.ForwarderOptions{Logf: logf})
-	mgr := lvs.NewManager(svcs, lvs.Options{Table: fw, Hooks: hooks, LogAllFailures: logAll, NoCheckerEmails: noCheckerEmails,
-		AddrLocal: addrLocal})
-	if err := mgr.Start(); err != nil {
-		cancel()
-		fw.Wait()
+	return hooks, opts, func() {
+		cctx, ccancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer ccancel()
+		if mailer != nil {
+			_ = mailer.Close(cctx)
+		}
+		_ = runner.Close(cctx)
 		ncancel()
-		return nil, err
 	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		mgr.Run(ctx)
-	}()
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			cancel()
-			<-done
-			fw.Wait()
-			// the notify scripts and mails of the shutdown go out
-			// (bounded) before the daemon reports "Stopped"
-			cctx, ccancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer ccancel()
-			if mailer != nil {
-				_ = mailer.Close(cctx)
-			}
-			_ = runner.Close(cctx)
-			ncancel()
-		})
-	}, nil
 }
 
 // addrLocal reports whether a is configured on an interface (ha_suspend).

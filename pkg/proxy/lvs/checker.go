@@ -41,6 +41,10 @@ type checker struct {
 
 	isUp, hasRun bool
 	retryIt      int
+
+	// cancel stops the checker's goroutine, which closes done.
+	cancel context.CancelFunc
+	done   chan struct{}
 }
 
 func (m *Manager) newChecker(s *Service, d *Dest, cs *CheckerSpec) *checker {

@@ -49,6 +49,16 @@ type Service struct {
 	smtpAlertSet         bool
 	HaSuspend            bool
 
+	// The virtual_server's own checker defaults, for the data dump:
+	// delay_loop and connect_timeout (keepalived's defaults when
+	// unset), retry, delay_before_retry and warmup (nil when unset),
+	// inhibit_on_failure and virtualhost.
+	DelayLoop, ConnectTimeout time.Duration
+	Retry                     *int
+	DelayBeforeRetry, Warmup  *time.Duration
+	Inhibit                   bool
+	VirtualHost               string
+
 	Reals []*Dest
 	Sorry *Dest
 }
@@ -292,6 +302,16 @@ func service(vs *keepalivedconf.VirtualServer, groups map[string]*keepalivedconf
 		}
 	}
 	inh := inherited{}.apply(vs.Settings)
+	svc.DelayLoop, svc.ConnectTimeout = DefaultDelayLoop, DefaultConnectTimeout
+	if inh.delayLoop != nil {
+		svc.DelayLoop = *inh.delayLoop
+	}
+	if inh.connectTimeout != nil {
+		svc.ConnectTimeout = *inh.connectTimeout
+	}
+	svc.Retry, svc.DelayBeforeRetry, svc.Warmup = inh.retry, inh.delayBeforeRetry, inh.warmup
+	svc.Inhibit = inh.inhibit != nil && *inh.inhibit
+	svc.VirtualHost = inh.virtualHost
 	for _, s := range vs.Settings {
 		switch s.Keyword {
 		case "persistence_timeout":

@@ -85,7 +85,7 @@ virtual_server %s %s {
 }
 `, smtpHost, smtpPort, vhost, vport, a.port(), da, b.port())), 0o644)
 	out := &syncBuf{}
-	cmd := exec.Command(bin, "-n", "-l", "-f", conf, "-p", filepath.Join(dir, "k.pid"), "-r", filepath.Join(dir, "v.pid"))
+	cmd := exec.Command(bin, "-n", "-l", "-f", conf, "-p", filepath.Join(dir, "k.pid"), "-r", filepath.Join(dir, "v.pid"), "-c", filepath.Join(dir, "c.pid"))
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -160,7 +160,7 @@ func TestDaemonRefusesDR(t *testing.T) {
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "keepalived.conf")
 	os.WriteFile(conf, []byte("virtual_server 192.0.2.1 80 {\n    protocol TCP\n    lb_kind DR\n    real_server 192.0.2.2 80 {\n    }\n}\n"), 0o644)
-	cmd := exec.Command(bin, "-n", "-l", "-f", conf, "-p", filepath.Join(dir, "k.pid"), "-r", filepath.Join(dir, "v.pid"))
+	cmd := exec.Command(bin, "-n", "-l", "-f", conf, "-p", filepath.Join(dir, "k.pid"), "-r", filepath.Join(dir, "v.pid"), "-c", filepath.Join(dir, "c.pid"))
 	done := make(chan struct{})
 	var outb []byte
 	var err error

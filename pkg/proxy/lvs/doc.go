@@ -48,7 +48,36 @@
 // lines).
 //
 // Not done yet: UDP_CHECK, PING_CHECK, FILE_CHECK and BFD_CHECK (not
-// run), reload keeping checker states.
+// run).
+//
+// # Reload
+//
+// gokeepalived runs one Manager per virtual_server in its healthcheck
+// child. At SIGHUP (keepalived's clear_diff_services) a virtual server
+// whose configuration is unchanged keeps its Manager: checkers, states,
+// the forwarder's listeners and connections go on. When only its
+// real_servers changed, ReloadReals keeps it too: an unchanged real
+// server (same address, same settings) keeps its checkers and state, one
+// gone leaves the table ("Removing service [..] from VS [..]", its
+// notify_down when it was up), a new one starts as at start-up (in the
+// table unless an alpha checker holds it back). Any other change (lb_algo,
+// quorum, sorry_server, ...) and new virtual servers restart them; one gone
+// is removed ("Removing Virtual Server [..]", then keepalived's shutdown
+// lines for its real servers). Spec and SpecWithoutReals compare
+// configurations without their file:line positions.
+//
+// # Choosing the data plane
+//
+// gokeepalived programs no kernel IPVS yet: the userspace Forwarder runs
+// every virtual server, and the healthcheck child logs why ("Using the
+// userspace forwarder for virtual servers (no kernel IPVS: /proc/net/ip_vs
+// not found)"). global_defs lvs_userspace, a keyword of gokeepalived's own
+// that keepalived 2.2.7 refuses, forces the choice: "lvs_userspace" or
+// "lvs_userspace on" the userspace forwarder even where the kernel has
+// IPVS (logged "forced by lvs_userspace in FILE:LINE"); "lvs_userspace
+// off" asks for kernel IPVS, which makes the healthcheck child stop with
+// a message naming the line until the kernel backend exists. gokeepalived
+// -t notes the keyword with "[gokeepalived]".
 //
 // # Userspace forwarder
 //

@@ -2,8 +2,10 @@ package lvs
 
 import (
 	"context"
+	"encoding/json"
 	"math/rand/v2"
 	"net/netip"
+	"regexp"
 	"sync"
 	"time"
 
@@ -50,6 +52,14 @@ type Manager struct {
 	haPoll    time.Duration
 	haMu      sync.Mutex
 	haDown    map[*Service]bool
+
+	// runMu guards the running checkers once Run started (a reload
+	// adds and removes some): cks, runCtx, wg, stopping.
+	runMu    sync.Mutex
+	runCtx   context.Context
+	wg       sync.WaitGroup
+	stopping bool
+	running  chan struct{} // closed once Run started the checkers
 }
 
 // NewManager returns a Manager for the services (from Services).
@@ -63,6 +73,7 @@ func NewManager(svcs []*Service, opts Options) *Manager {
 		m.rand = rand.Float64
 	}
 	m.addrLocal, m.haPoll, m.haDown = opts.AddrLocal, opts.HaPoll, map[*Service]bool{}
+	m.running = make(chan struct{})
 	if m.addrLocal == nil {
 		m.addrLocal = func(netip.Addr) bool { return true }
 	}
@@ -116,31 +127,167 @@ func (m *Manager) Start() error {
 // and service out of the table (keepalived's shutdown).
 func (m *Manager) Run(ctx context.Context) {
 	m.Start()
-	var wg sync.WaitGroup
 	for _, s := range m.svcs {
 		if s.HaSuspend {
-			wg.Add(1)
+			m.wg.Add(1)
 			go func() {
-				defer wg.Done()
+				defer m.wg.Done()
 				m.watchHaSuspend(ctx)
 			}()
 			break
 		}
 	}
+	m.runMu.Lock()
+	m.runCtx = ctx
 	for _, c := range m.cks {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c.run(ctx)
-		}()
+		m.spawn(c)
 	}
+	m.runMu.Unlock()
+	close(m.running)
 	<-ctx.Done()
-	wg.Wait()
+	m.runMu.Lock()
+	m.stopping = true
+	m.runMu.Unlock()
+	m.wg.Wait()
 	m.pool.stop()
+}
+
+// spawn runs one checker in its own goroutine with its own context (a
+// reload stops it alone). runMu is held.
+func (m *Manager) spawn(c *checker) {
+	ctx, cancel := context.WithCancel(m.runCtx)
+	c.cancel, c.done = cancel, make(chan struct{})
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		defer close(c.done)
+		c.run(ctx)
+	}()
+}
+
+// ReloadReals applies a reload to the Manager's virtual server when only
+// its real servers changed (the caller compares the rest), as
+// keepalived's clear_diff_services does: a real server whose address and
+// settings are unchanged keeps running with its checkers' states; one
+// gone leaves the table ("Removing service [..] from VS [..]", its
+// notify_down when it was up); a new one starts as at start-up (in the
+// table unless an alpha checker holds it back) with its checkers. ns is
+// the new configuration of the service; the Manager keeps its own
+// Service, whose Reals become the new list. It reports false (nothing
+// done) when the Manager does not run exactly one service or has
+// stopped: the caller then restarts the virtual server.
+func (m *Manager) ReloadReals(ns *Service) bool {
+	if len(m.svcs) != 1 {
+		return false
+	}
+	select {
+	case <-m.running:
+	default:
+		return false
+	}
+	m.runMu.Lock()
+	defer m.runMu.Unlock()
+	if m.stopping || m.runCtx.Err() != nil {
+		return false
+	}
+	old := m.svcs[0]
+	byAddr := map[netip.AddrPort]*Dest{}
+	for _, d := range old.Reals {
+		byAddr[d.Addr] = d
+	}
+	kept := map[*Dest]bool{}
+	var reals, added []*Dest
+	for _, nd := range ns.Reals {
+		if od := byAddr[nd.Addr]; od != nil && !kept[od] && destSpec(od) == destSpec(nd) {
+			kept[od] = true
+			reals = append(reals, od)
+			continue
+		}
+		reals = append(reals, nd)
+		added = append(added, nd)
+	}
+	// The checkers of the real servers that go stop first.
+	var cks []*checker
+	for _, c := range m.cks {
+		if c.svc == old && !kept[c.dest] {
+			c.cancel()
+			<-c.done
+			continue
+		}
+		cks = append(cks, c)
+	}
+	for _, d := range old.Reals {
+		if !kept[d] {
+			m.pool.removeDest(d)
+		}
+	}
+	old.Reals = reals
+	for _, d := range added {
+		alpha := 0
+		var nc []*checker
+		for _, cs := range d.Checkers {
+			if cs.Alpha {
+				alpha++
+			}
+			nc = append(nc, m.newChecker(old, d, cs))
+		}
+		m.pool.addDest(old, d, alpha)
+		for _, c := range nc {
+			prefix := "A"
+			if m.suspended(old) {
+				prefix = "Dea"
+			}
+			m.pool.logf("%sctivating healthchecker for service %s for VS %s", prefix, c.name, old)
+			m.spawn(c)
+			cks = append(cks, c)
+		}
+	}
+	m.pool.reorder(old)
+	m.cks = cks
+	return true
+}
+
+// destSpec is a real server's whole configuration without the positions
+// of its lines.
+func destSpec(d *Dest) string {
+	b, err := json.Marshal(d)
+	if err != nil {
+		return ""
+	}
+	return posField.ReplaceAllString(string(b), "")
+}
+
+// posField matches the file:line fields of a JSON-encoded value.
+var posField = regexp.MustCompile(`"Pos":\{[^{}]*\}`)
+
+// SpecWithoutReals is the virtual server's configuration without its
+// real servers and the positions of its lines: a reload that changes
+// nothing else can go through ReloadReals.
+func SpecWithoutReals(s *Service) string {
+	c := *s
+	c.Reals = nil
+	b, err := json.Marshal(&c)
+	if err != nil {
+		return ""
+	}
+	return posField.ReplaceAllString(string(b), "")
+}
+
+// Spec is the virtual server's whole configuration without the
+// positions of its lines: equal specs mean nothing to change at reload.
+func Spec(s *Service) string {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return ""
+	}
+	return posField.ReplaceAllString(string(b), "")
 }
 
 // Snapshot returns every real server's live state and weight.
 func (m *Manager) Snapshot() []DestState { return m.pool.snapshot() }
+
+// ServiceStates returns every virtual server's live state.
+func (m *Manager) ServiceStates() []ServiceState { return m.pool.serviceStates() }
 
 // suspended is ha_suspend: the service's checkers pause while none of
 // its virtual addresses is on the host.
@@ -186,11 +333,13 @@ func (m *Manager) watchHaSuspend(ctx context.Context) {
 			for _, a := range s.Addrs {
 				m.pool.logf("Netlink reflector reports IP %s %s", a.Addr(), what)
 			}
+			m.runMu.Lock()
 			for _, c := range m.cks {
 				if c.svc == s {
 					m.pool.logf("%sing healthchecker for service %s for VS %s", verb, c.name, s)
 				}
 			}
+			m.runMu.Unlock()
 		}
 	}
 }

@@ -164,7 +164,7 @@ virtual_server 192.168.99.100 8899 {
     protocol TCP
 `+rsBlock("8443")+rsBlock("8444")+"}\n"), 0o644)
 	out := &syncBuf{}
-	cmd := exec.Command("ip", "netns", "exec", ns.Name, bin, "-n", "-l", "-f", conf, "-p", filepath.Join(dir, "k.pid"), "-r", filepath.Join(dir, "v.pid"))
+	cmd := exec.Command("ip", "netns", "exec", ns.Name, bin, "-n", "-l", "-f", conf, "-p", filepath.Join(dir, "k.pid"), "-r", filepath.Join(dir, "v.pid"), "-c", filepath.Join(dir, "c.pid"))
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -236,7 +236,7 @@ func startNode(t *testing.T, ns *testenv.NetNS, bin, dir, name, conf string) *no
 	os.WriteFile(path, []byte(conf), 0o644)
 	n := &node{out: &syncBuf{}, exited: make(chan struct{})}
 	n.cmd = exec.Command("ip", "netns", "exec", ns.Name, bin, "-n", "-l", "-f", path,
-		"-p", filepath.Join(dir, name+".pid"), "-r", filepath.Join(dir, name+"-vrrp.pid"))
+		"-p", filepath.Join(dir, name+".pid"), "-r", filepath.Join(dir, name+"-vrrp.pid"), "-c", filepath.Join(dir, name+"-checkers.pid"))
 	n.cmd.Stdout, n.cmd.Stderr = n.out, n.out
 	if err := n.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -445,6 +445,16 @@ type DestState struct {
 	Alive   bool
 	InTable bool
 	Weight  int
+	// Failed is the number of failing checkers.
+	Failed int
+}
+
+// ServiceState is a virtual server's live state for dumps.
+type ServiceState struct {
+	Service  *Service
+	QuorumUp bool
+	// Alive is the number of real servers in the pool.
+	Alive int
 }
 
 // snapshot returns every destination's state.
@@ -454,11 +464,111 @@ func (p *pool) snapshot() []DestState {
 	var out []DestState
 	for _, v := range p.vs {
 		for _, r := range v.rs {
-			out = append(out, DestState{Service: v.s, Dest: r.d, Alive: r.alive, InTable: r.set, Weight: realWeight(r.weight)})
+			out = append(out, DestState{Service: v.s, Dest: r.d, Alive: r.alive, InTable: r.set, Weight: realWeight(r.weight), Failed: r.failed})
 		}
 		if ss := v.sorry; ss != nil {
 			out = append(out, DestState{Service: v.s, Dest: ss.d, Alive: ss.alive, InTable: ss.set, Weight: realWeight(ss.weight)})
 		}
 	}
 	return out
+}
+
+// serviceStates returns every service's state.
+func (p *pool) serviceStates() []ServiceState {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]ServiceState, 0, len(p.vs))
+	for _, v := range p.vs {
+		st := ServiceState{Service: v.s, QuorumUp: v.quorumUp}
+		for _, r := range v.rs {
+			if r.alive {
+				st.Alive++
+			}
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+// removeDest is clear_service_rs at reload for a real server that is no
+// longer configured: out of the table, its notify_down when it was up,
+// then the quorum is looked at again.
+func (p *pool) removeDest(d *Dest) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	r, v := p.byD[d], p.byDvs[d]
+	if r == nil {
+		return
+	}
+	if r.set {
+		inh := ""
+		if r.d.Inhibit && !r.alive {
+			inh = "(inhibited) "
+		}
+		p.logf("Removing %sservice %s from VS %s", inh, v.s.FmtDest(d), v.s)
+		p.del(v, r, true)
+	}
+	wasAlive := r.alive
+	r.alive = false
+	if wasAlive {
+		p.rsNotifies(v, r)
+	}
+	for i, x := range v.rs {
+		if x == r {
+			v.rs = append(v.rs[:i:i], v.rs[i+1:]...)
+			break
+		}
+	}
+	delete(p.byD, d)
+	delete(p.byDvs, d)
+	p.updateQuorum(v, false)
+}
+
+// addDest is init_service_rs at reload for a new real server of s: in
+// the table at once unless alpha checkers hold it back (an inhibited one
+// with weight 0), then the quorum is looked at again.
+func (p *pool) addDest(s *Service, d *Dest, alphaFailed int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var v *vsState
+	for _, x := range p.vs {
+		if x.s == s {
+			v = x
+		}
+	}
+	if v == nil {
+		return
+	}
+	r := &rsState{d: d, weight: d.Weight, smtpAlert: d.SmtpAlert, failed: alphaFailed}
+	v.rs = append(v.rs, r)
+	p.byD[d], p.byDvs[d] = r, v
+	if r.failed == 0 || d.Inhibit {
+		if v.quorumUp || v.sorry == nil || !v.sorry.alive {
+			p.add(v, r, r.failed > 0)
+		}
+		if r.failed == 0 {
+			r.alive = true
+			p.rsNotifies(v, r)
+		}
+	}
+	p.updateQuorum(v, false)
+}
+
+// reorder puts the real servers' states in the order of s.Reals (the
+// order of the configuration, for dumps).
+func (p *pool) reorder(s *Service) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, v := range p.vs {
+		if v.s != s {
+			continue
+		}
+		rs := make([]*rsState, 0, len(v.rs))
+		for _, d := range s.Reals {
+			if r := p.byD[d]; r != nil {
+				rs = append(rs, r)
+			}
+		}
+		v.rs = rs
+	}
 }
