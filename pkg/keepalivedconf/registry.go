@@ -55,6 +55,9 @@ type Keyword struct {
 	// Missing is what keepalived does when the keyword is written without
 	// its parameter.
 	Missing MissKind
+	// Ours marks a keyword of gokeepalived's own, which keepalived does
+	// not know (kept although the probed lists lack it).
+	Ours    bool
 	section string
 }
 
@@ -209,6 +212,7 @@ func buildRegistry() []*Keyword {
 		kwi("max_auto_priority", -1, 99),
 		kw("smtp_alert", ArgBool), kw("smtp_alert_vrrp", ArgBool), kw("smtp_alert_checker", ArgBool),
 		kw("checker_log_all_failures", ArgBool), // virtual servers (pkg/proxy/lvs)
+		&Keyword{Name: "lvs_userspace", Arg: ArgBool, Ours: true, Note: "gokeepalived's own: on forces the userspace forwarder for virtual servers, off asks for kernel IPVS (keepalived 2.2.7 refuses the keyword)"},
 		// notify FIFOs and fault mails (cmd/gokeepalived/notifier.go)
 		kw("notify_fifo", ArgAny), kw("notify_fifo_script", ArgAny),
 		kw("vrrp_notify_fifo", ArgAny), kw("vrrp_notify_fifo_script", ArgAny),
@@ -440,7 +444,7 @@ func probed(section string) bool { _, ok := oracleKeywords[section]; return ok }
 func prune(section string, ks []*Keyword) []*Keyword {
 	var out []*Keyword
 	for _, k := range ks {
-		if probed(section) && !oracleKnows(section, k.Name) {
+		if probed(section) && !oracleKnows(section, k.Name) && !k.Ours {
 			continue
 		}
 		if k.Sub != nil {

@@ -47,7 +47,13 @@ func (b *builder) validate() {
 		b.diags.add(KindBadIf, Pos{}, "Non-existent interface specified in configuration")
 	}
 	for _, vs := range c.VirtualServers {
-		name := vs.Addr + ":" + vs.Port
+		// keepalived names a service "[ADDR]:proto:PORT"
+		proto := strings.ToLower(vs.Protocol)
+		if proto == "" {
+			proto = "none"
+		}
+		named := func(proto string) string { return "[" + vs.Addr + "]:" + proto + ":" + vs.Port }
+		name := named(proto)
 		if vs.Fwmark != "" {
 			name = "FWM " + vs.Fwmark
 		} else if vs.Group != "" {
@@ -58,6 +64,9 @@ func (b *builder) validate() {
 		}
 		if vs.Protocol == "" && vs.Fwmark == "" {
 			b.diags.add(KindGeneral, Pos{}, "Virtual server %s: no protocol set - defaulting to UDP", name)
+			if vs.Group == "" {
+				name = named("udp")
+			}
 		}
 		if vs.LbAlgo == "" {
 			b.diags.add(KindGeneral, Pos{}, "Virtual server %s: no scheduler set, setting default 'wlc'", name)
