@@ -47,6 +47,7 @@ type server struct {
 	ppOpts    proxyproto.V2Options
 	q         serverQueue // slots and queue (queue.go)
 	src       *sourceSpec // "source" (source.go); nil: any
+	cookie    string      // "cookie" value (cookie.go); "": none
 }
 
 // proxyHeader returns the PROXY header to send to s for a client src that
@@ -129,12 +130,15 @@ func newBackend(px *haproxycfg.Proxy) (*backend, error) {
 		if s.Disabled {
 			continue
 		}
-		for _, opt := range []string{"send-proxy-v2-ssl", "send-proxy-v2-ssl-cn", "ssl", "track", "resolvers", "cookie"} {
+		for _, opt := range []string{"send-proxy-v2-ssl", "send-proxy-v2-ssl-cn", "ssl", "track", "resolvers"} {
 			if _, ok := s.Options[opt]; ok {
 				return nil, &UnsupportedError{s.Pos, fmt.Sprintf("server option '%s'", opt)}
 			}
 		}
 		srv := &server{name: s.Name, weight: s.Weight, backup: s.Backup, maxconn: int64(s.Maxconn)}
+		if v, ok := s.Options["cookie"]; ok && len(v) > 0 {
+			srv.cookie = v[0] // cookie persistence (cookie.go)
+		}
 		if v, ok := s.Options["id"]; ok && len(v) > 0 {
 			srv.id, _ = strconv.Atoi(v[0])
 		}

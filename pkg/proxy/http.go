@@ -45,6 +45,7 @@ type httpOpts struct {
 	hashKind, hashParam string
 	rules               httpRuleSets // http-request / http-response (httprules.go)
 	stats               *statsPage   // the stats page, nil when not enabled (statspage.go)
+	cookie              *cookieSpec  // "cookie" persistence, nil without (cookie.go)
 }
 
 // httpOptionsServed are the "option" keywords an HTTP mode proxy honours
@@ -93,8 +94,8 @@ func httpSetup(px *haproxycfg.Proxy) (httpOpts, error) {
 	if o.stats, err = newStatsPage(px); err != nil { // stats page (statspage.go)
 		return o, err
 	}
-	if px.Cookie != nil {
-		return o, &UnsupportedError{px.Cookie.Pos, "'cookie' persistence"}
+	if o.cookie, err = newCookieSpec(px); err != nil { // cookie.go
+		return o, err
 	}
 	for code := range px.Errorfiles {
 		return o, &UnsupportedError{px.Pos, fmt.Sprintf("'errorfile %d' (custom error pages)", code)}
@@ -201,6 +202,10 @@ type httpSession struct {
 	fromServer               bool // the status is the server's (not an error page)
 	logSrv                   *server
 	respBytes                atomic.Int64
+	// the persistence cookie (cookie.go)
+	ck                     cookieTxn
+	cookieEdits, respEdits []cookieEdit
+	respEditDelta          int64
 }
 
 func (fe *frontend) serveHTTP(rt *Runtime, c net.Conn) {
@@ -418,6 +423,7 @@ func (s *httpSession) transaction(first bool, accept time.Time) bool {
 	s.reqStart, s.headDone, s.sent = time.Time{}, time.Time{}, time.Time{}
 	s.noLog, s.fromServer = false, false
 	s.reqAdd, s.respAdd, s.newPath, s.newStatus, s.newReason = s.reqAdd[:0], s.respAdd[:0], "", 0, ""
+	s.cookieEdits, s.respEdits, s.respEditDelta, s.ck = s.cookieEdits[:0], s.respEdits[:0], 0, cookieTxn{}
 	s.respBytes.Store(0)
 	more := s.exchange(first)
 	if !s.noLog {
@@ -493,7 +499,11 @@ func (s *httpSession) exchange(first bool) bool {
 	// server choice: use-server, then the algorithm; the claim may wait
 	// in the queue
 	var forced *server
-	if len(be.useServers) > 0 {
+	if be.http.cookie != nil {
+		forced = s.requestCookie(be, req, buf)
+		s.ev.Cookie = [2]byte{s.ck.req, s.ck.resp}
+	}
+	if forced == nil && len(be.useServers) > 0 {
 		c := ctx()
 		c.Backend = be.name
 		forced = be.forcedServer(c)
@@ -771,13 +781,15 @@ func (s *httpSession) appendRequestHead(out, buf []byte, be *backend, mode connM
 	} else {
 		out = append(out, " HTTP/1.0\r\n"...)
 	}
-	for _, h := range req.Headers {
+	for hi, h := range req.Headers {
 		if h.Drop {
 			continue
 		}
 		out = h1.AppendLower(out, h.Name.In(buf))
 		out = append(out, ": "...)
-		if h.Name.Len() == len("content-length") && req.CLText.End > 0 && equalFoldASCII(h.Name.In(buf), "content-length") {
+		if e, ok := editFor(s.cookieEdits, hi); ok {
+			out = append(out, e.value...)
+		} else if h.Name.Len() == len("content-length") && req.CLText.End > 0 && equalFoldASCII(h.Name.In(buf), "content-length") {
 			out = append(out, req.CLText.In(buf)...)
 		} else if hostSet && h.Name.Len() == 4 && equalFoldASCII(h.Name.In(buf), "host") {
 			out = append(out, host...)
@@ -1083,7 +1095,12 @@ func (s *httpSession) forwardResponse(be *backend, req *h1.Message, isHead, isCo
 				return false, false, !keep
 			}
 		}
-		s.respBytes.Add(htxHeadSize(resp, rbuf) + s.respEditSize(resp))
+		s.respEdits, s.respEditDelta = s.respEdits[:0], 0
+		if !interim && be.http.cookie != nil {
+			s.responseCookie(be, s.logSrv, resp, rbuf)
+			s.ev.Cookie = [2]byte{s.ck.req, s.ck.resp}
+		}
+		s.respBytes.Add(htxHeadSize(resp, rbuf) + s.respEditSize(resp) + s.respEditDelta)
 		if !interim {
 			s.fromServer = true
 			if srv := s.logSrv; srv != nil {
@@ -1151,13 +1168,15 @@ func (s *httpSession) appendResponseHead(out, buf []byte, interim, closeClient b
 		}
 	}
 	out = append(out, '\r', '\n')
-	for _, h := range resp.Headers {
+	for hi, h := range resp.Headers {
 		if h.Drop {
 			continue
 		}
 		out = h1.AppendLower(out, h.Name.In(buf))
 		out = append(out, ": "...)
-		if resp.CLText.End > 0 && equalFoldASCII(h.Name.In(buf), "content-length") {
+		if e, ok := editFor(s.respEdits, hi); ok {
+			out = append(out, e.value...)
+		} else if resp.CLText.End > 0 && equalFoldASCII(h.Name.In(buf), "content-length") {
 			out = append(out, resp.CLText.In(buf)...)
 		} else {
 			out = append(out, h.Value.In(buf)...)
