@@ -266,17 +266,17 @@ func (s *httpSession) responseCookie(be *backend, srv *server, resp *h1.Message,
 		switch {
 		case ck.preserve:
 		case srv != nil && ck.insert || s.ck.direct && ck.indirect:
+			// haproxy counts the head as the server sent it
 			h.Drop = true
+			s.respEditDelta += int64(h.Name.Len() + h.Value.Len())
 			s.ck.resp = sckDeleted
 		case srv != nil && srv.cookie != "" && ck.rewrite:
 			nv := append(append(append([]byte(nil), v[:vs]...), srv.cookie...), v[ve:]...)
 			s.respEdits = append(s.respEdits, cookieEdit{hdr: hi, value: nv})
-			s.respEditDelta += int64(len(nv) - len(v))
 			s.ck.resp = sckReplaced
 		case srv != nil && srv.cookie != "" && ck.prefix:
 			nv := append(append(append(append([]byte(nil), v[:vs]...), srv.cookie...), cookieDelim), v[vs:]...)
 			s.respEdits = append(s.respEdits, cookieEdit{hdr: hi, value: nv})
-			s.respEditDelta += int64(len(nv) - len(v))
 			s.ck.resp = sckReplaced
 		}
 	}
@@ -305,38 +305,23 @@ func (s *httpSession) responseCookie(be *backend, srv *server, resp *h1.Message,
 	if ck.attrs != "" {
 		sc += "; " + ck.attrs
 	}
+	// haproxy's byte counts leave its own headers out (respEditSize
+	// counts what respAdd holds)
 	s.respAdd = append(s.respAdd, [2]string{"set-cookie", sc})
+	s.respEditDelta -= int64(len("set-cookie") + len(sc))
 	s.ck.resp = sckInserted
 	if ck.nocache && s.ck.reqCacheable && cacheable(resp, buf) {
 		s.respAdd = append(s.respAdd, [2]string{"cache-control", "private"})
+		s.respEditDelta -= int64(len("cache-control") + len("private"))
 	}
 }
 
 // requestCacheable says whether haproxy 2.6 lets the response to req be
-// cached: a GET or HEAD without Pragma or Cache-Control no-cache.
+// cached: a GET or HEAD (the request's Pragma and Cache-Control do not
+// matter there).
 func requestCacheable(req *h1.Message, reqBuf []byte) bool {
 	m := req.Method.In(reqBuf)
-	if !equalFoldASCII(m, "get") && !equalFoldASCII(m, "head") {
-		return false
-	}
-	for _, h := range req.Headers {
-		if h.Drop {
-			continue
-		}
-		n, v := h.Name.In(reqBuf), h.Value.In(reqBuf)
-		if equalFoldASCII(n, "pragma") && equalFoldASCII(bytes.TrimSpace(v), "no-cache") {
-			return false
-		}
-		if equalFoldASCII(n, "cache-control") {
-			for _, p := range bytes.Split(v, []byte(",")) {
-				p = bytes.TrimSpace(p)
-				if equalFoldASCII(p, "no-cache") || equalFoldASCII(p, "no-store") {
-					return false
-				}
-			}
-		}
-	}
-	return true
+	return equalFoldASCII(m, "get") || equalFoldASCII(m, "head")
 }
 
 // cacheable says whether haproxy 2.6 deems the response cacheable (for

@@ -546,6 +546,9 @@ func (s *httpSession) exchange(first bool) bool {
 			// the body was not read: the connection cannot go on
 			return s.serverError(503, req, clientKeep && req.Body == h1.BodyNone)
 		}
+		if got != srv {
+			s.ck.direct = false // a redispatch: the client learns its new server
+		}
 		srv = got
 		s.mu.Lock()
 		s.sc = sc
