@@ -94,3 +94,40 @@ func FuzzCookieHeader(f *testing.F) {
 		}
 	})
 }
+
+func TestNormalizePage(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"HTTP/1.0 403 Forbidden\nA: b\n\nbody\n", "HTTP/1.0 403 Forbidden\r\nA: b\r\n\r\nbody\n"},
+		{"HTTP/1.1 502\r\nContent-Length: 4\r\n\r\nbad\n", "HTTP/1.1 502 \r\nContent-Length: 4\r\n\r\nbad\n"},
+		{"", ""},
+	}
+	for _, c := range cases {
+		got, err := normalizePage([]byte(c.in))
+		if err != nil || got != c.want {
+			t.Errorf("normalizePage(%q) = %q, %v; want %q", c.in, got, err, c.want)
+		}
+	}
+	for _, bad := range []string{"garbage", "HTTP/1.1 50x x\r\n\r\n", "HTTP/1.1 503 x\r\nno colon\r\n\r\n"} {
+		if _, err := normalizePage([]byte(bad)); err == nil {
+			t.Errorf("normalizePage(%q) accepted", bad)
+		}
+	}
+}
+
+// FuzzErrorfile: reading an errorfile never panics, and what it accepts
+// is a page the sizes and writers handle.
+func FuzzErrorfile(f *testing.F) {
+	f.Add([]byte("HTTP/1.0 403 Forbidden\nA: b\n\nbody\n"))
+	f.Add([]byte("HTTP/1.1 502\r\n\r\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p, err := normalizePage(b)
+		if err != nil || p == "" {
+			return
+		}
+		htxPageSize(p)
+		appendPage(nil, p, true, false)
+		if again, err := normalizePage([]byte(p)); err != nil || again != p {
+			t.Fatalf("not stable: %q -> %q (%v)", p, again, err)
+		}
+	})
+}

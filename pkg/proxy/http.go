@@ -43,9 +43,10 @@ type httpOpts struct {
 	// hashKind: "uri", "url_param" or "hdr" when the backend balances on
 	// the request; hashParam the parameter or header name.
 	hashKind, hashParam string
-	rules               httpRuleSets // http-request / http-response (httprules.go)
-	stats               *statsPage   // the stats page, nil when not enabled (statspage.go)
-	cookie              *cookieSpec  // "cookie" persistence, nil without (cookie.go)
+	rules               httpRuleSets   // http-request / http-response (httprules.go)
+	stats               *statsPage     // the stats page, nil when not enabled (statspage.go)
+	cookie              *cookieSpec    // "cookie" persistence, nil without (cookie.go)
+	errPages            map[int]string // "errorfile" pages by status (errpage.go)
 }
 
 // httpOptionsServed are the "option" keywords an HTTP mode proxy honours
@@ -97,8 +98,8 @@ func httpSetup(px *haproxycfg.Proxy) (httpOpts, error) {
 	if o.cookie, err = newCookieSpec(px); err != nil { // cookie.go
 		return o, err
 	}
-	for code := range px.Errorfiles {
-		return o, &UnsupportedError{px.Pos, fmt.Sprintf("'errorfile %d' (custom error pages)", code)}
+	if o.errPages, err = loadErrorfiles(px); err != nil { // errpage.go
+		return o, err
 	}
 	for rs, rules := range px.Rules {
 		if len(rules) > 0 && rs != "tcp-request connection" && rs != "http-request" && rs != "http-response" {
@@ -272,7 +273,10 @@ func (s *httpSession) closeServer() {
 // session goes on.
 func (s *httpSession) serverError(code int, req *h1.Message, clientKeep bool) bool {
 	s.closeServer()
-	msg := httpErrors[code]
+	msg := s.page(code)
+	if msg == "" {
+		return false // an empty errorfile: haproxy closes silently
+	}
 	head, body, _ := strings.Cut(msg, "\r\n\r\n")
 	lines := strings.Split(head, "\r\n")
 	out := append(s.out[:0], lines[0]...)
@@ -287,6 +291,8 @@ func (s *httpSession) serverError(code int, req *h1.Message, clientKeep bool) bo
 		out = append(out, '\r', '\n')
 	}
 	switch {
+	case pageHTTP10(msg):
+		clientKeep = false // an HTTP/1.0 errorfile closes
 	case !clientKeep:
 		out = append(out, "connection: close\r\n"...)
 	case !req.HTTP11():
@@ -309,6 +315,7 @@ func (s *httpSession) sendError(code int) {
 	if s.fe.client > 0 {
 		s.c.SetWriteDeadline(time.Now().Add(s.fe.client))
 	}
+	// the parser's errors are haproxy's own pages, whatever the errorfiles
 	io.WriteString(s.c, httpErrors[code])
 }
 
@@ -1092,7 +1099,7 @@ func (s *httpSession) forwardResponse(be *backend, req *h1.Message, isHead, isCo
 				s.closeServer()
 				s.ev.Term = [2]byte{'P', 'H'}
 				keep := clientKeep && deny != 502
-				if !s.sendPage(denyPages[deny], deny, req, keep) {
+				if !s.sendPage(s.page(deny), deny, req, keep) {
 					return false, false, true
 				}
 				return false, false, !keep
