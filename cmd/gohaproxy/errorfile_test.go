@@ -80,11 +80,13 @@ func silentServer(t *testing.T) string {
 func errorfilePages(t *testing.T) map[string]string {
 	dir := t.TempDir()
 	pages := map[string]string{
-		"400": "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 8\r\nX-Custom: four-hundred\r\n\r\nbad req\n",
-		"403": "HTTP/1.0 403 Forbidden\nCache-Control: no-cache\nConnection: close\nContent-Type: text/html\n\n<html><body>go away</body></html>\n",
-		"502": "HTTP/1.1 502\r\nContent-Length: 4\r\n\r\nbad\n",
-		"503": "HTTP/1.1 503 Sorry\r\nContent-Type: text/plain\r\nContent-Length: 12\r\nRetry-After: 30\r\n\r\nback later.\n",
-		"504": "",
+		"400":  "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 8\r\nX-Custom: four-hundred\r\n\r\nbad req\n",
+		"403":  "HTTP/1.0 403 Forbidden\nCache-Control: no-cache\nConnection: close\nContent-Type: text/html\n\n<html><body>go away</body></html>\n",
+		"502":  "HTTP/1.1 502\r\nContent-Length: 4\r\n\r\nbad\n",
+		"503":  "HTTP/1.1 503 Sorry\r\nContent-Type: text/plain\r\nContent-Length: 12\r\nRetry-After: 30\r\n\r\nback later.\n",
+		"504":  "",
+		"s503": "HTTP/1.1 503 From Section\r\nContent-Length: 3\r\n\r\nsec",
+		"s502": "HTTP/1.1 502 Section Bad\nX-A: 1\n\n",
 	}
 	out := map[string]string{}
 	for code, p := range pages {
@@ -114,6 +116,8 @@ frontend f
     http-request deny deny_status 503 if { path /deny503 }
     use_backend nosrv if { path_beg /nosrv }
     use_backend slow if { path_beg /slow }
+    use_backend imp if { path_beg /imp }
+    use_backend impall if { path_beg /all }
     default_backend bad
 backend bad
     server s1 %s
@@ -124,7 +128,16 @@ backend slow
     timeout server 300ms
     errorfile 504 %s
     server s1 %s
-`, logAddr, fe, pages["400"], pages["403"], pages["502"], garbage, pages["503"], dead, pages["504"], silent)
+backend imp
+    errorfiles site 503 504
+    server s1 %s
+backend impall
+    errorfiles site
+    server s1 %s
+http-errors site
+    errorfile 503 %s
+    errorfile 502 %s
+`, logAddr, fe, pages["400"], pages["403"], pages["502"], garbage, pages["503"], dead, pages["504"], silent, dead, garbage, pages["s503"], pages["s502"])
 }
 
 var errorfileExchanges = []string{
@@ -137,6 +150,8 @@ var errorfileExchanges = []string{
 	"GET /bad HTTP/1.0\r\n\r\n",
 	"GET /slow HTTP/1.1\r\nHost: h\r\n\r\n",
 	"GET /nosrv HTTP/1.0\r\n\r\n",
+	"GET /imp HTTP/1.1\r\nHost: h\r\n\r\n",
+	"GET /all HTTP/1.1\r\nHost: h\r\n\r\n",
 }
 
 func runErrorfiles(t *testing.T, start func(cfg, ready string), garbage, dead, silent string, pages map[string]string) (answers, logs []string) {
@@ -171,7 +186,7 @@ func runErrorfiles(t *testing.T, start func(cfg, ready string), garbage, dead, s
 }
 
 // TestErrorfileLikeHaproxy: "errorfile" pages of the frontend and the
-// backends (CRLF and bare-LF files, no reason phrase, an empty file)
+// backends, and "errorfiles" imports of an http-errors section (CRLF and bare-LF files, no reason phrase, an empty file)
 // replace haproxy's own for deny, a bad request, no server, a bad
 // response; the answers and the log lines (status, byte counts,
 // termination states) must be haproxy 2.6's.

@@ -10,11 +10,18 @@ import (
 	"github.com/gohaproxy/gohaproxy/pkg/haproxycfg"
 )
 
-// loadErrorfiles reads a proxy's "errorfile CODE FILE" pages, kept in
-// memory as haproxy keeps them. A page is a raw HTTP response; an empty
-// file makes haproxy close without answering.
-func loadErrorfiles(px *haproxycfg.Proxy) (map[int]string, error) {
-	if len(px.Errorfiles) == 0 {
+// loadErrorfiles reads a proxy's "errorfile CODE FILE" pages and those
+// its "errorfiles NAME [CODE...]" lines import from http-errors sections,
+// kept in memory as haproxy keeps them. A page is a raw HTTP response; an
+// empty file makes haproxy close without answering.
+func loadErrorfiles(cfg *haproxycfg.Config, px *haproxycfg.Proxy) (map[int]string, error) {
+	var imports []haproxycfg.Directive
+	for _, d := range px.Other {
+		if d.Args[0] == "errorfiles" && len(d.Args) > 1 {
+			imports = append(imports, d)
+		}
+	}
+	if len(px.Errorfiles) == 0 && len(imports) == 0 {
 		return nil, nil
 	}
 	codes := make([]int, 0, len(px.Errorfiles))
@@ -34,6 +41,56 @@ func loadErrorfiles(px *haproxycfg.Proxy) (map[int]string, error) {
 			return nil, fmt.Errorf("parsing [%s:%d] : errorfile %d: '%s' is not a valid HTTP response (%v); the file must hold a status line, headers, an empty line and the body", px.Pos.File, px.Pos.Line, code, file, err)
 		}
 		pages[code] = page
+	}
+	// the imports, in their order (each one overrides the earlier ones)
+	imported := map[int]bool{}
+	for _, d := range imports {
+		var sec *haproxycfg.HTTPErrors
+		if cfg != nil {
+			for _, h := range cfg.HTTPErrors {
+				if h.Name == d.Args[1] {
+					sec = h
+				}
+			}
+		}
+		if sec == nil {
+			return nil, fmt.Errorf("parsing [%s:%d] : errorfiles: no http-errors section named '%s'; declare it or fix the name", d.Pos.File, d.Pos.Line, d.Args[1])
+		}
+		var codes []int
+		if len(d.Args) > 2 {
+			for _, a := range d.Args[2:] {
+				code := 0
+				if _, err := fmt.Sscanf(a, "%d", &code); err != nil {
+					return nil, fmt.Errorf("parsing [%s:%d] : errorfiles: '%s' is no status code", d.Pos.File, d.Pos.Line, a)
+				}
+				if _, ok := sec.Errorfiles[code]; ok {
+					codes = append(codes, code)
+				}
+			}
+		} else {
+			for code := range sec.Errorfiles {
+				codes = append(codes, code)
+			}
+			sort.Ints(codes)
+		}
+		for _, code := range codes {
+			if _, ok := px.Errorfiles[code]; ok && !imported[code] {
+				// haproxy applies errorfile and errorfiles lines in their
+				// order, which the model does not keep for errorfile
+				return nil, &UnsupportedError{d.Pos, fmt.Sprintf("'errorfiles %s' importing code %d that an 'errorfile' line of '%s' also sets", d.Args[1], code, px.Name)}
+			}
+			file := sec.Errorfiles[code]
+			b, err := os.ReadFile(file)
+			if err != nil {
+				return nil, fmt.Errorf("parsing [%s:%d] : http-errors '%s' errorfile %d: cannot read '%s' (%v); give a readable file holding an HTTP response", sec.Pos.File, sec.Pos.Line, sec.Name, code, file, err)
+			}
+			page, err := normalizePage(b)
+			if err != nil {
+				return nil, fmt.Errorf("parsing [%s:%d] : http-errors '%s' errorfile %d: '%s' is not a valid HTTP response (%v); the file must hold a status line, headers, an empty line and the body", sec.Pos.File, sec.Pos.Line, sec.Name, code, file, err)
+			}
+			pages[code] = page
+			imported[code] = true
+		}
 	}
 	return pages, nil
 }
@@ -120,4 +177,18 @@ func (s *httpSession) pageSize(code int) int64 {
 // the client connection after it, without a connection header.
 func pageHTTP10(p string) bool {
 	return strings.HasPrefix(p, "HTTP/1.0 ")
+}
+
+// pageHasLength says whether a page tells its length (Content-Length or
+// Transfer-Encoding): without one haproxy closes the client connection
+// after it.
+func pageHasLength(p string) bool {
+	head, _, _ := strings.Cut(p, "\r\n\r\n")
+	for _, l := range strings.Split(head, "\r\n")[1:] {
+		name, _, _ := strings.Cut(l, ":")
+		if strings.EqualFold(name, "content-length") || strings.EqualFold(name, "transfer-encoding") {
+			return true
+		}
+	}
+	return false
 }

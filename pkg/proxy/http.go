@@ -67,11 +67,12 @@ var httpOtherServed = map[string]bool{
 	"retries": true, "http-reuse": true, "log": true, "description": true, "id": true,
 	"tcp-request": true, "maxconn": true, "backlog": true, "fullconn": true,
 	"http-check": true, "tcp-check": true, "email-alert": true, // health.go, mail.go
+	"errorfiles": true, // errpage.go
 }
 
 // httpSetup checks that an HTTP mode proxy uses only what the run time
 // serves and returns its HTTP settings.
-func httpSetup(px *haproxycfg.Proxy) (httpOpts, error) {
+func httpSetup(cfg *haproxycfg.Config, px *haproxycfg.Proxy) (httpOpts, error) {
 	o := httpOpts{enabled: true, reqTimeout: px.Timeouts.HTTPRequest, kaTimeout: px.Timeouts.HTTPKeepAlive}
 	for name, opt := range px.Options {
 		if !opt.Enabled {
@@ -98,7 +99,7 @@ func httpSetup(px *haproxycfg.Proxy) (httpOpts, error) {
 	if o.cookie, err = newCookieSpec(px); err != nil { // cookie.go
 		return o, err
 	}
-	if o.errPages, err = loadErrorfiles(px); err != nil { // errpage.go
+	if o.errPages, err = loadErrorfiles(cfg, px); err != nil { // errpage.go
 		return o, err
 	}
 	for rs, rules := range px.Rules {
@@ -276,6 +277,9 @@ func (s *httpSession) serverError(code int, req *h1.Message, clientKeep bool) bo
 	msg := s.page(code)
 	if msg == "" {
 		return false // an empty errorfile: haproxy closes silently
+	}
+	if !pageHasLength(msg) {
+		clientKeep = false // an errorfile without a length ends the connection
 	}
 	head, body, _ := strings.Cut(msg, "\r\n\r\n")
 	lines := strings.Split(head, "\r\n")

@@ -320,11 +320,11 @@ func (s *httpSession) sendPage(page string, code int, req *h1.Message, clientKee
 		return false // an empty errorfile: haproxy closes silently
 	}
 	s.respBytes.Store(htxPageSize(page))
-	if page != denyPages[code] {
+	if page != denyPages[code] && page != httpErrors[code] && page == s.page(code) {
 		s.respBytes.Store(s.pageSize(code)) // an errorfile (errpage.go)
 	}
-	if pageHTTP10(page) {
-		clientKeep = false // written without a connection header
+	if pageHTTP10(page) || !pageHasLength(page) {
+		clientKeep = false // an HTTP/1.0 page or one without a length closes
 	}
 	out := appendPage(s.out[:0], page, clientKeep, req.HTTP11())
 	s.out = out
