@@ -94,9 +94,13 @@ type cookieTxn struct {
 	isPost, reqCacheable bool
 }
 
-// findCookie returns the value of cookie name in a Cookie header value,
-// with the offsets of the whole "name=value" item in v.
-func findCookie(v []byte, name string) (val []byte, start, end int, ok bool) {
+// cookieItem is one "name=value" item of a Cookie header value: the
+// item spans v[start:end], its value v[vs:ve].
+type cookieItem struct{ start, end, vs, ve int }
+
+// cookieItems returns the items of cookie name in a Cookie header value,
+// in order.
+func cookieItems(v []byte, name string, out []cookieItem) []cookieItem {
 	i := 0
 	for i < len(v) {
 		// skip separators and spaces
@@ -112,13 +116,30 @@ func findCookie(v []byte, name string) (val []byte, start, end int, ok bool) {
 		if eq < 0 {
 			continue
 		}
-		n := bytes.TrimRight(item[:eq], " \t")
-		if string(n) == name {
-			val := bytes.TrimSpace(item[eq+1:])
-			return val, st, i, true
+		if string(bytes.TrimRight(item[:eq], " \t")) != name {
+			continue
 		}
+		vs, ve := st+eq+1, i
+		for vs < ve && (v[vs] == ' ' || v[vs] == '\t') {
+			vs++
+		}
+		for ve > vs && (v[ve-1] == ' ' || v[ve-1] == '\t') {
+			ve--
+		}
+		out = append(out, cookieItem{st, i, vs, ve})
 	}
-	return nil, 0, 0, false
+	return out
+}
+
+// findCookie returns the value of the first cookie name in a Cookie
+// header value, with the offsets of its whole "name=value" item.
+func findCookie(v []byte, name string) (val []byte, start, end int, ok bool) {
+	items := cookieItems(v, name, nil)
+	if len(items) == 0 {
+		return nil, 0, 0, false
+	}
+	it := items[0]
+	return v[it.vs:it.ve], it.start, it.end, true
 }
 
 // removeItem removes the cookie item v[start:end] and its separator.
@@ -154,66 +175,91 @@ func removeItem(v []byte, start, end int) []byte {
 // s.reqCookieEdit. It returns the server to force, nil for none.
 func (s *httpSession) requestCookie(be *backend, req *h1.Message, buf []byte) *server {
 	ck := be.http.cookie
-	s.ck = cookieTxn{req: ckNone, resp: sckNone, isPost: equalFoldASCII(req.Method.In(buf), "post"), reqCacheable: requestCacheable(req, buf)}
+	s.ck = cookieTxn{resp: sckNone, isPost: equalFoldASCII(req.Method.In(buf), "post"), reqCacheable: requestCacheable(req, buf)}
 	s.cookieEdits = s.cookieEdits[:0]
+	var items []cookieItem
 	for hi := range req.Headers {
 		h := &req.Headers[hi]
 		if h.Drop || !equalFoldASCII(h.Name.In(buf), "cookie") {
 			continue
 		}
 		v := h.Value.In(buf)
-		val, st, end, ok := findCookie(v, ck.name)
-		if !ok {
+		items = cookieItems(v, ck.name, items[:0])
+		if len(items) == 0 {
 			continue
 		}
-		delim := len(val)
-		if ck.prefix {
-			if i := bytes.IndexByte(val, cookieDelim); i >= 0 {
-				delim = i
-			}
-		}
-		id := val[:delim]
-		var found *server
-		s.ck.req = 0
-		for _, srv := range be.servers {
-			if srv.cookie == "" || srv.cookie != string(id) {
-				continue
-			}
-			up := !srv.down.Load() && !srv.maint.Load()
-			if up || be.persist {
-				found = srv
-				if up {
-					s.ck.req = ckValid
-				} else {
-					s.ck.req = ckDown
-				}
+		// every occurrence counts, in order; the first usable one chooses
+		// the server and the later ones are not looked at
+		for _, it := range items {
+			if s.ck.direct {
 				break
 			}
-			s.ck.req = ckDown
+			s.cookieMatch(be, v[it.vs:it.ve])
 		}
-		if found == nil && s.ck.req == 0 {
-			s.ck.req = ckInvalid
-		}
-		if found != nil {
-			s.ck.direct, s.ck.srv = true, found
-		}
-		switch {
-		case ck.prefix && delim < len(val):
-			// the server's part goes: the application sees its own value
-			vs := st + bytes.Index(v[st:], val)
-			nv := append(append(append([]byte(nil), v[:vs]...), val[delim+1:]...), v[vs+len(val):]...)
-			s.cookieEdits = append(s.cookieEdits, cookieEdit{hdr: hi, value: nv})
-		case ck.insert && ck.indirect:
-			nv := removeItem(v, st, end)
-			if len(bytes.TrimSpace(nv)) == 0 {
-				h.Drop = true
-			} else {
-				s.cookieEdits = append(s.cookieEdits, cookieEdit{hdr: hi, value: nv})
+		// the edits, from the last item so that offsets hold
+		nv := append([]byte(nil), v...)
+		changed := false
+		for k := len(items) - 1; k >= 0; k-- {
+			it := items[k]
+			val := nv[it.vs:it.ve]
+			switch {
+			case ck.prefix:
+				if d := bytes.IndexByte(val, cookieDelim); d >= 0 {
+					// the server's part goes: the application sees its own value
+					nv = append(nv[:it.vs], nv[it.vs+d+1:]...)
+					changed = true
+				}
+			case ck.insert && ck.indirect:
+				nv = removeItem(nv, it.start, it.end)
+				changed = true
 			}
 		}
-		break
+		if !changed {
+			continue
+		}
+		if len(bytes.TrimSpace(nv)) == 0 {
+			h.Drop = true
+		} else {
+			s.cookieEdits = append(s.cookieEdits, cookieEdit{hdr: hi, value: nv})
+		}
+	}
+	if s.ck.req == 0 {
+		s.ck.req = ckNone
 	}
 	return s.ck.srv
+}
+
+// cookieMatch looks for the server a cookie value names and sets the
+// %tsc letter as haproxy does: V (valid), D (its server is down), I (no
+// such server).
+func (s *httpSession) cookieMatch(be *backend, val []byte) {
+	id := val
+	if be.http.cookie.prefix {
+		if i := bytes.IndexByte(val, cookieDelim); i >= 0 {
+			id = val[:i]
+		}
+	}
+	down := false
+	for _, srv := range be.servers {
+		if srv.cookie == "" || srv.cookie != string(id) {
+			continue
+		}
+		up := !srv.down.Load() && !srv.maint.Load()
+		if up || be.persist {
+			s.ck.direct, s.ck.srv = true, srv
+			s.ck.req = ckValid
+			if !up {
+				s.ck.req = ckDown
+			}
+			return
+		}
+		down = true
+	}
+	if down {
+		s.ck.req = ckDown
+	} else if s.ck.req != ckDown {
+		s.ck.req = ckInvalid
+	}
 }
 
 // cookieEdit replaces (or removes) a header of the message.
