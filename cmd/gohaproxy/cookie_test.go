@@ -99,6 +99,7 @@ frontend f
     use_backend rw if { path_beg /rw }
     use_backend pas if { path_beg /pas }
     use_backend per if { path_beg /per }
+    use_backend us if { path_beg /us }
     default_backend ins
 backend ins
     cookie SRV insert indirect nocache httponly domain .a.example domain .b.example attr SameSite=Lax
@@ -125,7 +126,12 @@ backend per
     cookie SRV insert indirect
     server s1 %s cookie a
     server s3 %s cookie c check inter 200ms fall 1 rise 1
-`, logAddr, fe, s1, s2, dead, s1, s1, s2, s1, s2, s1, s2, s1, dead)
+backend us
+    cookie SRV insert
+    use-server s2 if { path_end /force }
+    server s1 %s cookie a
+    server s2 %s cookie b
+`, logAddr, fe, s1, s2, dead, s1, s1, s2, s1, s2, s1, s2, s1, dead, s1, s2)
 }
 
 // cookieExchanges are sent on a connection each.
@@ -159,6 +165,9 @@ var cookieExchanges = []string{
 	"POST /pas/setck HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
 	"POST /pas/4 HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\nCookie: SRV=b\r\nConnection: close\r\n\r\n",
 	"GET /per/1 HTTP/1.1\r\nHost: h\r\nCookie: SRV=c\r\nConnection: close\r\n\r\n",
+	"GET /us/force HTTP/1.1\r\nHost: h\r\nCookie: SRV=a\r\nConnection: close\r\n\r\n",
+	"GET /us/force HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+	"GET /us/force HTTP/1.1\r\nHost: h\r\nCookie: SRV=x\r\nConnection: close\r\n\r\n",
 }
 
 // runCookies sends cookieExchanges and returns the answers and the log
@@ -198,7 +207,8 @@ func runCookies(t *testing.T, start func(cfg, ready string), s1, s2, dead string
 
 // TestCookiePersistenceLikeHaproxy runs the same cookie persistence
 // configurations (insert indirect nocache with domains and attributes,
-// prefix, rewrite, insert preserve postonly secure, option persist) on
+// prefix, rewrite, insert preserve postonly secure, option persist,
+// use-server) on
 // haproxy 2.6 and gohaproxy with the same requests (no cookie, a valid
 // one, one for an unknown or a down server, server Set-Cookies): the
 // answers, the heads the servers received (echoed back) and the httplog

@@ -26,6 +26,7 @@ const (
 	ckInvalid = 'I'
 	ckDown    = 'D'
 	ckValid   = 'V'
+	ckUnused  = 'U'
 
 	sckNone     = 'N'
 	sckFound    = 'P'
@@ -173,7 +174,10 @@ func removeItem(v []byte, start, end int) []byte {
 // requestCookie applies the backend's cookie to the request: it finds the
 // server the client's cookie names and marks the Cookie header edits in
 // s.reqCookieEdit. It returns the server to force, nil for none.
-func (s *httpSession) requestCookie(be *backend, req *h1.Message, buf []byte) *server {
+//
+// assigned: a use-server rule already chose the server (haproxy runs them
+// first): the cookie is then "unused" (U) and no Set-Cookie is inserted.
+func (s *httpSession) requestCookie(be *backend, req *h1.Message, buf []byte, assigned bool) *server {
 	ck := be.http.cookie
 	s.ck = cookieTxn{resp: sckNone, isPost: equalFoldASCII(req.Method.In(buf), "post"), reqCacheable: requestCacheable(req, buf)}
 	s.cookieEdits = s.cookieEdits[:0]
@@ -191,6 +195,10 @@ func (s *httpSession) requestCookie(be *backend, req *h1.Message, buf []byte) *s
 		// every occurrence counts, in order; the first usable one chooses
 		// the server and the later ones are not looked at
 		for _, it := range items {
+			if assigned {
+				s.ck.req = ckUnused
+				continue
+			}
 			if s.ck.direct {
 				break
 			}
@@ -225,6 +233,9 @@ func (s *httpSession) requestCookie(be *backend, req *h1.Message, buf []byte) *s
 	}
 	if s.ck.req == 0 {
 		s.ck.req = ckNone
+	}
+	if assigned {
+		s.ck.direct, s.ck.srv = true, nil
 	}
 	return s.ck.srv
 }

@@ -510,14 +510,16 @@ func (s *httpSession) exchange(first bool) bool {
 	// server choice: use-server, then the algorithm; the claim may wait
 	// in the queue
 	var forced *server
-	if be.http.cookie != nil {
-		forced = s.requestCookie(be, req, buf)
-		s.ev.Cookie = [2]byte{s.ck.req, s.ck.resp}
-	}
-	if forced == nil && len(be.useServers) > 0 {
+	if len(be.useServers) > 0 {
 		c := ctx()
 		c.Backend = be.name
 		forced = be.forcedServer(c)
+	}
+	if be.http.cookie != nil { // after use-server, as in haproxy (cookie.go)
+		if srv := s.requestCookie(be, req, buf, forced != nil); forced == nil {
+			forced = srv
+		}
+		s.ev.Cookie = [2]byte{s.ck.req, s.ck.resp}
 	}
 	key := s.balanceKey(be, req, buf)
 	srv, err := be.wait(s.rt.hardCtx, be.claim(key, forced))
