@@ -76,7 +76,20 @@ func cookieServer(t *testing.T, name string) string {
 					if strings.Contains(line, "/nc") {
 						extra += "Cache-Control: no-cache\r\n"
 					}
-					fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nX-Srv: %s\r\n%sContent-Length: %d\r\n\r\n%s", name, extra, len(h), h)
+					if strings.Contains(line, "/pub") {
+						extra += "Cache-Control: public\r\n"
+					}
+					if strings.Contains(line, "/etag") {
+						extra += "ETag: \"x\"\r\n"
+					}
+					status := "200 OK"
+					if strings.Contains(line, "/s302") {
+						status = "302 Found"
+					}
+					if strings.Contains(line, "/s500") {
+						status = "500 Oops"
+					}
+					fmt.Fprintf(c, "HTTP/1.1 %s\r\nX-Srv: %s\r\n%sContent-Length: %d\r\n\r\n%s", status, name, extra, len(h), h)
 				}
 			}()
 		}
@@ -149,6 +162,12 @@ var cookieExchanges = []string{
 	"GET /ins/exp/nc HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
 	"POST /ins/exp HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\nConnection: close\r\n\r\nab",
 	"GET /ins/exp HTTP/1.1\r\nHost: h\r\nPragma: no-cache\r\nConnection: close\r\n\r\n",
+	"GET /ins/pub HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+	"GET /ins/etag HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+	"HEAD /ins/etag HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+	"GET /ins/s302/exp HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+	"GET /ins/s500/exp HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+	"GET /ins/pub/exp HTTP/1.1\r\nHost: h\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n",
 	"GET /ins/setck HTTP/1.1\r\nHost: h\r\nCookie: SRV=a\r\nConnection: close\r\n\r\n",
 	"GET /ins/setck HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
 	"GET /ins/k1 HTTP/1.1\r\nHost: h\r\n\r\nGET /ins/k2 HTTP/1.1\r\nHost: h\r\nCookie: SRV=a\r\n\r\nGET /ins/k3 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",

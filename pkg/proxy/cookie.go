@@ -385,6 +385,12 @@ func requestCacheable(req *h1.Message, reqBuf []byte) bool {
 // "nocache"): freshness or validator information, nothing saying private
 // or no-cache.
 func cacheable(resp *h1.Message, buf []byte) bool {
+	switch resp.StatusCode {
+	case 200, 203, 204, 206, 300, 301, 404, 405, 410, 414, 501:
+		// the statuses cacheable by default (RFC 7231 6.1)
+	default:
+		return false
+	}
 	ok, fresh, validator := true, false, false
 	for _, h := range resp.Headers {
 		if h.Drop {

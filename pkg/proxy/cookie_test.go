@@ -61,6 +61,8 @@ func TestCacheable(t *testing.T) {
 		{"HTTP/1.1 200 OK\r\nCache-Control: max-age=10\r\n\r\n", true},
 		{"HTTP/1.1 200 OK\r\nCache-Control: private, max-age=10\r\n\r\n", false},
 		{"HTTP/1.1 200 OK\r\nExpires: x\r\nPragma: no-cache\r\n\r\n", false},
+		{"HTTP/1.1 302 Found\r\nExpires: x\r\n\r\n", false},
+		{"HTTP/1.1 404 Not Found\r\nExpires: x\r\n\r\n", true},
 	}
 	for _, c := range cases {
 		var m h1.Message
