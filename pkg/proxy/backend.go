@@ -26,6 +26,7 @@ type server struct {
 	portSet bool
 	weight  int
 	backup  bool
+	cookie  string // "cookie" value (cookie.go); "": none
 	maxconn int64
 	cur     atomic.Int64 // sessions in progress
 	// down is set while health checks find the server down (health.go).
@@ -47,7 +48,6 @@ type server struct {
 	ppOpts    proxyproto.V2Options
 	q         serverQueue // slots and queue (queue.go)
 	src       *sourceSpec // "source" (source.go); nil: any
-	cookie    string      // "cookie" value (cookie.go); "": none
 }
 
 // proxyHeader returns the PROXY header to send to s for a client src that
