@@ -26,6 +26,7 @@ type server struct {
 	portSet bool
 	weight  int
 	backup  bool
+	cookie  string // "cookie" value (cookie.go); "": none
 	maxconn int64
 	cur     atomic.Int64 // sessions in progress
 	// down is set while health checks find the server down (health.go).
@@ -135,12 +136,15 @@ func newBackend(px *haproxycfg.Proxy) (*backend, error) {
 		if s.Disabled {
 			continue
 		}
-		for _, opt := range []string{"send-proxy-v2-ssl", "send-proxy-v2-ssl-cn", "ssl", "track", "resolvers", "cookie"} {
+		for _, opt := range []string{"send-proxy-v2-ssl", "send-proxy-v2-ssl-cn", "ssl", "track", "resolvers"} {
 			if _, ok := s.Options[opt]; ok {
 				return nil, &UnsupportedError{s.Pos, fmt.Sprintf("server option '%s'", opt)}
 			}
 		}
 		srv := &server{name: s.Name, weight: s.Weight, backup: s.Backup, maxconn: int64(s.Maxconn)}
+		if v, ok := s.Options["cookie"]; ok && len(v) > 0 {
+			srv.cookie = v[0] // cookie persistence (cookie.go)
+		}
 		if v, ok := s.Options["id"]; ok && len(v) > 0 {
 			srv.id, _ = strconv.Atoi(v[0])
 		}

@@ -43,8 +43,10 @@ type httpOpts struct {
 	// hashKind: "uri", "url_param" or "hdr" when the backend balances on
 	// the request; hashParam the parameter or header name.
 	hashKind, hashParam string
-	rules               httpRuleSets // http-request / http-response (httprules.go)
-	stats               *statsPage   // the stats page, nil when not enabled (statspage.go)
+	rules               httpRuleSets   // http-request / http-response (httprules.go)
+	stats               *statsPage     // the stats page, nil when not enabled (statspage.go)
+	cookie              *cookieSpec    // "cookie" persistence, nil without (cookie.go)
+	errPages            map[int]string // "errorfile" pages by status (errpage.go)
 }
 
 // httpOptionsServed are the "option" keywords an HTTP mode proxy honours
@@ -65,11 +67,12 @@ var httpOtherServed = map[string]bool{
 	"retries": true, "http-reuse": true, "log": true, "description": true, "id": true,
 	"tcp-request": true, "maxconn": true, "backlog": true, "fullconn": true,
 	"http-check": true, "tcp-check": true, "email-alert": true, // health.go, mail.go
+	"errorfiles": true, // errpage.go
 }
 
 // httpSetup checks that an HTTP mode proxy uses only what the run time
 // serves and returns its HTTP settings.
-func httpSetup(px *haproxycfg.Proxy) (httpOpts, error) {
+func httpSetup(cfg *haproxycfg.Config, px *haproxycfg.Proxy) (httpOpts, error) {
 	o := httpOpts{enabled: true, reqTimeout: px.Timeouts.HTTPRequest, kaTimeout: px.Timeouts.HTTPKeepAlive}
 	for name, opt := range px.Options {
 		if !opt.Enabled {
@@ -93,11 +96,11 @@ func httpSetup(px *haproxycfg.Proxy) (httpOpts, error) {
 	if o.stats, err = newStatsPage(px); err != nil { // stats page (statspage.go)
 		return o, err
 	}
-	if px.Cookie != nil {
-		return o, &UnsupportedError{px.Cookie.Pos, "'cookie' persistence"}
+	if o.cookie, err = newCookieSpec(px); err != nil { // cookie.go
+		return o, err
 	}
-	for code := range px.Errorfiles {
-		return o, &UnsupportedError{px.Pos, fmt.Sprintf("'errorfile %d' (custom error pages)", code)}
+	if o.errPages, err = loadErrorfiles(cfg, px); err != nil { // errpage.go
+		return o, err
 	}
 	for rs, rules := range px.Rules {
 		if len(rules) > 0 && rs != "tcp-request connection" && rs != "http-request" && rs != "http-response" {
@@ -201,6 +204,10 @@ type httpSession struct {
 	fromServer               bool // the status is the server's (not an error page)
 	logSrv                   *server
 	respBytes                atomic.Int64
+	// the persistence cookie (cookie.go)
+	ck                     cookieTxn
+	cookieEdits, respEdits []cookieEdit
+	respEditDelta          int64
 }
 
 func (fe *frontend) serveHTTP(rt *Runtime, c net.Conn) {
@@ -267,7 +274,13 @@ func (s *httpSession) closeServer() {
 // session goes on.
 func (s *httpSession) serverError(code int, req *h1.Message, clientKeep bool) bool {
 	s.closeServer()
-	msg := httpErrors[code]
+	msg := s.page(code)
+	if msg == "" {
+		return false // an empty errorfile: haproxy closes silently
+	}
+	if !pageHasLength(msg) {
+		clientKeep = false // an errorfile without a length ends the connection
+	}
 	head, body, _ := strings.Cut(msg, "\r\n\r\n")
 	lines := strings.Split(head, "\r\n")
 	out := append(s.out[:0], lines[0]...)
@@ -282,6 +295,8 @@ func (s *httpSession) serverError(code int, req *h1.Message, clientKeep bool) bo
 		out = append(out, '\r', '\n')
 	}
 	switch {
+	case pageHTTP10(msg):
+		clientKeep = false // an HTTP/1.0 errorfile closes
 	case !clientKeep:
 		out = append(out, "connection: close\r\n"...)
 	case !req.HTTP11():
@@ -304,6 +319,7 @@ func (s *httpSession) sendError(code int) {
 	if s.fe.client > 0 {
 		s.c.SetWriteDeadline(time.Now().Add(s.fe.client))
 	}
+	// the parser's errors are haproxy's own pages, whatever the errorfiles
 	io.WriteString(s.c, httpErrors[code])
 }
 
@@ -418,6 +434,7 @@ func (s *httpSession) transaction(first bool, accept time.Time) bool {
 	s.reqStart, s.headDone, s.sent = time.Time{}, time.Time{}, time.Time{}
 	s.noLog, s.fromServer = false, false
 	s.reqAdd, s.respAdd, s.newPath, s.newStatus, s.newReason = s.reqAdd[:0], s.respAdd[:0], "", 0, ""
+	s.cookieEdits, s.respEdits, s.respEditDelta, s.ck = s.cookieEdits[:0], s.respEdits[:0], 0, cookieTxn{}
 	s.respBytes.Store(0)
 	more := s.exchange(first)
 	if !s.noLog {
@@ -498,6 +515,12 @@ func (s *httpSession) exchange(first bool) bool {
 		c.Backend = be.name
 		forced = be.forcedServer(c)
 	}
+	if be.http.cookie != nil { // after use-server, as in haproxy (cookie.go)
+		if srv := s.requestCookie(be, req, buf, forced != nil); forced == nil {
+			forced = srv
+		}
+		s.ev.Cookie = [2]byte{s.ck.req, s.ck.resp}
+	}
 	key := s.balanceKey(be, req, buf)
 	srv, err := be.wait(s.rt.hardCtx, be.claim(key, forced))
 	if err != nil || srv == nil {
@@ -535,6 +558,9 @@ func (s *httpSession) exchange(first bool) bool {
 			s.log.Info("connection to server failed", zap.String("frontend", s.fe.name), zap.String("backend", be.name), zap.Error(err))
 			// the body was not read: the connection cannot go on
 			return s.serverError(503, req, clientKeep && req.Body == h1.BodyNone)
+		}
+		if got != srv {
+			s.ck.direct = false // a redispatch: the client learns its new server
 		}
 		srv = got
 		s.mu.Lock()
@@ -771,13 +797,15 @@ func (s *httpSession) appendRequestHead(out, buf []byte, be *backend, mode connM
 	} else {
 		out = append(out, " HTTP/1.0\r\n"...)
 	}
-	for _, h := range req.Headers {
+	for hi, h := range req.Headers {
 		if h.Drop {
 			continue
 		}
 		out = h1.AppendLower(out, h.Name.In(buf))
 		out = append(out, ": "...)
-		if h.Name.Len() == len("content-length") && req.CLText.End > 0 && equalFoldASCII(h.Name.In(buf), "content-length") {
+		if e, ok := editFor(s.cookieEdits, hi); ok {
+			out = append(out, e.value...)
+		} else if h.Name.Len() == len("content-length") && req.CLText.End > 0 && equalFoldASCII(h.Name.In(buf), "content-length") {
 			out = append(out, req.CLText.In(buf)...)
 		} else if hostSet && h.Name.Len() == 4 && equalFoldASCII(h.Name.In(buf), "host") {
 			out = append(out, host...)
@@ -1077,13 +1105,18 @@ func (s *httpSession) forwardResponse(be *backend, req *h1.Message, isHead, isCo
 				s.closeServer()
 				s.ev.Term = [2]byte{'P', 'H'}
 				keep := clientKeep && deny != 502
-				if !s.sendPage(denyPages[deny], deny, req, keep) {
+				if !s.sendPage(s.page(deny), deny, req, keep) {
 					return false, false, true
 				}
 				return false, false, !keep
 			}
 		}
-		s.respBytes.Add(htxHeadSize(resp, rbuf) + s.respEditSize(resp))
+		s.respEdits, s.respEditDelta = s.respEdits[:0], 0
+		if !interim && be.http.cookie != nil {
+			s.responseCookie(be, s.logSrv, resp, rbuf)
+			s.ev.Cookie = [2]byte{s.ck.req, s.ck.resp}
+		}
+		s.respBytes.Add(htxHeadSize(resp, rbuf) + s.respEditSize(resp) + s.respEditDelta)
 		if !interim {
 			s.fromServer = true
 			if srv := s.logSrv; srv != nil {
@@ -1151,13 +1184,15 @@ func (s *httpSession) appendResponseHead(out, buf []byte, interim, closeClient b
 		}
 	}
 	out = append(out, '\r', '\n')
-	for _, h := range resp.Headers {
+	for hi, h := range resp.Headers {
 		if h.Drop {
 			continue
 		}
 		out = h1.AppendLower(out, h.Name.In(buf))
 		out = append(out, ": "...)
-		if resp.CLText.End > 0 && equalFoldASCII(h.Name.In(buf), "content-length") {
+		if e, ok := editFor(s.respEdits, hi); ok {
+			out = append(out, e.value...)
+		} else if resp.CLText.End > 0 && equalFoldASCII(h.Name.In(buf), "content-length") {
 			out = append(out, resp.CLText.In(buf)...)
 		} else {
 			out = append(out, h.Value.In(buf)...)

@@ -26,7 +26,9 @@ func TestHTTPModeRefused(t *testing.T) {
 		{"http-request set-var(txn.x) str(a)", ":11] : 'http-request set-var(txn.x)'"},
 		{"http-request deny deny_status 404", ""},
 		{"option forwardfor except 127.0.0.0/8", ":11] : 'option forwardfor' with arguments"},
-		{"errorfile 503 /dev/null", "'errorfile 503'"},
+		{"errorfile 503 /dev/null", ""},            // served (errpage.go)
+		{"cookie SRV insert indirect nocache", ""}, // served (cookie.go)
+		{"cookie SRV insert maxidle 1h", ":11] : 'cookie ... maxidle'"},
 		{"stats enable", ""}, // served (statspage.go)
 		{"capture request header Host len 20", ":11] : 'capture' in mode http"},
 		{"tcp-request content reject if { req.len gt 0 }", "'tcp-request content' rules in mode http"},

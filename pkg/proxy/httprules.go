@@ -246,7 +246,7 @@ func (s *httpSession) applyRequestRules(rules []httpRule, ctx func() *acl.Contex
 		case "deny":
 			s.fe.ctr.deniedReq.Add(1)
 			s.ev.Term = [2]byte{'P', 'R'}
-			if !s.sendPage(denyPages[r.code], r.code, req, answer()) {
+			if !s.sendPage(s.page(r.code), r.code, req, answer()) {
 				return verdictClose
 			}
 			return verdictAnswered
@@ -315,7 +315,17 @@ func (s *httpSession) applyResponseRules(rules []httpRule, ctx func() *acl.Conte
 // as the answer to req; false ends the session.
 func (s *httpSession) sendPage(page string, code int, req *h1.Message, clientKeep bool) bool {
 	s.ev.Status = code
+	if page == "" {
+		s.respBytes.Store(0)
+		return false // an empty errorfile: haproxy closes silently
+	}
 	s.respBytes.Store(htxPageSize(page))
+	if page != denyPages[code] && page != httpErrors[code] && page == s.page(code) {
+		s.respBytes.Store(s.pageSize(code)) // an errorfile (errpage.go)
+	}
+	if pageHTTP10(page) || !pageHasLength(page) {
+		clientKeep = false // an HTTP/1.0 page or one without a length closes
+	}
 	out := appendPage(s.out[:0], page, clientKeep, req.HTTP11())
 	s.out = out
 	if s.clientWrite(out) != nil {
@@ -341,6 +351,7 @@ func appendPage(out []byte, page string, clientKeep, http11 bool) []byte {
 		out = append(out, '\r', '\n')
 	}
 	switch {
+	case pageHTTP10(page):
 	case !clientKeep:
 		out = append(out, "connection: close\r\n"...)
 	case !http11:
@@ -487,7 +498,7 @@ func (s *httpSession) servePrometheus(req *h1.Message, buf []byte, clientKeep bo
 	s.ev.Server, s.ev.Term = "<PROMEX>", [2]byte{'L', 'R'}
 	q := stats.ParsePromQuery(query)
 	if q.Invalid {
-		if !s.sendPage(denyPages[400], 400, req, clientKeep) {
+		if !s.sendPage(s.page(400), 400, req, clientKeep) {
 			return verdictClose
 		}
 		return verdictAnswered

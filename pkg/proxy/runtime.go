@@ -111,7 +111,7 @@ func New(cfg *haproxycfg.Config, opt Options) (*Runtime, error) {
 		var hopts httpOpts
 		if px.Mode == haproxycfg.ModeHTTP {
 			var err error
-			if hopts, err = httpSetup(px); err != nil {
+			if hopts, err = httpSetup(cfg, px); err != nil {
 				errs = append(errs, err)
 				httpRefused[px] = true
 				continue

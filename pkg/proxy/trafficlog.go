@@ -326,7 +326,7 @@ func (fe *frontend) bindLabel(b *haproxycfg.Bind) string {
 // counts for its error page.
 func (s *httpSession) fail(code int, t0, t1 byte) {
 	s.ev.Status, s.ev.Term = code, [2]byte{t0, t1}
-	s.respBytes.Store(htxErrorSize(code))
+	s.respBytes.Store(s.pageSize(code))
 }
 
 // badRequest records a request that failed before its head was complete
