@@ -166,7 +166,7 @@ func WriteCompatMarkdown(w io.Writer) {
 	fmt.Fprintf(w, "serves `mode tcp` and `mode http` proxies (balancing, queues, health checks, email alerts, the\n")
 	fmt.Fprintf(w, "HTTP/1.1 engine, traffic logs, the stats page and the runtime API) and refuses at start, with\n")
 	fmt.Fprintf(w, "file:line, any part of a configuration its run time cannot serve yet (rule actions beyond allow, deny,\n")
-	fmt.Fprintf(w, "redirect, return, header edits, set-path, set-status and the Prometheus exporter; cookies, errorfiles, ssl binds,\n")
+	fmt.Fprintf(w, "redirect, return, header edits, set-path, set-status and the Prometheus exporter; cookie maxidle/maxlife/dynamic, ssl binds,\n")
 	fmt.Fprintf(w, "...) rather than ignore it. See \"Run-time differences\" at the end for what behaves differently.\n\n")
 
 	fmt.Fprintf(w, "## Legacy 1.x keywords\n\n| keyword | removed in | gohaproxy maps it to |\n|---|---|---|\n")

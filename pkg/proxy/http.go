@@ -461,9 +461,6 @@ func (s *httpSession) exchange(first bool) bool {
 		s.sendError(400)
 		return false
 	}
-	if sp := s.fe.http.stats; sp != nil && sp.matches(req, buf) { // stats page (statspage.go)
-		return s.serveStats(sp, req, buf, s.fe.name)
-	}
 	// backend switching (a sample context only when a rule needs one)
 	var sctx *acl.Context
 	ctx := func() *acl.Context {
@@ -481,6 +478,11 @@ func (s *httpSession) exchange(first bool) bool {
 		case verdictClose:
 			return false
 		}
+	}
+	// the stats page answers after the frontend's http-request rules, as
+	// haproxy's (a use-service rule may take its URI)
+	if sp := s.fe.http.stats; sp != nil && sp.matches(req, buf) { // stats page (statspage.go)
+		return s.serveStats(sp, req, buf, s.fe.name)
 	}
 	be := s.fe.backend
 	if len(s.fe.switching) > 0 {
