@@ -2,12 +2,9 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"io"
 	"net"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -245,23 +242,7 @@ func TestCookiePersistenceLikeHaproxy(t *testing.T) {
 		})
 		t.Run("gohaproxy", func(t *testing.T) {
 			t.Parallel()
-			oa, ol = runCookies(t, func(cfg, ready string) {
-				path := filepath.Join(t.TempDir(), "haproxy.cfg")
-				if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				out := &lockedBuffer{b: &bytes.Buffer{}}
-				startWithOutput(t, out, bin, "-db", "-f", path)
-				if !testenv.WaitFor(15*time.Second, func() bool {
-					c, err := net.Dial("tcp", ready)
-					if err == nil {
-						c.Close()
-					}
-					return err == nil
-				}) {
-					t.Fatalf("gohaproxy does not listen on %s:\n%s", ready, out.String())
-				}
-			}, s1, s2, dead)
+			oa, ol = runCookies(t, func(cfg, ready string) { startGohaproxy(t, bin, cfg, ready) }, s1, s2, dead)
 		})
 	})
 	if len(ta) != len(cookieExchanges) || len(oa) != len(cookieExchanges) {
