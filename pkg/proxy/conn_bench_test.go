@@ -92,3 +92,81 @@ func benchTCPConnection(b *testing.B, logged bool) {
 		}
 	})
 }
+
+// BenchmarkHTTPKeepAlive measures one HTTP/1.1 request over a kept-alive
+// client connection through an http mode Runtime per iteration (the path
+// "make bench" measures as HTTP keep-alive requests/s).
+func BenchmarkHTTPKeepAlive(b *testing.B) {
+	oln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer oln.Close()
+	const resp = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+	go func() {
+		for {
+			c, err := oln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				buf := make([]byte, 4096)
+				for {
+					n, err := c.Read(buf)
+					if err != nil {
+						return
+					}
+					// one request per read: the proxy sends whole heads
+					if n > 0 {
+						io.WriteString(c, resp)
+					}
+				}
+			}()
+		}
+	}()
+	pln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	addr := pln.Addr().String()
+	pln.Close()
+	cfg := loadTB(b, fmt.Sprintf("defaults\n  mode http\n  option forwardfor\n  timeout client 5s\n  timeout server 5s\n  timeout connect 1s\nlisten l\n  bind %s\n  server s1 %s\n", addr, oln.Addr()))
+	rt, err := New(cfg, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := rt.Listen(nil); err != nil {
+		b.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { rt.Serve(context.Background()); close(done) }()
+	defer func() { rt.HardStop(); <-done }()
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			b.Error(err)
+			return
+		}
+		defer c.Close()
+		req := []byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+		buf := make([]byte, 4096)
+		for pb.Next() {
+			c.Write(req)
+			got := 0
+			for got < 100 { // the head and the 2-byte body
+				n, err := c.Read(buf[got:])
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				got += n
+				if got >= 4 && string(buf[got-2:got]) == "ok" {
+					break
+				}
+			}
+		}
+	})
+}

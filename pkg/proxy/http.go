@@ -1134,6 +1134,16 @@ func (s *httpSession) forwardResponse(be *backend, req *h1.Message, isHead, isCo
 		closeClient = !clientKeep || body == h1.BodyClose || req.ForceClose
 		s.out = s.appendResponseHead(s.out[:0], rbuf, interim, closeClient, req)
 		s.sr += n
+		if !interim && body == h1.BodyLength && resp.StatusCode != 101 && !isConnect &&
+			resp.ContentLength <= smallBody && int64(s.sw-s.sr) >= resp.ContentLength {
+			// a small body already read goes out with the head, in one
+			// write (as haproxy sends them together)
+			k := int(resp.ContentLength)
+			s.out = append(s.out, s.sbuf[s.sr:s.sr+k]...)
+			s.sr += k
+			s.respBytes.Add(int64(k))
+			body = h1.BodyNone
+		}
 		if err := s.clientWrite(s.out); err != nil {
 			s.ev.Term = [2]byte{'C', 'H'}
 			return false, false, true
@@ -1166,6 +1176,10 @@ func (s *httpSession) forwardResponse(be *backend, req *h1.Message, isHead, isCo
 		return true, keepServer, closeClient
 	}
 }
+
+// smallBody is the largest response body sent in the same write as its
+// head when it is already read.
+const smallBody = 16 << 10
 
 func (s *httpSession) appendResponseHead(out, buf []byte, interim, closeClient bool, req *h1.Message) []byte {
 	resp := &s.resp
