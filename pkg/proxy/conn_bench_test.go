@@ -7,6 +7,8 @@ import (
 	"net"
 	"sync"
 	"testing"
+
+	"github.com/gohaproxy/gohaproxy/pkg/haproxycfg"
 )
 
 // BenchmarkTCPConnection measures one TCP session through a tcp mode
@@ -66,16 +68,7 @@ func benchTCPConnection(b *testing.B, logged bool) {
 		logs = fmt.Sprintf("  log %s local0\n  option tcplog\n", sink.LocalAddr())
 	}
 	cfg := loadTB(b, fmt.Sprintf("defaults\n  mode tcp\n  timeout client 5s\n  timeout server 5s\n  timeout connect 1s\n%slisten l\n  bind %s\n  server s1 %s\n", logs, addr, oln.Addr()))
-	rt, err := New(cfg, Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := rt.Listen(nil); err != nil {
-		b.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { rt.Serve(context.Background()); close(done) }()
-	defer func() { rt.HardStop(); <-done }()
+	serveRuntime(b, cfg)
 	b.ReportAllocs()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
@@ -132,16 +125,7 @@ func BenchmarkHTTPKeepAlive(b *testing.B) {
 	addr := pln.Addr().String()
 	pln.Close()
 	cfg := loadTB(b, fmt.Sprintf("defaults\n  mode http\n  option forwardfor\n  timeout client 5s\n  timeout server 5s\n  timeout connect 1s\nlisten l\n  bind %s\n  server s1 %s\n", addr, oln.Addr()))
-	rt, err := New(cfg, Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := rt.Listen(nil); err != nil {
-		b.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { rt.Serve(context.Background()); close(done) }()
-	defer func() { rt.HardStop(); <-done }()
+	serveRuntime(b, cfg)
 	b.ReportAllocs()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
@@ -169,4 +153,20 @@ func BenchmarkHTTPKeepAlive(b *testing.B) {
 			}
 		}
 	})
+}
+
+// serveRuntime runs a Runtime on cfg until the test ends (a hard stop).
+func serveRuntime(tb testing.TB, cfg *haproxycfg.Config) *Runtime {
+	tb.Helper()
+	rt, err := New(cfg, Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := rt.Listen(nil); err != nil {
+		tb.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { rt.Serve(context.Background()); close(done) }()
+	tb.Cleanup(func() { rt.HardStop(); <-done })
+	return rt
 }

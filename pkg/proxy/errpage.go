@@ -157,7 +157,7 @@ func (s *httpSession) page(code int) string {
 func (s *httpSession) pageSize(code int) int64 {
 	p := s.page(code)
 	if p == httpErrors[code] {
-		return htxErrorSize(code)
+		return htxPageSize(p) // its Connection header is the connection layer's
 	}
 	if p == "" {
 		return 0

@@ -278,38 +278,15 @@ func (s *httpSession) serverError(code int, req *h1.Message, clientKeep bool) bo
 	if msg == "" {
 		return false // an empty errorfile: haproxy closes silently
 	}
-	if !pageHasLength(msg) {
-		clientKeep = false // an errorfile without a length ends the connection
+	if !pageHasLength(msg) || pageHTTP10(msg) {
+		clientKeep = false // an errorfile without a length, or an HTTP/1.0 one, ends the connection
 	}
-	head, body, _ := strings.Cut(msg, "\r\n\r\n")
-	lines := strings.Split(head, "\r\n")
-	out := append(s.out[:0], lines[0]...)
-	out = append(out, '\r', '\n')
-	for _, l := range lines[1:] {
-		name, _, _ := strings.Cut(l, ":")
-		if strings.EqualFold(name, "connection") {
-			continue
-		}
-		out = h1.AppendLower(out, []byte(name))
-		out = append(out, l[len(name):]...)
-		out = append(out, '\r', '\n')
-	}
-	switch {
-	case pageHTTP10(msg):
-		clientKeep = false // an HTTP/1.0 errorfile closes
-	case !clientKeep:
-		out = append(out, "connection: close\r\n"...)
-	case !req.HTTP11():
-		out = append(out, "connection: keep-alive\r\n"...)
-	}
-	out = append(out, '\r', '\n')
-	out = append(out, body...)
-	s.out = out
+	s.out = appendPage(s.out[:0], msg, clientKeep, req.HTTP11())
 	if code == 503 {
 		// haproxy closes after a 503, saying so only when it meant to
 		clientKeep = false
 	}
-	if s.clientWrite(out) != nil {
+	if s.clientWrite(s.out) != nil {
 		return false
 	}
 	return clientKeep

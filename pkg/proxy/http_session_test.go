@@ -167,16 +167,7 @@ func TestHTTPBalanceOnRequest(t *testing.T) {
 			port := pln.Addr().(*net.TCPAddr).Port
 			pln.Close()
 			cfg := load(t, fmt.Sprintf("defaults\n  mode http\n  timeout client 5s\n  timeout server 5s\n  timeout connect 1s\nlisten web\n  bind 127.0.0.1:%d\n  balance %s\n  server s0 %s\n  server s1 %s\n", port, bal, addrs[0], addrs[1]))
-			rt, err := New(cfg, Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := rt.Listen(nil); err != nil {
-				t.Fatal(err)
-			}
-			done := make(chan struct{})
-			go func() { rt.Serve(context.Background()); close(done) }()
-			defer func() { rt.HardStop(); <-done }()
+			serveRuntime(t, cfg)
 			get := func(user string) string {
 				c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
 				if err != nil {
@@ -244,16 +235,7 @@ func TestHTTPServerClosedIdle(t *testing.T) {
 	port := pln.Addr().(*net.TCPAddr).Port
 	pln.Close()
 	cfg := load(t, fmt.Sprintf("defaults\n  mode http\n  timeout client 5s\n  timeout server 5s\n  timeout connect 1s\nlisten web\n  bind 127.0.0.1:%d\n  server s1 %s\n", port, oln.Addr()))
-	rt, err := New(cfg, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := rt.Listen(nil); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { rt.Serve(context.Background()); close(done) }()
-	defer func() { rt.HardStop(); <-done }()
+	serveRuntime(t, cfg)
 	c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
 	if err != nil {
 		t.Fatal(err)

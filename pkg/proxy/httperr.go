@@ -27,15 +27,14 @@ var httpErrors = map[int]string{
 // haproxy logs (%B, %U) and shows in its stats for HTTP messages.
 const htxStartLine = 21
 
-// htxErrorSize is the byte count haproxy logs for one of its error pages:
-// the Connection header is not part of the message it counts (the
-// connection layer writes it).
-func htxErrorSize(code int) int64 {
-	msg := httpErrors[code]
-	head, body, _ := strings.Cut(msg, "\r\n\r\n")
+// htxPageSize is the byte count haproxy logs for a page it sends.
+func htxPageSize(page string) int64 {
+	head, body, _ := strings.Cut(page, "\r\n\r\n")
 	lines := strings.Split(head, "\r\n")
-	// "HTTP/1.1 503 Reason": version and code are 8 and 3 bytes
 	n := int64(htxStartLine + len(lines[0]) - 2)
+	if len(lines[0]) > 0 && strings.Count(lines[0], " ") < 2 {
+		n++ // no reason phrase: one space less
+	}
 	for _, l := range lines[1:] {
 		name, value, _ := strings.Cut(l, ":")
 		if strings.EqualFold(name, "connection") {

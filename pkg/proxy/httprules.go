@@ -257,12 +257,7 @@ func (s *httpSession) applyRequestRules(rules []httpRule, ctx func() *acl.Contex
 		case "use-service":
 			return s.servePrometheus(req, buf, answer())
 		case "del-header", "set-header":
-			for j := range req.Headers {
-				h := &req.Headers[j]
-				if !h.Drop && equalFoldString(h.Name.In(buf), r.name) {
-					h.Drop = true
-				}
-			}
+			dropHeader(req.Headers, buf, r.name)
 			if r.action == "set-header" {
 				s.reqAdd = append(s.reqAdd, [2]string{r.name, r.value})
 			}
@@ -293,12 +288,7 @@ func (s *httpSession) applyResponseRules(rules []httpRule, ctx func() *acl.Conte
 		case "deny":
 			return r.code
 		case "del-header", "set-header":
-			for j := range resp.Headers {
-				h := &resp.Headers[j]
-				if !h.Drop && equalFoldString(h.Name.In(rbuf), r.name) {
-					h.Drop = true
-				}
-			}
+			dropHeader(resp.Headers, rbuf, r.name)
 			if r.action == "set-header" {
 				s.respAdd = append(s.respAdd, [2]string{r.name, r.value})
 			}
@@ -359,24 +349,6 @@ func appendPage(out []byte, page string, clientKeep, http11 bool) []byte {
 	}
 	out = append(out, '\r', '\n')
 	return append(out, body...)
-}
-
-// htxPageSize is the byte count haproxy logs for a page it sends.
-func htxPageSize(page string) int64 {
-	head, body, _ := strings.Cut(page, "\r\n\r\n")
-	lines := strings.Split(head, "\r\n")
-	n := int64(htxStartLine + len(lines[0]) - 2)
-	if len(lines[0]) > 0 && strings.Count(lines[0], " ") < 2 {
-		n++ // no reason phrase: one space less
-	}
-	for _, l := range lines[1:] {
-		name, value, _ := strings.Cut(l, ":")
-		if strings.EqualFold(name, "connection") {
-			continue
-		}
-		n += int64(len(name) + len(strings.TrimSpace(value)))
-	}
-	return n + int64(len(body))
 }
 
 func (s *httpSession) sendRedirect(r *httpRule, req *h1.Message, buf []byte, clientKeep bool) reqVerdict {
@@ -530,4 +502,14 @@ func (s *httpSession) servePrometheus(req *h1.Message, buf []byte, clientKeep bo
 		return verdictClose
 	}
 	return verdictAnswered
+}
+
+// dropHeader marks every header called name (lower case) as not
+// forwarded.
+func dropHeader(hs []h1.Header, buf []byte, name string) {
+	for j := range hs {
+		if h := &hs[j]; !h.Drop && equalFoldString(h.Name.In(buf), name) {
+			h.Drop = true
+		}
+	}
 }

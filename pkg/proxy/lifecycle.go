@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"github.com/gohaproxy/gohaproxy/pkg/haproxycfg"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/forward"
 )
 
@@ -11,11 +10,4 @@ import (
 func pipeTimeouts(fe *frontend, be *backend) forward.Timeouts {
 	return forward.Timeouts{Client: fe.client, Server: be.server, Tunnel: be.tunnel,
 		ClientFin: fe.clientFin, ServerFin: be.serverFin}
-}
-
-// unsupportedLifecycle refuses the process-lifecycle settings the run time
-// does not apply, rather than ignoring them silently. Every one is applied
-// today ("ulimit-n" in limits.go); the hook stays for the next one.
-func unsupportedLifecycle(cfg *haproxycfg.Config) []error {
-	return nil
 }

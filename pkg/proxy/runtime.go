@@ -91,7 +91,7 @@ func New(cfg *haproxycfg.Config, opt Options) (*Runtime, error) {
 	}
 	rt.hardCtx, rt.hardStop = context.WithCancel(context.Background())
 	rt.softCtx, rt.softStop = context.WithCancel(rt.hardCtx)
-	errs := unsupportedLifecycle(cfg)
+	var errs []error
 	for _, d := range cfg.Defaults {
 		for _, o := range d.Other {
 			if len(o.Args) > 1 && o.Args[0] == "tcp-request" && o.Args[1] == "inspect-delay" {

@@ -46,15 +46,12 @@ const (
 // newTrafficLog reads the logging settings of a frontend. A frontend
 // without log targets logs nothing.
 func newTrafficLog(g *haproxycfg.Global, px *haproxycfg.Proxy) (*trafficLog, error) {
-	for _, d := range px.Other {
-		switch d.Args[0] {
-		case "log-format-sd", "error-log-format":
-			return nil, &UnsupportedError{d.Pos, "'" + d.Args[0] + "'"}
-		}
-	}
 	tag := ""
 	for _, d := range px.Other {
-		if d.Args[0] == "log-tag" && len(d.Args) > 1 {
+		switch {
+		case d.Args[0] == "log-format-sd" || d.Args[0] == "error-log-format":
+			return nil, &UnsupportedError{d.Pos, "'" + d.Args[0] + "'"}
+		case d.Args[0] == "log-tag" && len(d.Args) > 1:
 			tag = d.Args[1]
 		}
 	}
