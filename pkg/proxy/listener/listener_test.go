@@ -296,11 +296,11 @@ func dupTo(t *testing.T, f *os.File) int {
 }
 
 func TestOpenFD(t *testing.T) {
-	port := freePorts(t, 1)
-	src, err := net.Listen("tcp4", fmt.Sprintf("127.0.0.1:%d", port))
+	src, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	port := src.Addr().(*net.TCPAddr).Port
 	f, _ := src.(*net.TCPListener).File()
 	src.Close()
 	fd := dupTo(t, f)
@@ -319,10 +319,16 @@ func TestOpenFD(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	port2 := freePorts(t, 1)
-	if err := unix.Bind(sfd, &unix.SockaddrInet4{Port: port2, Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+	// port 0: the kernel picks a free port (a port picked beforehand may
+	// be taken by another test in the meantime)
+	if err := unix.Bind(sfd, &unix.SockaddrInet4{Port: 0, Addr: [4]byte{127, 0, 0, 1}}); err != nil {
 		t.Fatal(err)
 	}
+	sa, err := unix.Getsockname(sfd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	port2 := sa.(*unix.SockaddrInet4).Port
 	ls2 := openT(t, &Config{}, parseBind(t, fmt.Sprintf("fd@%d", sfd)))
 	roundTrip(t, ls2[0], "tcp4", fmt.Sprintf("127.0.0.1:%d", port2))
 
