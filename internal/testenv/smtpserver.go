@@ -133,17 +133,33 @@ func startSMTP(t testing.TB, cmd *exec.Cmd, addr string, ready func() error) (me
 	}
 }
 
+// handedOut are the ports FreeLoopbackAddr returned in this test process:
+// the kernel may offer a port again once it is closed, and two side-by-side
+// runs binding the same port with SO_REUSEPORT would share its traffic.
+var handedOut = struct {
+	sync.Mutex
+	ports map[string]bool
+}{ports: map[string]bool{}}
+
 // FreeLoopbackAddr returns "127.0.0.1:PORT" for a port that was free a
-// moment ago (nothing listens on it when the function returns).
+// moment ago (nothing listens on it when the function returns) and that no
+// earlier call of this test process returned.
 func FreeLoopbackAddr(t testing.TB) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	handedOut.Lock()
+	defer handedOut.Unlock()
+	for {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := ln.Addr().String()
+		ln.Close()
+		if !handedOut.ports[a] {
+			handedOut.ports[a] = true
+			return a
+		}
 	}
-	a := ln.Addr().String()
-	ln.Close()
-	return a
 }
 
 // WaitFor polls cond every 50 ms until it returns true or timeout passes;
