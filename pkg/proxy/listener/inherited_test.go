@@ -267,14 +267,19 @@ func loadBind(line string) (*haproxycfg.Bind, error) {
 // TestInheritedGetsOptions: a socket taken from the pool still gets the
 // bind line's TCP options, and is made to listen when it was only bound.
 func TestInheritedGetsOptions(t *testing.T) {
-	port := freePorts(t, 1)
 	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := unix.Bind(fd, &unix.SockaddrInet4{Port: port, Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+	// port 0: a port picked beforehand may be taken by a parallel test
+	if err := unix.Bind(fd, &unix.SockaddrInet4{Port: 0, Addr: [4]byte{127, 0, 0, 1}}); err != nil {
 		t.Fatal(err)
 	}
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := sa.(*unix.SockaddrInet4).Port
 	in := &Inherited{}
 	if _, err := in.Add(fd, "systemd", "web", "", ""); err != nil {
 		t.Fatal(err)
