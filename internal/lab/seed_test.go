@@ -173,42 +173,74 @@ func contains(list []string, s string) bool {
 
 // TestSeedNoPreempt: with nopreempt, a node whose VRRP daemon comes back
 // does not take its VIP back from the peer that took over — with the
-// originals and with ours.
+// originals and with ours — measured under load like TestSeedFailover.
 func TestSeedNoPreempt(t *testing.T) {
 	if testing.Short() {
 		t.Skip("lab scenarios take tens of seconds")
 	}
-	for _, p := range []Product{Originals(t), Ours(t)} {
+	orig, ours := Originals(t), Ours(t)
+	all := map[string][]scenario{}
+	for _, p := range []Product{orig, ours} {
 		t.Run(p.Name, func(t *testing.T) {
-			s := NewSeed(t, p, p, SeedOptions{NoPreempt: true})
-			n1, n2 := s.N1, s.N2
-			n1.StartProxy(t)
-			n2.StartProxy(t)
-			n1.StartVRRP(t)
-			n2.StartVRRP(t)
-			// Both start BACKUP; the higher priority's shorter skew
-			// makes n1 MASTER of VI_1 and n2 of VI_2.
-			WaitFor(t, "VIP1 on n1 and VIP2 on n2", 15*time.Second, func() bool {
-				return n1.Has(VIP1) && n2.Has(VIP2) && !n2.Has(VIP1)
-			})
-			// (A failing check script would not move the VIP: nopreempt
-			// also keeps n2 from preempting a lower-priority master.)
-			n1.VRRP.Stop(syscall.SIGTERM, 5*time.Second)
-			d := WaitFor(t, "VIP1 on n2 after n1's VRRP daemon stopped", 20*time.Second, func() bool { return n2.Has(VIP1) && !n1.Has(VIP1) })
-			t.Logf("%s: VIP1 moved to n2 %v after n1's VRRP daemon stopped", p.Name, d.Round(10*time.Millisecond))
-			n1.StartVRRP(t)
-			// Without nopreempt n1 (priority 150) would take VIP1 back
-			// within about 4 s of starting.
-			deadline := time.Now().Add(8 * time.Second)
-			for time.Now().Before(deadline) {
-				if n1.Has(VIP1) {
-					t.Fatalf("%s: n1 took VIP1 back despite nopreempt", p.Name)
-				}
-				time.Sleep(100 * time.Millisecond)
-			}
-			if !n2.Has(VIP1) {
-				t.Fatalf("%s: VIP1 left n2", p.Name)
-			}
+			all[p.Name] = runNoPreempt(t, p)
+			report(t, p.Name+" (nopreempt)", all[p.Name])
 		})
 	}
+	base, got := all[orig.Name], all[ours.Name]
+	if len(base) != len(got) {
+		return // a subtest failed and said why
+	}
+	for i, r := range got {
+		if r.recovery > base[i].recovery+2*time.Second && r.failed > base[i].failed {
+			t.Errorf("%s, %s: recovery %v, the originals took %v", ours.Name, r.name, r.recovery, base[i].recovery)
+		}
+	}
+}
+
+func runNoPreempt(t *testing.T, p Product) []scenario {
+	s := NewSeed(t, p, p, SeedOptions{NoPreempt: true})
+	n1, n2 := s.N1, s.N2
+	n1.StartProxy(t)
+	n2.StartProxy(t)
+	n1.StartVRRP(t)
+	n2.StartVRRP(t)
+	// Both start BACKUP; the higher priority's shorter skew makes n1
+	// MASTER of VI_1 and n2 of VI_2.
+	WaitFor(t, "VIP1 on n1 and VIP2 on n2", 15*time.Second, func() bool {
+		return n1.Has(VIP1) && n2.Has(VIP2) && !n2.Has(VIP1)
+	})
+	load := s.Client.StartLoad(VIP1.String()+":80", 20*time.Millisecond, 500*time.Millisecond, 2*time.Minute)
+	WaitFor(t, "the client served through n1", 10*time.Second, func() bool { return load.Healthy(5, n1.IP) })
+
+	var results []scenario
+	// (A failing check script would not move the VIP: nopreempt also keeps
+	// n2 from preempting a lower-priority master.)
+	at := time.Now()
+	n1.VRRP.Stop(syscall.SIGTERM, 5*time.Second)
+	WaitFor(t, "VIP1 served by n2 after n1's VRRP daemon stopped", 20*time.Second, func() bool {
+		return load.Healthy(5, n2.IP) && n2.Has(VIP1) && !n1.Has(VIP1)
+	})
+	o := load.OutageSince(at, n2.IP)
+	results = append(results, scenario{name: "VRRP daemon SIGTERM on master", recovery: o.Recovery, failed: o.Failed, total: o.Total})
+
+	// Without nopreempt n1 (priority 150) would take VIP1 back within
+	// about 4 s of starting; the VIP must stay on n2 and keep answering.
+	at = time.Now()
+	n1.StartVRRP(t)
+	deadline := at.Add(8 * time.Second)
+	for time.Now().Before(deadline) {
+		if n1.Has(VIP1) {
+			t.Fatalf("%s: n1 took VIP1 back despite nopreempt", p.Name)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !n2.Has(VIP1) {
+		t.Fatalf("%s: VIP1 left n2", p.Name)
+	}
+	o = load.OutageSince(at, n2.IP)
+	if n := load.servedSince(at, n1.IP); n != 0 {
+		t.Errorf("%s: %d requests answered by n1 after it came back with nopreempt", p.Name, n)
+	}
+	results = append(results, scenario{name: "VRRP daemon back, nopreempt (VIP stays, 8 s)", recovery: o.Recovery, failed: o.Failed, total: o.Total, back: true})
+	return results
 }

@@ -174,6 +174,17 @@ func (l *Load) OutageSince(since time.Time, via netip.Addr) Outage {
 	return o
 }
 
+// servedSince counts the replies since a time that came through via.
+func (l *Load) servedSince(since time.Time, via netip.Addr) int {
+	n := 0
+	for _, r := range l.Replies() {
+		if !r.At.Before(since) && r.Err == nil && r.Via == via {
+			n++
+		}
+	}
+	return n
+}
+
 // Healthy reports whether the last n replies all succeeded through via.
 func (l *Load) Healthy(n int, via netip.Addr) bool {
 	rs := l.Replies()
