@@ -72,7 +72,16 @@ func TestMasterCLILikeHaproxy(t *testing.T) {
 		os.WriteFile(cfg, []byte("global\n  nbthread 1\ndefaults\n  mode tcp\n  timeout connect 5s\n  timeout client 5s\n  timeout server 5s\n"+
 			"listen q\n  bind 127.0.0.1:"+strconv.Itoa(port)+"\n  server s1 127.0.0.1:9\n"), 0o644)
 		startProxy(t, p.bin, "-W", "-db", "-S", sock+",mode,600", "-f", cfg)
-		out1, pids1 := maskProc(masterCommand(t, sock, "show proc"))
+		// Right after start, haproxy's master may answer before its worker
+		// has registered (an empty list under load): ask until both show.
+		var out1 string
+		var pids1 []int
+		for i := 0; i < 100; i++ {
+			if out1, pids1 = maskProc(masterCommand(t, sock, "show proc")); len(pids1) == 2 {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
 		if st, err := os.Stat(sock); err != nil || st.Mode().Perm() != 0o600 {
 			t.Errorf("%s: socket mode %v (%v), want 0600", p.name, st.Mode().Perm(), err)
 		}
