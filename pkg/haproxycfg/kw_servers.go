@@ -73,7 +73,13 @@ func (p *parser) parseBindOptions(ln Line, args []string, where string) (map[str
 		if !p.checkBindOption(ln, where, name, val) {
 			return nil, false
 		}
-		opts[name] = append([]string(nil), val...)
+		if name == "crt" || name == "crt-list" {
+			// several certificates: each value in order (the first
+			// is the default certificate)
+			opts[name] = append(opts[name], val...)
+		} else {
+			opts[name] = append([]string(nil), val...)
+		}
 		i += n
 	}
 	if _, ssl := opts["ssl"]; ssl {

@@ -48,6 +48,7 @@ type server struct {
 	ppOpts    proxyproto.V2Options
 	q         serverQueue // slots and queue (queue.go)
 	src       *sourceSpec // "source" (source.go); nil: any
+	tls       *serverTLS  // "ssl" (tls.go); nil: plain TCP
 
 	// stopping is haproxy's NOLB state: "http-check disable-on-404" saw
 	// a 404 while the server was up (health.go)
@@ -136,7 +137,7 @@ func newBackend(px *haproxycfg.Proxy) (*backend, error) {
 		if s.Disabled {
 			continue
 		}
-		for _, opt := range []string{"send-proxy-v2-ssl", "send-proxy-v2-ssl-cn", "ssl", "track", "resolvers"} {
+		for _, opt := range []string{"send-proxy-v2-ssl", "send-proxy-v2-ssl-cn", "track", "resolvers"} {
 			if _, ok := s.Options[opt]; ok {
 				return nil, &UnsupportedError{s.Pos, fmt.Sprintf("server option '%s'", opt)}
 			}
@@ -323,6 +324,13 @@ func (be *backend) dial(ctx context.Context, first *claim, key balance.Key, src 
 			timeout = dialTimeout
 		}
 		c, err := dialFrom(ctx, srv.src, addr, timeout, src, be.srvTCPKA)
+		if err == nil && srv.tls != nil {
+			sni := ""
+			if tr.sni != nil && srv.tls.sni != nil {
+				sni = tr.sni(srv)
+			}
+			c, err = srv.startTLS(ctx, c, sni, timeout)
+		}
 		if err == nil {
 			tr.connected = time.Now()
 			return c, srv, nil
@@ -360,6 +368,8 @@ type dialTrace struct {
 	timedOut     bool // the last attempt failed with a connect timeout
 	// counted: the caller already counted the first server's session
 	counted bool
+	// sni computes the SNI sent to an ssl server (tls.go); nil: none
+	sni func(*server) string
 }
 
 // assigned counts a session (a stream: each HTTP request) given to the

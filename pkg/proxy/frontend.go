@@ -12,10 +12,12 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/gohaproxy/gohaproxy/pkg/haproxycfg"
+	"github.com/gohaproxy/gohaproxy/pkg/proxy/acl"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/forward"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/listener"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/logfmt"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/proxyproto"
+	"github.com/gohaproxy/gohaproxy/pkg/proxy/tlsconf"
 )
 
 // frontend accepts connections and hands them to a backend.
@@ -39,16 +41,12 @@ type frontend struct {
 	http         httpOpts     // mode http when http.enabled
 	tlog         *trafficLog  // nil: the frontend logs nothing
 	ctr          trafficCounters
+	tlsBinds     map[*haproxycfg.Bind]*tlsconf.Bind // the ssl binds (tls.go)
 }
 
 func (rt *Runtime) newFrontend(px *haproxycfg.Proxy) (*frontend, error) {
 	fe := &frontend{name: px.Name, kind: px.Kind.String(), binds: px.Binds, client: px.Timeouts.Client, clientFin: px.Timeouts.ClientFin, backlog: px.Backlog, maxconn: px.Maxconn}
 	for _, b := range px.Binds {
-		for _, opt := range []string{"ssl"} {
-			if _, ok := b.Options[opt]; ok {
-				return nil, &UnsupportedError{b.Pos, "bind option '" + opt + "'"}
-			}
-		}
 		switch b.Addr.Family {
 		case haproxycfg.FamilyIPv4, haproxycfg.FamilyIPv6, haproxycfg.FamilyUnix:
 		default:
@@ -76,6 +74,7 @@ func (rt *Runtime) newFrontend(px *haproxycfg.Proxy) (*frontend, error) {
 func (fe *frontend) acceptLoop(rt *Runtime, ln *listener.Listener) {
 	_, acceptProxy := ln.Bind.Options["accept-proxy"]
 	bindLabel := fe.bindLabel(ln.Bind)
+	tb := fe.tlsBinds[ln.Bind]
 	for {
 		c, err := ln.Accept()
 		if err != nil {
@@ -106,12 +105,12 @@ func (fe *frontend) acceptLoop(rt *Runtime, ln *listener.Listener) {
 				if fe.slots != nil {
 					defer func() { <-fe.slots }()
 				}
-				fe.serveHTTP(rt, c)
+				fe.serveHTTP(rt, c, tb, bindLabel)
 			}()
 			continue
 		}
 		var pre *decision
-		if !acceptProxy && len(fe.contentRules) == 0 {
+		if !acceptProxy && len(fe.contentRules) == 0 && tb == nil {
 			// decided here, in accept order, as haproxy's event loop
 			// does: nothing needs to be read first
 			pre = fe.decideAtAccept(rt, c)
@@ -129,7 +128,7 @@ func (fe *frontend) acceptLoop(rt *Runtime, ln *listener.Listener) {
 			defer rt.sessions.Done()
 			defer fe.dropSlot(rt)
 			defer rt.actconn.Add(-1)
-			fe.serve(rt, c, pre, acceptProxy, bindLabel)
+			fe.serve(rt, c, pre, acceptProxy, bindLabel, tb)
 		}()
 	}
 }
@@ -137,7 +136,8 @@ func (fe *frontend) acceptLoop(rt *Runtime, ln *listener.Listener) {
 // serve runs one TCP session.
 // pre, when not nil, holds the backend and server decided at accept.
 // bindLabel names the bind line in error logs.
-func (fe *frontend) serve(rt *Runtime, c net.Conn, pre *decision, acceptProxy bool, bindLabel string) {
+// tb is the bind's TLS (nil: plain TCP).
+func (fe *frontend) serve(rt *Runtime, c net.Conn, pre *decision, acceptProxy bool, bindLabel string, tb *tlsconf.Bind) {
 	defer c.Close()
 	accept := time.Now()
 	fe.cur.Add(1)
@@ -145,6 +145,7 @@ func (fe *frontend) serve(rt *Runtime, c net.Conn, pre *decision, acceptProxy bo
 	src, dst := addrPort(c.RemoteAddr()), addrPort(c.LocalAddr())
 	sctx := fe.sampleCtx(rt, src, dst)
 	var first *claim
+	var tlsIn *acl.TLSInfo // the client's TLS (tls.go)
 	if pre != nil {
 		first = pre.first
 		fe.ctr.session(accept, fe.cur.Load())
@@ -158,6 +159,15 @@ func (fe *frontend) serve(rt *Runtime, c net.Conn, pre *decision, acceptProxy bo
 			fe.ctr.deniedConn.Add(1)
 			return
 		}
+		if tb != nil {
+			tc, info := fe.handshake(rt, c, tb, accept, bindLabel)
+			if tc == nil {
+				return
+			}
+			defer tc.Close()
+			c, tlsIn = tc, info
+			sctx.TLS = info
+		}
 		fe.ctr.session(accept, fe.cur.Load())
 		fe.tlog.connect(src, dst, fe.name)
 		if fe.backend == nil && len(fe.switching) == 0 {
@@ -170,6 +180,7 @@ func (fe *frontend) serve(rt *Runtime, c net.Conn, pre *decision, acceptProxy bo
 	var be *backend
 	var srv *server
 	fe.newEvent(rt, &ev, accept, src, dst)
+	setTLSEvent(&ev, tlsIn)
 	defer func() {
 		if ev.Term[0] == 'P' && ev.Term[1] == 'R' {
 			fe.ctr.deniedReq.Add(1)
@@ -245,6 +256,7 @@ func (fe *frontend) serve(rt *Runtime, c net.Conn, pre *decision, acceptProxy bo
 	key := be.key(src, sctx.Payload)
 	ctx := rt.hardCtx
 	var tr dialTrace
+	tr.sni = func(s *server) string { return s.tls.sni.eval(tlsIn, nil, nil) }
 	sc, got, err := be.dial(ctx, first, key, src, dstPort, &tr)
 	ev.Tw, ev.Tc = msSince(accept, tr.granted), msSince(tr.granted, tr.connected)
 	ev.Retries, ev.Redispatched = tr.retries, tr.redispatched

@@ -22,6 +22,7 @@ import (
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/forward"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/h1"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/logfmt"
+	"github.com/gohaproxy/gohaproxy/pkg/proxy/tlsconf"
 )
 
 // connMode is haproxy's HTTP connection mode of a proxy.
@@ -121,7 +122,7 @@ func httpSetup(cfg *haproxycfg.Config, px *haproxycfg.Proxy) (httpOpts, error) {
 	for _, b := range px.Binds {
 		for opt := range b.Options {
 			switch opt {
-			case "ssl", "alpn", "npn", "proto", "crt", "accept-proxy":
+			case "npn", "proto", "accept-proxy":
 				return o, &UnsupportedError{b.Pos, fmt.Sprintf("bind option '%s' in mode http", opt)}
 			}
 		}
@@ -158,6 +159,7 @@ type httpSession struct {
 	rt  *Runtime
 	fe  *frontend
 	c   net.Conn
+	tls *acl.TLSInfo // the client's TLS (tls.go); nil: plain HTTP
 	src netip.AddrPort
 	dst netip.AddrPort
 	log *zap.Logger
@@ -169,6 +171,7 @@ type httpSession struct {
 
 	// the server connection held between requests
 	sc     net.Conn
+	scSNI  string // the SNI sc was opened with (ssl servers)
 	srv    *server
 	sbe    *backend
 	sbuf   []byte
@@ -210,7 +213,9 @@ type httpSession struct {
 	respEditDelta          int64
 }
 
-func (fe *frontend) serveHTTP(rt *Runtime, c net.Conn) {
+// tb is the bind's TLS (nil: plain HTTP); bindLabel names the bind in
+// connection error logs.
+func (fe *frontend) serveHTTP(rt *Runtime, c net.Conn, tb *tlsconf.Bind, bindLabel string) {
 	defer c.Close()
 	defer func() {
 		// a bug in one session must not take the others down
@@ -227,6 +232,14 @@ func (fe *frontend) serveHTTP(rt *Runtime, c net.Conn) {
 		lingerZero(c)
 		fe.ctr.deniedConn.Add(1)
 		return
+	}
+	if tb != nil {
+		tc, info := fe.handshake(rt, c, tb, accept, bindLabel)
+		if tc == nil {
+			return
+		}
+		defer tc.Close() // sends close_notify
+		s.c, s.tls = tc, info
 	}
 	fe.ctr.session(accept, fe.cur.Load())
 	fe.tlog.connect(s.src, s.dst, fe.name)
@@ -408,6 +421,7 @@ func (s *httpSession) readRequest(first bool) bool {
 // accept is when the session (or the previous transaction) began.
 func (s *httpSession) transaction(first bool, accept time.Time) bool {
 	s.fe.newEvent(s.rt, &s.ev, accept, s.src, s.dst)
+	setTLSEvent(&s.ev, s.tls)
 	s.reqStart, s.headDone, s.sent = time.Time{}, time.Time{}, time.Time{}
 	s.noLog, s.fromServer = false, false
 	s.reqAdd, s.respAdd, s.newPath, s.newStatus, s.newReason = s.reqAdd[:0], s.respAdd[:0], "", 0, ""
@@ -444,6 +458,7 @@ func (s *httpSession) exchange(first bool) bool {
 		if sctx == nil {
 			sctx = s.fe.sampleCtx(s.rt, s.src, s.dst)
 			sctx.Req, sctx.ReqBuf = req, buf
+			sctx.TLS = s.tls
 		}
 		return sctx
 	}
@@ -520,11 +535,16 @@ func (s *httpSession) exchange(first bool) bool {
 	if s.sc != nil && !serverAlive(s.sc) {
 		s.closeServer() // the server closed the idle connection
 	}
-	if s.sc == nil || s.srv != srv || s.sbe != be {
+	sni := ""
+	if srv.tls != nil {
+		sni = srv.tls.sni.eval(s.tls, req, buf)
+	}
+	if s.sc == nil || s.srv != srv || s.sbe != be || s.scSNI != sni {
 		s.closeServer()
 		// dial releases what it could not connect to and counts the
 		// server it returns (another one after a redispatch)
 		tr := dialTrace{counted: true}
+		tr.sni = func(d *server) string { return d.tls.sni.eval(s.tls, req, buf) }
 		sc, got, err := be.dial(s.rt.hardCtx, &claim{srv: srv}, key, s.src, int(s.dst.Port()), &tr)
 		s.ev.Tc = msSince(granted, tr.connected)
 		s.ev.Retries, s.ev.Redispatched = tr.retries, tr.redispatched
@@ -549,6 +569,10 @@ func (s *httpSession) exchange(first bool) bool {
 			sc.Close() // the hard stop came while connecting
 		}
 		s.srv, s.sbe, s.sr, s.sw = got, be, 0, 0
+		s.scSNI = ""
+		if got.tls != nil {
+			s.scSNI = got.tls.sni.eval(s.tls, req, buf)
+		}
 	}
 	defer be.release(srv)
 	s.ev.Server, s.logSrv = srv.name, srv
@@ -1073,6 +1097,7 @@ func (s *httpSession) forwardResponse(be *backend, req *h1.Message, isHead, isCo
 					// the request's HTTP fetches find nothing at
 					// response time, as in haproxy
 					sctx = s.fe.sampleCtx(s.rt, s.src, s.dst)
+					sctx.TLS = s.tls
 				}
 				return sctx
 			}

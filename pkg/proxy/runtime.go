@@ -125,6 +125,10 @@ func New(cfg *haproxycfg.Config, opt Options) (*Runtime, error) {
 				continue
 			}
 			be.http = hopts
+			if err := be.setupTLS(cfg, px); err != nil { // tls.go
+				errs = append(errs, err)
+				continue
+			}
 			if px.Mode == haproxycfg.ModeTCP {
 				if err := tcpModeHTTPFetches(nil, be); err != nil {
 					errs = append(errs, err)
@@ -149,6 +153,10 @@ func New(cfg *haproxycfg.Config, opt Options) (*Runtime, error) {
 		}
 		fe, err := rt.newFrontend(px)
 		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if err := fe.setupTLS(cfg, px); err != nil { // tls.go
 			errs = append(errs, err)
 			continue
 		}
