@@ -119,9 +119,9 @@ func (s suiteInfo) keyword(k string) bool {
 	case "SHA1", "SHA":
 		return s.mac == "SHA1"
 	case "SHA256":
-		return s.mac == "SHA256" || s.mac == "AEAD" && (s.enc == "AESGCM128" || s.enc == "CHACHA20")
+		return s.mac == "SHA256" // the MAC, not the PRF: no AEAD suite
 	case "SHA384":
-		return s.enc == "AESGCM256"
+		return s.mac == "SHA384"
 	case "TLSv1.2":
 		return s.mac == "AEAD" || s.mac == "SHA256"
 	case "TLSv1", "SSLv3", "TLSv1.0":
