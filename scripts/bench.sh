@@ -4,10 +4,12 @@
 # and on a large generated configuration, TCP forwarding over keep-alive,
 # TCP connections/s (a new connection per request) and MB/s of 1 MiB
 # transfers with each proxy's CPU time per connection and peak RSS, HTTP
-# keep-alive, and (root) the seed's failover lab.
+# keep-alive, TLS handshakes and TLS keep-alive, and (root) the seed's
+# failover lab.
 # Knobs: RUNS (-c runs), DUR (keep-alive seconds), CDUR and ROUNDS
 # (connection/transfer rounds), BENCH_FAILOVER=0 skips the lab (~2 min),
-# BENCH_ONLY=tcpconn or BENCH_ONLY=http prints one section to stdout only.
+# BENCH_ONLY=tcpconn, BENCH_ONLY=http or BENCH_ONLY=tls prints one section to
+# stdout only.
 set -eu
 cd "$(dirname "$0")/.."
 HAPROXY=${HAPROXY:-/usr/sbin/haproxy}
@@ -198,12 +200,85 @@ http_bench() {
 	echo '```'
 }
 
+# tls_bench: TLS termination (mode http, "bind ... ssl crt") under haproxy
+# and gohaproxy in front of the same origin (internal/benchtool), in
+# alternating rounds: full handshakes (wrk over https with Connection:
+# close: a new TLS connection per request) and requests over kept-alive
+# TLS connections. CPU time per request as in tcpconn_bench. The
+# certificate is an ECDSA P-256 one made by openssl for the run.
+tls_bench() {
+	command -v wrk >/dev/null 2>&1 || { echo "(wrk not installed: no TLS figures)"; return; }
+	command -v openssl >/dev/null 2>&1 || { echo "(openssl not installed: no TLS figures)"; return; }
+	go build -o "$tmp/benchtool" ./internal/benchtool || { echo "(internal/benchtool does not build: no TLS figures)"; return; }
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=bench.test \
+		-keyout "$tmp/tls.key" -out "$tmp/tls.crt" >/dev/null 2>&1 || { echo "(openssl could not make a certificate: no TLS figures)"; return; }
+	cat "$tmp/tls.crt" "$tmp/tls.key" >"$tmp/tls.pem"
+	base=$((20000 + ($$ + 19) % 20000))
+	origin=$base; hport=$((base+1)); gport=$((base+2))
+	for p in $hport $gport; do
+		printf 'global\n  nbthread 2\n  tune.ssl.default-dh-param 2048\ndefaults\n  mode http\n  timeout client 10s\n  timeout server 10s\n  timeout connect 2s\nlisten tls\n  bind 127.0.0.1:%d ssl crt %s alpn http/1.1\n  server o 127.0.0.1:%d\n' $p "$tmp/tls.pem" $origin >"$tmp/tls$p.cfg"
+	done
+	"$tmp/benchtool" -listen 127.0.0.1:$origin >/dev/null 2>&1 & opid=$!
+	"$HAPROXY" -db -f "$tmp/tls$hport.cfg" >/dev/null 2>&1 & hpid=$!
+	"$GOHAPROXY" -db -f "$tmp/tls$gport.cfg" >/dev/null 2>&1 & gpid=$!
+	sleep 1
+	for p in $opid $hpid $gpid; do
+		kill -0 $p 2>/dev/null || { echo "(a proxy or the origin did not start: no TLS figures)"; kill $opid $hpid $gpid 2>/dev/null || true; wait $opid $hpid $gpid 2>/dev/null || true; opid= hpid= gpid=; return; }
+	done
+	CDUR=${CDUR:-3} ROUNDS=${ROUNDS:-2}
+	tck=$(getconf CLK_TCK)
+	cpu() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+	one() {
+		pid=$1 port=$2; shift 2
+		c0=$(cpu $pid)
+		nd=$(wrk "$@" "https://127.0.0.1:$port/" 2>/dev/null | awk '/requests in/ {
+			d = $4; sub(/,$/, "", d); m = 1
+			if (d ~ /ms$/) { m = 0.001; sub(/ms$/, "", d) } else if (d ~ /m$/) { m = 60; sub(/m$/, "", d) } else sub(/s$/, "", d)
+			print $1, d * m }')
+		c1=$(cpu $pid)
+		echo "${nd:-0 0} $((c1 - c0))" >>"$tmp/tls.$pid.$kind"
+	}
+	for kind in hs ka; do
+		: >"$tmp/tls.$hpid.$kind"; : >"$tmp/tls.$gpid.$kind"
+		if [ $kind = hs ]; then set -- -t1 -c32 -d${CDUR}s -H 'Connection: close'
+		else set -- -t1 -c32 -d${CDUR}s; fi
+		r=0
+		while [ $r -lt "$ROUNDS" ]; do
+			one $hpid $hport "$@"
+			one $gpid $gport "$@"
+			r=$((r+1))
+		done
+	done
+	hwm() { awk '/VmHWM/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+	hm=$(hwm $hpid); gm=$(hwm $gpid); hp=$hpid gp=$gpid
+	kill $opid $hpid $gpid 2>/dev/null || true; wait $opid $hpid $gpid 2>/dev/null || true; opid= hpid= gpid=
+	stat() { awk -v tck=$tck '{n += $1; s += $2; t += $3} END {if (n == 0 || s == 0) {print "0 0"} else printf "%.0f %.1f\n", n/s, t*1000000/tck/n}' "$tmp/tls.$1.$2"; }
+	set -- $(stat $hp hs) $(stat $gp hs) $(stat $hp ka) $(stat $gp ka)
+	hh=$1 hhu=$2 gh=$3 ghu=$4 hk=$5 hku=$6 gk=$7 gku=$8
+	ratio() { awk -v a="$1" -v b="$2" 'BEGIN{if (b == 0) print "n/a"; else printf "%.2f", a/b}'; }
+	echo "## TLS termination (mode http, bind ssl crt, ECDSA P-256), $ROUNDS alternating rounds of ${CDUR}s per proxy"
+	echo
+	echo "Handshakes: wrk -t1 -c32 -H 'Connection: close' over https (a full TLS handshake per request); keep-alive: wrk -t1 -c32 over https."
+	echo "CPU µs: the proxy's utime+stime over its rounds, per request."
+	echo
+	echo "| proxy | handshakes/s | CPU µs per handshake | keep-alive requests/s | CPU µs per request | peak RSS KiB |"
+	echo "|---|---|---|---|---|---|"
+	echo "| haproxy (nbthread 2) | $hh | $hhu | $hk | $hku | $hm |"
+	echo "| gohaproxy | $gh | $ghu | $gk | $gku | $gm |"
+	echo
+	echo "Ratio gohaproxy / haproxy: handshakes/s $(ratio $gh $hh), CPU per handshake $(ratio $ghu $hhu), keep-alive requests/s $(ratio $gk $hk), CPU per request $(ratio $gku $hku), memory $(ratio $gm $hm)."
+}
+
 if [ "${BENCH_ONLY:-}" = tcpconn ]; then
 	tcpconn_bench
 	exit 0
 fi
 if [ "${BENCH_ONLY:-}" = http ]; then
 	http_bench
+	exit 0
+fi
+if [ "${BENCH_ONLY:-}" = tls ]; then
+	tls_bench
 	exit 0
 fi
 
@@ -274,6 +349,8 @@ out=docs/BENCHMARKS.md
 	tcpconn_bench
 	echo
 	http_bench
+	echo
+	tls_bench
 	checks_bench
 	failover_bench
 } >"$out"
