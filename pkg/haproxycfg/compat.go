@@ -166,7 +166,7 @@ func WriteCompatMarkdown(w io.Writer) {
 	fmt.Fprintf(w, "serves `mode tcp` and `mode http` proxies (balancing, queues, health checks, email alerts, the\n")
 	fmt.Fprintf(w, "HTTP/1.1 engine, traffic logs, the stats page and the runtime API) and refuses at start, with\n")
 	fmt.Fprintf(w, "file:line, any part of a configuration its run time cannot serve yet (rule actions beyond allow, deny,\n")
-	fmt.Fprintf(w, "redirect, return, header edits, set-path, set-status and the Prometheus exporter; cookie maxidle/maxlife/dynamic, ssl binds,\n")
+	fmt.Fprintf(w, "redirect, return, header edits, set-path, set-status and the Prometheus exporter; cookie maxidle/maxlife/dynamic, HTTP/2,\n")
 	fmt.Fprintf(w, "...) rather than ignore it. See \"Run-time differences\" at the end for what behaves differently.\n\n")
 
 	fmt.Fprintf(w, "## Legacy 1.x keywords\n\n| keyword | removed in | gohaproxy maps it to |\n|---|---|---|\n")
@@ -209,6 +209,13 @@ var runtimeDifferences = [][4]string{
 	{"runtime API `help`", "lists every command haproxy knows", "lists the commands gohaproxy answers (same words); unknown ones get the \"Unknown command\" answer with that list", "honest about what is served"},
 	{"runtime API `set maxconn frontend/global`, `show sess`, `shutdown session(s)`, `set server ... addr/agent/health/check-port`", "served", "answered with a message saying it is not supported yet", "to build"},
 	{"stats page actions on checks and sessions", "disable/enable checks, force health, kill sessions", "reported \"not processed\" on the page", "to build"},
+	{"`alpn h2,...` on a `mode http` ssl bind", "negotiates h2 and serves HTTP/2", "leaves h2 out of the protocols it advertises: clients offering h2 and http/1.1 get http/1.1 (a `mode tcp` bind advertises the list as written; a server's `alpn` drops h2 in `mode http` too)", "HTTP/2 is not built yet; advertising h2 and then speaking HTTP/1.1 would break every browser"},
+	{"TLS 1.3 cipher suite", "OpenSSL's order: TLS_AES_256_GCM_SHA384 first", "crypto/tls's order: TLS_AES_128_GCM_SHA256 first (CHACHA20 first without AES hardware); `ciphersuites` must name one of the three suites but cannot narrow them", "crypto/tls does not let TLS 1.3 suites be configured"},
+	{"`ciphers` / `ssl-default-*-ciphers`", "any OpenSSL cipher string, order kept with server preference", "names and keywords (HIGH, ECDHE, aRSA, AESGCM, CHACHA20, SHA1, `!`/`-`, `+` combinations...) evaluated over the suites crypto/tls implements (no DHE, CCM, CAMELLIA, ARIA); crypto/tls orders them itself; a list leaving none is refused at start", "crypto/tls"},
+	{"SSLv3 and several matching certificates", "SSLv3 if enabled; among certificates for the same name, the key type the client supports (RSA/ECDSA)", "TLS 1.0 at the lowest; the first certificate loaded for the name", "crypto/tls has no SSLv3; to build: key-type choice"},
+	{"ssl bind options `npn`, `generate-certificates`, `ca-sign-file`, `crl-file`, `ca-verify-file`, `ca-ignore-err`, `crt-ignore-err`, `allow-0rtt`, `tls-ticket-keys`; `accept-proxy` with `ssl`; .ocsp/.issuer/.sctl companions and .rsa/.ecdsa bundles", "served", "refused at start with file:line (companion files are not loaded: no OCSP stapling)", "to build"},
+	{"server `sni`", "any sample expression", "`str()`, `req.hdr()`/`hdr()` and `ssl_fc_sni`, with `lower`, `upper`, `field()`; other expressions are refused at start; a kept server connection is reused only for the same SNI", "no general sample evaluator yet"},
+	{"client handshake error log lines", "a dozen specific texts", "\"SSL handshake failure\", \"Timeout during SSL handshake\", \"Connection closed during SSL handshake\", \"Connection error during SSL handshake\", \"SSL client certificate not trusted\" (a CA chain error is not told apart)", "crypto/tls reports fewer details"},
 }
 
 func sectionRank(s string) int {
