@@ -90,6 +90,7 @@ func (s *httpSession) serveStats(sp *statsPage, req *h1.Message, buf []byte, pro
 	buf = s.cbuf[:s.cw] // the body may have grown the buffer
 	sctx := s.fe.sampleCtx(s.rt, s.src, s.dst)
 	sctx.Req, sctx.ReqBuf = req, buf
+	sctx.TLS = s.tls
 	sctx.Backend = proxyName
 	cfg := sp.cfg
 	if cfg.ShowNode && cfg.Node == "" {

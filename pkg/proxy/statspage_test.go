@@ -144,7 +144,8 @@ func TestStatsRefused(t *testing.T) {
 		{"stats enable", ""},
 		{"stats uri /s\n  stats auth a:b\n  stats realm R\n  stats refresh 5s\n  stats admin if LOCALHOST\n  stats hide-version\n  stats show-legends\n  stats show-node\n  stats show-desc x\n  stats scope .", ""},
 		{"stats http-request deny", ":9] : 'stats http-request'"},
-		{"stats admin if { ssl_fc }", ":9] : fetch 'ssl_fc' in a 'stats admin' condition"},
+		{"stats admin if { ssl_fc }", ""},
+		{"stats admin if { ssl_c_sha1 -m found }", ":9] : fetch 'ssl_c_sha1' in a 'stats admin' condition"},
 	} {
 		t.Run(tc.line, func(t *testing.T) {
 			_, err := New(load(t, head+"  "+tc.line+"\n"), Options{})
