@@ -215,6 +215,7 @@ var runtimeDifferences = [][4]string{
 	{"SSLv3 and several matching certificates", "SSLv3 if enabled; among certificates for the same name, the key type the client supports (RSA/ECDSA)", "TLS 1.0 at the lowest; the first certificate loaded for the name", "crypto/tls has no SSLv3; to build: key-type choice"},
 	{"ssl bind options `npn`, `generate-certificates`, `ca-sign-file`, `crl-file`, `ca-verify-file`, `ca-ignore-err`, `crt-ignore-err`, `allow-0rtt`, `tls-ticket-keys`; `accept-proxy` with `ssl`; .ocsp/.issuer/.sctl companions and .rsa/.ecdsa bundles", "served", "refused at start with file:line (companion files are not loaded: no OCSP stapling)", "to build"},
 	{"server `sni`", "any sample expression", "`str()`, `req.hdr()`/`hdr()` and `ssl_fc_sni`, with `lower`, `upper`, `field()`; other expressions are refused at start; a kept server connection is reused only for the same SNI", "no general sample evaluator yet"},
+	{"a client closing right after its TLS handshake", "logs either \"fe/1: Success\" or a `<BADREQ>` line (timing-dependent)", "logs the `<BADREQ>` line", "timing-dependent in haproxy"},
 	{"client handshake error log lines", "a dozen specific texts", "\"SSL handshake failure\", \"Timeout during SSL handshake\", \"Connection closed during SSL handshake\", \"Connection error during SSL handshake\", \"SSL client certificate not trusted\" (a CA chain error is not told apart)", "crypto/tls reports fewer details"},
 }
 

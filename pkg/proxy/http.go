@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -633,6 +634,11 @@ func (s *httpSession) exchange(first bool) bool {
 // serverAlive says whether an idle server connection may carry the next
 // request: not closed by the server, no stray bytes waiting.
 func serverAlive(c net.Conn) bool {
+	if tc, ok := c.(*tls.Conn); ok {
+		// an ssl server (tls.go): a close_notify or stray record is
+		// readable on the socket below
+		c = tc.NetConn()
+	}
 	sc, ok := c.(syscall.Conn)
 	if !ok {
 		return true

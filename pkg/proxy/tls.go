@@ -101,7 +101,11 @@ func (fe *frontend) handshake(rt *Runtime, c net.Conn, tb *tlsconf.Bind, accept 
 	err := tc.HandshakeContext(rt.hardCtx)
 	c.SetDeadline(time.Time{})
 	if err != nil {
-		fe.tlog.connError(addrPort(c.RemoteAddr()), accept, fe.name, bindLabel, handshakeErrText(err))
+		// "option dontlognull" silences failed handshakes too, as in
+		// haproxy (nothing reached the session)
+		if fe.tlog != nil && !fe.tlog.dontLogNull {
+			fe.tlog.connError(addrPort(c.RemoteAddr()), accept, fe.name, bindLabel, handshakeErrText(err))
+		}
 		fe.ctr.failedHandshake()
 		return nil, nil
 	}
