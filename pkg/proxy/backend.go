@@ -329,7 +329,11 @@ func (be *backend) dial(ctx context.Context, first *claim, key balance.Key, src 
 			if tr.sni != nil && srv.tls.sni != nil {
 				sni = tr.sni(srv)
 			}
-			c, err = srv.startTLS(ctx, c, sni, timeout)
+			var hdr []byte
+			if tr.proxyHdr != nil {
+				hdr = tr.proxyHdr(srv)
+			}
+			c, err = srv.startTLS(ctx, c, hdr, sni, timeout)
 		}
 		if err == nil {
 			tr.connected = time.Now()
@@ -370,6 +374,9 @@ type dialTrace struct {
 	counted bool
 	// sni computes the SNI sent to an ssl server (tls.go); nil: none
 	sni func(*server) string
+	// proxyHdr is the PROXY header an ssl server gets before the TLS
+	// handshake (nil: none)
+	proxyHdr func(*server) []byte
 }
 
 // assigned counts a session (a stream: each HTTP request) given to the

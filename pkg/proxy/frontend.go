@@ -257,6 +257,7 @@ func (fe *frontend) serve(rt *Runtime, c net.Conn, pre *decision, acceptProxy bo
 	ctx := rt.hardCtx
 	var tr dialTrace
 	tr.sni = func(s *server) string { return s.tls.sni.eval(tlsIn, nil, nil) }
+	tr.proxyHdr = func(s *server) []byte { return s.proxyHeader(src, dst) }
 	sc, got, err := be.dial(ctx, first, key, src, dstPort, &tr)
 	ev.Tw, ev.Tc = msSince(accept, tr.granted), msSince(tr.granted, tr.connected)
 	ev.Retries, ev.Redispatched = tr.retries, tr.redispatched
@@ -274,7 +275,7 @@ func (fe *frontend) serve(rt *Runtime, c net.Conn, pre *decision, acceptProxy bo
 	}
 	srv = got
 	defer sc.Close()
-	if hdr := srv.proxyHeader(src, dst); hdr != nil {
+	if hdr := srv.proxyHeader(src, dst); hdr != nil && srv.tls == nil { // an ssl server got it before its handshake (tls.go)
 		if be.server > 0 {
 			sc.SetWriteDeadline(time.Now().Add(be.server))
 		}

@@ -92,7 +92,8 @@ const handshakeTimeout = 5 * time.Minute
 // handshake runs the server side of a client's TLS handshake. On failure
 // it logs haproxy's connection error line and returns nil.
 func (fe *frontend) handshake(rt *Runtime, c net.Conn, tb *tlsconf.Bind, accept time.Time, bindLabel string) (*tls.Conn, *acl.TLSInfo) {
-	tc := tls.Server(c, tb.Config())
+	cc := &countingConn{Conn: c}
+	tc := tls.Server(cc, tb.Config())
 	to := fe.client
 	if to <= 0 {
 		to = handshakeTimeout
@@ -101,15 +102,28 @@ func (fe *frontend) handshake(rt *Runtime, c net.Conn, tb *tlsconf.Bind, accept 
 	err := tc.HandshakeContext(rt.hardCtx)
 	c.SetDeadline(time.Time{})
 	if err != nil {
-		// "option dontlognull" silences failed handshakes too, as in
-		// haproxy (nothing reached the session)
-		if fe.tlog != nil && !fe.tlog.dontLogNull {
+		// "option dontlognull" silences a failed handshake when the
+		// client sent nothing, as in haproxy
+		if fe.tlog != nil && (!fe.tlog.dontLogNull || cc.n > 0) {
 			fe.tlog.connError(addrPort(c.RemoteAddr()), accept, fe.name, bindLabel, handshakeErrText(err))
 		}
 		fe.ctr.failedHandshake()
 		return nil, nil
 	}
 	return tc, tlsInfoOf(tc.ConnectionState())
+}
+
+// countingConn counts the bytes read from a client during its handshake
+// (for dontlognull).
+type countingConn struct {
+	net.Conn
+	n int64
+}
+
+func (c *countingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // failedHandshake is a hook for the counters (haproxy counts failed
@@ -236,11 +250,18 @@ func (be *backend) setupTLS(cfg *haproxycfg.Config, px *haproxycfg.Proxy) error 
 }
 
 // startTLS runs the client handshake with a server on c, within the
-// connect timeout (haproxy's connect timeout covers the handshake).
-func (srv *server) startTLS(ctx context.Context, c net.Conn, sni string, timeout time.Duration) (net.Conn, error) {
+// connect timeout (haproxy's connect timeout covers the handshake),
+// after the PROXY header pre when there is one.
+func (srv *server) startTLS(ctx context.Context, c net.Conn, pre []byte, sni string, timeout time.Duration) (net.Conn, error) {
 	tc := tls.Client(c, srv.tls.configFor(sni))
 	c.SetDeadline(time.Now().Add(timeout))
-	err := tc.HandshakeContext(ctx)
+	var err error
+	if len(pre) > 0 {
+		_, err = c.Write(pre)
+	}
+	if err == nil {
+		err = tc.HandshakeContext(ctx)
+	}
 	c.SetDeadline(time.Time{})
 	if err != nil {
 		c.Close()
