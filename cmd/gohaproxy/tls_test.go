@@ -271,7 +271,7 @@ func proxyTLSBackend(t *testing.T, cert tls.Certificate) string {
 }
 
 type tlsAddrs struct {
-	sni, plain, optional, required, tcp, toSSL, tcpToSSL, quiet, toProxySSL string
+	sni, plain, optional, required, tcp, toSSL, tcpToSSL, quiet, toProxySSL, https, httpsPlain string
 }
 
 func tlsTestConfig(f *tlsFixture, logAddr string, a tlsAddrs, echo, tcpEcho, sslBackend, proxySSL string) string {
@@ -325,7 +325,7 @@ backend bs
 frontend fts
     mode tcp
     bind %[8]s ssl crt %[9]s/default.pem crt %[9]s/a.pem
-    log-format "%%ft %%b/%%s %%sslv %%ts"
+    log-format "%%ft %%b/%%s %%sslv %%ts %%[ssl_fc_sni] %%[ssl_fc] %%[ssl_c_used] %%[ssl_fc_protocol] %%[ssl_fc_alpn] %%[ssl_c_s_dn] %%[ssl_fc_is_resumed]"
     default_backend bts
 backend bts
     mode tcp
@@ -335,6 +335,11 @@ frontend fq
     bind %[13]s ssl crt %[9]s/default.pem
     option dontlognull
     default_backend b
+frontend fhs
+    bind %[16]s ssl crt %[9]s/default.pem crt %[9]s/a.pem verify optional ca-file %[9]s/ca.pem
+    bind %[17]s
+    option httpslog
+    default_backend b
 frontend fpp
     mode tcp
     bind %[14]s
@@ -343,7 +348,7 @@ frontend fpp
 backend bpp
     mode tcp
     server s1 %[15]s ssl verify required ca-file %[9]s/ca.pem send-proxy sni str(pp.backend.test)
-`, logAddr, a.sni, a.plain, a.optional, a.required, a.tcp, a.toSSL, a.tcpToSSL, d, echo, tcpEcho, sslBackend, a.quiet, a.toProxySSL, proxySSL)
+`, logAddr, a.sni, a.plain, a.optional, a.required, a.tcp, a.toSSL, a.tcpToSSL, d, echo, tcpEcho, sslBackend, a.quiet, a.toProxySSL, proxySSL, a.https, a.httpsPlain)
 }
 
 // tlsOutcome dials addr with cfg and describes the handshake: the
@@ -434,7 +439,7 @@ func normalizeEcho(s string) string {
 func runTLSScenarios(t *testing.T, f *tlsFixture, start func(cfg, ready string), echo, tcpEcho, sslBackend, proxySSL string) (results []string, logs []string) {
 	udp := oracletest.ListenUDP(t)
 	var a tlsAddrs
-	for _, p := range []*string{&a.sni, &a.plain, &a.optional, &a.required, &a.tcp, &a.toSSL, &a.tcpToSSL, &a.quiet, &a.toProxySSL} {
+	for _, p := range []*string{&a.sni, &a.plain, &a.optional, &a.required, &a.tcp, &a.toSSL, &a.tcpToSSL, &a.quiet, &a.toProxySSL, &a.https, &a.httpsPlain} {
 		*p = testenv.FreeLoopbackAddr(t)
 	}
 	start(tlsTestConfig(f, udp.Addr, a, echo, tcpEcho, sslBackend, proxySSL), a.plain)
@@ -540,6 +545,12 @@ func runTLSScenarios(t *testing.T, f *tlsFixture, start func(cfg, ready string),
 		c.ServerName = name
 		add("tcp to ssl server sni "+name, tlsExchange(a.tcpToSSL, c, "ping\n", true))
 	}
+	// option httpslog
+	c = base()
+	c.ServerName, c.MaxVersion = "a.test", tls.VersionTLS12 // TLS 1.3 suites differ (docs/haproxy-compat.md)
+	c.Certificates = []tls.Certificate{f.client}
+	add("httpslog tls", normalizeEcho(tlsExchange(a.https, c, "GET /s HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", false)))
+	add("httpslog plain", normalizeEcho(plainExchange(t, a.httpsPlain, "GET /p HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")))
 	// a PROXY header before the TLS handshake with the server
 	add("send-proxy to ssl server", plainExchange(t, a.toProxySSL, "hi\n", true))
 	// a client that goes away during the handshake; with dontlognull,

@@ -347,6 +347,7 @@ var optionSpecs = map[string]optionSpec{
 	"httpchk":                      {caps: capBE, args: true, negatable: true, parse: parseHTTPChk},
 	"httpclose":                    {caps: capAll, excludes: others(httpModes, "httpclose")},
 	"httplog":                      {caps: capAll, args: true, negatable: true, parse: parseOneOf(true, "clf")},
+	"httpslog":                     {caps: capAll, negatable: true},
 	"independent-streams":          {caps: capAll},
 	"ldap-check":                   {caps: capBE},
 	"external-check":               {caps: capBE},

@@ -180,7 +180,7 @@ func (fe *frontend) serve(rt *Runtime, c net.Conn, pre *decision, acceptProxy bo
 	var be *backend
 	var srv *server
 	fe.newEvent(rt, &ev, accept, src, dst)
-	setTLSEvent(&ev, tlsIn)
+	setTLSEvent(&ev, tlsIn, tlsSampler(tlsIn))
 	defer func() {
 		if ev.Term[0] == 'P' && ev.Term[1] == 'R' {
 			fe.ctr.deniedReq.Add(1)

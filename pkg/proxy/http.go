@@ -56,7 +56,7 @@ type httpOpts struct {
 var httpOptionsServed = map[string]bool{
 	"http-keep-alive": true, "http-server-close": true, "httpclose": true,
 	"forwardfor": true, "redispatch": true, "allbackups": true,
-	"httplog": true, "tcplog": true, "dontlognull": true, "log-separate-errors": true,
+	"httplog": true, "httpslog": true, "tcplog": true, "dontlognull": true, "log-separate-errors": true,
 	"dontlog-normal": true, "splice-auto": true, "splice-request": true, "splice-response": true,
 	// health checks (health.go, healthcheck/)
 	"httpchk": true, "tcp-check": true, "ssl-hello-chk": true, "mysql-check": true,
@@ -161,6 +161,8 @@ type httpSession struct {
 	fe  *frontend
 	c   net.Conn
 	tls *acl.TLSInfo // the client's TLS (tls.go); nil: plain HTTP
+	// tlsSample renders the log format's %[...] TLS samples (tls.go)
+	tlsSample func([]byte, string) []byte
 	src netip.AddrPort
 	dst netip.AddrPort
 	log *zap.Logger
@@ -242,6 +244,7 @@ func (fe *frontend) serveHTTP(rt *Runtime, c net.Conn, tb *tlsconf.Bind, bindLab
 		defer tc.Close() // sends close_notify
 		s.c, s.tls = tc, info
 	}
+	s.tlsSample = tlsSampler(s.tls)
 	fe.ctr.session(accept, fe.cur.Load())
 	fe.tlog.connect(s.src, s.dst, fe.name)
 	s.logOn = fe.tlog != nil && fe.tlog.format != nil
@@ -422,7 +425,7 @@ func (s *httpSession) readRequest(first bool) bool {
 // accept is when the session (or the previous transaction) began.
 func (s *httpSession) transaction(first bool, accept time.Time) bool {
 	s.fe.newEvent(s.rt, &s.ev, accept, s.src, s.dst)
-	setTLSEvent(&s.ev, s.tls)
+	setTLSEvent(&s.ev, s.tls, s.tlsSample)
 	s.reqStart, s.headDone, s.sent = time.Time{}, time.Time{}, time.Time{}
 	s.noLog, s.fromServer = false, false
 	s.reqAdd, s.respAdd, s.newPath, s.newStatus, s.newReason = s.reqAdd[:0], s.respAdd[:0], "", 0, ""

@@ -154,6 +154,7 @@ func tlsInfoOf(cs tls.ConnectionState) *acl.TLSInfo {
 		Cipher:   tlsconf.CipherName(cs.CipherSuite),
 		SNI:      cs.ServerName,
 		ALPN:     cs.NegotiatedProtocol,
+		Resumed:  cs.DidResume,
 	}
 	if len(cs.PeerCertificates) > 0 {
 		in.ClientCert = true
@@ -162,13 +163,81 @@ func tlsInfoOf(cs tls.ConnectionState) *acl.TLSInfo {
 	return in
 }
 
-// setTLSEvent marks a log event as a TLS session (%ft's '~', %sslv, %sslc).
-func setTLSEvent(ev *logfmt.Event, in *acl.TLSInfo) {
+// setTLSEvent marks a log event as a TLS session (%ft's '~', %sslv, %sslc)
+// and gives it the connection's log samples (sample: from tlsSampler).
+func setTLSEvent(ev *logfmt.Event, in *acl.TLSInfo, sample func([]byte, string) []byte) {
+	ev.Sample = sample
 	if in == nil {
+		ev.Sample = plainLogSample
 		return
 	}
 	ev.SSL = true
 	ev.SSLVersion, ev.SSLCipher = in.Protocol, in.Cipher
+}
+
+// tlsLogSamples are the %[...] expressions a log format may hold: those
+// of "option httpslog" and the TLS fetches, about the client connection.
+var tlsLogSamples = map[string]bool{
+	"fc_err": true, "ssl_fc_err": true, "ssl_fc_err,hex": true, "ssl_c_err": true, "ssl_c_ca_err": true,
+	"ssl_fc_is_resumed": true, "ssl_fc_sni": true, "ssl_fc_protocol": true, "ssl_fc_cipher": true,
+	"ssl_fc": true, "ssl_c_used": true, "ssl_fc_alpn": true, "ssl_c_verify": true, "ssl_c_s_dn": true,
+	"ssl_fc_has_sni": true,
+}
+
+// plainLogSample renders the log samples of a connection without TLS as
+// haproxy does: the connection-level ones are 0, the TLS ones absent.
+func plainLogSample(dst []byte, expr string) []byte {
+	switch expr {
+	case "fc_err", "ssl_fc_is_resumed", "ssl_fc", "ssl_fc_has_sni":
+		return append(dst, '0')
+	}
+	return dst
+}
+
+// tlsSampler returns the log sample renderer of a TLS connection (made
+// once per connection).
+func tlsSampler(in *acl.TLSInfo) func([]byte, string) []byte {
+	if in == nil {
+		return plainLogSample
+	}
+	return func(dst []byte, expr string) []byte {
+		flag := func(b bool) []byte {
+			if b {
+				return append(dst, '1')
+			}
+			return append(dst, '0')
+		}
+		switch expr {
+		case "fc_err", "ssl_fc_err", "ssl_c_err", "ssl_c_ca_err", "ssl_c_verify":
+			return append(dst, '0') // a handshake that failed is never logged here
+		case "ssl_fc_err,hex":
+			return append(dst, "0000000000000000"...)
+		case "ssl_fc_is_resumed":
+			return flag(in.Resumed)
+		case "ssl_fc":
+			return flag(true)
+		case "ssl_c_used":
+			return flag(in.ClientCert)
+		case "ssl_fc_has_sni":
+			return flag(in.SNI != "")
+		case "ssl_fc_sni":
+			return append(dst, in.SNI...)
+		case "ssl_fc_protocol":
+			return append(dst, in.Protocol...)
+		case "ssl_fc_cipher":
+			return append(dst, in.Cipher...)
+		case "ssl_fc_alpn":
+			return append(dst, in.ALPN...)
+		case "ssl_c_s_dn":
+			for _, kv := range in.ClientDN {
+				dst = append(dst, '/')
+				dst = append(dst, kv[0]...)
+				dst = append(dst, '=')
+				dst = append(dst, kv[1]...)
+			}
+		}
+		return dst
+	}
 }
 
 // serverTLS is the TLS configuration of a server line.

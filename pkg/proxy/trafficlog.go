@@ -73,12 +73,15 @@ func newTrafficLog(g *haproxycfg.Global, px *haproxycfg.Proxy) (*trafficLog, err
 		if err != nil {
 			return nil, &UnsupportedError{px.LogFormatPos, fmt.Sprintf("log-format (%v)", err)}
 		}
-		if s := f.Samples(); len(s) > 0 {
+		for _, s := range f.Samples() {
+			if tlsLogSamples[s] { // the connection's TLS (tls.go)
+				continue
+			}
 			pos := px.LogFormatPos
 			if px.LogFormat == "" {
 				pos = px.Pos
 			}
-			return nil, &UnsupportedError{pos, fmt.Sprintf("sample expression '%%[%s]' in a log format", s[0])}
+			return nil, &UnsupportedError{pos, fmt.Sprintf("sample expression '%%[%s]' in a log format", s)}
 		}
 		tl.format = f
 	}

@@ -90,6 +90,8 @@ type TLSInfo struct {
 	// ClientDN is the client certificate's subject as attribute short
 	// name / value pairs, in order.
 	ClientDN [][2]string
+	// Resumed: the session was resumed (ticket or PSK).
+	Resumed bool
 }
 
 // Cond is a compiled if/unless condition.
