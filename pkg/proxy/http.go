@@ -160,12 +160,14 @@ type httpSession struct {
 	rt  *Runtime
 	fe  *frontend
 	c   net.Conn
-	tls *acl.TLSInfo // the client's TLS (tls.go); nil: plain HTTP
-	// tlsSample renders the log format's %[...] TLS samples (tls.go)
-	tlsSample func([]byte, string) []byte
 	src netip.AddrPort
 	dst netip.AddrPort
 	log *zap.Logger
+
+	// the client's TLS (tls.go): nil on plain HTTP; tlsSample renders
+	// the log format's %[...] TLS samples
+	tls       *acl.TLSInfo
+	tlsSample func([]byte, string) []byte
 
 	cbuf   []byte // client input: data in cbuf[cr:cw]
 	cr, cw int
