@@ -65,6 +65,9 @@ func (rt *Runtime) attachChecks(cfg *haproxycfg.Config, px *haproxycfg.Proxy, be
 			spec.Ext.CurConn = func() int { return int(srv.cur.Load()) }
 			spec.Ext.OnKill = func(pid int) { rt.log.Warn(fmt.Sprintf("kill %d", pid)) }
 		}
+		if spec != nil && spec.Probe != nil && srv.tls != nil {
+			spec.Probe.TLSBase = srv.tls.base // check-ssl reuses the server's ssl settings (tls.go)
+		}
 		if spec != nil && spec.Probe != nil && spec.Ext == nil && disable404 {
 			// a 404 means "stopping" only while the server is not down
 			spec.Probe.Disable404 = func() bool { return !srv.down.Load() }
