@@ -150,6 +150,8 @@ func newTLSFixture(t *testing.T) *tlsFixture {
 `, f.dir, f.dir)))
 	cc, ck := genCert(t, f.ca, f.caKey, pkix.Name{Country: []string{"FR"}, Organization: []string{"Example"}, CommonName: "client1"}, nil, false, true)
 	f.client = tls.Certificate{Certificate: [][]byte{cc.Raw}, PrivateKey: ck}
+	ccp, ckp := pemOf(t, cc, ck)
+	writeFile(t, filepath.Join(f.dir, "client.pem"), append(ccp, ckp...))
 	bc, bk := genCert(t, nil, nil, pkix.Name{CommonName: "intruder"}, nil, false, true)
 	f.badClient = tls.Certificate{Certificate: [][]byte{bc.Raw}, PrivateKey: bk}
 	sc, sk := genCert(t, f.ca, f.caKey, pkix.Name{CommonName: "backend.test"}, []string{"backend.test", "*.backend.test"}, false, false)
@@ -159,9 +161,11 @@ func newTLSFixture(t *testing.T) *tlsFixture {
 
 // tlsBackend is a TLS server standing for an https server: each request
 // is answered with the SNI it came with; a connection whose first bytes
-// are not an HTTP request is echoed.
-func tlsBackend(t *testing.T, cert tls.Certificate) string {
-	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"http/1.1"}})
+// are not an HTTP request is echoed, after the SNI and the client
+// certificate's CN (verified against cas).
+func tlsBackend(t *testing.T, cert tls.Certificate, cas *x509.CertPool) string {
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"http/1.1"},
+		ClientAuth: tls.VerifyClientCertIfGiven, ClientCAs: cas})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,6 +188,10 @@ func tlsBackend(t *testing.T, cert tls.Certificate) string {
 					return
 				}
 				sni := tc.ConnectionState().ServerName
+				client := "-"
+				if pc := tc.ConnectionState().PeerCertificates; len(pc) > 0 {
+					client = pc[0].Subject.CommonName
+				}
 				r := bufio.NewReader(c)
 				for {
 					l, err := r.ReadString('\n')
@@ -191,7 +199,7 @@ func tlsBackend(t *testing.T, cert tls.Certificate) string {
 						return
 					}
 					if !strings.HasPrefix(l, "GET ") {
-						fmt.Fprintf(c, "sni=%s %s", sni, l)
+						fmt.Fprintf(c, "sni=%s client=%s %s", sni, client, l)
 						continue
 					}
 					for {
@@ -326,7 +334,11 @@ frontend fts
     mode tcp
     bind %[8]s ssl crt %[9]s/default.pem crt %[9]s/a.pem
     log-format "%%ft %%b/%%s %%sslv %%ts %%[ssl_fc_sni] %%[ssl_fc] %%[ssl_c_used] %%[ssl_fc_protocol] %%[ssl_fc_alpn] %%[ssl_c_s_dn] %%[ssl_fc_is_resumed]"
+    use_backend btc if { ssl_fc_sni a.test }
     default_backend bts
+backend btc
+    mode tcp
+    server s1 %[12]s ssl verify required ca-file %[9]s/ca.pem crt %[9]s/client.pem sni str(backend.test) check
 backend bts
     mode tcp
     default-server ssl verify none
@@ -591,7 +603,7 @@ func TestTLSOracle(t *testing.T) {
 	f := newTLSFixture(t)
 	echo := echoHeadServer(t)
 	tcpEcho := oracletest.EchoServer(t)
-	sslBackend := tlsBackend(t, f.backend)
+	sslBackend := tlsBackend(t, f.backend, f.caPool)
 	proxySSL := proxyTLSBackend(t, f.backend)
 	var theirs, ours, theirLogs, ourLogs []string
 	t.Run("run", func(t *testing.T) {
