@@ -39,6 +39,7 @@ type frontend struct {
 	http         httpOpts     // mode http when http.enabled
 	tlog         *trafficLog  // nil: the frontend logs nothing
 	ctr          trafficCounters
+	cliTCPKA     bool // option clitcpka / tcpka: keep-alive probes to clients
 }
 
 func (rt *Runtime) newFrontend(px *haproxycfg.Proxy) (*frontend, error) {
@@ -70,6 +71,7 @@ func (rt *Runtime) newFrontend(px *haproxycfg.Proxy) (*frontend, error) {
 	if px.Maxconn > 0 {
 		fe.slots = make(chan struct{}, px.Maxconn)
 	}
+	fe.cliTCPKA = px.OptionEnabled("clitcpka") || px.OptionEnabled("tcpka")
 	return fe, nil
 }
 
@@ -93,6 +95,12 @@ func (fe *frontend) acceptLoop(rt *Runtime, ln *listener.Listener) {
 		if !fe.takeSlot(rt) {
 			c.Close()
 			return
+		}
+		if fe.cliTCPKA {
+			// accepted sockets have no keep-alive (see the listener package)
+			if tc, ok := c.(*net.TCPConn); ok {
+				tc.SetKeepAlive(true)
+			}
 		}
 		rt.actconn.Add(1)
 		now := time.Now()
