@@ -39,7 +39,7 @@ type frontend struct {
 	http         httpOpts     // mode http when http.enabled
 	tlog         *trafficLog  // nil: the frontend logs nothing
 	ctr          trafficCounters
-	cliTCPKA     bool // option clitcpka / tcpka: keep-alive probes to clients
+	cliTCPKA     net.KeepAliveConfig // option clitcpka / tcpka: keep-alive probes to clients
 }
 
 func (rt *Runtime) newFrontend(px *haproxycfg.Proxy) (*frontend, error) {
@@ -71,7 +71,7 @@ func (rt *Runtime) newFrontend(px *haproxycfg.Proxy) (*frontend, error) {
 	if px.Maxconn > 0 {
 		fe.slots = make(chan struct{}, px.Maxconn)
 	}
-	fe.cliTCPKA = px.OptionEnabled("clitcpka") || px.OptionEnabled("tcpka")
+	fe.cliTCPKA = tcpKeepAlive(px, "cli")
 	return fe, nil
 }
 
@@ -96,10 +96,10 @@ func (fe *frontend) acceptLoop(rt *Runtime, ln *listener.Listener) {
 			c.Close()
 			return
 		}
-		if fe.cliTCPKA {
+		if fe.cliTCPKA.Enable {
 			// accepted sockets have no keep-alive (see the listener package)
 			if tc, ok := c.(*net.TCPConn); ok {
-				tc.SetKeepAlive(true)
+				tc.SetKeepAliveConfig(fe.cliTCPKA)
 			}
 		}
 		rt.actconn.Add(1)
