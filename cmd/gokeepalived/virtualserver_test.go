@@ -168,3 +168,31 @@ func TestChooseDataplane(t *testing.T) {
 		}
 	}
 }
+
+// TestDumpConfLiveState: -d logs keepalived's LVS topology with each real
+// server's live state and weight once the services are in the table.
+func TestDumpConfLiveState(t *testing.T) {
+	dp := &recordingDP{}
+	ctx, cancel := context.WithCancel(context.Background())
+	rt, err := startWith(ctx, cancel, vsConfig(t, "rr"), zap.NewNop(), func(string, ...any) {}, &dataplane{dp: dp, close: func() {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.stop()
+	var lines []string
+	logCheckData(func(f string, a ...any) { lines = append(lines, fmt.Sprintf(f, a...)) }, vsConfig(t, "rr"), rt)
+	text := strings.Join(lines, "\n")
+	for _, want := range []string{
+		"------< LVS Topology >------",
+		" VS VIP = 10.0.0.2, VPORT = 80",
+		"   RIP = 10.0.1.2, RPORT = 80, WEIGHT = 2",
+		"   connection limit range = 0 -> 0",
+		"   alive = 1",
+		"   RS set = 1",
+		"   quorum_state_up = 1",
+	} {
+		if !strings.Contains(text, want+"\n") {
+			t.Errorf("no %q line in the dump:\n%s", want, text)
+		}
+	}
+}
