@@ -73,15 +73,17 @@ type dataplane struct {
 	dp        lvs.Dataplane
 	userspace bool
 	close     func()
+	// choice is the start-up line saying which data plane runs and why.
+	choice string
 }
 
 // chooseDataplane picks the kernel's IPVS or the userspace forwarder
-// (see vsRuntime) and logs the choice when there are virtual servers.
+// (see vsRuntime); the line saying so is logged once the configuration
+// is accepted.
 func chooseDataplane(ctx context.Context, cfg *keepalivedconf.Config, logf func(string, ...any)) (*dataplane, error) {
 	_, statErr := os.Stat(ipvsProc)
 	hasIPVS := statErr == nil
 	forced, pos, isSet := userspaceForced(cfg)
-	logChoice := len(cfg.VirtualServers) > 0
 	if hasIPVS && !(isSet && forced) {
 		conn, err := ipvs.Open()
 		if err != nil {
@@ -98,16 +100,13 @@ func chooseDataplane(ctx context.Context, cfg *keepalivedconf.Config, logf func(
 				logf("%s", err)
 			}
 		}
-		if logChoice {
-			logf("Using kernel IPVS%s for virtual servers (%s found)", version, ipvsProc)
-		}
 		flushOnStop := globalSetting(cfg.Global, "lvs_flush_on_stop") != nil
 		return &dataplane{dp: k, close: func() {
 			if flushOnStop {
 				_ = k.Flush()
 			}
 			_ = conn.Close()
-		}}, nil
+		}, choice: fmt.Sprintf("Using kernel IPVS%s for virtual servers (%s found)", version, ipvsProc)}, nil
 	}
 	why := "no kernel IPVS: " + ipvsProc + " not found"
 	if isSet {
@@ -116,11 +115,9 @@ func chooseDataplane(ctx context.Context, cfg *keepalivedconf.Config, logf func(
 		}
 		why = fmt.Sprintf("forced by lvs_userspace in %s:%d", pos.File, pos.Line)
 	}
-	if logChoice {
-		logf("Using the userspace forwarder for virtual servers (%s)", why)
-	}
 	fw := lvs.NewForwarder(ctx, lvs.ForwarderOptions{Logf: logf})
-	return &dataplane{dp: fw, userspace: true, close: fw.Wait}, nil
+	return &dataplane{dp: fw, userspace: true, close: fw.Wait,
+		choice: fmt.Sprintf("Using the userspace forwarder for virtual servers (%s)", why)}, nil
 }
 
 // startVirtualServers starts the virtual servers of cfg; stop ends the
@@ -143,6 +140,9 @@ func startWith(ctx context.Context, cancel context.CancelFunc, cfg *keepalivedco
 		cancel()
 		d.close()
 		return nil, err
+	}
+	if len(svcs) > 0 && d.choice != "" {
+		logf("%s", d.choice)
 	}
 	hooks, opts, closeHooks := checkerHooks(cfg, lg, logf)
 	rt := &vsRuntime{ctx: ctx, cancel: cancel, logf: logf, lg: lg, closeHooks: closeHooks,
