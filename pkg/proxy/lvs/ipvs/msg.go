@@ -285,7 +285,9 @@ func nest(b []byte, typ uint16, fill func([]byte) ([]byte, error)) ([]byte, erro
 		return nil, err
 	}
 	binary.NativeEndian.PutUint16(b[start:], uint16(len(b)-start))
-	binary.NativeEndian.PutUint16(b[start+2:], typ)
+	// libnl (3.5 and later, as Debian's keepalived 2.2.7 links) marks
+	// nests with NLA_F_NESTED.
+	binary.NativeEndian.PutUint16(b[start+2:], typ|nlaFNested)
 	return b, nil
 }
 

@@ -35,7 +35,7 @@ func unhex(t *testing.T, s string) []byte {
 }
 
 const tcpService = `
-54 00 01 00                                     # IPVS_CMD_ATTR_SERVICE, 84 bytes
+54 00 01 80                                     # IPVS_CMD_ATTR_SERVICE|NLA_F_NESTED, 84 bytes
 06 00 01 00  02 00 00 00                        # IPVS_SVC_ATTR_AF = AF_INET (u16, padded)
 06 00 02 00  06 00 00 00                        # IPVS_SVC_ATTR_PROTOCOL = IPPROTO_TCP
 14 00 03 00  0a 00 00 64 00000000 00000000 00000000 # IPVS_SVC_ATTR_ADDR: union nf_inet_addr, 16 bytes
@@ -70,7 +70,7 @@ func TestMarshalBytes(t *testing.T) {
 b0 00 00 00  23 00  05 00  02 00 00 00  00 00 00 00 # 176 bytes
 05 01 00 00                                         # IPVS_CMD_NEW_DEST
 ` + tcpService + `
-48 00 02 00                                     # IPVS_CMD_ATTR_DEST, 72 bytes
+48 00 02 80                                     # IPVS_CMD_ATTR_DEST|NLA_F_NESTED, 72 bytes
 06 00 0b 00  02 00 00 00                        # IPVS_DEST_ATTR_ADDR_FAMILY = AF_INET
 14 00 01 00  0a 00 00 02 00000000 00000000 00000000 # IPVS_DEST_ATTR_ADDR
 06 00 02 00  20 fb 00 00                        # IPVS_DEST_ATTR_PORT = htons(8443)
@@ -84,7 +84,7 @@ b0 00 00 00  23 00  05 00  02 00 00 00  00 00 00 00 # 176 bytes
 b0 00 00 00  23 00  05 00  03 00 00 00  00 00 00 00
 06 01 00 00                                         # IPVS_CMD_SET_DEST
 ` + tcpService + `
-48 00 02 00
+48 00 02 80
 06 00 0b 00  02 00 00 00
 14 00 01 00  0a 00 00 03 00000000 00000000 00000000
 06 00 02 00  22 c3 00 00
@@ -97,7 +97,7 @@ b0 00 00 00  23 00  05 00  03 00 00 00  00 00 00 00
 			Service: &Service{Family: AFInet, Fwmark: 7, Sched: "rr", Flags: FlagPersistent, Timeout: 300, Netmask: 0x00ffffff}}, `
 4c 00 00 00  23 00  05 00  04 00 00 00  00 00 00 00 # 76 bytes
 01 01 00 00
-38 00 01 00                                     # service, 56 bytes
+38 00 01 80                                     # service, 56 bytes
 06 00 01 00  02 00 00 00                        # AF_INET
 08 00 05 00  07 00 00 00                        # IPVS_SVC_ATTR_FWMARK 7 (no protocol, address, port)
 07 00 06 00  72 72 00 00                        # "rr\0" padded
@@ -110,7 +110,7 @@ b0 00 00 00  23 00  05 00  03 00 00 00  00 00 00 00
 				Flags: FlagOnePacket | FlagSched1 | FlagSched2, Netmask: 128}}, `
 68 00 00 00  23 00  05 00  05 00 00 00  00 00 00 00
 01 01 00 00
-54 00 01 00
+54 00 01 80
 06 00 01 00  0a 00 00 00                        # AF_INET6
 06 00 02 00  11 00 00 00                        # IPPROTO_UDP
 14 00 03 00  20 01 0d b8 00000000 00000000 00000001
@@ -126,7 +126,7 @@ b0 00 00 00  23 00  05 00  03 00 00 00  00 00 00 00
 c8 00 00 00  23 00  05 00  06 00 00 00  00 00 00 00 # 200 bytes
 05 01 00 00
 ` + tcpService + `
-60 00 02 00                                     # dest, 96 bytes
+60 00 02 80                                     # dest, 96 bytes
 06 00 0b 00  02 00 00 00
 14 00 01 00  0a 00 00 04 00000000 00000000 00000000
 06 00 02 00  22 c3 00 00
@@ -143,7 +143,7 @@ c8 00 00 00  23 00  05 00  06 00 00 00  00 00 00 00 # 200 bytes
 b8 00 00 00  23 00  05 00  07 00 00 00  00 00 00 00
 07 01 00 00                                         # IPVS_CMD_DEL_DEST
 ` + tcpService + `
-50 00 02 00
+50 00 02 80
 06 00 0b 00  02 00 00 00
 14 00 01 00  0a 00 00 04 00000000 00000000 00000000
 06 00 02 00  22 c3 00 00
@@ -215,7 +215,7 @@ func TestParseDestReplyCounters(t *testing.T) {
 	b := unhex(t, `
 3c 00 00 00  23 00  02 00  01 00 00 00  00 00 00 00 # NLM_F_MULTI
 08 01 00 00                                         # IPVS_CMD_GET_DEST reply
-28 00 02 00
+28 00 02 80
 14 00 01 00  0a 00 00 02 00000000 00000000 00000000 # no ADDR_FAMILY (older kernel): IPv4 assumed
 06 00 02 00  00 50 00 00
 08 00 07 00  05 00 00 00                        # IPVS_DEST_ATTR_ACTIVE_CONNS 5
