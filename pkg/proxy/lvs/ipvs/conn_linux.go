@@ -16,7 +16,7 @@ const (
 	ctrlCmdGetFamily   = 3
 	ctrlAttrFamilyID   = 1
 	ctrlAttrFamilyName = 2
-	ctrlVersion        = 2
+	ctrlVersion        = 1
 	recvBufSize        = 1 << 16
 	recvTimeoutSeconds = 5
 )

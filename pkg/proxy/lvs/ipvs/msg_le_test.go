@@ -186,7 +186,7 @@ b8 00 00 00  23 00  05 00  07 00 00 00  00 00 00 00
 func TestCtrlGetFamilyBytes(t *testing.T) {
 	want := unhex(t, `
 20 00 00 00  10 00  05 00  01 00 00 00  00 00 00 00 # GENL_ID_CTRL, REQUEST|ACK
-03 02 00 00                                         # CTRL_CMD_GETFAMILY, version 2
+03 01 00 00                                         # CTRL_CMD_GETFAMILY, version 1 (as libnl's genl_ctrl_resolve)
 09 00 02 00  49 50 56 53 00 00 00 00                # CTRL_ATTR_FAMILY_NAME "IPVS\0"
 `)
 	if got := CtrlGetFamily(FamilyName, 1); !bytes.Equal(got, want) {
