@@ -153,28 +153,27 @@ func (k *Kernel) talk(cmd int, s *ipvs.Service, d *ipvs.Dest, do func() error) e
 	return errors.New(line)
 }
 
-// ruleText is the " (service -> destination)" part of an error line.
+// ruleText is the " (service -> destination)" part of an error line,
+// as keepalived's format_srule/format_drule write it: "10.0.0.1:tcp:80",
+// "Fwm 7" (" inet6" for IPv6), " -> 10.0.0.2:80"; addresses as inet_ntop
+// writes them (no brackets).
 func ruleText(s *ipvs.Service, d *ipvs.Dest) string {
 	if s == nil {
 		return ""
 	}
 	var out string
 	if s.Fwmark != 0 {
-		out = fmt.Sprintf("FWM %d", s.Fwmark)
+		out = fmt.Sprintf("Fwm %d", s.Fwmark)
+		if s.Family == ipvs.AFInet6 {
+			out += " inet6"
+		}
 	} else {
-		out = fmt.Sprintf("%s:%s:%d", fmtAddr(s.Addr), protoName(s.Protocol), s.Port)
+		out = fmt.Sprintf("%s:%s:%d", s.Addr, protoName(s.Protocol), s.Port)
 	}
 	if d != nil {
-		out += fmt.Sprintf(" -> %s:%d", fmtAddr(d.Addr), d.Port)
+		out += fmt.Sprintf(" -> %s:%d", d.Addr, d.Port)
 	}
 	return " (" + out + ")"
-}
-
-func fmtAddr(a netip.Addr) string {
-	if a.Is6() {
-		return "[" + a.String() + "]"
-	}
-	return a.String()
 }
 
 func protoName(p uint16) string {

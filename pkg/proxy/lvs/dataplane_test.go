@@ -212,3 +212,11 @@ func TestKernelErrors(t *testing.T) {
 		t.Errorf("ESRCH on add dest: %v", err)
 	}
 }
+
+func TestRuleText(t *testing.T) {
+	s6 := &ipvs.Service{Family: ipvs.AFInet6, Fwmark: 7}
+	d6 := &ipvs.Dest{Addr: netip.MustParseAddr("2001:db8::2"), Port: 80}
+	expect(t, "fwmark inet6", ruleText(s6, d6), " (Fwm 7 inet6 -> 2001:db8::2:80)")
+	s := &ipvs.Service{Family: ipvs.AFInet, Protocol: ipvs.ProtoSCTP, Addr: netip.MustParseAddr("10.0.0.1"), Port: 9}
+	expect(t, "sctp", ruleText(s, nil), " (10.0.0.1:sctp:9)")
+}
