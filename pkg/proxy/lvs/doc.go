@@ -78,8 +78,10 @@
 // weight and thresholds. keepalived's ipvs_talk rules apply: an add of
 // what exists and a delete of what is gone are logged ("IPVS cmd
 // IP_VS_SO_SET_ADD(1154) error: Service already exists(17) (...)") and
-// count as done, an edit of a missing destination adds it. Forwarder is
-// the userspace one below.
+// count as done, an edit of a missing destination adds it. At a reload
+// an unchanged virtual server keeps its entries untouched; one whose
+// settings changed (lb_algo, persistence, ...) is removed from the table
+// and added again. Forwarder is the userspace one below.
 //
 // gokeepalived's healthcheck child uses Kernel where /proc/net/ip_vs
 // exists and the userspace Forwarder elsewhere, and logs which ("Using
