@@ -84,14 +84,14 @@ type backend struct {
 	redispatch bool
 	allBackups bool
 	useServers []useServerRule
-	q          backendQueue // queue.go
-	rdp        rdpPersist   // "persist rdp-cookie" (rdp.go)
-	persist    bool         // option persist: use-server sticks to a down server
-	kindWord   string       // "backend", or "proxy" for a listen section (haproxy's messages)
-	stateMu    sync.Mutex   // serialises server state changes (health.go)
-	logChecks  bool         // option log-health-checks
-	slog       *trafficLog  // the backend's log targets (server messages)
-	srvTCPKA   bool         // option srvtcpka / tcpka: keep-alive probes to servers
+	q          backendQueue        // queue.go
+	rdp        rdpPersist          // "persist rdp-cookie" (rdp.go)
+	persist    bool                // option persist: use-server sticks to a down server
+	kindWord   string              // "backend", or "proxy" for a listen section (haproxy's messages)
+	stateMu    sync.Mutex          // serialises server state changes (health.go)
+	logChecks  bool                // option log-health-checks
+	slog       *trafficLog         // the backend's log targets (server messages)
+	srvTCPKA   net.KeepAliveConfig // option srvtcpka / tcpka: keep-alive probes to servers
 	ctr        trafficCounters
 	view       checkView      // the backend's UP/DOWN history (srvstate.go)
 	mail       *mailSpec      // email-alert settings; nil: no mail
@@ -110,7 +110,7 @@ func newBackend(px *haproxycfg.Proxy) (*backend, error) {
 		redispatch: px.OptionEnabled("redispatch"),
 	}
 	be.allBackups = px.OptionEnabled("allbackups")
-	be.srvTCPKA = px.OptionEnabled("srvtcpka") || px.OptionEnabled("tcpka")
+	be.srvTCPKA = tcpKeepAlive(px, "srv")
 	be.persist = px.OptionEnabled("persist")
 	if px.Kind == haproxycfg.KindBackend {
 		for rs, rules := range px.Rules {

@@ -41,6 +41,7 @@ type frontend struct {
 	http         httpOpts     // mode http when http.enabled
 	tlog         *trafficLog  // nil: the frontend logs nothing
 	ctr          trafficCounters
+	cliTCPKA     net.KeepAliveConfig // option clitcpka / tcpka: keep-alive probes to clients
 	tlsBinds     map[*haproxycfg.Bind]*tlsconf.Bind // the ssl binds (tls.go)
 }
 
@@ -68,6 +69,7 @@ func (rt *Runtime) newFrontend(px *haproxycfg.Proxy) (*frontend, error) {
 	if px.Maxconn > 0 {
 		fe.slots = make(chan struct{}, px.Maxconn)
 	}
+	fe.cliTCPKA = tcpKeepAlive(px, "cli")
 	return fe, nil
 }
 
@@ -92,6 +94,12 @@ func (fe *frontend) acceptLoop(rt *Runtime, ln *listener.Listener) {
 		if !fe.takeSlot(rt) {
 			c.Close()
 			return
+		}
+		if fe.cliTCPKA.Enable {
+			// accepted sockets have no keep-alive (see the listener package)
+			if tc, ok := c.(*net.TCPConn); ok {
+				tc.SetKeepAliveConfig(fe.cliTCPKA)
+			}
 		}
 		rt.actconn.Add(1)
 		now := time.Now()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,6 +25,7 @@ type Options struct {
 // Runtime is a running set of proxies built from one configuration.
 type Runtime struct {
 	log       *zap.Logger
+	pid       int // this process's, for the log lines (one getpid, not one per request)
 	frontends []*frontend
 	backends  map[string]*backend
 	// backendOrder lists the backends in configuration order.
@@ -79,7 +81,7 @@ func New(cfg *haproxycfg.Config, opt Options) (*Runtime, error) {
 	}
 	cur, max := processFDLimits()
 	limits := computeFDLimits(cfg, cur, max)
-	rt := &Runtime{log: log, backends: map[string]*backend{}, pool: forward.NewBufPool(bufsize), bufsize: bufsize,
+	rt := &Runtime{log: log, pid: os.Getpid(), backends: map[string]*backend{}, pool: forward.NewBufPool(bufsize), bufsize: bufsize,
 		globalMaxconn: limits.Maxconn, statsBinds: cfg.Global.StatsSocket, cliTimeout: cfg.Global.StatsTimeout, limits: limits}
 	for _, d := range cfg.Global.Other {
 		if d.Args[0] == "noreuseport" {

@@ -226,7 +226,7 @@ func msSince(a, b time.Time) int64 {
 // newEvent starts the log event of a session accepted at accept.
 func (fe *frontend) newEvent(rt *Runtime, ev *logfmt.Event, accept time.Time, src, dst netip.AddrPort) {
 	*ev = logfmt.Event{
-		Accept: accept, PID: os.Getpid(), Client: src, FrontendAddr: dst,
+		Accept: accept, PID: rt.pid, Client: src, FrontendAddr: dst,
 		Frontend: fe.name, Backend: fe.name, Server: "<NOSRV>",
 		Th: 0, Ti: 0, TR: -1, Tw: -1, Tc: -1, Tr: -1, Ta: -1, Tt: -1, Tu: -1, Td: -1,
 		Status: -1,
