@@ -41,7 +41,7 @@ type frontend struct {
 	http         httpOpts     // mode http when http.enabled
 	tlog         *trafficLog  // nil: the frontend logs nothing
 	ctr          trafficCounters
-	cliTCPKA     net.KeepAliveConfig // option clitcpka / tcpka: keep-alive probes to clients
+	cliTCPKA     net.KeepAliveConfig                // option clitcpka / tcpka: keep-alive probes to clients
 	tlsBinds     map[*haproxycfg.Bind]*tlsconf.Bind // the ssl binds (tls.go)
 }
 
