@@ -41,8 +41,9 @@ type frontend struct {
 	http         httpOpts     // mode http when http.enabled
 	tlog         *trafficLog  // nil: the frontend logs nothing
 	ctr          trafficCounters
-	cliTCPKA     net.KeepAliveConfig                // option clitcpka / tcpka: keep-alive probes to clients
-	tlsBinds     map[*haproxycfg.Bind]*tlsconf.Bind // the ssl binds (tls.go)
+	cliTCPKA     net.KeepAliveConfig // option clitcpka / tcpka: keep-alive probes to clients
+
+	tlsBinds map[*haproxycfg.Bind]*tlsconf.Bind // the ssl binds (tls.go)
 }
 
 func (rt *Runtime) newFrontend(px *haproxycfg.Proxy) (*frontend, error) {
