@@ -49,6 +49,9 @@ type server struct {
 	q         serverQueue // slots and queue (queue.go)
 	src       *sourceSpec // "source" (source.go); nil: any
 
+	// liveAddr replaces addr after "set server ... addr" (cli_server.go)
+	liveAddr atomic.Pointer[string]
+
 	// stopping is haproxy's NOLB state: "http-check disable-on-404" saw
 	// a 404 while the server was up (health.go)
 	stopping atomic.Bool
@@ -313,9 +316,9 @@ func (be *backend) dial(ctx context.Context, first *claim, key balance.Key, src 
 		if srv == nil {
 			return nil, nil, fmt.Errorf("backend '%s' has no server available", be.name)
 		}
-		addr := srv.addr
+		addr := srv.currentAddr()
 		if !srv.portSet {
-			host, _, _ := net.SplitHostPort(srv.addr)
+			host, _, _ := net.SplitHostPort(addr)
 			addr = net.JoinHostPort(host, strconv.Itoa(dstPort+srv.offset))
 		}
 		timeout := be.connect

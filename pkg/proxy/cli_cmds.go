@@ -19,6 +19,8 @@ var cliHelp = [][2]string{
 	{"enable server  (DEPRECATED)", "enable a disabled server (use 'set server' instead)"},
 	{"get weight <bk>/<srv>", "report a server's current weight"},
 	{"operator", "lower the level of the current CLI session to operator"},
+	{"set maxconn frontend <frontend> <value>", "change a frontend's maxconn setting"},
+	{"set maxconn global <value>", "change the per-process maxconn setting"},
 	{"set maxconn server <bk>/<srv>", "change a server's maxconn setting"},
 	{"set server <bk>/<srv> [opts]", "change a server's state, weight, address or ssl"},
 	{"set weight <bk>/<srv>  (DEPRECATED)", "change a server's weight (use 'set server' instead)"},
@@ -27,9 +29,12 @@ var cliHelp = [][2]string{
 	{"show errors [<px>] [request|response]", "report last request and/or response errors for each proxy"},
 	{"show info [desc|json|typed|float]*", "report information about the running process"},
 	{"show servers state [<backend>]", "dump volatile server information (all or for a single backend)"},
+	{"show sess [id]", "report the list of current sessions or dump this exact session"},
 	{"show stat [desc|json|no-maint|typed|up]*", "report counters for each proxy and server"},
 	{"show table <table> [<filter>]*", "report table usage stats or dump this table's contents (filter: data/key)"},
 	{"show version", "show version of the current process"},
+	{"shutdown session [id]", "kill a specific session"},
+	{"shutdown sessions server <bk>/<srv>", "kill sessions on a server"},
 	{"user", "lower the level of the current CLI session to user"},
 }
 
@@ -88,6 +93,9 @@ func (rt *Runtime) cliCommand(out []byte, s *cliSession, cmd string) ([]byte, bo
 			return args[i]
 		}
 		return ""
+	}
+	if o, ok := rt.cliSessCommand(out, s, args); ok {
+		return o, false // cli_sess.go
 	}
 	switch {
 	case args[0] == "quit":
@@ -179,7 +187,7 @@ func (rt *Runtime) cliCommand(out []byte, s *cliSession, cmd string) ([]byte, bo
 			return denied, false
 		}
 		if arg(2) != "server" {
-			return fmt.Appendf(out, "'set maxconn %s' is not supported by gohaproxy yet; change the configuration and reload.\n\n", arg(2)), false
+			return appendHelp(out, true, nil), false
 		}
 		be, srv, msg := rt.findServer(arg(3))
 		if msg != "" {
@@ -322,7 +330,7 @@ func (rt *Runtime) showServersState(out []byte, only string) []byte {
 				}
 			}
 			_ = i
-			host, port, _ := net.SplitHostPort(srv.addr)
+			host, port, _ := net.SplitHostPort(srv.currentAddr())
 			if port == "" {
 				port = "0"
 			}

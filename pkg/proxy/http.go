@@ -176,6 +176,8 @@ type httpSession struct {
 	resp   h1.Message
 
 	idle atomic.Bool // waiting for a next request: a soft stop closes it
+	// stream is the session in the registry of "show sess"
+	stream *stream
 	mu   sync.Mutex  // guards s.sc against a hard stop closing it
 
 	pendReq, pendResp []byte // chunked re-framing scratch
@@ -246,6 +248,8 @@ func (fe *frontend) serveHTTP(rt *Runtime, c net.Conn) {
 		}
 	})
 	defer stopSoft()
+	s.stream = rt.streams.add(fe, fe.name, 0, c) // show sess (sessions.go)
+	defer rt.streams.remove(s.stream)
 	defer s.closeServer()
 	for first := true; ; first = false {
 		more := s.transaction(first, accept)
@@ -545,6 +549,9 @@ func (s *httpSession) exchange(first bool) bool {
 		s.mu.Lock()
 		s.sc = sc
 		s.mu.Unlock()
+		s.stream.be.Store(be)
+		s.stream.srv.Store(got)
+		s.stream.setServerConn(sc)
 		if s.rt.hardCtx.Err() != nil {
 			sc.Close() // the hard stop came while connecting
 		}
