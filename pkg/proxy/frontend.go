@@ -27,7 +27,7 @@ type frontend struct {
 	backend   *backend
 	client    time.Duration
 	clientFin time.Duration // timeout client-fin
-	slots     *connLimit // maxconn ("set maxconn frontend" changes it)
+	slots     *connLimit    // maxconn ("set maxconn frontend" changes it)
 	backlog   int
 	maxconn   int
 

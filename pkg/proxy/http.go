@@ -176,9 +176,10 @@ type httpSession struct {
 	resp   h1.Message
 
 	idle atomic.Bool // waiting for a next request: a soft stop closes it
-	// stream is the session in the registry of "show sess"
-	stream *stream
 	mu   sync.Mutex  // guards s.sc against a hard stop closing it
+
+	// stream is the session in the registry of "show sess" (sessions.go)
+	stream *stream
 
 	pendReq, pendResp []byte // chunked re-framing scratch
 	bodyDone          chan error

@@ -32,7 +32,7 @@ type Runtime struct {
 	bufsize      int // tune.bufsize: the most content inspection buffers
 
 	globalMaxconn int
-	globalSlots   *connLimit    // global maxconn ("set maxconn global" changes it)
+	globalSlots   *connLimit // global maxconn ("set maxconn global" changes it)
 	noReusePort   bool
 	statsBinds    []*haproxycfg.Bind
 	actconn       atomic.Int64  // sessions of every frontend (haproxy's actconn)
