@@ -284,8 +284,13 @@ func (rt *Runtime) cliSetServer(be *backend, srv *server, args []string) string 
 			v = args[1]
 		}
 		return rt.cliSetWeight(be, srv, v)
-	case "addr", "agent", "agent-addr", "agent-port", "agent-send", "check-addr", "check-port", "fqdn", "health", "ssl":
-		return fmt.Sprintf("'set server <srv> %s' is not supported by gohaproxy yet; change the configuration and reload.\n\n", args[0])
+	case "addr", "agent", "agent-addr", "agent-port", "agent-send", "check-addr", "check-port", "health":
+		reply, _ := rt.cliSetServerMore(be, srv, args) // cli_server.go
+		return reply
+	case "fqdn":
+		return "set server <b>/<s> fqdn failed because no resolution is configured.\n\n"
+	case "ssl":
+		return "'set server <srv> ssl' is not supported by gohaproxy yet; change the configuration and reload.\n\n"
 	}
 	return usage
 }
@@ -337,6 +342,8 @@ func (rt *Runtime) showServersState(out []byte, only string) []byte {
 			op := 2 // running
 			if srv.down.Load() || srv.maint.Load() {
 				op = 0
+			} else if srv.stopping.Load() {
+				op = 3
 			}
 			admin := 0
 			if srv.maint.Load() {
@@ -352,10 +359,23 @@ func (rt *Runtime) showServersState(out []byte, only string) []byte {
 			if srv.id > 0 {
 				srvForced = 1
 			}
-			out = fmt.Appendf(out, "%d %s %d %s %s %d %d %d %d %d %d %d %d %d 0 %d %d - %s - 0 0 - - 0\n",
+			a := srv.addrs()
+			agentState := 0
+			if srv.agent != nil {
+				agentState = 0x16 // haproxy's CHK_ST_CONFIGURED|ENABLED|AGENT
+			}
+			chkAddr, agAddr := dashIfEmpty(a.chkHost), dashIfEmpty(a.agHost)
+			out = fmt.Appendf(out, "%d %s %d %s %s %d %d %d %d %d %d %d %d %d %d %d %d - %s - 0 %d %s %s %d\n",
 				p.ID, p.Name, id, srv.name, host, op, admin, srv.effectiveWeight(), srv.weight, lastChg,
-				chkStatus, chkResult, health, chkState, beForced, srvForced, port)
+				chkStatus, chkResult, health, chkState, agentState, beForced, srvForced, port, a.chkPort, chkAddr, agAddr, a.agPort)
 		}
 	}
 	return append(out, '\n')
+}
+
+func dashIfEmpty(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }

@@ -11,6 +11,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/gohaproxy/gohaproxy/pkg/checks"
 	"github.com/gohaproxy/gohaproxy/pkg/haproxycfg"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/forward"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/listener"
@@ -35,11 +36,12 @@ type Runtime struct {
 	globalSlots   *connLimit // global maxconn ("set maxconn global" changes it)
 	noReusePort   bool
 	statsBinds    []*haproxycfg.Bind
-	actconn       atomic.Int64  // sessions of every frontend (haproxy's actconn)
-	cliTimeout    time.Duration // "stats timeout" (10s when unset)
-	limits        FDLimits      // maxconn, maxsock, ulimit-n (limits.go)
-	stats         statsView     // show info / show stat (cli_stats.go)
-	streams       streamTable   // live sessions: show sess, shutdown session (sessions.go)
+	actconn       atomic.Int64                     // sessions of every frontend (haproxy's actconn)
+	cliTimeout    time.Duration                    // "stats timeout" (10s when unset)
+	limits        FDLimits                         // maxconn, maxsock, ulimit-n (limits.go)
+	stats         statsView                        // show info / show stat (cli_stats.go)
+	streams       streamTable                      // live sessions: show sess, shutdown session (sessions.go)
+	sched         atomic.Pointer[checks.Scheduler] // the running checks (set server ... health)
 
 	mu             sync.Mutex
 	listeners      []*listener.Listener

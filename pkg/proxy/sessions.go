@@ -265,10 +265,8 @@ func (rt *Runtime) shutdownServerSessions(srv *server) {
 }
 
 // currentAddr is the server's host:port, as "set server ... addr" last
-// set it.
+// set it (port "" when mapped).
 func (s *server) currentAddr() string {
-	if a := s.liveAddr.Load(); a != nil {
-		return *a
-	}
-	return s.addr
+	a, _, _ := s.dialTarget()
+	return a
 }
