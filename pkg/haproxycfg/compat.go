@@ -207,8 +207,11 @@ var runtimeDifferences = [][4]string{
 	{"health check of a server that accepts and closes at once", "\"Socket error ... Connection reset by peer\" (timing-dependent)", "\"Layer7 invalid response\"", "timing-dependent in haproxy too"},
 	{"master CLI unknown command", "lists the closest commands", "lists every command", "cosmetic"},
 	{"runtime API `help`", "lists every command haproxy knows", "lists the commands gohaproxy answers (same words); unknown ones get the \"Unknown command\" answer with that list", "honest about what is served"},
-	{"runtime API `set maxconn frontend/global`, `show sess`, `shutdown session(s)`, `set server ... addr/agent/health/check-port`", "served", "answered with a message saying it is not supported yet", "to build"},
-	{"stats page actions on checks and sessions", "disable/enable checks, force health, kill sessions", "reported \"not processed\" on the page", "to build"},
+	{"runtime API `show sess`", "one line per stream with its internals: task calls and rate, cpu and latency, buffer and stream connector flags, file descriptors, timers; `show sess <id>` and `show sess all` dump the stream's internals", "the same line with the same protocol, source, frontend, backend and server (the side-by-side test compares these) and the stream's pointer, age, `ts=00 epoch=0`; the internals gohaproxy does not have are written as neutral values (`calls=1 rate=0 cpu=0 lat=0`, fixed flags, `fd=-1`, empty timers); `show sess <id>` prints the first lines of haproxy's dump (date, id, source, frontend, listener address, backend, server) and the task line with neutral values", "the internals are haproxy's event loop's"},
+	{"runtime API `shutdown session <id>` just after another one", "a session being killed is still listed for a moment: a second `shutdown session` of it answers an empty line", "the session leaves the list at once: a second one answers \"No such session\"", "timing"},
+	{"runtime API `set maxconn frontend <fe> 0`", "refuses every new connection; raising the limit again while connections wait hung haproxy 2.6.12 (watchdog abort) in our tests", "refuses every new connection; raising the limit lets them in", "haproxy bug not reproduced"},
+	{"runtime API `set server ... ssl`", "switches TLS to the server on or off", "answered with a message saying it is not supported yet", "to build with TLS to servers"},
+	{"stats page health and agent actions", "disable/enable checks and agents, force health and agent states", "reported \"not processed\" on the page (drain, maint, ready and Kill Sessions are applied)", "to build"},
 }
 
 func sectionRank(s string) int {

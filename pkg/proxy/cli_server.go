@@ -350,6 +350,11 @@ func (rt *Runtime) forceCheck(name string, st checks.State) {
 // cliSetRunning brings srv up (haproxy's srv_set_running "changed from
 // CLI"). be.stateMu is held.
 func (rt *Runtime) cliSetRunning(be *backend, srv *server) {
+	rt.setRunningWhy(be, srv, ", changed from CLI")
+}
+
+// setRunningWhy brings srv up, why telling who did.
+func (rt *Runtime) setRunningWhy(be *backend, srv *server, why string) {
 	if srv.maint.Load() || !srv.down.Load() && !srv.stopping.Load() {
 		return
 	}
@@ -363,17 +368,23 @@ func (rt *Runtime) cliSetRunning(be *backend, srv *server) {
 		srv.view.changed(true, time.Now())
 		be.picker.algo.SetUp(bs, true)
 	}
-	rt.announceStateWhy(be, srv, "UP", true, ", changed from CLI")
+	rt.announceStateWhy(be, srv, "UP", true, why, false)
 	be.serverStateChanged(srv)
 }
 
 // cliSetStopping puts srv in the stopping state (haproxy's
 // srv_set_stopping). be.stateMu is held.
 func (rt *Runtime) cliSetStopping(be *backend, srv *server) {
+	rt.setStoppingWhy(be, srv, ", changed from CLI")
+}
+
+// setStoppingWhy puts srv in the stopping state, why telling who did.
+func (rt *Runtime) setStoppingWhy(be *backend, srv *server, why string) {
 	if srv.maint.Load() || srv.stopping.Load() && !srv.down.Load() {
 		return
 	}
 	bs := be.picker.toB[srv]
+	wasUsable := !srv.down.Load()
 	if srv.down.Load() {
 		srv.down.Store(false)
 		srv.view.changed(true, time.Now())
@@ -381,16 +392,22 @@ func (rt *Runtime) cliSetStopping(be *backend, srv *server) {
 	}
 	srv.stopping.Store(true)
 	be.picker.algo.SetDrain(bs, true)
-	rt.announceStateWhy(be, srv, "stopping", true, ", changed from CLI")
+	rt.announceStateWhy(be, srv, "stopping", true, why, wasUsable)
 }
 
 // cliSetStopped takes srv down (haproxy's srv_set_stopped). be.stateMu
 // is held.
 func (rt *Runtime) cliSetStopped(be *backend, srv *server) {
+	rt.setStoppedWhy(be, srv, ", changed from CLI")
+}
+
+// setStoppedWhy takes srv down, why telling who did.
+func (rt *Runtime) setStoppedWhy(be *backend, srv *server, why string) {
 	if srv.maint.Load() || srv.down.Load() {
 		return
 	}
 	bs := be.picker.toB[srv]
+	wasUsable := !srv.stopping.Load()
 	srv.down.Store(true)
 	if srv.stopping.Load() {
 		srv.stopping.Store(false)
@@ -398,7 +415,7 @@ func (rt *Runtime) cliSetStopped(be *backend, srv *server) {
 	}
 	srv.view.changed(false, time.Now())
 	be.picker.algo.SetUp(bs, false)
-	rt.announceStateWhy(be, srv, "DOWN", false, ", changed from CLI")
+	rt.announceStateWhy(be, srv, "DOWN", false, why, wasUsable)
 }
 
 // forceHealth sets the health counter shown for the check: fully up
@@ -410,4 +427,53 @@ func (v *checkView) forceHealth(up bool) {
 	if up {
 		v.health = v.rise + v.fall - 1
 	}
+}
+
+// forceFromPage applies the stats page's health and agent actions
+// ("hrunn", "hnolb", "hdown", "arunn", "adown") as haproxy does, "changed
+// from Web interface"; applied is false for an agent action on a server
+// without agent, and for other actions.
+func (rt *Runtime) forceFromPage(be *backend, srv *server, action string) (applied bool) {
+	const why = ", changed from Web interface"
+	be.stateMu.Lock()
+	defer be.stateMu.Unlock()
+	name := be.name + "/" + srv.name
+	switch action {
+	case "hrunn", "hnolb", "hdown":
+		up := action != "hdown"
+		st := checks.Down
+		if up {
+			st = checks.Up
+		}
+		rt.forceCheck(name, st)
+		srv.view.forceHealth(up)
+		srv.mainUp = up
+		switch action {
+		case "hrunn":
+			rt.setRunningWhy(be, srv, why)
+		case "hnolb":
+			rt.setStoppingWhy(be, srv, why)
+		default:
+			rt.setStoppedWhy(be, srv, why)
+		}
+		return true
+	case "arunn", "adown":
+		if srv.agent == nil {
+			return false
+		}
+		up := action == "arunn"
+		st := checks.Down
+		if up {
+			st = checks.Up
+		}
+		forceHealth(srv.agentHealth, st)
+		srv.agentView.forceHealth(up)
+		if up {
+			rt.setRunningWhy(be, srv, why)
+		} else {
+			rt.setStoppedWhy(be, srv, why)
+		}
+		return true
+	}
+	return false
 }

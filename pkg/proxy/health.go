@@ -295,11 +295,13 @@ func (rt *Runtime) announceState(be *backend, srv *server, state string, up bool
 		// with log-health-checks the check line already said why
 		why = checkStatusText(r)
 	}
-	rt.announceStateWhy(be, srv, state, up, why)
+	rt.announceStateWhy(be, srv, state, up, why, true)
 }
 
-// announceStateWhy is announceState with the reason given as text.
-func (rt *Runtime) announceStateWhy(be *backend, srv *server, state string, up bool, why string) {
+// announceStateWhy is announceState with the reason given as text;
+// wasUsable says whether srv took traffic before (the "no server
+// available" alert comes only when the last usable one leaves).
+func (rt *Runtime) announceStateWhy(be *backend, srv *server, state string, up bool, why string, wasUsable bool) {
 	xferred, pending := be.requeue(srv)
 	act, bck := be.usableCounts()
 	var b strings.Builder
@@ -328,7 +330,7 @@ func (rt *Runtime) announceStateWhy(be *backend, srv *server, state string, up b
 	default:
 		rt.srvMsg(be, levelAlert, b.String())
 	}
-	if (!up || state == "stopping") && act == 0 && bck == 0 {
+	if (!up || state == "stopping") && act == 0 && bck == 0 && wasUsable {
 		rt.noServerLeft(be)
 	}
 }

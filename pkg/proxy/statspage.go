@@ -293,8 +293,8 @@ func (a rtAdmin) ServerAction(beName, srvName, action string) (found, applied bo
 		a.rt.shutdownServerSessions(srv)
 		return true, true
 	}
-	// the health and agent actions need the checks' state machine at
-	// hand: they are reported as not processed rather than pretended
-	// done.
-	return true, false
+	// forcing health and agent states (cli_server.go); disabling and
+	// enabling checks are reported as not processed rather than
+	// pretended done
+	return true, a.rt.forceFromPage(be, srv, action)
 }
