@@ -75,8 +75,9 @@ func cliAsk(t *testing.T, sock, cmd string) string {
 }
 
 var (
-	sessLine   = regexp.MustCompile(`(?m)^(0x[0-9a-f]+): proto=(\S+) src=(\S+) fe=(\S+) be=(\S+) srv=(\S+) `)
-	tcpLogLine = regexp.MustCompile(`(\S+) (\S+)/(\S+) -?\d+/-?\d+/\+?\d+ \+?\d+ (\S\S) `)
+	sessLine    = regexp.MustCompile(`(?m)^(0x[0-9a-f]+): proto=(\S+) src=(\S+) fe=(\S+) be=(\S+) srv=(\S+) `)
+	httpLogLine = regexp.MustCompile(` feh bkh/h1 \S+ (\d+ \d+ - - \S{4}) .*"GET /slow HTTP/1.1"`)
+	tcpLogLine  = regexp.MustCompile(`(\S+) (\S+)/(\S+) -?\d+/-?\d+/\+?\d+ \+?\d+ (\S\S) `)
 )
 
 // feSessions lists the sessions of frontend fe in "show sess": pointer
@@ -125,7 +126,7 @@ func closedWithin(c net.Conn, d time.Duration) bool {
 func runSessionsScenario(t *testing.T, start func(cfg, ready string), a, b, c string) []string {
 	dir := t.TempDir()
 	sock := filepath.Join(dir, "admin.sock")
-	fe := testenv.FreeLoopbackAddr(t)
+	fe, feh := testenv.FreeLoopbackAddr(t), testenv.FreeLoopbackAddr(t)
 	logs := oracletest.ListenUDP(t)
 	cfg := fmt.Sprintf(`global
     stats socket %s level admin
@@ -145,7 +146,15 @@ backend bk
     balance roundrobin
     server s1 %s
     server s2 %s
-`, sock, logs.Addr, fe, a, b)
+frontend feh
+    mode http
+    option httplog
+    bind %s
+    default_backend bkh
+backend bkh
+    mode http
+    server h1 %s
+`, sock, logs.Addr, fe, a, b, feh, a)
 	start(cfg, fe)
 	var rec []string
 	add := func(format string, args ...any) { rec = append(rec, fmt.Sprintf(format, args...)) }
@@ -257,6 +266,37 @@ backend bk
 		d.Close()
 	}
 	add("%s", normalizeCLI(ask("show servers state bk")))
+
+	// an HTTP request waiting for its server's response: killed, the
+	// client gets a 502 and the log says KH--
+	logs.Drain(500 * time.Millisecond)
+	h, err := net.Dial("tcp", feh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	io.WriteString(h, "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+	var ptr string
+	testenv.WaitFor(10*time.Second, func() bool {
+		for _, m := range sessLine.FindAllStringSubmatch(ask("show sess"), -1) {
+			if m[4] == "feh" && m[6] == "h1" {
+				ptr = m[1]
+			}
+		}
+		return ptr != ""
+	})
+	add("http session listed: %v", ptr != "")
+	add("shutdown session <http>: %q", ask("shutdown session "+ptr))
+	h.SetReadDeadline(time.Now().Add(10 * time.Second))
+	status, err := bufio.NewReader(h).ReadString('\n')
+	add("the client reads %q (%v)", status, err)
+	var httpLogs []string
+	for _, l := range logs.Drain(2 * time.Second) {
+		if m := httpLogLine.FindStringSubmatch(string(l)); m != nil {
+			httpLogs = append(httpLogs, m[1])
+		}
+	}
+	add("http log: %q", httpLogs)
 	return rec
 }
 

@@ -250,12 +250,15 @@ func (fe *frontend) serveHTTP(rt *Runtime, c net.Conn) {
 	})
 	defer stopSoft()
 	s.stream = rt.streams.add(fe, fe.name, 0, c) // show sess (sessions.go)
+	s.stream.mu.Lock()
+	s.stream.idle = &s.idle
+	s.stream.mu.Unlock()
 	defer rt.streams.remove(s.stream)
 	defer s.closeServer()
 	for first := true; ; first = false {
 		more := s.transaction(first, accept)
 		accept = time.Now()
-		if !more {
+		if !more || s.stream.killed.Load() {
 			return
 		}
 		if rt.softCtx.Err() != nil {
@@ -270,6 +273,9 @@ func (s *httpSession) closeServer() {
 	if s.sc != nil {
 		s.sc.Close()
 		s.sc = nil
+		if s.stream != nil {
+			s.stream.setServerConn(nil)
+		}
 	}
 }
 

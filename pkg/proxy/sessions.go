@@ -30,6 +30,8 @@ type stream struct {
 	killed atomic.Bool
 	mu     sync.Mutex // guards the connections below against kill
 	conns  [2]net.Conn
+	// idle, for an HTTP session, is set while it waits for a request
+	idle *atomic.Bool
 }
 
 // setServerConn records the server side of the stream (closed by kill).
@@ -43,11 +45,18 @@ func (st *stream) setServerConn(sc net.Conn) {
 }
 
 // kill closes both sides of the stream: the session ends as haproxy's
-// "shutdown session" ends it (termination state K).
+// "shutdown session" ends it (termination state K). An HTTP session busy
+// with a server loses its server connection first: the engine answers
+// the client as haproxy does (a 502 while waiting for the response) and
+// ends the session after the transaction.
 func (st *stream) kill() {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	st.killed.Store(true)
+	if st.idle != nil && st.conns[1] != nil && !st.idle.Load() {
+		st.conns[1].Close()
+		return
+	}
 	for _, c := range st.conns {
 		if c != nil {
 			c.Close()
