@@ -126,7 +126,7 @@ func closedWithin(c net.Conn, d time.Duration) bool {
 func runSessionsScenario(t *testing.T, start func(cfg, ready string), a, b, c string) []string {
 	dir := t.TempDir()
 	sock := filepath.Join(dir, "admin.sock")
-	fe, feh := testenv.FreeLoopbackAddr(t), testenv.FreeLoopbackAddr(t)
+	fe, feh, st := testenv.FreeLoopbackAddr(t), testenv.FreeLoopbackAddr(t), testenv.FreeLoopbackAddr(t)
 	logs := oracletest.ListenUDP(t)
 	cfg := fmt.Sprintf(`global
     stats socket %s level admin
@@ -154,7 +154,13 @@ frontend feh
 backend bkh
     mode http
     server h1 %s
-`, sock, logs.Addr, fe, a, b, feh, a)
+listen st
+    mode http
+    bind %s
+    stats enable
+    stats uri /st
+    stats admin if TRUE
+`, sock, logs.Addr, fe, a, b, feh, a, st)
 	start(cfg, fe)
 	var rec []string
 	add := func(format string, args ...any) { rec = append(rec, fmt.Sprintf(format, args...)) }
@@ -297,6 +303,41 @@ backend bkh
 		}
 	}
 	add("http log: %q", httpLogs)
+
+	// the stats page's "Kill Sessions" on s1: its session ends, s2's not
+	k1, k2 := dial(), dial()
+	for _, k := range []net.Conn{k1, k2} {
+		k.SetReadDeadline(time.Now().Add(10 * time.Second))
+		if _, err := bufio.NewReader(k).ReadString('\n'); err != nil {
+			t.Fatalf("no banner through the proxy: %v", err)
+		}
+	}
+	waitSessions(2)
+	sc, err := net.Dial("tcp", st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sc.Close() })
+	form := "s=s1&action=shutdown&b=bk"
+	fmt.Fprintf(sc, "POST /st HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n%s", len(form), form)
+	sc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	br := bufio.NewReader(sc)
+	status, _ = br.ReadString('\n')
+	location := ""
+	for {
+		l, err := br.ReadString('\n')
+		if err != nil || l == "\r\n" {
+			break
+		}
+		if strings.HasPrefix(strings.ToLower(l), "location: ") {
+			location = strings.TrimSpace(l[len("location: "):])
+		}
+	}
+	add("Kill Sessions: %q location %q", status, location)
+	ch1, ch2 := make(chan bool, 1), make(chan bool, 1)
+	go func() { ch1 <- closedWithin(k1, 3*time.Second) }()
+	go func() { ch2 <- closedWithin(k2, 3*time.Second) }()
+	add("sessions closed by Kill Sessions: %d", btoi(<-ch1)+btoi(<-ch2))
 	return rec
 }
 
