@@ -7,6 +7,9 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/gohaproxy/gohaproxy/pkg/checks"
+	"github.com/gohaproxy/gohaproxy/pkg/proxy/healthcheck"
 )
 
 func TestConnLimit(t *testing.T) {
@@ -155,4 +158,50 @@ func BenchmarkStreamRegistry(b *testing.B) {
 			tb.remove(tb.add(nil, "fe", 0, nil))
 		}
 	})
+}
+
+// TestLiveProbeTargets: once "set server" changed a server's addresses,
+// its check and agent go where they say; untouched, where configured.
+func TestLiveProbeTargets(t *testing.T) {
+	var seen string
+	rec := checks.ProbeFunc(func(_ context.Context, tg checks.Target) checks.Result {
+		seen = tg.Addr
+		return checks.Result{OK: true}
+	})
+	s := &server{addr: "10.0.0.1:80", portSet: true}
+	s.check = &healthcheck.Spec{Addr: "10.0.0.1:80"}
+	s.agent = &healthcheck.AgentSpec{Addr: "10.0.0.1:9999"}
+	chk := &liveProbe{p: rec, srv: s}
+	ag := &liveProbe{p: rec, srv: s, agent: true}
+	chk.Run(context.Background(), checks.Target{Addr: "configured:1"})
+	if seen != "configured:1" {
+		t.Fatalf("untouched check went to %q", seen)
+	}
+	if msg := (&Runtime{}).setServerAddr(s, "10.0.0.2", "8080", true); msg != "IP changed from '10.0.0.1' to '10.0.0.2', port changed from '80' to '8080'" {
+		t.Fatalf("set server addr: %q", msg)
+	}
+	if a, set, _ := s.dialTarget(); a != "10.0.0.2:8080" || !set {
+		t.Fatalf("sessions go to %q", a)
+	}
+	chk.Run(context.Background(), checks.Target{})
+	if seen != "10.0.0.2:8080" {
+		t.Fatalf("check after set server addr went to %q", seen)
+	}
+	ag.Run(context.Background(), checks.Target{})
+	if seen != "10.0.0.2:9999" {
+		t.Fatalf("agent after set server addr went to %q", seen)
+	}
+	a := s.addrs()
+	a.chkPort, a.chkHost = 81, "10.0.0.3"
+	s.live.Store(&a)
+	chk.Run(context.Background(), checks.Target{})
+	if seen != "10.0.0.3:81" {
+		t.Fatalf("check after check-addr/check-port went to %q", seen)
+	}
+	if msg := (&Runtime{}).setServerAddr(s, "::1", "+5", true); msg != "IP changed from '10.0.0.2' to '::1', port changed from '8080' to '+5'" {
+		t.Fatalf("set server addr with a port map: %q", msg)
+	}
+	if a, set, off := s.dialTarget(); a != "[::1]:" || set || off != 5 {
+		t.Fatalf("mapped port: %q %v %d", a, set, off)
+	}
 }
