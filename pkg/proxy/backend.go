@@ -50,6 +50,12 @@ type server struct {
 	src       *sourceSpec // "source" (source.go); nil: any
 	tls       *serverTLS  // "ssl" (tls.go); nil: plain TCP
 
+	// live replaces the configured addresses after "set server ... addr"
+	// and the like (cli_server.go); chkOwnHost, chkOwnPort, agOwnHost:
+	// the check and agent addresses do not follow the server's
+	live                              atomic.Pointer[srvAddrs]
+	chkOwnHost, chkOwnPort, agOwnHost bool
+
 	// stopping is haproxy's NOLB state: "http-check disable-on-404" saw
 	// a 404 while the server was up (health.go)
 	stopping atomic.Bool
@@ -314,10 +320,10 @@ func (be *backend) dial(ctx context.Context, first *claim, key balance.Key, src 
 		if srv == nil {
 			return nil, nil, fmt.Errorf("backend '%s' has no server available", be.name)
 		}
-		addr := srv.addr
-		if !srv.portSet {
-			host, _, _ := net.SplitHostPort(srv.addr)
-			addr = net.JoinHostPort(host, strconv.Itoa(dstPort+srv.offset))
+		addr, portSet, offset := srv.dialTarget()
+		if !portSet {
+			host, _, _ := net.SplitHostPort(addr)
+			addr = net.JoinHostPort(host, strconv.Itoa(dstPort+offset))
 		}
 		timeout := be.connect
 		if timeout == 0 {

@@ -29,7 +29,7 @@ type frontend struct {
 	backend   *backend
 	client    time.Duration
 	clientFin time.Duration // timeout client-fin
-	slots     chan struct{} // maxconn; nil for unlimited
+	slots     *connLimit    // maxconn ("set maxconn frontend" changes it)
 	backlog   int
 	maxconn   int
 
@@ -67,9 +67,7 @@ func (rt *Runtime) newFrontend(px *haproxycfg.Proxy) (*frontend, error) {
 	if target != "" {
 		fe.backend = rt.backends[target]
 	}
-	if px.Maxconn > 0 {
-		fe.slots = make(chan struct{}, px.Maxconn)
-	}
+	fe.slots = newConnLimit(int64(px.Maxconn))
 	fe.cliTCPKA = tcpKeepAlive(px, "cli")
 	return fe, nil
 }
@@ -111,9 +109,7 @@ func (fe *frontend) acceptLoop(rt *Runtime, ln *listener.Listener) {
 			go func() {
 				defer rt.sessions.Done()
 				defer rt.actconn.Add(-1)
-				if fe.slots != nil {
-					defer func() { <-fe.slots }()
-				}
+				defer fe.dropSlot(rt)
 				fe.serveHTTP(rt, c, tb, bindLabel)
 			}()
 			continue
@@ -148,6 +144,8 @@ func (fe *frontend) acceptLoop(rt *Runtime, ln *listener.Listener) {
 // tb is the bind's TLS (nil: plain TCP).
 func (fe *frontend) serve(rt *Runtime, c net.Conn, pre *decision, acceptProxy bool, bindLabel string, tb *tlsconf.Bind) {
 	defer c.Close()
+	st := rt.streams.add(fe, fe.name, 0, c) // show sess (sessions.go)
+	defer rt.streams.remove(st)
 	accept := time.Now()
 	fe.cur.Add(1)
 	defer fe.cur.Add(-1)
@@ -249,6 +247,7 @@ func (fe *frontend) serve(rt *Runtime, c net.Conn, pre *decision, acceptProxy bo
 		}
 	}
 	ev.Backend = be.name
+	st.be.Store(be)
 	be.assigned(accept)
 	dstPort := int(dst.Port())
 	if first == nil {
@@ -284,6 +283,8 @@ func (fe *frontend) serve(rt *Runtime, c net.Conn, pre *decision, acceptProxy bo
 	}
 	srv = got
 	defer sc.Close()
+	st.srv.Store(srv)
+	st.setServerConn(sc)
 	if hdr := srv.proxyHeader(src, dst); hdr != nil && srv.tls == nil { // an ssl server got it before its handshake (tls.go)
 		if be.server > 0 {
 			sc.SetWriteDeadline(time.Now().Add(be.server))
@@ -303,6 +304,9 @@ func (fe *frontend) serve(rt *Runtime, c net.Conn, pre *decision, acceptProxy bo
 	ev.BytesRead += res.BytesOut
 	ev.BytesUploaded += res.BytesIn
 	ev.Term = pipeTerm(res, rt.hardCtx.Err() != nil)
+	if st.killed.Load() {
+		ev.Term = [2]byte{'K', '-'} // shutdown session (sessions.go)
+	}
 }
 
 // bufferedConn is a client connection whose first bytes were read into r

@@ -186,6 +186,9 @@ type httpSession struct {
 	idle atomic.Bool // waiting for a next request: a soft stop closes it
 	mu   sync.Mutex  // guards s.sc against a hard stop closing it
 
+	// stream is the session in the registry of "show sess" (sessions.go)
+	stream *stream
+
 	pendReq, pendResp []byte // chunked re-framing scratch
 	bodyDone          chan error
 	// reqBodyBad: the request body was malformed (the server connection
@@ -265,11 +268,16 @@ func (fe *frontend) serveHTTP(rt *Runtime, c net.Conn, tb *tlsconf.Bind, bindLab
 		}
 	})
 	defer stopSoft()
+	s.stream = rt.streams.add(fe, fe.name, 0, c) // show sess (sessions.go)
+	s.stream.mu.Lock()
+	s.stream.idle = &s.idle
+	s.stream.mu.Unlock()
+	defer rt.streams.remove(s.stream)
 	defer s.closeServer()
 	for first := true; ; first = false {
 		more := s.transaction(first, accept)
 		accept = time.Now()
-		if !more {
+		if !more || s.stream.killed.Load() {
 			return
 		}
 		if rt.softCtx.Err() != nil {
@@ -284,6 +292,9 @@ func (s *httpSession) closeServer() {
 	if s.sc != nil {
 		s.sc.Close()
 		s.sc = nil
+		if s.stream != nil {
+			s.stream.setServerConn(nil)
+		}
 	}
 }
 
@@ -571,6 +582,9 @@ func (s *httpSession) exchange(first bool) bool {
 		s.mu.Lock()
 		s.sc = sc
 		s.mu.Unlock()
+		s.stream.be.Store(be)
+		s.stream.srv.Store(got)
+		s.stream.setServerConn(sc)
 		if s.rt.hardCtx.Err() != nil {
 			sc.Close() // the hard stop came while connecting
 		}

@@ -12,6 +12,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/gohaproxy/gohaproxy/pkg/checks"
 	"github.com/gohaproxy/gohaproxy/pkg/haproxycfg"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/forward"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/listener"
@@ -34,13 +35,15 @@ type Runtime struct {
 	bufsize      int // tune.bufsize: the most content inspection buffers
 
 	globalMaxconn int
-	globalSlots   chan struct{} // global maxconn; nil for unlimited
+	globalSlots   *connLimit // global maxconn ("set maxconn global" changes it)
 	noReusePort   bool
 	statsBinds    []*haproxycfg.Bind
-	actconn       atomic.Int64  // sessions of every frontend (haproxy's actconn)
-	cliTimeout    time.Duration // "stats timeout" (10s when unset)
-	limits        FDLimits      // maxconn, maxsock, ulimit-n (limits.go)
-	stats         statsView     // show info / show stat (cli_stats.go)
+	actconn       atomic.Int64                     // sessions of every frontend (haproxy's actconn)
+	cliTimeout    time.Duration                    // "stats timeout" (10s when unset)
+	limits        FDLimits                         // maxconn, maxsock, ulimit-n (limits.go)
+	stats         statsView                        // show info / show stat (cli_stats.go)
+	streams       streamTable                      // live sessions: show sess, shutdown session (sessions.go)
+	sched         atomic.Pointer[checks.Scheduler] // the running checks (set server ... health)
 
 	mu             sync.Mutex
 	listeners      []*listener.Listener
@@ -183,9 +186,7 @@ func New(cfg *haproxycfg.Config, opt Options) (*Runtime, error) {
 	rt.setFullconns()
 	rt.stats = newStatsView(cfg, rt.globalMaxconn)
 	rt.initViews(rt.stats.start)
-	if rt.globalMaxconn > 0 {
-		rt.globalSlots = make(chan struct{}, rt.globalMaxconn)
-	}
+	rt.globalSlots = newConnLimit(int64(rt.globalMaxconn))
 	return rt, nil
 }
 
@@ -259,12 +260,12 @@ func (rt *Runtime) Serve(ctx context.Context) error {
 			}(fe, ln)
 		}
 	}
-	for _, l := range rt.statsListeners {
+	for i, l := range rt.statsListeners {
 		wg.Add(1)
-		go func(l *listener.Listener) {
+		go func(l *listener.Listener, lid int) {
 			defer wg.Done()
-			rt.serveCLI(l)
-		}(l)
+			rt.serveCLI(l, lid)
+		}(l, i+1)
 	}
 	select {
 	case <-ctx.Done():

@@ -289,10 +289,13 @@ func (a rtAdmin) ServerAction(beName, srvName, action string) (found, applied bo
 		be.serverStateChanged(srv)
 		be.stateMu.Unlock()
 		return true, true
+	case "shutdown":
+		// "Kill Sessions": as "shutdown sessions server" (cli_sess.go)
+		a.rt.shutdownServerSessions(srv)
+		return true, true
 	}
-	// "shutdown" needs the sessions of each server, the health and agent
-	// actions the checks' state machine: the run time has neither at
-	// hand yet, so they are reported as not processed rather than
-	// pretended done.
-	return true, false
+	// forcing health and agent states (cli_server.go); disabling and
+	// enabling checks are reported as not processed rather than
+	// pretended done
+	return true, a.rt.forceFromPage(be, srv, action)
 }

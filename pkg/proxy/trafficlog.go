@@ -378,6 +378,9 @@ func (s *httpSession) endTransaction(accept time.Time) {
 		ev.RequestLine = s.reqLine
 	}
 	ev.BytesRead = s.respBytes.Load()
+	if s.stream != nil && s.stream.killed.Load() {
+		ev.Term[0] = 'K' // shutdown session (sessions.go)
+	}
 	var be *backend
 	if s.headDone.IsZero() {
 		ev.Backend = s.fe.name
