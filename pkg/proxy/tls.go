@@ -107,7 +107,6 @@ func (fe *frontend) handshake(rt *Runtime, c net.Conn, tb *tlsconf.Bind, accept 
 		if fe.tlog != nil && (!fe.tlog.dontLogNull || cc.n > 0) {
 			fe.tlog.connError(addrPort(c.RemoteAddr()), accept, fe.name, bindLabel, handshakeErrText(err))
 		}
-		fe.ctr.failedHandshake()
 		return nil, nil
 	}
 	return tc, tlsInfoOf(tc.ConnectionState())
@@ -125,10 +124,6 @@ func (c *countingConn) Read(p []byte) (int, error) {
 	c.n += int64(n)
 	return n, err
 }
-
-// failedHandshake is a hook for the counters (haproxy counts failed
-// handshakes nowhere in "show stat").
-func (t *trafficCounters) failedHandshake() {}
 
 // handshakeErrText is haproxy's text for a failed client handshake.
 func handshakeErrText(err error) string {
