@@ -1,6 +1,7 @@
 package tlsconf
 
 import (
+	"crypto/ecdsa"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -323,22 +324,20 @@ func NewBind(spec BindSpec) (*Bind, error) {
 // certificate (and the crt-list line's settings) by the client's SNI.
 func (b *Bind) Config() *tls.Config { return b.base }
 
-// Select returns the entry for a server name as haproxy chooses: an
+// selectEntry returns the entry for a server name as haproxy chooses: an
 // exact name, then a wildcard on the first label, then the default
-// certificate (none with strict-sni).
-func (b *Bind) selectEntry(name string) *entry {
+// certificate (none with strict-sni). Among several certificates for the
+// same name, an ECDSA one goes to a client that supports it, else the
+// first the client supports (h may be nil: the first).
+func (b *Bind) selectEntry(name string, h *tls.ClientHelloInfo) *entry {
 	if name != "" {
 		name = strings.ToLower(strings.TrimSuffix(name, "."))
-		for _, e := range b.exact[name] {
-			if !e.neg[name] {
-				return e
-			}
+		if e := pick(b.exact[name], name, h); e != nil {
+			return e
 		}
 		if i := strings.IndexByte(name, '.'); i >= 0 {
-			for _, e := range b.wild[name[i:]] {
-				if !e.neg[name] {
-					return e
-				}
+			if e := pick(b.wild[name[i:]], name, h); e != nil {
+				return e
 			}
 		}
 	}
@@ -351,7 +350,7 @@ func (b *Bind) selectEntry(name string) *entry {
 // SelectIndex returns which certificate (in load order, from 0) a
 // server name gets, -1 for none: for tests.
 func (b *Bind) SelectIndex(name string) int {
-	e := b.selectEntry(name)
+	e := b.selectEntry(name, nil)
 	for i, x := range b.entries {
 		if x == e {
 			return i
@@ -360,10 +359,46 @@ func (b *Bind) SelectIndex(name string) int {
 	return -1
 }
 
+// pick chooses among the entries for name (in load order), leaving out
+// those whose filters exclude it.
+func pick(list []*entry, name string, h *tls.ClientHelloInfo) *entry {
+	var first, supported *entry
+	for _, e := range list {
+		if e.neg[name] {
+			continue
+		}
+		if first == nil {
+			first = e
+		}
+		if h == nil || len(list) == 1 {
+			return e
+		}
+		cert := &e.cfg.Certificates[0]
+		if h.SupportsCertificate(cert) != nil {
+			continue
+		}
+		if isECDSA(cert) {
+			return e
+		}
+		if supported == nil {
+			supported = e
+		}
+	}
+	if supported != nil {
+		return supported
+	}
+	return first
+}
+
+func isECDSA(c *tls.Certificate) bool {
+	_, ok := c.PrivateKey.(*ecdsa.PrivateKey)
+	return ok
+}
+
 var errStrictSNI = errors.New("no certificate for the SNI sent and strict-sni is set")
 
 func (b *Bind) configFor(h *tls.ClientHelloInfo) (*tls.Config, error) {
-	e := b.selectEntry(h.ServerName)
+	e := b.selectEntry(h.ServerName, h)
 	if e == nil {
 		return nil, errStrictSNI
 	}

@@ -4,11 +4,13 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"math/big"
+	"net"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -193,5 +195,55 @@ func TestVersions(t *testing.T) {
 	st.apply(map[string][]string{"force-tlsv12": nil}, &BindSpec{})
 	if st.minVer != tls.VersionTLS12 || st.maxVer != tls.VersionTLS12 {
 		t.Errorf("force-tlsv12: %x-%x", st.minVer, st.maxVer)
+	}
+}
+
+func writeRSACert(t *testing.T, path, cn string) {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn}, DNSNames: []string{cn},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	c = append(c, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})...)
+	if err := os.WriteFile(path, c, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestKeyTypeChoice: of an RSA and an ECDSA certificate for one name, a
+// client that can use ECDSA gets it, one that cannot gets the RSA one.
+func TestKeyTypeChoice(t *testing.T) {
+	d := t.TempDir()
+	writeCert(t, filepath.Join(d, "def.pem"), "def.test", nil, false)
+	writeRSACert(t, filepath.Join(d, "rsa.pem"), "dual.test")
+	writeCert(t, filepath.Join(d, "ec.pem"), "dual.test", []string{"dual.test"}, false)
+	b, err := NewBind(BindSpec{Options: map[string][]string{"crt": {"def.pem", "rsa.pem", "ec.pem"}, "ssl-min-ver": {"TLSv1.2"}}, CrtBase: d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := func(suites []uint16) string {
+		cs, ss := net.Pipe()
+		defer cs.Close()
+		defer ss.Close()
+		go tls.Server(ss, b.Config()).Handshake()
+		c := tls.Client(cs, &tls.Config{ServerName: "dual.test", InsecureSkipVerify: true, MaxVersion: tls.VersionTLS12, CipherSuites: suites})
+		cs.SetDeadline(time.Now().Add(10 * time.Second))
+		if err := c.Handshake(); err != nil {
+			return err.Error()
+		}
+		return c.ConnectionState().PeerCertificates[0].PublicKeyAlgorithm.String()
+	}
+	if got := served(nil); got != "ECDSA" {
+		t.Errorf("a client supporting ECDSA got %s", got)
+	}
+	if got := served([]uint16{tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256}); got != "RSA" {
+		t.Errorf("an RSA-only client got %s", got)
 	}
 }
