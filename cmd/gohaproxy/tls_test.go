@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -130,6 +131,24 @@ func newTLSFixture(t *testing.T) *tlsFixture {
 	server("wild.pem", "*.wild.test", []string{"*.wild.test"}, false)
 	server("list.pem", "list.test", []string{"list.test"}, false)
 	server("multi.pem", "multi.test", []string{"multi.test"}, false)
+	server("dual-ec.pem", "dual.test", []string{"dual.test"}, false)
+	{
+		// an RSA certificate for the same name, loaded first
+		key, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tmpl := &x509.Certificate{SerialNumber: nextSerial(), Subject: pkix.Name{CommonName: "dual.test"}, DNSNames: []string{"dual.test"},
+			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour), KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
+			ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, f.ca, &key.PublicKey, f.caKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+		p = append(p, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})...)
+		writeFile(t, filepath.Join(f.dir, "dual-rsa.pem"), p)
+	}
 	// a directory of certificates: loaded in name order, companions skipped
 	if err := os.Mkdir(filepath.Join(f.dir, "certs"), 0o755); err != nil {
 		t.Fatal(err)
@@ -279,7 +298,7 @@ func proxyTLSBackend(t *testing.T, cert tls.Certificate) string {
 }
 
 type tlsAddrs struct {
-	sni, plain, optional, required, tcp, toSSL, tcpToSSL, quiet, toProxySSL, https, httpsPlain string
+	sni, plain, optional, required, tcp, toSSL, tcpToSSL, quiet, toProxySSL, https, httpsPlain, dual string
 }
 
 func tlsTestConfig(f *tlsFixture, logAddr string, a tlsAddrs, echo, tcpEcho, sslBackend, proxySSL string) string {
@@ -352,6 +371,9 @@ frontend fhs
     bind %[17]s
     option httpslog
     default_backend b
+frontend fdual
+    bind %[18]s ssl crt %[9]s/default.pem crt %[9]s/dual-rsa.pem crt %[9]s/dual-ec.pem ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256
+    default_backend b
 frontend fpp
     mode tcp
     bind %[14]s
@@ -360,7 +382,7 @@ frontend fpp
 backend bpp
     mode tcp
     server s1 %[15]s ssl verify required ca-file %[9]s/ca.pem send-proxy sni str(pp.backend.test)
-`, logAddr, a.sni, a.plain, a.optional, a.required, a.tcp, a.toSSL, a.tcpToSSL, d, echo, tcpEcho, sslBackend, a.quiet, a.toProxySSL, proxySSL, a.https, a.httpsPlain)
+`, logAddr, a.sni, a.plain, a.optional, a.required, a.tcp, a.toSSL, a.tcpToSSL, d, echo, tcpEcho, sslBackend, a.quiet, a.toProxySSL, proxySSL, a.https, a.httpsPlain, a.dual)
 }
 
 // tlsOutcome dials addr with cfg and describes the handshake: the
@@ -451,7 +473,7 @@ func normalizeEcho(s string) string {
 func runTLSScenarios(t *testing.T, f *tlsFixture, start func(cfg, ready string), echo, tcpEcho, sslBackend, proxySSL string) (results []string, logs []string) {
 	udp := oracletest.ListenUDP(t)
 	var a tlsAddrs
-	for _, p := range []*string{&a.sni, &a.plain, &a.optional, &a.required, &a.tcp, &a.toSSL, &a.tcpToSSL, &a.quiet, &a.toProxySSL, &a.https, &a.httpsPlain} {
+	for _, p := range []*string{&a.sni, &a.plain, &a.optional, &a.required, &a.tcp, &a.toSSL, &a.tcpToSSL, &a.quiet, &a.toProxySSL, &a.https, &a.httpsPlain, &a.dual} {
 		*p = testenv.FreeLoopbackAddr(t)
 	}
 	start(tlsTestConfig(f, udp.Addr, a, echo, tcpEcho, sslBackend, proxySSL), a.plain)
@@ -556,6 +578,25 @@ func runTLSScenarios(t *testing.T, f *tlsFixture, start func(cfg, ready string),
 		c := base()
 		c.ServerName = name
 		add("tcp to ssl server sni "+name, tlsExchange(a.tcpToSSL, c, "ping\n", true))
+	}
+	// an RSA and an ECDSA certificate for one name: the key type the
+	// client can use
+	for _, x := range []struct {
+		name   string
+		suites []uint16
+	}{{"any", nil}, {"rsa only", []uint16{tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256}}, {"ecdsa only", []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256}}} {
+		c := base()
+		c.ServerName, c.MaxVersion, c.CipherSuites = "dual.test", tls.VersionTLS12, x.suites
+		d := &net.Dialer{Timeout: 5 * time.Second}
+		out := "refused"
+		if tc, err := tls.DialWithDialer(d, "tcp", a.dual, c); err == nil {
+			out = tc.ConnectionState().PeerCertificates[0].PublicKeyAlgorithm.String()
+			tc.SetDeadline(time.Now().Add(5 * time.Second))
+			io.WriteString(tc, "GET /d HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+			io.ReadAll(tc)
+			tc.Close()
+		}
+		add("dual certificates "+x.name, out)
 	}
 	// option httpslog
 	c = base()
