@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -21,6 +22,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -717,5 +719,50 @@ backend b
 		if !strings.Contains(s, "GET /path HTTP/1.1") || !strings.Contains(s, "x-forwarded-for: 127.0.0.1") || !strings.HasSuffix(s, "200 1.1 0") {
 			t.Errorf("curl %s got:\n%s", name, s)
 		}
+	}
+}
+
+// TestTLSInChromium loads a page through gohaproxy's ssl bind in headless
+// Chromium (which offers h2 and http/1.1 by ALPN): the page comes over
+// HTTP/1.1 with the certificate chosen by SNI.
+func TestTLSInChromium(t *testing.T) {
+	testenv.RequireRoot(t) // chromium runs --no-sandbox
+	browser := chromiumBinary(t)
+	bin := testenv.Binary(t, "gohaproxy")
+	f := newTLSFixture(t)
+	fe := testenv.FreeLoopbackAddr(t)
+	cfg := fmt.Sprintf(`defaults
+    mode http
+    timeout connect 2s
+    timeout client 10s
+    timeout server 10s
+frontend fe
+    bind %s ssl crt %s/default.pem crt %s/a.pem alpn h2,http/1.1
+    http-request return status 200 content-type text/plain string "sni a.test over http/1.1" if { ssl_fc_sni a.test } { ssl_fc_alpn http/1.1 }
+    http-request return status 200 content-type text/plain string "unexpected"
+`, fe, f.dir, f.dir)
+	startGohaproxy(t, bin, cfg, fe)
+	_, port, _ := net.SplitHostPort(fe)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, browser, "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+		"--no-first-run", "--no-default-browser-check", "--disable-extensions", "--disable-background-networking",
+		"--user-data-dir="+filepath.Join(t.TempDir(), "profile"), "--ignore-certificate-errors",
+		"--host-resolver-rules=MAP a.test 127.0.0.1", "--dump-dom", "https://a.test:"+port+"/")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // its helpers stay in its group
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	var stderr strings.Builder
+	cmd.Stderr = &lockedWriter{w: &stderr}
+	out, err := cmd.Output()
+	t.Cleanup(func() {
+		if cmd.Process != nil {
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // helpers that outlived the browser
+		}
+	})
+	if err != nil {
+		t.Fatalf("chromium: %v\n%s", err, tail(stderr.String(), 2000))
+	}
+	if !strings.Contains(string(out), "sni a.test over http/1.1") {
+		t.Errorf("page:\n%s", out)
 	}
 }
