@@ -3,6 +3,7 @@ package vrrp
 import (
 	"fmt"
 	"math"
+	"net"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -16,8 +17,6 @@ import (
 // unsupported are keywords keepalived acts on at run time that the Node
 // does not implement: refused rather than silently ignored.
 var unsupported = map[string]string{
-	"use_vmac":                   "VMAC interfaces are not implemented",
-	"vmac_xmit_base":             "VMAC interfaces are not implemented",
 	"use_ipvlan":                 "ipvlan interfaces are not implemented",
 	"track_bfd":                  "BFD tracking is not implemented",
 	"garp_extra_if":              "extra GARP interfaces are not implemented",
@@ -65,15 +64,46 @@ type instanceSpec struct {
 	skipAdv bool
 	chkSrc  bool
 	strict  bool
+	// vmac is the VMAC interface name (use_vmac), empty without.
+	vmac     string
+	xmitBase bool
 	// vips are the addresses of the adverts (the instance's family).
 	vips []netip.Addr
 	// warnings are what keepalived logs when it adjusts the settings.
 	warnings []string
 }
 
+// ifname is the interface the instance's addresses, announcements and
+// adverts use: its VMAC if it has one, else its interface.
+func (s *instanceSpec) ifname() string {
+	if s.vmac != "" {
+		return s.vmac
+	}
+	return s.conf.Interface
+}
+
+// vmacAddr is the VMAC's MAC address: 00:00:5e:00:01:VRID, or
+// 00:00:5e:00:02:VRID for IPv6.
+func (s *instanceSpec) vmacAddr() net.HardwareAddr {
+	m := net.HardwareAddr{0x00, 0x00, 0x5e, 0x00, 0x01, s.cfg.VRID}
+	if s.ipv6 {
+		m[4] = 0x02
+	}
+	return m
+}
+
+// sockIf is the interface the adverts leave from and arrive on: the VMAC
+// unless vmac_xmit_base.
+func (s *instanceSpec) sockIf() string {
+	if s.xmitBase {
+		return s.conf.Interface
+	}
+	return s.ifname()
+}
+
 func (s *instanceSpec) connKey() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s|%v|%s|", s.conf.Interface, s.ipv6, s.src)
+	fmt.Fprintf(&b, "%s|%v|%s|", s.sockIf(), s.ipv6, s.src)
 	for _, p := range s.peers {
 		b.WriteString(p.String() + ",")
 	}
@@ -264,6 +294,16 @@ func buildSpec(in *keepalivedconf.Instance, g globalDefaults, scripts map[string
 			sp.strict = s.Arg(0) != "false"
 		case "native_ipv6":
 			sp.ipv6 = true
+		case "use_vmac":
+			sp.vmac = s.Arg(0)
+			if sp.vmac == "" {
+				sp.vmac = fmt.Sprintf("vrrp.%d", in.VRID)
+			}
+			if len(sp.vmac) > 15 || strings.ContainsAny(sp.vmac, "/ ") {
+				return nil, fmt.Errorf("%s: use_vmac: invalid interface name %q; use at most 15 characters without '/' or spaces", s.Pos, sp.vmac)
+			}
+		case "vmac_xmit_base":
+			sp.xmitBase = true
 		case "mcast_src_ip", "unicast_src_ip":
 			sp.src, err = netip.ParseAddr(s.Arg(0))
 		case "garp_interval", "gna_interval":
@@ -338,6 +378,9 @@ func buildSpec(in *keepalivedconf.Instance, g globalDefaults, scripts map[string
 	if len(in.VIPs) > 0 {
 		first := in.VIPs[0].Prefix.Addr()
 		sp.ipv6 = first.Is6() && !first.Is4In6()
+	}
+	if sp.vmac != "" && sp.ipv6 {
+		return nil, fmt.Errorf("%s: vrrp_instance %s: use_vmac is not supported by gokeepalived for IPv6 instances yet; remove use_vmac", in.Pos, in.Name)
 	}
 	if sp.ipv6 && c.Version == 2 {
 		c.Version = 3

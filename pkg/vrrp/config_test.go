@@ -1,6 +1,7 @@
 package vrrp
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -97,12 +98,27 @@ vrrp_instance B {
 
 func TestBuildSpecErrors(t *testing.T) {
 	for _, c := range []struct{ extra, want string }{
-		{"use_vmac", `keepalived.conf:10: "use_vmac" is not supported`},
+		{"use_ipvlan", `keepalived.conf:10: "use_ipvlan" is not supported`},
+		{"use_vmac a/b", `keepalived.conf:10: use_vmac: invalid interface name "a/b"`},
 	} {
 		_, _, err := buildSpecs(parseConf(t, confText(100, c.extra)))
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%q: %v", c.extra, err)
 		}
+	}
+}
+
+func TestVMACSpec(t *testing.T) {
+	sp := specsOf(t, confText(100, "use_vmac"))[0]
+	if sp.vmac != fmt.Sprintf("vrrp.%d", sp.cfg.VRID) || sp.ifname() != sp.vmac || sp.sockIf() != sp.vmac {
+		t.Errorf("vmac %q ifname %q sock %q", sp.vmac, sp.ifname(), sp.sockIf())
+	}
+	if got := sp.vmacAddr().String(); got != fmt.Sprintf("00:00:5e:00:0%d:%02x", map[bool]int{false: 1, true: 2}[sp.ipv6], sp.cfg.VRID) {
+		t.Errorf("VMAC address %s", got)
+	}
+	sp = specsOf(t, confText(100, "use_vmac vm1\nvmac_xmit_base"))[0]
+	if sp.vmac != "vm1" || sp.sockIf() != sp.conf.Interface {
+		t.Errorf("vmac %q sock %q", sp.vmac, sp.sockIf())
 	}
 }
 

@@ -383,6 +383,13 @@ func (n *Node) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			n.shutdown(g)
 			n.statics(g.cfg, nil)
+			g.cancel()
+			g.wg.Wait()
+			for _, c := range g.conns {
+				c.conn.Close()
+			}
+			g.conns = nil
+			n.delVMACs(g, nil)
 			n.updateSnapshot(g)
 			return nil
 		case it := <-rx:
@@ -448,15 +455,27 @@ func (n *Node) startGeneration(ctx context.Context, g, old *generation, rx chan 
 		}
 		return err
 	}
+	if err := n.addVMACs(g); err != nil {
+		return fail(err)
+	}
 	for _, ni := range g.insts {
 		sp := ni.spec
 		key := sp.connKey()
 		nc, ok := g.conns[key]
 		if !ok {
-			cc := ConnConfig{Interface: sp.conf.Interface, IPv6: sp.ipv6, Src: sp.src, Peers: sp.peers}
+			cc := ConnConfig{Interface: sp.sockIf(), IPv6: sp.ipv6, Src: sp.src, Peers: sp.peers, AH: sp.auth == codec.AuthAH}
+			if !cc.Src.IsValid() && sp.sockIf() != sp.conf.Interface {
+				// A VMAC has no address of its own: adverts carry the
+				// base interface's.
+				src, err := n.p.PrimaryAddr(sp.conf.Interface, sp.ipv6)
+				if err != nil {
+					return fail(fmt.Errorf("%s: vrrp_instance %s: %w", sp.conf.Pos, sp.cfg.Name, err))
+				}
+				cc.Src = src
+			}
 			c, err := n.p.Open(cc)
 			if err != nil {
-				return fail(fmt.Errorf("%s: vrrp_instance %s: cannot open the VRRP socket on %s: %w", sp.conf.Pos, sp.cfg.Name, sp.conf.Interface, err))
+				return fail(fmt.Errorf("%s: vrrp_instance %s: cannot open the VRRP socket on %s: %w", sp.conf.Pos, sp.cfg.Name, sp.sockIf(), err))
 			}
 			nc = &nodeConn{cc: cc, conn: c}
 			g.conns[key] = nc
@@ -483,6 +502,7 @@ func (n *Node) startGeneration(ctx context.Context, g, old *generation, rx chan 
 		for _, c := range old.conns {
 			c.conn.Close()
 		}
+		n.delVMACs(old, g)
 	}
 	for _, nc := range g.conns {
 		g.wg.Add(1)
@@ -600,6 +620,48 @@ func (n *Node) startGeneration(ctx context.Context, g, old *generation, rx chan 
 	return nil
 }
 
+// addVMACs creates the VMAC interfaces of g's instances.
+func (n *Node) addVMACs(g *generation) error {
+	for _, ni := range g.insts {
+		sp := ni.spec
+		if sp.vmac == "" {
+			continue
+		}
+		vm, ok := n.p.(VMACs)
+		if !ok {
+			return fmt.Errorf("%s: vrrp_instance %s: use_vmac needs a platform with VMAC support", sp.conf.Pos, sp.cfg.Name)
+		}
+		if err := vm.AddVMAC(sp.vmac, sp.conf.Interface, sp.vmacAddr(), sp.ipv6); err != nil {
+			return fmt.Errorf("%s: vrrp_instance %s: use_vmac: %w", sp.conf.Pos, sp.cfg.Name, err)
+		}
+		n.logf(false, "(%s): Success creating VMAC interface %s", sp.cfg.Name, sp.vmac)
+	}
+	return nil
+}
+
+// delVMACs removes the VMAC interfaces of old that next (nil: none) does
+// not use.
+func (n *Node) delVMACs(old, next *generation) {
+	vm, ok := n.p.(VMACs)
+	if !ok {
+		return
+	}
+	for _, oi := range old.insts {
+		name := oi.spec.vmac
+		if name == "" {
+			continue
+		}
+		if next != nil && slices.ContainsFunc(next.insts, func(ni *nodeInst) bool { return ni.spec.vmac == name }) {
+			continue
+		}
+		if err := vm.DelVMAC(name); err != nil {
+			n.log.Error(fmt.Sprintf("(%s) cannot remove VMAC interface %s: %v", oi.spec.cfg.Name, name, err))
+			continue
+		}
+		n.logf(false, "(%s) Success removing VMAC interface %s", oi.spec.cfg.Name, name)
+	}
+}
+
 // interfaceRefs are the interfaces an instance tracks: its own (FAULT when
 // down, unless dont_track_primary) and track_interface.
 func (n *Node) interfaceRefs(ni *nodeInst) []trackRef {
@@ -639,12 +701,12 @@ func (n *Node) carryAddresses(old, ni *nodeInst) {
 	}
 	for k, v := range oldV {
 		if _, ok := newV[k]; !ok {
-			n.logErr(n.p.DelAddress(devOf(v, oc.Interface), v), nc.Name, "remove", v.Prefix.String())
+			n.logErr(n.p.DelAddress(devOf(v, old.spec.ifname()), v), nc.Name, "remove", v.Prefix.String())
 		}
 	}
 	for k, v := range newV {
 		if _, ok := oldV[k]; !ok {
-			n.logErr(n.p.AddAddress(devOf(v, nc.Interface), v), nc.Name, "add", v.Prefix.String())
+			n.logErr(n.p.AddAddress(devOf(v, ni.spec.ifname()), v), nc.Name, "add", v.Prefix.String())
 		}
 	}
 	rk := func(r keepalivedconf.Route) string { return strings.Join(r.Words, " ") }
@@ -850,7 +912,7 @@ func (n *Node) exec(g *generation, acts []Action) {
 			n.send(ni, a.Priority)
 		case ActionAddVIPs:
 			for _, v := range append(slices.Clone(conf.VIPs), conf.ExcludedVIPs...) {
-				n.logErr(n.p.AddAddress(devOf(v, conf.Interface), v), conf.Name, "add", v.Prefix.String())
+				n.logErr(n.p.AddAddress(devOf(v, ni.spec.ifname()), v), conf.Name, "add", v.Prefix.String())
 			}
 			for _, r := range conf.Routes {
 				n.logErr(n.p.AddRoute(r), conf.Name, "add route", strings.Join(r.Words, " "))
@@ -866,11 +928,11 @@ func (n *Node) exec(g *generation, acts []Action) {
 				n.logErr(n.p.DelRoute(r), conf.Name, "remove route", strings.Join(r.Words, " "))
 			}
 			for _, v := range append(slices.Clone(conf.VIPs), conf.ExcludedVIPs...) {
-				n.logErr(n.p.DelAddress(devOf(v, conf.Interface), v), conf.Name, "remove", v.Prefix.String())
+				n.logErr(n.p.DelAddress(devOf(v, ni.spec.ifname()), v), conf.Name, "remove", v.Prefix.String())
 			}
 		case ActionAnnounce:
 			for _, v := range append(slices.Clone(conf.VIPs), conf.ExcludedVIPs...) {
-				addr, dev := v.Prefix.Addr(), devOf(v, conf.Interface)
+				addr, dev := v.Prefix.Addr(), devOf(v, ni.spec.ifname())
 				for i := 0; i < a.Count; i++ {
 					if addr.Is4() {
 						n.logf(true, "Sending gratuitous ARP on %s for %s", dev, addr)

@@ -9,6 +9,7 @@ package vrrp
 
 import (
 	"context"
+	"net"
 	"net/netip"
 
 	"github.com/gohaproxy/gohaproxy/pkg/keepalivedconf"
@@ -77,6 +78,16 @@ type Announcer interface {
 type LinkEvent struct {
 	Interface string
 	Up        bool
+}
+
+// VMACs creates and removes the macvlan interfaces of use_vmac. A
+// Platform that does not implement it refuses use_vmac.
+type VMACs interface {
+	// AddVMAC creates (or reuses) the VMAC interface name on base with the
+	// given MAC, configured as keepalived configures it, and brings it up.
+	AddVMAC(name, base string, mac net.HardwareAddr, ipv6 bool) error
+	// DelVMAC removes it.
+	DelVMAC(name string) error
 }
 
 // Platform is everything a Node needs from the host.
