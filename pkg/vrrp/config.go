@@ -103,7 +103,7 @@ func (s *instanceSpec) sockIf() string {
 
 func (s *instanceSpec) connKey() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s|%v|%s|", s.sockIf(), s.ipv6, s.src)
+	fmt.Fprintf(&b, "%s|%v|%s|%v|", s.sockIf(), s.ipv6, s.src, s.auth == codec.AuthAH)
 	for _, p := range s.peers {
 		b.WriteString(p.String() + ",")
 	}
@@ -311,10 +311,6 @@ func buildSpec(in *keepalivedconf.Instance, g globalDefaults, scripts map[string
 			if v, err = parseSeconds(s.Arg(0)); err == nil && v > 0 {
 				return nil, unsupportedError(s, "spacing gratuitous ARPs is not implemented")
 			}
-		case "authentication":
-			if strings.EqualFold(in.AuthType, "AH") {
-				return nil, unsupportedError(s, "auth_type AH is not implemented, use PASS or none")
-			}
 		case "track_script", "track_file", "track_process", "track_interface":
 			kind := map[string]TrackKind{"track_script": TrackScript, "track_file": TrackFile, "track_process": TrackProcess, "track_interface": TrackInterface}[s.Keyword]
 			for _, l := range s.Lines {
@@ -413,6 +409,12 @@ func buildSpec(in *keepalivedconf.Instance, g globalDefaults, scripts map[string
 	case "PASS":
 		if c.Version == 2 && !sp.strict {
 			sp.auth = codec.AuthPass
+			sp.pass = codec.PassData(in.AuthPass)
+		}
+	case "AH":
+		// keepalived: "Cannot use AH authentication with IPv6. ignoring".
+		if c.Version == 2 && !sp.strict && !sp.ipv6 {
+			sp.auth = codec.AuthAH
 			sp.pass = codec.PassData(in.AuthPass)
 		}
 	}

@@ -186,6 +186,11 @@ type nodeInst struct {
 	spec *instanceSpec
 	m    *Instance
 	conn *nodeConn
+	// ipID is the IP identification of the last AH advert sent, ahSeq
+	// keepalived's AH sequence counter: counted up per advert sent and
+	// raised to the sequence number of each accepted advert.
+	ipID  uint16
+	ahSeq uint32
 }
 
 type nodeConn struct {
@@ -810,7 +815,13 @@ func (n *Node) receive(g *generation, it rxItem) {
 	}
 	r := it.r
 	ttl := r.TTL
-	p, err := codec.Decode(r.Msg, r.Src, r.Dst, ttl)
+	var p codec.Packet
+	var err error
+	if it.nc.cc.AH {
+		p, err = codec.DecodeIPv4(r.Packet)
+	} else {
+		p, err = codec.Decode(r.Msg, r.Src, r.Dst, ttl)
+	}
 	if err != nil {
 		n.logf(true, "VRRP packet from %s on %s dropped: %v", r.Src, it.nc.cc.Interface, err)
 		return
@@ -833,12 +844,19 @@ func (n *Node) receive(g *generation, it rxItem) {
 	}
 	params := ni.spec.params(ni.m, ifname)
 	params.Multicast = r.Dst.IsMulticast()
+	if p.AH != nil {
+		codec.CheckAH(&p, r.Packet, ni.spec.pass, len(ni.spec.peers) > 0)
+		params.AHSeq = ni.ahSeq
+	}
 	if err := codec.Validate(p, params); err != nil {
 		var re *codec.RejectError
 		if errors.As(err, &re) && re.Msg != "" {
 			n.logf(false, "%s", re.Msg)
 		}
 		return
+	}
+	if p.AH != nil && p.AH.Seq > ni.ahSeq {
+		ni.ahSeq = p.AH.Seq
 	}
 	n.exec(g, ni.m.Receive(n.opts.Clock.Now(), p))
 }
@@ -968,7 +986,19 @@ func (n *Node) send(ni *nodeInst, prio int) {
 		}
 	}
 	for _, dst := range dsts {
-		msg, err := codec.Encode(ni.spec.packet(prio), src, dst)
+		var msg []byte
+		var err error
+		if ni.spec.auth == codec.AuthAH {
+			ni.ipID++
+			if ni.ipID == 0 {
+				ni.ipID = 1
+			}
+			ni.ahSeq++
+			msg, err = codec.EncodeIPv4(ni.spec.packet(prio), src, dst, codec.IPv4Options{
+				TTL: codec.TTL, ID: ni.ipID, Key: ni.spec.pass, Seq: ni.ahSeq, Unicast: len(ni.spec.peers) > 0})
+		} else {
+			msg, err = codec.Encode(ni.spec.packet(prio), src, dst)
+		}
 		if err != nil {
 			n.log.Error(fmt.Sprintf("(%s) cannot build advert: %v", ni.spec.cfg.Name, err))
 			return

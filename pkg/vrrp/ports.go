@@ -27,6 +27,9 @@ type Received struct {
 	TTL int
 	// Interface is the name of the interface the packet arrived on.
 	Interface string
+	// Packet is the whole IPv4 packet (IP header included) as received,
+	// which auth_type AH needs to check the ICV; nil for IPv6.
+	Packet []byte
 }
 
 // ConnConfig says what a Conn sends and receives.
@@ -40,7 +43,9 @@ type ConnConfig struct {
 	Src netip.Addr
 	// Unicast peers; empty means multicast to 224.0.0.18 / ff02::12.
 	Peers []netip.Addr
-	// AH: adverts are IPv4 with an IPsec AH header (auth_type AH).
+	// AH: adverts are IPv4 with an IPsec AH header (auth_type AH): the
+	// socket is for IP protocol 51 and Send takes the whole IPv4 packet
+	// (codec.EncodeIPv4's output), since the ICV covers the IP header.
 	AH bool
 }
 
