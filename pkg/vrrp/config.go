@@ -199,23 +199,50 @@ func buildSpecs(cfg *keepalivedconf.Config) ([]*instanceSpec, globalDefaults, er
 			procWeights[s.Arg(0)] = w
 		}
 	}
-	for _, sg := range cfg.SyncGroups {
-		for _, s := range sg.Settings {
-			if why, bad := unsupported[s.Keyword]; bad {
-				return nil, g, unsupportedError(s, why)
-			}
-			if strings.HasPrefix(s.Keyword, "track_") {
-				return nil, g, unsupportedError(s, "tracking at sync group level is not implemented; track in the instances")
-			}
-		}
-	}
 	var out []*instanceSpec
+	byName := map[string]*instanceSpec{}
 	for _, in := range cfg.Instances {
 		sp, err := buildSpec(in, g, scripts, fileWeights, procWeights)
 		if err != nil {
 			return nil, g, err
 		}
 		out = append(out, sp)
+		byName[in.Name] = sp
+	}
+	// Tracking at sync group level applies to every member of the group.
+	for _, sg := range cfg.SyncGroups {
+		for _, s := range sg.Settings {
+			if why, bad := unsupported[s.Keyword]; bad {
+				return nil, g, unsupportedError(s, why)
+			}
+			switch s.Keyword {
+			case "track_script", "track_file", "track_process", "track_interface":
+			default:
+				continue
+			}
+			refs := trackRefs(s, scripts, fileWeights, procWeights)
+			for _, name := range sg.Group {
+				sp := byName[name]
+				if sp == nil {
+					continue
+				}
+				for _, r := range refs {
+					i := slices.IndexFunc(sp.tracks, func(x trackRef) bool { return x.key() == r.key() })
+					if i < 0 {
+						sp.tracks = append(sp.tracks, r)
+						continue
+					}
+					// keepalived keeps one tracker, with the group's
+					// weight unless the instance's is 0 (unweighted).
+					if r.kind != TrackInterface {
+						sp.warnings = append(sp.warnings, fmt.Sprintf("(%s) %s %s is configured on VRRP instance and sync group. Remove vrrp instance config", name, s.Keyword, r.name))
+					}
+					if sp.tracks[i].weight != 0 {
+						sp.tracks[i].weight, sp.tracks[i].reverse = r.weight, r.reverse
+					}
+				}
+			}
+		}
 	}
 	return out, g, nil
 }
@@ -312,52 +339,7 @@ func buildSpec(in *keepalivedconf.Instance, g globalDefaults, scripts map[string
 				return nil, unsupportedError(s, "spacing gratuitous ARPs is not implemented")
 			}
 		case "track_script", "track_file", "track_process", "track_interface":
-			kind := map[string]TrackKind{"track_script": TrackScript, "track_file": TrackFile, "track_process": TrackProcess, "track_interface": TrackInterface}[s.Keyword]
-			for _, l := range s.Lines {
-				if len(l.Words) == 0 {
-					continue
-				}
-				r := trackRef{kind: kind, name: l.Words[0]}
-				switch kind {
-				case TrackScript:
-					sc, ok := scripts[r.name]
-					if !ok {
-						continue // keepalived: "track script ... not found, ignoring..."
-					}
-					r.weight = sc.Weight
-					for _, w := range sc.Settings {
-						if w.Keyword == "weight" && slices.Contains(w.Args, "reverse") {
-							r.reverse = true
-						}
-					}
-				case TrackFile:
-					w, ok := fileW[r.name]
-					if !ok {
-						continue
-					}
-					r.weight = w
-				case TrackProcess:
-					w, ok := procW[r.name]
-					if !ok {
-						continue
-					}
-					r.weight = w
-				}
-				for i := 1; i < len(l.Words); i++ {
-					switch l.Words[i] {
-					case "weight":
-						if i+1 < len(l.Words) {
-							r.weight, _ = strconv.Atoi(l.Words[i+1])
-							i++
-						}
-					case "reverse":
-						r.reverse = true
-					case "noreverse":
-						r.reverse = false
-					}
-				}
-				sp.tracks = append(sp.tracks, r)
-			}
+			sp.tracks = append(sp.tracks, trackRefs(s, scripts, fileW, procW)...)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: %s: %v", s.Pos, s.Keyword, err)
@@ -448,4 +430,58 @@ func (s *instanceSpec) packet(prio int) codec.Packet {
 		p.AdvertInt = uint16(s.cfg.AdvertInt / (10 * time.Millisecond))
 	}
 	return p
+}
+
+// trackRefs reads a track_script/track_file/track_process/track_interface
+// block (of an instance or a sync group); names that are not defined are
+// skipped as keepalived skips them.
+func trackRefs(s *keepalivedconf.Setting, scripts map[string]*keepalivedconf.Script, fileW, procW map[string]int) []trackRef {
+	var out []trackRef
+	kind := map[string]TrackKind{"track_script": TrackScript, "track_file": TrackFile, "track_process": TrackProcess, "track_interface": TrackInterface}[s.Keyword]
+	for _, l := range s.Lines {
+		if len(l.Words) == 0 {
+			continue
+		}
+		r := trackRef{kind: kind, name: l.Words[0]}
+		switch kind {
+		case TrackScript:
+			sc, ok := scripts[r.name]
+			if !ok {
+				continue // keepalived: "track script ... not found, ignoring..."
+			}
+			r.weight = sc.Weight
+			for _, w := range sc.Settings {
+				if w.Keyword == "weight" && slices.Contains(w.Args, "reverse") {
+					r.reverse = true
+				}
+			}
+		case TrackFile:
+			w, ok := fileW[r.name]
+			if !ok {
+				continue
+			}
+			r.weight = w
+		case TrackProcess:
+			w, ok := procW[r.name]
+			if !ok {
+				continue
+			}
+			r.weight = w
+		}
+		for i := 1; i < len(l.Words); i++ {
+			switch l.Words[i] {
+			case "weight":
+				if i+1 < len(l.Words) {
+					r.weight, _ = strconv.Atoi(l.Words[i+1])
+					i++
+				}
+			case "reverse":
+				r.reverse = true
+			case "noreverse":
+				r.reverse = false
+			}
+		}
+		out = append(out, r)
+	}
+	return out
 }

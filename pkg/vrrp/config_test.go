@@ -2,6 +2,7 @@ package vrrp
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -130,5 +131,52 @@ func TestV2AdvertIntRounding(t *testing.T) {
 	want := "(VI_1) VRRPv2 advertisement interval 1.600000s must be an integer. rounding"
 	if len(sp[0].warnings) != 1 || sp[0].warnings[0] != want {
 		t.Errorf("warnings %q", sp[0].warnings)
+	}
+}
+
+func TestSyncGroupTracksApplyToMembers(t *testing.T) {
+	conf := `vrrp_script chk {
+    script "/bin/true"
+    weight 10
+}
+vrrp_sync_group G {
+    group {
+        A
+        B
+    }
+    track_script {
+        chk weight -20
+    }
+    track_interface {
+        eth9 weight 5
+    }
+}
+vrrp_instance A {
+    interface eth0
+    virtual_router_id 1
+    track_script {
+        chk weight 3
+    }
+    virtual_ipaddress {
+        10.0.0.1
+    }
+}
+vrrp_instance B {
+    interface eth1
+    virtual_router_id 2
+    virtual_ipaddress {
+        10.0.1.1
+    }
+}
+`
+	sp := specsOf(t, conf)
+	for _, s := range sp {
+		want := []trackRef{{kind: TrackScript, name: "chk", weight: -20}, {kind: TrackInterface, name: "eth9", weight: 5}}
+		if !slices.Equal(s.tracks, want) {
+			t.Errorf("%s tracks %+v, want %+v", s.cfg.Name, s.tracks, want)
+		}
+	}
+	if w := sp[0].warnings; len(w) != 1 || w[0] != "(A) track_script chk is configured on VRRP instance and sync group. Remove vrrp instance config" {
+		t.Errorf("warnings %q", w)
 	}
 }
