@@ -192,6 +192,17 @@ func (n *notifier) Notify(ev vrrp.Notification) {
 	}
 	group := ev.Kind == "GROUP"
 	st := notify.State(ev.State)
+	if ev.State == vrrp.StateMasterRxLowerPri.String() {
+		// A master heard a lower priority advert: only the
+		// notify_master_rx_lower_pri script and the FIFOs hear of it.
+		if ss := c.inst[ev.Name]; ss != nil && ss.byState[ev.State] != nil {
+			_ = n.runner.Run(*ss.byState[ev.State])
+		}
+		for _, f := range c.fifos {
+			_ = f.Instance(ev.Name, st, ev.Priority)
+		}
+		return
+	}
 	if !group {
 		n.count(ev)
 	}
@@ -522,7 +533,7 @@ func (sc *scriptCtx) stateScripts(settings []*keepalivedconf.Setting, defMail bo
 	ss := &stateScripts{byState: map[string]*notify.Script{}, smtp: defMail}
 	for _, s := range settings {
 		switch s.Keyword {
-		case "notify_master", "notify_backup", "notify_fault", "notify_stop":
+		case "notify_master", "notify_backup", "notify_fault", "notify_stop", "notify_master_rx_lower_pri":
 			if script := sc.script(s); script != nil {
 				ss.byState[strings.ToUpper(strings.TrimPrefix(s.Keyword, "notify_"))] = script
 			}
@@ -589,7 +600,7 @@ func usesScripts(cfg *keepalivedconf.Config) bool {
 		for _, s := range ss {
 			switch s.Keyword {
 			case "notify", "notify_master", "notify_backup", "notify_fault", "notify_stop",
-				"notify_fifo_script", "vrrp_notify_fifo_script":
+				"notify_master_rx_lower_pri", "notify_fifo_script", "vrrp_notify_fifo_script":
 				return true
 			}
 		}

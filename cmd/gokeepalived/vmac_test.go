@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -20,10 +21,20 @@ import (
 // headers shown).
 func capture(ctx context.Context, t testing.TB, ns, filter string, count int) <-chan []string {
 	t.Helper()
+	return captureArgs(ctx, t, ns, []string{"-e", "-c", fmt.Sprint(count), filter})
+}
+
+// captureArgs runs `tcpdump -i eth0 -nn -l ARGS` in namespace ns and
+// returns its lines once it exits (or ctx ends). It returns once tcpdump
+// listens.
+func captureArgs(ctx context.Context, t testing.TB, ns string, args []string) <-chan []string {
+	t.Helper()
 	if _, err := exec.LookPath("tcpdump"); err != nil {
 		testenv.Unavailable(t, "tcpdump is not installed")
 	}
-	cmd := exec.CommandContext(ctx, "ip", "netns", "exec", ns, "tcpdump", "-i", "eth0", "-nn", "-e", "-l", "-c", fmt.Sprint(count), filter)
+	cmd := exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", ns, "tcpdump", "-i", "eth0", "-nn", "-l"}, args...)...)
+	listening := make(chan struct{})
+	cmd.Stderr = &signalWriter{match: "listening on", done: listening}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -32,6 +43,10 @@ func capture(ctx context.Context, t testing.TB, ns, filter string, count int) <-
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	select {
+	case <-listening:
+	case <-time.After(10 * time.Second):
+	}
 	res := make(chan []string, 1)
 	go func() {
 		var lines []string
@@ -157,4 +172,23 @@ func TestVMACFailoverMixedGoMaster(t *testing.T) {
 
 func TestVMACFailoverMixedKeepalivedMaster(t *testing.T) {
 	failoverWith(t, testenv.Oracle(t, "keepalived"), testenv.Binary(t, "gokeepalived"), pairVIP, "    use_vmac\n", "    use_vmac\n")
+}
+
+// signalWriter closes done once the text written to it contains match.
+type signalWriter struct {
+	mu    sync.Mutex
+	buf   strings.Builder
+	match string
+	done  chan struct{}
+	once  sync.Once
+}
+
+func (w *signalWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	if strings.Contains(w.buf.String(), w.match) {
+		w.once.Do(func() { close(w.done) })
+	}
+	return len(p), nil
 }

@@ -17,13 +17,12 @@ import (
 // unsupported are keywords keepalived acts on at run time that the Node
 // does not implement: refused rather than silently ignored.
 var unsupported = map[string]string{
-	"use_ipvlan":                 "ipvlan interfaces are not implemented",
-	"track_bfd":                  "BFD tracking is not implemented",
-	"garp_extra_if":              "extra GARP interfaces are not implemented",
-	"notify_master_rx_lower_pri": "notify_master_rx_lower_pri is not implemented",
-	"old_unicast_checksum":       "the pre-1.3.6 unicast checksum is not implemented",
-	"track_src_ip":               "source address tracking is not implemented",
-	"vrrp_startup_delay":         "delayed start is not implemented",
+	"use_ipvlan":           "ipvlan interfaces are not implemented",
+	"track_bfd":            "BFD tracking is not implemented",
+	"garp_extra_if":        "extra GARP interfaces are not implemented",
+	"old_unicast_checksum": "the pre-1.3.6 unicast checksum is not implemented",
+	"track_src_ip":         "source address tracking is not implemented",
+	"vrrp_startup_delay":   "delayed start is not implemented",
 }
 
 // unsupportedError names the file:line and keyword of a refused setting.
@@ -67,6 +66,9 @@ type instanceSpec struct {
 	// vmac is the VMAC interface name (use_vmac), empty without.
 	vmac     string
 	xmitBase bool
+	// garpInterval and gnaInterval space the gratuitous ARPs and NAs
+	// sent on the instance's interface (0: back to back).
+	garpInterval, gnaInterval time.Duration
 	// vips are the addresses of the adverts (the instance's family).
 	vips []netip.Addr
 	// warnings are what keepalived logs when it adjusts the settings.
@@ -122,6 +124,9 @@ type globalDefaults struct {
 	lowerPrioNoAdv  bool
 	higherPrioAdv   bool
 	garpLowerRep    int
+	garpLowerDelay  time.Duration
+	garpInterval    time.Duration
+	gnaInterval     time.Duration
 }
 
 func readGlobals(g keepalivedconf.Global) (globalDefaults, error) {
@@ -154,15 +159,11 @@ func readGlobals(g keepalivedconf.Global) (globalDefaults, error) {
 		case "vrrp_garp_lower_prio_repeat":
 			d.garpLowerRep, err = strconv.Atoi(s.Arg(0))
 		case "vrrp_garp_lower_prio_delay":
-			var v time.Duration
-			if v, err = parseSeconds(s.Arg(0)); err == nil && v > 0 {
-				return d, unsupportedError(s, "delayed lower priority GARPs are not implemented")
-			}
-		case "vrrp_garp_interval", "vrrp_gna_interval":
-			var v time.Duration
-			if v, err = parseSeconds(s.Arg(0)); err == nil && v > 0 {
-				return d, unsupportedError(s, "spacing gratuitous ARPs is not implemented")
-			}
+			d.garpLowerDelay, err = parseSeconds(s.Arg(0))
+		case "vrrp_garp_interval":
+			d.garpInterval, err = parseSeconds(s.Arg(0))
+		case "vrrp_gna_interval":
+			d.gnaInterval, err = parseSeconds(s.Arg(0))
 		}
 		if err != nil {
 			return d, fmt.Errorf("%s: %s: %v", s.Pos, s.Keyword, err)
@@ -254,7 +255,9 @@ func buildSpec(in *keepalivedconf.Instance, g globalDefaults, scripts map[string
 	c.LowerPrioNoAdvert = g.lowerPrioNoAdv
 	c.HigherPrioSendAdvert = g.higherPrioAdv
 	c.GarpLowerPrioRepeat = g.garpLowerRep
-	sp := &instanceSpec{conf: in, skipAdv: g.skipCheckAdv, chkSrc: g.checkUnicastSrc, strict: g.strict}
+	c.GarpLowerPrioDelay = g.garpLowerDelay
+	sp := &instanceSpec{conf: in, skipAdv: g.skipCheckAdv, chkSrc: g.checkUnicastSrc, strict: g.strict,
+		garpInterval: g.garpInterval, gnaInterval: g.gnaInterval}
 	if in.Interface == "" {
 		return nil, fmt.Errorf("%s: vrrp_instance %s has no interface; add \"interface IFNAME\"", in.Pos, in.Name)
 	}
@@ -309,10 +312,9 @@ func buildSpec(in *keepalivedconf.Instance, g globalDefaults, scripts map[string
 		case "garp_lower_prio_repeat":
 			c.GarpLowerPrioRepeat, err = strconv.Atoi(s.Arg(0))
 		case "garp_lower_prio_delay":
-			var v time.Duration
-			if v, err = parseSeconds(s.Arg(0)); err == nil && v > 0 {
-				return nil, unsupportedError(s, "delayed lower priority GARPs are not implemented")
-			}
+			c.GarpLowerPrioDelay, err = parseSeconds(s.Arg(0))
+		case "notify_master_rx_lower_pri":
+			c.NotifyMasterRxLowerPri = true
 		case "skip_check_adv_addr":
 			sp.skipAdv = s.Arg(0) != "false"
 		case "check_unicast_src":
@@ -333,11 +335,10 @@ func buildSpec(in *keepalivedconf.Instance, g globalDefaults, scripts map[string
 			sp.xmitBase = true
 		case "mcast_src_ip", "unicast_src_ip":
 			sp.src, err = netip.ParseAddr(s.Arg(0))
-		case "garp_interval", "gna_interval":
-			var v time.Duration
-			if v, err = parseSeconds(s.Arg(0)); err == nil && v > 0 {
-				return nil, unsupportedError(s, "spacing gratuitous ARPs is not implemented")
-			}
+		case "garp_interval":
+			sp.garpInterval, err = parseSeconds(s.Arg(0))
+		case "gna_interval":
+			sp.gnaInterval, err = parseSeconds(s.Arg(0))
 		case "track_script", "track_file", "track_process", "track_interface":
 			sp.tracks = append(sp.tracks, trackRefs(s, scripts, fileW, procW)...)
 		}

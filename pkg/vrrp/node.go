@@ -180,6 +180,18 @@ type generation struct {
 	wg      sync.WaitGroup
 	// linkUp is the last known state of each tracked interface.
 	linkUp map[string]bool
+	// ctx is the generation's context (its goroutines end with it);
+	// spaced holds the queues of the interfaces whose gratuitous ARPs or
+	// NAs are spaced (garp_interval, gna_interval).
+	ctx    context.Context
+	spaced map[string]*spacer
+}
+
+// spacedAnnounce is one gratuitous ARP or NA waiting for its turn.
+type spacedAnnounce struct {
+	dev  string
+	addr netip.Addr
+	inst string
 }
 
 type nodeInst struct {
@@ -451,7 +463,7 @@ func (n *Node) startGeneration(ctx context.Context, g, old *generation, rx chan 
 		}
 	}
 	gctx, cancel := context.WithCancel(ctx)
-	g.cancel = cancel
+	g.cancel, g.ctx = cancel, gctx
 	fail := func(err error) error {
 		cancel()
 		g.wg.Wait()
@@ -858,7 +870,20 @@ func (n *Node) receive(g *generation, it rxItem) {
 	if p.AH != nil && p.AH.Seq > ni.ahSeq {
 		ni.ahSeq = p.AH.Seq
 	}
-	n.exec(g, ni.m.Receive(n.opts.Clock.Now(), p))
+	// A master hearing a lower priority AH advert takes the sequence
+	// number over ("Syncing seq_num"), before its answer goes out.
+	syncSeq := p.AH != nil && ni.m.State() == StateMaster && p.Priority != 0 &&
+		(int(p.Priority) < ni.m.Priority() || (int(p.Priority) == ni.m.Priority() && p.Src.Compare(it.nc.conn.LocalAddr()) < 0))
+	if syncSeq {
+		ni.ahSeq = p.AH.Seq + 1
+	}
+	acts := ni.m.Receive(n.opts.Clock.Now(), p)
+	if syncSeq {
+		msg := Action{Kind: ActionLog, Msg: fmt.Sprintf("(%s) IPSEC-AH : Syncing seq_num - Increment seq", ni.spec.cfg.Name)}
+		i := slices.IndexFunc(acts, func(a Action) bool { return a.Kind == ActionLog && strings.Contains(a.Msg, "with lower priority") })
+		acts = slices.Insert(acts, i+1, msg)
+	}
+	n.exec(g, acts)
 }
 
 func (n *Node) track(g *generation, ev TrackEvent) {
@@ -951,7 +976,15 @@ func (n *Node) exec(g *generation, acts []Action) {
 		case ActionAnnounce:
 			for _, v := range append(slices.Clone(conf.VIPs), conf.ExcludedVIPs...) {
 				addr, dev := v.Prefix.Addr(), devOf(v, ni.spec.ifname())
+				interval := ni.spec.garpInterval
+				if !addr.Is4() {
+					interval = ni.spec.gnaInterval
+				}
 				for i := 0; i < a.Count; i++ {
+					if interval > 0 && g.ctx != nil {
+						n.announceSpaced(g, spacedAnnounce{dev: dev, addr: addr, inst: conf.Name}, interval)
+						continue
+					}
 					if addr.Is4() {
 						n.logf(true, "Sending gratuitous ARP on %s for %s", dev, addr)
 					} else {
@@ -964,6 +997,88 @@ func (n *Node) exec(g *generation, acts []Action) {
 			n.notify(Notification{Kind: "INSTANCE", Name: a.Instance, State: a.State.String(), Priority: a.Priority})
 		}
 	}
+}
+
+// spacer sends the gratuitous ARPs (or NAs) of one interface at least
+// interval apart, as keepalived's garp_interval/gna_interval do: a message
+// goes out at once when the interface has been quiet long enough, else it
+// waits in a queue that holds an address at most once (keepalived does
+// not queue a second message for an address already waiting, so a burst
+// of garp_master_repeat messages yields two: one at once, one an interval
+// later).
+type spacer struct {
+	mu       sync.Mutex
+	last     time.Time
+	interval time.Duration
+	pending  map[netip.Addr]bool
+	queue    chan spacedAnnounce
+}
+
+func (n *Node) announceSpaced(g *generation, it spacedAnnounce, interval time.Duration) {
+	key := fmt.Sprintf("%s|%v", it.dev, it.addr.Is4())
+	if g.spaced == nil {
+		g.spaced = map[string]*spacer{}
+	}
+	sp, ok := g.spaced[key]
+	if !ok {
+		sp = &spacer{interval: interval, pending: map[netip.Addr]bool{}, queue: make(chan spacedAnnounce, 1024)}
+		g.spaced[key] = sp
+		g.wg.Add(1)
+		go func() {
+			defer g.wg.Done()
+			for {
+				var x spacedAnnounce
+				select {
+				case <-g.ctx.Done():
+					return
+				case x = <-sp.queue:
+				}
+				sp.mu.Lock()
+				wait := time.Until(sp.last.Add(sp.interval))
+				sp.mu.Unlock()
+				if wait > 0 {
+					select {
+					case <-g.ctx.Done():
+						return
+					case <-time.After(wait):
+					}
+				}
+				sp.mu.Lock()
+				delete(sp.pending, x.addr)
+				sp.last = time.Now()
+				sp.mu.Unlock()
+				n.sendAnnounce(x)
+			}
+		}()
+	}
+	sp.mu.Lock()
+	now := time.Now()
+	if len(sp.pending) == 0 && !now.Before(sp.last.Add(sp.interval)) {
+		sp.last = now
+		sp.mu.Unlock()
+		n.sendAnnounce(it)
+		return
+	}
+	if sp.pending[it.addr] {
+		sp.mu.Unlock()
+		return
+	}
+	sp.pending[it.addr] = true
+	sp.mu.Unlock()
+	select {
+	case sp.queue <- it:
+	default:
+		n.log.Warn(fmt.Sprintf("(%s) gratuitous ARP/NA queue of %s is full: %s not announced", it.inst, it.dev, it.addr))
+	}
+}
+
+func (n *Node) sendAnnounce(x spacedAnnounce) {
+	if x.addr.Is4() {
+		n.logf(true, "Sending gratuitous ARP on %s for %s", x.dev, x.addr)
+	} else {
+		n.logf(true, "Sending unsolicited Neighbour Advert on %s for %s", x.dev, x.addr)
+	}
+	n.logErr(n.p.Announce(x.dev, x.addr), x.inst, "announce", x.addr.String())
 }
 
 func (n *Node) notify(x Notification) {

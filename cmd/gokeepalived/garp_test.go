@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gohaproxy/gohaproxy/internal/testenv"
+)
+
+// garpGaps runs bin alone with extra global_defs lines and returns the
+// gaps between the first three gratuitous ARPs (or NAs) seen on the LAN.
+func garpGaps(t *testing.T, bin, globals, vip string) []time.Duration {
+	l := newLAN(t, 2)
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+	filter := "arp"
+	if strings.Contains(vip, ":") {
+		filter = "icmp6 and ip6[40] == 136"
+	}
+	// -tt: seconds.microseconds timestamps.
+	lines := captureTT(ctx, t, l.routers[1], filter, 3)
+	conf := strings.Replace(vrrpConf("r1", 150, vip), "global_defs {\n", "global_defs {\n"+globals, 1)
+	r := newRouter(t, filepath.Base(bin), bin, l.routers[0], conf)
+	r.start(t)
+	defer r.stop(syscall.SIGTERM)
+	var got []string
+	select {
+	case got = <-lines:
+	case <-ctx.Done():
+		t.Fatal("no gratuitous ARPs captured")
+	}
+	if len(got) < 3 {
+		t.Fatalf("captured %d packets: %q", len(got), got)
+	}
+	var ts []float64
+	for _, line := range got {
+		f, err := strconv.ParseFloat(strings.Fields(line)[0], 64)
+		if err != nil {
+			t.Fatalf("timestamp of %q: %v", line, err)
+		}
+		ts = append(ts, f)
+	}
+	var gaps []time.Duration
+	for i := 1; i < len(ts); i++ {
+		gaps = append(gaps, time.Duration((ts[i]-ts[i-1])*float64(time.Second)).Round(time.Millisecond))
+	}
+	return gaps
+}
+
+func captureTT(ctx context.Context, t testing.TB, ns, filter string, count int) <-chan []string {
+	t.Helper()
+	return captureArgs(ctx, t, ns, []string{"-tt", "-c", fmt.Sprint(count), filter})
+}
+
+// TestGarpIntervalLikeKeepalived: vrrp_garp_interval / vrrp_gna_interval
+// space the gratuitous ARPs / NAs as keepalived spaces them. keepalived
+// 2.2.7 queues at most one waiting message per address, so of a burst of
+// garp_master_repeat (5) it sends two, an interval apart, and the next two
+// come with the second burst (garp_master_delay, 5 s, later).
+func TestGarpIntervalLikeKeepalived(t *testing.T) {
+	k := testenv.Oracle(t, "keepalived")
+	g := testenv.Binary(t, "gokeepalived")
+	for _, tc := range []struct{ name, globals, vip string }{
+		{"garp", "    vrrp_garp_interval 0.4\n", pairVIP},
+		{"gna", "    vrrp_gna_interval 0.4\n", pairVIP6},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			want := garpGaps(t, k, tc.globals, tc.vip)
+			got := garpGaps(t, g, tc.globals, tc.vip)
+			t.Logf("gaps: keepalived %v, gokeepalived %v", want, got)
+			near := func(d, ref time.Duration) bool { return d >= ref-50*time.Millisecond && d <= ref+time.Second }
+			for i, ref := range []time.Duration{400 * time.Millisecond, 4600 * time.Millisecond} {
+				if !near(want[i], ref) {
+					t.Errorf("keepalived gap %d is %v, the test expects about %v", i, want[i], ref)
+				}
+				if !near(got[i], ref) {
+					t.Errorf("gokeepalived gap %d is %v, want about %v as keepalived", i, got[i], ref)
+				}
+			}
+		})
+	}
+}
