@@ -14,6 +14,7 @@ need wrk wrk
 need socat socat
 need chromium chromium # the stats page test drives headless Chromium
 need tshark tshark     # decodes captured adverts (TestAdvertsDecodeInTshark)
+need nft nftables      # keepalived's vrrp_strict/use_vmac firewall tables (TestFirewallLikeKeepalived)
 [ -f /usr/lib/python3/dist-packages/aiosmtpd/__init__.py ] || pkgs="$pkgs python3-aiosmtpd"
 [ -z "$pkgs" ] && exit 0
 if [ "$(id -u)" != 0 ]; then

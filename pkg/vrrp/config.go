@@ -66,6 +66,9 @@ type instanceSpec struct {
 	// vmac is the VMAC interface name (use_vmac), empty without.
 	vmac     string
 	xmitBase bool
+	// noAccept: while MASTER the instance's VIPs get keepalived's
+	// firewall drop rules (vrrp_strict or no_accept, not address owner).
+	noAccept bool
 	// garpInterval and gnaInterval space the gratuitous ARPs and NAs
 	// sent on the instance's interface (0: back to back).
 	garpInterval, gnaInterval time.Duration
@@ -401,6 +404,18 @@ func buildSpec(in *keepalivedconf.Instance, g globalDefaults, scripts map[string
 			sp.pass = codec.PassData(in.AuthPass)
 		}
 	}
+	noAccept := sp.strict
+	for _, s := range in.Settings {
+		switch s.Keyword {
+		case "no_accept":
+			noAccept = true
+		case "accept":
+			if !sp.strict {
+				noAccept = false
+			}
+		}
+	}
+	sp.noAccept = noAccept && c.Priority != PriorityOwner
 	sp.cfg = c
 	return sp, nil
 }

@@ -105,6 +105,11 @@ type Node struct {
 	mu      sync.Mutex
 	snap    Snapshot
 	running bool
+
+	// fw is the firewall state (Run's loop only); fwDrop holds the VIPs
+	// of the MASTER no_accept instances by instance name.
+	fw     FirewallState
+	fwDrop map[string][]netip.Addr
 }
 
 type reloadReq struct {
@@ -132,7 +137,7 @@ func NewNode(cfg *keepalivedconf.Config, p Platform, opts NodeOptions) (*Node, e
 	if lg == nil {
 		lg = zap.NewNop()
 	}
-	n := &Node{p: p, opts: opts, log: lg, cfg: cfg, reloads: make(chan reloadReq)}
+	n := &Node{p: p, opts: opts, log: lg, cfg: cfg, reloads: make(chan reloadReq), fwDrop: map[string][]netip.Addr{}}
 	n.updateSnapshot(g)
 	return n, nil
 }
@@ -406,6 +411,7 @@ func (n *Node) Run(ctx context.Context) error {
 				c.conn.Close()
 			}
 			g.conns = nil
+			n.clearFirewall()
 			n.delVMACs(g, nil)
 			n.updateSnapshot(g)
 			return nil
@@ -637,8 +643,51 @@ func (n *Node) startGeneration(ctx context.Context, g, old *generation, rx chan 
 	return nil
 }
 
+// applyFirewall installs the firewall state: the drop sets of the
+// no_accept masters (a family's tables appear with its first such master
+// and stay until exit) and the VMAC map.
+func (n *Node) applyFirewall() {
+	fw, ok := n.p.(Firewall)
+	if !ok {
+		return
+	}
+	st := FirewallState{V4: n.fw.V4, V6: n.fw.V6, VMACs: n.fw.VMACs}
+	for _, vips := range n.fwDrop {
+		for _, a := range vips {
+			if a.Is4() || a.Is4In6() {
+				st.Drop4 = append(st.Drop4, a.Unmap())
+				st.V4 = true
+			} else {
+				st.Drop6 = append(st.Drop6, a)
+				st.V6 = true
+			}
+		}
+	}
+	for _, l := range []*[]netip.Addr{&st.Drop4, &st.Drop6} {
+		slices.SortFunc(*l, func(a, b netip.Addr) int { return a.Compare(b) })
+		*l = slices.Compact(*l)
+	}
+	n.fw = st
+	if err := fw.SetFirewall(st); err != nil {
+		n.log.Error(fmt.Sprintf("cannot set the firewall rules: %v", err))
+	}
+}
+
+// clearFirewall removes the tables at exit.
+func (n *Node) clearFirewall() {
+	fw, ok := n.p.(Firewall)
+	if !ok || (!n.fw.V4 && !n.fw.V6 && len(n.fw.VMACs) == 0) {
+		return
+	}
+	n.fw, n.fwDrop = FirewallState{}, map[string][]netip.Addr{}
+	if err := fw.SetFirewall(FirewallState{}); err != nil {
+		n.log.Error(fmt.Sprintf("cannot remove the firewall rules: %v", err))
+	}
+}
+
 // addVMACs creates the VMAC interfaces of g's instances.
 func (n *Node) addVMACs(g *generation) error {
+	changed := false
 	for _, ni := range g.insts {
 		sp := ni.spec
 		if sp.vmac == "" {
@@ -652,6 +701,18 @@ func (n *Node) addVMACs(g *generation) error {
 			return fmt.Errorf("%s: vrrp_instance %s: use_vmac: %w", sp.conf.Pos, sp.cfg.Name, err)
 		}
 		n.logf(false, "(%s): Success creating VMAC interface %s", sp.cfg.Name, sp.vmac)
+		if !sp.ipv6 {
+			if n.fw.VMACs == nil {
+				n.fw.VMACs = map[string]string{}
+			}
+			if n.fw.VMACs[sp.vmac] != sp.conf.Interface {
+				n.fw.VMACs[sp.vmac] = sp.conf.Interface
+				changed = true
+			}
+		}
+	}
+	if changed {
+		n.applyFirewall()
 	}
 	return nil
 }
@@ -670,6 +731,10 @@ func (n *Node) delVMACs(old, next *generation) {
 		}
 		if next != nil && slices.ContainsFunc(next.insts, func(ni *nodeInst) bool { return ni.spec.vmac == name }) {
 			continue
+		}
+		if _, ok := n.fw.VMACs[name]; ok {
+			delete(n.fw.VMACs, name)
+			n.applyFirewall()
 		}
 		if err := vm.DelVMAC(name); err != nil {
 			n.log.Error(fmt.Sprintf("(%s) cannot remove VMAC interface %s: %v", oi.spec.cfg.Name, name, err))
@@ -954,6 +1019,15 @@ func (n *Node) exec(g *generation, acts []Action) {
 		case ActionSend:
 			n.send(ni, a.Priority)
 		case ActionAddVIPs:
+			if ni.spec.noAccept {
+				n.logf(true, "(%s) setting firewall drop rule", conf.Name)
+				var vips []netip.Addr
+				for _, v := range conf.VIPs {
+					vips = append(vips, v.Prefix.Addr())
+				}
+				n.fwDrop[conf.Name] = vips
+				n.applyFirewall()
+			}
 			for _, v := range append(slices.Clone(conf.VIPs), conf.ExcludedVIPs...) {
 				n.logErr(n.p.AddAddress(devOf(v, ni.spec.ifname()), v), conf.Name, "add", v.Prefix.String())
 			}
@@ -972,6 +1046,13 @@ func (n *Node) exec(g *generation, acts []Action) {
 			}
 			for _, v := range append(slices.Clone(conf.VIPs), conf.ExcludedVIPs...) {
 				n.logErr(n.p.DelAddress(devOf(v, ni.spec.ifname()), v), conf.Name, "remove", v.Prefix.String())
+			}
+			if ni.spec.noAccept {
+				n.logf(true, "(%s) removing firewall drop rule", conf.Name)
+				if _, ok := n.fwDrop[conf.Name]; ok {
+					delete(n.fwDrop, conf.Name)
+					n.applyFirewall()
+				}
 			}
 		case ActionAnnounce:
 			for _, v := range append(slices.Clone(conf.VIPs), conf.ExcludedVIPs...) {

@@ -95,6 +95,23 @@ type VMACs interface {
 	DelVMAC(name string) error
 }
 
+// FirewallState is what keepalived's nftables tables hold.
+type FirewallState struct {
+	// V4 and V6: the family's drop rules exist (they are created when a
+	// first no_accept instance becomes MASTER and stay until exit).
+	V4, V6 bool
+	// Drop4 and Drop6 are the VIPs of the MASTER no_accept instances.
+	Drop4, Drop6 []netip.Addr
+	// VMACs maps IPv4 VMAC interfaces to their base interfaces.
+	VMACs map[string]string
+}
+
+// Firewall installs keepalived's firewall rules. A Platform that does not
+// implement it installs none.
+type Firewall interface {
+	SetFirewall(FirewallState) error
+}
+
 // Platform is everything a Node needs from the host.
 type Platform interface {
 	Addresses
