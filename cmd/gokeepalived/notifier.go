@@ -66,6 +66,8 @@ type instCounts struct {
 	lastTransition time.Time
 	becameMaster   int
 	releasedMaster int
+	// statsBase are the packet counters at the last STATS_CLEAR.
+	statsBase vrrp.InstanceStats
 }
 
 // scriptCtx is what building scripts needs to know from global_defs.
@@ -639,4 +641,29 @@ func boolArg(s *keepalivedconf.Setting) bool {
 		return false
 	}
 	return true
+}
+
+// packetStats returns the packet counters of instance name since the last
+// STATS_CLEAR (cur are the Node's counters); clear starts a new period.
+func (n *notifier) packetStats(name string, cur vrrp.InstanceStats, clear bool) vrrp.InstanceStats {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	ic := n.counts[name]
+	if ic == nil {
+		ic = &instCounts{}
+		n.counts[name] = ic
+	}
+	b := ic.statsBase
+	out := vrrp.InstanceStats{
+		AdvertRcvd: cur.AdvertRcvd - b.AdvertRcvd, AdvertSent: cur.AdvertSent - b.AdvertSent,
+		PacketLenErr: cur.PacketLenErr - b.PacketLenErr, IPTTLErr: cur.IPTTLErr - b.IPTTLErr,
+		InvalidTypeRcvd: cur.InvalidTypeRcvd - b.InvalidTypeRcvd, AdvertIntervalErr: cur.AdvertIntervalErr - b.AdvertIntervalErr,
+		AddrListErr: cur.AddrListErr - b.AddrListErr, InvalidAuthType: cur.InvalidAuthType - b.InvalidAuthType,
+		AuthTypeMismatch: cur.AuthTypeMismatch - b.AuthTypeMismatch, AuthFailure: cur.AuthFailure - b.AuthFailure,
+		PriZeroRcvd: cur.PriZeroRcvd - b.PriZeroRcvd, PriZeroSent: cur.PriZeroSent - b.PriZeroSent,
+	}
+	if clear {
+		ic.statsBase = cur
+	}
+	return out
 }

@@ -78,6 +78,44 @@ type InstanceStatus struct {
 	LastMaster   netip.Addr
 	VIPsSet      bool
 	Group        string
+	// Stats are keepalived's per-instance packet counters.
+	Stats InstanceStats
+}
+
+// InstanceStats are the packet counters keepalived keeps per instance
+// (the stats dump and the JSON dump show them).
+type InstanceStats struct {
+	AdvertRcvd, AdvertSent                         uint64
+	PacketLenErr, IPTTLErr, InvalidTypeRcvd        uint64
+	AdvertIntervalErr, AddrListErr                 uint64
+	InvalidAuthType, AuthTypeMismatch, AuthFailure uint64
+	PriZeroRcvd, PriZeroSent                       uint64
+}
+
+// countReject adds a rejected advert to the counters keepalived
+// increments for that check; some rejections come after keepalived has
+// counted the advert as received.
+func (st *InstanceStats) countReject(msg string) {
+	has := func(sub string) bool { return strings.Contains(msg, sub) }
+	switch {
+	case has("invalid TTL/HL"):
+		st.IPTTLErr++
+	case has("Invalid auth type"):
+		st.InvalidAuthType++
+	case has(" auth, expecting "):
+		st.AuthTypeMismatch++
+	case has("invalid passwd"), has("IPSEC-AH :"):
+		st.AuthFailure++
+	case has("Invalid packet type"):
+		st.InvalidTypeRcvd++
+	case has("unexpected ip number count"), has("icast packet but received"):
+		st.AddrListErr++
+	case has("not present in MASTER advert"):
+		st.AdvertRcvd++
+		st.AddrListErr++
+	case has("not a unicast peer"):
+		st.AdvertRcvd++
+	}
 }
 
 // GroupStatus is a snapshot of one sync group.
@@ -208,6 +246,7 @@ type nodeInst struct {
 	// raised to the sequence number of each accepted advert.
 	ipID  uint16
 	ahSeq uint32
+	stats InstanceStats
 }
 
 type nodeConn struct {
@@ -463,6 +502,9 @@ func (n *Node) startGeneration(ctx context.Context, g, old *generation, rx chan 
 	if old != nil {
 		for _, oi := range old.insts {
 			ni, ok := g.byName[oi.spec.cfg.Name]
+			if ok {
+				ni.stats = oi.stats
+			}
 			if ok && oi.m.State() == StateMaster && ni.spec.conf.Interface == oi.spec.conf.Interface && ni.spec.cfg.VRID == oi.spec.cfg.VRID {
 				kept[oi.spec.cfg.Name] = oi
 			}
@@ -901,6 +943,19 @@ func (n *Node) receive(g *generation, it rxItem) {
 	}
 	if err != nil {
 		n.logf(true, "VRRP packet from %s on %s dropped: %v", r.Src, it.nc.cc.Interface, err)
+		if errors.Is(err, codec.ErrTooShort) || errors.Is(err, codec.ErrLength) || errors.Is(err, codec.ErrIPv4) {
+			msg := r.Msg
+			if it.nc.cc.AH && len(msg) >= codec.AHLen {
+				msg = msg[codec.AHLen:]
+			}
+			if len(msg) >= 2 {
+				for _, x := range it.nc.insts {
+					if x.spec.cfg.VRID == msg[1] {
+						x.stats.PacketLenErr++
+					}
+				}
+			}
+		}
 		return
 	}
 	ifname := r.Interface
@@ -929,8 +984,13 @@ func (n *Node) receive(g *generation, it rxItem) {
 		var re *codec.RejectError
 		if errors.As(err, &re) && re.Msg != "" {
 			n.logf(false, "%s", re.Msg)
+			ni.stats.countReject(re.Msg)
 		}
 		return
+	}
+	ni.stats.AdvertRcvd++
+	if p.Priority == 0 {
+		ni.stats.PriZeroRcvd++
 	}
 	if p.AH != nil && p.AH.Seq > ni.ahSeq {
 		ni.ahSeq = p.AH.Seq
@@ -1172,6 +1232,10 @@ func (n *Node) send(ni *nodeInst, prio int) {
 	if ni.conn == nil {
 		return
 	}
+	ni.stats.AdvertSent++
+	if prio == 0 {
+		ni.stats.PriZeroSent++
+	}
 	src := ni.conn.conn.LocalAddr()
 	dsts := ni.spec.peers
 	if len(dsts) == 0 {
@@ -1213,7 +1277,7 @@ func (n *Node) updateSnapshot(g *generation) {
 			Name: ni.spec.cfg.Name, Interface: ni.spec.conf.Interface, VRID: int(ni.spec.cfg.VRID),
 			State: m.State().String(), Priority: m.Priority(), BasePriority: m.BasePriority(),
 			Version: int(ni.spec.cfg.Version), AdvertInt: ni.spec.cfg.AdvertInt,
-			LastMaster: m.LastMaster(), VIPsSet: m.VIPsSet(),
+			LastMaster: m.LastMaster(), VIPsSet: m.VIPsSet(), Stats: ni.stats,
 		}
 		if gr := m.Group(); gr != nil {
 			st.Group = gr.Name()
