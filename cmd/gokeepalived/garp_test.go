@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -82,6 +84,72 @@ func TestGarpIntervalLikeKeepalived(t *testing.T) {
 				if !near(got[i], ref) {
 					t.Errorf("gokeepalived gap %d is %v, want about %v as keepalived", i, got[i], ref)
 				}
+			}
+		})
+	}
+}
+
+// lowerPrioRun runs bin as MASTER, sends it one lower priority advert and
+// returns the GARP lines it logged after the advert's line, and whether
+// notify_master_rx_lower_pri ran.
+func lowerPrioRun(t *testing.T, bin, extra string) (lines []string, notified bool) {
+	l := newLAN(t, 2)
+	mark := filepath.Join(t.TempDir(), "rx_lower")
+	extra = strings.ReplaceAll(extra, "MARK", mark)
+	r := newRouter(t, filepath.Base(bin), bin, l.routers[0], vrrpConf("r1", 150, pairVIP+"/24", extra))
+	r.start(t)
+	l.waitAddr(t, 0, pairVIP, true, 20*time.Second)
+	time.Sleep(6 * time.Second) // the second master burst is over
+	args := []string{"netns", "exec", l.routers[1], "python3", "-c", `import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b"eth0")
+s.sendto(bytes.fromhex(sys.argv[1]), ("224.0.0.18", 0))
+`}
+	if out, err := exec.Command("ip", append(args, badAdverts(t)[0])...).CombinedOutput(); err != nil {
+		t.Fatalf("sending the advert: %v\n%s", err, out)
+	}
+	time.Sleep(7 * time.Second)
+	r.stop(syscall.SIGTERM)
+	b, err := os.ReadFile(filepath.Join(r.dir, "out.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := false
+	for _, line := range strings.Split(string(b), "\n") {
+		if i := strings.Index(line, ": "); i >= 0 && len(line) > 24 {
+			line = line[i+2:]
+		}
+		switch {
+		case strings.Contains(line, "with lower priority"):
+			after = true
+		case after && strings.Contains(line, "gratuitous ARP"):
+			lines = append(lines, line)
+		}
+	}
+	_, err = os.Stat(mark)
+	return lines, err == nil
+}
+
+// TestLowerPrioGarpLikeKeepalived: a MASTER hearing a lower priority
+// advert sends garp_lower_prio_repeat GARPs (default: garp_master_repeat)
+// at once and again garp_lower_prio_delay later (default:
+// vrrp_garp_master_delay), and runs notify_master_rx_lower_pri.
+func TestLowerPrioGarpLikeKeepalived(t *testing.T) {
+	k := testenv.Oracle(t, "keepalived")
+	g := testenv.Binary(t, "gokeepalived")
+	for _, tc := range []struct{ name, extra string }{
+		{"defaults", ""},
+		{"configured", "    garp_lower_prio_repeat 2\n    garp_lower_prio_delay 2\n    notify_master_rx_lower_pri \"/usr/bin/touch MARK\"\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			want, wantN := lowerPrioRun(t, k, tc.extra)
+			got, gotN := lowerPrioRun(t, g, tc.extra)
+			if strings.Contains(tc.extra, "notify_master_rx_lower_pri") && !wantN {
+				t.Errorf("keepalived did not run notify_master_rx_lower_pri: the test's premise is wrong")
+			}
+			if strings.Join(got, "\n") != strings.Join(want, "\n") || gotN != wantN {
+				t.Errorf("after the lower priority advert:\ngokeepalived (notified %v):\n%s\nkeepalived (notified %v):\n%s",
+					gotN, strings.Join(got, "\n"), wantN, strings.Join(want, "\n"))
 			}
 		})
 	}

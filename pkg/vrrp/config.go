@@ -133,7 +133,8 @@ type globalDefaults struct {
 }
 
 func readGlobals(g keepalivedconf.Global) (globalDefaults, error) {
-	d := globalDefaults{version: 2, garpDelay: 5 * time.Second, garpRepeat: 5, garpRefreshRep: 1, strict: g.VRRPStrict}
+	d := globalDefaults{version: 2, garpDelay: 5 * time.Second, garpRepeat: 5, garpRefreshRep: 1, strict: g.VRRPStrict,
+		garpLowerRep: -1, garpLowerDelay: -1}
 	if g.VRRPVersion == 3 {
 		d.version = 3
 	}
@@ -171,6 +172,15 @@ func readGlobals(g keepalivedconf.Global) (globalDefaults, error) {
 		if err != nil {
 			return d, fmt.Errorf("%s: %s: %v", s.Pos, s.Keyword, err)
 		}
+	}
+	// keepalived's defaults for the lower priority GARPs are the master
+	// ones (observed: 5 GARPs at once and 5 more vrrp_garp_master_delay
+	// later).
+	if d.garpLowerRep < 0 {
+		d.garpLowerRep = d.garpRepeat
+	}
+	if d.garpLowerDelay < 0 {
+		d.garpLowerDelay = d.garpDelay
 	}
 	return d, nil
 }
@@ -403,6 +413,23 @@ func buildSpec(in *keepalivedconf.Instance, g globalDefaults, scripts map[string
 			sp.auth = codec.AuthAH
 			sp.pass = codec.PassData(in.AuthPass)
 		}
+	}
+	// Strict mode sends no lower priority GARPs unless configured.
+	if sp.strict {
+		lowerRep, lowerDelay := false, false
+		for _, s := range in.Settings {
+			lowerRep = lowerRep || s.Keyword == "garp_lower_prio_repeat"
+			lowerDelay = lowerDelay || s.Keyword == "garp_lower_prio_delay"
+		}
+		if !lowerRep {
+			c.GarpLowerPrioRepeat = 0
+		}
+		if !lowerDelay {
+			c.GarpLowerPrioDelay = 0
+		}
+	}
+	if sp.vmac != "" {
+		c.Interface = sp.vmac
 	}
 	noAccept := sp.strict
 	for _, s := range in.Settings {

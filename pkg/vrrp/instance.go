@@ -394,6 +394,9 @@ func (in *Instance) announce(n int) {
 	if n <= 0 || len(in.cfg.VIPs) == 0 {
 		return
 	}
+	// keepalived logs each burst (first, delayed, refresh, lower
+	// priority).
+	in.log(true, "(%s) Sending/queueing %s on %s for %s", in.cfg.Name, garpWord(in.cfg.VIPs[0]), in.cfg.Interface, in.cfg.VIPs[0])
 	in.emit(Action{Kind: ActionAnnounce, Instance: in.cfg.Name, Count: n})
 }
 
@@ -423,9 +426,6 @@ func (in *Instance) becomeMaster(now time.Time) {
 		}
 		in.do(ActionAddVIPs, 0)
 		in.vipSet = true
-	}
-	if len(in.cfg.VIPs) > 0 && in.cfg.GarpMasterRepeat > 0 {
-		in.log(true, "(%s) Sending/queueing %s on %s for %s", in.cfg.Name, garpWord(in.cfg.VIPs[0]), in.cfg.Interface, in.cfg.VIPs[0])
 	}
 	in.announce(in.cfg.GarpMasterRepeat)
 	in.notify()

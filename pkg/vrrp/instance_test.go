@@ -445,7 +445,8 @@ func TestMasterAdvertOptions(t *testing.T) {
 	in.Start(t0)
 	in.Timer(in.Next())
 	a := in.Receive(t0.Add(5*time.Second), adv("10.0.0.2", 50))
-	wantSeq(t, "lower", logs(a), []string{"(VI_1) Received advert from 10.0.0.2 with lower priority 50, ours 100"})
+	wantSeq(t, "lower", logs(a), []string{"(VI_1) Received advert from 10.0.0.2 with lower priority 50, ours 100",
+		"(VI_1) Sending/queueing gratuitous ARPs on eth0 for 10.0.0.100"})
 	wantSeq(t, "lower effects", effects(a), []string{"announce(VI_1,2)"})
 	a = in.Receive(t0.Add(6*time.Second), adv("10.0.0.2", 150))
 	if e := effects(a); len(e) == 0 || e[0] != "send(VI_1,100)" || in.State() != StateBackup {
