@@ -518,6 +518,9 @@ func (n *Node) startGeneration(ctx context.Context, g, old *generation, rx chan 
 		for _, c := range g.conns {
 			c.conn.Close()
 		}
+		// VMACs this generation created and the previous one does not
+		// use go too.
+		n.delVMACs(g, old)
 		return err
 	}
 	if err := n.addVMACs(g); err != nil {
