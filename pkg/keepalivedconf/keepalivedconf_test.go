@@ -85,7 +85,7 @@ func TestParseTable(t *testing.T) {
 		{"random fixed", strings.Replace(vi, "id 5", "id ${_RANDOM 300 300}", 1), 5, "number '300' outside range"},
 		{"random ok", strings.Replace(vi, "id 5", "id ${_RANDOM 1 255}", 1), 0, ""},
 		{"random bad args", strings.Replace(vi, "id 5", "id ${_RANDOM x}", 1), 5, ""},
-		{"include_check all", "global_defs {\n include_check\n}\ninclude /none/*.conf\n" + vi, 6, "No config files matched"},
+		{"include_check all", "global_defs {\n include_check\n}\ninclude /none/*.conf\n" + vi, 6, "Config files missing '/none/*.conf'"},
 		{"include_check plus", "global_defs {\n include_check +match -wildcard_match\n}\ninclude /none/*.conf\n" + vi, 0, ""},
 		{"include_check type", "global_defs {\n include_check readable\n}\n" + vi, 5, "Unknown include_check type 'readable'"},
 		{"include_check top", "include_check\n" + vi, 5, "Unknown keyword 'include_check'"},

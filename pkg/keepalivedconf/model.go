@@ -139,7 +139,14 @@ var checkerNames = []string{"TCP_CHECK", "HTTP_GET", "SSL_GET", "MISC_CHECK", "S
 // Result is what Parse returns.
 type Result struct {
 	Config *Config
-	Diags  Diags
+	// Diags holds every message keepalived -t prints, each once, in the
+	// order it first prints them (WriteConfigTest prints them as
+	// keepalived does, once per read that reports them).
+	Diags Diags
+	// all is every message, placed in its reads (see Pass) and sorted.
+	all      Diags
+	names    map[string]string
+	mainFile string
 }
 
 // ExitCode is keepalived -t's exit status for this configuration.
@@ -149,8 +156,10 @@ func (r *Result) ExitCode() int { return r.Diags.Status().ExitCode() }
 // returns the model with every message keepalived -t would print.
 func Parse(file string, opts Options, host Host) *Result {
 	var diags Diags
-	lines := Lex(file, opts, &diags)
-	return parseLines(lines, &diags, host)
+	lx := lex(file, opts, &diags)
+	r := parseLines(lx.lines, &diags, host)
+	r.names, r.mainFile = lx.names, file
+	return r
 }
 
 // ParseBytes parses data as if read from name (includes are resolved
@@ -173,7 +182,7 @@ func ParseBytes(name string, data []byte, opts Options, host Host) *Result {
 }
 
 func parseLines(lines []Line, diags *Diags, host Host) *Result {
-	nodes := buildTree(lines, diags)
+	nodes, linePass := buildTree(lines, diags)
 	w := &walker{diags: diags}
 	settings := w.walk(nodes, registry, nil)
 	cfg := &Config{Settings: settings}
@@ -187,10 +196,11 @@ func parseLines(lines []Line, diags *Diags, host Host) *Result {
 	b := &builder{cfg: cfg, diags: diags, host: host, rulePref: 16384}
 	b.build()
 	b.validate()
+	r := &Result{Config: cfg, all: place(*diags, lines, linePass)}
 	// keepalived stops at the first keyword missing a parameter it needs:
 	// nothing after it is reported.
-	*diags = cutAtFatal(*diags, cfg.Files)
-	return &Result{Config: cfg, Diags: *diags}
+	r.Diags = r.uniqueReports()
+	return r
 }
 
 type builder struct {
@@ -486,47 +496,4 @@ func (b *builder) virtualServer(s *Setting) {
 		}
 	}
 	b.cfg.VirtualServers = append(b.cfg.VirtualServers, vs)
-}
-
-// cutAtFatal drops what keepalived never reports because it stopped at the
-// first keyword missing a parameter it needs: messages about later lines,
-// and the checks made once the whole configuration is read.
-func cutAtFatal(ds Diags, files []string) Diags {
-	idx := map[string]int{}
-	for i, f := range files {
-		idx[f] = i
-	}
-	fatal := -1
-	for i, d := range ds {
-		if d.Kind == KindMissingFatal && (fatal < 0 || before(d.Pos, ds[fatal].Pos, idx)) {
-			fatal = i
-		}
-	}
-	if fatal < 0 {
-		return ds
-	}
-	f := ds[fatal].Pos
-	var out Diags
-	for i, d := range ds {
-		switch {
-		case i == fatal:
-		case d.Pos == (Pos{}) || d.Pos == f:
-			// keepalived reads no further words of the fatal line either.
-			if i > fatal || d.Kind == KindUnknownKeyword {
-				continue
-			}
-		case !before(d.Pos, f, idx):
-			continue
-		}
-		out = append(out, d)
-	}
-	return out
-}
-
-// before orders positions by file (in reading order) then line.
-func before(a, b Pos, idx map[string]int) bool {
-	if a.File != b.File {
-		return idx[a.File] < idx[b.File]
-	}
-	return a.Line < b.Line
 }

@@ -13,6 +13,9 @@ type Node struct {
 	Words    []string
 	Block    bool
 	Children []*Node
+	// line and word are where the statement starts among the logical
+	// lines (the place of its messages in keepalived's reading order).
+	line, word int
 }
 
 // buildTree groups lines into statements and blocks. '{' opens a block for
@@ -20,23 +23,58 @@ type Node struct {
 // closes it, and words after '}' start a new statement. As keepalived
 // does, a '{' after a keyword that takes no block is ignored (with an
 // error) and the words after it form the next statement of the same block.
-func buildTree(lines []Line, diags *Diags) []*Node {
+// Inside a block of free-form lines (virtual_ipaddress, track_interface,
+// ...) keepalived takes a '{' for an entry of its own. It also returns the
+// reads (see Pass) that see each logical line.
+func buildTree(lines []Line, diags *Diags) ([]*Node, []Pass) {
 	root := &Node{Block: true}
 	stack := []*Node{root}
 	// ctx[i] is what is known inside stack[i]: its keyword set (nil when
 	// the block is free-form or not modelled: anything may open a block
-	// there) and its section path.
+	// there), its section path, whether its lines are free-form entries
+	// and the reads that see it.
 	type context struct {
-		set  []*Keyword
-		path string
+		set      []*Keyword
+		path     string
+		freeform bool
+		pass     Pass
 	}
-	ctx := []context{{registry, ""}}
-	for _, l := range lines {
+	ctx := []context{{registry, "", false, PassAll}}
+	linePass := make([]Pass, len(lines))
+	// depth counts braces as keepalived's reader does, whatever they open.
+	depth := 0
+	// skip: the reads that skip the top-level block being read count its
+	// braces (depth) to find its end, even the ones its own read ignores
+	// ("Unexpected '{'"): when that read has closed the block before,
+	// the lines up to the end the others find are theirs no more.
+	var skip Pass
+	for li, l := range lines {
 		var cur *Node
 		top := stack[len(stack)-1]
-		for _, w := range l.Words {
+		if len(stack) == 1 {
+			linePass[li] = sectionPass("")
+			if len(l.Words) > 0 && findKw(registry, l.Words[0]) != nil {
+				linePass[li] = sectionPass(l.Words[0])
+			}
+		} else {
+			linePass[li] = ctx[len(ctx)-1].pass
+		}
+		linePass[li] &^= skip
+		for wi, w := range l.Words {
+			here := order{line: li, word: wi}
+			c := ctx[len(ctx)-1]
+			c.pass &^= skip
 			switch w {
 			case "{":
+				depth++
+				if c.freeform {
+					if cur != nil {
+						top.Children = append(top.Children, cur)
+					}
+					top.Children = append(top.Children, &Node{Pos: l.Pos, Words: []string{"{"}, line: li, word: wi})
+					cur = nil
+					continue
+				}
 				attach := false
 				if cur == nil {
 					// '{' alone: it opens the previous statement's block.
@@ -44,12 +82,12 @@ func buildTree(lines []Line, diags *Diags) []*Node {
 						cur = top.Children[n-1]
 						attach = true
 					} else {
-						diags.add(KindUnexpectedBOB, l.Pos, "Unexpected '{' - ignoring")
+						diags.addAt(here, c.pass, KindUnexpectedBOB, l.Pos, "Unexpected '{' - ignoring")
 						continue
 					}
 				}
-				c := ctx[len(ctx)-1]
 				var inner context
+				inner.pass = c.pass
 				if c.set != nil && len(cur.Words) > 0 {
 					name := cur.Words[0]
 					k := findKw(c.set, name)
@@ -59,7 +97,7 @@ func buildTree(lines []Line, diags *Diags) []*Node {
 					}
 					if !isBlock {
 						// keepalived ignores the '{' and reads on in the same block.
-						diags.add(KindUnexpectedBOB, l.Pos, "Unexpected '{' - ignoring")
+						diags.addAt(here, c.pass, KindUnexpectedBOB, l.Pos, "Unexpected '{' - ignoring")
 						if !attach {
 							top.Children = append(top.Children, cur)
 						}
@@ -67,9 +105,11 @@ func buildTree(lines []Line, diags *Diags) []*Node {
 						continue
 					}
 					if k != nil {
-						inner = context{k.Sub, name}
+						inner = context{k.Sub, name, k.Arg == ArgBlock && k.Sub == nil && k.Status != Accepted, c.pass}
 						if c.path != "" {
 							inner.path = c.path + " > " + name
+						} else {
+							inner.pass = sectionPass(name)
 						}
 					}
 				}
@@ -86,17 +126,28 @@ func buildTree(lines []Line, diags *Diags) []*Node {
 					top.Children = append(top.Children, cur)
 					cur = nil
 				}
+				if depth == 0 {
+					diags.addAt(here, PassAll&^skip, KindGeneral, l.Pos, "Extra '}' found")
+				} else {
+					depth--
+				}
 				if len(stack) == 1 {
 					// At the top level keepalived takes a stray '}' for a keyword.
-					diags.add(KindUnknownKeyword, l.Pos, "Unknown keyword '}'")
+					diags.addAt(here, PassAll&^skip, KindUnknownKeyword, l.Pos, "Unknown keyword '}'")
+					if depth == 0 {
+						skip = 0
+					}
 					continue
+				}
+				if len(stack) == 2 && depth > 0 {
+					skip = PassAll &^ ctx[1].pass
 				}
 				stack = stack[:len(stack)-1]
 				ctx = ctx[:len(ctx)-1]
 				top = stack[len(stack)-1]
 			default:
 				if cur == nil {
-					cur = &Node{Pos: l.Pos}
+					cur = &Node{Pos: l.Pos, line: li, word: wi}
 				}
 				cur.Words = append(cur.Words, w)
 			}
@@ -105,10 +156,10 @@ func buildTree(lines []Line, diags *Diags) []*Node {
 			top.Children = append(top.Children, cur)
 		}
 	}
-	if n := len(stack) - 1; n > 0 {
-		diags.add(KindMissingBOB, Pos{}, "There are %d missing '}'s or extra '{'s", n)
+	if depth > 0 {
+		diags.addAt(order{phase: 1}, PassAll, KindMissingBOB, Pos{}, "There are %d missing '}'s or extra '{'s", depth)
 	}
-	return root.Children
+	return root.Children, linePass
 }
 
 // Setting is one keyword as written, with its checked arguments.
