@@ -55,7 +55,7 @@ type lexer struct {
 	// names maps a file read to its name as keepalived reports it (the
 	// main file as given, an included one as the include pattern wrote it).
 	names  map[string]string
-	budget           int // bounds expansion (recursive parameters, sequences)
+	budget int // bounds expansion (recursive parameters, sequences)
 }
 
 var (
