@@ -107,6 +107,9 @@ type Instance struct {
 	Routes       []Route
 	Rules        []Rule
 	Settings     []*Setting
+	// trackWeights are the weights of TrackScripts (the entry's own
+	// weight, else the script's).
+	trackWeights []int
 }
 
 // VirtualServer is a virtual_server (ip port, fwmark N or group NAME).
@@ -219,10 +222,14 @@ func atoi(s string) int { n, _ := strconv.Atoi(s); return n }
 
 func (b *builder) build() {
 	c := b.cfg
+	// Every process has global_defs before it reads the rest.
+	for _, s := range c.Settings {
+		if s.Keyword == "global_defs" {
+			b.global(s)
+		}
+	}
 	for _, s := range c.Settings {
 		switch s.Keyword {
-		case "global_defs":
-			b.global(s)
 		case "vrrp_script":
 			sc := &Script{Pos: s.Pos, Name: s.Arg(0), Settings: s.Sub, Weight: 0, Rise: 1, Fall: 1, Interval: "1"}
 			if sc.Name == "" {
@@ -234,8 +241,26 @@ func (b *builder) build() {
 					sc.Script = strings.Join(v.Args, " ")
 				}
 			}
+			// keepalived checks the block when it closes ('}').
+			end, endOrd := s.Pos, order{}
+			if s.node != nil && s.node.endOrd.set {
+				end, endOrd = s.node.end, s.node.endOrd
+			}
+			closing := func(format string, args ...any) {
+				if endOrd.set {
+					b.diags.addAt(endOrd, PassVRRP, KindGeneral, end, format, args...)
+				} else {
+					b.diags.addp(PassVRRP, KindGeneral, end, format, args...)
+				}
+			}
 			if sc.Script == "" {
-				b.diags.add(KindGeneral, s.Pos, "No script set for vrrp_script %s - removing", sc.Name)
+				closing("No script set for vrrp_script %s - removing", sc.Name)
+				continue
+			}
+			if g := b.cfg.Global; g.EnableScriptSecurity && g.ScriptUser == "" && s.Get("user") == nil &&
+				b.host != nil && !b.host.UserExists("keepalived_script") {
+				closing("Unable to set default user keepalived_script for script")
+				closing("Unable to set default user for vrrp script %s - removing", sc.Name)
 				continue
 			}
 			if v := s.Get("interval"); v != nil {
@@ -415,6 +440,9 @@ func (b *builder) instance(s *Setting) {
 			}
 			if p := v.Get("auth_pass"); p != nil {
 				in.AuthPass = p.Arg(0)
+				if len(in.AuthPass) > 8 {
+					b.diags.add(KindGeneral, p.Pos, "Truncating auth_pass to 8 characters")
+				}
 			}
 		case "virtual_ipaddress", "virtual_ipaddress_excluded":
 			for _, l := range v.Lines {
@@ -431,8 +459,15 @@ func (b *builder) instance(s *Setting) {
 				}
 			}
 		case "track_script":
+			// keepalived looks the script up while reading the entry:
+			// it must be defined (and kept) above.
 			for _, l := range v.Lines {
+				if !b.hasScript(l.Words[0]) {
+					b.diags.add(KindGeneral, l.Pos, "(%s) track script %s not found, ignoring...", in.Name, l.Words[0])
+					continue
+				}
 				in.TrackScripts = append(in.TrackScripts, l.Words[0])
+				in.trackWeights = append(in.trackWeights, trackWeight(l, b.script(l.Words[0])))
 			}
 		case "track_interface":
 			for _, l := range v.Lines {
@@ -458,6 +493,29 @@ func (b *builder) instance(s *Setting) {
 		}
 	}
 	b.cfg.Instances = append(b.cfg.Instances, in)
+}
+
+// script returns the vrrp_script named name, or nil.
+func (b *builder) script(name string) *Script {
+	for _, s := range b.cfg.Scripts {
+		if s.Name == name {
+			return s
+		}
+	}
+	return nil
+}
+
+// trackWeight is the weight a track_script entry gives its script.
+func trackWeight(l *Node, sc *Script) int {
+	for i := 1; i+1 < len(l.Words); i++ {
+		if l.Words[i] == "weight" {
+			return atoi(l.Words[i+1])
+		}
+	}
+	if sc != nil {
+		return sc.Weight
+	}
+	return 0
 }
 
 func (b *builder) virtualServer(s *Setting) {

@@ -14,8 +14,11 @@ type Node struct {
 	Block    bool
 	Children []*Node
 	// line and word are where the statement starts among the logical
-	// lines (the place of its messages in keepalived's reading order).
+	// lines (the place of its messages in keepalived's reading order);
+	// end is where its block closes ('}').
 	line, word int
+	end        Pos
+	endOrd     order
 }
 
 // buildTree groups lines into statements and blocks. '{' opens a block for
@@ -142,6 +145,7 @@ func buildTree(lines []Line, diags *Diags) ([]*Node, []Pass) {
 				if len(stack) == 2 && depth > 0 {
 					skip = PassAll &^ ctx[1].pass
 				}
+				top.end, top.endOrd = l.Pos, order{set: true, line: li, word: wi}
 				stack = stack[:len(stack)-1]
 				ctx = ctx[:len(ctx)-1]
 				top = stack[len(stack)-1]
@@ -170,6 +174,8 @@ type Setting struct {
 	Status  Status
 	Lines   []*Node    // free-form block content (virtual_ipaddress, ...)
 	Sub     []*Setting // sub-keywords of a block
+	// node is the statement the setting was read from.
+	node *Node
 }
 
 // Get returns the last setting named kw directly below s, or nil.
@@ -206,6 +212,9 @@ func lastSetting(ss []*Setting, kw string) *Setting {
 
 type walker struct {
 	diags *Diags
+	// inst is the name of the vrrp_instance being read (its handlers
+	// name it in their messages).
+	inst string
 }
 
 func (w *walker) walk(nodes []*Node, kws []*Keyword, path []string) []*Setting {
@@ -226,10 +235,12 @@ func (w *walker) walk(nodes []*Node, kws []*Keyword, path []string) []*Setting {
 			w.diags.add(KindUnknownKeyword, n.Pos, "Unknown keyword '%s'", name)
 			continue
 		}
-		s := &Setting{Pos: n.Pos, Keyword: name, Args: n.Words[1:], Status: k.Status}
+		s := &Setting{Pos: n.Pos, Keyword: name, Args: n.Words[1:], Status: k.Status, node: n}
 		switch k.Status {
 		case Legacy:
-			w.diags.add(KindGeneral, n.Pos, "%s is deprecated - please use '%s'", name, k.Replacement)
+			if !(len(path) == 1 && path[0] == "vrrp_instance") {
+				w.diags.add(KindGeneral, n.Pos, "%s is deprecated - please use '%s'", name, k.Replacement)
+			}
 			s.Keyword = k.Replacement
 			if i := strings.IndexByte(k.Replacement, ' '); i > 0 {
 				s.Keyword = k.Replacement[:i]
@@ -253,6 +264,9 @@ func (w *walker) walk(nodes []*Node, kws []*Keyword, path []string) []*Setting {
 				}
 			}
 			if k.Sub != nil {
+				if len(path) == 0 && name == "vrrp_instance" {
+					w.inst = s.Arg(0)
+				}
 				s.Sub = w.walk(n.Children, k.Sub, append(append([]string{}, path...), name))
 			} else {
 				s.Lines = n.Children
@@ -260,7 +274,7 @@ func (w *walker) walk(nodes []*Node, kws []*Keyword, path []string) []*Setting {
 		} else if n.Block {
 			w.diags.add(KindUnexpectedBOB, n.Pos, "Unexpected '{' after keyword '%s'", name)
 		}
-		if !w.checkArgs(k, s) {
+		if !w.checkArgs(k, s, strings.Join(path, " > ")) {
 			continue
 		}
 		out = append(out, s)
@@ -270,9 +284,63 @@ func (w *walker) walk(nodes []*Node, kws []*Keyword, path []string) []*Setting {
 
 // checkArgs validates the arguments as keepalived's readers do. It returns
 // false when the setting must be dropped.
-func (w *walker) checkArgs(k *Keyword, s *Setting) bool {
+func (w *walker) checkArgs(k *Keyword, s *Setting, sect string) bool {
 	if k.Sub != nil || k.Arg == ArgBlock {
 		return true
+	}
+	if sect == "virtual_server" && len(s.Args) > 0 {
+		switch s.Keyword {
+		case "persistence_timeout":
+			if !w.checkNumber(k, s, s.Args[0]) {
+				w.diags.add(KindGeneral, s.Pos, "persistence_timeout invalid")
+				return false
+			}
+			return true
+		case "lb_algo", "lvs_sched":
+			if !lvsSchedulers[s.Args[0]] {
+				w.diags.add(KindGeneral, s.Pos, "Invalid lvs_scheduler '%s' - ignoring", s.Args[0])
+				return false
+			}
+			return true
+		}
+	}
+	if sect == "vrrp_instance > authentication" && s.Keyword == "auth_type" && len(s.Args) > 0 &&
+		s.Args[0] != "PASS" && s.Args[0] != "AH" {
+		w.diags.add(KindGeneral, s.Pos, "(%s) unknown authentication type '%s'", w.inst, s.Args[0])
+		return false
+	}
+	if sect == "vrrp_instance" && len(s.Args) > 0 {
+		// vrrp_instance's handlers say what they do with a bad value.
+		switch s.Keyword {
+		case "state":
+			if s.Args[0] != "MASTER" && s.Args[0] != "BACKUP" {
+				w.diags.add(KindGeneral, s.Pos, "(%s) unknown state '%s', defaulting to BACKUP", w.inst, s.Args[0])
+				return false
+			}
+			return true
+		case "virtual_router_id":
+			if !w.checkNumber(k, s, s.Args[0]) {
+				w.diags.add(KindGeneral, s.Pos, "(%s): VRID '%s' not valid - must be between 1 & 255", w.inst, s.Args[0])
+				return false
+			}
+			return true
+		case "priority":
+			if !w.checkNumber(k, s, s.Args[0]) {
+				w.diags.add(KindGeneral, s.Pos, "(%s) Priority not valid! must be between 1 & 255. Using default 100", w.inst)
+				return false
+			}
+			return true
+		case "advert_int":
+			if _, ok := parseTimer(s.Args[0]); !ok {
+				w.diags.add(KindInvalidNumber, s.Pos, "invalid number '%s'", s.Args[0])
+				w.diags.add(KindGeneral, s.Pos, "(%s) Advert interval (%s) not valid! Must be > 0 - ignoring", w.inst, s.Args[0])
+				return false
+			}
+		case "lvs_sync_daemon_interface":
+			w.diags.add(KindGeneral, s.Pos, "(%s) Specifying lvs_sync_daemon_interface against a vrrp is deprecated.", w.inst)
+			w.diags.add(KindGeneral, s.Pos, "        Please use global lvs_sync_daemon")
+			return true
+		}
 	}
 	if len(s.Args) == 0 {
 		switch k.missing() {
@@ -359,6 +427,10 @@ func (w *walker) checkNumber(k *Keyword, s *Setting, v string) bool {
 	}
 	return true
 }
+
+// lvsSchedulers are the IPVS schedulers keepalived accepts for lb_algo.
+var lvsSchedulers = map[string]bool{"rr": true, "wrr": true, "lc": true, "wlc": true, "lblc": true, "lblcr": true,
+	"dh": true, "sh": true, "sed": true, "nq": true, "fo": true, "ovf": true, "mh": true, "twos": true}
 
 // parseTimer reads seconds with up to 6 decimals into micro-seconds.
 func parseTimer(v string) (int64, bool) {

@@ -311,7 +311,7 @@ func buildRegistry() []*Keyword {
 			kwt("delay_loop", 1, maxTimer),
 			kw("lb_algo", ArgString), kw("lvs_sched", ArgString),
 			kwe("lb_kind", "NAT", "DR", "TUN"), kwe("lvs_method", "NAT", "DR", "TUN"),
-			kwu("persistence_timeout", 1, 0xffffffff), kw("persistence_granularity", ArgString),
+			kwu("persistence_timeout", 1, 2678400), kw("persistence_granularity", ArgString),
 			kw("persistence_engine", ArgString),
 			kwe("protocol", "TCP", "UDP", "SCTP"),
 			kw("virtualhost", ArgString), kw("sorry_server", ArgAny), kw("sorry_server_inhibit", ArgBool),
