@@ -217,6 +217,16 @@ type walker struct {
 	inst string
 }
 
+// addN reports a message about the statement n, in its place among the
+// lines (the reads come from the line).
+func (w *walker) addN(n *Node, k Kind, format string, args ...any) {
+	if n == nil {
+		w.diags.add(k, Pos{}, format, args...)
+		return
+	}
+	w.diags.addAt(order{line: n.line, word: n.word}, 0, k, n.Pos, format, args...)
+}
+
 func (w *walker) walk(nodes []*Node, kws []*Keyword, path []string) []*Setting {
 	var out []*Setting
 	for _, n := range nodes {
@@ -232,21 +242,21 @@ func (w *walker) walk(nodes []*Node, kws []*Keyword, path []string) []*Setting {
 				out = append(out, &Setting{Pos: n.Pos, Keyword: name, Args: n.Words[1:], Status: Accepted})
 				continue
 			}
-			w.diags.add(KindUnknownKeyword, n.Pos, "Unknown keyword '%s'", name)
+			w.addN(n, KindUnknownKeyword, "Unknown keyword '%s'", name)
 			continue
 		}
 		s := &Setting{Pos: n.Pos, Keyword: name, Args: n.Words[1:], Status: k.Status, node: n}
 		switch k.Status {
 		case Legacy:
 			if !(len(path) == 1 && path[0] == "vrrp_instance") {
-				w.diags.add(KindGeneral, n.Pos, "%s is deprecated - please use '%s'", name, k.Replacement)
+				w.addN(n, KindGeneral, "%s is deprecated - please use '%s'", name, k.Replacement)
 			}
 			s.Keyword = k.Replacement
 			if i := strings.IndexByte(k.Replacement, ' '); i > 0 {
 				s.Keyword = k.Replacement[:i]
 			}
 		case Refused:
-			w.diags.add(KindInfo, n.Pos, "keyword '%s' is refused by gokeepalived: %s", name, k.Note)
+			w.addN(n, KindInfo, "keyword '%s' is refused by gokeepalived: %s", name, k.Note)
 			*w.diags = append(*w.diags, Diag{Kind: KindInfo, Pos: n.Pos, Unimplemented: true,
 				Msg: fmt.Sprintf("'%s' refused: %s", name, k.Note)})
 			continue
@@ -272,7 +282,7 @@ func (w *walker) walk(nodes []*Node, kws []*Keyword, path []string) []*Setting {
 				s.Lines = n.Children
 			}
 		} else if n.Block {
-			w.diags.add(KindUnexpectedBOB, n.Pos, "Unexpected '{' after keyword '%s'", name)
+			w.addN(n, KindUnexpectedBOB, "Unexpected '{' after keyword '%s'", name)
 		}
 		if !w.checkArgs(k, s, strings.Join(path, " > ")) {
 			continue
@@ -292,13 +302,13 @@ func (w *walker) checkArgs(k *Keyword, s *Setting, sect string) bool {
 		switch s.Keyword {
 		case "persistence_timeout":
 			if !w.checkNumber(k, s, s.Args[0]) {
-				w.diags.add(KindGeneral, s.Pos, "persistence_timeout invalid")
+				w.addN(s.node, KindGeneral, "persistence_timeout invalid")
 				return false
 			}
 			return true
 		case "lb_algo", "lvs_sched":
 			if !lvsSchedulers[s.Args[0]] {
-				w.diags.add(KindGeneral, s.Pos, "Invalid lvs_scheduler '%s' - ignoring", s.Args[0])
+				w.addN(s.node, KindGeneral, "Invalid lvs_scheduler '%s' - ignoring", s.Args[0])
 				return false
 			}
 			return true
@@ -306,49 +316,53 @@ func (w *walker) checkArgs(k *Keyword, s *Setting, sect string) bool {
 	}
 	if sect == "vrrp_instance > authentication" && s.Keyword == "auth_type" && len(s.Args) > 0 &&
 		s.Args[0] != "PASS" && s.Args[0] != "AH" {
-		w.diags.add(KindGeneral, s.Pos, "(%s) unknown authentication type '%s'", w.inst, s.Args[0])
+		w.addN(s.node, KindGeneral, "(%s) unknown authentication type '%s'", w.inst, s.Args[0])
 		return false
 	}
 	if sect == "vrrp_instance" && len(s.Args) > 0 {
 		// vrrp_instance's handlers say what they do with a bad value.
-		switch s.Keyword {
+		switch k.Name {
 		case "state":
 			if s.Args[0] != "MASTER" && s.Args[0] != "BACKUP" {
-				w.diags.add(KindGeneral, s.Pos, "(%s) unknown state '%s', defaulting to BACKUP", w.inst, s.Args[0])
+				w.addN(s.node, KindGeneral, "(%s) unknown state '%s', defaulting to BACKUP", w.inst, s.Args[0])
 				return false
 			}
 			return true
 		case "virtual_router_id":
 			if !w.checkNumber(k, s, s.Args[0]) {
-				w.diags.add(KindGeneral, s.Pos, "(%s): VRID '%s' not valid - must be between 1 & 255", w.inst, s.Args[0])
+				w.addN(s.node, KindGeneral, "(%s): VRID '%s' not valid - must be between 1 & 255", w.inst, s.Args[0])
 				return false
 			}
 			return true
 		case "priority":
 			if !w.checkNumber(k, s, s.Args[0]) {
-				w.diags.add(KindGeneral, s.Pos, "(%s) Priority not valid! must be between 1 & 255. Using default 100", w.inst)
+				w.addN(s.node, KindGeneral, "(%s) Priority not valid! must be between 1 & 255. Using default 100", w.inst)
 				return false
 			}
 			return true
 		case "advert_int":
 			if _, ok := parseTimer(s.Args[0]); !ok {
-				w.diags.add(KindInvalidNumber, s.Pos, "invalid number '%s'", s.Args[0])
-				w.diags.add(KindGeneral, s.Pos, "(%s) Advert interval (%s) not valid! Must be > 0 - ignoring", w.inst, s.Args[0])
+				w.addN(s.node, KindInvalidNumber, "invalid number '%s'", s.Args[0])
+				w.addN(s.node, KindGeneral, "(%s) Advert interval (%s) not valid! Must be > 0 - ignoring", w.inst, s.Args[0])
 				return false
 			}
 		case "lvs_sync_daemon_interface":
-			w.diags.add(KindGeneral, s.Pos, "(%s) Specifying lvs_sync_daemon_interface against a vrrp is deprecated.", w.inst)
-			w.diags.add(KindGeneral, s.Pos, "        Please use global lvs_sync_daemon")
+			w.addN(s.node, KindGeneral, "(%s) Specifying lvs_sync_daemon_interface against a vrrp is deprecated.", w.inst)
+			w.addN(s.node, KindGeneral, "        Please use global lvs_sync_daemon")
 			return true
 		}
+	}
+	if len(s.Args) == 0 && sect == "global_defs" && k.Name == "router_id" {
+		w.addN(s.node, KindGeneral, "routerid name missing - ignoring")
+		return false
 	}
 	if len(s.Args) == 0 {
 		switch k.missing() {
 		case MissFatal:
-			w.diags.add(KindMissingFatal, s.Pos, "*** Configuration line starting `%s` is missing a parameter after keyword `%s` at word position 2", s.Keyword, s.Keyword)
+			w.addN(s.node, KindMissingFatal, "*** Configuration line starting `%s` is missing a parameter after keyword `%s` at word position 2", s.Keyword, s.Keyword)
 			return false
 		case MissError:
-			w.diags.add(KindMissingParam, s.Pos, "*** Configuration line starting `%s` is missing a parameter after keyword `%s` at word position 2", s.Keyword, s.Keyword)
+			w.addN(s.node, KindMissingParam, "*** Configuration line starting `%s` is missing a parameter after keyword `%s` at word position 2", s.Keyword, s.Keyword)
 			return false
 		}
 		return k.Arg != ArgString && k.Arg != ArgEnum && k.Arg != ArgUint && k.Arg != ArgInt && k.Arg != ArgTimer
@@ -361,7 +375,7 @@ func (w *walker) checkArgs(k *Keyword, s *Setting, sect string) bool {
 		case "on", "off", "true", "false", "yes", "no":
 			return true
 		}
-		w.diags.add(KindGeneral, s.Pos, "Invalid boolean '%s' for %s", s.Args[0], s.Keyword)
+		w.addN(s.node, KindGeneral, "Invalid boolean '%s' for %s", s.Args[0], s.Keyword)
 		return false
 	case ArgEnum:
 		for _, e := range k.Enum {
@@ -369,7 +383,7 @@ func (w *walker) checkArgs(k *Keyword, s *Setting, sect string) bool {
 				return true
 			}
 		}
-		w.diags.add(KindGeneral, s.Pos, "invalid %s '%s'", s.Keyword, s.Args[0])
+		w.addN(s.node, KindGeneral, "invalid %s '%s'", s.Keyword, s.Args[0])
 		return false
 	case ArgUint, ArgInt, ArgTimer:
 		return w.checkNumber(k, s, s.Args[0])
@@ -382,46 +396,46 @@ func (w *walker) checkNumber(k *Keyword, s *Setting, v string) bool {
 	case ArgUint:
 		t := strings.TrimLeft(v, " \t")
 		if strings.HasPrefix(t, "-") {
-			w.diags.add(KindInvalidNumber, s.Pos, "negative number '%s'", v)
+			w.addN(s.node, KindInvalidNumber, "negative number '%s'", v)
 			return false
 		}
 		n, err := strconv.ParseUint(t, 10, 64)
 		if err != nil {
 			if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
-				w.diags.add(KindInvalidNumber, s.Pos, "number '%s' outside unsigned integer range", v)
+				w.addN(s.node, KindInvalidNumber, "number '%s' outside unsigned integer range", v)
 			} else {
-				w.diags.add(KindInvalidNumber, s.Pos, "invalid number '%s'", v)
+				w.addN(s.node, KindInvalidNumber, "invalid number '%s'", v)
 			}
 			return false
 		}
 		if int64(n) < k.Min || int64(n) > k.Max || n > 1<<32-1 {
-			w.diags.add(KindInvalidNumber, s.Pos, "number '%s' outside range [%d, %d]", v, k.Min, k.Max)
+			w.addN(s.node, KindInvalidNumber, "number '%s' outside range [%d, %d]", v, k.Min, k.Max)
 			return false
 		}
 	case ArgInt:
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
-			w.diags.add(KindInvalidNumber, s.Pos, "invalid number '%s'", v)
+			w.addN(s.node, KindInvalidNumber, "invalid number '%s'", v)
 			return false
 		}
 		if n < k.Min || n > k.Max {
-			w.diags.add(KindInvalidNumber, s.Pos, "number '%s' outside range [%d, %d]", v, k.Min, k.Max)
+			w.addN(s.node, KindInvalidNumber, "number '%s' outside range [%d, %d]", v, k.Min, k.Max)
 			return false
 		}
 	case ArgTimer:
 		us, ok := parseTimer(v)
 		if !ok {
 			if strings.HasPrefix(v, "-") {
-				w.diags.add(KindInvalidNumber, s.Pos, "negative number '%s'", v)
+				w.addN(s.node, KindInvalidNumber, "negative number '%s'", v)
 			} else {
-				w.diags.add(KindInvalidNumber, s.Pos, "invalid number '%s'", v)
+				w.addN(s.node, KindInvalidNumber, "invalid number '%s'", v)
 			}
-			w.diags.add(KindGeneral, s.Pos, "%s '%s' is invalid", s.Keyword, v)
+			w.addN(s.node, KindGeneral, "%s '%s' is invalid", s.Keyword, v)
 			return false
 		}
 		if us < k.Min || us > k.Max {
-			w.diags.add(KindInvalidNumber, s.Pos, "number '%s' outside range [%s, %s]", v, fmtMicros(k.Min), fmtMicros(k.Max))
-			w.diags.add(KindGeneral, s.Pos, "%s '%s' is invalid", s.Keyword, v)
+			w.addN(s.node, KindInvalidNumber, "number '%s' outside range [%s, %s]", v, fmtMicros(k.Min), fmtMicros(k.Max))
+			w.addN(s.node, KindGeneral, "%s '%s' is invalid", s.Keyword, v)
 			return false
 		}
 	}
