@@ -352,9 +352,16 @@ func (w *walker) checkArgs(k *Keyword, s *Setting, sect string) bool {
 			return true
 		}
 	}
-	if len(s.Args) == 0 && sect == "global_defs" && k.Name == "router_id" {
-		w.addN(s.node, KindGeneral, "routerid name missing - ignoring")
-		return false
+	if len(s.Args) == 0 && sect == "global_defs" {
+		// global_defs handlers with a text of their own.
+		switch k.Name {
+		case "router_id":
+			w.addN(s.node, KindGeneral, "routerid name missing - ignoring")
+			return false
+		case "notification_email_from":
+			w.addN(s.node, KindGeneral, "emailfrom missing - ignoring")
+			return false
+		}
 	}
 	if len(s.Args) == 0 {
 		switch k.missing() {

@@ -26,6 +26,10 @@ func (b *builder) validateChecker() {
 		} else if vs.Group != "" {
 			name = "GROUP " + vs.Group
 		}
+		if len(vs.RealServers) == 0 {
+			b.diags.addv(PassChecker, KindGeneral, Pos{}, "Virtual server %s has no real servers - ignoring", name)
+			continue
+		}
 		if vs.Protocol != "" && vs.Fwmark != "" {
 			b.diags.addv(PassChecker, KindGeneral, Pos{}, "Warning: Virtual server %s: protocol specified for fwmark - protocol will be ignored", name)
 		}
