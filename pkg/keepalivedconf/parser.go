@@ -342,7 +342,11 @@ func (w *walker) checkArgs(k *Keyword, s *Setting, sect string) bool {
 			return true
 		case "advert_int":
 			if _, ok := parseTimer(s.Args[0]); !ok {
-				w.addN(s.node, KindInvalidNumber, "invalid number '%s'", s.Args[0])
+				if strings.HasPrefix(strings.TrimLeft(s.Args[0], " \t"), "-") {
+					w.addN(s.node, KindInvalidNumber, "negative number '%s'", s.Args[0])
+				} else {
+					w.addN(s.node, KindInvalidNumber, "invalid number '%s'", s.Args[0])
+				}
 				w.addN(s.node, KindGeneral, "(%s) Advert interval (%s) not valid! Must be > 0 - ignoring", w.inst, s.Args[0])
 				return false
 			}

@@ -94,16 +94,7 @@ func (b *builder) validateVRRP() {
 			in.AuthType, in.AuthPass = "", ""
 		}
 	}
-	for _, in := range c.Instances {
-		if in.Priority != 255 {
-			continue
-		}
-		for i, ts := range in.TrackScripts {
-			if i < len(in.trackWeights) && in.trackWeights[i] != 0 {
-				b.diags.addv(PassVRRP, KindGeneral, Pos{}, "(%s) ignoring tracked script %s with weights due to address_owner", in.Name, ts)
-			}
-		}
-	}
+	inGroup := map[string]bool{}
 	for _, g := range c.SyncGroups {
 		n := 0
 		for _, m := range g.Group {
@@ -114,8 +105,30 @@ func (b *builder) validateVRRP() {
 		switch {
 		case n == 0:
 			b.diags.addv(PassVRRP, KindGeneral, Pos{}, "Sync group %s has no virtual router(s). removing", g.Name)
+			continue
 		case n == 1:
 			b.diags.addv(PassVRRP, KindInfo, Pos{}, "Sync group %s has only 1 virtual router(s) - this probably isn't what you want", g.Name)
+		}
+		for _, m := range g.Group {
+			inGroup[m] = true
+		}
+	}
+	// Weighted track scripts do not move the priority of an instance in a
+	// sync group nor of the address owner.
+	for _, in := range c.Instances {
+		why := ""
+		switch {
+		case inGroup[in.Name]:
+			why = "SYNC group"
+		case in.Priority == 255:
+			why = "address_owner"
+		default:
+			continue
+		}
+		for i, ts := range in.TrackScripts {
+			if i < len(in.trackWeights) && in.trackWeights[i] != 0 {
+				b.diags.addv(PassVRRP, KindGeneral, Pos{}, "(%s) ignoring tracked script %s with weights due to %s", in.Name, ts, why)
+			}
 		}
 	}
 }
