@@ -226,7 +226,11 @@ func (lx *lexer) processLine(text string, pos Pos, level int) {
 		return
 	}
 	if m := seqRe.FindStringSubmatch(t); m != nil {
-		lx.sequence(m[1] == "x", m[2], m[3], pos, level)
+		lx.sequence(m[1] == "x", m[2], m[3], t, pos, level)
+		return
+	}
+	if strings.HasPrefix(t, "~SEQ") {
+		lx.diag(PassAll, KindGeneral, pos, "Invalid ~SEQ specification '%s'", t)
 		return
 	}
 	if strings.Contains(t, "$") {
@@ -549,46 +553,61 @@ func (lx *lexer) lookup(name string) (string, bool) {
 }
 
 // sequence expands ~SEQ(var, start, step, end) rest.
-func (lx *lexer) sequence(hex bool, args, rest string, pos Pos, level int) {
+func (lx *lexer) sequence(hex bool, args, rest, line string, pos Pos, level int) {
+	bad := func(what string) {
+		lx.diag(PassAll, KindGeneral, pos, "%s '%s'", what, line)
+		lx.diag(PassAll, KindGeneral, pos, "Invalid ~SEQ specification '%s'", line)
+	}
+	// keepalived reads "VAR, [START,] [STEP,] END" with strtol: a number
+	// that is not one reads as 0.
+	p := strings.TrimLeft(args, " \t") + ")"
+	i := strings.IndexAny(p, " \t,)")
+	name := p[:i]
+	p = strings.TrimLeft(p[i:], " \t")
+	if name == "" || p == "" || p[0] == ')' {
+		bad("Invalid ~SEQ definition")
+		return
+	}
+	p = p[1:]
 	var nums []int64
-	var name string
-	for i, a := range strings.Split(args, ",") {
-		a = strings.TrimSpace(a)
-		if i == 0 {
-			name = a
-			continue
+	for {
+		var n int64
+		n, p = strtol(p)
+		p = strings.TrimLeft(p, " \t")
+		nums = append(nums, n)
+		if p != "" && p[0] == ')' {
+			break
 		}
-		n, err := strconv.ParseInt(a, 0, 64)
-		if err != nil {
-			lx.diag(PassAll, KindGeneral, pos, "Invalid ~SEQ parameter '%s'", a)
+		if p == "" || p[0] != ',' || len(nums) == 3 {
+			bad("Invalid ~SEQ definition")
 			return
 		}
-		nums = append(nums, n)
-	}
-	if name == "" || len(nums) == 0 || len(nums) > 3 {
-		lx.diag(PassAll, KindGeneral, pos, "Invalid ~SEQ specification '%s'", args)
-		return
+		p = p[1:]
 	}
 	var start, step, end int64
 	switch len(nums) {
 	case 1:
-		end = nums[0]
-		start = 1
+		end, step, start = nums[0], 1, 1
+		if end < 1 {
+			step = -1
+		}
 		if end < 0 {
 			start = -1
 		}
 	case 2:
-		start, end = nums[0], nums[1]
-	case 3:
-		start, step, end = nums[0], nums[1], nums[2]
-	}
-	if step == 0 {
-		step = 1
-		if end < start {
+		start, end, step = nums[0], nums[1], 1
+		if start > end {
 			step = -1
 		}
+	case 3:
+		start, step, end = nums[0], nums[1], nums[2]
+		if step == 0 || (start < end && step < 0) || (start > end && step > 0) {
+			bad("Invalid ~SEQ values")
+			return
+		}
 	}
-	if (step > 0 && start > end) || (step < 0 && start < end) {
+	if hex && (start < 0 || end < 0) {
+		bad("~SEQx is only valid for positive numbers")
 		return
 	}
 	saved, had := lx.defs[name]
@@ -609,6 +628,46 @@ func (lx *lexer) sequence(hex bool, args, rest string, pos Pos, level int) {
 	} else {
 		delete(lx.defs, name)
 	}
+}
+
+// strtol reads a number as C's strtol with base 0 does (leading white
+// space, sign, 0x for hex, 0 for octal) and returns it with the rest of s;
+// where no number starts it returns 0 and s.
+func strtol(s string) (int64, string) {
+	t := strings.TrimLeft(s, " \t\n\v\f\r")
+	neg := false
+	if t != "" && (t[0] == '+' || t[0] == '-') {
+		neg = t[0] == '-'
+		t = t[1:]
+	}
+	base := int64(10)
+	switch {
+	case len(t) > 2 && t[0] == '0' && (t[1] == 'x' || t[1] == 'X') && strings.IndexByte("0123456789abcdefABCDEF", t[2]) >= 0:
+		base, t = 16, t[2:]
+	case len(t) > 0 && t[0] == '0':
+		base = 8
+	}
+	var n int64
+	i := 0
+	for ; i < len(t); i++ {
+		d := strings.IndexByte("0123456789abcdef", t[i]|0x20)
+		if t[i] >= '0' && t[i] <= '9' {
+			d = int(t[i] - '0')
+		}
+		if d < 0 || int64(d) >= base {
+			break
+		}
+		if n < 1<<58 {
+			n = n*base + int64(d)
+		}
+	}
+	if i == 0 {
+		return 0, s
+	}
+	if neg {
+		n = -n
+	}
+	return n, t[i:]
 }
 
 // splitWords splits a line into words: white space separates, " and '
