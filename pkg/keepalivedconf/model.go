@@ -432,6 +432,10 @@ func (b *builder) instance(s *Setting) {
 			in.UnicastSrcIP = v.Arg(0)
 		case "unicast_peer":
 			for _, l := range v.Lines {
+				if _, err := netip.ParseAddr(l.Words[0]); err != nil {
+					b.diags.add(KindGeneral, l.Pos, "Configuration error: VRRP instance[%s] malformed unicast peer address[%s]. Skipping...", in.Name, l.Words[0])
+					continue
+				}
 				in.UnicastPeers = append(in.UnicastPeers, l.Words[0])
 			}
 		case "authentication":
@@ -491,6 +495,11 @@ func (b *builder) instance(s *Setting) {
 				}
 			}
 		}
+	}
+	// Checked when the block closes.
+	if s.Get("use_vmac") != nil && s.Get("unicast_peer") != nil && s.Get("vmac_xmit_base") == nil &&
+		s.node != nil && s.node.endOrd.set {
+		b.diags.addAt(s.node.endOrd, PassVRRP, KindGeneral, s.node.end, "(%s) unicast with use_vmac requires vmac_xmit_base - setting", in.Name)
 	}
 	b.cfg.Instances = append(b.cfg.Instances, in)
 }

@@ -274,10 +274,11 @@ func (w *walker) walk(nodes []*Node, kws []*Keyword, path []string) []*Setting {
 				}
 			}
 			if k.Sub != nil {
-				if len(path) == 0 && name == "vrrp_instance" {
+				if len(path) == 0 {
 					w.inst = s.Arg(0)
 				}
 				s.Sub = w.walk(n.Children, k.Sub, append(append([]string{}, path...), name))
+				w.closeBlock(s, path)
 			} else {
 				s.Lines = n.Children
 			}
@@ -298,8 +299,29 @@ func (w *walker) checkArgs(k *Keyword, s *Setting, sect string) bool {
 	if k.Sub != nil || k.Arg == ArgBlock {
 		return true
 	}
+	// Handlers that follow the number's message with one of their own
+	// and ignore the value.
+	if f, ok := followUps[sect+" "+k.Name]; ok && len(s.Args) > 0 {
+		if w.checkValue(k, s, s.Args[0]) {
+			return true
+		}
+		w.addN(s.node, KindGeneral, "%s", f(w.inst, s.Args[0]))
+		return false
+	}
 	if sect == "virtual_server" && len(s.Args) > 0 {
 		switch s.Keyword {
+		case "lb_kind", "lvs_method":
+			if s.Args[0] != "NAT" && s.Args[0] != "DR" && s.Args[0] != "TUN" {
+				w.addN(s.node, KindGeneral, "PARSER : unknown [%s] routing method for virtual server.", s.Args[0])
+				return false
+			}
+			return true
+		case "protocol":
+			if s.Args[0] != "TCP" && s.Args[0] != "UDP" && s.Args[0] != "SCTP" {
+				w.addN(s.node, KindGeneral, "Unknown protocol %s - ignoring", s.Args[0])
+				return false
+			}
+			return true
 		case "persistence_timeout":
 			if !w.checkNumber(k, s, s.Args[0]) {
 				w.addN(s.node, KindGeneral, "persistence_timeout invalid")
@@ -451,6 +473,80 @@ func (w *walker) checkNumber(k *Keyword, s *Setting, v string) bool {
 		}
 	}
 	return true
+}
+
+// closeBlock makes the checks keepalived's handlers make when a block
+// closes ('}'), reported at that line.
+func (w *walker) closeBlock(s *Setting, path []string) {
+	if len(path) == 0 || s.node == nil || !s.node.endOrd.set {
+		return
+	}
+	at := func(format string, args ...any) {
+		w.diags.addAt(s.node.endOrd, 0, KindGeneral, s.node.end, format, args...)
+	}
+	parent := path[len(path)-1]
+	switch {
+	case s.Keyword == "url" && (parent == "HTTP_GET" || parent == "SSL_GET"):
+		if s.Get("path") == nil {
+			at("HTTP/SSL_GET checker url has no path - ignoring")
+		}
+	case (s.Keyword == "HTTP_GET" || s.Keyword == "SSL_GET") && parent == "real_server":
+		for _, u := range s.All("url") {
+			if u.Get("path") != nil {
+				return
+			}
+		}
+		at("HTTP/SSL_GET checker has no urls specified - ignoring")
+	}
+}
+
+// followUps are the messages keepalived's handlers add after a number's
+// own message (by "SECTION KEYWORD"), given the block's name and the value.
+var followUps = map[string]func(name, v string) string{
+	"vrrp_script interval": func(n, v string) string {
+		return fmt.Sprintf("(%s): vrrp script interval '%s' must be between 1 and 4294 - ignoring", n, v)
+	},
+	"vrrp_script weight": func(n, v string) string {
+		return fmt.Sprintf("vrrp_script %s weight %s must be in [-253, 253]", n, v)
+	},
+	"vrrp_script rise": func(n, v string) string {
+		return fmt.Sprintf("(%s): vrrp script rise value '%s' invalid, defaulting to 1", n, v)
+	},
+	"vrrp_script fall": func(n, v string) string {
+		return fmt.Sprintf("(%s): vrrp script fall value '%s' invalid, defaulting to 1", n, v)
+	},
+	"vrrp_instance garp_master_delay": func(n, v string) string {
+		return fmt.Sprintf("(%s): garp_master_delay '%s' invalid - ignoring", n, v)
+	},
+	"vrrp_instance preempt_delay": func(n, v string) string {
+		return fmt.Sprintf("(%s) Preempt_delay not valid! must be between 0-1000", n)
+	},
+	"virtual_server delay_loop": func(n, v string) string {
+		return fmt.Sprintf("virtual server delay loop '%s' invalid - ignoring", v)
+	},
+	"virtual_server > real_server weight": func(n, v string) string {
+		return fmt.Sprintf("Real server weight %s is outside range 0-2147483647", v)
+	},
+}
+
+// checkValue checks a number or timer, reporting only the number's own
+// message (the caller adds its handler's).
+func (w *walker) checkValue(k *Keyword, s *Setting, v string) bool {
+	if k.Arg != ArgTimer {
+		return w.checkNumber(k, s, v)
+	}
+	us, ok := parseTimer(v)
+	switch {
+	case !ok && strings.HasPrefix(strings.TrimLeft(v, " \t"), "-"):
+		w.addN(s.node, KindInvalidNumber, "negative number '%s'", v)
+	case !ok:
+		w.addN(s.node, KindInvalidNumber, "invalid number '%s'", v)
+	case us < k.Min || us > k.Max:
+		w.addN(s.node, KindInvalidNumber, "number '%s' outside range [%s, %s]", v, fmtMicros(k.Min), fmtMicros(k.Max))
+	default:
+		return true
+	}
+	return false
 }
 
 // lvsSchedulers are the IPVS schedulers keepalived accepts for lb_algo.

@@ -274,7 +274,7 @@ func buildRegistry() []*Keyword {
 
 	script := blk("vrrp_script",
 		kw("script", ArgAny), kwt("interval", 1, maxTimer), kwt("timeout", 1, maxTimer),
-		kwi("weight", -253, 253), kwu("rise", 1, 0xffffffff), kwu("fall", 1, 0xffffffff),
+		kwi("weight", -253, 253), kwu("rise", 1, 2147483647), kwu("fall", 1, 2147483647),
 		kw("user", ArgAny), kw("init_fail", ArgNone))
 
 	sync := blk("vrrp_sync_group", ks(
@@ -286,7 +286,7 @@ func buildRegistry() []*Keyword {
 		trackBlock("track_process"), trackBlock("track_bfd"))...)
 
 	realServer := blk("real_server", cat(ks(
-		kwi("weight", -2147483647, 2147483647), kw("inhibit_on_failure", ArgBool),
+		kwu("weight", 0, 2147483647), kw("inhibit_on_failure", ArgBool),
 		kw("notify_up", ArgAny), kw("notify_down", ArgAny), kwt("delay_loop", 1, maxTimer),
 		kw("smtp_alert", ArgBool), kw("alpha", ArgBool), kwu("retry", 0, 0xffffffff),
 		kwt("delay_before_retry", 0, maxTimer), kwt("warmup", 0, maxTimer),

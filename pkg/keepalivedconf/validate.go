@@ -68,6 +68,10 @@ func (b *builder) validateVRRP() {
 		b.diags.addv(PassVRRP, KindBadIf, Pos{}, "Non-existent interface specified in configuration")
 		return
 	}
+	if len(c.Instances) == 0 {
+		// Without instances the VRRP process checks nothing more.
+		return
+	}
 	b.scripts(PassVRRP)
 	for _, in := range c.Instances {
 		if in.VRID == 0 {
