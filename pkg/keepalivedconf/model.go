@@ -83,6 +83,10 @@ type VIP struct {
 	Extra  []string
 	// PrefixText is the address as written.
 	PrefixText string
+	// badLen is a prefix length too long for the address (keepalived
+	// uses the full length), brdMissing a "brd" without its value.
+	badLen     string
+	brdMissing bool
 }
 
 // Instance is a vrrp_instance.
@@ -349,6 +353,9 @@ func (b *builder) global(s *Setting) {
 			g.EnableScriptSecurity = true
 		case "script_user":
 			g.ScriptUser = v.Arg(0)
+			if b.host != nil && g.ScriptUser != "" && !b.host.UserExists(g.ScriptUser) {
+				b.diags.add(KindGeneral, v.Pos, "Error setting global script uid/gid")
+			}
 		case "vrrp_strict":
 			g.VRRPStrict = true
 		case "vrrp_version":
@@ -364,6 +371,16 @@ func parseVIP(l *Node) (VIP, bool) {
 	var err error
 	if strings.Contains(a, "/") {
 		v.Prefix, err = netip.ParsePrefix(a)
+		if err != nil {
+			// A length beyond the address's: keepalived says so and
+			// uses the full length.
+			ap, lp, _ := strings.Cut(a, "/")
+			ip, aerr := netip.ParseAddr(ap)
+			n, lerr := strconv.ParseUint(lp, 10, 32)
+			if aerr == nil && lerr == nil && int(n) > ip.BitLen() {
+				v.Prefix, err, v.badLen = netip.PrefixFrom(ip, ip.BitLen()), nil, lp
+			}
+		}
 	} else {
 		var ip netip.Addr
 		ip, err = netip.ParseAddr(a)
@@ -383,6 +400,7 @@ func parseVIP(l *Node) (VIP, bool) {
 		switch k {
 		case "brd", "broadcast":
 			v.Brd = val
+			v.brdMissing = val == ""
 			i++
 		case "dev":
 			v.Dev = val

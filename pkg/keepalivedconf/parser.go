@@ -521,6 +521,24 @@ var followUps = map[string]func(name, v string) string{
 	"vrrp_instance preempt_delay": func(n, v string) string {
 		return fmt.Sprintf("(%s) Preempt_delay not valid! must be between 0-1000", n)
 	},
+	"global_defs smtp_connect_timeout": func(n, v string) string {
+		return fmt.Sprintf("smtp_connect_timeout '%s' must be in [0, 4294] - ignoring", v)
+	},
+	"global_defs vrrp_version": func(n, v string) string {
+		return "VRRP Error: Version must be either 2 or 3"
+	},
+	"global_defs vrrp_garp_master_repeat": func(n, v string) string {
+		return fmt.Sprintf("vrrp_garp_master_repeat '%s' invalid - ignoring", v)
+	},
+	"global_defs max_auto_priority": func(n, v string) string {
+		return fmt.Sprintf("max_auto_priority '%s' must be in [0, 99] (or -1 to disable) - ignoring", v)
+	},
+	"vrrp_instance version": func(n, v string) string {
+		return fmt.Sprintf("(%s): Version must be either 2 or 3", n)
+	},
+	"vrrp_instance unicast_ttl": func(n, v string) string {
+		return fmt.Sprintf("(%s): TTL '%s' not valid - must be between 0 & 255", n, v)
+	},
 	"virtual_server delay_loop": func(n, v string) string {
 		return fmt.Sprintf("virtual server delay loop '%s' invalid - ignoring", v)
 	},

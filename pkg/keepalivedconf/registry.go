@@ -250,7 +250,7 @@ func buildRegistry() []*Keyword {
 		trackBlock("track_interface"), trackBlock("track_script"), trackBlock("track_file"),
 		trackBlock("track_process"), trackBlock("track_bfd"),
 		kw("unicast_src_ip", ArgString), vipBlock("unicast_peer"),
-		kwu("unicast_ttl", 1, 255),
+		kwu("unicast_ttl", 0, 255),
 		kw("mcast_src_ip", ArgString),
 		kw("use_vmac", ArgAny), kw("vmac_xmit_base", ArgNone),
 		kw("notify_master", ArgAny), kw("notify_backup", ArgAny), kw("notify_fault", ArgAny),
