@@ -488,6 +488,12 @@ func (b *builder) instance(s *Setting) {
 					b.diags.add(KindGeneral, l.Pos, "(%s) track script %s not found, ignoring...", in.Name, l.Words[0])
 					continue
 				}
+				if w, ok := entryWeight(l); ok {
+					if n, err := strconv.Atoi(w); err == nil && (n < -254 || n > 254) {
+						b.diags.add(KindInvalidNumber, l.Pos, "number '%s' outside range [-254, 254]", w)
+						b.diags.add(KindGeneral, l.Pos, "(%s) track script %s: weight must be between [-253..253] inclusive, ignoring...", in.Name, l.Words[0])
+					}
+				}
 				in.TrackScripts = append(in.TrackScripts, l.Words[0])
 				in.trackWeights = append(in.trackWeights, trackWeight(l, b.script(l.Words[0])))
 			}
@@ -497,6 +503,18 @@ func (b *builder) instance(s *Setting) {
 					b.diags.add(KindGeneral, l.Pos, "(%s) tracked interface %s doesn't exist", in.Name, l.Words[0])
 					b.badIf = true
 					continue
+				}
+				if w, ok := entryWeight(l); ok {
+					switch n, err := strconv.Atoi(w); {
+					case err != nil:
+						b.diags.add(KindInvalidNumber, l.Pos, "invalid number '%s'", w)
+						b.diags.add(KindGeneral, l.Pos, "(%s) weight %s for %s must be between [-253..253] inclusive. Ignoring...", in.Name, w, l.Words[0])
+					case n < -254 || n > 254:
+						b.diags.add(KindInvalidNumber, l.Pos, "number '%s' outside range [-254, 254]", w)
+						b.diags.add(KindGeneral, l.Pos, "(%s) weight %s for %s must be between [-253..253] inclusive. Ignoring...", in.Name, w, l.Words[0])
+					case n == 254 || n == -254:
+						b.diags.add(KindGeneral, l.Pos, "(%s) weight for %s cannot be +/-254. Setting to +/-253", in.Name, l.Words[0])
+					}
 				}
 				in.TrackIfs = append(in.TrackIfs, l.Words[0])
 			}
@@ -530,6 +548,16 @@ func (b *builder) script(name string) *Script {
 		}
 	}
 	return nil
+}
+
+// entryWeight is the value after "weight" in a track_* entry.
+func entryWeight(l *Node) (string, bool) {
+	for i := 1; i+1 < len(l.Words); i++ {
+		if l.Words[i] == "weight" {
+			return l.Words[i+1], true
+		}
+	}
+	return "", false
 }
 
 // trackWeight is the weight a track_script entry gives its script.

@@ -97,6 +97,31 @@ func (b *builder) validateVRRP() {
 			b.diags.addv(PassVRRP, KindGeneral, Pos{}, "(%s) Strict mode does not support authentication. Ignoring.", in.Name)
 			in.AuthType, in.AuthPass = "", ""
 		}
+		// An initial MASTER without a priority is the address owner.
+		owner := in.Priority == 255 || (in.State == "MASTER" && lastSetting(in.Settings, "priority") == nil)
+		switch {
+		case in.NoPreempt && owner:
+			b.diags.addv(PassVRRP, KindGeneral, Pos{}, "(%s) nopreempt is incompatible with priority 255. resetting nopreempt", in.Name)
+		case in.NoPreempt && in.State == "MASTER":
+			b.diags.addv(PassVRRP, KindGeneral, Pos{}, "(%s) Warning - nopreempt will not work with initial state MASTER - clearing", in.Name)
+		}
+		if in.State == "MASTER" && !owner && lastSetting(in.Settings, "preempt_delay") != nil {
+			b.diags.addv(PassVRRP, KindGeneral, Pos{}, "(%s) Warning - preempt delay will not work with initial state MASTER - clearing", in.Name)
+		}
+		for _, ti := range in.TrackIfs {
+			if ti == in.Interface {
+				b.diags.addv(PassVRRP, KindGeneral, Pos{}, "(%s) Ignoring track_interface %s since own interface", in.Name, ti)
+			}
+		}
+	}
+	// Two instances may not share a VRID on one interface and family.
+	for i, a := range c.Instances {
+		for _, o := range c.Instances[i+1:] {
+			if a.VRID == 0 || a.VRID != o.VRID || a.Interface == "" || a.Interface != o.Interface || vipFamily(a) != vipFamily(o) {
+				continue
+			}
+			b.diags.addv(PassVRRP, KindGeneral, Pos{}, "%s and %s both use VRID %d with %s on interface %s", a.Name, o.Name, a.VRID, vipFamily(a), a.Interface)
+		}
 	}
 	inGroup := map[string]bool{}
 	for _, g := range c.SyncGroups {
@@ -135,6 +160,14 @@ func (b *builder) validateVRRP() {
 			}
 		}
 	}
+}
+
+// vipFamily is the address family an instance advertises.
+func vipFamily(in *Instance) string {
+	if len(in.VIPs) > 0 && in.VIPs[0].Prefix.Addr().Is6() && !in.VIPs[0].Prefix.Addr().Is4In6() {
+		return "IPv6"
+	}
+	return "IPv4"
 }
 
 func (b *builder) hasScript(name string) bool {
