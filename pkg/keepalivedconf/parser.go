@@ -2,6 +2,7 @@ package keepalivedconf
 
 import (
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 )
@@ -305,8 +306,33 @@ func (w *walker) checkArgs(k *Keyword, s *Setting, sect string) bool {
 		if w.checkValue(k, s, s.Args[0]) {
 			return true
 		}
-		w.addN(s.node, KindGeneral, "%s", f(w.inst, s.Args[0]))
+		if m := f(w.inst, s.Args[0]); m != "" {
+			w.addN(s.node, KindGeneral, "%s", m)
+		}
 		return false
+	}
+	if strings.HasPrefix(sect, "virtual_server > real_server > ") && len(s.Args) > 0 {
+		switch {
+		case k.Name == "connect_ip":
+			if _, err := netip.ParseAddr(s.Args[0]); err != nil {
+				w.addN(s.node, KindGeneral, "Invalid connect_ip address %s - ignoring", s.Args[0])
+				return false
+			}
+		case k.Name == "digest" && strings.HasSuffix(sect, " > url"):
+			if len(s.Args[0]) != 32 {
+				w.addN(s.node, KindGeneral, "digest '%s' character length should be 32 rather than %d", s.Args[0], len(s.Args[0]))
+				return false
+			}
+		case k.Name == "status_code" && strings.HasSuffix(sect, " > url"):
+			for _, a := range s.Args {
+				lo, hi, isRange := strings.Cut(a, "-")
+				ok := validStatus(lo) && (!isRange || validStatus(hi))
+				if !ok {
+					w.addN(s.node, KindGeneral, "Invalid HTTP_GET status code '%s'", a)
+					return false
+				}
+			}
+		}
 	}
 	if sect == "virtual_server" && len(s.Args) > 0 {
 		switch s.Keyword {
@@ -502,7 +528,7 @@ func (w *walker) closeBlock(s *Setting, path []string) {
 
 // followUps are the messages keepalived's handlers add after a number's
 // own message (by "SECTION KEYWORD"), given the block's name and the value.
-var followUps = map[string]func(name, v string) string{
+var followUps = withCheckerFollowUps(map[string]func(name, v string) string{
 	"vrrp_script interval": func(n, v string) string {
 		return fmt.Sprintf("(%s): vrrp script interval '%s' must be between 1 and 4294 - ignoring", n, v)
 	},
@@ -545,6 +571,37 @@ var followUps = map[string]func(name, v string) string{
 	"virtual_server > real_server weight": func(n, v string) string {
 		return fmt.Sprintf("Real server weight %s is outside range 0-2147483647", v)
 	},
+})
+
+// validStatus reports whether s is an HTTP status code keepalived takes.
+func validStatus(s string) bool {
+	n, err := strconv.Atoi(s)
+	return err == nil && n >= 100 && n <= 599
+}
+
+// withCheckerFollowUps adds the checkers' common keywords to m.
+func withCheckerFollowUps(m map[string]func(name, v string) string) map[string]func(name, v string) string {
+	followUps := m
+	for _, c := range checkerNames {
+		sect := "virtual_server > real_server > " + c + " "
+		followUps[sect+"connect_timeout"] = func(n, v string) string {
+			return fmt.Sprintf("connect_timeout %s invalid - ignoring", v)
+		}
+		followUps[sect+"retry"] = func(n, v string) string {
+			return fmt.Sprintf("Invalid retry connection value '%s'", v)
+		}
+		followUps[sect+"delay_before_retry"] = func(n, v string) string { return "" }
+		followUps[sect+"connect_port"] = func(n, v string) string {
+			return fmt.Sprintf("Invalid checker connect_port '%s'", v)
+		}
+	}
+	followUps["virtual_server > real_server > MISC_CHECK misc_timeout"] = func(n, v string) string {
+		return fmt.Sprintf("Invalid misc_timeout value '%s'", v)
+	}
+	followUps["virtual_server quorum"] = func(n, v string) string {
+		return fmt.Sprintf("Quorum %s must be in [1, 4294967295]. Setting to 1.", v)
+	}
+	return followUps
 }
 
 // checkValue checks a number or timer, reporting only the number's own

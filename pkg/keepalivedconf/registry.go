@@ -162,7 +162,7 @@ const maxTimer = 4294967295 // micro-seconds, as keepalived's TIMER_MAXIMUM for 
 
 func checkerCommon() []*Keyword {
 	return ks(
-		kw("connect_ip", ArgString), kwu("connect_port", 0, 65535), kw("bindto", ArgString),
+		kw("connect_ip", ArgString), kwu("connect_port", 1, 65535), kw("bindto", ArgString),
 		kwu("bind_port", 0, 65535), kw("bind_if", ArgString), kwt("connect_timeout", 1, maxTimer),
 		kwu("fwmark", 0, 0xffffffff), kwu("retry", 0, 0xffffffff), kwt("delay_before_retry", 0, maxTimer),
 		kwt("warmup", 0, maxTimer), kwt("delay_loop", 1, maxTimer), kw("alpha", ArgBool),
