@@ -362,6 +362,12 @@ func (w *walker) checkArgs(k *Keyword, s *Setting, sect string) bool {
 			return true
 		}
 	}
+	if sect == "vrrp_script" && k.Name == "timeout" && len(s.Args) > 0 {
+		if us, ok := parseTimer(s.Args[0]); ok && us == 0 {
+			w.addN(s.node, KindGeneral, "(%s): vrrp script timeout must be greater than 0, setting to 1", w.inst)
+			return false
+		}
+	}
 	if sect == "vrrp_instance > authentication" && s.Keyword == "auth_type" && len(s.Args) > 0 &&
 		s.Args[0] != "PASS" && s.Args[0] != "AH" {
 		w.addN(s.node, KindGeneral, "(%s) unknown authentication type '%s'", w.inst, s.Args[0])

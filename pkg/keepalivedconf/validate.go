@@ -81,6 +81,13 @@ func (b *builder) validateVRRP() {
 				return
 			}
 		}
+		version := in.Version
+		if version == 0 {
+			version = c.Global.VRRPVersion
+		}
+		if us, ok := parseTimer(in.AdvertInt); ok && version != 3 && us%1000000 != 0 {
+			b.diags.addv(PassVRRP, KindGeneral, Pos{}, "(%s) VRRPv2 advertisement interval %fs must be an integer. rounding", in.Name, float64(us)/1e6)
+		}
 		if len(in.VIPs) == 0 {
 			for range 2 { // keepalived says it twice
 				b.diags.addv(PassVRRP, KindGeneral, Pos{}, "(%s) No VIP specified; at least one is sensible", in.Name)
