@@ -284,6 +284,9 @@ func vrrpChild(c *cli.Context, file string, opts keepalivedconf.Options, res *ke
 		if strings.HasPrefix(l, "Disabling track script ") {
 			continue // logged by the notifier with the checks
 		}
+		if strings.Contains(l, ") VRRPv2 advertisement interval ") {
+			continue // logged by pkg/vrrp when it adjusts the interval
+		}
 		logf("%s", l)
 	}
 	stoppedLine := func() {
@@ -390,6 +393,7 @@ func vrrpChild(c *cli.Context, file string, opts keepalivedconf.Options, res *ke
 				case strings.HasPrefix(l, "SECURITY VIOLATION"):
 					security = append(security, l)
 				case strings.HasPrefix(l, "Disabling track script "):
+				case strings.Contains(l, ") VRRPv2 advertisement interval "):
 				default:
 					logf("%s", l)
 				}
