@@ -314,6 +314,21 @@ func (b *builder) build() {
 			}
 		case "virtual_server":
 			b.virtualServer(s)
+		case "virtual_server_group":
+			for _, l := range s.Lines {
+				if l.Words[0] == "fwmark" {
+					continue
+				}
+				// ADDR[-LAST] PORT
+				a, _, _ := strings.Cut(l.Words[0], "-")
+				if _, err := netip.ParseAddr(a); err != nil {
+					port := ""
+					if len(l.Words) > 1 {
+						port = "/port/" + l.Words[1]
+					}
+					b.diags.add(KindGeneral, l.Pos, "Invalid virtual server group IP address %s %s - skipping", l.Words[0], port)
+				}
+			}
 		}
 	}
 }

@@ -19,7 +19,11 @@ func (b *builder) validateChecker() {
 		if proto == "" {
 			proto = "none"
 		}
-		named := func(proto string) string { return "[" + vs.Addr + "]:" + proto + ":" + vs.Port }
+		port := vs.Port
+		if port == "" {
+			port = "0"
+		}
+		named := func(proto string) string { return "[" + vs.Addr + "]:" + proto + ":" + port }
 		name := named(proto)
 		if vs.Fwmark != "" {
 			name = "FWM " + vs.Fwmark
@@ -29,6 +33,9 @@ func (b *builder) validateChecker() {
 		if len(vs.RealServers) == 0 {
 			b.diags.addv(PassChecker, KindGeneral, Pos{}, "Virtual server %s has no real servers - ignoring", name)
 			continue
+		}
+		if port == "0" && vs.Fwmark == "" && vs.Group == "" && lastSetting(vs.Settings, "persistence_timeout") == nil {
+			b.diags.addv(PassChecker, KindGeneral, Pos{}, "Virtual server %s: zero port only valid for persistent services - setting", name)
 		}
 		if vs.Protocol != "" && vs.Fwmark != "" {
 			b.diags.addv(PassChecker, KindGeneral, Pos{}, "Warning: Virtual server %s: protocol specified for fwmark - protocol will be ignored", name)
