@@ -114,6 +114,9 @@ type Instance struct {
 	// trackWeights are the weights of TrackScripts (the entry's own
 	// weight, else the script's).
 	trackWeights []int
+	// wroteUnicastSrc: unicast_src_ip was written (even with a value
+	// keepalived refused).
+	wroteUnicastSrc bool
 }
 
 // VirtualServer is a virtual_server (ip port, fwmark N or group NAME).
@@ -355,6 +358,19 @@ func (b *builder) global(s *Setting) {
 			g.SMTPServer, g.SMTPPort = v.Arg(0), 25
 			if len(v.Args) > 1 {
 				g.SMTPPort = atoi(v.Arg(1))
+				if n, err := strconv.ParseUint(v.Arg(1), 10, 64); err != nil || n < 1 || n > 65535 {
+					// keepalived reads the port twice before it gives up.
+					for range 2 {
+						if err != nil {
+							b.diags.add(KindInvalidNumber, v.Pos, "invalid number '%s'", v.Arg(1))
+						} else {
+							b.diags.add(KindInvalidNumber, v.Pos, "number '%s' outside range [1, 65535]", v.Arg(1))
+						}
+					}
+					b.diags.add(KindGeneral, v.Pos, "Invalid smtp server %s %s", v.Arg(0), v.Arg(1))
+					g.SMTPServer = ""
+					continue
+				}
 			}
 			if b.host != nil {
 				if _, err := netip.ParseAddr(g.SMTPServer); err != nil && !b.host.ResolveHost(g.SMTPServer) {
@@ -444,6 +460,13 @@ func (b *builder) instance(s *Setting) {
 	if in.Name == "" {
 		b.diags.add(KindGeneral, s.Pos, "vrrp_instance must have a name")
 		return
+	}
+	if s.node != nil {
+		for _, n := range s.node.Children {
+			if len(n.Words) > 0 && n.Words[0] == "unicast_src_ip" {
+				in.wroteUnicastSrc = true
+			}
+		}
 	}
 	for _, v := range s.Sub {
 		switch v.Keyword {

@@ -362,6 +362,22 @@ func (w *walker) checkArgs(k *Keyword, s *Setting, sect string) bool {
 			return true
 		}
 	}
+	if sect == "global_defs" && (k.Name == "vrrp_mcast_group4" || k.Name == "vrrp_mcast_group6") && len(s.Args) > 0 {
+		if a, err := netip.ParseAddr(s.Args[0]); err != nil || a.Is4() != (k.Name == "vrrp_mcast_group4") {
+			w.addN(s.node, KindGeneral, "Can't parse %s [%s]. Skipping", k.Name, s.Args[0])
+			return false
+		}
+	}
+	if sect == "vrrp_instance" && (k.Name == "mcast_src_ip" || k.Name == "unicast_src_ip") && len(s.Args) > 0 {
+		if _, err := netip.ParseAddr(s.Args[0]); err != nil {
+			w.addN(s.node, KindGeneral, "Configuration error: VRRP instance[%s] malformed src address[%s]. Skipping...", w.inst, s.Args[0])
+			return false
+		}
+	}
+	if sect == "vrrp_instance" && k.Name == "garp_master_repeat" && len(s.Args) > 0 && s.Args[0] == "0" {
+		w.addN(s.node, KindGeneral, "(%s): garp_master_repeat must be greater than 0, setting to 1", w.inst)
+		return false
+	}
 	if sect == "vrrp_script" && k.Name == "timeout" && len(s.Args) > 0 {
 		if us, ok := parseTimer(s.Args[0]); ok && us == 0 {
 			w.addN(s.node, KindGeneral, "(%s): vrrp script timeout must be greater than 0, setting to 1", w.inst)
@@ -564,6 +580,18 @@ var followUps = withCheckerFollowUps(map[string]func(name, v string) string{
 	},
 	"global_defs max_auto_priority": func(n, v string) string {
 		return fmt.Sprintf("max_auto_priority '%s' must be in [0, 99] (or -1 to disable) - ignoring", v)
+	},
+	"global_defs vrrp_garp_lower_prio_repeat": func(n, v string) string {
+		return fmt.Sprintf("Invalid vrrp_garp_lower_prio_repeat '%s'", v)
+	},
+	"global_defs vrrp_priority": func(n, v string) string {
+		return "Invalid vrrp process priority specified"
+	},
+	"global_defs checker_priority": func(n, v string) string {
+		return "Invalid checker process priority specified"
+	},
+	"vrrp_instance down_timer_adverts": func(n, v string) string {
+		return fmt.Sprintf("(%s): Invalid down_timer_adverts [1:100] '%s'", n, v)
 	},
 	"vrrp_instance version": func(n, v string) string {
 		return fmt.Sprintf("(%s): Version must be either 2 or 3", n)

@@ -197,7 +197,7 @@ func buildRegistry() []*Keyword {
 		kw("vrrp_strict", ArgNone),
 		kw("vrrp_iptables", ArgAny),
 		kwu("vrrp_version", 2, 3),
-		kwt("vrrp_garp_master_delay", 0, 1000*1000000),
+		kwt("vrrp_garp_master_delay", 0, maxTimer),
 		kwu("vrrp_garp_master_repeat", 0, 0xffffffff),
 		kwt("vrrp_garp_master_refresh", 0, maxTimer),
 		kwu("vrrp_garp_master_refresh_repeat", 0, 0xffffffff),
@@ -222,7 +222,7 @@ func buildRegistry() []*Keyword {
 		kw("checker_process_name", ArgAny), kw("vrrp_process_name", ArgAny),
 		kwi("vrrp_priority", -20, 19), kwi("checker_priority", -20, 19), kwi("bfd_priority", -20, 19),
 		kw("vrrp_no_swap", ArgNone), kw("checker_no_swap", ArgNone),
-		kwu("vrrp_startup_delay", 0, 0xffffffff),
+		kwt("vrrp_startup_delay", 0, maxTimer),
 		legacy("lvs_sync_daemon_interface", "lvs_sync_daemon", ArgAny),
 		kw("snmp_socket", ArgAny),
 		kw("include_check", ArgAny), // acted on while reading (see lexer)

@@ -100,6 +100,9 @@ func (b *builder) validateVRRP() {
 				b.diags.addv(PassVRRP, KindGeneral, Pos{}, "(%s) No VIP specified; at least one is sensible", in.Name)
 			}
 		}
+		if len(in.UnicastPeers) == 0 && lastSetting(in.Settings, "unicast_peer") == nil && in.wroteUnicastSrc {
+			b.diags.addv(PassVRRP, KindGeneral, Pos{}, "(%s) A unicast keyword has been specified without any unicast peers. Defaulting to multicast. This usage is deprecated - please update your configuration.", in.Name)
+		}
 		if in.State == "MASTER" && in.AuthType == "AH" && !c.Global.VRRPStrict {
 			b.diags.addv(PassVRRP, KindGeneral, Pos{}, "(%s) Initial state master is incompatible with AH authentication - clearing", in.Name)
 		}
