@@ -21,6 +21,11 @@ func (realHost) InterfaceExists(name string) bool {
 	return err == nil
 }
 
+func (realHost) InterfaceIsLoopback(name string) bool {
+	ifi, err := net.InterfaceByName(name)
+	return err == nil && ifi.Flags&net.FlagLoopback != 0
+}
+
 func (realHost) ResolveHost(name string) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

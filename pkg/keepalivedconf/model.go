@@ -19,6 +19,12 @@ type Host interface {
 	UserExists(name string) bool
 }
 
+// LoopbackHost is a Host that can also tell loopback interfaces, which
+// keepalived refuses for VRRP.
+type LoopbackHost interface {
+	InterfaceIsLoopback(name string) bool
+}
+
 // Config is the typed model of a keepalived.conf.
 type Config struct {
 	Files          []string
@@ -114,6 +120,9 @@ type Instance struct {
 	// trackWeights are the weights of TrackScripts (the entry's own
 	// weight, else the script's).
 	trackWeights []int
+	// loopbackIf: interface named a loopback interface, which keepalived
+	// ignores (the instance then has no interface).
+	loopbackIf bool
 	// wroteUnicastSrc: unicast_src_ip was written (even with a value
 	// keepalived refused).
 	wroteUnicastSrc bool
@@ -474,6 +483,10 @@ func (b *builder) instance(s *Setting) {
 			in.State = v.Arg(0)
 		case "interface":
 			in.Interface = v.Arg(0)
+			if lh, ok := b.host.(LoopbackHost); ok && in.Interface != "" && lh.InterfaceIsLoopback(in.Interface) {
+				b.diags.add(KindGeneral, v.Pos, "(%s) cannot use a loopback interface (%s) for vrrp - ignoring", in.Name, in.Interface)
+				in.loopbackIf = true
+			}
 		case "virtual_router_id":
 			in.VRID = atoi(v.Arg(0))
 		case "priority":

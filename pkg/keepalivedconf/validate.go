@@ -88,6 +88,12 @@ func (b *builder) validateVRRP() {
 				return
 			}
 		}
+		if in.loopbackIf {
+			// the ignored loopback left the instance without one;
+			// keepalived gives up the instances here too
+			b.diags.addv(PassVRRP, KindGeneral, Pos{}, "(%s) Unknown interface!", in.Name)
+			return
+		}
 		version := in.Version
 		if version == 0 {
 			version = c.Global.VRRPVersion
