@@ -208,6 +208,10 @@ type httpSession struct {
 	reqAdd, respAdd    [][2]string
 	newPath, newReason string
 	newStatus          int
+	// lfArena holds the values log-format rules rendered in this
+	// transaction; actx is the transaction's reused sample context
+	lfArena []byte
+	actx    acl.Context
 	// reqStart: the request's first byte; headDone: its head complete;
 	// sent: the head written to the server
 	reqStart, headDone, sent time.Time
@@ -442,6 +446,7 @@ func (s *httpSession) transaction(first bool, accept time.Time) bool {
 	s.reqStart, s.headDone, s.sent = time.Time{}, time.Time{}, time.Time{}
 	s.noLog, s.fromServer = false, false
 	s.reqAdd, s.respAdd, s.newPath, s.newStatus, s.newReason = s.reqAdd[:0], s.respAdd[:0], "", 0, ""
+	s.lfArena = s.lfArena[:0]
 	s.cookieEdits, s.respEdits, s.respEditDelta, s.ck = s.cookieEdits[:0], s.respEdits[:0], 0, cookieTxn{}
 	s.respBytes.Store(0)
 	more := s.exchange(first)
@@ -473,9 +478,11 @@ func (s *httpSession) exchange(first bool) bool {
 	var sctx *acl.Context
 	ctx := func() *acl.Context {
 		if sctx == nil {
-			sctx = s.fe.sampleCtx(s.rt, s.src, s.dst)
+			sctx = &s.actx
+			s.fe.fillSampleCtx(sctx, s.rt, s.src, s.dst)
 			sctx.Req, sctx.ReqBuf = req, buf
 			sctx.TLS = s.tls
+			sctx.ReqLine = s.reqLine
 		}
 		return sctx
 	}
@@ -502,6 +509,9 @@ func (s *httpSession) exchange(first bool) bool {
 		return s.serverError(503, req, req.KeepAlive() && s.fe.http.mode != modeClose && req.Body == h1.BodyNone)
 	}
 	s.ev.Backend = be.name
+	if sctx != nil {
+		sctx.Backend = be.name
+	}
 	be.assigned(s.headDone)
 	be.ctr.reqTotal.Add(1)
 	if rules := be.http.rules.req; len(rules) > 0 && be.name != s.fe.name {
@@ -1121,8 +1131,11 @@ func (s *httpSession) forwardResponse(be *backend, req *h1.Message, isHead, isCo
 				if sctx == nil {
 					// the request's HTTP fetches find nothing at
 					// response time, as in haproxy
-					sctx = s.fe.sampleCtx(s.rt, s.src, s.dst)
+					sctx = &s.actx
+					s.fe.fillSampleCtx(sctx, s.rt, s.src, s.dst)
 					sctx.TLS = s.tls
+					sctx.Backend = be.name
+					sctx.Resp, sctx.RespBuf = resp, rbuf
 				}
 				return sctx
 			}

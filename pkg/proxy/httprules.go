@@ -2,12 +2,15 @@ package proxy
 
 import (
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/gohaproxy/gohaproxy/pkg/haproxycfg"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/acl"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/h1"
+	"github.com/gohaproxy/gohaproxy/pkg/proxy/logfmt"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/stats"
 )
 
@@ -24,6 +27,9 @@ type httpRule struct {
 	dropQuery, appSlsh bool
 	// return
 	ctype, body string
+	// lf is the log-format of value (set-header, add-header, set-path,
+	// redirect) or body (return lf-string/lf-file); nil when static.
+	lf *logfmt.Format
 }
 
 // httpRuleSets are the HTTP rules of a proxy.
@@ -86,7 +92,7 @@ func compileHTTPRules(px *haproxycfg.Proxy) (httpRuleSets, error) {
 	cp := &acl.Compiler{Proxy: px}
 	for _, rs := range []string{"http-request", "http-response"} {
 		for _, r := range px.Rules[rs] {
-			hr, err := compileHTTPRule(rs, r)
+			hr, err := compileHTTPRule(rs, r, cp)
 			if err != nil {
 				return sets, err
 			}
@@ -110,12 +116,25 @@ func compileHTTPRules(px *haproxycfg.Proxy) (httpRuleSets, error) {
 	return sets, nil
 }
 
-func compileHTTPRule(rs string, r *haproxycfg.Rule) (httpRule, error) {
+func compileHTTPRule(rs string, r *haproxycfg.Rule, cp *acl.Compiler) (httpRule, error) {
 	hr := httpRule{action: r.Action}
 	refuse := func(why string) (httpRule, error) {
 		return hr, &UnsupportedError{r.Pos, fmt.Sprintf("'%s %s'%s", rs, r.Action, why)}
 	}
-	static := func(v string) bool { return !strings.Contains(v, "%") }
+	// lf compiles a log-format value: plain text stays a string
+	lf := func(v string) (string, *logfmt.Format, error) {
+		if !strings.Contains(v, "%") {
+			return v, nil, nil
+		}
+		f, err := compileLF(v, cp, rs == "http-response")
+		if err != nil {
+			return "", nil, &UnsupportedError{r.Pos, fmt.Sprintf("'%s %s' value '%s' (%v)", rs, r.Action, v, err)}
+		}
+		if t, ok := f.Static(); ok {
+			return t, nil, nil
+		}
+		return "", f, nil
+	}
 	a := r.Args
 	switch r.Action {
 	case "allow":
@@ -136,20 +155,27 @@ func compileHTTPRule(rs string, r *haproxycfg.Rule) (httpRule, error) {
 			return refuse(fmt.Sprintf(" with deny_status %d", hr.code))
 		}
 	case "set-header", "add-header":
-		if len(a) != 2 || !static(a[1]) {
-			return refuse(" with a log-format value (%-variables or samples)")
+		if len(a) != 2 {
+			return refuse(" with options")
 		}
-		hr.name, hr.value = strings.ToLower(a[0]), a[1]
+		hr.name = strings.ToLower(a[0])
+		var err error
+		if hr.value, hr.lf, err = lf(a[1]); err != nil {
+			return hr, err
+		}
 	case "del-header":
 		if len(a) != 1 {
 			return refuse(" with options")
 		}
 		hr.name = strings.ToLower(a[0])
 	case "set-path":
-		if len(a) != 1 || !static(a[0]) {
-			return refuse(" with a log-format value (%-variables or samples)")
+		if len(a) != 1 {
+			return refuse(" with options")
 		}
-		hr.value = a[0]
+		var err error
+		if hr.value, hr.lf, err = lf(a[0]); err != nil {
+			return hr, err
+		}
 	case "set-status":
 		if rs != "http-response" || len(a) == 0 {
 			return refuse("")
@@ -165,9 +191,13 @@ func compileHTTPRule(rs string, r *haproxycfg.Rule) (httpRule, error) {
 		if rs != "http-request" || len(a) < 2 {
 			return refuse("")
 		}
-		hr.redirKind, hr.value, hr.code = a[0], a[1], 302
-		if !static(hr.value) {
-			return refuse(" with a log-format target")
+		hr.redirKind, hr.code = a[0], 302
+		if hr.redirKind == "scheme" && strings.Contains(a[1], "%") {
+			return refuse(" with a log-format scheme")
+		}
+		var err error
+		if hr.value, hr.lf, err = lf(a[1]); err != nil {
+			return hr, err
 		}
 		for i := 2; i < len(a); i++ {
 			switch {
@@ -197,6 +227,20 @@ func compileHTTPRule(rs string, r *haproxycfg.Rule) (httpRule, error) {
 				i++
 			case a[i] == "string" && i+1 < len(a):
 				hr.body = a[i+1]
+				i++
+			case (a[i] == "lf-string" || a[i] == "lf-file") && i+1 < len(a):
+				src := a[i+1]
+				if a[i] == "lf-file" {
+					b, err := os.ReadFile(src)
+					if err != nil {
+						return refuse(fmt.Sprintf(" with lf-file '%s' (%v)", src, err))
+					}
+					src = string(b)
+				}
+				var err error
+				if hr.body, hr.lf, err = lf(src); err != nil {
+					return hr, err
+				}
 				i++
 			default:
 				return refuse(fmt.Sprintf(" with '%s'", a[i]))
@@ -251,20 +295,27 @@ func (s *httpSession) applyRequestRules(rules []httpRule, ctx func() *acl.Contex
 			}
 			return verdictAnswered
 		case "redirect":
-			return s.sendRedirect(r, req, buf, answer())
+			return s.sendRedirect(r, s.lfValue(r, ctx), req, buf, answer())
 		case "return":
-			return s.sendReturn(r, req, answer())
+			body := r.body
+			if r.lf != nil {
+				body = s.lfValue(r, ctx)
+			}
+			return s.sendReturn(r, body, req, answer())
 		case "use-service":
 			return s.servePrometheus(req, buf, answer())
 		case "del-header", "set-header":
+			// the value is built before the header is removed, as in
+			// haproxy ("set-header X %[req.hdr(X)]" keeps it)
+			v := s.lfValue(r, ctx)
 			dropHeader(req.Headers, buf, r.name)
 			if r.action == "set-header" {
-				s.reqAdd = append(s.reqAdd, [2]string{r.name, r.value})
+				s.reqAdd = append(s.reqAdd, [2]string{r.name, v})
 			}
 		case "add-header":
-			s.reqAdd = append(s.reqAdd, [2]string{r.name, r.value})
+			s.reqAdd = append(s.reqAdd, [2]string{r.name, s.lfValue(r, ctx)})
 		case "set-path":
-			s.newPath = r.value
+			s.newPath = s.lfValue(r, ctx)
 		}
 	}
 	return verdictContinue
@@ -288,12 +339,13 @@ func (s *httpSession) applyResponseRules(rules []httpRule, ctx func() *acl.Conte
 		case "deny":
 			return r.code
 		case "del-header", "set-header":
+			v := s.lfValue(r, ctx)
 			dropHeader(resp.Headers, rbuf, r.name)
 			if r.action == "set-header" {
-				s.respAdd = append(s.respAdd, [2]string{r.name, r.value})
+				s.respAdd = append(s.respAdd, [2]string{r.name, v})
 			}
 		case "add-header":
-			s.respAdd = append(s.respAdd, [2]string{r.name, r.value})
+			s.respAdd = append(s.respAdd, [2]string{r.name, s.lfValue(r, ctx)})
 		case "set-status":
 			s.newStatus, s.newReason = r.code, r.reason
 		}
@@ -351,13 +403,13 @@ func appendPage(out []byte, page string, clientKeep, http11 bool) []byte {
 	return append(out, body...)
 }
 
-func (s *httpSession) sendRedirect(r *httpRule, req *h1.Message, buf []byte, clientKeep bool) reqVerdict {
+func (s *httpSession) sendRedirect(r *httpRule, target string, req *h1.Message, buf []byte, clientKeep bool) reqVerdict {
 	uri := string(req.URI.In(buf))
 	path, query := uri, ""
 	if i := strings.IndexByte(uri, '?'); i >= 0 {
 		path, query = uri[:i], uri[i:]
 	}
-	loc := r.value
+	loc := target
 	switch r.redirKind {
 	case "prefix":
 		if r.appSlsh && !strings.HasSuffix(path, "/") {
@@ -393,14 +445,14 @@ func (s *httpSession) sendRedirect(r *httpRule, req *h1.Message, buf []byte, cli
 	return verdictAnswered
 }
 
-func (s *httpSession) sendReturn(r *httpRule, req *h1.Message, clientKeep bool) reqVerdict {
+func (s *httpSession) sendReturn(r *httpRule, body string, req *h1.Message, clientKeep bool) reqVerdict {
 	var page strings.Builder
-	fmt.Fprintf(&page, "HTTP/1.1 %d %s\r\ncontent-length: %d\r\n", r.code, reasonFor(r.code), len(r.body))
+	fmt.Fprintf(&page, "HTTP/1.1 %d %s\r\ncontent-length: %d\r\n", r.code, reasonFor(r.code), len(body))
 	if r.ctype != "" {
 		fmt.Fprintf(&page, "content-type: %s\r\n", r.ctype)
 	}
 	page.WriteString("\r\n")
-	page.WriteString(r.body)
+	page.WriteString(body)
 	s.ev.Term = [2]byte{'L', 'R'}
 	if !s.sendPage(page.String(), r.code, req, clientKeep) {
 		return verdictClose
@@ -512,4 +564,55 @@ func dropHeader(hs []h1.Header, buf []byte, name string) {
 			h.Drop = true
 		}
 	}
+}
+
+// compileLF compiles a log-format value of an HTTP action, its sample
+// expressions included; resp says the rule runs on responses.
+func compileLF(v string, cp *acl.Compiler, resp bool) (*logfmt.Format, error) {
+	f, err := logfmt.CompileValue(v)
+	if err != nil {
+		return nil, err
+	}
+	err = f.BindSamples(func(expr string) (*acl.Sample, error) {
+		smp, err := cp.CompileSample(expr)
+		if err != nil {
+			return nil, err
+		}
+		if smp.NeedsContent() {
+			return nil, fmt.Errorf("sample '%s' reads raw request content", expr)
+		}
+		if smp.NeedsResponse() && !resp {
+			return nil, fmt.Errorf("sample '%s' needs a response", expr)
+		}
+		return smp, nil
+	})
+	return f, err
+}
+
+// lfValue is the value of rule r: its text, or its log-format rendered
+// into the transaction's arena (the string lives until the next
+// transaction resets the arena, never longer than reqAdd/respAdd).
+func (s *httpSession) lfValue(r *httpRule, ctx func() *acl.Context) string {
+	if r.lf == nil {
+		return r.value
+	}
+	c := ctx()
+	c.Server = s.ev.Server
+	if c.Server == "<NOSRV>" {
+		c.Server = ""
+	}
+	s.ev.Ctx = c
+	start := len(s.lfArena)
+	if cap(s.lfArena)-start < 256 {
+		// a fresh block: strings already handed out keep the old one
+		s.lfArena = make([]byte, 0, max(1024, 2*cap(s.lfArena)))
+		start = 0
+	}
+	s.lfArena = r.lf.Append(s.lfArena, &s.ev)
+	s.ev.Ctx = nil
+	out := s.lfArena[start:]
+	if len(out) == 0 {
+		return ""
+	}
+	return unsafe.String(&out[0], len(out))
 }

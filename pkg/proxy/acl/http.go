@@ -22,6 +22,7 @@ func init() {
 			}
 			if m != "" {
 				g.match = m
+				g.aclOnly = true
 			}
 			def(&g, names...)
 		}
