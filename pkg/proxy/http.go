@@ -212,6 +212,9 @@ type httpSession struct {
 	// transaction; actx is the transaction's reused sample context
 	lfArena []byte
 	actx    acl.Context
+	// ruleAddSize: the names and values http-response rules added,
+	// which haproxy leaves out of %B
+	ruleAddSize int64
 	// reqStart: the request's first byte; headDone: its head complete;
 	// sent: the head written to the server
 	reqStart, headDone, sent time.Time
@@ -446,7 +449,7 @@ func (s *httpSession) transaction(first bool, accept time.Time) bool {
 	s.reqStart, s.headDone, s.sent = time.Time{}, time.Time{}, time.Time{}
 	s.noLog, s.fromServer = false, false
 	s.reqAdd, s.respAdd, s.newPath, s.newStatus, s.newReason = s.reqAdd[:0], s.respAdd[:0], "", 0, ""
-	s.lfArena = s.lfArena[:0]
+	s.lfArena, s.ruleAddSize = s.lfArena[:0], 0
 	s.cookieEdits, s.respEdits, s.respEditDelta, s.ck = s.cookieEdits[:0], s.respEdits[:0], 0, cookieTxn{}
 	s.respBytes.Store(0)
 	more := s.exchange(first)

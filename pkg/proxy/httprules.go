@@ -340,12 +340,16 @@ func (s *httpSession) applyResponseRules(rules []httpRule, ctx func() *acl.Conte
 			return r.code
 		case "del-header", "set-header":
 			v := s.lfValue(r, ctx)
-			dropHeader(resp.Headers, rbuf, r.name)
+			// what the rules drop stays in %B, as in haproxy
+			s.ruleAddSize -= dropHeaderSize(resp.Headers, rbuf, r.name)
 			if r.action == "set-header" {
 				s.respAdd = append(s.respAdd, [2]string{r.name, v})
+				s.ruleAddSize += int64(len(r.name) + len(v))
 			}
 		case "add-header":
-			s.respAdd = append(s.respAdd, [2]string{r.name, s.lfValue(r, ctx)})
+			v := s.lfValue(r, ctx)
+			s.respAdd = append(s.respAdd, [2]string{r.name, v})
+			s.ruleAddSize += int64(len(r.name) + len(v))
 		case "set-status":
 			s.newStatus, s.newReason = r.code, r.reason
 		}
@@ -469,11 +473,27 @@ func pathWithQuery(uri []byte, path string) []byte {
 	return append([]byte(path), q...)
 }
 
-// respEditSize is what the http-response rules add to the byte count
-// haproxy logs for a response head: the added headers and a changed
-// reason phrase (dropped headers are left out by htxHeadSize already).
-func (s *httpSession) respEditSize(resp *h1.Message) int64 {
+// dropHeaderSize drops the headers called name (lower case) and returns
+// the size of their names and values.
+func dropHeaderSize(hs []h1.Header, buf []byte, name string) int64 {
 	var n int64
+	for j := range hs {
+		if h := &hs[j]; !h.Drop && equalFoldString(h.Name.In(buf), name) {
+			h.Drop = true
+			n += int64(h.Name.Len() + h.Value.Len())
+		}
+	}
+	return n
+}
+
+// respEditSize is what the edits change in the byte count haproxy logs
+// for a response head: the headers added other than by http-response
+// rules (cookie.go takes its own out again) and a changed reason phrase.
+// Headers the rules add or remove do not change it (haproxy 2.6 logs
+// the same %B with and without "http-response set-header/add-header/
+// del-header").
+func (s *httpSession) respEditSize(resp *h1.Message) int64 {
+	n := -s.ruleAddSize
 	for _, h := range s.respAdd {
 		n += int64(len(h[0]) + len(h[1]))
 	}

@@ -442,10 +442,7 @@ func (s *httpSession) endTransaction(accept time.Time) {
 		c := &s.actx
 		s.fe.fillSampleCtx(c, s.rt, s.src, s.dst)
 		logCtx(c, ev)
-		c.TLS = s.tls
-		if s.fromServer && ev.Status > 0 {
-			c.Status = ev.Status // a generated answer has no status sample
-		}
+		c.TLS = s.tls // haproxy 2.6 has no response left for "status" here
 		ev.Ctx = c
 		defer func() { ev.Ctx = nil }()
 	}

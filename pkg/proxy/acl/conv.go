@@ -173,21 +173,48 @@ func (cp *Compiler) compileConv2(name, arg string) (conv, kind, error) {
 		var fn func(int64) int64
 		switch name {
 		case "add":
-			fn = func(v int64) int64 { return v + n }
+			fn = func(v int64) int64 { return arithAdd(v, n) }
 		case "sub":
-			fn = func(v int64) int64 { return v - n }
+			fn = func(v int64) int64 {
+				if n == math.MinInt64 {
+					r := arithAdd(v, math.MaxInt64)
+					if r < math.MaxInt64 {
+						r++
+					}
+					return r
+				}
+				return arithAdd(v, -n)
+			}
 		case "mul":
-			fn = func(v int64) int64 { return v * n }
+			fn = func(v int64) int64 {
+				switch {
+				case v == 0 || n == 0:
+					return 0
+				case v == math.MinInt64 && n == -1:
+					return math.MaxInt64
+				}
+				c := v * n
+				if v != c/n {
+					if (v < 0) == (n < 0) {
+						return math.MaxInt64
+					}
+					return math.MinInt64
+				}
+				return c
+			}
 		case "div":
 			fn = func(v int64) int64 {
-				if n == 0 {
+				switch {
+				case n == 0:
+					return math.MaxInt64
+				case v == math.MinInt64 && n == -1:
 					return math.MaxInt64
 				}
 				return v / n
 			}
 		case "mod":
 			fn = func(v int64) int64 {
-				if n == 0 {
+				if n == 0 || v == math.MinInt64 && n == -1 {
 					return 0
 				}
 				return v % n
@@ -220,6 +247,22 @@ func (cp *Compiler) compileConv2(name, arg string) (conv, kind, error) {
 }
 
 const hexUpper = "0123456789ABCDEF"
+
+// arithAdd is haproxy's capped addition, with its checks as they are:
+// they compute MAX-a with wrapping arithmetic, so that two negative
+// operands may give the largest integer (haproxy 2.6 answers
+// "-9,sub(10)" with 9223372036854775807).
+func arithAdd(a, b int64) int64 {
+	if a^b >= 0 {
+		if a < 0 && math.MinInt64-a > b {
+			return math.MinInt64
+		}
+		if math.MaxInt64-a < b {
+			return math.MaxInt64
+		}
+	}
+	return a + b
+}
 
 // urlDecode decodes %XX sequences (and '+' as a space when form is set);
 // a bad sequence fails the conversion.

@@ -71,10 +71,13 @@ func init() {
 		return sample{k: kStr, s: u}, ok, false
 	}}, "capture.req.uri")
 	def(&fetchDef{out: kStr, match: "str", http: true, fn: func(c *Context, _ []string) (sample, bool, bool) {
-		if c.Req == nil || !c.Req.HasHost {
+		if c.Req == nil {
 			return sample{}, false, false
 		}
-		host := c.Req.Host.In(c.ReqBuf)
+		var host []byte
+		if c.Req.HasHost {
+			host = c.Req.Host.In(c.ReqBuf)
+		}
 		p := h1.Path(c.Req.URI.In(c.ReqBuf))
 		out := make([]byte, 0, len(host)+len(p))
 		out = append(append(out, host...), p...)
