@@ -65,6 +65,8 @@ frontend f
     http-request set-header X-Env "%%[env(GOHAPROXY_NO_SUCH_VAR)]-%%[env(SAMPLES_TEST_VAR)]"
     http-request add-header X-Id %%[uuid]
     http-request set-header X-Self "[%%[req.hdr(x-self)]]"
+    http-request add-header X-Later "%%[req.hdr(x-self)] %%[req.fhdr(x-real-ip)] %%[req.hdr_cnt(multi)] %%[req.hdr(x-drop)]"
+    http-request del-header X-Drop
     http-request return status 200 content-type text/plain lf-string "hello %%[src] %%[req.hdr(nope)] %%ci %%s %%b %%[path]" if { path /ret }
     http-request redirect location https://%%[hdr(host)]%%[capture.req.uri] if { path_beg /redir }
     http-request redirect prefix https://%%[req.hdr(host),lower] code 301 if { path_beg /pfx }
@@ -87,7 +89,7 @@ backend be_other
 
 // samplesExchanges are sent on one connection each.
 var samplesExchanges = []string{
-	"GET /plain?a=1 HTTP/1.1\r\nHost: WWW.example.com\r\nW: a:bb::cad\r\nQ: x%0Ay%09z%01\r\nN: 17\r\nB: aGVsbG8=\r\nMulti: m1, m2\r\nMulti: m3\r\nX-Self: me\r\nConnection: close\r\n\r\n",
+	"GET /plain?a=1 HTTP/1.1\r\nHost: WWW.example.com\r\nW: a:bb::cad\r\nQ: x%0Ay%09z%01\r\nN: 17\r\nB: aGVsbG8=\r\nMulti: m1, m2\r\nMulti: m3\r\nX-Self: me\r\nX-Drop: d\r\nConnection: close\r\n\r\n",
 	"GET /api/v1/x HTTP/1.1\r\nHost: api.example.com\r\nW: \"/\\\r\nN: -9\r\nB: !!\r\nConnection: close\r\n\r\n",
 	"GET /img/a.png HTTP/1.0\r\nHost: www.example.org\r\nConnection: close\r\n\r\n",
 	"GET /other HTTP/1.1\r\nHost: unknown\r\nConnection: close\r\n\r\n",

@@ -486,6 +486,7 @@ func (s *httpSession) exchange(first bool) bool {
 			sctx.Req, sctx.ReqBuf = req, buf
 			sctx.TLS = s.tls
 			sctx.ReqLine = s.reqLine
+			sctx.ReqExtra = &s.reqAdd
 		}
 		return sctx
 	}

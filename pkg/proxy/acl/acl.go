@@ -89,6 +89,9 @@ type Context struct {
 	// ReqLine is the request line as received ("" before one), for
 	// capture.req.method and capture.req.uri.
 	ReqLine []byte
+	// ReqExtra, when set, are the headers http-request rules appended to
+	// Req so far (Req's own carry Drop flags for those they removed).
+	ReqExtra *[][2]string
 }
 
 // TLSInfo describes a TLS client connection for the ssl_fc* and ssl_c*

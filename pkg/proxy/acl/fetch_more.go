@@ -6,6 +6,7 @@ import (
 	mrand "math/rand/v2"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/h1"
@@ -87,7 +88,7 @@ func init() {
 		if c.Req == nil {
 			return sample{}, false, false
 		}
-		return fullHdr(c.Req.Headers, c.ReqBuf, a)
+		return fullHdr(c.Req.Headers, c.ReqBuf, a, c.ReqExtra)
 	}}, "req.fhdr")
 	def(&fetchDef{out: kInt, match: "int", resp: true, fn: func(c *Context, _ []string) (sample, bool, bool) {
 		if c.Resp != nil {
@@ -106,13 +107,13 @@ func init() {
 		if c.Resp == nil {
 			return sample{}, false, false
 		}
-		return fullHdr(c.Resp.Headers, c.RespBuf, a)
+		return fullHdr(c.Resp.Headers, c.RespBuf, a, nil)
 	}}, "res.fhdr")
 }
 
 // fullHdr is req.fhdr/res.fhdr: the whole value of the last (or occ-th)
 // occurrence of a header, commas included.
-func fullHdr(hs []h1.Header, buf []byte, a []string) (sample, bool, bool) {
+func fullHdr(hs []h1.Header, buf []byte, a []string, extra *[][2]string) (sample, bool, bool) {
 	occ := 0
 	if len(a) > 1 && a[1] != "" {
 		n, err := strconv.Atoi(a[1])
@@ -123,8 +124,15 @@ func fullHdr(hs []h1.Header, buf []byte, a []string) (sample, bool, bool) {
 	}
 	var found [][]byte
 	for _, h := range hs {
-		if bytes.EqualFold(h.Name.In(buf), []byte(a[0])) {
+		if !h.Drop && bytes.EqualFold(h.Name.In(buf), []byte(a[0])) {
 			found = append(found, h.Value.In(buf))
+		}
+	}
+	if extra != nil {
+		for _, h := range *extra {
+			if strings.EqualFold(h[0], a[0]) {
+				found = append(found, []byte(h[1]))
+			}
 		}
 	}
 	i := len(found) - 1

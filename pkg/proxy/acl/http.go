@@ -2,6 +2,7 @@ package acl
 
 import (
 	"bytes"
+	"strings"
 
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/h1"
 )
@@ -73,7 +74,11 @@ func init() {
 		}
 		n := 0
 		if len(a) == 0 || a[0] == "" {
-			n = len(c.Req.Headers)
+			for _, h := range c.Req.Headers {
+				if !h.Drop {
+					n++
+				}
+			}
 		} else {
 			eachHdr(c, a[:1], func(sample) bool { n++; return true })
 		}
@@ -111,7 +116,7 @@ func eachHdr(c *Context, a []string, yield func(sample) bool) {
 	}
 	k := 0
 	for _, h := range c.Req.Headers {
-		if !bytes.EqualFold(h.Name.In(c.ReqBuf), []byte(a[0])) {
+		if h.Drop || !bytes.EqualFold(h.Name.In(c.ReqBuf), []byte(a[0])) {
 			continue
 		}
 		v := h.Value.In(c.ReqBuf)
@@ -125,6 +130,33 @@ func eachHdr(c *Context, a []string, yield func(sample) bool) {
 			k++
 			if occ == 0 || k == occ {
 				if !yield(sample{k: kStr, s: part}) {
+					return
+				}
+			}
+			if i < 0 {
+				break
+			}
+			v = v[i+1:]
+		}
+	}
+	if c.ReqExtra == nil {
+		return
+	}
+	for _, h := range *c.ReqExtra {
+		if !strings.EqualFold(h[0], a[0]) {
+			continue
+		}
+		v := h[1]
+		for {
+			part := v
+			i := strings.IndexByte(v, ',')
+			if i >= 0 {
+				part = v[:i]
+			}
+			part = strings.Trim(part, " \t")
+			k++
+			if occ == 0 || k == occ {
+				if !yield(sample{k: kStr, s: []byte(part)}) {
 					return
 				}
 			}
