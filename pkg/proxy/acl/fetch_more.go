@@ -8,13 +8,14 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/h1"
 )
 
 // Fetches used mostly in log-format values and dynamic backend names.
 func init() {
-	strS := func(s string) sample { return sample{k: kStr, s: []byte(s)} }
+	strS := func(s string) sample { return sample{k: kStr, s: strBytes(s)} }
 	def(&fetchDef{out: kStr, match: "str", fn: func(c *Context, _ []string) (sample, bool, bool) {
 		return strS(c.Frontend), c.Frontend != "", false
 	}}, "fe_name")
@@ -175,4 +176,13 @@ func uuid4() []byte {
 		out = append(out, hexLower[c>>4], hexLower[c&15])
 	}
 	return out
+}
+
+// strBytes views a string as bytes without copying; samples are never
+// written to in place (converters build new slices).
+func strBytes(s string) []byte {
+	if s == "" {
+		return nil
+	}
+	return unsafe.Slice(unsafe.StringData(s), len(s))
 }
