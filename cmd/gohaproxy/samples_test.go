@@ -49,7 +49,10 @@ defaults
     timeout server 5s
 frontend f
     bind %s
-    log-format "%%ci:%%cp [%%tr] %%ft %%b/%%s %%ST %%B %%[src] %%[capture.req.uri] %%[capture.req.method] %%{+Q}[ssl_fc_sni] %%[ssl_fc] %%[status] %%[be_name] %%[srv_name] %%[fe_name] %%{+E}[capture.req.uri] %%{+Q}[src,ipmask(8)] %%[src,map_ip(IPMAP,none)]"
+    option forwardfor
+    unique-id-format "%%ci_%%[src]_%%f_%%[req.hdr(host),lower]"
+    unique-id-header X-Unique-ID
+    log-format "%%ci:%%cp [%%tr] %%ft %%b/%%s %%ST %%B %%[src] %%[capture.req.uri] %%[capture.req.method] %%{+Q}[ssl_fc_sni] %%[ssl_fc] %%[status] %%[be_name] %%[srv_name] %%[fe_name] %%{+E}[capture.req.uri] %%{+Q}[src,ipmask(8)] %%[src,map_ip(IPMAP,none)] %%ID %%[unique-id]"
     http-request set-header X-Real-IP %%[src]
     http-request set-header X-Host %%[req.hdr(host),lower,map(HOSTS,default)]
     http-request set-header X-Miss "a%%[req.hdr(nope)]b"
@@ -64,6 +67,7 @@ frontend f
     http-request set-header X-Maps "%%[src,map_ip(IPMAP,none)] %%[path,map_beg(BEGMAP,none)] %%[path,map_reg(REGMAP,none)] %%[req.hdr(host),map_dom(DOMMAP,none)] %%[req.hdr(host),map_str(HOSTS)]"
     http-request set-header X-Env "%%[env(GOHAPROXY_NO_SUCH_VAR)]-%%[env(SAMPLES_TEST_VAR)]"
     http-request add-header X-Id %%[uuid]
+    http-request add-header X-Uid "%%[unique-id] %%ID"
     http-request set-header X-Self "[%%[req.hdr(x-self)]]"
     http-request add-header X-Later "%%[req.hdr(x-self)] %%[req.fhdr(x-real-ip)] %%[req.hdr_cnt(multi)] %%[req.hdr(x-drop)]"
     http-request del-header X-Drop

@@ -49,6 +49,10 @@ type httpOpts struct {
 	stats               *statsPage     // the stats page, nil when not enabled (statspage.go)
 	cookie              *cookieSpec    // "cookie" persistence, nil without (cookie.go)
 	errPages            map[int]string // "errorfile" pages by status (errpage.go)
+	// uid is the unique-id-format (nil without); uidHeader the
+	// unique-id-header name ("" without)
+	uid       *logfmt.Format
+	uidHeader string
 }
 
 // httpOptionsServed are the "option" keywords an HTTP mode proxy honours
@@ -70,6 +74,7 @@ var httpOtherServed = map[string]bool{
 	"tcp-request": true, "maxconn": true, "backlog": true, "fullconn": true,
 	"http-check": true, "tcp-check": true, "email-alert": true, // health.go, mail.go
 	"errorfiles": true, // errpage.go
+	"unique-id-format": true, "unique-id-header": true, // samples (httprules.go)
 }
 
 // httpSetup checks that an HTTP mode proxy uses only what the run time
@@ -108,6 +113,9 @@ func httpSetup(cfg *haproxycfg.Config, px *haproxycfg.Proxy) (httpOpts, error) {
 		if len(rules) > 0 && rs != "tcp-request connection" && rs != "http-request" && rs != "http-response" {
 			return o, &UnsupportedError{rules[0].Pos, "'" + rs + "' rules in mode http"}
 		}
+	}
+	if o.uid, o.uidHeader, err = uniqueIDSetup(px); err != nil { // httprules.go
+		return o, err
 	}
 	if o.rules, err = compileHTTPRules(px); err != nil {
 		return o, err
@@ -212,6 +220,7 @@ type httpSession struct {
 	// transaction; actx is the transaction's reused sample context
 	lfArena []byte
 	actx    acl.Context
+	uidBuf  []byte
 	// ruleAddSize: the names and values http-response rules added,
 	// which haproxy leaves out of %B
 	ruleAddSize int64
@@ -489,6 +498,9 @@ func (s *httpSession) exchange(first bool) bool {
 			sctx.ReqExtra = &s.reqAdd
 		}
 		return sctx
+	}
+	if f := s.fe.http.uid; f != nil {
+		s.uniqueID(f, ctx())
 	}
 	if rules := s.fe.http.rules.req; len(rules) > 0 {
 		keep := req.KeepAlive() && s.fe.http.mode != modeClose
@@ -858,6 +870,9 @@ func (s *httpSession) appendRequestHead(out, buf []byte, be *backend, mode connM
 	}
 	for _, h := range s.reqAdd {
 		out = append(append(append(append(out, h[0]...), ": "...), h[1]...), '\r', '\n')
+	}
+	if name := s.fe.http.uidHeader; name != "" && s.fe.http.uid != nil {
+		out = append(append(append(append(out, name...), ": "...), s.ev.UniqueID...), '\r', '\n')
 	}
 	if (s.fe.http.forwardfor || be.http.forwardfor) && s.src.IsValid() {
 		out = append(out, "x-forwarded-for: "...)

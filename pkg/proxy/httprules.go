@@ -636,3 +636,36 @@ func (s *httpSession) lfValue(r *httpRule, ctx func() *acl.Context) string {
 	}
 	return unsafe.String(&out[0], len(out))
 }
+
+// uniqueIDSetup reads the unique-id-format and unique-id-header of an
+// HTTP frontend.
+func uniqueIDSetup(px *haproxycfg.Proxy) (*logfmt.Format, string, error) {
+	var f *logfmt.Format
+	header := ""
+	cp := &acl.Compiler{Proxy: px}
+	for _, d := range px.Other {
+		switch {
+		case d.Args[0] == "unique-id-format" && len(d.Args) > 1:
+			if px.Kind == haproxycfg.KindBackend {
+				continue
+			}
+			var err error
+			if f, err = compileLF(strings.Join(d.Args[1:], " "), cp, false); err != nil {
+				return nil, "", &UnsupportedError{d.Pos, fmt.Sprintf("'unique-id-format' (%v)", err)}
+			}
+		case d.Args[0] == "unique-id-header" && len(d.Args) > 1:
+			header = strings.ToLower(d.Args[1])
+		}
+	}
+	return f, header, nil
+}
+
+// uniqueID builds the request's unique-id (%ID, the unique-id fetch and
+// unique-id-header) from the frontend's format.
+func (s *httpSession) uniqueID(f *logfmt.Format, c *acl.Context) {
+	s.ev.Ctx = c
+	s.uidBuf = f.Append(s.uidBuf[:0], &s.ev)
+	s.ev.Ctx = nil
+	s.ev.UniqueID = string(s.uidBuf)
+	c.UniqueID = s.ev.UniqueID
+}
