@@ -73,7 +73,7 @@ var httpOtherServed = map[string]bool{
 	"retries": true, "http-reuse": true, "log": true, "description": true, "id": true,
 	"tcp-request": true, "maxconn": true, "backlog": true, "fullconn": true,
 	"http-check": true, "tcp-check": true, "email-alert": true, // health.go, mail.go
-	"errorfiles": true, // errpage.go
+	"errorfiles":       true,                           // errpage.go
 	"unique-id-format": true, "unique-id-header": true, // samples (httprules.go)
 }
 
