@@ -37,7 +37,7 @@ func samplesMaps(t *testing.T) map[string]string {
 	return out
 }
 
-func samplesConfig(logAddr, fe, be string, maps map[string]string) string {
+func samplesConfig(logAddr, fe, feTCP, be string, maps map[string]string) string {
 	r := strings.NewReplacer("HOSTS", maps["hosts"], "IPMAP", maps["ip"], "BEGMAP", maps["beg"], "REGMAP", maps["reg"], "DOMMAP", maps["dom"])
 	return r.Replace(fmt.Sprintf(`global
     log %s format raw local0
@@ -79,6 +79,15 @@ frontend f
     http-response del-header X-Drop-Me
     use_backend be_%%[req.hdr(host),lower,map(HOSTS,default)]
     default_backend be_other
+frontend ft
+    mode tcp
+    bind %s
+    log-format "%%ci:%%cp [%%t] %%ft %%b/%%s %%B %%[src] %%[fe_name] %%[be_name] %%[srv_name] %%[src,ipmask(16)] %%{+Q}[dst,map_ip(IPMAP,none)] %%[ssl_fc] %%[capture.req.uri]"
+    use_backend tcp_%%[src,map_ip(IPMAP,none)]
+    default_backend be_other
+backend tcp_loopback32
+    mode tcp
+    server t1 %s
 backend be_site1
     http-request set-header X-BeName "%%[be_name] %%b %%[nbsrv]"
     http-response set-header X-BeResp %%[be_name]-%%[status]-%%[res.fhdr(server)]
@@ -88,7 +97,7 @@ backend be_default
     server s2 %s
 backend be_other
     server s3 %s
-`, logAddr, fe, be, be, be))
+`, logAddr, fe, feTCP, be, be, be, be))
 }
 
 // samplesExchanges are sent on one connection each.
@@ -101,6 +110,7 @@ var samplesExchanges = []string{
 	"GET /redir/x?y=\"] HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n",
 	"GET /pfx/z?q=1 HTTP/1.1\r\nHost: B.Example\r\nConnection: close\r\n\r\n",
 	"GET /noh HTTP/1.0\r\n\r\n",
+	"GET /tcp HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
 }
 
 var (
@@ -118,11 +128,15 @@ func normalizeAnswer(s string) string {
 
 func runSamples(t *testing.T, start func(cfg, ready string), be string, maps map[string]string) (answers, logs []string) {
 	udp := oracletest.ListenUDP(t)
-	fe := testenv.FreeLoopbackAddr(t)
-	start(samplesConfig(udp.Addr, fe, be, maps), fe)
+	fe, feTCP := testenv.FreeLoopbackAddr(t), testenv.FreeLoopbackAddr(t)
+	start(samplesConfig(udp.Addr, fe, feTCP, be, maps), fe)
 	udp.Drain(1500 * time.Millisecond)
-	for _, x := range samplesExchanges {
-		c, err := net.DialTimeout("tcp", fe, 5*time.Second)
+	for i, x := range samplesExchanges {
+		addr := fe
+		if i == len(samplesExchanges)-1 {
+			addr = feTCP // the last one goes through the TCP frontend
+		}
+		c, err := net.DialTimeout("tcp", addr, 5*time.Second)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -137,6 +151,7 @@ func runSamples(t *testing.T, start func(cfg, ready string), be string, maps map
 			line = normalizeLogLine(string(l))
 			line = srcPortRE.ReplaceAllString(line, "127.0.0.1:PORT")
 			line = strings.Replace(line, fe, "FE", -1)
+			line = strings.Replace(line, feTCP, "FE", -1)
 		case <-time.After(5 * time.Second):
 			line = "(no log line)"
 		}
