@@ -77,6 +77,7 @@ frontend f
     http-response set-header X-Be %%[be_name]/%%s/%%[srv_name]/%%[status]
     http-response add-header X-Res "%%[res.hdr(server)] %%[res.hdr(nope)]"
     http-response del-header X-Drop-Me
+    http-response add-header X-Hdr "%%[hdr(server)]|%%[hdr(content-length),add(1)]"
     use_backend be_%%[req.hdr(host),lower,map(HOSTS,default)]
     default_backend be_other
 frontend ft

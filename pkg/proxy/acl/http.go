@@ -40,7 +40,12 @@ func init() {
 		}
 		return sample{k: kStr, s: c.Req.URI.In(c.ReqBuf)}, true, false
 	}}, "url")
-	variants(&fetchDef{out: kStr, match: "str", http: true, minArgs: 0, maxArgs: 2, fn: fetchHdr, each: eachHdr}, "hdr", "req.hdr")
+	variants(&fetchDef{out: kStr, match: "str", http: true, minArgs: 0, maxArgs: 2, fn: fetchHdr, each: eachHdr}, "req.hdr")
+	// hdr is req.hdr on requests and res.hdr on responses
+	variants(&fetchDef{out: kStr, match: "str", http: true, minArgs: 0, maxArgs: 2,
+		fn: func(c *Context, a []string) (sample, bool, bool) { return fetchHdr(respAsReq(c), a) },
+		each: func(c *Context, a []string, yield func(sample) bool) { eachHdr(respAsReq(c), a, yield) },
+	}, "hdr")
 	def(&fetchDef{out: kStr, match: "str", http: true, fn: func(c *Context, _ []string) (sample, bool, bool) {
 		if c.Req == nil {
 			return sample{}, false, false
@@ -166,4 +171,14 @@ func eachHdr(c *Context, a []string, yield func(sample) bool) {
 			v = v[i+1:]
 		}
 	}
+}
+
+// respAsReq returns, at response time (no request, a response), a
+// context whose request is the response, for the direction-neutral
+// header fetches.
+func respAsReq(c *Context) *Context {
+	if c.Req != nil || c.Resp == nil {
+		return c
+	}
+	return &Context{Req: c.Resp, ReqBuf: c.RespBuf}
 }
