@@ -63,7 +63,7 @@ frontend f
     http-request set-header X-Names "%%[fe_name]/%%b/%%f/%%ci/%%s"
     http-request set-header X-B64 %%[req.hdr(b),b64dec]
     http-request set-header X-Ip "%%[src,ipmask(24)] %%[dst,ipmask(16)] %%[src_port,mul(0)] %%[ssl_fc] %%[nbsrv(be_site1)]"
-    http-request set-header X-Math "%%[req.hdr(n),add(3)] %%[req.hdr(n),sub(10)] %%[req.hdr(n),mul(-2)] %%[req.hdr(n),div(4)] %%[req.hdr(n),div(0)] %%[req.hdr(n),mod(4)] %%[req.hdr(n),mod(0)]"
+    http-request set-header X-Math "%%[req.hdr(n),add(3)] %%[req.hdr(n),sub(10)] %%[req.hdr(n),mul(-2)] %%[req.hdr(n),div(4)] %%[req.hdr(n),div(0)] %%[req.hdr(n),mod(4)] %%[req.hdr(n),mod(0)] %%[req.hdr(n),add(1000000000),http_date] %%[req.hdr(n),mul(1000),http_date(3600000,ms)]"
     http-request set-header X-Maps "%%[src,map_ip(IPMAP,none)] %%[path,map_beg(BEGMAP,none)] %%[path,map_reg(REGMAP,none)] %%[req.hdr(host),map_dom(DOMMAP,none)] %%[req.hdr(host),map_str(HOSTS)]"
     http-request set-header X-Env "%%[env(GOHAPROXY_NO_SUCH_VAR)]-%%[env(SAMPLES_TEST_VAR)]"
     http-request add-header X-Id %%[uuid]

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // splitArgs splits converter arguments on commas.
@@ -221,6 +222,50 @@ func (cp *Compiler) compileConv2(name, arg string) (conv, kind, error) {
 			}
 		}
 		return intConv(fn), kInt, nil
+	case "http_date":
+		off := int64(0)
+		if len(args) > 0 && strings.TrimSpace(args[0]) != "" {
+			var ok bool
+			if off, ok = intArg(0); !ok {
+				return bad()
+			}
+		}
+		div := int64(1) // the input's units per second
+		if len(args) > 1 {
+			switch args[1] {
+			case "", "s":
+			case "ms":
+				div = 1000
+			case "us":
+				div = 1000000
+			default:
+				return bad()
+			}
+		}
+		if len(args) > 2 {
+			return bad()
+		}
+		return func(s sample) (sample, bool) {
+			v, ok := toInt(s)
+			if !ok {
+				return s, false
+			}
+			// as haproxy: offset first, the fraction in the input's
+			// unit printed unpadded, the seconds masked to 55 bits
+			v += off
+			frac := v % div
+			v = (v / div) & 0x007fffffffffffff
+			t := time.Unix(v, 0).UTC()
+			if t.Year() > 9999 {
+				return s, false
+			}
+			out := t.AppendFormat(nil, "Mon, 02 Jan 2006 15:04:05")
+			if div > 1 {
+				out = append(out, '.')
+				out = appendInt(out, frac)
+			}
+			return sample{k: kStr, s: append(out, " GMT"...)}, true
+		}, kStr, nil
 	case "map", "map_str", "map_beg", "map_end", "map_sub", "map_dom", "map_ip", "map_reg":
 		if len(args) < 1 || len(args) > 2 {
 			return bad()

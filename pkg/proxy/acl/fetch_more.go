@@ -45,7 +45,19 @@ func init() {
 		return sample{k: kInt, i: int64(uint64(mrand.Uint32()) * n >> 32)}, true, false
 	}}, "rand")
 	def(&fetchDef{out: kInt, match: "int", maxArgs: 2, fn: func(_ *Context, a []string) (sample, bool, bool) {
-		now := time.Now().Unix()
+		t := time.Now()
+		now := t.Unix()
+		if len(a) > 1 {
+			switch a[1] {
+			case "", "s":
+			case "ms":
+				now = t.UnixMilli()
+			case "us":
+				now = t.UnixMicro()
+			default:
+				return sample{}, false, false
+			}
+		}
 		if len(a) > 0 && a[0] != "" {
 			off, err := strconv.ParseInt(a[0], 10, 64)
 			if err != nil {

@@ -93,6 +93,10 @@ func TestSampleStrings(t *testing.T) {
 		{"path,map_reg(reg)", "png"},
 		{"hdr(host),lower,map_dom(dom)", "dom"},
 		{"env(GOHAPROXY_SURELY_UNSET_VAR),map(hosts,d)", ""},
+		{"req.hdr(n),add(1000000009),http_date", "Sun, 09 Sep 2001 01:46:40 GMT"},
+		{"req.hdr(n),add(1000000009),http_date(3600)", "Sun, 09 Sep 2001 02:46:40 GMT"},
+		{"req.hdr(n),add(1000000000009),http_date(0,ms)", "Sun, 09 Sep 2001 01:46:40.0 GMT"},
+		{"req.hdr(n),add(1000000000051),http_date(0,ms)", "Sun, 09 Sep 2001 01:46:40.42 GMT"},
 	}
 	for _, c := range cases {
 		if c.expr == "str,map(hosts,default)" || c.expr == "env(GOHAPROXY_SURELY_UNSET_VAR),map(hosts,d)" {
