@@ -43,7 +43,7 @@ func init() {
 	variants(&fetchDef{out: kStr, match: "str", http: true, minArgs: 0, maxArgs: 2, fn: fetchHdr, each: eachHdr}, "req.hdr")
 	// hdr is req.hdr on requests and res.hdr on responses
 	variants(&fetchDef{out: kStr, match: "str", http: true, minArgs: 0, maxArgs: 2,
-		fn: func(c *Context, a []string) (sample, bool, bool) { return fetchHdr(respAsReq(c), a) },
+		fn:   func(c *Context, a []string) (sample, bool, bool) { return fetchHdr(respAsReq(c), a) },
 		each: func(c *Context, a []string, yield func(sample) bool) { eachHdr(respAsReq(c), a, yield) },
 	}, "hdr")
 	def(&fetchDef{out: kStr, match: "str", http: true, fn: func(c *Context, _ []string) (sample, bool, bool) {
