@@ -56,6 +56,8 @@ frontend f
     http-request set-header X-Real-IP %%[src]
     http-request set-header X-Host %%[req.hdr(host),lower,map(HOSTS,default)]
     http-request set-header X-Miss "a%%[req.hdr(nope)]b"
+    http-request set-header X-Spaces "a  %%[src]  b %%[req.hdr(nope)] c   "
+    http-request set-header X-Spaces2 "a  b"
     http-request set-header X-Ctl %%[req.hdr(q),url_dec]
     http-request set-header X-Conv "%%[req.hdr(w),field(2,:)]/%%[req.hdr(w),word(2,:)]/%%[req.hdr(w),field(-1,:)]/%%[req.hdr(w),upper]/%%[req.hdr(w),base64]/%%[req.hdr(w),length]/%%[req.hdr(w),hex]/%%[req.hdr(w),bytes(1,3)]/%%[req.hdr(w),regsub(a,X,g)]/%%[req.hdr(w),regsub(a,Y)]/%%[req.hdr(w),json]"
     http-request set-header X-Req "%%[path] %%[url] %%[query] %%[method] %%[req.ver] %%[base]"
@@ -71,7 +73,7 @@ frontend f
     http-request set-header X-Self "[%%[req.hdr(x-self)]]"
     http-request add-header X-Later "%%[req.hdr(x-self)] %%[req.fhdr(x-real-ip)] %%[req.hdr_cnt(multi)] %%[req.hdr(x-drop)]"
     http-request del-header X-Drop
-    http-request return status 200 content-type text/plain lf-string "hello %%[src] %%[req.hdr(nope)] %%ci %%s %%b %%[path]" if { path /ret }
+    http-request return status 200 content-type text/plain lf-string "hello  %%[src] %%[req.hdr(nope)] %%ci %%s %%b %%[path]  " if { path /ret }
     http-request redirect location https://%%[hdr(host)]%%[capture.req.uri] if { path_beg /redir }
     http-request redirect prefix https://%%[req.hdr(host),lower] code 301 if { path_beg /pfx }
     http-response set-header X-Be %%[be_name]/%%s/%%[srv_name]/%%[status]

@@ -26,7 +26,7 @@ func TestLFValue(t *testing.T) {
 	for _, x := range []struct{ v, want string }{
 		{"%[src]", "10.1.2.3"},
 		{"a%[hdr(x)]b", "ab"},
-		{"%[src] %[fe_name]  %f", "10.1.2.3 fe fe"},
+		{"%[src] %[fe_name]  %f", "10.1.2.3 fe  fe"},
 		{"%{+Q}[src]", `"10.1.2.3"`},
 		{"%[srv_name]/%s", "/<NOSRV>"},
 		{"plain %% text", "plain % text"},

@@ -111,13 +111,9 @@ type Format struct {
 
 // CompileValue parses a log-format string used by an HTTP action
 // (set-header, redirect, return lf-string, ...).
+// Spaces are kept as written there, as haproxy keeps them.
 func CompileValue(s string) (*Format, error) {
-	f, err := Compile(s)
-	if err != nil {
-		return nil, err
-	}
-	f.value = true
-	return f, nil
+	return compile(s, true)
 }
 
 // BindSamples compiles each %[...] expression with compile, so that
@@ -174,7 +170,11 @@ func (f *Format) String() string { return f.src }
 
 // Compile parses a log-format string. Errors use haproxy's wording.
 func Compile(s string) (*Format, error) {
-	f := &Format{src: s}
+	return compile(s, false)
+}
+
+func compile(s string, value bool) (*Format, error) {
+	f := &Format{src: s, value: value}
 	var defFlags uint8
 	lit := strings.Builder{}
 	flushLit := func() {
@@ -191,7 +191,7 @@ func Compile(s string) (*Format, error) {
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c == ' ' {
+		if c == ' ' && !value {
 			addSep()
 			continue
 		}
