@@ -50,7 +50,7 @@ defaults
 frontend f
     bind %s
     option forwardfor
-    unique-id-format "%%ci_%%[src]_%%f_%%[req.hdr(host),lower]"
+    unique-id-format " %%ci_%%[src]_%%f_%%[req.hdr(host),lower]  %%[req.hdr(nope)]x "
     unique-id-header X-Unique-ID
     log-format "%%ci:%%cp [%%tr] %%ft %%b/%%s %%ST %%B %%[src] %%[capture.req.uri] %%[capture.req.method] %%{+Q}[ssl_fc_sni] %%[ssl_fc] %%[status] %%[be_name] %%[srv_name] %%[fe_name] %%{+E}[capture.req.uri] %%{+Q}[src,ipmask(8)] %%[src,map_ip(IPMAP,none)] %%ID %%[unique-id]"
     http-request set-header X-Real-IP %%[src]

@@ -593,7 +593,12 @@ func compileLF(v string, cp *acl.Compiler, resp bool) (*logfmt.Format, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = f.BindSamples(func(expr string) (*acl.Sample, error) {
+	return f, bindSamples(f, cp, resp)
+}
+
+// bindSamples compiles the sample expressions of f.
+func bindSamples(f *logfmt.Format, cp *acl.Compiler, resp bool) error {
+	return f.BindSamples(func(expr string) (*acl.Sample, error) {
 		smp, err := cp.CompileSample(expr)
 		if err != nil {
 			return nil, err
@@ -606,7 +611,6 @@ func compileLF(v string, cp *acl.Compiler, resp bool) (*logfmt.Format, error) {
 		}
 		return smp, nil
 	})
-	return f, err
 }
 
 // lfValue is the value of rule r: its text, or its log-format rendered
@@ -650,7 +654,11 @@ func uniqueIDSetup(px *haproxycfg.Proxy) (*logfmt.Format, string, error) {
 				continue
 			}
 			var err error
-			if f, err = compileLF(strings.Join(d.Args[1:], " "), cp, false); err != nil {
+			f, err = logfmt.CompileID(strings.Join(d.Args[1:], " "))
+			if err == nil {
+				err = bindSamples(f, cp, false)
+			}
+			if err != nil {
 				return nil, "", &UnsupportedError{d.Pos, fmt.Sprintf("'unique-id-format' (%v)", err)}
 			}
 		case d.Args[0] == "unique-id-header" && len(d.Args) > 1:

@@ -113,7 +113,13 @@ type Format struct {
 // (set-header, redirect, return lf-string, ...).
 // Spaces are kept as written there, as haproxy keeps them.
 func CompileValue(s string) (*Format, error) {
-	return compile(s, true)
+	return compile(s, true, true)
+}
+
+// CompileID parses a unique-id-format: separators are merged as in log
+// lines, a missing sample is empty as in HTTP values.
+func CompileID(s string) (*Format, error) {
+	return compile(s, true, false)
 }
 
 // BindSamples compiles each %[...] expression with compile, so that
@@ -170,10 +176,10 @@ func (f *Format) String() string { return f.src }
 
 // Compile parses a log-format string. Errors use haproxy's wording.
 func Compile(s string) (*Format, error) {
-	return compile(s, false)
+	return compile(s, false, false)
 }
 
-func compile(s string, value bool) (*Format, error) {
+func compile(s string, value, literalSpaces bool) (*Format, error) {
 	f := &Format{src: s, value: value}
 	var defFlags uint8
 	lit := strings.Builder{}
@@ -191,7 +197,7 @@ func compile(s string, value bool) (*Format, error) {
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c == ' ' && !value {
+		if c == ' ' && !literalSpaces {
 			addSep()
 			continue
 		}
