@@ -75,6 +75,8 @@ frontend f
     http-request del-header X-Drop
     http-request return status 200 content-type text/plain lf-string "hello  %%[src] %%[req.hdr(nope)] %%ci %%s %%b %%[path]  " if { path /ret }
     http-request redirect location https://%%[hdr(host)]%%[capture.req.uri] if { path_beg /redir }
+    http-request allow if { path /old/allowed }
+    redirect location /moved%%[path]?from=%%[src] code 301 if { path_beg /old }
     http-request redirect prefix https://%%[req.hdr(host),lower] code 301 if { path_beg /pfx }
     http-response set-header X-Be %%[be_name]/%%s/%%[srv_name]/%%[status]
     http-response add-header X-Res "%%[res.hdr(server)] %%[res.hdr(nope)]"
@@ -113,6 +115,7 @@ var samplesExchanges = []string{
 	"GET /redir/x?y=\"] HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n",
 	"GET /pfx/z?q=1 HTTP/1.1\r\nHost: B.Example\r\nConnection: close\r\n\r\n",
 	"GET /noh HTTP/1.0\r\n\r\n",
+	"GET /old/x HTTP/1.1\r\nHost: h\r\n\r\nGET /old/allowed?q HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
 	"GET /tcp HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
 }
 

@@ -110,7 +110,7 @@ func httpSetup(cfg *haproxycfg.Config, px *haproxycfg.Proxy) (httpOpts, error) {
 		return o, err
 	}
 	for rs, rules := range px.Rules {
-		if len(rules) > 0 && rs != "tcp-request connection" && rs != "http-request" && rs != "http-response" {
+		if len(rules) > 0 && rs != "tcp-request connection" && rs != "http-request" && rs != "http-response" && rs != "redirect" {
 			return o, &UnsupportedError{rules[0].Pos, "'" + rs + "' rules in mode http"}
 		}
 	}
@@ -502,9 +502,9 @@ func (s *httpSession) exchange(first bool) bool {
 	if f := s.fe.http.uid; f != nil {
 		s.uniqueID(f, ctx())
 	}
-	if rules := s.fe.http.rules.req; len(rules) > 0 {
+	if rules := &s.fe.http.rules; len(rules.req) > 0 || len(rules.redir) > 0 {
 		keep := req.KeepAlive() && s.fe.http.mode != modeClose
-		switch s.applyRequestRules(rules, ctx, keep) {
+		switch s.requestRules(rules, ctx, keep) {
 		case verdictAnswered:
 			return true
 		case verdictClose:
@@ -530,9 +530,9 @@ func (s *httpSession) exchange(first bool) bool {
 	}
 	be.assigned(s.headDone)
 	be.ctr.reqTotal.Add(1)
-	if rules := be.http.rules.req; len(rules) > 0 && be.name != s.fe.name {
+	if rules := &be.http.rules; (len(rules.req) > 0 || len(rules.redir) > 0) && be.name != s.fe.name {
 		keep := req.KeepAlive() && combine(s.fe.http.mode, be.http.mode) != modeClose
-		switch s.applyRequestRules(rules, ctx, keep) {
+		switch s.requestRules(rules, ctx, keep) {
 		case verdictAnswered:
 			return true
 		case verdictClose:

@@ -35,6 +35,9 @@ type httpRule struct {
 // httpRuleSets are the HTTP rules of a proxy.
 type httpRuleSets struct {
 	req, resp []httpRule
+	// redir are the "redirect" keyword rules, run after the
+	// http-request rules (even after an "allow")
+	redir []httpRule
 }
 
 // denyPages are haproxy 2.6's built-in pages for "deny_status" and
@@ -90,11 +93,27 @@ func reasonFor(code int) string {
 func compileHTTPRules(px *haproxycfg.Proxy) (httpRuleSets, error) {
 	var sets httpRuleSets
 	cp := &acl.Compiler{Proxy: px}
-	for _, rs := range []string{"http-request", "http-response"} {
+	for _, rs := range []string{"http-request", "http-response", "redirect"} {
 		for _, r := range px.Rules[rs] {
-			hr, err := compileHTTPRule(rs, r, cp)
+			ruleSet := rs
+			if rs == "redirect" {
+				ruleSet = "http-request" // the keyword takes the action's words
+			}
+			rr := r
+			if rs == "redirect" && len(r.Args) > 1 {
+				// haproxy 2.6 sends the keyword's target as written,
+				// %[...] included: it is not a log-format there
+				c := *r
+				c.Args = append([]string(nil), r.Args...)
+				c.Args[1] = "/"
+				rr = &c
+			}
+			hr, err := compileHTTPRule(ruleSet, rr, cp)
 			if err != nil {
 				return sets, err
+			}
+			if rr != r {
+				hr.value = r.Args[1]
 			}
 			if r.Cond != nil {
 				c, err := cp.Compile(r.Cond)
@@ -106,9 +125,12 @@ func compileHTTPRules(px *haproxycfg.Proxy) (httpRuleSets, error) {
 				}
 				hr.cond = c
 			}
-			if rs == "http-request" {
+			switch rs {
+			case "http-request":
 				sets.req = append(sets.req, hr)
-			} else {
+			case "redirect":
+				sets.redir = append(sets.redir, hr)
+			default:
 				sets.resp = append(sets.resp, hr)
 			}
 		}
@@ -254,6 +276,15 @@ func compileHTTPRule(rs string, r *haproxycfg.Rule, cp *acl.Compiler) (httpRule,
 		return refuse("")
 	}
 	return hr, nil
+}
+
+// requestRules runs a proxy's http-request rules, then its redirect
+// rules.
+func (s *httpSession) requestRules(sets *httpRuleSets, ctx func() *acl.Context, clientKeep bool) reqVerdict {
+	if v := s.applyRequestRules(sets.req, ctx, clientKeep); v != verdictContinue {
+		return v
+	}
+	return s.applyRequestRules(sets.redir, ctx, clientKeep)
 }
 
 // reqVerdict is what the http-request rules decided.

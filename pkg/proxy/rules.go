@@ -50,7 +50,7 @@ func (rt *Runtime) compileRules(fe *frontend, px *haproxycfg.Proxy) error {
 	}
 	sort.Strings(sets)
 	for _, rs := range sets {
-		if px.Mode == haproxycfg.ModeHTTP && (rs == "http-request" || rs == "http-response") {
+		if px.Mode == haproxycfg.ModeHTTP && (rs == "http-request" || rs == "http-response" || rs == "redirect") {
 			continue // httprules.go
 		}
 		for _, r := range px.Rules[rs] {
