@@ -166,7 +166,8 @@ func WriteCompatMarkdown(w io.Writer) {
 	fmt.Fprintf(w, "serves `mode tcp` and `mode http` proxies (balancing, queues, health checks, email alerts, the\n")
 	fmt.Fprintf(w, "HTTP/1.1 engine, traffic logs, the stats page and the runtime API) and refuses at start, with\n")
 	fmt.Fprintf(w, "file:line, any part of a configuration its run time cannot serve yet (rule actions beyond allow, deny,\n")
-	fmt.Fprintf(w, "redirect, return, header edits, set-path, set-status and the Prometheus exporter; cookie maxidle/maxlife/dynamic, HTTP/2,\n")
+	fmt.Fprintf(w, "redirect, return, header edits, set-path, set-status and the Prometheus exporter; fetches and converters beyond those listed\n")
+	fmt.Fprintf(w, "under \"sample expressions\" at the end; cookie maxidle/maxlife/dynamic, HTTP/2,\n")
 	fmt.Fprintf(w, "...) rather than ignore it. See \"Run-time differences\" at the end for what behaves differently.\n\n")
 
 	fmt.Fprintf(w, "## Legacy 1.x keywords\n\n| keyword | removed in | gohaproxy maps it to |\n|---|---|---|\n")
@@ -203,7 +204,8 @@ func WriteCompatMarkdown(w io.Writer) {
 var runtimeDifferences = [][4]string{
 	{"retries on refused connections (mode http)", "waits about 1 s between connection retries before answering 503", "retries at once, then 503", "to fix: the retry delay belongs in the backend's connect loop"},
 	{"server connection reuse", "`http-reuse safe` shares idle server connections between client sessions", "reuses a server connection only within one client session", "to build; `http-reuse` is accepted"},
-	{"traffic logs", "`log-format` may hold `%[sample]` expressions; `error-log-format` and `log-format-sd` apply", "tcplog, httplog, httpslog, clf, the \"Connect from\" line and `log-format` with %-variables are logged as haproxy logs them (compared line by line); in `%[sample]` only the client connection's TLS fetches (those of httpslog, ssl_fc*, ssl_c_used, ssl_c_verify, ssl_c_s_dn) are served, other expressions, `error-log-format` and `log-format-sd` are refused at start with their line", "sample expressions need a sample evaluator; to build"},
+	{"traffic logs", "`log-format` may hold `%[sample]` expressions; `error-log-format` and `log-format-sd` apply", "tcplog, httplog, httpslog, clf, the \"Connect from\" line and `log-format` with %-variables and `%[sample]` expressions are logged as haproxy logs them (compared line by line); `error-log-format` and `log-format-sd` are refused at start with their line", "to build"},
+	{"sample expressions (`%[...]` in rule values, `lf-string`, `redirect location/prefix`, dynamic `use_backend`, `log-format`)", "every fetch and converter", "fetches src, dst, src_port, dst_port, path, url, query, base, method, req.ver, hdr/req.hdr, req.fhdr, hdr_cnt, res.hdr, res.fhdr, status, fe_name, be_name, srv_name, nbsrv, be_conn, fe_conn, srv_is_up, env, hostname, rand, date, uuid, unique-id, capture.req.uri/method, the ssl_fc*/ssl_c* ones; converters lower, upper, base64, b64dec, hex, length, bytes, url_dec, json (ascii), field, word, regsub, ipmask, http_date, add/sub/mul/div/mod, map/map_str/map_beg/map_end/map_sub/map_dom/map_ip/map_reg; any other fetch or converter (capture.req.hdr, map_*_int, concat, variables, ...) is refused at start with its line; `unique-id-format` and `unique-id-header` are served (the id is built when the request head is parsed)", "to extend as configurations need them"},
 	{"health check of a server that accepts and closes at once", "\"Socket error ... Connection reset by peer\" (timing-dependent)", "\"Layer7 invalid response\"", "timing-dependent in haproxy too"},
 	{"master CLI unknown command", "lists the closest commands", "lists every command", "cosmetic"},
 	{"runtime API `help`", "lists every command haproxy knows", "lists the commands gohaproxy answers (same words); unknown ones get the \"Unknown command\" answer with that list", "honest about what is served"},

@@ -49,6 +49,10 @@ type httpOpts struct {
 	stats               *statsPage     // the stats page, nil when not enabled (statspage.go)
 	cookie              *cookieSpec    // "cookie" persistence, nil without (cookie.go)
 	errPages            map[int]string // "errorfile" pages by status (errpage.go)
+	// uid is the unique-id-format (nil without); uidHeader the
+	// unique-id-header name ("" without)
+	uid       *logfmt.Format
+	uidHeader string
 }
 
 // httpOptionsServed are the "option" keywords an HTTP mode proxy honours
@@ -69,7 +73,8 @@ var httpOtherServed = map[string]bool{
 	"retries": true, "http-reuse": true, "log": true, "description": true, "id": true,
 	"tcp-request": true, "maxconn": true, "backlog": true, "fullconn": true,
 	"http-check": true, "tcp-check": true, "email-alert": true, // health.go, mail.go
-	"errorfiles": true, // errpage.go
+	"errorfiles":       true,                           // errpage.go
+	"unique-id-format": true, "unique-id-header": true, // samples (httprules.go)
 }
 
 // httpSetup checks that an HTTP mode proxy uses only what the run time
@@ -105,9 +110,12 @@ func httpSetup(cfg *haproxycfg.Config, px *haproxycfg.Proxy) (httpOpts, error) {
 		return o, err
 	}
 	for rs, rules := range px.Rules {
-		if len(rules) > 0 && rs != "tcp-request connection" && rs != "http-request" && rs != "http-response" {
+		if len(rules) > 0 && rs != "tcp-request connection" && rs != "http-request" && rs != "http-response" && rs != "redirect" {
 			return o, &UnsupportedError{rules[0].Pos, "'" + rs + "' rules in mode http"}
 		}
+	}
+	if o.uid, o.uidHeader, err = uniqueIDSetup(px); err != nil { // httprules.go
+		return o, err
 	}
 	if o.rules, err = compileHTTPRules(px); err != nil {
 		return o, err
@@ -208,6 +216,14 @@ type httpSession struct {
 	reqAdd, respAdd    [][2]string
 	newPath, newReason string
 	newStatus          int
+	// lfArena holds the values log-format rules rendered in this
+	// transaction; actx is the transaction's reused sample context
+	lfArena []byte
+	actx    acl.Context
+	uidBuf  []byte
+	// ruleAddSize: the names and values http-response rules added,
+	// which haproxy leaves out of %B
+	ruleAddSize int64
 	// reqStart: the request's first byte; headDone: its head complete;
 	// sent: the head written to the server
 	reqStart, headDone, sent time.Time
@@ -442,6 +458,7 @@ func (s *httpSession) transaction(first bool, accept time.Time) bool {
 	s.reqStart, s.headDone, s.sent = time.Time{}, time.Time{}, time.Time{}
 	s.noLog, s.fromServer = false, false
 	s.reqAdd, s.respAdd, s.newPath, s.newStatus, s.newReason = s.reqAdd[:0], s.respAdd[:0], "", 0, ""
+	s.lfArena, s.ruleAddSize = s.lfArena[:0], 0
 	s.cookieEdits, s.respEdits, s.respEditDelta, s.ck = s.cookieEdits[:0], s.respEdits[:0], 0, cookieTxn{}
 	s.respBytes.Store(0)
 	more := s.exchange(first)
@@ -473,15 +490,21 @@ func (s *httpSession) exchange(first bool) bool {
 	var sctx *acl.Context
 	ctx := func() *acl.Context {
 		if sctx == nil {
-			sctx = s.fe.sampleCtx(s.rt, s.src, s.dst)
+			sctx = &s.actx
+			s.fe.fillSampleCtx(sctx, s.rt, s.src, s.dst)
 			sctx.Req, sctx.ReqBuf = req, buf
 			sctx.TLS = s.tls
+			sctx.ReqLine = s.reqLine
+			sctx.ReqExtra = &s.reqAdd
 		}
 		return sctx
 	}
-	if rules := s.fe.http.rules.req; len(rules) > 0 {
+	if f := s.fe.http.uid; f != nil {
+		s.uniqueID(f, ctx())
+	}
+	if rules := &s.fe.http.rules; len(rules.req) > 0 || len(rules.redir) > 0 {
 		keep := req.KeepAlive() && s.fe.http.mode != modeClose
-		switch s.applyRequestRules(rules, ctx, keep) {
+		switch s.requestRules(rules, ctx, keep) {
 		case verdictAnswered:
 			return true
 		case verdictClose:
@@ -502,11 +525,14 @@ func (s *httpSession) exchange(first bool) bool {
 		return s.serverError(503, req, req.KeepAlive() && s.fe.http.mode != modeClose && req.Body == h1.BodyNone)
 	}
 	s.ev.Backend = be.name
+	if sctx != nil {
+		sctx.Backend = be.name
+	}
 	be.assigned(s.headDone)
 	be.ctr.reqTotal.Add(1)
-	if rules := be.http.rules.req; len(rules) > 0 && be.name != s.fe.name {
+	if rules := &be.http.rules; (len(rules.req) > 0 || len(rules.redir) > 0) && be.name != s.fe.name {
 		keep := req.KeepAlive() && combine(s.fe.http.mode, be.http.mode) != modeClose
-		switch s.applyRequestRules(rules, ctx, keep) {
+		switch s.requestRules(rules, ctx, keep) {
 		case verdictAnswered:
 			return true
 		case verdictClose:
@@ -845,6 +871,9 @@ func (s *httpSession) appendRequestHead(out, buf []byte, be *backend, mode connM
 	for _, h := range s.reqAdd {
 		out = append(append(append(append(out, h[0]...), ": "...), h[1]...), '\r', '\n')
 	}
+	if name := s.fe.http.uidHeader; name != "" && s.fe.http.uid != nil {
+		out = append(append(append(append(out, name...), ": "...), s.ev.UniqueID...), '\r', '\n')
+	}
 	if (s.fe.http.forwardfor || be.http.forwardfor) && s.src.IsValid() {
 		out = append(out, "x-forwarded-for: "...)
 		out = s.src.Addr().Unmap().AppendTo(out)
@@ -1121,8 +1150,11 @@ func (s *httpSession) forwardResponse(be *backend, req *h1.Message, isHead, isCo
 				if sctx == nil {
 					// the request's HTTP fetches find nothing at
 					// response time, as in haproxy
-					sctx = s.fe.sampleCtx(s.rt, s.src, s.dst)
+					sctx = &s.actx
+					s.fe.fillSampleCtx(sctx, s.rt, s.src, s.dst)
 					sctx.TLS = s.tls
+					sctx.Backend = be.name
+					sctx.Resp, sctx.RespBuf = resp, rbuf
 				}
 				return sctx
 			}

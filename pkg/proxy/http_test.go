@@ -22,7 +22,7 @@ func TestHTTPModeRefused(t *testing.T) {
 		{"tcp-request connection reject if { src 10.0.0.0/8 }", ""},
 		{"http-request deny", ""},
 		{"http-response del-header server", ""},
-		{"http-request set-header X-Ip %[src]", ":11] : 'http-request set-header' with a log-format value"},
+		{"http-request set-header X-Ip %[req.body]", ":11] : 'http-request set-header' value '%[req.body]' (fetch 'req.body')"},
 		{"http-request set-var(txn.x) str(a)", ":11] : 'http-request set-var(txn.x)'"},
 		{"http-request deny deny_status 404", ""},
 		{"option forwardfor except 127.0.0.0/8", ":11] : 'option forwardfor' with arguments"},

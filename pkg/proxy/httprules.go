@@ -2,12 +2,15 @@ package proxy
 
 import (
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/gohaproxy/gohaproxy/pkg/haproxycfg"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/acl"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/h1"
+	"github.com/gohaproxy/gohaproxy/pkg/proxy/logfmt"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/stats"
 )
 
@@ -24,11 +27,17 @@ type httpRule struct {
 	dropQuery, appSlsh bool
 	// return
 	ctype, body string
+	// lf is the log-format of value (set-header, add-header, set-path,
+	// redirect) or body (return lf-string/lf-file); nil when static.
+	lf *logfmt.Format
 }
 
 // httpRuleSets are the HTTP rules of a proxy.
 type httpRuleSets struct {
 	req, resp []httpRule
+	// redir are the "redirect" keyword rules, run after the
+	// http-request rules (even after an "allow")
+	redir []httpRule
 }
 
 // denyPages are haproxy 2.6's built-in pages for "deny_status" and
@@ -84,11 +93,27 @@ func reasonFor(code int) string {
 func compileHTTPRules(px *haproxycfg.Proxy) (httpRuleSets, error) {
 	var sets httpRuleSets
 	cp := &acl.Compiler{Proxy: px}
-	for _, rs := range []string{"http-request", "http-response"} {
+	for _, rs := range []string{"http-request", "http-response", "redirect"} {
 		for _, r := range px.Rules[rs] {
-			hr, err := compileHTTPRule(rs, r)
+			ruleSet := rs
+			if rs == "redirect" {
+				ruleSet = "http-request" // the keyword takes the action's words
+			}
+			rr := r
+			if rs == "redirect" && len(r.Args) > 1 {
+				// haproxy 2.6 sends the keyword's target as written,
+				// %[...] included: it is not a log-format there
+				c := *r
+				c.Args = append([]string(nil), r.Args...)
+				c.Args[1] = "/"
+				rr = &c
+			}
+			hr, err := compileHTTPRule(ruleSet, rr, cp)
 			if err != nil {
 				return sets, err
+			}
+			if rr != r {
+				hr.value = r.Args[1]
 			}
 			if r.Cond != nil {
 				c, err := cp.Compile(r.Cond)
@@ -100,9 +125,12 @@ func compileHTTPRules(px *haproxycfg.Proxy) (httpRuleSets, error) {
 				}
 				hr.cond = c
 			}
-			if rs == "http-request" {
+			switch rs {
+			case "http-request":
 				sets.req = append(sets.req, hr)
-			} else {
+			case "redirect":
+				sets.redir = append(sets.redir, hr)
+			default:
 				sets.resp = append(sets.resp, hr)
 			}
 		}
@@ -110,12 +138,25 @@ func compileHTTPRules(px *haproxycfg.Proxy) (httpRuleSets, error) {
 	return sets, nil
 }
 
-func compileHTTPRule(rs string, r *haproxycfg.Rule) (httpRule, error) {
+func compileHTTPRule(rs string, r *haproxycfg.Rule, cp *acl.Compiler) (httpRule, error) {
 	hr := httpRule{action: r.Action}
 	refuse := func(why string) (httpRule, error) {
 		return hr, &UnsupportedError{r.Pos, fmt.Sprintf("'%s %s'%s", rs, r.Action, why)}
 	}
-	static := func(v string) bool { return !strings.Contains(v, "%") }
+	// lf compiles a log-format value: plain text stays a string
+	lf := func(v string) (string, *logfmt.Format, error) {
+		if !strings.Contains(v, "%") {
+			return v, nil, nil
+		}
+		f, err := compileLF(v, cp, rs == "http-response")
+		if err != nil {
+			return "", nil, &UnsupportedError{r.Pos, fmt.Sprintf("'%s %s' value '%s' (%v)", rs, r.Action, v, err)}
+		}
+		if t, ok := f.Static(); ok {
+			return t, nil, nil
+		}
+		return "", f, nil
+	}
 	a := r.Args
 	switch r.Action {
 	case "allow":
@@ -136,20 +177,27 @@ func compileHTTPRule(rs string, r *haproxycfg.Rule) (httpRule, error) {
 			return refuse(fmt.Sprintf(" with deny_status %d", hr.code))
 		}
 	case "set-header", "add-header":
-		if len(a) != 2 || !static(a[1]) {
-			return refuse(" with a log-format value (%-variables or samples)")
+		if len(a) != 2 {
+			return refuse(" with options")
 		}
-		hr.name, hr.value = strings.ToLower(a[0]), a[1]
+		hr.name = strings.ToLower(a[0])
+		var err error
+		if hr.value, hr.lf, err = lf(a[1]); err != nil {
+			return hr, err
+		}
 	case "del-header":
 		if len(a) != 1 {
 			return refuse(" with options")
 		}
 		hr.name = strings.ToLower(a[0])
 	case "set-path":
-		if len(a) != 1 || !static(a[0]) {
-			return refuse(" with a log-format value (%-variables or samples)")
+		if len(a) != 1 {
+			return refuse(" with options")
 		}
-		hr.value = a[0]
+		var err error
+		if hr.value, hr.lf, err = lf(a[0]); err != nil {
+			return hr, err
+		}
 	case "set-status":
 		if rs != "http-response" || len(a) == 0 {
 			return refuse("")
@@ -165,9 +213,13 @@ func compileHTTPRule(rs string, r *haproxycfg.Rule) (httpRule, error) {
 		if rs != "http-request" || len(a) < 2 {
 			return refuse("")
 		}
-		hr.redirKind, hr.value, hr.code = a[0], a[1], 302
-		if !static(hr.value) {
-			return refuse(" with a log-format target")
+		hr.redirKind, hr.code = a[0], 302
+		if hr.redirKind == "scheme" && strings.Contains(a[1], "%") {
+			return refuse(" with a log-format scheme")
+		}
+		var err error
+		if hr.value, hr.lf, err = lf(a[1]); err != nil {
+			return hr, err
 		}
 		for i := 2; i < len(a); i++ {
 			switch {
@@ -198,6 +250,20 @@ func compileHTTPRule(rs string, r *haproxycfg.Rule) (httpRule, error) {
 			case a[i] == "string" && i+1 < len(a):
 				hr.body = a[i+1]
 				i++
+			case (a[i] == "lf-string" || a[i] == "lf-file") && i+1 < len(a):
+				src := a[i+1]
+				if a[i] == "lf-file" {
+					b, err := os.ReadFile(src)
+					if err != nil {
+						return refuse(fmt.Sprintf(" with lf-file '%s' (%v)", src, err))
+					}
+					src = string(b)
+				}
+				var err error
+				if hr.body, hr.lf, err = lf(src); err != nil {
+					return hr, err
+				}
+				i++
 			default:
 				return refuse(fmt.Sprintf(" with '%s'", a[i]))
 			}
@@ -210,6 +276,15 @@ func compileHTTPRule(rs string, r *haproxycfg.Rule) (httpRule, error) {
 		return refuse("")
 	}
 	return hr, nil
+}
+
+// requestRules runs a proxy's http-request rules, then its redirect
+// rules.
+func (s *httpSession) requestRules(sets *httpRuleSets, ctx func() *acl.Context, clientKeep bool) reqVerdict {
+	if v := s.applyRequestRules(sets.req, ctx, clientKeep); v != verdictContinue {
+		return v
+	}
+	return s.applyRequestRules(sets.redir, ctx, clientKeep)
 }
 
 // reqVerdict is what the http-request rules decided.
@@ -251,20 +326,27 @@ func (s *httpSession) applyRequestRules(rules []httpRule, ctx func() *acl.Contex
 			}
 			return verdictAnswered
 		case "redirect":
-			return s.sendRedirect(r, req, buf, answer())
+			return s.sendRedirect(r, s.lfValue(r, ctx), req, buf, answer())
 		case "return":
-			return s.sendReturn(r, req, answer())
+			body := r.body
+			if r.lf != nil {
+				body = s.lfValue(r, ctx)
+			}
+			return s.sendReturn(r, body, req, answer())
 		case "use-service":
 			return s.servePrometheus(req, buf, answer())
 		case "del-header", "set-header":
+			// the value is built before the header is removed, as in
+			// haproxy ("set-header X %[req.hdr(X)]" keeps it)
+			v := s.lfValue(r, ctx)
 			dropHeader(req.Headers, buf, r.name)
 			if r.action == "set-header" {
-				s.reqAdd = append(s.reqAdd, [2]string{r.name, r.value})
+				s.reqAdd = append(s.reqAdd, [2]string{r.name, v})
 			}
 		case "add-header":
-			s.reqAdd = append(s.reqAdd, [2]string{r.name, r.value})
+			s.reqAdd = append(s.reqAdd, [2]string{r.name, s.lfValue(r, ctx)})
 		case "set-path":
-			s.newPath = r.value
+			s.newPath = s.lfValue(r, ctx)
 		}
 	}
 	return verdictContinue
@@ -288,12 +370,17 @@ func (s *httpSession) applyResponseRules(rules []httpRule, ctx func() *acl.Conte
 		case "deny":
 			return r.code
 		case "del-header", "set-header":
-			dropHeader(resp.Headers, rbuf, r.name)
+			v := s.lfValue(r, ctx)
+			// what the rules drop stays in %B, as in haproxy
+			s.ruleAddSize -= dropHeaderSize(resp.Headers, rbuf, r.name)
 			if r.action == "set-header" {
-				s.respAdd = append(s.respAdd, [2]string{r.name, r.value})
+				s.respAdd = append(s.respAdd, [2]string{r.name, v})
+				s.ruleAddSize += int64(len(r.name) + len(v))
 			}
 		case "add-header":
-			s.respAdd = append(s.respAdd, [2]string{r.name, r.value})
+			v := s.lfValue(r, ctx)
+			s.respAdd = append(s.respAdd, [2]string{r.name, v})
+			s.ruleAddSize += int64(len(r.name) + len(v))
 		case "set-status":
 			s.newStatus, s.newReason = r.code, r.reason
 		}
@@ -351,13 +438,13 @@ func appendPage(out []byte, page string, clientKeep, http11 bool) []byte {
 	return append(out, body...)
 }
 
-func (s *httpSession) sendRedirect(r *httpRule, req *h1.Message, buf []byte, clientKeep bool) reqVerdict {
+func (s *httpSession) sendRedirect(r *httpRule, target string, req *h1.Message, buf []byte, clientKeep bool) reqVerdict {
 	uri := string(req.URI.In(buf))
 	path, query := uri, ""
 	if i := strings.IndexByte(uri, '?'); i >= 0 {
 		path, query = uri[:i], uri[i:]
 	}
-	loc := r.value
+	loc := target
 	switch r.redirKind {
 	case "prefix":
 		if r.appSlsh && !strings.HasSuffix(path, "/") {
@@ -393,14 +480,14 @@ func (s *httpSession) sendRedirect(r *httpRule, req *h1.Message, buf []byte, cli
 	return verdictAnswered
 }
 
-func (s *httpSession) sendReturn(r *httpRule, req *h1.Message, clientKeep bool) reqVerdict {
+func (s *httpSession) sendReturn(r *httpRule, body string, req *h1.Message, clientKeep bool) reqVerdict {
 	var page strings.Builder
-	fmt.Fprintf(&page, "HTTP/1.1 %d %s\r\ncontent-length: %d\r\n", r.code, reasonFor(r.code), len(r.body))
+	fmt.Fprintf(&page, "HTTP/1.1 %d %s\r\ncontent-length: %d\r\n", r.code, reasonFor(r.code), len(body))
 	if r.ctype != "" {
 		fmt.Fprintf(&page, "content-type: %s\r\n", r.ctype)
 	}
 	page.WriteString("\r\n")
-	page.WriteString(r.body)
+	page.WriteString(body)
 	s.ev.Term = [2]byte{'L', 'R'}
 	if !s.sendPage(page.String(), r.code, req, clientKeep) {
 		return verdictClose
@@ -417,11 +504,27 @@ func pathWithQuery(uri []byte, path string) []byte {
 	return append([]byte(path), q...)
 }
 
-// respEditSize is what the http-response rules add to the byte count
-// haproxy logs for a response head: the added headers and a changed
-// reason phrase (dropped headers are left out by htxHeadSize already).
-func (s *httpSession) respEditSize(resp *h1.Message) int64 {
+// dropHeaderSize drops the headers called name (lower case) and returns
+// the size of their names and values.
+func dropHeaderSize(hs []h1.Header, buf []byte, name string) int64 {
 	var n int64
+	for j := range hs {
+		if h := &hs[j]; !h.Drop && equalFoldString(h.Name.In(buf), name) {
+			h.Drop = true
+			n += int64(h.Name.Len() + h.Value.Len())
+		}
+	}
+	return n
+}
+
+// respEditSize is what the edits change in the byte count haproxy logs
+// for a response head: the headers added other than by http-response
+// rules (cookie.go takes its own out again) and a changed reason phrase.
+// Headers the rules add or remove do not change it (haproxy 2.6 logs
+// the same %B with and without "http-response set-header/add-header/
+// del-header").
+func (s *httpSession) respEditSize(resp *h1.Message) int64 {
+	n := -s.ruleAddSize
 	for _, h := range s.respAdd {
 		n += int64(len(h[0]) + len(h[1]))
 	}
@@ -512,4 +615,96 @@ func dropHeader(hs []h1.Header, buf []byte, name string) {
 			h.Drop = true
 		}
 	}
+}
+
+// compileLF compiles a log-format value of an HTTP action, its sample
+// expressions included; resp says the rule runs on responses.
+func compileLF(v string, cp *acl.Compiler, resp bool) (*logfmt.Format, error) {
+	f, err := logfmt.CompileValue(v)
+	if err != nil {
+		return nil, err
+	}
+	return f, bindSamples(f, cp, resp)
+}
+
+// bindSamples compiles the sample expressions of f.
+func bindSamples(f *logfmt.Format, cp *acl.Compiler, resp bool) error {
+	return f.BindSamples(func(expr string) (*acl.Sample, error) {
+		smp, err := cp.CompileSample(expr)
+		if err != nil {
+			return nil, err
+		}
+		if smp.NeedsContent() {
+			return nil, fmt.Errorf("sample '%s' reads raw request content", expr)
+		}
+		if smp.NeedsResponse() && !resp {
+			return nil, fmt.Errorf("sample '%s' needs a response", expr)
+		}
+		return smp, nil
+	})
+}
+
+// lfValue is the value of rule r: its text, or its log-format rendered
+// into the transaction's arena (the string lives until the next
+// transaction resets the arena, never longer than reqAdd/respAdd).
+func (s *httpSession) lfValue(r *httpRule, ctx func() *acl.Context) string {
+	if r.lf == nil {
+		return r.value
+	}
+	c := ctx()
+	c.Server = s.ev.Server
+	if c.Server == "<NOSRV>" {
+		c.Server = ""
+	}
+	s.ev.Ctx = c
+	start := len(s.lfArena)
+	if cap(s.lfArena)-start < 256 {
+		// a fresh block: strings already handed out keep the old one
+		s.lfArena = make([]byte, 0, max(1024, 2*cap(s.lfArena)))
+		start = 0
+	}
+	s.lfArena = r.lf.Append(s.lfArena, &s.ev)
+	s.ev.Ctx = nil
+	out := s.lfArena[start:]
+	if len(out) == 0 {
+		return ""
+	}
+	return unsafe.String(&out[0], len(out))
+}
+
+// uniqueIDSetup reads the unique-id-format and unique-id-header of an
+// HTTP frontend.
+func uniqueIDSetup(px *haproxycfg.Proxy) (*logfmt.Format, string, error) {
+	var f *logfmt.Format
+	header := ""
+	cp := &acl.Compiler{Proxy: px}
+	for _, d := range px.Other {
+		switch {
+		case d.Args[0] == "unique-id-format" && len(d.Args) > 1:
+			if px.Kind == haproxycfg.KindBackend {
+				continue
+			}
+			var err error
+			f, err = logfmt.CompileID(strings.Join(d.Args[1:], " "))
+			if err == nil {
+				err = bindSamples(f, cp, false)
+			}
+			if err != nil {
+				return nil, "", &UnsupportedError{d.Pos, fmt.Sprintf("'unique-id-format' (%v)", err)}
+			}
+		case d.Args[0] == "unique-id-header" && len(d.Args) > 1:
+			header = strings.ToLower(d.Args[1])
+		}
+	}
+	return f, header, nil
+}
+
+// uniqueID builds the request's unique-id (%ID, the unique-id fetch and
+// unique-id-header) from the frontend's format.
+func (s *httpSession) uniqueID(f *logfmt.Format, c *acl.Context) {
+	s.ev.Ctx = c
+	s.uidBuf = f.Append(s.uidBuf[:0], &s.ev)
+	s.ev.Ctx = nil
+	s.ev.UniqueID = string(s.uidBuf)
+	c.UniqueID = s.ev.UniqueID
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gohaproxy/gohaproxy/pkg/haproxycfg"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/acl"
+	"github.com/gohaproxy/gohaproxy/pkg/proxy/logfmt"
 )
 
 // tcpRule is a compiled "tcp-request connection|content accept|reject".
@@ -23,6 +24,10 @@ type tcpRule struct {
 type switchRule struct {
 	be   *backend
 	cond *acl.Cond
+	// name, for a dynamic use_backend, is the log-format of the backend
+	// name, looked up in backends per request
+	name     *logfmt.Format
+	backends map[string]*backend
 }
 
 // compileRules compiles the layer-4 rules and switching rules of px into fe.
@@ -45,7 +50,7 @@ func (rt *Runtime) compileRules(fe *frontend, px *haproxycfg.Proxy) error {
 	}
 	sort.Strings(sets)
 	for _, rs := range sets {
-		if px.Mode == haproxycfg.ModeHTTP && (rs == "http-request" || rs == "http-response") {
+		if px.Mode == haproxycfg.ModeHTTP && (rs == "http-request" || rs == "http-response" || rs == "redirect") {
 			continue // httprules.go
 		}
 		for _, r := range px.Rules[rs] {
@@ -88,7 +93,28 @@ func (rt *Runtime) compileRules(fe *frontend, px *haproxycfg.Proxy) error {
 	}
 	for _, ub := range px.UseBackends {
 		if ub.Dynamic {
-			return &UnsupportedError{ub.Pos, "dynamic 'use_backend'"}
+			f, err := logfmt.CompileValue(ub.Name)
+			if err == nil {
+				err = f.BindSamples(func(expr string) (*acl.Sample, error) {
+					smp, err := cp.CompileSample(expr)
+					if err == nil && (smp.NeedsContent() || smp.NeedsResponse()) {
+						err = fmt.Errorf("sample '%s' is not available when the backend is chosen", expr)
+					}
+					return smp, err
+				})
+			}
+			if err == nil && len(f.Vars()) > 0 {
+				err = fmt.Errorf("%%-variables are not supported in a backend name")
+			}
+			if err != nil {
+				return &UnsupportedError{ub.Pos, fmt.Sprintf("dynamic 'use_backend %s' (%v)", ub.Name, err)}
+			}
+			c, err := compile(ub.Pos, ub.Cond)
+			if err != nil {
+				return err
+			}
+			fe.switching = append(fe.switching, switchRule{cond: c, name: f, backends: rt.backends})
+			continue
 		}
 		be := rt.backends[ub.Name]
 		if be == nil {
@@ -115,6 +141,12 @@ func isDigits(s string) bool {
 // sampleCtx is the sample context of a session before content inspection.
 func (fe *frontend) sampleCtx(rt *Runtime, src, dst netip.AddrPort) *acl.Context {
 	return &acl.Context{Src: src, Dst: dst, Frontend: fe.name, Backend: fe.name, BufSize: rt.bufsize, Proxies: rtProxies{rt}}
+}
+
+// fillSampleCtx resets c to the sample context of a session before
+// content inspection, without allocating.
+func (fe *frontend) fillSampleCtx(c *acl.Context, rt *Runtime, src, dst netip.AddrPort) {
+	*c = acl.Context{Src: src, Dst: dst, Frontend: fe.name, Backend: fe.name, BufSize: rt.bufsize, Proxies: rtProxies{rt}}
 }
 
 // connectionAccepted runs the "tcp-request connection" rules, which see
@@ -200,10 +232,23 @@ func (fe *frontend) evalContent(ctx *acl.Context) (verdict, decided bool) {
 // haproxy evaluates them) and falls back to the default backend.
 func (fe *frontend) chooseBackend(ctx *acl.Context) *backend {
 	ctx.Final = true
-	for _, r := range fe.switching {
-		if ok, _ := r.cond.Match(ctx); ok {
+	for i := range fe.switching {
+		r := &fe.switching[i]
+		if ok, _ := r.cond.Match(ctx); !ok {
+			continue
+		}
+		if r.name == nil {
 			return r.be
 		}
+		// a dynamic name: an unknown backend ends the rules, and the
+		// default backend serves
+		var buf [128]byte
+		ev := logfmt.Event{Ctx: ctx}
+		name := r.name.Append(buf[:0], &ev)
+		if be := r.backends[string(name)]; be != nil {
+			return be
+		}
+		return fe.backend
 	}
 	return fe.backend
 }

@@ -38,7 +38,7 @@ func TestRulesRefused(t *testing.T) {
 		{"tcp-request connection track-sc0 src", ":11] : 'tcp-request connection track-sc0'"},
 		{"tcp-request content reject if { req.rdp_cookie_cnt gt 0 }", ""},
 		{"tcp-request content reject if { req.ssl_alpn -m str h2 }", ":11] : fetch 'req.ssl_alpn' in a condition"},
-		{"use_backend b1 if { src,base64 -m str x }", ":11] : converter 'base64' in a condition"},
+		{"use_backend b1 if { src,sha1 -m str x }", ":11] : converter 'sha1' in a condition"},
 		{"tcp-request session reject", ":11] : 'tcp-request session' rules"},
 	} {
 		t.Run(tc.line, func(t *testing.T) {

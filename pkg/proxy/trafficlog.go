@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gohaproxy/gohaproxy/pkg/haproxycfg"
+	"github.com/gohaproxy/gohaproxy/pkg/proxy/acl"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/forward"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/h1"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/logfmt"
@@ -32,6 +33,7 @@ type trafficLog struct {
 	dontLogNull   bool // option dontlognull
 	separateErrs  bool // option log-separate-errors
 	dontLogNormal bool // option dontlog-normal
+	samples       bool // the format has %[...] expressions read from Event.Ctx
 
 	bufs sync.Pool // *[]byte scratch lines are rendered into
 }
@@ -73,15 +75,27 @@ func newTrafficLog(g *haproxycfg.Global, px *haproxycfg.Proxy) (*trafficLog, err
 		if err != nil {
 			return nil, &UnsupportedError{px.LogFormatPos, fmt.Sprintf("log-format (%v)", err)}
 		}
-		for _, s := range f.Samples() {
-			if tlsLogSamples[s] { // the connection's TLS (tls.go)
-				continue
+		pos := px.LogFormatPos
+		if px.LogFormat == "" {
+			pos = px.Pos
+		}
+		cp := &acl.Compiler{Proxy: px}
+		err = f.BindSamples(func(expr string) (*acl.Sample, error) {
+			if tlsLogSamples[expr] { // the connection's TLS (tls.go)
+				return nil, nil
 			}
-			pos := px.LogFormatPos
-			if px.LogFormat == "" {
-				pos = px.Pos
+			smp, err := cp.CompileSample(expr)
+			if err != nil {
+				return nil, err
 			}
-			return nil, &UnsupportedError{pos, fmt.Sprintf("sample expression '%%[%s]' in a log format", s)}
+			if !logTimeSample(smp) {
+				return nil, fmt.Errorf("fetch '%s' at log time", smp.Fetch())
+			}
+			tl.samples = true
+			return smp, nil
+		})
+		if err != nil {
+			return nil, &UnsupportedError{pos, fmt.Sprintf("sample expression in a log format (%v)", err)}
 		}
 		tl.format = f
 	}
@@ -165,8 +179,38 @@ func (tl *trafficLog) emit(ev *logfmt.Event, isErr bool) {
 	if isErr && tl.separateErrs {
 		level = levelErr
 	}
+	if tl.samples && ev.Ctx == nil {
+		// a TCP session: the context is what the event says
+		ev.Ctx = logCtx(&acl.Context{}, ev)
+		defer func() { ev.Ctx = nil }()
+	}
 	bp := tl.buf()
 	tl.send(level, bp, tl.format.Append((*bp)[:0], ev))
+}
+
+// logTimeSample says whether a sample can be evaluated when the log line
+// is written, which haproxy 2.6 allows for the connection, proxy, server
+// and status fetches and the captured request line, not for the request
+// or response contents.
+func logTimeSample(s *acl.Sample) bool {
+	switch s.Fetch() {
+	case "status", "capture.req.uri", "capture.req.method", "unique-id":
+		return true
+	}
+	return !s.NeedsHTTP() && !s.NeedsResponse() && !s.NeedsContent()
+}
+
+// logCtx fills c with what a log line's samples may read from ev.
+func logCtx(c *acl.Context, ev *logfmt.Event) *acl.Context {
+	c.Src, c.Dst = ev.Client, ev.FrontendAddr
+	c.Frontend, c.Backend = ev.Frontend, ev.Backend
+	c.Server = ev.Server
+	if c.Server == "<NOSRV>" {
+		c.Server = ""
+	}
+	c.ReqLine = ev.RequestLine
+	c.UniqueID = ev.UniqueID
+	return c
 }
 
 // message sends a daemon message (server state changes) to the log
@@ -394,6 +438,14 @@ func (s *httpSession) endTransaction(accept time.Time) {
 		return
 	}
 	s.rt.fillCounters(ev, s.fe, be, srv)
+	if s.fe.tlog != nil && s.fe.tlog.samples {
+		c := &s.actx
+		s.fe.fillSampleCtx(c, s.rt, s.src, s.dst)
+		logCtx(c, ev)
+		c.TLS = s.tls // haproxy 2.6 has no response left for "status" here
+		ev.Ctx = c
+		defer func() { ev.Ctx = nil }()
+	}
 	s.fe.tlog.emit(ev, isErrorSession(ev))
 }
 

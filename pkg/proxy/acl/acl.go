@@ -74,6 +74,24 @@ type Context struct {
 	// TLS is what the client connection's TLS handshake established; nil
 	// on a connection without TLS.
 	TLS *TLSInfo
+
+	// Resp is the parsed HTTP response head, indexing RespBuf, while the
+	// http-response rules run; nil otherwise.
+	Resp    *h1.Message
+	RespBuf []byte
+	// Status is the response status when no Resp is at hand (log time);
+	// 0 when there is none.
+	Status int
+	// Server is the server that took the request ("" before one is
+	// chosen); UniqueID the request's unique-id ("" when none).
+	Server   string
+	UniqueID string
+	// ReqLine is the request line as received ("" before one), for
+	// capture.req.method and capture.req.uri.
+	ReqLine []byte
+	// ReqExtra, when set, are the headers http-request rules appended to
+	// Req so far (Req's own carry Drop flags for those they removed).
+	ReqExtra *[][2]string
 }
 
 // TLSInfo describes a TLS client connection for the ssl_fc* and ssl_c*

@@ -155,7 +155,7 @@ func TestNamedACLsOr(t *testing.T) {
 func TestUnsupported(t *testing.T) {
 	for _, x := range []*haproxycfg.ACLExpr{
 		{Fetch: "req.cook", FetchArg: []string{"sid"}},
-		{Fetch: "src", Convs: []string{"base64"}},
+		{Fetch: "src", Convs: []string{"sha1"}},
 		{Fetch: "src", Patterns: []string{"localhost"}},
 	} {
 		if _, err := (&Compiler{}).Compile(&haproxycfg.Cond{Terms: [][]haproxycfg.CondTerm{{{Anon: x}}}}); err == nil {

@@ -38,6 +38,8 @@ type fetchDef struct {
 	match   string // default match method
 	content bool   // reads the request buffer
 	http    bool   // reads the HTTP request (HTTP mode only)
+	resp    bool   // reads the HTTP response
+	aclOnly bool   // an ACL keyword (path_beg, ...), not a sample fetch
 	dotted  bool   // int patterns are dotted versions (3.1)
 	minArgs int
 	maxArgs int
@@ -296,7 +298,7 @@ func (cp *Compiler) compileExpr(x *haproxycfg.ACLExpr) (*Expr, error) {
 	e.args = x.FetchArg
 	out := f.out
 	for _, c := range x.Convs {
-		cv, k, err := compileConv(c)
+		cv, k, err := cp.compileConv(c)
 		if err != nil {
 			return nil, err
 		}
@@ -359,7 +361,7 @@ func filePatterns(b []byte) []string {
 	return out
 }
 
-func compileConv(c string) (conv, kind, error) {
+func (cp *Compiler) compileConv(c string) (conv, kind, error) {
 	name, arg := c, ""
 	if i := strings.IndexByte(c, '('); i >= 0 && strings.HasSuffix(c, ")") {
 		name, arg = c[:i], c[i+1:len(c)-1]
@@ -407,7 +409,7 @@ func compileConv(c string) (conv, kind, error) {
 			return sample{k: kIP, ip: p.Addr()}, true
 		}, kIP, nil
 	}
-	return nil, 0, &Unsupported{fmt.Sprintf("converter '%s'", name)}
+	return cp.compileConv2(name, arg)
 }
 
 func parseMask(s string, v6 bool) (int, error) {

@@ -2,6 +2,7 @@ package acl
 
 import (
 	"bytes"
+	"strings"
 
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/h1"
 )
@@ -22,6 +23,7 @@ func init() {
 			}
 			if m != "" {
 				g.match = m
+				g.aclOnly = true
 			}
 			def(&g, names...)
 		}
@@ -38,7 +40,12 @@ func init() {
 		}
 		return sample{k: kStr, s: c.Req.URI.In(c.ReqBuf)}, true, false
 	}}, "url")
-	variants(&fetchDef{out: kStr, match: "str", http: true, minArgs: 0, maxArgs: 2, fn: fetchHdr, each: eachHdr}, "hdr", "req.hdr")
+	variants(&fetchDef{out: kStr, match: "str", http: true, minArgs: 0, maxArgs: 2, fn: fetchHdr, each: eachHdr}, "req.hdr")
+	// hdr is req.hdr on requests and res.hdr on responses
+	variants(&fetchDef{out: kStr, match: "str", http: true, minArgs: 0, maxArgs: 2,
+		fn:   func(c *Context, a []string) (sample, bool, bool) { return fetchHdr(respAsReq(c), a) },
+		each: func(c *Context, a []string, yield func(sample) bool) { eachHdr(respAsReq(c), a, yield) },
+	}, "hdr")
 	def(&fetchDef{out: kStr, match: "str", http: true, fn: func(c *Context, _ []string) (sample, bool, bool) {
 		if c.Req == nil {
 			return sample{}, false, false
@@ -72,7 +79,11 @@ func init() {
 		}
 		n := 0
 		if len(a) == 0 || a[0] == "" {
-			n = len(c.Req.Headers)
+			for _, h := range c.Req.Headers {
+				if !h.Drop {
+					n++
+				}
+			}
 		} else {
 			eachHdr(c, a[:1], func(sample) bool { n++; return true })
 		}
@@ -110,7 +121,7 @@ func eachHdr(c *Context, a []string, yield func(sample) bool) {
 	}
 	k := 0
 	for _, h := range c.Req.Headers {
-		if !bytes.EqualFold(h.Name.In(c.ReqBuf), []byte(a[0])) {
+		if h.Drop || !bytes.EqualFold(h.Name.In(c.ReqBuf), []byte(a[0])) {
 			continue
 		}
 		v := h.Value.In(c.ReqBuf)
@@ -133,4 +144,41 @@ func eachHdr(c *Context, a []string, yield func(sample) bool) {
 			v = v[i+1:]
 		}
 	}
+	if c.ReqExtra == nil {
+		return
+	}
+	for _, h := range *c.ReqExtra {
+		if !strings.EqualFold(h[0], a[0]) {
+			continue
+		}
+		v := h[1]
+		for {
+			part := v
+			i := strings.IndexByte(v, ',')
+			if i >= 0 {
+				part = v[:i]
+			}
+			part = strings.Trim(part, " \t")
+			k++
+			if occ == 0 || k == occ {
+				if !yield(sample{k: kStr, s: []byte(part)}) {
+					return
+				}
+			}
+			if i < 0 {
+				break
+			}
+			v = v[i+1:]
+		}
+	}
+}
+
+// respAsReq returns, at response time (no request, a response), a
+// context whose request is the response, for the direction-neutral
+// header fetches.
+func respAsReq(c *Context) *Context {
+	if c.Req != nil || c.Resp == nil {
+		return c
+	}
+	return &Context{Req: c.Resp, ReqBuf: c.RespBuf}
 }

@@ -191,7 +191,7 @@ func HelloVersion(data []byte, limit int) (ver int, ok, more bool) {
 }
 
 func init() {
-	str := func(s string, ok bool) (sample, bool, bool) { return sample{k: kStr, s: []byte(s)}, ok, false }
+	str := func(s string, ok bool) (sample, bool, bool) { return sample{k: kStr, s: strBytes(s)}, ok, false }
 	def(&fetchDef{out: kBool, match: "bool", fn: func(c *Context, _ []string) (sample, bool, bool) {
 		return boolS(c.TLS != nil), true, false
 	}}, "ssl_fc")

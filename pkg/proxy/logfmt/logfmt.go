@@ -12,6 +12,8 @@ import (
 	"net/netip"
 	"strings"
 	"time"
+
+	"github.com/gohaproxy/gohaproxy/pkg/proxy/acl"
 )
 
 // The default formats of haproxy 2.6 (configuration manual, section 8.2).
@@ -70,7 +72,12 @@ type Event struct {
 
 	SSLVersion, SSLCipher string
 
-	// Sample, when set, appends the value of a %[...] expression.
+	// Ctx is what the expressions bound with BindSamples read; without
+	// it they render as missing.
+	Ctx *acl.Context
+
+	// Sample, when set, appends the value of a %[...] expression that
+	// BindSamples did not bind.
 	Sample func(dst []byte, expr string) []byte
 }
 
@@ -88,6 +95,7 @@ type node struct {
 	v     varID
 	flags uint8
 	text  string
+	smp   *acl.Sample
 }
 
 // Format is a compiled log-format string. It is immutable and safe for
@@ -95,6 +103,72 @@ type node struct {
 type Format struct {
 	nodes []node
 	src   string
+	// value: the format builds an HTTP value (header, location, body),
+	// where a missing sample is empty rather than "-" and control
+	// characters of samples are %-encoded, as haproxy's HTTP actions do.
+	value bool
+}
+
+// CompileValue parses a log-format string used by an HTTP action
+// (set-header, redirect, return lf-string, ...).
+// Spaces are kept as written there, as haproxy keeps them.
+func CompileValue(s string) (*Format, error) {
+	return compile(s, true, true)
+}
+
+// CompileID parses a unique-id-format: separators are merged as in log
+// lines, a missing sample is empty as in HTTP values.
+func CompileID(s string) (*Format, error) {
+	return compile(s, true, false)
+}
+
+// BindSamples compiles each %[...] expression with compile, so that
+// Append evaluates it against Event.Ctx. It must be called before the
+// format is shared.
+func (f *Format) BindSamples(compile func(expr string) (*acl.Sample, error)) error {
+	for i := range f.nodes {
+		if n := &f.nodes[i]; n.kind == kSample {
+			s, err := compile(n.text)
+			if err != nil {
+				return err
+			}
+			n.smp = s
+		}
+	}
+	return nil
+}
+
+// Static says whether the format is plain text (no variable, no
+// sample), and returns that text.
+func (f *Format) Static() (string, bool) {
+	var b strings.Builder
+	for _, n := range f.nodes {
+		switch n.kind {
+		case kText:
+			b.WriteString(n.text)
+		case kSep:
+			b.WriteByte(' ')
+		default:
+			return "", false
+		}
+	}
+	return b.String(), true
+}
+
+// Vars returns the names of the %-variables the format uses.
+func (f *Format) Vars() []string {
+	var out []string
+	for _, n := range f.nodes {
+		if n.kind == kVar {
+			for name, v := range varNames {
+				if v == n.v {
+					out = append(out, name)
+					break
+				}
+			}
+		}
+	}
+	return out
 }
 
 // String returns the source of the format.
@@ -102,7 +176,11 @@ func (f *Format) String() string { return f.src }
 
 // Compile parses a log-format string. Errors use haproxy's wording.
 func Compile(s string) (*Format, error) {
-	f := &Format{src: s}
+	return compile(s, false, false)
+}
+
+func compile(s string, value, literalSpaces bool) (*Format, error) {
+	f := &Format{src: s, value: value}
 	var defFlags uint8
 	lit := strings.Builder{}
 	flushLit := func() {
@@ -119,7 +197,7 @@ func Compile(s string) (*Format, error) {
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c == ' ' {
+		if c == ' ' && !literalSpaces {
 			addSep()
 			continue
 		}

@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"testing"
 	"time"
+
+	"github.com/gohaproxy/gohaproxy/pkg/proxy/acl"
 )
 
 func sampleEvent() *Event {
@@ -130,4 +132,26 @@ func TestGMTDate(t *testing.T) {
 	if got := string(f.Append(nil, ev)); got != "05/Jan/2026:02:04:05 +0000" {
 		t.Fatalf("got %q", got)
 	}
+}
+
+// FuzzCompileValue compiles any HTTP action value, binds its samples to
+// the sample evaluator and renders it: no panic.
+func FuzzCompileValue(f *testing.F) {
+	for _, s := range []string{"%[src]", "a  %[hdr(x),lower]  b", "%{+Q,+E}[src,ipmask(8)] %ci", "%[", "%{+Q}", "x%%y %[req.hdr(a),field(-1,:)]"} {
+		f.Add(s)
+	}
+	cp := &acl.Compiler{ReadFile: func(string) ([]byte, error) { return []byte("a b\n"), nil }}
+	f.Fuzz(func(t *testing.T, s string) {
+		fm, err := CompileValue(s)
+		if err != nil {
+			return
+		}
+		if fm.BindSamples(cp.CompileSample) != nil {
+			return
+		}
+		ev := sampleEvent()
+		ev.Ctx = &acl.Context{Src: netip.MustParseAddrPort("10.0.0.1:1"), Frontend: "f"}
+		fm.Append(nil, ev)
+		fm.Append(nil, &Event{})
+	})
 }

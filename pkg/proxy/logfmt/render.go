@@ -107,10 +107,20 @@ func (f *Format) Append(dst []byte, ev *Event) []byte {
 				dst = append(dst, '"')
 			}
 			start := len(dst)
-			if ev.Sample != nil {
+			switch {
+			case n.smp != nil:
+				if ev.Ctx != nil {
+					dst, _ = n.smp.Append(dst, ev.Ctx)
+				}
+			case ev.Sample != nil:
 				dst = ev.Sample(dst, n.text)
 			}
-			if len(dst) == start && !q {
+			if f.value {
+				dst = encodeCTL(dst, start)
+			} else if n.flags&FlagEscape != 0 {
+				dst = escapeFrom(dst, start)
+			}
+			if len(dst) == start && !q && !f.value {
 				dst = append(dst, '-')
 			}
 			if q {
@@ -567,4 +577,59 @@ func orDash(c byte) byte {
 		return '-'
 	}
 	return c
+}
+
+// escapeFrom escapes '"', '\\' and ']' in dst[start:] with a backslash
+// (the +E flag).
+func escapeFrom(dst []byte, start int) []byte {
+	n := 0
+	for _, c := range dst[start:] {
+		if c == '"' || c == '\\' || c == ']' {
+			n++
+		}
+	}
+	if n == 0 {
+		return dst
+	}
+	end := len(dst)
+	dst = append(dst, make([]byte, n)...)
+	w := len(dst)
+	for r := end - 1; r >= start; r-- {
+		c := dst[r]
+		w--
+		dst[w] = c
+		if c == '"' || c == '\\' || c == ']' {
+			w--
+			dst[w] = '\\'
+		}
+	}
+	return dst
+}
+
+// encodeCTL %-encodes the control characters (tab excepted) of
+// dst[start:], which an HTTP value cannot carry.
+func encodeCTL(dst []byte, start int) []byte {
+	n := 0
+	for _, c := range dst[start:] {
+		if c < 0x20 && c != '\t' || c == 0x7f {
+			n++
+		}
+	}
+	if n == 0 {
+		return dst
+	}
+	end := len(dst)
+	dst = append(dst, make([]byte, 2*n)...)
+	w := len(dst)
+	for r := end - 1; r >= start; r-- {
+		c := dst[r]
+		if c < 0x20 && c != '\t' || c == 0x7f {
+			w -= 3
+			dst[w], dst[w+1], dst[w+2] = '%', hexDigits[c>>4], hexDigits[c&15]
+			continue
+		}
+		w--
+		dst[w] = c
+	}
+	return dst
 }
