@@ -198,6 +198,12 @@ func (fe *frontend) serve(rt *Runtime, c net.Conn, pre *decision, acceptProxy bo
 		}
 		ev.Tt = msSince(accept, time.Now())
 		rt.fillCounters(&ev, fe, be, srv)
+		if fe.tlog.samples && tlsIn != nil {
+			// the log's %[...] see the client's TLS too
+			c := logCtx(&acl.Context{}, &ev)
+			c.TLS = tlsIn
+			ev.Ctx = c
+		}
 		fe.tlog.emit(&ev, isErrorSession(&ev))
 	}()
 	if acceptProxy {
