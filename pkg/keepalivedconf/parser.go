@@ -220,6 +220,19 @@ func (w *walker) walk(nodes []*Node, kws []*Keyword, path []string) []*Setting {
 // checkArgs validates the arguments as keepalived's readers do. It returns
 // false when the setting must be dropped.
 func (w *walker) checkArgs(k *Keyword, s *Setting) bool {
+	ok := w.checkArgKind(k, s)
+	if k.Check != nil {
+		if msg := k.Check(s.Args); msg != "" {
+			for _, l := range strings.Split(msg, "\n") {
+				w.diags.add(KindGeneral, s.Pos, "%s", l)
+			}
+			ok = false
+		}
+	}
+	return ok
+}
+
+func (w *walker) checkArgKind(k *Keyword, s *Setting) bool {
 	if k.Sub != nil || k.Arg == ArgBlock {
 		return true
 	}
