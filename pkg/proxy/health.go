@@ -254,7 +254,7 @@ func (rt *Runtime) setServerState(be *backend, srv *server, up bool, r checks.Re
 // the stopping state, out of load balancing; a passed check brings it
 // back. It runs on the server's check goroutine.
 func (rt *Runtime) observeStopping(be *backend, srv *server, r checks.Result) {
-	if srv.check == nil || srv.check.Probe == nil || srv.check.Probe.Disable404 == nil {
+	if srv.check == nil || srv.check.Probe == nil || (srv.check.Probe.Disable404 == nil && !srv.check.Probe.CondPass) {
 		return
 	}
 	be.stateMu.Lock()
@@ -541,7 +541,10 @@ func (rt *Runtime) logCheck(be *backend, srv *server, r checks.Result, oldHealth
 		b.WriteString("backup ")
 	}
 	verdict := "failed"
-	if r.OK {
+	switch {
+	case r.OK && r.Status == checks.StatusL7OKC:
+		verdict = "conditionally succeeded"
+	case r.OK:
 		verdict = "succeeded"
 	}
 	fmt.Fprintf(&b, "server %s/%s %s", be.name, srv.name, verdict)
