@@ -208,6 +208,7 @@ var runtimeDifferences = [][4]string{
 	{"master CLI unknown command", "lists the closest commands", "lists every command", "cosmetic"},
 	{"runtime API `help`", "lists every command haproxy knows", "lists the commands gohaproxy answers (same words); unknown ones get the \"Unknown command\" answer with that list", "honest about what is served"},
 	{"runtime API `set maxconn frontend/global`, `show sess`, `shutdown session(s)`, `set server ... addr/agent/health/check-port`", "served", "answered with a message saying it is not supported yet", "to build"},
+	{"`http-check expect` / `tcp-check expect` sample expressions (`status-code`, `%[...]` in `on-success`, `on-error`, `string-lf`, `name-lf`, `value-lf`)", "any sample fetch and converter available to checks", "`status`, `res.hdr(name[,occ])`, `res.fhdr(name[,occ])`, `int(n)` and `str(s)` without converters (reported codes and texts compared with haproxy's); any other fetch, a converter or another log-format variable is refused at start with its line", "the fetches that matter for checks; to extend with a sample evaluator"},
 	{"stats page actions on checks and sessions", "disable/enable checks, force health, kill sessions", "reported \"not processed\" on the page", "to build"},
 }
 
