@@ -28,8 +28,19 @@ type UDP struct {
 	Reply        []byte
 	ReplyMask    []byte
 	// MinReply and MaxReply bound the reply length (keepalived's
-	// min_reply_length, default 0, and max_reply_length, default 255).
+	// min_reply_length, default 0, and max_reply_length: 0 means the
+	// default 255, a negative value a maximum of 0).
 	MinReply, MaxReply int
+}
+
+func (p UDP) maxReply() int {
+	switch {
+	case p.MaxReply < 0:
+		return 0
+	case p.MaxReply == 0:
+		return 255
+	}
+	return p.MaxReply
 }
 
 // Run implements Probe.
@@ -70,11 +81,7 @@ func (p UDP) Run(ctx context.Context, t Target) Result {
 		if _, err := c.Write(payload); err != nil {
 			return result(false, StatusL4CON, 0, err.Error())
 		}
-		maxLen := p.MaxReply
-		if maxLen <= 0 {
-			maxLen = 255
-		}
-		buf := make([]byte, maxLen+1)
+		buf := make([]byte, p.maxReply()+1)
 		n, err := c.Read(buf)
 		if err != nil {
 			if isTimeout(ctx, err) {
@@ -98,11 +105,7 @@ func (p UDP) Run(ctx context.Context, t Target) Result {
 }
 
 func (p UDP) replyMatches(b []byte) bool {
-	maxLen := p.MaxReply
-	if maxLen <= 0 {
-		maxLen = 255
-	}
-	if len(b) < p.MinReply || len(b) > maxLen {
+	if len(b) < p.MinReply || len(b) > p.maxReply() {
 		return false
 	}
 	n := min(len(b), len(p.Reply))

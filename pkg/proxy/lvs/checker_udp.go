@@ -17,7 +17,7 @@ func (c *checker) udpProbe(t checks.Target) func(ctx context.Context) attempt {
 	cs := c.spec
 	p := checks.UDP{Payload: cs.Payload, RequireReply: cs.RequireReply, Reply: cs.Reply, ReplyMask: cs.ReplyMask,
 		MinReply: cs.MinReply, MaxReply: cs.MaxReply}
-	if p.MaxReply == 0 && cs.Reply != nil {
+	if p.MaxReply == 0 {
 		p.MaxReply = -1 // max_reply_length 0: every reply is too long
 	}
 	return func(ctx context.Context) attempt {

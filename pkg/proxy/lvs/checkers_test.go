@@ -242,3 +242,31 @@ func FuzzStrtol(f *testing.F) {
 		strtol(s)
 	})
 }
+
+// TestICMPCheckerRetries: icmp_epilog retries only while the checker is
+// up, and names the virtual server in its "failed after" line.
+func TestICMPCheckerRetries(t *testing.T) {
+	s := testService(1)
+	cs := s.Reals[0].Checkers[0]
+	cs.Type = "PING_CHECK"
+	m, tb, rec := newTestManager(s)
+	m.pool.start(nil)
+	tb.take()
+	c := m.newChecker(s, s.Reals[0], cs)
+	ok := attempt{ok: true, weight: -1}
+	fail := attempt{reason: "ICMP connection to address [10.0.0.2]:tcp:8443 timeout.", weight: -1}
+	c.outcome(ok)
+	expect(t, "first success", rec.take(), "ICMP connection to [10.0.0.2]:tcp:8443 success.")
+	if d := c.outcome(fail); d != time.Second {
+		t.Fatalf("an up checker retries after delay_before_retry, waited %v", d)
+	}
+	c.outcome(fail)
+	expect(t, "down", rec.take(), "ICMP CHECK on service [10.0.0.2]:tcp:8443 of [10.0.0.100]:tcp:8899 failed after 1 retries.\nRemoving service [10.0.0.2]:tcp:8443 from VS [10.0.0.100]:tcp:8899\nLost quorum 1-0=1 > 0 for VS [10.0.0.100]:tcp:8899")
+	expect(t, "alert", strings.Join(rec.alerts, "|"), "[10.0.0.2]:tcp:8443 DOWN => ICMP CHECK failed on service <=")
+	if d := c.outcome(fail); d != 6*time.Second {
+		t.Fatalf("a down checker does not retry, waited %v", d)
+	}
+	expect(t, "still down", rec.take(), "")
+	c.outcome(ok)
+	expect(t, "up", rec.take(), "ICMP connection to [10.0.0.2]:tcp:8443 success.\nAdding service [10.0.0.2]:tcp:8443 to VS [10.0.0.100]:tcp:8899\nGained quorum 1+0=1 <= 1 for VS [10.0.0.100]:tcp:8899")
+}
