@@ -163,3 +163,68 @@ backend k
 		t.Logf("same lines:\n%s", g)
 	}
 }
+
+// TestCondPassTransitionsLikeHaproxy: with "error-status L7OKC" a server
+// answering 503 passes conditionally and goes to the stopping state, an
+// answer 200 brings it back UP, a refused connection takes it DOWN, it
+// rises into the stopping state on 503s and is UP again on 200: the same
+// lines as haproxy 2.6's.
+func TestCondPassTransitionsLikeHaproxy(t *testing.T) {
+	oracle := testenv.Oracle(t, "haproxy")
+	ours := testenv.Binary(t, "gohaproxy")
+	got := map[string]string{}
+	for _, p := range []struct{ name, bin string }{{"haproxy", oracle}, {"gohaproxy", ours}} {
+		srv := newCtlServer(t, "s1", nil)
+		port := freePort(t)
+		text := "global\n  nbthread 1\ndefaults\n  mode http\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\n  timeout check 1s\n" +
+			fmt.Sprintf("frontend fe\n  bind 127.0.0.1:%d\n  default_backend c\n", port) +
+			"backend c\n  option httpchk\n  option log-health-checks\n  http-check expect status 200 error-status L7OKC on-error \"cond %[status]\"\n" +
+			"  server s1 " + srv.addr + " check inter 200ms fall 2 rise 2\n"
+		cfg := filepath.Join(t.TempDir(), "c.cfg")
+		if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		log := startLogged(t, p.bin, "-db", "-f", cfg)
+		lines := func() []string {
+			var out []string
+			for _, l := range checkLines(log) {
+				if strings.Contains(l, "Server c/s1") || strings.Contains(l, "Health check for") {
+					out = append(out, l)
+				}
+			}
+			return out
+		}
+		waitFor := func(what string, n int) {
+			t.Helper()
+			if !testenv.WaitFor(20*time.Second, func() bool {
+				c := 0
+				for _, l := range lines() {
+					if strings.Contains(l, what) {
+						c++
+					}
+				}
+				return c >= n
+			}) {
+				t.Fatalf("%s: no %q (x%d):\n%s", p.name, what, n, strings.Join(lines(), "\n"))
+			}
+		}
+		time.Sleep(time.Second)
+		srv.setMode("503")
+		waitFor("Server c/s1 is stopping", 1)
+		srv.setMode("ok")
+		waitFor("Server c/s1 is UP", 1)
+		srv.setMode("closed")
+		waitFor("Server c/s1 is DOWN", 1)
+		srv.setMode("503")
+		waitFor("Server c/s1 is stopping", 2)
+		srv.setMode("ok")
+		waitFor("Server c/s1 is UP", 2)
+		time.Sleep(time.Second)
+		got[p.name] = strings.Join(lines(), "\n")
+	}
+	if got["haproxy"] != got["gohaproxy"] {
+		t.Errorf("lines differ\nhaproxy:\n%s\ngohaproxy:\n%s", got["haproxy"], got["gohaproxy"])
+	} else {
+		t.Logf("same lines:\n%s", got["gohaproxy"])
+	}
+}

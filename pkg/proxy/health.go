@@ -168,10 +168,11 @@ func (rt *Runtime) startChecks(ctx context.Context) (stop func()) {
 		}
 		if it, ok := byName[name]; ok {
 			it.srv.view.observe(r, oldHealth, newHealth)
-			rt.observeStopping(it.be, it.srv, r)
+			// haproxy logs the check before the state change it causes
 			if it.be.logChecks {
 				rt.logCheck(it.be, it.srv, r, oldHealth, newHealth)
 			}
+			rt.observeStopping(it.be, it.srv, r)
 		}
 	}})
 	for i, it := range all {
@@ -245,6 +246,14 @@ func (rt *Runtime) setServerState(be *backend, srv *server, up bool, r checks.Re
 	state := "UP"
 	if !up {
 		state = "DOWN"
+	}
+	if up && r.OK && r.Status == checks.StatusL7OKC && srv.check != nil && srv.check.Probe != nil &&
+		(srv.check.Probe.Disable404 != nil || srv.check.Probe.CondPass) {
+		// rising on a conditional pass: haproxy puts the server in the
+		// stopping state at once
+		srv.stopping.Store(true)
+		be.picker.algo.SetDrain(be.picker.toB[srv], true)
+		state = "stopping"
 	}
 	rt.announceState(be, srv, state, up, r)
 }
