@@ -112,6 +112,9 @@ func compileSample(expr string, http bool) (sampleExpr, error) {
 			return sample{s: v, found: found}
 		}, nil
 	}
+	if !http {
+		return nil, fmt.Errorf("sample fetch '%s' is not supported by gohaproxy's tcp-check rules (int and str are)", expr)
+	}
 	return nil, fmt.Errorf("sample fetch '%s' is not supported by gohaproxy's checks (status, res.hdr, res.fhdr, int and str are)", expr)
 }
 
