@@ -2,10 +2,12 @@ package checks
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
 	"net/netip"
+	"syscall"
 	"time"
 
 	"golang.org/x/net/icmp"
@@ -84,7 +86,9 @@ func (Ping) Run(ctx context.Context, t Target) Result {
 			to = &net.IPAddr{IP: dst.AsSlice(), Zone: dst.Zone()}
 		}
 		if _, err := c.WriteTo(b, to); err != nil {
-			return result(false, StatusL4CON, 0, "send ICMP packet fail: "+err.Error())
+			var errno syscall.Errno
+			errors.As(err, &errno)
+			return result(false, StatusL4CON, 0, fmt.Sprintf("send ICMP packet fail - errno %d (%v)", int(errno), err))
 		}
 		buf := make([]byte, 1500)
 		for {

@@ -34,6 +34,7 @@ func (c *checker) udpProbe(t checks.Target) func(ctx context.Context) attempt {
 
 // pingProbe is PING_CHECK's attempt (icmp_check_thread).
 func (c *checker) pingProbe(t checks.Target) func(ctx context.Context) attempt {
+	v6 := c.spec.Connect.Addr().Is6()
 	return func(ctx context.Context) attempt {
 		r := checks.Ping{}.Run(ctx, t)
 		switch {
@@ -51,8 +52,12 @@ func (c *checker) pingProbe(t checks.Target) func(ctx context.Context) attempt {
 			a.note = "recv ICMP packet error"
 		case strings.HasPrefix(r.Info, "send ICMP packet fail"):
 			a.note = "send ICMP packet fail"
+			if v6 {
+				// keepalived adds the errno for ICMPv6 only
+				a.note, _, _ = strings.Cut(r.Info, " (")
+			}
 		}
-		if a.note != "" && t.Addr != "" && strings.Contains(t.Addr, "]") {
+		if a.note != "" && v6 {
 			a.note = strings.Replace(a.note, "ICMP", "ICMPv6", 1)
 		}
 		return a

@@ -20,7 +20,7 @@ import (
 func TestPingCheckInNamespace(t *testing.T) {
 	testenv.RequireRoot(t)
 	bin := testenv.Binary(t, "gokeepalived")
-	ns := testenv.NewNetNS(t, testenv.Iface{Name: "eth0", Addrs: []string{"192.168.99.10/24", "192.168.99.20/24"}})
+	ns := testenv.NewNetNS(t, testenv.Iface{Name: "eth0", Addrs: []string{"192.168.99.10/24", "192.168.99.20/24", "fd00:99::20/64"}})
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "keepalived.conf")
 	os.WriteFile(conf, []byte(`virtual_server 192.168.99.100 8899 {
@@ -35,6 +35,13 @@ func TestPingCheckInNamespace(t *testing.T) {
             delay_before_retry 1
             warmup 0
             log_all_failures
+        }
+    }
+    real_server fd00:99::20 80 {
+        PING_CHECK {
+            connect_timeout 1
+            retry 0
+            warmup 0
         }
     }
 }
@@ -81,4 +88,12 @@ func TestPingCheckInNamespace(t *testing.T) {
 	ip("addr", "add", "192.168.99.20/24", "dev", "eth0")
 	waitLog("ICMP connection to "+rs+" success.", 2)
 	waitLog("Adding service "+rs+" to VS "+vs, 1)
+	// ICMPv6 echo
+	rs6 := "[fd00:99::20]:tcp:80"
+	waitLog("ICMP connection to "+rs6+" success.", 1)
+	ip("addr", "del", "fd00:99::20/64", "dev", "eth0")
+	// the prefix route went with the address: the send fails at once
+	waitLog("send ICMPv6 packet fail - errno 101", 1)
+	waitLog("ICMP CHECK on service "+rs6+" failed.", 1)
+	waitLog("Removing service "+rs6+" from VS "+vs, 1)
 }
