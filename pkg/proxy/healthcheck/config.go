@@ -687,7 +687,7 @@ func expectOption(r *Rule, name, v string, http bool) error {
 			if err != nil {
 				return err
 			}
-			r.code = e
+			r.codeExpr = e
 			return nil
 		}
 		f, err := compileLogFormat(v, http)

@@ -32,7 +32,7 @@ func TestLogFormatAndSamples(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rule.code = e
+		rule.codeExpr = e
 		if got := r.ruleCode(rule, 503); got != want {
 			t.Errorf("status-code %s gave %d, want %d", in, got, want)
 		}

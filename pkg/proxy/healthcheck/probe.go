@@ -116,7 +116,7 @@ type Rule struct {
 	// lfOK and lfErr are the on-success/on-error log-format strings of
 	// http-check and tcp-check expect rules; code their status-code.
 	lfOK, lfErr logFormat
-	code        sampleExpr
+	codeExpr    sampleExpr
 
 	// HTTP send
 	meth, uri, ver string
@@ -140,10 +140,10 @@ type Rule struct {
 // ruleCode is the code a finished expect rule reports: its status-code
 // expression converted to an integer when it yields one, else code.
 func (r *run) ruleCode(rule *Rule, code int) int {
-	if rule.code == nil {
+	if rule.codeExpr == nil {
 		return code
 	}
-	v := rule.code(r)
+	v := rule.codeExpr(r)
 	if !v.found {
 		return code
 	}
