@@ -109,12 +109,12 @@ type Rule struct {
 	toutSt  checks.Status // status on timeout (default L7TOUT)
 	minRecv int
 	// onErr and onOK make the info of a failed or passed expect from the
-	// data received (haproxy's on-error/on-success); statusCode makes the
+	// data received (the protocol checks' texts); statusCode makes the
 	// code (status-code).
 	onErr, onOK func(buf []byte) string
 	statusCode  func(buf []byte) int
 	// lfOK and lfErr are the on-success/on-error log-format strings of
-	// http-check and tcp-check expect rules; code their status-code.
+	// http-check and tcp-check expect rules; codeExpr their status-code.
 	lfOK, lfErr logFormat
 	codeExpr    sampleExpr
 
