@@ -109,8 +109,8 @@ type Rule struct {
 	toutSt  checks.Status // status on timeout (default L7TOUT)
 	minRecv int
 	// onErr and onOK make the info of a failed or passed expect from the
-	// data received (the protocol checks' texts); statusCode makes the
-	// code (status-code).
+	// data received (the protocol checks' texts); statusCode reads the
+	// code from it (SMTP).
 	onErr, onOK func(buf []byte) string
 	statusCode  func(buf []byte) int
 	// lfOK and lfErr are the on-success/on-error log-format strings of
