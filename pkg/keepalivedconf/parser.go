@@ -13,6 +13,8 @@ type Node struct {
 	Words    []string
 	Block    bool
 	Children []*Node
+	// End is where the block's '}' was (zero when unclosed).
+	End Pos
 }
 
 // buildTree groups lines into statements and blocks. '{' opens a block for
@@ -91,6 +93,7 @@ func buildTree(lines []Line, diags *Diags) []*Node {
 					diags.add(KindUnknownKeyword, l.Pos, "Unknown keyword '}'")
 					continue
 				}
+				top.End = l.Pos
 				stack = stack[:len(stack)-1]
 				ctx = ctx[:len(ctx)-1]
 				top = stack[len(stack)-1]
@@ -155,6 +158,9 @@ func lastSetting(ss []*Setting, kw string) *Setting {
 
 type walker struct {
 	diags *Diags
+	// trackFiles are the track_file blocks read so far (a FILE_CHECK
+	// can only name one defined before it).
+	trackFiles map[string]bool
 }
 
 func (w *walker) walk(nodes []*Node, kws []*Keyword, path []string) []*Setting {
@@ -203,6 +209,9 @@ func (w *walker) walk(nodes []*Node, kws []*Keyword, path []string) []*Setting {
 			}
 			if k.Sub != nil {
 				s.Sub = w.walk(n.Children, k.Sub, append(append([]string{}, path...), name))
+				if name == "FILE_CHECK" {
+					w.fileCheckEnd(n, s)
+				}
 			} else {
 				s.Lines = n.Children
 			}
@@ -212,9 +221,39 @@ func (w *walker) walk(nodes []*Node, kws []*Keyword, path []string) []*Setting {
 		if !w.checkArgs(k, s) {
 			continue
 		}
+		if len(path) == 0 && (name == "track_file" || name == "vrrp_track_file") && len(s.Args) > 0 {
+			if w.trackFiles == nil {
+				w.trackFiles = map[string]bool{}
+			}
+			w.trackFiles[s.Args[0]] = true
+		}
 		out = append(out, s)
 	}
 	return out
+}
+
+// fileCheckEnd is check_file.c's reading of a FILE_CHECK: its track_file
+// must name a track_file block defined before it, and a FILE_CHECK
+// without one is ignored (reported at its closing brace).
+func (w *walker) fileCheckEnd(n *Node, s *Setting) {
+	found := false
+	for _, sub := range s.Sub {
+		if sub.Keyword != "track_file" || len(sub.Args) == 0 {
+			continue
+		}
+		if w.trackFiles[sub.Args[0]] {
+			found = true
+			continue
+		}
+		w.diags.add(KindGeneral, sub.Pos, "track_file %s not found", sub.Args[0])
+	}
+	if !found {
+		end := n.End
+		if end == (Pos{}) {
+			end = n.Pos
+		}
+		w.diags.add(KindGeneral, end, "FILE_CHECK has no track_file specified - ignoring")
+	}
 }
 
 // checkArgs validates the arguments as keepalived's readers do. It returns

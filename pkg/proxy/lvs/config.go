@@ -704,6 +704,10 @@ func fileCheckSpec(c *keepalivedconf.Setting, files map[string]*TrackFile) *Chec
 		switch s.Keyword {
 		case "track_file":
 			cs.File = files[s.Arg(0)]
+			if tf := cs.File; tf != nil && tf.Pos.File == s.Pos.File && tf.Pos.Line > s.Pos.Line {
+				// keepalived only knows the track_files read before
+				cs.File = nil
+			}
 		case "weight":
 			cs.FileWeight, weightSet = atoi(s.Arg(0)), true
 			cs.FileReverse = s.Arg(1) == "reverse"
