@@ -161,6 +161,8 @@ type walker struct {
 	// trackFiles are the track_file blocks read so far (a FILE_CHECK
 	// can only name one defined before it).
 	trackFiles map[string]bool
+	// blockArg is the first argument of the block being walked.
+	blockArg string
 }
 
 func (w *walker) walk(nodes []*Node, kws []*Keyword, path []string) []*Setting {
@@ -208,7 +210,13 @@ func (w *walker) walk(nodes []*Node, kws []*Keyword, path []string) []*Setting {
 				}
 			}
 			if k.Sub != nil {
+				saved := w.blockArg
+				w.blockArg = ""
+				if len(s.Args) > 0 {
+					w.blockArg = s.Args[0]
+				}
 				s.Sub = w.walk(n.Children, k.Sub, append(append([]string{}, path...), name))
+				w.blockArg = saved
 				if name == "FILE_CHECK" {
 					w.fileCheckEnd(n, s)
 				}
@@ -217,6 +225,12 @@ func (w *walker) walk(nodes []*Node, kws []*Keyword, path []string) []*Setting {
 			}
 		} else if n.Block {
 			w.diags.add(KindUnexpectedBOB, n.Pos, "Unexpected '{' after keyword '%s'", name)
+		}
+		if name == "weight" && len(path) == 1 && (path[0] == "track_file" || path[0] == "vrrp_track_file") {
+			if w.trackFileWeight(s) {
+				out = append(out, s)
+			}
+			continue
 		}
 		if !w.checkArgs(k, s) {
 			continue
@@ -230,6 +244,38 @@ func (w *walker) walk(nodes []*Node, kws []*Keyword, path []string) []*Setting {
 		out = append(out, s)
 	}
 	return out
+}
+
+// trackFileWeight checks the weight of a track_file block as keepalived
+// 2.2.7 does: an integer in [-254, 254], then optionally "reverse".
+// keepalived reads track_files in its VRRP and checker parsers alike: each
+// message comes twice. It reports whether the weight is kept.
+func (w *walker) trackFileWeight(s *Setting) bool {
+	var lines []string
+	switch {
+	case len(s.Args) == 0:
+		lines = []string{fmt.Sprintf("No weight specified for track file %s - ignoring", w.blockArg)}
+	default:
+		n, err := strconv.ParseInt(s.Args[0], 10, 64)
+		bad := fmt.Sprintf("Weight (%s) for track_file %s must be between [-254..254] inclusive. Ignoring...", s.Args[0], w.blockArg)
+		switch {
+		case err != nil:
+			lines = []string{fmt.Sprintf("invalid number '%s'", s.Args[0]), bad}
+		case n < -254 || n > 254:
+			lines = []string{fmt.Sprintf("number '%s' outside range [-254, 254]", s.Args[0]), bad}
+		case len(s.Args) > 1 && s.Args[1] != "reverse":
+			lines = []string{fmt.Sprintf("track_file %s unknown weight option %s", w.blockArg, s.Args[1])}
+		}
+	}
+	if lines == nil {
+		return true
+	}
+	for i := 0; i < 2; i++ {
+		for _, l := range lines {
+			w.diags.add(KindGeneral, s.Pos, "%s", l)
+		}
+	}
+	return false
 }
 
 // fileCheckEnd is check_file.c's reading of a FILE_CHECK: its track_file
