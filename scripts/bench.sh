@@ -4,18 +4,21 @@
 # and on a large generated configuration, TCP forwarding over keep-alive,
 # TCP connections/s (a new connection per request) and MB/s of 1 MiB
 # transfers with each proxy's CPU time per connection and peak RSS, HTTP
-# keep-alive, and (root) the seed's failover lab.
+# keep-alive, TLS handshakes and TLS keep-alive, and (root) the seed's
+# failover lab.
 # Knobs: RUNS (-c runs), DUR (keep-alive seconds), CDUR and ROUNDS
 # (connection/transfer rounds), BENCH_FAILOVER=0 skips the lab (~2 min),
-# BENCH_ONLY=tcpconn or BENCH_ONLY=http prints one section to stdout only.
+# BENCH_ONLY=tcpconn, BENCH_ONLY=http, BENCH_ONLY=tls or BENCH_ONLY=vs (the
+# userspace virtual_server beside both proxies) prints one section to stdout
+# only.
 set -eu
 cd "$(dirname "$0")/.."
 HAPROXY=${HAPROXY:-/usr/sbin/haproxy}
 GOHAPROXY=./bin/gohaproxy
 RUNS=${RUNS:-50}
 tmp=$(mktemp -d)
-opid= hpid= gpid=
-trap 'kill $opid $hpid $gpid 2>/dev/null || true; rm -rf "$tmp"' EXIT
+opid= hpid= gpid= kpid=
+trap 'kill $opid $hpid $gpid $kpid 2>/dev/null || true; rm -rf "$tmp"' EXIT
 
 big=$tmp/big.cfg
 {
@@ -198,12 +201,164 @@ http_bench() {
 	echo '```'
 }
 
+# vs_bench: a gokeepalived virtual_server served by the userspace
+# forwarder (lvs_userspace on, a 127.0.0.1 virtual address, one real
+# server without checker) beside the same origin behind haproxy and
+# gohaproxy in mode tcp, in alternating rounds: connections/s with a new
+# connection per request (wrk, Connection: close) and requests/s over
+# keep-alive, with each one's CPU time per connection (the healthcheck
+# child's for gokeepalived: it runs the forwarder).
+vs_bench() {
+	command -v wrk >/dev/null 2>&1 || { echo "(wrk not installed: no virtual_server figures)"; return; }
+	go build -o "$tmp/benchtool" ./internal/benchtool || { echo "(internal/benchtool does not build: no virtual_server figures)"; return; }
+	GOKEEPALIVED=${GOKEEPALIVED:-./bin/gokeepalived}
+	[ -x "$GOKEEPALIVED" ] || { echo "($GOKEEPALIVED is not built: no virtual_server figures)"; return; }
+	base=$((20000 + ($$ + 29) % 20000))
+	origin=$base; hport=$((base+1)); gport=$((base+2)); kport=$((base+3))
+	for p in $hport $gport; do
+		printf 'global\n  nbthread 2\ndefaults\n  mode tcp\n  timeout client 10s\n  timeout server 10s\n  timeout connect 2s\nlisten fwd\n  bind 127.0.0.1:%d\n  server o 127.0.0.1:%d\n' $p $origin >"$tmp/vs$p.cfg"
+	done
+	printf 'global_defs {\n  lvs_userspace on\n}\nvirtual_server 127.0.0.1 %d {\n  lb_algo wlc\n  lb_kind NAT\n  protocol TCP\n  real_server 127.0.0.1 %d {\n    weight 1\n  }\n}\n' $kport $origin >"$tmp/vs.conf"
+	"$tmp/benchtool" -listen 127.0.0.1:$origin >/dev/null 2>&1 & opid=$!
+	"$HAPROXY" -db -f "$tmp/vs$hport.cfg" >/dev/null 2>&1 & hpid=$!
+	"$GOHAPROXY" -db -f "$tmp/vs$gport.cfg" >/dev/null 2>&1 & gpid=$!
+	"$GOKEEPALIVED" -n -C -f "$tmp/vs.conf" -p "$tmp/gk.pid" -c "$tmp/gkc.pid" >/dev/null 2>&1 & kpid=$!
+	sleep 2
+	cpid=$(cat "$tmp/gkc.pid" 2>/dev/null || echo)
+	for p in $opid $hpid $gpid $kpid $cpid; do
+		kill -0 $p 2>/dev/null || { echo "(a proxy, gokeepalived or the origin did not start: no virtual_server figures)"; kill $opid $hpid $gpid $kpid 2>/dev/null || true; wait $opid $hpid $gpid $kpid 2>/dev/null || true; opid= hpid= gpid= kpid=; return; }
+	done
+	CDUR=${CDUR:-3} ROUNDS=${ROUNDS:-2}
+	tck=$(getconf CLK_TCK)
+	cpu() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+	one() { # PID PORT WRKARGS...
+		pid=$1 port=$2; shift 2
+		c0=$(cpu $pid)
+		nd=$(wrk "$@" "http://127.0.0.1:$port/" 2>/dev/null | awk '/requests in/ {
+			d = $4; sub(/,$/, "", d); m = 1
+			if (d ~ /ms$/) { m = 0.001; sub(/ms$/, "", d) } else if (d ~ /m$/) { m = 60; sub(/m$/, "", d) } else sub(/s$/, "", d)
+			print $1, d * m }')
+		c1=$(cpu $pid)
+		echo "${nd:-0 0} $((c1 - c0))" >>"$tmp/vs.$pid.$kind"
+	}
+	for kind in conn ka; do
+		: >"$tmp/vs.$hpid.$kind"; : >"$tmp/vs.$gpid.$kind"; : >"$tmp/vs.$cpid.$kind"
+		if [ $kind = conn ]; then set -- -t1 -c32 -d${CDUR}s -H 'Connection: close'
+		else set -- -t1 -c32 -d${CDUR}s; fi
+		r=0
+		while [ $r -lt "$ROUNDS" ]; do
+			one $hpid $hport "$@"
+			one $gpid $gport "$@"
+			one $cpid $kport "$@"
+			r=$((r+1))
+		done
+	done
+	hwm() { awk '/VmHWM/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+	hm=$(hwm $hpid); gm=$(hwm $gpid); km=$(hwm $cpid); hp=$hpid gp=$gpid cp=$cpid
+	kill $opid $hpid $gpid $kpid 2>/dev/null || true; wait $opid $hpid $gpid $kpid 2>/dev/null || true; opid= hpid= gpid= kpid=
+	stat() { awk -v tck=$tck '{n += $1; s += $2; t += $3} END {if (n == 0 || s == 0) {print "0 0"} else printf "%.0f %.1f\n", n/s, t*1000000/tck/n}' "$tmp/vs.$1.$2"; }
+	set -- $(stat $hp conn) $(stat $gp conn) $(stat $cp conn) $(stat $hp ka) $(stat $gp ka) $(stat $cp ka)
+	hc=$1 hcu=$2 gc=$3 gcu=$4 kc=$5 kcu=$6 hk=$7 hku=$8 gk=$9
+	shift 9; gku=$1 kk=$2 kku=$3
+	ratio() { awk -v a="$1" -v b="$2" 'BEGIN{if (b == 0) print "n/a"; else printf "%.2f", a/b}'; }
+	echo "## virtual_server (userspace forwarder), $ROUNDS alternating rounds of ${CDUR}s each"
+	echo
+	echo "gokeepalived -C with \`lvs_userspace on\` serving \`virtual_server 127.0.0.1 PORT\` (lb_kind NAT, wlc, one real server, no checker) beside haproxy and gohaproxy in mode tcp, all in front of the same origin (internal/benchtool)."
+	echo "New connection per request: wrk -t1 -c32 -H 'Connection: close'; keep-alive: wrk -t1 -c32. CPU µs: utime+stime over the rounds per request (gokeepalived: its healthcheck child)."
+	echo
+	echo "| program | connections/s | CPU µs per connection | keep-alive requests/s | CPU µs per request | peak RSS KiB |"
+	echo "|---|---|---|---|---|---|"
+	echo "| haproxy mode tcp (nbthread 2) | $hc | $hcu | $hk | $hku | $hm |"
+	echo "| gohaproxy mode tcp | $gc | $gcu | $gk | $gku | $gm |"
+	echo "| gokeepalived virtual_server (userspace) | $kc | $kcu | $kk | $kku | $km |"
+	echo
+	echo "Ratio gokeepalived / haproxy: connections/s $(ratio $kc $hc), CPU per connection $(ratio $kcu $hcu), keep-alive requests/s $(ratio $kk $hk); gokeepalived / gohaproxy: connections/s $(ratio $kc $gc), CPU per connection $(ratio $kcu $gcu)."
+	echo "The kernel's IPVS would forward without any userspace CPU; this host has no IPVS, so it is not measured."
+}
+
+# tls_bench: TLS termination (mode http, "bind ... ssl crt") under haproxy
+# and gohaproxy in front of the same origin (internal/benchtool), in
+# alternating rounds: full handshakes (wrk over https with Connection:
+# close: a new TLS connection per request) and requests over kept-alive
+# TLS connections. CPU time per request as in tcpconn_bench. The
+# certificate is an ECDSA P-256 one made by openssl for the run.
+tls_bench() {
+	command -v wrk >/dev/null 2>&1 || { echo "(wrk not installed: no TLS figures)"; return; }
+	command -v openssl >/dev/null 2>&1 || { echo "(openssl not installed: no TLS figures)"; return; }
+	go build -o "$tmp/benchtool" ./internal/benchtool || { echo "(internal/benchtool does not build: no TLS figures)"; return; }
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=bench.test \
+		-keyout "$tmp/tls.key" -out "$tmp/tls.crt" >/dev/null 2>&1 || { echo "(openssl could not make a certificate: no TLS figures)"; return; }
+	cat "$tmp/tls.crt" "$tmp/tls.key" >"$tmp/tls.pem"
+	base=$((20000 + ($$ + 19) % 20000))
+	origin=$base; hport=$((base+1)); gport=$((base+2))
+	for p in $hport $gport; do
+		printf 'global\n  nbthread 2\n  tune.ssl.default-dh-param 2048\ndefaults\n  mode http\n  timeout client 10s\n  timeout server 10s\n  timeout connect 2s\nlisten tls\n  bind 127.0.0.1:%d ssl crt %s alpn http/1.1\n  server o 127.0.0.1:%d\n' $p "$tmp/tls.pem" $origin >"$tmp/tls$p.cfg"
+	done
+	"$tmp/benchtool" -listen 127.0.0.1:$origin >/dev/null 2>&1 & opid=$!
+	"$HAPROXY" -db -f "$tmp/tls$hport.cfg" >/dev/null 2>&1 & hpid=$!
+	"$GOHAPROXY" -db -f "$tmp/tls$gport.cfg" >/dev/null 2>&1 & gpid=$!
+	sleep 1
+	for p in $opid $hpid $gpid; do
+		kill -0 $p 2>/dev/null || { echo "(a proxy or the origin did not start: no TLS figures)"; kill $opid $hpid $gpid 2>/dev/null || true; wait $opid $hpid $gpid 2>/dev/null || true; opid= hpid= gpid=; return; }
+	done
+	CDUR=${CDUR:-3} ROUNDS=${ROUNDS:-2}
+	tck=$(getconf CLK_TCK)
+	cpu() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+	one() {
+		pid=$1 port=$2; shift 2
+		c0=$(cpu $pid)
+		nd=$(wrk "$@" "https://127.0.0.1:$port/" 2>/dev/null | awk '/requests in/ {
+			d = $4; sub(/,$/, "", d); m = 1
+			if (d ~ /ms$/) { m = 0.001; sub(/ms$/, "", d) } else if (d ~ /m$/) { m = 60; sub(/m$/, "", d) } else sub(/s$/, "", d)
+			print $1, d * m }')
+		c1=$(cpu $pid)
+		echo "${nd:-0 0} $((c1 - c0))" >>"$tmp/tls.$pid.$kind"
+	}
+	for kind in hs ka; do
+		: >"$tmp/tls.$hpid.$kind"; : >"$tmp/tls.$gpid.$kind"
+		if [ $kind = hs ]; then set -- -t1 -c32 -d${CDUR}s -H 'Connection: close'
+		else set -- -t1 -c32 -d${CDUR}s; fi
+		r=0
+		while [ $r -lt "$ROUNDS" ]; do
+			one $hpid $hport "$@"
+			one $gpid $gport "$@"
+			r=$((r+1))
+		done
+	done
+	hwm() { awk '/VmHWM/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+	hm=$(hwm $hpid); gm=$(hwm $gpid); hp=$hpid gp=$gpid
+	kill $opid $hpid $gpid 2>/dev/null || true; wait $opid $hpid $gpid 2>/dev/null || true; opid= hpid= gpid=
+	stat() { awk -v tck=$tck '{n += $1; s += $2; t += $3} END {if (n == 0 || s == 0) {print "0 0"} else printf "%.0f %.1f\n", n/s, t*1000000/tck/n}' "$tmp/tls.$1.$2"; }
+	set -- $(stat $hp hs) $(stat $gp hs) $(stat $hp ka) $(stat $gp ka)
+	hh=$1 hhu=$2 gh=$3 ghu=$4 hk=$5 hku=$6 gk=$7 gku=$8
+	ratio() { awk -v a="$1" -v b="$2" 'BEGIN{if (b == 0) print "n/a"; else printf "%.2f", a/b}'; }
+	echo "## TLS termination (mode http, bind ssl crt, ECDSA P-256), $ROUNDS alternating rounds of ${CDUR}s per proxy"
+	echo
+	echo "Handshakes: wrk -t1 -c32 -H 'Connection: close' over https (a full TLS handshake per request); keep-alive: wrk -t1 -c32 over https."
+	echo "CPU µs: the proxy's utime+stime over its rounds, per request."
+	echo
+	echo "| proxy | handshakes/s | CPU µs per handshake | keep-alive requests/s | CPU µs per request | peak RSS KiB |"
+	echo "|---|---|---|---|---|---|"
+	echo "| haproxy (nbthread 2) | $hh | $hhu | $hk | $hku | $hm |"
+	echo "| gohaproxy | $gh | $ghu | $gk | $gku | $gm |"
+	echo
+	echo "Ratio gohaproxy / haproxy: handshakes/s $(ratio $gh $hh), CPU per handshake $(ratio $ghu $hhu), keep-alive requests/s $(ratio $gk $hk), CPU per request $(ratio $gku $hku), memory $(ratio $gm $hm)."
+}
+
+if [ "${BENCH_ONLY:-}" = vs ]; then
+	vs_bench
+	exit 0
+fi
 if [ "${BENCH_ONLY:-}" = tcpconn ]; then
 	tcpconn_bench
 	exit 0
 fi
 if [ "${BENCH_ONLY:-}" = http ]; then
 	http_bench
+	exit 0
+fi
+if [ "${BENCH_ONLY:-}" = tls ]; then
+	tls_bench
 	exit 0
 fi
 
@@ -274,6 +429,10 @@ out=docs/BENCHMARKS.md
 	tcpconn_bench
 	echo
 	http_bench
+	echo
+	tls_bench
+	echo
+	vs_bench
 	checks_bench
 	failover_bench
 } >"$out"

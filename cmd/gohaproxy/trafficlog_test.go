@@ -539,7 +539,7 @@ func TestServerLogOracle(t *testing.T) {
 	run := func(t *testing.T, start func(t *testing.T, cfg, ready string)) ([]string, string) {
 		udp := oracletest.ListenUDP(t)
 		sock := filepath.Join(t.TempDir(), "stats.sock")
-		fe := testenv.FreeLoopbackAddr(t)
+		fe, ready := testenv.FreeLoopbackAddr(t), testenv.FreeLoopbackAddr(t)
 		dead1, dead2 := testenv.FreeLoopbackAddr(t), testenv.FreeLoopbackAddr(t)
 		cfg := fmt.Sprintf(`global
     log %s format rfc3164 local0
@@ -553,6 +553,12 @@ defaults
 frontend f1
     bind %s
     default_backend b1
+# readiness probes land here: a probe through f1 would be a session on
+# b1's servers, counted in the DOWN messages if still connecting
+frontend ready
+    no log
+    bind %s
+    tcp-request connection reject
 backend b1
     option log-health-checks
     server s1 %s check inter 300 fall 2 rise 1
@@ -563,8 +569,8 @@ backend b2
     server dead %s check inter 300 fall 3 rise 2
     server off %s disabled
     server plain %s
-`, udp.Addr, sock, fe, dead1, dead2, echo, dead1, echo, echo)
-		start(t, cfg, fe)
+`, udp.Addr, sock, fe, ready, dead1, dead2, echo, dead1, echo, echo)
+		start(t, cfg, ready)
 		var got []string
 		add := func(b []byte) string {
 			l := normalizeLogLine(string(b))

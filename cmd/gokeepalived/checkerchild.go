@@ -87,6 +87,11 @@ func checkerChild(c *cli.Context, file string, opts keepalivedconf.Options, res 
 	}
 	defer rt.stop()
 	cfg := res.Config
+	if c.Bool("dump-conf") {
+		// keepalived's checker logs its data once the services are in
+		// the table (dump_data_check after init_services).
+		logCheckData(logf, cfg, rt)
+	}
 	st.configRead()
 	for s := range sigs {
 		switch s {

@@ -215,6 +215,9 @@ func TestDifferentialConfigTest(t *testing.T) {
 			if k, g := unknownKeywords(kout), unknownKeywords(gout); h.expect != crashExit && k != g {
 				t.Errorf("\"Unknown keyword\" reports differ:\nkeepalived:   %s\ngokeepalived: %s", k, g)
 			}
+			if os.Getenv("GK_DIFF_OUTPUT") != "" && h.expect != crashExit {
+				logOutputDiff(t, kout, gout)
+			}
 			if gcode != want {
 				t.Errorf("verdict differs: %s exit %d, gokeepalived -t exit %d\nkeepalived:\n%s\ngokeepalived:\n%s", what, want, gcode, kout, gout)
 			}
@@ -237,4 +240,21 @@ func unknownKeywords(out []byte) string {
 	}
 	sort.Strings(l)
 	return strings.Join(l, " ")
+}
+
+// logOutputDiff logs where gokeepalived -t's messages differ from
+// keepalived's (GK_DIFF_OUTPUT=1: a development aid, not a verdict).
+func logOutputDiff(t *testing.T, kout, gout []byte) {
+	k, g := string(kout), string(gout)
+	if k == g {
+		return
+	}
+	ks, gs := strings.Split(k, "\n"), strings.Split(g, "\n")
+	sort.Strings(ks)
+	sort.Strings(gs)
+	if strings.Join(ks, "\n") == strings.Join(gs, "\n") {
+		t.Logf("ORDER only:\nkeepalived:\n%s\ngokeepalived:\n%s", k, g)
+		return
+	}
+	t.Logf("TEXT differs:\nkeepalived:\n%s\ngokeepalived:\n%s", k, g)
 }

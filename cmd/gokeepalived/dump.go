@@ -392,6 +392,16 @@ func writeJSON(w io.Writer, cfg *keepalivedconf.Config, snap vrrp.Snapshot, nt *
 	return err
 }
 
+// logCheckData logs the healthcheck child's data dump line by line, as
+// keepalived -d does at start.
+func logCheckData(logf func(string, ...any), cfg *keepalivedconf.Config, rt *vsRuntime) {
+	var b bytes.Buffer
+	writeCheckData(&b, cfg, rt.services(), rt.snapshot(), rt.serviceStates(), rt.reloadedSet())
+	for _, l := range strings.Split(strings.TrimRight(b.String(), "\n"), "\n") {
+		logf("%s", l)
+	}
+}
+
 // lvsVersion is what keepalived 2.2.7 prints as the LVS version it was
 // built with ("System is compiled with LVS v1.2.1").
 const lvsVersion = "1.2.1"
@@ -509,7 +519,7 @@ func writeCheckData(w io.Writer, cfg *keepalivedconf.Config, svcs []*lvs.Service
 			}
 			fmt.Fprintf(w, "   Alpha is %s\n", onOff(alpha, "ON", "OFF"))
 			fmt.Fprintf(w, "   connection timeout = %s\n", secs(ct))
-			fmt.Fprintf(w, "   connection limit range = 0 -> 0\n")
+			fmt.Fprintf(w, "   connection limit range = %d -> %d\n", d.LThreshold, d.UThreshold)
 			fmt.Fprintf(w, "   Delay loop = %s\n", secs(dl))
 			fmt.Fprintf(w, "   Inhibit on failure is %s\n", onOff(d.Inhibit, "ON", "OFF"))
 			if d.NotifyUp != "" {

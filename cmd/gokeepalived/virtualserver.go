@@ -16,6 +16,7 @@ import (
 	"github.com/gohaproxy/gohaproxy/pkg/keepalivedconf"
 	"github.com/gohaproxy/gohaproxy/pkg/notify"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/lvs"
+	"github.com/gohaproxy/gohaproxy/pkg/proxy/lvs/ipvs"
 )
 
 // ipvsProc exists when the kernel has IPVS.
@@ -23,22 +24,30 @@ const ipvsProc = "/proc/net/ip_vs"
 
 // vsRuntime is keepalived's healthcheck half for the configuration's
 // virtual_servers: one lvs.Manager per virtual server (the real servers'
-// checkers) driving one userspace forwarder. gokeepalived does not program
-// kernel IPVS yet, so the userspace forwarder is used whether or not the
-// kernel has IPVS; the choice is logged:
+// checkers) driving one data plane: the kernel's IPVS where the kernel
+// has it (/proc/net/ip_vs), programmed over generic netlink as keepalived
+// does, else the userspace forwarder. The choice is logged:
 //
+//	Using kernel IPVS v1.2.1 for virtual servers (/proc/net/ip_vs found)
 //	Using the userspace forwarder for virtual servers (no kernel IPVS: /proc/net/ip_vs not found)
-//	Using the userspace forwarder for virtual servers (kernel IPVS present but not driven by gokeepalived yet)
+//	Using the userspace forwarder for virtual servers (forced by lvs_userspace in FILE:LINE)
 //
-// A configuration the userspace forwarder cannot run (lb_kind DR/TUN,
+// global_defs lvs_userspace (ours) on forces the userspace forwarder;
+// off asks for the kernel's IPVS and refuses to start without it. A
+// configuration the userspace forwarder cannot run (lb_kind DR/TUN,
 // fwmark services, protocol SCTP) is an error naming file:line.
 type vsRuntime struct {
 	ctx    context.Context
 	cancel context.CancelFunc
-	fw     *lvs.Forwarder
-	opts   lvs.Options
-	logf   func(string, ...any)
-	lg     *zap.Logger
+	dp     lvs.Dataplane
+	// userspace is set when dp is the userspace forwarder (its limits
+	// apply to the configuration).
+	userspace bool
+	// closeDP waits for the data plane's goroutines and releases it.
+	closeDP func()
+	opts    lvs.Options
+	logf    func(string, ...any)
+	lg      *zap.Logger
 	// entries are the running virtual servers in configuration order.
 	entries []*vsEntry
 	// close ends the notify runner and the mailer (bounded).
@@ -58,33 +67,87 @@ type vsEntry struct {
 	done     chan struct{}
 }
 
-// startVirtualServers starts the virtual servers of cfg; stop ends the
-// checkers and the forwarder (real servers are logged out as keepalived
-// does at shutdown) and waits for them.
-func startVirtualServers(parent context.Context, cfg *keepalivedconf.Config, lg *zap.Logger, logf func(string, ...any)) (*vsRuntime, error) {
-	why := "no kernel IPVS: " + ipvsProc + " not found"
-	if _, err := os.Stat(ipvsProc); err == nil {
-		why = "kernel IPVS present but not driven by gokeepalived yet"
-	}
-	if forced, pos, ok := userspaceForced(cfg); ok {
-		why = fmt.Sprintf("forced by lvs_userspace in %s:%d", pos.File, pos.Line)
-		if !forced {
-			// Asked for the kernel, which gokeepalived cannot drive yet.
-			return nil, &lvs.Error{Pos: pos, Msg: "lvs_userspace off asks for kernel IPVS, which gokeepalived does not program yet: remove the line or set it on"}
+// dataplane is a chosen data plane: dp, whether it is the userspace
+// forwarder, and what ends it.
+type dataplane struct {
+	dp        lvs.Dataplane
+	userspace bool
+	close     func()
+	// choice is the start-up line saying which data plane runs and why.
+	choice string
+}
+
+// chooseDataplane picks the kernel's IPVS or the userspace forwarder
+// (see vsRuntime); the line saying so is logged once the configuration
+// is accepted.
+func chooseDataplane(ctx context.Context, cfg *keepalivedconf.Config, logf func(string, ...any)) (*dataplane, error) {
+	_, statErr := os.Stat(ipvsProc)
+	hasIPVS := statErr == nil
+	forced, pos, isSet := userspaceForced(cfg)
+	if hasIPVS && !(isSet && forced) {
+		conn, err := ipvs.Open()
+		if err != nil {
+			// keepalived: "IPVS: Can't initialize ipvs: %s"
+			return nil, fmt.Errorf("IPVS: Can't initialize ipvs: %v (%s exists but the IPVS netlink family does not answer: load ip_vs or set lvs_userspace on)", err, ipvsProc)
 		}
+		version := ""
+		if info, err := conn.Info(); err == nil {
+			version = " v" + info.VersionString()
+		}
+		k := lvs.NewKernel(conn, logf)
+		if globalSetting(cfg.Global, "lvs_flush") != nil {
+			if err := k.Flush(); err != nil {
+				logf("%s", err)
+			}
+		}
+		flushOnStop := globalSetting(cfg.Global, "lvs_flush_on_stop") != nil
+		return &dataplane{dp: k, close: func() {
+			if flushOnStop {
+				_ = k.Flush()
+			}
+			_ = conn.Close()
+		}, choice: fmt.Sprintf("Using kernel IPVS%s for virtual servers (%s found)", version, ipvsProc)}, nil
 	}
-	svcs, err := lvs.Services(cfg, true)
+	why := "no kernel IPVS: " + ipvsProc + " not found"
+	if isSet {
+		if !forced {
+			return nil, &lvs.Error{Pos: pos, Msg: "lvs_userspace off asks for kernel IPVS, which this kernel lacks (" + ipvsProc + " not found): load the ip_vs module, or remove the line or set it on"}
+		}
+		why = fmt.Sprintf("forced by lvs_userspace in %s:%d", pos.File, pos.Line)
+	}
+	fw := lvs.NewForwarder(ctx, lvs.ForwarderOptions{Logf: logf})
+	return &dataplane{dp: fw, userspace: true, close: fw.Wait,
+		choice: fmt.Sprintf("Using the userspace forwarder for virtual servers (%s)", why)}, nil
+}
+
+// startVirtualServers starts the virtual servers of cfg; stop ends the
+// checkers and the data plane (real servers are logged out and taken out
+// of the table as keepalived does at shutdown) and waits for them.
+func startVirtualServers(parent context.Context, cfg *keepalivedconf.Config, lg *zap.Logger, logf func(string, ...any)) (*vsRuntime, error) {
+	ctx, cancel := context.WithCancel(parent)
+	d, err := chooseDataplane(ctx, cfg, logf)
 	if err != nil {
+		cancel()
 		return nil, err
 	}
-	if len(svcs) > 0 {
-		logf("Using the userspace forwarder for virtual servers (%s)", why)
+	return startWith(ctx, cancel, cfg, lg, logf, d)
+}
+
+// startWith starts the virtual servers of cfg on the data plane d.
+func startWith(ctx context.Context, cancel context.CancelFunc, cfg *keepalivedconf.Config, lg *zap.Logger, logf func(string, ...any), d *dataplane) (*vsRuntime, error) {
+	svcs, err := lvs.Services(cfg, d.userspace)
+	if err != nil {
+		cancel()
+		d.close()
+		return nil, err
 	}
-	ctx, cancel := context.WithCancel(parent)
+	if len(svcs) > 0 && d.choice != "" {
+		logf("%s", d.choice)
+	}
 	hooks, opts, closeHooks := checkerHooks(cfg, lg, logf)
-	rt := &vsRuntime{ctx: ctx, cancel: cancel, logf: logf, lg: lg, closeHooks: closeHooks}
-	rt.fw = lvs.NewForwarder(ctx, lvs.ForwarderOptions{Logf: logf})
-	opts.Table, opts.Hooks, opts.AddrLocal = rt.fw, hooks, addrLocal
+	rt := &vsRuntime{ctx: ctx, cancel: cancel, logf: logf, lg: lg, closeHooks: closeHooks,
+		dp: d.dp, userspace: d.userspace, closeDP: d.close}
+	opts.Table, opts.Hooks, opts.AddrLocal = d.dp, hooks, addrLocal
 	rt.opts = opts
 	var firstErr error
 	for _, s := range svcs {
@@ -115,7 +178,7 @@ func lvsUserspaceNote(on bool) string {
 	if on {
 		return "lvs_userspace is gokeepalived's own keyword (keepalived 2.2.7 refuses it): virtual servers run in the userspace forwarder even where the kernel has IPVS"
 	}
-	return "lvs_userspace off is gokeepalived's own keyword (keepalived 2.2.7 refuses it): it asks for kernel IPVS, which gokeepalived does not program yet, so the healthcheck child will refuse to start: remove the line or set it on"
+	return "lvs_userspace off is gokeepalived's own keyword (keepalived 2.2.7 refuses it): it asks for kernel IPVS, and the healthcheck child refuses to start where the kernel lacks it (" + ipvsProc + " not found)"
 }
 
 // startOne programs one virtual server and starts its checkers.
@@ -146,7 +209,7 @@ func serviceID(s *lvs.Service) string {
 // (other virtual server settings changed, or new) (re)start. It returns the
 // first error of the new configuration; what could start runs.
 func (rt *vsRuntime) reload(cfg *keepalivedconf.Config) error {
-	svcs, err := lvs.Services(cfg, true)
+	svcs, err := lvs.Services(cfg, rt.userspace)
 	if err != nil {
 		return err
 	}
@@ -258,7 +321,7 @@ func (rt *vsRuntime) stop() {
 		for _, e := range rt.entries {
 			<-e.done
 		}
-		rt.fw.Wait()
+		rt.closeDP()
 		rt.closeHooks()
 	})
 }

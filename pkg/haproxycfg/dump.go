@@ -282,6 +282,13 @@ func (d dumper) log(indent int, l *LogTarget) {
 func optsString(m map[string][]string) string {
 	var b strings.Builder
 	for _, k := range sortedKeys(m) {
+		if (k == "crt" || k == "crt-list") && len(m[k]) > 1 {
+			// repeated on a bind line: one value each
+			for _, v := range m[k] {
+				b.WriteString(" " + k + " " + v)
+			}
+			continue
+		}
 		b.WriteString(" " + k)
 		for _, v := range m[k] {
 			b.WriteString(" " + v)

@@ -86,12 +86,12 @@ func init() {
 		"http-send-name-header":       gen(capBE, 1, 1, "a header string"),
 		"hash-balance-factor":         gen(capBE, 1, 1, "an integer"),
 		"dynamic-cookie-key":          gen(capBE, 1, 1, "<secret_key> as argument"),
-		"clitcpka-cnt":                gen(capFE, 1, 1, "an integer"),
-		"clitcpka-idle":               gen(capFE, 1, 1, "a time"),
-		"clitcpka-intvl":              gen(capFE, 1, 1, "a time"),
-		"srvtcpka-cnt":                gen(capBE, 1, 1, "an integer"),
-		"srvtcpka-idle":               gen(capBE, 1, 1, "a time"),
-		"srvtcpka-intvl":              gen(capBE, 1, 1, "a time"),
+		"clitcpka-cnt":                {caps: capFE, parseWhenIgnored: true, fn: (*parser).tcpkaLine},
+		"clitcpka-idle":               {caps: capFE, parseWhenIgnored: true, fn: (*parser).tcpkaLine},
+		"clitcpka-intvl":              {caps: capFE, parseWhenIgnored: true, fn: (*parser).tcpkaLine},
+		"srvtcpka-cnt":                {caps: capBE, parseWhenIgnored: true, fn: (*parser).tcpkaLine},
+		"srvtcpka-idle":               {caps: capBE, parseWhenIgnored: true, fn: (*parser).tcpkaLine},
+		"srvtcpka-intvl":              {caps: capBE, parseWhenIgnored: true, fn: (*parser).tcpkaLine},
 	}
 }
 
@@ -220,7 +220,7 @@ func (p *parser) timeoutLine(px *Proxy, ln Line) {
 		return
 	}
 	if warn != "" {
-		p.diags.Warnf(ln.Pos, "%s", warn)
+		p.diags.Warnf(Pos{}, "%s", warn) // haproxy names no line here
 	}
 	if len(ln.Args) > 3 {
 		p.diags.Alertf(ln.Pos, "'%s' cannot handle unexpected argument '%s'.", kw, ln.Args[3])
@@ -347,6 +347,7 @@ var optionSpecs = map[string]optionSpec{
 	"httpchk":                      {caps: capBE, args: true, negatable: true, parse: parseHTTPChk},
 	"httpclose":                    {caps: capAll, excludes: others(httpModes, "httpclose")},
 	"httplog":                      {caps: capAll, args: true, negatable: true, parse: parseOneOf(true, "clf")},
+	"httpslog":                     {caps: capAll, negatable: true},
 	"independent-streams":          {caps: capAll},
 	"ldap-check":                   {caps: capBE},
 	"external-check":               {caps: capBE},
@@ -801,4 +802,70 @@ func checkLogAddress(a string) error {
 		return fmt.Errorf("unknown log address '%s'", a)
 	}
 	return nil
+}
+
+// tcpkaLine parses clitcpka-cnt/-idle/-intvl and srvtcpka-*, with
+// haproxy's checks and messages (it ignores arguments after the first).
+func (p *parser) tcpkaLine(px *Proxy, ln Line) {
+	kw := ln.Args[0]
+	if len(ln.Args) < 2 || ln.Args[1] == "" {
+		p.diags.Alertf(ln.Pos, "'%s' expects an integer value", kw)
+		return
+	}
+	v := ln.Args[1]
+	if strings.HasSuffix(kw, "-cnt") {
+		// strtol: an optional sign, digits, nothing after them
+		i := 0
+		if i < len(v) && (v[i] == '-' || v[i] == '+') {
+			i++
+		}
+		for i < len(v) && v[i] >= '0' && v[i] <= '9' {
+			i++
+		}
+		if i < len(v) || i == 0 || (i == 1 && (v[0] == '-' || v[0] == '+')) {
+			bad := v[0]
+			if i < len(v) && i > 0 && v[i-1] >= '0' && v[i-1] <= '9' {
+				bad = v[i]
+			}
+			p.diags.Alertf(ln.Pos, "'%s' : unexpected character '%c' in integer value '%s'", kw, bad, v)
+			return
+		}
+		keep(px, Line{Pos: ln.Pos, Args: ln.Args[:2]})
+		return
+	}
+	_, warn, err := parseTimeLenient(v, time.Second, kw)
+	if warn != "" {
+		p.diags.Warnf(Pos{}, "%s", warn) // haproxy names no line here
+	}
+	if err != nil {
+		if strings.HasPrefix(err.Error(), "timer overflow") {
+			p.diags.Alertf(ln.Pos, "%v", err)
+		} else {
+			p.diags.Alertf(ln.Pos, "unexpected character '%c' in argument to <%s>.\n", timeBadChar(v), kw)
+		}
+		return
+	}
+	keep(px, Line{Pos: ln.Pos, Args: ln.Args[:2]})
+}
+
+// timeBadChar is the first character of a time value that is neither its
+// number nor a unit, as haproxy's parse_time_err reports it.
+func timeBadChar(v string) byte {
+	i := 0
+	for i < len(v) && v[i] >= '0' && v[i] <= '9' {
+		i++
+	}
+	if i == 0 || i == len(v) {
+		return v[0]
+	}
+	rest := v[i:]
+	for _, u := range []string{"us", "ms", "s", "m", "h", "d"} {
+		if strings.HasPrefix(rest, u) {
+			if len(rest) > len(u) {
+				return rest[len(u)]
+			}
+			break
+		}
+	}
+	return rest[0]
 }

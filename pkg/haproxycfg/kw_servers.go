@@ -73,7 +73,13 @@ func (p *parser) parseBindOptions(ln Line, args []string, where string) (map[str
 		if !p.checkBindOption(ln, where, name, val) {
 			return nil, false
 		}
-		opts[name] = append([]string(nil), val...)
+		if name == "crt" || name == "crt-list" {
+			// several certificates: each value in order (the first
+			// is the default certificate)
+			opts[name] = append(opts[name], val...)
+		} else {
+			opts[name] = append([]string(nil), val...)
+		}
 		i += n
 	}
 	if _, ssl := opts["ssl"]; ssl {
@@ -178,6 +184,10 @@ type serverOption struct {
 	dflt  bool                               // also allowed on default-server
 	noArg bool                               // value may be missing (haproxy reads "" as 0)
 }
+
+// serverTimers are the server options read as times (timeOpt), whose
+// tolerated trailing characters haproxy warns about.
+var serverTimers = map[string]bool{"inter": true, "fastinter": true, "downinter": true, "agent-inter": true}
 
 func timeOpt(name string) func(string) string {
 	return func(v string) string {
@@ -319,6 +329,7 @@ func (p *parser) serverLine(px *Proxy, ln Line) {
 		srv.Addr = a
 		args = args[1:]
 	}
+	timerWarned := false
 	for i := 0; i < len(args); i++ {
 		name := args[i]
 		opt, ok := serverOptions[name]
@@ -347,6 +358,21 @@ func (p *parser) serverLine(px *Proxy, ln Line) {
 			if msg := opt.check(p, val[0]); msg != "" {
 				p.diags.Rawf(SevAlert, ln.Pos, "[%s:%d] : %s : %s", ln.Pos.File, ln.Pos.Line, where, msg)
 				return
+			}
+			if serverTimers[name] {
+				// haproxy names the line (and the server, on a server
+				// line) for the first such warning of a line only
+				if _, warn, _ := parseTimeLenient(val[0], time.Millisecond, name); warn != "" {
+					switch {
+					case timerWarned:
+						p.diags.Warnf(Pos{}, "%s", warn)
+					case kw == "default-server":
+						p.diags.Rawf(SevWarning, ln.Pos, "[%s:%d] : %s", ln.Pos.File, ln.Pos.Line, warn)
+					default:
+						p.diags.Rawf(SevWarning, ln.Pos, "[%s:%d] : %s : %s", ln.Pos.File, ln.Pos.Line, where, warn)
+					}
+					timerWarned = true
+				}
 			}
 		}
 		if strings.HasPrefix(name, "no-") {

@@ -354,3 +354,24 @@ type Section struct {
 	Name       string
 	Directives []Directive
 }
+
+// TCPKeepAlive reads a proxy's clitcpka-idle/-intvl/-cnt (side "cli") or
+// srvtcpka-* (side "srv"), which haproxy applies only where option
+// clitcpka/srvtcpka (or tcpka) turns probes on. Zero means the system's
+// value (tcp_keepalive_time, _intvl, _probes). Times default to seconds.
+func (p *Proxy) TCPKeepAlive(side string) (idle, intvl time.Duration, cnt int) {
+	for _, d := range p.Other {
+		if len(d.Args) < 2 {
+			continue
+		}
+		switch d.Args[0] {
+		case side + "tcpka-idle":
+			idle, _, _ = parseTimeLenient(d.Args[1], time.Second, d.Args[0])
+		case side + "tcpka-intvl":
+			intvl, _, _ = parseTimeLenient(d.Args[1], time.Second, d.Args[0])
+		case side + "tcpka-cnt":
+			cnt = atoi(d.Args[1])
+		}
+	}
+	return idle, intvl, cnt
+}

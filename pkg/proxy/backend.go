@@ -48,6 +48,13 @@ type server struct {
 	ppOpts    proxyproto.V2Options
 	q         serverQueue // slots and queue (queue.go)
 	src       *sourceSpec // "source" (source.go); nil: any
+	tls       *serverTLS  // "ssl" (tls.go); nil: plain TCP
+
+	// live replaces the configured addresses after "set server ... addr"
+	// and the like (cli_server.go); chkOwnHost, chkOwnPort, agOwnHost:
+	// the check and agent addresses do not follow the server's
+	live                              atomic.Pointer[srvAddrs]
+	chkOwnHost, chkOwnPort, agOwnHost bool
 
 	// stopping is haproxy's NOLB state: "http-check disable-on-404" saw
 	// a 404 while the server was up (health.go)
@@ -83,14 +90,14 @@ type backend struct {
 	redispatch bool
 	allBackups bool
 	useServers []useServerRule
-	q          backendQueue // queue.go
-	rdp        rdpPersist   // "persist rdp-cookie" (rdp.go)
-	persist    bool         // option persist: use-server sticks to a down server
-	kindWord   string       // "backend", or "proxy" for a listen section (haproxy's messages)
-	stateMu    sync.Mutex   // serialises server state changes (health.go)
-	logChecks  bool         // option log-health-checks
-	slog       *trafficLog  // the backend's log targets (server messages)
-	srvTCPKA   bool         // option srvtcpka / tcpka: keep-alive probes to servers
+	q          backendQueue        // queue.go
+	rdp        rdpPersist          // "persist rdp-cookie" (rdp.go)
+	persist    bool                // option persist: use-server sticks to a down server
+	kindWord   string              // "backend", or "proxy" for a listen section (haproxy's messages)
+	stateMu    sync.Mutex          // serialises server state changes (health.go)
+	logChecks  bool                // option log-health-checks
+	slog       *trafficLog         // the backend's log targets (server messages)
+	srvTCPKA   net.KeepAliveConfig // option srvtcpka / tcpka: keep-alive probes to servers
 	ctr        trafficCounters
 	view       checkView      // the backend's UP/DOWN history (srvstate.go)
 	mail       *mailSpec      // email-alert settings; nil: no mail
@@ -109,7 +116,7 @@ func newBackend(px *haproxycfg.Proxy) (*backend, error) {
 		redispatch: px.OptionEnabled("redispatch"),
 	}
 	be.allBackups = px.OptionEnabled("allbackups")
-	be.srvTCPKA = px.OptionEnabled("srvtcpka") || px.OptionEnabled("tcpka")
+	be.srvTCPKA = tcpKeepAlive(px, "srv")
 	be.persist = px.OptionEnabled("persist")
 	if px.Kind == haproxycfg.KindBackend {
 		for rs, rules := range px.Rules {
@@ -136,7 +143,7 @@ func newBackend(px *haproxycfg.Proxy) (*backend, error) {
 		if s.Disabled {
 			continue
 		}
-		for _, opt := range []string{"send-proxy-v2-ssl", "send-proxy-v2-ssl-cn", "ssl", "track", "resolvers"} {
+		for _, opt := range []string{"send-proxy-v2-ssl", "send-proxy-v2-ssl-cn", "track", "resolvers"} {
 			if _, ok := s.Options[opt]; ok {
 				return nil, &UnsupportedError{s.Pos, fmt.Sprintf("server option '%s'", opt)}
 			}
@@ -313,16 +320,27 @@ func (be *backend) dial(ctx context.Context, first *claim, key balance.Key, src 
 		if srv == nil {
 			return nil, nil, fmt.Errorf("backend '%s' has no server available", be.name)
 		}
-		addr := srv.addr
-		if !srv.portSet {
-			host, _, _ := net.SplitHostPort(srv.addr)
-			addr = net.JoinHostPort(host, strconv.Itoa(dstPort+srv.offset))
+		addr, portSet, offset := srv.dialTarget()
+		if !portSet {
+			host, _, _ := net.SplitHostPort(addr)
+			addr = net.JoinHostPort(host, strconv.Itoa(dstPort+offset))
 		}
 		timeout := be.connect
 		if timeout == 0 {
 			timeout = dialTimeout
 		}
 		c, err := dialFrom(ctx, srv.src, addr, timeout, src, be.srvTCPKA)
+		if err == nil && srv.tls != nil {
+			sni := ""
+			if tr.sni != nil && srv.tls.sni != nil {
+				sni = tr.sni(srv)
+			}
+			var hdr []byte
+			if tr.proxyHdr != nil {
+				hdr = tr.proxyHdr(srv)
+			}
+			c, err = srv.startTLS(ctx, c, hdr, sni, timeout)
+		}
 		if err == nil {
 			tr.connected = time.Now()
 			return c, srv, nil
@@ -360,6 +378,11 @@ type dialTrace struct {
 	timedOut     bool // the last attempt failed with a connect timeout
 	// counted: the caller already counted the first server's session
 	counted bool
+	// sni computes the SNI sent to an ssl server (tls.go); nil: none
+	sni func(*server) string
+	// proxyHdr is the PROXY header an ssl server gets before the TLS
+	// handshake (nil: none)
+	proxyHdr func(*server) []byte
 }
 
 // assigned counts a session (a stream: each HTTP request) given to the

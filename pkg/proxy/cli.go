@@ -33,7 +33,7 @@ type cliSession struct {
 // the levels user, operator and admin, and "_getsocks" on a socket with
 // "expose-fd listeners" at level admin, which hands every listening socket
 // to the new process (gohaproxy -x).
-func (rt *Runtime) serveCLI(l *listener.Listener) {
+func (rt *Runtime) serveCLI(l *listener.Listener, lid int) {
 	_, expose := l.Bind.Options["expose-fd"]
 	level := levelAdmin
 	if v, ok := l.Bind.Options["level"]; ok && len(v) > 0 {
@@ -56,6 +56,8 @@ func (rt *Runtime) serveCLI(l *listener.Listener) {
 			// a stopping process closes its CLI connections
 			stop := context.AfterFunc(rt.softCtx, func() { c.Close() })
 			defer stop()
+			st := rt.streams.add(nil, "GLOBAL", lid, c)
+			defer rt.streams.remove(st)
 			rt.cliConn(c, &cliSession{level: level}, expose)
 		}()
 	}

@@ -19,6 +19,8 @@ var cliHelp = [][2]string{
 	{"enable server  (DEPRECATED)", "enable a disabled server (use 'set server' instead)"},
 	{"get weight <bk>/<srv>", "report a server's current weight"},
 	{"operator", "lower the level of the current CLI session to operator"},
+	{"set maxconn frontend <frontend> <value>", "change a frontend's maxconn setting"},
+	{"set maxconn global <value>", "change the per-process maxconn setting"},
 	{"set maxconn server <bk>/<srv>", "change a server's maxconn setting"},
 	{"set server <bk>/<srv> [opts]", "change a server's state, weight, address or ssl"},
 	{"set weight <bk>/<srv>  (DEPRECATED)", "change a server's weight (use 'set server' instead)"},
@@ -27,9 +29,12 @@ var cliHelp = [][2]string{
 	{"show errors [<px>] [request|response]", "report last request and/or response errors for each proxy"},
 	{"show info [desc|json|typed|float]*", "report information about the running process"},
 	{"show servers state [<backend>]", "dump volatile server information (all or for a single backend)"},
+	{"show sess [id]", "report the list of current sessions or dump this exact session"},
 	{"show stat [desc|json|no-maint|typed|up]*", "report counters for each proxy and server"},
 	{"show table <table> [<filter>]*", "report table usage stats or dump this table's contents (filter: data/key)"},
 	{"show version", "show version of the current process"},
+	{"shutdown session [id]", "kill a specific session"},
+	{"shutdown sessions server <bk>/<srv>", "kill sessions on a server"},
 	{"user", "lower the level of the current CLI session to user"},
 }
 
@@ -88,6 +93,9 @@ func (rt *Runtime) cliCommand(out []byte, s *cliSession, cmd string) ([]byte, bo
 			return args[i]
 		}
 		return ""
+	}
+	if o, ok := rt.cliSessCommand(out, s, args); ok {
+		return o, false // cli_sess.go
 	}
 	switch {
 	case args[0] == "quit":
@@ -179,7 +187,7 @@ func (rt *Runtime) cliCommand(out []byte, s *cliSession, cmd string) ([]byte, bo
 			return denied, false
 		}
 		if arg(2) != "server" {
-			return fmt.Appendf(out, "'set maxconn %s' is not supported by gohaproxy yet; change the configuration and reload.\n\n", arg(2)), false
+			return appendHelp(out, true, nil), false
 		}
 		be, srv, msg := rt.findServer(arg(3))
 		if msg != "" {
@@ -276,8 +284,13 @@ func (rt *Runtime) cliSetServer(be *backend, srv *server, args []string) string 
 			v = args[1]
 		}
 		return rt.cliSetWeight(be, srv, v)
-	case "addr", "agent", "agent-addr", "agent-port", "agent-send", "check-addr", "check-port", "fqdn", "health", "ssl":
-		return fmt.Sprintf("'set server <srv> %s' is not supported by gohaproxy yet; change the configuration and reload.\n\n", args[0])
+	case "addr", "agent", "agent-addr", "agent-port", "agent-send", "check-addr", "check-port", "health":
+		reply, _ := rt.cliSetServerMore(be, srv, args) // cli_server.go
+		return reply
+	case "fqdn":
+		return "set server <b>/<s> fqdn failed because no resolution is configured.\n\n"
+	case "ssl":
+		return "'set server <srv> ssl' is not supported by gohaproxy yet; change the configuration and reload.\n\n"
 	}
 	return usage
 }
@@ -322,13 +335,15 @@ func (rt *Runtime) showServersState(out []byte, only string) []byte {
 				}
 			}
 			_ = i
-			host, port, _ := net.SplitHostPort(srv.addr)
+			host, port, _ := net.SplitHostPort(srv.currentAddr())
 			if port == "" {
 				port = "0"
 			}
 			op := 2 // running
 			if srv.down.Load() || srv.maint.Load() {
 				op = 0
+			} else if srv.stopping.Load() {
+				op = 3
 			}
 			admin := 0
 			if srv.maint.Load() {
@@ -344,10 +359,23 @@ func (rt *Runtime) showServersState(out []byte, only string) []byte {
 			if srv.id > 0 {
 				srvForced = 1
 			}
-			out = fmt.Appendf(out, "%d %s %d %s %s %d %d %d %d %d %d %d %d %d 0 %d %d - %s - 0 0 - - 0\n",
+			a := srv.addrs()
+			agentState := 0
+			if srv.agent != nil {
+				agentState = 0x16 // haproxy's CHK_ST_CONFIGURED|ENABLED|AGENT
+			}
+			chkAddr, agAddr := dashIfEmpty(a.chkHost), dashIfEmpty(a.agHost)
+			out = fmt.Appendf(out, "%d %s %d %s %s %d %d %d %d %d %d %d %d %d %d %d %d - %s - 0 %d %s %s %d\n",
 				p.ID, p.Name, id, srv.name, host, op, admin, srv.effectiveWeight(), srv.weight, lastChg,
-				chkStatus, chkResult, health, chkState, beForced, srvForced, port)
+				chkStatus, chkResult, health, chkState, agentState, beForced, srvForced, port, a.chkPort, chkAddr, agAddr, a.agPort)
 		}
 	}
 	return append(out, '\n')
+}
+
+func dashIfEmpty(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }

@@ -43,6 +43,9 @@ func (rt *Runtime) statsSnapshot() *stats.Snapshot {
 			if fe.name == p.Name {
 				fe.ctr.fill(&p.FE, now)
 				p.FE.Cur = fe.cur.Load()
+				if m := fe.slots.max.Load(); m != unlimited {
+					p.FE.Limit = m // "set maxconn frontend" may have changed it
+				}
 				curr += p.FE.Cur
 			}
 		}
@@ -74,7 +77,7 @@ func (rt *Runtime) statsSnapshot() *stats.Snapshot {
 	s.Info = stats.BuildInfo(stats.InfoParams{
 		Version: haproxycfg.Version, PID: os.Getpid(), Nbthread: 1,
 		Start: rt.stats.start, Now: time.Now(),
-		Maxconn: rt.globalMaxconn, HardMaxconn: rt.globalMaxconn,
+		Maxconn: int(rt.globalSlots.max.Load()), HardMaxconn: rt.globalMaxconn,
 		UlimitN: rt.limits.UlimitN, Maxsock: rt.limits.Maxsock,
 		CurrConns: curr, Node: rt.stats.node, Listeners: int64(listeners), IdlePct: 100,
 	})

@@ -12,10 +12,12 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/gohaproxy/gohaproxy/pkg/haproxycfg"
+	"github.com/gohaproxy/gohaproxy/pkg/proxy/acl"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/forward"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/listener"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/logfmt"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/proxyproto"
+	"github.com/gohaproxy/gohaproxy/pkg/proxy/tlsconf"
 )
 
 // frontend accepts connections and hands them to a backend.
@@ -27,7 +29,7 @@ type frontend struct {
 	backend   *backend
 	client    time.Duration
 	clientFin time.Duration // timeout client-fin
-	slots     chan struct{} // maxconn; nil for unlimited
+	slots     *connLimit    // maxconn ("set maxconn frontend" changes it)
 	backlog   int
 	maxconn   int
 
@@ -39,16 +41,14 @@ type frontend struct {
 	http         httpOpts     // mode http when http.enabled
 	tlog         *trafficLog  // nil: the frontend logs nothing
 	ctr          trafficCounters
+	cliTCPKA     net.KeepAliveConfig // option clitcpka / tcpka: keep-alive probes to clients
+
+	tlsBinds map[*haproxycfg.Bind]*tlsconf.Bind // the ssl binds (tls.go)
 }
 
 func (rt *Runtime) newFrontend(px *haproxycfg.Proxy) (*frontend, error) {
 	fe := &frontend{name: px.Name, kind: px.Kind.String(), binds: px.Binds, client: px.Timeouts.Client, clientFin: px.Timeouts.ClientFin, backlog: px.Backlog, maxconn: px.Maxconn}
 	for _, b := range px.Binds {
-		for _, opt := range []string{"ssl"} {
-			if _, ok := b.Options[opt]; ok {
-				return nil, &UnsupportedError{b.Pos, "bind option '" + opt + "'"}
-			}
-		}
 		switch b.Addr.Family {
 		case haproxycfg.FamilyIPv4, haproxycfg.FamilyIPv6, haproxycfg.FamilyUnix:
 		default:
@@ -67,15 +67,15 @@ func (rt *Runtime) newFrontend(px *haproxycfg.Proxy) (*frontend, error) {
 	if target != "" {
 		fe.backend = rt.backends[target]
 	}
-	if px.Maxconn > 0 {
-		fe.slots = make(chan struct{}, px.Maxconn)
-	}
+	fe.slots = newConnLimit(int64(px.Maxconn))
+	fe.cliTCPKA = tcpKeepAlive(px, "cli")
 	return fe, nil
 }
 
 func (fe *frontend) acceptLoop(rt *Runtime, ln *listener.Listener) {
 	_, acceptProxy := ln.Bind.Options["accept-proxy"]
 	bindLabel := fe.bindLabel(ln.Bind)
+	tb := fe.tlsBinds[ln.Bind]
 	for {
 		c, err := ln.Accept()
 		if err != nil {
@@ -94,6 +94,12 @@ func (fe *frontend) acceptLoop(rt *Runtime, ln *listener.Listener) {
 			c.Close()
 			return
 		}
+		if fe.cliTCPKA.Enable {
+			// accepted sockets have no keep-alive (see the listener package)
+			if tc, ok := c.(*net.TCPConn); ok {
+				tc.SetKeepAliveConfig(fe.cliTCPKA)
+			}
+		}
 		rt.actconn.Add(1)
 		now := time.Now()
 		fe.ctr.connTotal.Add(1)
@@ -103,15 +109,13 @@ func (fe *frontend) acceptLoop(rt *Runtime, ln *listener.Listener) {
 			go func() {
 				defer rt.sessions.Done()
 				defer rt.actconn.Add(-1)
-				if fe.slots != nil {
-					defer func() { <-fe.slots }()
-				}
-				fe.serveHTTP(rt, c)
+				defer fe.dropSlot(rt)
+				fe.serveHTTP(rt, c, tb, bindLabel)
 			}()
 			continue
 		}
 		var pre *decision
-		if !acceptProxy && len(fe.contentRules) == 0 {
+		if !acceptProxy && len(fe.contentRules) == 0 && tb == nil {
 			// decided here, in accept order, as haproxy's event loop
 			// does: nothing needs to be read first
 			pre = fe.decideAtAccept(rt, c)
@@ -129,7 +133,7 @@ func (fe *frontend) acceptLoop(rt *Runtime, ln *listener.Listener) {
 			defer rt.sessions.Done()
 			defer fe.dropSlot(rt)
 			defer rt.actconn.Add(-1)
-			fe.serve(rt, c, pre, acceptProxy, bindLabel)
+			fe.serve(rt, c, pre, acceptProxy, bindLabel, tb)
 		}()
 	}
 }
@@ -137,14 +141,18 @@ func (fe *frontend) acceptLoop(rt *Runtime, ln *listener.Listener) {
 // serve runs one TCP session.
 // pre, when not nil, holds the backend and server decided at accept.
 // bindLabel names the bind line in error logs.
-func (fe *frontend) serve(rt *Runtime, c net.Conn, pre *decision, acceptProxy bool, bindLabel string) {
+// tb is the bind's TLS (nil: plain TCP).
+func (fe *frontend) serve(rt *Runtime, c net.Conn, pre *decision, acceptProxy bool, bindLabel string, tb *tlsconf.Bind) {
 	defer c.Close()
+	st := rt.streams.add(fe, fe.name, 0, c) // show sess (sessions.go)
+	defer rt.streams.remove(st)
 	accept := time.Now()
 	fe.cur.Add(1)
 	defer fe.cur.Add(-1)
 	src, dst := addrPort(c.RemoteAddr()), addrPort(c.LocalAddr())
 	sctx := fe.sampleCtx(rt, src, dst)
 	var first *claim
+	var tlsIn *acl.TLSInfo // the client's TLS (tls.go)
 	if pre != nil {
 		first = pre.first
 		fe.ctr.session(accept, fe.cur.Load())
@@ -158,6 +166,15 @@ func (fe *frontend) serve(rt *Runtime, c net.Conn, pre *decision, acceptProxy bo
 			fe.ctr.deniedConn.Add(1)
 			return
 		}
+		if tb != nil {
+			tc, info := fe.handshake(rt, c, tb, accept, bindLabel)
+			if tc == nil {
+				return
+			}
+			defer tc.Close()
+			c, tlsIn = tc, info
+			sctx.TLS = info
+		}
 		fe.ctr.session(accept, fe.cur.Load())
 		fe.tlog.connect(src, dst, fe.name)
 		if fe.backend == nil && len(fe.switching) == 0 {
@@ -170,6 +187,7 @@ func (fe *frontend) serve(rt *Runtime, c net.Conn, pre *decision, acceptProxy bo
 	var be *backend
 	var srv *server
 	fe.newEvent(rt, &ev, accept, src, dst)
+	setTLSEvent(&ev, tlsIn, tlsSampler(tlsIn))
 	defer func() {
 		if ev.Term[0] == 'P' && ev.Term[1] == 'R' {
 			fe.ctr.deniedReq.Add(1)
@@ -229,6 +247,7 @@ func (fe *frontend) serve(rt *Runtime, c net.Conn, pre *decision, acceptProxy bo
 		}
 	}
 	ev.Backend = be.name
+	st.be.Store(be)
 	be.assigned(accept)
 	dstPort := int(dst.Port())
 	if first == nil {
@@ -245,6 +264,8 @@ func (fe *frontend) serve(rt *Runtime, c net.Conn, pre *decision, acceptProxy bo
 	key := be.key(src, sctx.Payload)
 	ctx := rt.hardCtx
 	var tr dialTrace
+	tr.sni = func(s *server) string { return s.tls.sni.eval(tlsIn, nil, nil) }
+	tr.proxyHdr = func(s *server) []byte { return s.proxyHeader(src, dst) }
 	sc, got, err := be.dial(ctx, first, key, src, dstPort, &tr)
 	ev.Tw, ev.Tc = msSince(accept, tr.granted), msSince(tr.granted, tr.connected)
 	ev.Retries, ev.Redispatched = tr.retries, tr.redispatched
@@ -262,7 +283,9 @@ func (fe *frontend) serve(rt *Runtime, c net.Conn, pre *decision, acceptProxy bo
 	}
 	srv = got
 	defer sc.Close()
-	if hdr := srv.proxyHeader(src, dst); hdr != nil {
+	st.srv.Store(srv)
+	st.setServerConn(sc)
+	if hdr := srv.proxyHeader(src, dst); hdr != nil && srv.tls == nil { // an ssl server got it before its handshake (tls.go)
 		if be.server > 0 {
 			sc.SetWriteDeadline(time.Now().Add(be.server))
 		}
@@ -281,6 +304,9 @@ func (fe *frontend) serve(rt *Runtime, c net.Conn, pre *decision, acceptProxy bo
 	ev.BytesRead += res.BytesOut
 	ev.BytesUploaded += res.BytesIn
 	ev.Term = pipeTerm(res, rt.hardCtx.Err() != nil)
+	if st.killed.Load() {
+		ev.Term = [2]byte{'K', '-'} // shutdown session (sessions.go)
+	}
 }
 
 // bufferedConn is a client connection whose first bytes were read into r

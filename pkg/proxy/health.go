@@ -65,12 +65,20 @@ func (rt *Runtime) attachChecks(cfg *haproxycfg.Config, px *haproxycfg.Proxy, be
 			spec.Ext.CurConn = func() int { return int(srv.cur.Load()) }
 			spec.Ext.OnKill = func(pid int) { rt.log.Warn(fmt.Sprintf("kill %d", pid)) }
 		}
+		if spec != nil && spec.Probe != nil && srv.tls != nil {
+			spec.Probe.TLSBase = srv.tls.base // check-ssl reuses the server's ssl settings (tls.go)
+		}
 		if spec != nil && spec.Probe != nil && spec.Ext == nil && disable404 {
 			// a 404 means "stopping" only while the server is not down
 			spec.Probe.Disable404 = func() bool { return !srv.down.Load() }
 		}
 		srv.check = spec
 		srv.agentWeight.Store(-1)
+		// which addresses "set server ... addr" leaves alone (cli_server.go)
+		_, srv.chkOwnHost = cs.Options["addr"]
+		_, srv.chkOwnPort = cs.Options["port"]
+		_, srv.agOwnHost = cs.Options["agent-addr"]
+		srv.agOwnHost = srv.agOwnHost || srv.chkOwnHost
 		if spec != nil {
 			if srv.agent, err = healthcheck.BuildAgent(px, cs, spec.Inter); err != nil {
 				if ue, ok := err.(*healthcheck.UnsupportedError); ok {
@@ -158,6 +166,7 @@ func (rt *Runtime) startChecks(ctx context.Context) (stop func()) {
 	byName := map[string]item{}
 	agents := map[string]item{}
 	var sched *checks.Scheduler
+	defer func() { rt.sched.Store(sched) }() // set server ... health (cli_server.go)
 	sched = checks.NewScheduler(ctx, checks.Options{OnResult: func(name string, r checks.Result) {
 		if it, ok := agents[name]; ok {
 			rt.applyAgent(sched, it.be, it.srv, r)
@@ -183,12 +192,13 @@ func (rt *Runtime) startChecks(ctx context.Context) (stop func()) {
 	}
 	for i, it := range all {
 		c := it.srv.check.Check(names[i])
+		c.Probe = &liveProbe{p: c.Probe, srv: it.srv} // set server check-addr... (cli_server.go)
 		c.InitialDelay = maxInter * time.Duration(i) / time.Duration(len(all))
 		if err := sched.Add(c); err != nil {
 			rt.log.Error(fmt.Sprintf("cannot start the health check of server %s: %v", names[i], err))
 		}
 		if a := it.srv.agent; a != nil {
-			c := checks.Check{Name: agentPrefix + names[i], Target: checks.Target{Addr: a.Addr}, Probe: a.Probe,
+			c := checks.Check{Name: agentPrefix + names[i], Target: checks.Target{Addr: a.Addr}, Probe: &liveProbe{p: a.Probe, srv: it.srv, agent: true},
 				Intervals: checks.Intervals{Inter: a.Inter}, Rise: 1, Fall: 1, Timeout: a.Inter, Initial: checks.Up, FixedRate: true}
 			// haproxy runs a server's agent after its regular check in
 			// the same turn; half an interval later keeps that order
@@ -292,6 +302,18 @@ func (rt *Runtime) observeStopping(be *backend, srv *server, r checks.Result) {
 // check result r, and the "no server available" alert when none is left.
 // be.stateMu is held.
 func (rt *Runtime) announceState(be *backend, srv *server, state string, up bool, r checks.Result) {
+	why := ""
+	if !be.logChecks {
+		// with log-health-checks the check line already said why
+		why = checkStatusText(r)
+	}
+	rt.announceStateWhy(be, srv, state, up, why, true)
+}
+
+// announceStateWhy is announceState with the reason given as text;
+// wasUsable says whether srv took traffic before (the "no server
+// available" alert comes only when the last usable one leaves).
+func (rt *Runtime) announceStateWhy(be *backend, srv *server, state string, up bool, why string, wasUsable bool) {
 	xferred, pending := be.requeue(srv)
 	act, bck := be.usableCounts()
 	var b strings.Builder
@@ -299,10 +321,7 @@ func (rt *Runtime) announceState(be *backend, srv *server, state string, up bool
 		b.WriteString("Backup ")
 	}
 	fmt.Fprintf(&b, "Server %s/%s is %s", be.name, srv.name, state)
-	if !be.logChecks {
-		// with log-health-checks the check line already said why
-		b.WriteString(checkStatusText(r))
-	}
+	b.WriteString(why)
 	running := ""
 	if bck > 0 && act == 0 {
 		running = " Running on backup."
@@ -323,7 +342,7 @@ func (rt *Runtime) announceState(be *backend, srv *server, state string, up bool
 	default:
 		rt.srvMsg(be, levelAlert, b.String())
 	}
-	if (!up || state == "stopping") && act == 0 && bck == 0 {
+	if (!up || state == "stopping") && act == 0 && bck == 0 && wasUsable {
 		rt.noServerLeft(be)
 	}
 }

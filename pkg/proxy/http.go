@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +23,7 @@ import (
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/forward"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/h1"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/logfmt"
+	"github.com/gohaproxy/gohaproxy/pkg/proxy/tlsconf"
 )
 
 // connMode is haproxy's HTTP connection mode of a proxy.
@@ -54,7 +56,7 @@ type httpOpts struct {
 var httpOptionsServed = map[string]bool{
 	"http-keep-alive": true, "http-server-close": true, "httpclose": true,
 	"forwardfor": true, "redispatch": true, "allbackups": true,
-	"httplog": true, "tcplog": true, "dontlognull": true, "log-separate-errors": true,
+	"httplog": true, "httpslog": true, "tcplog": true, "dontlognull": true, "log-separate-errors": true,
 	"dontlog-normal": true, "splice-auto": true, "splice-request": true, "splice-response": true,
 	// health checks (health.go, healthcheck/)
 	"httpchk": true, "tcp-check": true, "ssl-hello-chk": true, "mysql-check": true,
@@ -121,7 +123,7 @@ func httpSetup(cfg *haproxycfg.Config, px *haproxycfg.Proxy) (httpOpts, error) {
 	for _, b := range px.Binds {
 		for opt := range b.Options {
 			switch opt {
-			case "ssl", "alpn", "npn", "proto", "crt", "accept-proxy":
+			case "npn", "proto", "accept-proxy":
 				return o, &UnsupportedError{b.Pos, fmt.Sprintf("bind option '%s' in mode http", opt)}
 			}
 		}
@@ -162,6 +164,11 @@ type httpSession struct {
 	dst netip.AddrPort
 	log *zap.Logger
 
+	// the client's TLS (tls.go): nil on plain HTTP; tlsSample renders
+	// the log format's %[...] TLS samples
+	tls       *acl.TLSInfo
+	tlsSample func([]byte, string) []byte
+
 	cbuf   []byte // client input: data in cbuf[cr:cw]
 	cr, cw int
 	req    h1.Message
@@ -169,6 +176,7 @@ type httpSession struct {
 
 	// the server connection held between requests
 	sc     net.Conn
+	scSNI  string // the SNI sc was opened with (ssl servers)
 	srv    *server
 	sbe    *backend
 	sbuf   []byte
@@ -177,6 +185,9 @@ type httpSession struct {
 
 	idle atomic.Bool // waiting for a next request: a soft stop closes it
 	mu   sync.Mutex  // guards s.sc against a hard stop closing it
+
+	// stream is the session in the registry of "show sess" (sessions.go)
+	stream *stream
 
 	pendReq, pendResp []byte // chunked re-framing scratch
 	bodyDone          chan error
@@ -210,7 +221,9 @@ type httpSession struct {
 	respEditDelta          int64
 }
 
-func (fe *frontend) serveHTTP(rt *Runtime, c net.Conn) {
+// tb is the bind's TLS (nil: plain HTTP); bindLabel names the bind in
+// connection error logs.
+func (fe *frontend) serveHTTP(rt *Runtime, c net.Conn, tb *tlsconf.Bind, bindLabel string) {
 	defer c.Close()
 	defer func() {
 		// a bug in one session must not take the others down
@@ -228,6 +241,15 @@ func (fe *frontend) serveHTTP(rt *Runtime, c net.Conn) {
 		fe.ctr.deniedConn.Add(1)
 		return
 	}
+	if tb != nil {
+		tc, info := fe.handshake(rt, c, tb, accept, bindLabel)
+		if tc == nil {
+			return
+		}
+		defer tc.Close() // sends close_notify
+		s.c, s.tls = tc, info
+	}
+	s.tlsSample = tlsSampler(s.tls)
 	fe.ctr.session(accept, fe.cur.Load())
 	fe.tlog.connect(s.src, s.dst, fe.name)
 	s.logOn = fe.tlog != nil && fe.tlog.format != nil
@@ -246,11 +268,16 @@ func (fe *frontend) serveHTTP(rt *Runtime, c net.Conn) {
 		}
 	})
 	defer stopSoft()
+	s.stream = rt.streams.add(fe, fe.name, 0, c) // show sess (sessions.go)
+	s.stream.mu.Lock()
+	s.stream.idle = &s.idle
+	s.stream.mu.Unlock()
+	defer rt.streams.remove(s.stream)
 	defer s.closeServer()
 	for first := true; ; first = false {
 		more := s.transaction(first, accept)
 		accept = time.Now()
-		if !more {
+		if !more || s.stream.killed.Load() {
 			return
 		}
 		if rt.softCtx.Err() != nil {
@@ -265,6 +292,9 @@ func (s *httpSession) closeServer() {
 	if s.sc != nil {
 		s.sc.Close()
 		s.sc = nil
+		if s.stream != nil {
+			s.stream.setServerConn(nil)
+		}
 	}
 }
 
@@ -408,6 +438,7 @@ func (s *httpSession) readRequest(first bool) bool {
 // accept is when the session (or the previous transaction) began.
 func (s *httpSession) transaction(first bool, accept time.Time) bool {
 	s.fe.newEvent(s.rt, &s.ev, accept, s.src, s.dst)
+	setTLSEvent(&s.ev, s.tls, s.tlsSample)
 	s.reqStart, s.headDone, s.sent = time.Time{}, time.Time{}, time.Time{}
 	s.noLog, s.fromServer = false, false
 	s.reqAdd, s.respAdd, s.newPath, s.newStatus, s.newReason = s.reqAdd[:0], s.respAdd[:0], "", 0, ""
@@ -444,6 +475,7 @@ func (s *httpSession) exchange(first bool) bool {
 		if sctx == nil {
 			sctx = s.fe.sampleCtx(s.rt, s.src, s.dst)
 			sctx.Req, sctx.ReqBuf = req, buf
+			sctx.TLS = s.tls
 		}
 		return sctx
 	}
@@ -520,11 +552,16 @@ func (s *httpSession) exchange(first bool) bool {
 	if s.sc != nil && !serverAlive(s.sc) {
 		s.closeServer() // the server closed the idle connection
 	}
-	if s.sc == nil || s.srv != srv || s.sbe != be {
+	sni := ""
+	if srv.tls != nil {
+		sni = srv.tls.sni.eval(s.tls, req, buf)
+	}
+	if s.sc == nil || s.srv != srv || s.sbe != be || s.scSNI != sni {
 		s.closeServer()
 		// dial releases what it could not connect to and counts the
 		// server it returns (another one after a redispatch)
 		tr := dialTrace{counted: true}
+		tr.sni = func(d *server) string { return d.tls.sni.eval(s.tls, req, buf) }
 		sc, got, err := be.dial(s.rt.hardCtx, &claim{srv: srv}, key, s.src, int(s.dst.Port()), &tr)
 		s.ev.Tc = msSince(granted, tr.connected)
 		s.ev.Retries, s.ev.Redispatched = tr.retries, tr.redispatched
@@ -545,10 +582,17 @@ func (s *httpSession) exchange(first bool) bool {
 		s.mu.Lock()
 		s.sc = sc
 		s.mu.Unlock()
+		s.stream.be.Store(be)
+		s.stream.srv.Store(got)
+		s.stream.setServerConn(sc)
 		if s.rt.hardCtx.Err() != nil {
 			sc.Close() // the hard stop came while connecting
 		}
 		s.srv, s.sbe, s.sr, s.sw = got, be, 0, 0
+		s.scSNI = ""
+		if got.tls != nil {
+			s.scSNI = got.tls.sni.eval(s.tls, req, buf)
+		}
 	}
 	defer be.release(srv)
 	s.ev.Server, s.logSrv = srv.name, srv
@@ -609,6 +653,11 @@ func (s *httpSession) exchange(first bool) bool {
 // serverAlive says whether an idle server connection may carry the next
 // request: not closed by the server, no stray bytes waiting.
 func serverAlive(c net.Conn) bool {
+	if tc, ok := c.(*tls.Conn); ok {
+		// an ssl server (tls.go): a close_notify or stray record is
+		// readable on the socket below
+		c = tc.NetConn()
+	}
 	sc, ok := c.(syscall.Conn)
 	if !ok {
 		return true
@@ -1073,6 +1122,7 @@ func (s *httpSession) forwardResponse(be *backend, req *h1.Message, isHead, isCo
 					// the request's HTTP fetches find nothing at
 					// response time, as in haproxy
 					sctx = s.fe.sampleCtx(s.rt, s.src, s.dst)
+					sctx.TLS = s.tls
 				}
 				return sctx
 			}

@@ -414,34 +414,20 @@ func drainUnread(c net.Conn) {
 // limit and the kernel backlog holds the rest; waiting here before the
 // next accept has the same effect. False on hard stop.
 func (fe *frontend) takeSlot(rt *Runtime) bool {
-	if fe.slots != nil {
-		select {
-		case fe.slots <- struct{}{}:
-		case <-rt.hardCtx.Done():
-			return false
-		}
+	if !fe.slots.take(rt.hardCtx) {
+		return false
 	}
-	if rt.globalSlots != nil {
-		select {
-		case rt.globalSlots <- struct{}{}:
-		case <-rt.hardCtx.Done():
-			if fe.slots != nil {
-				<-fe.slots
-			}
-			return false
-		}
+	if !rt.globalSlots.take(rt.hardCtx) {
+		fe.slots.release()
+		return false
 	}
 	return true
 }
 
 // dropSlot gives back the slots takeSlot took.
 func (fe *frontend) dropSlot(rt *Runtime) {
-	if rt.globalSlots != nil {
-		<-rt.globalSlots
-	}
-	if fe.slots != nil {
-		<-fe.slots
-	}
+	rt.globalSlots.release()
+	fe.slots.release()
 }
 
 // serverStateChanged hands queued sessions on after s changed state

@@ -76,7 +76,7 @@ func (be *backend) persistServer(payload []byte) *server {
 		if !s.portSet {
 			continue
 		}
-		host, port, err := net.SplitHostPort(s.addr)
+		host, port, err := net.SplitHostPort(s.currentAddr())
 		if err != nil {
 			continue
 		}

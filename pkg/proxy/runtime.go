@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/gohaproxy/gohaproxy/pkg/checks"
 	"github.com/gohaproxy/gohaproxy/pkg/haproxycfg"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/forward"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/listener"
@@ -24,6 +26,7 @@ type Options struct {
 // Runtime is a running set of proxies built from one configuration.
 type Runtime struct {
 	log       *zap.Logger
+	pid       int // this process's, for the log lines (one getpid, not one per request)
 	frontends []*frontend
 	backends  map[string]*backend
 	// backendOrder lists the backends in configuration order.
@@ -32,13 +35,15 @@ type Runtime struct {
 	bufsize      int // tune.bufsize: the most content inspection buffers
 
 	globalMaxconn int
-	globalSlots   chan struct{} // global maxconn; nil for unlimited
+	globalSlots   *connLimit // global maxconn ("set maxconn global" changes it)
 	noReusePort   bool
 	statsBinds    []*haproxycfg.Bind
-	actconn       atomic.Int64  // sessions of every frontend (haproxy's actconn)
-	cliTimeout    time.Duration // "stats timeout" (10s when unset)
-	limits        FDLimits      // maxconn, maxsock, ulimit-n (limits.go)
-	stats         statsView     // show info / show stat (cli_stats.go)
+	actconn       atomic.Int64                     // sessions of every frontend (haproxy's actconn)
+	cliTimeout    time.Duration                    // "stats timeout" (10s when unset)
+	limits        FDLimits                         // maxconn, maxsock, ulimit-n (limits.go)
+	stats         statsView                        // show info / show stat (cli_stats.go)
+	streams       streamTable                      // live sessions: show sess, shutdown session (sessions.go)
+	sched         atomic.Pointer[checks.Scheduler] // the running checks (set server ... health)
 
 	mu             sync.Mutex
 	listeners      []*listener.Listener
@@ -79,7 +84,7 @@ func New(cfg *haproxycfg.Config, opt Options) (*Runtime, error) {
 	}
 	cur, max := processFDLimits()
 	limits := computeFDLimits(cfg, cur, max)
-	rt := &Runtime{log: log, backends: map[string]*backend{}, pool: forward.NewBufPool(bufsize), bufsize: bufsize,
+	rt := &Runtime{log: log, pid: os.Getpid(), backends: map[string]*backend{}, pool: forward.NewBufPool(bufsize), bufsize: bufsize,
 		globalMaxconn: limits.Maxconn, statsBinds: cfg.Global.StatsSocket, cliTimeout: cfg.Global.StatsTimeout, limits: limits}
 	for _, d := range cfg.Global.Other {
 		if d.Args[0] == "noreuseport" {
@@ -125,6 +130,10 @@ func New(cfg *haproxycfg.Config, opt Options) (*Runtime, error) {
 				continue
 			}
 			be.http = hopts
+			if err := be.setupTLS(cfg, px); err != nil { // tls.go
+				errs = append(errs, err)
+				continue
+			}
 			if px.Mode == haproxycfg.ModeTCP {
 				if err := tcpModeHTTPFetches(nil, be); err != nil {
 					errs = append(errs, err)
@@ -152,6 +161,10 @@ func New(cfg *haproxycfg.Config, opt Options) (*Runtime, error) {
 			errs = append(errs, err)
 			continue
 		}
+		if err := fe.setupTLS(cfg, px); err != nil { // tls.go
+			errs = append(errs, err)
+			continue
+		}
 		if fe.tlog, err = newTrafficLog(cfg.Global, px); err != nil {
 			errs = append(errs, err)
 			continue
@@ -173,9 +186,7 @@ func New(cfg *haproxycfg.Config, opt Options) (*Runtime, error) {
 	rt.setFullconns()
 	rt.stats = newStatsView(cfg, rt.globalMaxconn)
 	rt.initViews(rt.stats.start)
-	if rt.globalMaxconn > 0 {
-		rt.globalSlots = make(chan struct{}, rt.globalMaxconn)
-	}
+	rt.globalSlots = newConnLimit(int64(rt.globalMaxconn))
 	return rt, nil
 }
 
@@ -249,12 +260,12 @@ func (rt *Runtime) Serve(ctx context.Context) error {
 			}(fe, ln)
 		}
 	}
-	for _, l := range rt.statsListeners {
+	for i, l := range rt.statsListeners {
 		wg.Add(1)
-		go func(l *listener.Listener) {
+		go func(l *listener.Listener, lid int) {
 			defer wg.Done()
-			rt.serveCLI(l)
-		}(l)
+			rt.serveCLI(l, lid)
+		}(l, i+1)
 	}
 	select {
 	case <-ctx.Done():

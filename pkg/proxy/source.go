@@ -155,15 +155,12 @@ func serverSource(s *haproxycfg.Server) (*sourceSpec, error) {
 
 // dialFrom connects to addr from the local address sp asks for (sp may
 // be nil: any), for a client whose address is client.
-// keepalive sends TCP keep-alive probes ("option srvtcpka"/"tcpka").
-func dialFrom(ctx context.Context, sp *sourceSpec, addr string, timeout time.Duration, client netip.AddrPort, keepalive bool) (net.Conn, error) {
+// keepalive, when enabled, is the TCP keep-alive of "option srvtcpka".
+func dialFrom(ctx context.Context, sp *sourceSpec, addr string, timeout time.Duration, client netip.AddrPort, keepalive net.KeepAliveConfig) (net.Conn, error) {
 	// no TCP keep-alive probes unless asked: haproxy sets none without
 	// "option srvtcpka" (and it saves four setsockopt calls per
 	// connection)
-	d := net.Dialer{Timeout: timeout, KeepAlive: -1}
-	if keepalive {
-		d.KeepAlive = 0 // the system's idle time, as haproxy without srvtcpka-idle
-	}
+	d := net.Dialer{Timeout: timeout, KeepAlive: -1, KeepAliveConfig: keepalive}
 	if sp == nil {
 		return d.DialContext(ctx, "tcp", addr)
 	}
@@ -262,4 +259,26 @@ func (be *backend) initSources(px *haproxycfg.Proxy) error {
 		}
 	}
 	return nil
+}
+
+// tcpKeepAlive is the keep-alive a proxy asks for on one side ("cli" for
+// option clitcpka, "srv" for option srvtcpka; option tcpka means both):
+// disabled unless the option is on; then clitcpka-idle/-intvl/-cnt (or
+// srvtcpka-*) where given, the system's values elsewhere.
+func tcpKeepAlive(px *haproxycfg.Proxy, side string) net.KeepAliveConfig {
+	if !px.OptionEnabled(side+"tcpka") && !px.OptionEnabled("tcpka") {
+		return net.KeepAliveConfig{}
+	}
+	idle, intvl, cnt := px.TCPKeepAlive(side)
+	ka := net.KeepAliveConfig{Enable: true, Idle: -1, Interval: -1, Count: -1}
+	if idle > 0 {
+		ka.Idle = idle
+	}
+	if intvl > 0 {
+		ka.Interval = intvl
+	}
+	if cnt > 0 {
+		ka.Count = cnt
+	}
+	return ka
 }

@@ -90,6 +90,7 @@ func (s *httpSession) serveStats(sp *statsPage, req *h1.Message, buf []byte, pro
 	buf = s.cbuf[:s.cw] // the body may have grown the buffer
 	sctx := s.fe.sampleCtx(s.rt, s.src, s.dst)
 	sctx.Req, sctx.ReqBuf = req, buf
+	sctx.TLS = s.tls
 	sctx.Backend = proxyName
 	cfg := sp.cfg
 	if cfg.ShowNode && cfg.Node == "" {
@@ -288,10 +289,13 @@ func (a rtAdmin) ServerAction(beName, srvName, action string) (found, applied bo
 		be.serverStateChanged(srv)
 		be.stateMu.Unlock()
 		return true, true
+	case "shutdown":
+		// "Kill Sessions": as "shutdown sessions server" (cli_sess.go)
+		a.rt.shutdownServerSessions(srv)
+		return true, true
 	}
-	// "shutdown" needs the sessions of each server, the health and agent
-	// actions the checks' state machine: the run time has neither at
-	// hand yet, so they are reported as not processed rather than
-	// pretended done.
-	return true, false
+	// forcing health and agent states (cli_server.go); disabling and
+	// enabling checks are reported as not processed rather than
+	// pretended done
+	return true, a.rt.forceFromPage(be, srv, action)
 }

@@ -144,7 +144,8 @@ func TestStatsRefused(t *testing.T) {
 		{"stats enable", ""},
 		{"stats uri /s\n  stats auth a:b\n  stats realm R\n  stats refresh 5s\n  stats admin if LOCALHOST\n  stats hide-version\n  stats show-legends\n  stats show-node\n  stats show-desc x\n  stats scope .", ""},
 		{"stats http-request deny", ":9] : 'stats http-request'"},
-		{"stats admin if { ssl_fc }", ":9] : fetch 'ssl_fc' in a 'stats admin' condition"},
+		{"stats admin if { ssl_fc }", ""},
+		{"stats admin if { ssl_c_sha1 -m found }", ":9] : fetch 'ssl_c_sha1' in a 'stats admin' condition"},
 	} {
 		t.Run(tc.line, func(t *testing.T) {
 			_, err := New(load(t, head+"  "+tc.line+"\n"), Options{})
@@ -158,5 +159,92 @@ func TestStatsRefused(t *testing.T) {
 				t.Fatalf("got %v, want %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestStatsPageKillSessions: the admin form's "Kill Sessions" (action
+// shutdown) closes the sessions of the checked servers, as "shutdown
+// sessions server" does, and leaves the other servers' sessions alone.
+func TestStatsPageKillSessions(t *testing.T) {
+	// two idle servers that accept and hold their connections
+	var origins []string
+	for range 2 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ln.Close() })
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				t.Cleanup(func() { c.Close() })
+			}
+		}()
+		origins = append(origins, ln.Addr().String())
+	}
+	pln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tcpAddr := pln.Addr().String()
+	pln.Close()
+	addr, rt := startStatsRuntime(t, "defaults\n  timeout client 30s\n  timeout server 30s\n  timeout connect 1s\n"+
+		"listen st\n  mode http\n  bind 127.0.0.1:%d\n  stats enable\n  stats uri /st\n  stats admin if LOCALHOST\n"+
+		"listen tcpl\n  mode tcp\n  bind "+tcpAddr+"\n  balance roundrobin\n  server s1 "+origins[0]+"\n  server s2 "+origins[1]+"\n")
+	var clients []net.Conn
+	for range 4 {
+		c, err := net.Dial("tcp", tcpAddr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		clients = append(clients, c)
+	}
+	// wait until the four sessions reached their servers
+	onServer := func() map[string]int {
+		n := map[string]int{}
+		for _, st := range rt.streams.all() {
+			if s := st.srv.Load(); s != nil {
+				n[s.name]++
+			}
+		}
+		return n
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for n := onServer(); n["s1"]+n["s2"] < 4; n = onServer() {
+		if time.Now().After(deadline) {
+			t.Fatalf("sessions on servers: %v", n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	form := "s=s1&action=shutdown&b=tcpl"
+	fmt.Fprintf(c, "POST /st HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n%s", len(form), form)
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 303 || resp.Header.Get("Location") != "/st;st=DONE" {
+		t.Fatalf("POST: %d %v", resp.StatusCode, resp.Header)
+	}
+	// roundrobin put two sessions on each server: those of s1 end
+	closed := 0
+	for _, cl := range clients {
+		cl.SetReadDeadline(time.Now().Add(2 * time.Second))
+		if _, err := cl.Read(make([]byte, 1)); err == io.EOF {
+			closed++
+		}
+	}
+	if n := onServer(); closed != 2 || n["s1"] != 0 || n["s2"] != 2 {
+		t.Errorf("%d client connections closed, sessions left on servers: %v (want 2 closed, s2 holding 2)", closed, n)
 	}
 }

@@ -73,12 +73,15 @@ func newTrafficLog(g *haproxycfg.Global, px *haproxycfg.Proxy) (*trafficLog, err
 		if err != nil {
 			return nil, &UnsupportedError{px.LogFormatPos, fmt.Sprintf("log-format (%v)", err)}
 		}
-		if s := f.Samples(); len(s) > 0 {
+		for _, s := range f.Samples() {
+			if tlsLogSamples[s] { // the connection's TLS (tls.go)
+				continue
+			}
 			pos := px.LogFormatPos
 			if px.LogFormat == "" {
 				pos = px.Pos
 			}
-			return nil, &UnsupportedError{pos, fmt.Sprintf("sample expression '%%[%s]' in a log format", s[0])}
+			return nil, &UnsupportedError{pos, fmt.Sprintf("sample expression '%%[%s]' in a log format", s)}
 		}
 		tl.format = f
 	}
@@ -223,7 +226,7 @@ func msSince(a, b time.Time) int64 {
 // newEvent starts the log event of a session accepted at accept.
 func (fe *frontend) newEvent(rt *Runtime, ev *logfmt.Event, accept time.Time, src, dst netip.AddrPort) {
 	*ev = logfmt.Event{
-		Accept: accept, PID: os.Getpid(), Client: src, FrontendAddr: dst,
+		Accept: accept, PID: rt.pid, Client: src, FrontendAddr: dst,
 		Frontend: fe.name, Backend: fe.name, Server: "<NOSRV>",
 		Th: 0, Ti: 0, TR: -1, Tw: -1, Tc: -1, Tr: -1, Ta: -1, Tt: -1, Tu: -1, Td: -1,
 		Status: -1,
@@ -375,6 +378,9 @@ func (s *httpSession) endTransaction(accept time.Time) {
 		ev.RequestLine = s.reqLine
 	}
 	ev.BytesRead = s.respBytes.Load()
+	if s.stream != nil && s.stream.killed.Load() {
+		ev.Term[0] = 'K' // shutdown session (sessions.go)
+	}
 	var be *backend
 	if s.headDone.IsZero() {
 		ev.Backend = s.fe.name

@@ -71,6 +71,27 @@ type Context struct {
 	// ReqBuf; nil in TCP mode, where HTTP fetches find nothing.
 	Req    *h1.Message
 	ReqBuf []byte
+	// TLS is what the client connection's TLS handshake established; nil
+	// on a connection without TLS.
+	TLS *TLSInfo
+}
+
+// TLSInfo describes a TLS client connection for the ssl_fc* and ssl_c*
+// fetches, with haproxy's names for versions and ciphers.
+type TLSInfo struct {
+	Protocol string // "TLSv1.2", "TLSv1.3"
+	Cipher   string // OpenSSL name
+	SNI      string // "" when the client sent none
+	ALPN     string // "" when none was negotiated
+	// ClientCert: the client presented a certificate; Verify is the
+	// verification result (0: X509_V_OK).
+	ClientCert bool
+	Verify     int
+	// ClientDN is the client certificate's subject as attribute short
+	// name / value pairs, in order.
+	ClientDN [][2]string
+	// Resumed: the session was resumed (ticket or PSK).
+	Resumed bool
 }
 
 // Cond is a compiled if/unless condition.

@@ -189,3 +189,105 @@ func HelloVersion(data []byte, limit int) (ver int, ok, more bool) {
 	}
 	return ver, true, false
 }
+
+func init() {
+	str := func(s string, ok bool) (sample, bool, bool) { return sample{k: kStr, s: []byte(s)}, ok, false }
+	def(&fetchDef{out: kBool, match: "bool", fn: func(c *Context, _ []string) (sample, bool, bool) {
+		return boolS(c.TLS != nil), true, false
+	}}, "ssl_fc")
+	def(&fetchDef{out: kBool, match: "bool", fn: func(c *Context, _ []string) (sample, bool, bool) {
+		return boolS(c.TLS != nil && c.TLS.SNI != ""), c.TLS != nil, false
+	}}, "ssl_fc_has_sni")
+	def(&fetchDef{out: kStr, match: "str", fn: func(c *Context, _ []string) (sample, bool, bool) {
+		if c.TLS == nil {
+			return str("", false)
+		}
+		return str(c.TLS.SNI, c.TLS.SNI != "")
+	}}, "ssl_fc_sni")
+	def(&fetchDef{out: kStr, match: "str", fn: func(c *Context, _ []string) (sample, bool, bool) {
+		if c.TLS == nil {
+			return str("", false)
+		}
+		return str(c.TLS.Protocol, true)
+	}}, "ssl_fc_protocol")
+	def(&fetchDef{out: kStr, match: "str", fn: func(c *Context, _ []string) (sample, bool, bool) {
+		if c.TLS == nil {
+			return str("", false)
+		}
+		return str(c.TLS.Cipher, true)
+	}}, "ssl_fc_cipher")
+	def(&fetchDef{out: kStr, match: "str", fn: func(c *Context, _ []string) (sample, bool, bool) {
+		if c.TLS == nil {
+			return str("", false)
+		}
+		return str(c.TLS.ALPN, c.TLS.ALPN != "")
+	}}, "ssl_fc_alpn")
+	def(&fetchDef{out: kBool, match: "bool", fn: func(c *Context, _ []string) (sample, bool, bool) {
+		if c.TLS == nil {
+			return sample{}, false, false
+		}
+		return boolS(c.TLS.ClientCert), true, false
+	}}, "ssl_c_used")
+	def(&fetchDef{out: kInt, match: "int", fn: func(c *Context, _ []string) (sample, bool, bool) {
+		if c.TLS == nil {
+			return sample{}, false, false
+		}
+		return intS(c.TLS.Verify), true, false
+	}}, "ssl_c_verify")
+	def(&fetchDef{out: kStr, match: "str", maxArgs: 2, fn: fetchClientDN}, "ssl_c_s_dn")
+}
+
+// fetchClientDN is ssl_c_s_dn([entry[,occ]]): the whole subject in
+// OpenSSL's one-line form, or the occ-th value of an entry (negative
+// occurrences count from the end).
+func fetchClientDN(c *Context, a []string) (sample, bool, bool) {
+	if c.TLS == nil || !c.TLS.ClientCert {
+		return sample{}, false, false
+	}
+	dn := c.TLS.ClientDN
+	if len(a) == 0 || a[0] == "" {
+		var b []byte
+		for _, kv := range dn {
+			b = append(b, '/')
+			b = append(b, kv[0]...)
+			b = append(b, '=')
+			b = append(b, kv[1]...)
+		}
+		return sample{k: kStr, s: b}, true, false
+	}
+	occ := 1
+	if len(a) > 1 && a[1] != "" {
+		n := 0
+		neg := false
+		s := a[1]
+		if s[0] == '-' {
+			neg, s = true, s[1:]
+		}
+		for _, ch := range []byte(s) {
+			if ch < '0' || ch > '9' || n > 1<<20 {
+				return sample{}, false, false
+			}
+			n = n*10 + int(ch-'0')
+		}
+		if neg {
+			n = -n
+		}
+		if n != 0 {
+			occ = n
+		}
+	}
+	var vals []string
+	for _, kv := range dn {
+		if kv[0] == a[0] {
+			vals = append(vals, kv[1])
+		}
+	}
+	i := occ - 1
+	if occ < 0 {
+		i = len(vals) + occ
+	}
+	if i < 0 || i >= len(vals) {
+		return sample{}, false, false
+	}
+	return sample{k: kStr, s: []byte(vals[i])}, true, false
+}

@@ -160,6 +160,10 @@ type Probe struct {
 	// SSL: the implicit connection uses TLS (check-ssl); SNI is check-sni.
 	SSL bool
 	SNI string
+	// TLSBase, when set, is the server's own TLS configuration ("ssl"
+	// with its crt, alpn, versions and ciphers), which check-ssl reuses
+	// as haproxy does; the verification stays the probe's.
+	TLSBase *tls.Config
 	// Verify checks the server certificate chain against RootCAs (the
 	// server's ca-file) as haproxy's "verify required" does; VerifyHost
 	// also checks the name (verifyhost, or the SNI).
@@ -424,6 +428,10 @@ func (r *run) connect(rule *Rule) *checks.Result {
 	r.conn = c
 	if rule.ssl {
 		cfg := &tls.Config{InsecureSkipVerify: true, ServerName: rule.sni}
+		if r.p.TLSBase != nil {
+			cfg = r.p.TLSBase.Clone()
+			cfg.ServerName, cfg.InsecureSkipVerify, cfg.VerifyConnection = rule.sni, true, nil
+		}
 		if r.p.Verify {
 			cfg.VerifyPeerCertificate = r.p.verifyChain
 		}

@@ -344,6 +344,7 @@ func (c *Config) openInet(bind *haproxycfg.Bind, ip netip.Addr, port int) (*List
 		if err != nil {
 			return nil, c.alert(bind, text, false, err, "cannot use inherited socket ("+err.Error()+")", "")
 		}
+		noAcceptKeepAlive(nl)
 		l.Listener = nl
 		l.Inherited = s.Source
 		return l, nil
@@ -401,6 +402,7 @@ func (c *Config) openInet(bind *haproxycfg.Bind, ip netip.Addr, port int) (*List
 		return nil, c.alert(bind, text, false, err, "cannot use socket ("+err.Error()+")", "")
 	}
 	ok = true
+	noAcceptKeepAlive(nl)
 	l.Listener = nl
 	return l, nil
 }
@@ -734,6 +736,7 @@ func (c *Config) openFD(bind *haproxycfg.Bind) (*Listener, error) {
 	if err != nil {
 		return nil, c.alert(bind, "fd "+a.Host, true, err, "cannot use file descriptor ("+err.Error()+")", "")
 	}
+	noAcceptKeepAlive(nl)
 	l.Listener = nl
 	return l, nil
 }

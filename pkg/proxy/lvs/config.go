@@ -78,6 +78,13 @@ type Dest struct {
 	smtpAlertSet         bool
 	Checkers             []*CheckerSpec
 	IsSorry              bool
+	// UThreshold and LThreshold are uthreshold/lthreshold (kernel IPVS
+	// connection limits, 0: none).
+	UThreshold, LThreshold int
+	// Tunnel is lvs_method TUN's "type ipip|gue|gre", TunnelPort its
+	// "port N" (gue) and TunnelCsum "nocsum|csum|remcsum".
+	Tunnel, TunnelCsum string
+	TunnelPort         uint16
 }
 
 // CheckerSpec is one checker block of a real_server with every option
@@ -413,7 +420,7 @@ func service(vs *keepalivedconf.VirtualServer, groups map[string]*keepalivedconf
 			svc.HaSuspend = true
 		case "smtp_alert":
 			svc.SmtpAlert, svc.smtpAlertSet = boolArg(s), true
-		case "ops", "one_packet_scheduling", "sh-port", "sh-fallback", "mh-port", "mh-fallback":
+		case "ops", "one_packet_scheduling", "sh-port", "sh-fallback", "mh-port", "mh-fallback", "flag-1", "flag-2", "flag-3":
 			svc.Flags[s.Keyword] = true
 		case "lb_flags", "lvs_flags":
 			for _, a := range s.Args {
@@ -440,7 +447,7 @@ func service(vs *keepalivedconf.VirtualServer, groups map[string]*keepalivedconf
 		inh.alpha = &t
 	}
 	for _, rs := range vs.RealServers {
-		d, err := dest(svc, rs, inh, port, files)
+		d, err := dest(svc, rs, inh, port, userspace, files)
 		if err != nil {
 			return nil, err
 		}
@@ -507,7 +514,28 @@ func get(w []string, i int) string {
 	return ""
 }
 
-func dest(svc *Service, rs *keepalivedconf.RealServer, vsInh inherited, vsPort int, files map[string]*TrackFile) (*Dest, error) {
+// tunnelArgs reads lvs_method TUN [type ipip|gue port N|gre] [nocsum|csum|remcsum].
+func tunnelArgs(d *Dest, args []string) {
+	for i := 1; i < len(args); i++ {
+		switch strings.ToLower(args[i]) {
+		case "type":
+			if i+1 < len(args) {
+				d.Tunnel = strings.ToLower(args[i+1])
+				i++
+			}
+		case "port":
+			if i+1 < len(args) {
+				n, _ := strconv.ParseUint(args[i+1], 10, 16)
+				d.TunnelPort = uint16(n)
+				i++
+			}
+		case "nocsum", "csum", "remcsum":
+			d.TunnelCsum = strings.ToLower(args[i])
+		}
+	}
+}
+
+func dest(svc *Service, rs *keepalivedconf.RealServer, vsInh inherited, vsPort int, userspace bool, files map[string]*TrackFile) (*Dest, error) {
 	a, err := netip.ParseAddr(rs.Addr)
 	if err != nil {
 		return nil, &Error{rs.Pos, fmt.Sprintf("real_server address %q is not an IP address", rs.Addr)}
@@ -531,9 +559,14 @@ func dest(svc *Service, rs *keepalivedconf.RealServer, vsInh inherited, vsPort i
 			d.SmtpAlert, d.smtpAlertSet = boolArg(s), true
 		case "lvs_method":
 			d.Kind = strings.ToUpper(s.Arg(0))
+			tunnelArgs(d, s.Args)
+		case "uthreshold":
+			d.UThreshold, _ = strconv.Atoi(s.Arg(0))
+		case "lthreshold":
+			d.LThreshold, _ = strconv.Atoi(s.Arg(0))
 		}
 	}
-	if d.Kind != "NAT" && svc.Fwmark == 0 && svc.Kind == "NAT" {
+	if userspace && d.Kind != "NAT" && svc.Fwmark == 0 && svc.Kind == "NAT" {
 		return nil, &Error{s0(rs, "lvs_method"), fmt.Sprintf("lvs_method %s needs the kernel's IPVS, which this host lacks: the userspace forwarder only does NAT", d.Kind)}
 	}
 	for _, c := range rs.Checkers {

@@ -2,8 +2,8 @@
 // child"): every real_server's checkers with keepalived 2.2.7's semantics
 // and log lines (Manager), keeping a Table of virtual services and
 // destinations in step, and a userspace layer 4 forwarder implementing
-// that Table where the kernel has no IPVS (Forwarder). A kernel IPVS
-// backend can implement Table later; the Manager does not change.
+// that Table where the kernel has no IPVS (Forwarder), or the kernel's
+// IPVS programmed over generic netlink (Kernel).
 //
 // # Checkers
 //
@@ -93,16 +93,32 @@
 //
 // # Choosing the data plane
 //
-// gokeepalived programs no kernel IPVS yet: the userspace Forwarder runs
-// every virtual server, and the healthcheck child logs why ("Using the
-// userspace forwarder for virtual servers (no kernel IPVS: /proc/net/ip_vs
-// not found)"). global_defs lvs_userspace, a keyword of gokeepalived's own
-// that keepalived 2.2.7 refuses, forces the choice: "lvs_userspace" or
-// "lvs_userspace on" the userspace forwarder even where the kernel has
-// IPVS (logged "forced by lvs_userspace in FILE:LINE"); "lvs_userspace
-// off" asks for kernel IPVS, which makes the healthcheck child stop with
-// a message naming the line until the kernel backend exists. gokeepalived
-// -t notes the keyword with "[gokeepalived]".
+// Dataplane is the Table with a name; two implement it. Kernel programs
+// the kernel's IPVS through package ipvs (generic netlink, the attributes
+// keepalived 2.2.7's libipvs sends): one IPVS service per virtual address
+// (a virtual_server_group gives several) or fwmark, the persistence
+// timeout, flag and netmask on the service commands only, scheduler flags
+// (flag-1..3, sh-/mh-port and -fallback) and ops (UDP only), destinations
+// with their forwarding method (NAT, DR, TUN with type/port/csum),
+// weight and thresholds. keepalived's ipvs_talk rules apply: an add of
+// what exists and a delete of what is gone are logged ("IPVS cmd
+// IP_VS_SO_SET_ADD(1154) error: Service already exists(17) (...)") and
+// count as done, an edit of a missing destination adds it. At a reload
+// an unchanged virtual server keeps its entries untouched; one whose
+// settings changed (lb_algo, persistence, ...) is removed from the table
+// and added again. Forwarder is the userspace one below.
+//
+// gokeepalived's healthcheck child uses Kernel where /proc/net/ip_vs
+// exists and the userspace Forwarder elsewhere, and logs which ("Using
+// kernel IPVS v1.2.1 for virtual servers (/proc/net/ip_vs found)",
+// "Using the userspace forwarder for virtual servers (no kernel IPVS:
+// /proc/net/ip_vs not found)"). global_defs lvs_userspace, a keyword of
+// gokeepalived's own that keepalived 2.2.7 refuses, forces the choice:
+// "lvs_userspace" or "lvs_userspace on" the userspace forwarder even where
+// the kernel has IPVS (logged "forced by lvs_userspace in FILE:LINE");
+// "lvs_userspace off" insists on kernel IPVS: without it the healthcheck
+// child stops with a message naming the line. gokeepalived -t notes the
+// keyword with "[gokeepalived]".
 //
 // # Userspace forwarder
 //
