@@ -13,6 +13,8 @@ need tcpdump tcpdump
 need wrk wrk
 need socat socat
 need chromium chromium # the stats page test drives headless Chromium
+need tshark tshark     # decodes captured adverts (TestAdvertsDecodeInTshark)
+need nft nftables      # keepalived's vrrp_strict/use_vmac firewall tables (TestFirewallLikeKeepalived)
 [ -f /usr/lib/python3/dist-packages/aiosmtpd/__init__.py ] || pkgs="$pkgs python3-aiosmtpd"
 [ -z "$pkgs" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
@@ -30,6 +32,8 @@ fi
 cleanup() { [ -n "$created" ] && rm -f "$policy"; }
 trap cleanup EXIT
 export DEBIAN_FRONTEND=noninteractive
+# tshark: no setuid dumpcap for non-root capture (the question debconf asks).
+echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections 2>/dev/null || true
 apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $pkgs >/dev/null

@@ -273,16 +273,21 @@ func vrrpChild(c *cli.Context, file string, opts keepalivedconf.Options, res *ke
 	logf := func(format string, args ...any) { lg.Info(fmt.Sprintf(format, args...)) }
 	// keepalived reports scripts run without script security after
 	// checking them (the notifier logs the checks).
+	// The VRRP process logs what its own read of the configuration
+	// reports (the parent logs global_defs', the checker its own).
 	var security []string
-	for _, d := range res.Diags {
-		if strings.HasPrefix(d.Msg, "SECURITY VIOLATION") {
-			security = append(security, d.String())
+	for _, l := range res.PassDiags(keepalivedconf.PassVRRP) {
+		if strings.HasPrefix(l, "SECURITY VIOLATION") {
+			security = append(security, l)
 			continue
 		}
-		if strings.HasPrefix(d.Msg, "Disabling track script ") {
+		if strings.HasPrefix(l, "Disabling track script ") {
 			continue // logged by the notifier with the checks
 		}
-		logf("%s", d.String())
+		if strings.Contains(l, ") VRRPv2 advertisement interval ") {
+			continue // logged by pkg/vrrp when it adjusts the interval
+		}
+		logf("%s", l)
 	}
 	stoppedLine := func() {
 		if c.Bool("log-detail") {
@@ -383,13 +388,14 @@ func vrrpChild(c *cli.Context, file string, opts keepalivedconf.Options, res *ke
 			logf("Reloading")
 			r := keepalivedconf.Parse(file, opts, realHost{})
 			security = security[:0]
-			for _, d := range r.Diags {
+			for _, l := range r.PassDiags(keepalivedconf.PassVRRP) {
 				switch {
-				case strings.HasPrefix(d.Msg, "SECURITY VIOLATION"):
-					security = append(security, d.String())
-				case strings.HasPrefix(d.Msg, "Disabling track script "):
+				case strings.HasPrefix(l, "SECURITY VIOLATION"):
+					security = append(security, l)
+				case strings.HasPrefix(l, "Disabling track script "):
+				case strings.Contains(l, ") VRRPv2 advertisement interval "):
 				default:
-					logf("%s", d.String())
+					logf("%s", l)
 				}
 			}
 			// The notifier checks the scripts first: the Node must not

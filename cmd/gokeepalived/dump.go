@@ -290,19 +290,36 @@ func vipText(v keepalivedconf.VIP, in vrrp.InstanceStatus) string {
 	return s
 }
 
-// writeStats writes keepalived's stats dump (SIGUSR2) with the counters
-// gokeepalived keeps: the master transitions. keepalived's advertisement,
-// packet error, authentication error and priority zero counters are not
-// written (the Node does not count them).
+// writeStats writes keepalived's stats dump (SIGUSR2): per instance the
+// advert counters, the master transitions, the packet and authentication
+// error counters and the priority 0 counters.
 func writeStats(w io.Writer, snap vrrp.Snapshot, nt *notifier, clear bool) {
 	for _, in := range snap.Instances {
 		var c instCounts
+		st := in.Stats
 		if nt != nil {
 			c = nt.instanceCounts(in.Name, clear)
+			st = nt.packetStats(in.Name, in.Stats, clear)
 		}
 		fmt.Fprintf(w, "VRRP Instance: %s\n", in.Name)
+		fmt.Fprintf(w, "  Advertisements:\n")
+		fmt.Fprintf(w, "    Received: %d\n", st.AdvertRcvd)
+		fmt.Fprintf(w, "    Sent: %d\n", st.AdvertSent)
 		fmt.Fprintf(w, "  Became master: %d\n", c.becameMaster)
 		fmt.Fprintf(w, "  Released master: %d\n", c.releasedMaster)
+		fmt.Fprintf(w, "  Packet Errors:\n")
+		fmt.Fprintf(w, "    Length: %d\n", st.PacketLenErr)
+		fmt.Fprintf(w, "    TTL: %d\n", st.IPTTLErr)
+		fmt.Fprintf(w, "    Invalid Type: %d\n", st.InvalidTypeRcvd)
+		fmt.Fprintf(w, "    Advertisement Interval: %d\n", st.AdvertIntervalErr)
+		fmt.Fprintf(w, "    Address List: %d\n", st.AddrListErr)
+		fmt.Fprintf(w, "  Authentication Errors:\n")
+		fmt.Fprintf(w, "    Invalid Type: %d\n", st.InvalidAuthType)
+		fmt.Fprintf(w, "    Type Mismatch: %d\n", st.AuthTypeMismatch)
+		fmt.Fprintf(w, "    Failure: %d\n", st.AuthFailure)
+		fmt.Fprintf(w, "  Priority Zero:\n")
+		fmt.Fprintf(w, "    Received: %d\n", st.PriZeroRcvd)
+		fmt.Fprintf(w, "    Sent: %d\n", st.PriZeroSent)
 	}
 }
 

@@ -157,13 +157,9 @@ func run(c *cli.Context, stdout, stderr io.Writer) error {
 			defer f.Close()
 			out = f
 		}
-		for _, d := range res.Diags {
-			if d.Unimplemented {
-				fmt.Fprintf(out, "%s [gokeepalived]\n", d.String())
-				continue
-			}
-			fmt.Fprintln(out, d.String())
-		}
+		// keepalived's messages, as its reads print them; our own notes
+		// end in " [gokeepalived]".
+		res.WriteConfigTest(out)
 		if res.Config != nil {
 			if s := globalSetting(res.Config.Global, "lvs_userspace"); s != nil {
 				fmt.Fprintf(out, "%s [gokeepalived]\n", keepalivedconf.Diag{Kind: keepalivedconf.KindInfo, Pos: s.Pos, Msg: lvsUserspaceNote(boolArg(s))})

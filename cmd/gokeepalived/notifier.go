@@ -66,6 +66,8 @@ type instCounts struct {
 	lastTransition time.Time
 	becameMaster   int
 	releasedMaster int
+	// statsBase are the packet counters at the last STATS_CLEAR.
+	statsBase vrrp.InstanceStats
 }
 
 // scriptCtx is what building scripts needs to know from global_defs.
@@ -192,6 +194,17 @@ func (n *notifier) Notify(ev vrrp.Notification) {
 	}
 	group := ev.Kind == "GROUP"
 	st := notify.State(ev.State)
+	if ev.State == vrrp.StateMasterRxLowerPri.String() {
+		// A master heard a lower priority advert: only the
+		// notify_master_rx_lower_pri script and the FIFOs hear of it.
+		if ss := c.inst[ev.Name]; ss != nil && ss.byState[ev.State] != nil {
+			_ = n.runner.Run(*ss.byState[ev.State])
+		}
+		for _, f := range c.fifos {
+			_ = f.Instance(ev.Name, st, ev.Priority)
+		}
+		return
+	}
 	if !group {
 		n.count(ev)
 	}
@@ -522,7 +535,7 @@ func (sc *scriptCtx) stateScripts(settings []*keepalivedconf.Setting, defMail bo
 	ss := &stateScripts{byState: map[string]*notify.Script{}, smtp: defMail}
 	for _, s := range settings {
 		switch s.Keyword {
-		case "notify_master", "notify_backup", "notify_fault", "notify_stop":
+		case "notify_master", "notify_backup", "notify_fault", "notify_stop", "notify_master_rx_lower_pri":
 			if script := sc.script(s); script != nil {
 				ss.byState[strings.ToUpper(strings.TrimPrefix(s.Keyword, "notify_"))] = script
 			}
@@ -589,7 +602,7 @@ func usesScripts(cfg *keepalivedconf.Config) bool {
 		for _, s := range ss {
 			switch s.Keyword {
 			case "notify", "notify_master", "notify_backup", "notify_fault", "notify_stop",
-				"notify_fifo_script", "vrrp_notify_fifo_script":
+				"notify_master_rx_lower_pri", "notify_fifo_script", "vrrp_notify_fifo_script":
 				return true
 			}
 		}
@@ -628,4 +641,29 @@ func boolArg(s *keepalivedconf.Setting) bool {
 		return false
 	}
 	return true
+}
+
+// packetStats returns the packet counters of instance name since the last
+// STATS_CLEAR (cur are the Node's counters); clear starts a new period.
+func (n *notifier) packetStats(name string, cur vrrp.InstanceStats, clear bool) vrrp.InstanceStats {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	ic := n.counts[name]
+	if ic == nil {
+		ic = &instCounts{}
+		n.counts[name] = ic
+	}
+	b := ic.statsBase
+	out := vrrp.InstanceStats{
+		AdvertRcvd: cur.AdvertRcvd - b.AdvertRcvd, AdvertSent: cur.AdvertSent - b.AdvertSent,
+		PacketLenErr: cur.PacketLenErr - b.PacketLenErr, IPTTLErr: cur.IPTTLErr - b.IPTTLErr,
+		InvalidTypeRcvd: cur.InvalidTypeRcvd - b.InvalidTypeRcvd, AdvertIntervalErr: cur.AdvertIntervalErr - b.AdvertIntervalErr,
+		AddrListErr: cur.AddrListErr - b.AddrListErr, InvalidAuthType: cur.InvalidAuthType - b.InvalidAuthType,
+		AuthTypeMismatch: cur.AuthTypeMismatch - b.AuthTypeMismatch, AuthFailure: cur.AuthFailure - b.AuthFailure,
+		PriZeroRcvd: cur.PriZeroRcvd - b.PriZeroRcvd, PriZeroSent: cur.PriZeroSent - b.PriZeroSent,
+	}
+	if clear {
+		ic.statsBase = cur
+	}
+	return out
 }

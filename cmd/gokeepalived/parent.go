@@ -265,6 +265,11 @@ func runParent(c *cli.Context, file string, opts keepalivedconf.Options, res *ke
 		p.logf("Opening file '%s'.", file)
 	}
 	p.logf("Configuration file %s", file)
+	// The parent logs what its own read of the configuration reports
+	// (global_defs, includes); each child logs its own read's.
+	for _, l := range res.PassDiags(keepalivedconf.PassParent) {
+		p.logf("%s", l)
+	}
 
 	// keepalived checks its own pid file and its children's.
 	files := []string{p.pidPath, vrrpPidFile(c)}
@@ -636,10 +641,13 @@ func (p *parent) reload() error {
 		p.logf("Opening file '%s'.", p.file)
 	}
 	p.logf("Configuration file %s", p.file)
-	// The parent keeps the global definitions for its data dump; the
-	// children report the configuration's problems.
+	// The parent keeps the global definitions for its data dump and
+	// reports its read's problems; the children report theirs.
 	if r := keepalivedconf.Parse(p.file, p.opts, realHost{}); r.Config != nil {
 		p.cfg = r.Config
+		for _, l := range r.PassDiags(keepalivedconf.PassParent) {
+			p.logf("%s", l)
+		}
 	}
 	p.sdSend("RELOADING=1")
 	for _, s := range p.slots {

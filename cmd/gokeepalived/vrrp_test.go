@@ -92,24 +92,31 @@ func newLAN(t testing.TB, n int) *lan {
 	return l
 }
 
-// hasAddr reports whether router i holds addr on eth0.
+// hasAddr reports whether router i holds addr (on eth0 or, with
+// use_vmac, on its VMAC interface).
 func (l *lan) hasAddr(t testing.TB, i int, addr string) bool {
 	t.Helper()
-	link, err := l.handles[i].LinkByName("eth0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addrs, err := l.handles[i].AddrList(link, netlink.FAMILY_ALL)
+	return l.addrDev(t, i, addr) != ""
+}
+
+// addrDev is the interface of router i that holds addr ("" if none).
+func (l *lan) addrDev(t testing.TB, i int, addr string) string {
+	t.Helper()
+	addrs, err := l.handles[i].AddrList(nil, netlink.FAMILY_ALL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := net.ParseIP(addr)
 	for _, a := range addrs {
 		if a.IP.Equal(want) {
-			return true
+			link, err := l.handles[i].LinkByIndex(a.LinkIndex)
+			if err != nil {
+				return "?"
+			}
+			return link.Attrs().Name
 		}
 	}
-	return false
+	return ""
 }
 
 // waitAddr waits until router i holds (or lost) addr and returns how long
@@ -250,11 +257,17 @@ func (r *router) stop(sig syscall.Signal) {
 // failover runs the election and failover scenario between a master
 // candidate (priority 150) and a backup (priority 100) and logs the times.
 func failover(t *testing.T, masterBin, backupBin, vip string, unicast ...bool) {
-	l := newLAN(t, 2)
 	var mx, bx string
 	if len(unicast) > 0 && unicast[0] {
 		mx, bx = unicastLines(0), unicastLines(1)
 	}
+	failoverWith(t, masterBin, backupBin, vip, mx, bx)
+}
+
+// failoverWith is failover with extra vrrp_instance lines for the master
+// candidate (mx) and the backup (bx).
+func failoverWith(t *testing.T, masterBin, backupBin, vip, mx, bx string) {
+	l := newLAN(t, 2)
 	m := newRouter(t, "master", masterBin, l.routers[0], vrrpConf("r1", 150, vip, mx))
 	b := newRouter(t, "backup", backupBin, l.routers[1], vrrpConf("r2", 100, vip, bx))
 	b.start(t)
@@ -272,14 +285,14 @@ func failover(t *testing.T, masterBin, backupBin, vip string, unicast ...bool) {
 	m.stop(syscall.SIGKILL)
 	d = l.waitAddrSince(t, 1, vip, true, t0, 15*time.Second)
 	t.Logf("FAILOVER SIGKILL of %s master: %s backup holds the VIP after %v (expected ~3.6 s)", filepath.Base(masterBin), filepath.Base(backupBin), d.Round(time.Millisecond))
-	if l.hasAddr(t, 0, vip) {
+	if dev := l.addrDev(t, 0, vip); dev != "" {
 		// A SIGKILLed daemon cannot remove its addresses; clear it as an
 		// operator's restart would.
 		bits := "/32"
 		if strings.Contains(vip, ":") {
 			bits = "/128"
 		}
-		ipRun(t, "-n", l.routers[0], "addr", "del", vip+bits, "dev", "eth0")
+		ipRun(t, "-n", l.routers[0], "addr", "del", vip+bits, "dev", dev)
 	}
 
 	m.start(t)

@@ -91,6 +91,52 @@ type Diag struct {
 	// Unimplemented marks a keyword keepalived knows that gokeepalived
 	// accepts but does not act on at run time.
 	Unimplemented bool
+	// Passes are the reads of the configuration that report the message
+	// (see Pass); zero until Parse has placed the message.
+	Passes Pass
+	ord    order
+}
+
+// Pass is one of the reads keepalived -t makes of the configuration: the
+// parent process reads the files as written (global_defs, includes),
+// then the checker, VRRP and BFD processes each read the copy the parent
+// made (includes expanded) with their own keywords active. Each read
+// reports what its own keyword handlers find, so a message about the top
+// level is printed once a read, and the order is: every message of the
+// parent's read, then the checker's, the VRRP process's, the BFD
+// process's.
+type Pass uint8
+
+// The reads, in the order keepalived -t makes them.
+const (
+	PassParent Pass = 1 << iota
+	PassChecker
+	PassVRRP
+	PassBFD
+	// PassAll: a message every read reports (top-level keywords, braces,
+	// the lexer's messages about the lines themselves).
+	PassAll = PassParent | PassChecker | PassVRRP | PassBFD
+)
+
+// Passes lists the reads in keepalived's order.
+var Passes = [...]Pass{PassParent, PassChecker, PassVRRP, PassBFD}
+
+// order places a message in a read: while reading (phase 0, by logical
+// line and word), at the end of the read (phase 1) or while validating
+// what was read (phase 2, in the order the checks run).
+type order struct {
+	set               bool
+	phase, line, word int
+}
+
+func (a order) less(b order) bool {
+	if a.phase != b.phase {
+		return a.phase < b.phase
+	}
+	if a.line != b.line {
+		return a.line < b.line
+	}
+	return a.word < b.word
 }
 
 // String renders the message the way keepalived -t prints it:
@@ -107,6 +153,24 @@ type Diags []Diag
 
 func (ds *Diags) add(k Kind, pos Pos, format string, args ...any) {
 	*ds = append(*ds, Diag{Kind: k, Pos: pos, Msg: fmt.Sprintf(format, args...)})
+}
+
+// addp adds a message reported by the reads p (the message's place in
+// the read comes from its position).
+func (ds *Diags) addp(p Pass, k Kind, pos Pos, format string, args ...any) {
+	*ds = append(*ds, Diag{Kind: k, Pos: pos, Passes: p, Msg: fmt.Sprintf(format, args...)})
+}
+
+// addv adds a message of the validation the reads p make once they have
+// read everything (in the order of the calls).
+func (ds *Diags) addv(p Pass, k Kind, pos Pos, format string, args ...any) {
+	*ds = append(*ds, Diag{Kind: k, Pos: pos, Passes: p, ord: order{set: true, phase: 2}, Msg: fmt.Sprintf(format, args...)})
+}
+
+// addAt adds a message at an explicit place in the reads p.
+func (ds *Diags) addAt(o order, p Pass, k Kind, pos Pos, format string, args ...any) {
+	o.set = true
+	*ds = append(*ds, Diag{Kind: k, Pos: pos, Passes: p, ord: o, Msg: fmt.Sprintf(format, args...)})
 }
 
 // Status is the highest kind reported (keepalived keeps the maximum).

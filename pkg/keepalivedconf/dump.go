@@ -118,7 +118,22 @@ func argDesc(k *Keyword) string {
 
 // deliberateDifferences documents where gokeepalived does not copy
 // keepalived 2.2.7 on purpose.
-const deliberateDifferences = `## Deliberate differences
+const deliberateDifferences = `## What -t prints
+
+` + "`gokeepalived -t`" + ` prints what keepalived 2.2.7 -t prints, byte for byte: keepalived reads
+the configuration four times, the parent first (global_defs, includes; a line of the main
+file is "(Line N)", of an included file "(FILE: Line N)" with FILE as the include wrote it),
+then its checker, VRRP and BFD processes, each from the parent's copy with includes expanded
+("(FILE: Line N)" always, the main file as given with -f) and with its own keywords active:
+a problem at the top level is reported by every read, one inside vrrp_instance by the VRRP
+read only, one in virtual_server by the checker only. Each read reports while reading, then
+what it checks once everything is read; -t stops at a keyword missing a value keepalived cannot
+do without (exit 2). Lines ending in " [gokeepalived]" are gokeepalived's own notes (keywords
+accepted but not implemented) and are not keepalived's. TestDifferentialConfigTest compares
+the output with keepalived's on every file of testdata/keepalived but those its allowlist
+names (random numbers). At start the parent and the VRRP child log their own read's messages.
+
+## Deliberate differences
 
 - **Unmatched quote.** keepalived 2.2.7 reports "Unmatched quote" for a line
   whose quote is not closed and then crashes (SIGSEGV, exit 139) during

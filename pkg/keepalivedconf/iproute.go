@@ -348,6 +348,13 @@ func (b *builder) rule(l *Node) (Rule, bool) {
 // checkVIP reports the parts of a virtual/static address line keepalived
 // complains about (unknown words, missing interfaces).
 func (b *builder) checkVIP(v VIP) {
+	if v.badLen != "" {
+		b.diags.add(KindInvalidNumber, v.Pos, "number '%s' outside range [0, %d]", v.badLen, v.Prefix.Bits())
+		b.diags.add(KindGeneral, v.Pos, "Invalid address prefix len %s for address %s - using %d", v.badLen, v.PrefixText, v.Prefix.Bits())
+	}
+	if v.brdMissing {
+		b.diags.add(KindGeneral, v.Pos, "No brd parameter specified for %s", v.PrefixText)
+	}
 	for _, e := range v.Extra {
 		b.diags.add(KindGeneral, v.Pos, "Unknown configuration entry '%s' for ip address - ignoring", e)
 	}
@@ -356,6 +363,10 @@ func (b *builder) checkVIP(v VIP) {
 	}
 	if v.Dev != "" && b.host != nil && !b.host.InterfaceExists(v.Dev) {
 		b.badIf = true
-		b.diags.add(KindGeneral, v.Pos, "WARNING - interface %s for ip address %s doesn't exist", v.Dev, v.Prefix.Addr())
+		addr := v.Prefix.Addr().String()
+		if strings.Contains(v.PrefixText, "/") {
+			addr = v.PrefixText
+		}
+		b.diags.add(KindGeneral, v.Pos, "WARNING - interface %s for ip address %s doesn't exist", v.Dev, addr)
 	}
 }

@@ -1,6 +1,7 @@
 package keepalivedconf
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -69,7 +70,8 @@ func TestParseTable(t *testing.T) {
 		{"unmatched quote", "global_defs {\n router_id \"abc\n}\n" + vi, 5, "Unmatched quote"},
 		{"missing fatal", ins(vi, "priority\n"), 2, "missing a parameter after keyword `priority`"},
 		{"missing fatal notify", ins(vi, "notify_master\n"), 2, "missing a parameter"},
-		{"missing error", "global_defs {\n router_id\n}\n" + vi, 5, "missing a parameter"},
+		{"missing error", "global_defs {\n router_id\n}\n" + vi, 5, "(Line 2) routerid name missing - ignoring"},
+		{"missing email from", "global_defs {\n notification_email_from\n}\n" + vi, 5, "(Line 2) emailfrom missing - ignoring"},
 		{"missing ok", "global_defs {\n max_auto_priority\n}\n" + vi, 0, ""},
 		{"brace after plain keyword", "global_defs {\n router_id x { foo }\n}\n" + vi, 5, "Unexpected '{' - ignoring"},
 		{"brace keyword inside", ins(vi, "advert_int 1 { priority }\n"), 2, "missing a parameter after keyword `priority`"},
@@ -85,14 +87,15 @@ func TestParseTable(t *testing.T) {
 		{"random fixed", strings.Replace(vi, "id 5", "id ${_RANDOM 300 300}", 1), 5, "number '300' outside range"},
 		{"random ok", strings.Replace(vi, "id 5", "id ${_RANDOM 1 255}", 1), 0, ""},
 		{"random bad args", strings.Replace(vi, "id 5", "id ${_RANDOM x}", 1), 5, ""},
-		{"include_check all", "global_defs {\n include_check\n}\ninclude /none/*.conf\n" + vi, 6, "No config files matched"},
+		{"include_check all", "global_defs {\n include_check\n}\ninclude /none/*.conf\n" + vi, 6, "Config files missing '/none/*.conf'"},
 		{"include_check plus", "global_defs {\n include_check +match -wildcard_match\n}\ninclude /none/*.conf\n" + vi, 0, ""},
 		{"include_check type", "global_defs {\n include_check readable\n}\n" + vi, 5, "Unknown include_check type 'readable'"},
 		{"include_check top", "include_check\n" + vi, 5, "Unknown keyword 'include_check'"},
 		{"includem", "includem /none.conf\n" + vi, 6, "Config files missing"},
 		{"includer", "includer /none.conf\n" + vi, 0, ""},
 		{"includeb", "includeb /{a,b}.conf\n" + vi, 6, "Config files missing"},
-		{"no protocol", "virtual_server 10.0.0.9 80 {\n lb_algo rr\n lb_kind NAT\n}\n" + vi, 5, "no protocol set"},
+		{"no protocol", "virtual_server 10.0.0.9 80 {\n lb_algo rr\n lb_kind NAT\n real_server 10.0.0.8 80 {\n }\n}\n" + vi, 5, "no protocol set"},
+		{"no real server", "virtual_server 10.0.0.9 80 {\n lb_algo rr\n lb_kind NAT\n}\n" + vi, 5, "Virtual server [10.0.0.9]:none:80 has no real servers - ignoring"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -100,8 +103,12 @@ func TestParseTable(t *testing.T) {
 			if r.ExitCode() != c.exit {
 				t.Errorf("exit %d, want %d\n%s", r.ExitCode(), c.exit, r.Diags)
 			}
-			if c.want != "" && !strings.Contains(r.Diags.String(), c.want) {
-				t.Errorf("messages lack %q:\n%s", c.want, r.Diags)
+			var out strings.Builder
+			if code := r.WriteConfigTest(&out); code != c.exit {
+				t.Errorf("WriteConfigTest exit %d, want %d", code, c.exit)
+			}
+			if c.want != "" && !strings.Contains(out.String(), c.want) {
+				t.Errorf("-t output lacks %q:\n%s", c.want, out.String())
 			}
 		})
 	}
@@ -119,6 +126,72 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r := ParseBytes("/fuzz.conf", data, Options{ConfigID: "x"}, okHost{})
-		_ = r.ExitCode()
+		if code := r.WriteConfigTest(io.Discard); code != r.ExitCode() {
+			t.Fatalf("WriteConfigTest exit %d, ExitCode %d", code, r.ExitCode())
+		}
+		for _, p := range Passes {
+			_ = r.PassDiags(p)
+		}
 	})
+}
+
+// TestConfigTestReads checks that -t output follows keepalived's reads:
+// the parent's (global_defs, "(Line N)" in the main file), then the
+// checker's, the VRRP process's (with its validation) and the BFD
+// process's, each naming the file (an included one as the include wrote
+// it). The expected text is what keepalived 2.2.7 prints for the same
+// files.
+func TestConfigTestReads(t *testing.T) {
+	main := "global_defs {\n router_id\n}\ninclude inc/b.conf\nfrob\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 1\n bogus\n}\n"
+	opts := Options{ConfigID: "lb1", ReadFile: func(n string) ([]byte, error) {
+		if n == "/etc/k/inc/b.conf" {
+			return []byte("frob_b\n"), nil
+		}
+		return nil, os.ErrNotExist
+	}}
+	r := ParseBytes("/etc/k/k.conf", []byte(main), opts, okHost{})
+	var out strings.Builder
+	code := r.WriteConfigTest(&out)
+	want := `(Line 2) routerid name missing - ignoring
+(inc/b.conf: Line 1) Unknown keyword 'frob_b'
+(Line 5) Unknown keyword 'frob'
+(inc/b.conf: Line 1) Unknown keyword 'frob_b'
+(/etc/k/k.conf: Line 5) Unknown keyword 'frob'
+(inc/b.conf: Line 1) Unknown keyword 'frob_b'
+(/etc/k/k.conf: Line 5) Unknown keyword 'frob'
+(/etc/k/k.conf: Line 9) Unknown keyword 'bogus'
+(VI_1) No VIP specified; at least one is sensible
+(VI_1) No VIP specified; at least one is sensible
+(inc/b.conf: Line 1) Unknown keyword 'frob_b'
+(/etc/k/k.conf: Line 5) Unknown keyword 'frob'
+`
+	if out.String() != want || code != 5 {
+		t.Errorf("exit %d, output:\n%s\nwant exit 5:\n%s", code, out.String(), want)
+	}
+	// Each message once in Diags, in the order -t first prints it.
+	if n := len(r.Diags); n != 6 {
+		t.Errorf("%d messages in Diags, want 6:\n%s", n, r.Diags)
+	}
+	if got := r.PassDiags(PassVRRP); len(got) != 5 || got[2] != "(/etc/k/k.conf: Line 9) Unknown keyword 'bogus'" {
+		t.Errorf("VRRP read: %q", got)
+	}
+}
+
+// TestConfigTestStopsAtFatal: keepalived exits at a keyword missing a
+// parameter it needs, in whichever read meets it.
+func TestConfigTestStopsAtFatal(t *testing.T) {
+	conf := "frob\nvrrp_instance VI_1 {\n interface eth0\n priority\n}\nvirtual_server 10.0.0.1 80 {\n bogus\n}\n"
+	r := ParseBytes("/k.conf", []byte(conf), Options{}, okHost{})
+	var out strings.Builder
+	code := r.WriteConfigTest(&out)
+	want := `(Line 1) Unknown keyword 'frob'
+(/k.conf: Line 1) Unknown keyword 'frob'
+(/k.conf: Line 7) Unknown keyword 'bogus'
+Virtual server [10.0.0.1]:none:80 has no real servers - ignoring
+(/k.conf: Line 1) Unknown keyword 'frob'
+(/k.conf: Line 4) *** Configuration line starting ` + "`priority` is missing a parameter after keyword `priority`" + ` at word position 2
+`
+	if out.String() != want || code != 2 {
+		t.Errorf("exit %d, output:\n%s\nwant exit 2:\n%s", code, out.String(), want)
+	}
 }

@@ -52,7 +52,10 @@ type lexer struct {
 	lines            []Line
 	depth            int
 	files            []string
-	budget           int // bounds expansion (recursive parameters, sequences)
+	// names maps a file read to its name as keepalived reports it (the
+	// main file as given, an included one as the include pattern wrote it).
+	names  map[string]string
+	budget int // bounds expansion (recursive parameters, sequences)
 }
 
 var (
@@ -62,7 +65,11 @@ var (
 
 // Lex reads file (and what it includes) into logical lines.
 func Lex(file string, opts Options, diags *Diags) []Line {
-	lx := &lexer{opts: opts, diags: diags, defs: map[string]string{}, budget: 1 << 20}
+	return lex(file, opts, diags).lines
+}
+
+func lex(file string, opts Options, diags *Diags) *lexer {
+	lx := &lexer{opts: opts, diags: diags, defs: map[string]string{}, budget: 1 << 20, names: map[string]string{}}
 	if opts.AllConfig {
 		lx.incCheck = incAll
 	}
@@ -72,8 +79,15 @@ func Lex(file string, opts Options, diags *Diags) []Line {
 	if lx.opts.Glob == nil {
 		lx.opts.Glob = filepath.Glob
 	}
-	lx.readFile(file, Pos{}, opts.AllConfig)
-	return lx.lines
+	lx.readFile(file, file, Pos{}, opts.AllConfig)
+	return lx
+}
+
+// diag reports a message found while reading, before the line being read;
+// reads are the reads that print it (PassParent for what only the parent
+// sees: includes and files; the other reads get the included text).
+func (lx *lexer) diag(reads Pass, k Kind, pos Pos, format string, args ...any) {
+	lx.diags.addAt(order{line: len(lx.lines), word: -1}, reads, k, pos, format, args...)
 }
 
 // errNotRegular reports a configuration file keepalived skips.
@@ -94,15 +108,16 @@ func readConfigFile(name string) ([]byte, error) {
 	return os.ReadFile(name)
 }
 
-func (lx *lexer) readFile(name string, from Pos, must bool) {
+func (lx *lexer) readFile(name, display string, from Pos, must bool) {
 	if lx.depth > 32 {
-		lx.diags.add(KindGeneral, from, "include nesting too deep at '%s'", name)
+		lx.diag(PassParent, KindGeneral, from, "include nesting too deep at '%s'", display)
 		return
 	}
 	data, err := lx.opts.ReadFile(name)
 	if err != nil {
 		if e, ok := err.(errNotRegular); ok {
-			lx.diags.add(KindInfo, from, "%s", e.Error())
+			e.name = display
+			lx.diag(PassParent, KindInfo, from, "%s", e.Error())
 			return
 		}
 		k := KindInfo
@@ -111,8 +126,11 @@ func (lx *lexer) readFile(name string, from Pos, must bool) {
 		} else if must {
 			k = KindIncludeMissing
 		}
-		lx.diags.add(k, from, "Config files missing '%s'.", name)
+		lx.diag(PassParent, k, from, "Config files missing '%s'.", display)
 		return
+	}
+	if _, ok := lx.names[name]; !ok {
+		lx.names[name] = display
 	}
 	lx.depth++
 	savedCheck := lx.incCheck
@@ -176,7 +194,7 @@ func (lx *lexer) processLine(text string, pos Pos, level int) {
 	lx.budget--
 	if lx.budget < 0 || level > 64 {
 		if lx.budget == -1 || level > 64 {
-			lx.diags.add(KindGeneral, pos, "configuration expansion too large (recursive parameter or sequence?)")
+			lx.diag(PassAll, KindGeneral, pos, "configuration expansion too large (recursive parameter or sequence?)")
 		}
 		return
 	}
@@ -208,7 +226,11 @@ func (lx *lexer) processLine(text string, pos Pos, level int) {
 		return
 	}
 	if m := seqRe.FindStringSubmatch(t); m != nil {
-		lx.sequence(m[1] == "x", m[2], m[3], pos, level)
+		lx.sequence(m[1] == "x", m[2], m[3], t, pos, level)
+		return
+	}
+	if strings.HasPrefix(t, "~SEQ") {
+		lx.diag(PassAll, KindGeneral, pos, "Invalid ~SEQ specification '%s'", t)
 		return
 	}
 	if strings.Contains(t, "$") {
@@ -221,7 +243,7 @@ func (lx *lexer) processLine(text string, pos Pos, level int) {
 	}
 	words, ok := splitWords(t)
 	if !ok {
-		lx.diags.add(KindUnmatchedQuote, pos, "Unmatched quote: '%s'", t)
+		lx.diag(PassAll, KindUnmatchedQuote, pos, "Unmatched quote: '%s'", t)
 	}
 	if len(words) > 0 {
 		lx.track(words, pos)
@@ -290,7 +312,7 @@ func (lx *lexer) includeCheck(args []string, pos Pos) {
 		case "brace_match":
 			bit = incBrace
 		default:
-			lx.diags.add(KindGeneral, pos, "Unknown include_check type '%s' - ignoring", a)
+			lx.diag(PassParent, KindGeneral, pos, "Unknown include_check type '%s' - ignoring", a)
 			continue
 		}
 		switch op {
@@ -315,7 +337,7 @@ func (lx *lexer) include(kind, pattern string, pos Pos) {
 		words[0] = strings.Trim(words[0], `"'`)
 	}
 	if len(words) == 0 {
-		lx.diags.add(KindMissingParam, pos, "No config file specified for %s", kind)
+		lx.diag(PassParent, KindMissingParam, pos, "No config file specified for %s", kind)
 		return
 	}
 	check := lx.incCheck
@@ -329,39 +351,74 @@ func (lx *lexer) include(kind, pattern string, pos Pos) {
 	case "includea":
 		check = incAll
 	}
+	// keepalived changes to the including file's directory and globs the
+	// pattern as written: it reports the pattern, and the files by the
+	// names glob gave.
 	pat := words[0]
+	dir := ""
 	if !filepath.IsAbs(pat) {
-		pat = filepath.Join(filepath.Dir(pos.File), pat)
+		dir = filepath.Dir(pos.File)
 	}
 	alts := expandBraces(pat)
 	var matches []string
+	missingAlt := false
 	for _, a := range alts {
-		m, _ := lx.opts.Glob(a)
+		full := a
+		if dir != "" {
+			full = filepath.Join(dir, a)
+		}
+		m, _ := lx.opts.Glob(full)
 		if len(m) == 0 && !strings.ContainsAny(a, "*?[") {
-			if _, err := lx.opts.ReadFile(a); err == nil {
-				m = []string{a}
+			if _, err := lx.opts.ReadFile(full); err == nil {
+				m = []string{full}
 			}
 		}
-		if len(m) == 0 && len(alts) > 1 && check&incBrace != 0 {
-			lx.diags.add(KindIncludeMissing, pos, "Config files missing '%s'.", pat)
+		if len(m) == 0 {
+			missingAlt = true
 		}
 		matches = append(matches, m...)
 	}
 	if len(matches) == 0 {
 		switch {
 		case strings.ContainsAny(pat, "*?["):
+			// A pattern whose directory is missing is reported as
+			// missing files; one that matches nothing in an existing
+			// directory only when include_check asks for it.
+			k := KindInfo
 			if check&incWildcard != 0 {
-				lx.diags.add(KindIncludeMissing, pos, "No config files matched '%s'.", pat)
+				k = KindIncludeMissing
 			}
-		case check&incMatch != 0:
-			lx.diags.add(KindIncludeMissing, pos, "Config files missing '%s'.", pat)
-		case len(alts) == 1:
-			lx.diags.add(KindInfo, pos, "Config files missing '%s'.", pat)
+			pdir := filepath.Dir(pat)
+			if dir != "" {
+				pdir = filepath.Join(dir, pdir)
+			}
+			if m, _ := lx.opts.Glob(pdir); len(m) == 0 && !strings.ContainsAny(pdir, "*?[") {
+				lx.diag(PassParent, k, pos, "Config files missing '%s'.", pat)
+			} else if k == KindIncludeMissing {
+				lx.diag(PassParent, k, pos, "No config files matched '%s'.", pat)
+			}
+		case check&incMatch != 0 || (len(alts) > 1 && check&incBrace != 0):
+			lx.diag(PassParent, KindIncludeMissing, pos, "Config files missing '%s'.", pat)
+		default:
+			lx.diag(PassParent, KindInfo, pos, "Config files missing '%s'.", pat)
 		}
 		return
 	}
+	if missingAlt && len(alts) > 1 {
+		k := KindInfo
+		if check&incBrace != 0 {
+			k = KindIncludeMissing
+		}
+		lx.diag(PassParent, k, pos, "Some config files missing: \"%s\".", pat)
+	}
 	for _, m := range matches {
-		lx.readFile(m, pos, check&incMatch != 0)
+		display := m
+		if dir != "" {
+			if r, err := filepath.Rel(dir, m); err == nil {
+				display = r
+			}
+		}
+		lx.readFile(m, display, pos, check&incMatch != 0)
 	}
 }
 
@@ -496,52 +553,67 @@ func (lx *lexer) lookup(name string) (string, bool) {
 }
 
 // sequence expands ~SEQ(var, start, step, end) rest.
-func (lx *lexer) sequence(hex bool, args, rest string, pos Pos, level int) {
+func (lx *lexer) sequence(hex bool, args, rest, line string, pos Pos, level int) {
+	bad := func(what string) {
+		lx.diag(PassAll, KindGeneral, pos, "%s '%s'", what, line)
+		lx.diag(PassAll, KindGeneral, pos, "Invalid ~SEQ specification '%s'", line)
+	}
+	// keepalived reads "VAR, [START,] [STEP,] END" with strtol: a number
+	// that is not one reads as 0.
+	p := strings.TrimLeft(args, " \t") + ")"
+	i := strings.IndexAny(p, " \t,)")
+	name := p[:i]
+	p = strings.TrimLeft(p[i:], " \t")
+	if name == "" || p == "" || p[0] == ')' {
+		bad("Invalid ~SEQ definition")
+		return
+	}
+	p = p[1:]
 	var nums []int64
-	var name string
-	for i, a := range strings.Split(args, ",") {
-		a = strings.TrimSpace(a)
-		if i == 0 {
-			name = a
-			continue
+	for {
+		var n int64
+		n, p = strtol(p)
+		p = strings.TrimLeft(p, " \t")
+		nums = append(nums, n)
+		if p != "" && p[0] == ')' {
+			break
 		}
-		n, err := strconv.ParseInt(a, 0, 64)
-		if err != nil {
-			lx.diags.add(KindGeneral, pos, "Invalid ~SEQ parameter '%s'", a)
+		if p == "" || p[0] != ',' || len(nums) == 3 {
+			bad("Invalid ~SEQ definition")
 			return
 		}
-		nums = append(nums, n)
-	}
-	if name == "" || len(nums) == 0 || len(nums) > 3 {
-		lx.diags.add(KindGeneral, pos, "Invalid ~SEQ specification '%s'", args)
-		return
+		p = p[1:]
 	}
 	var start, step, end int64
 	switch len(nums) {
 	case 1:
-		end = nums[0]
-		start = 1
+		end, step, start = nums[0], 1, 1
+		if end < 1 {
+			step = -1
+		}
 		if end < 0 {
 			start = -1
 		}
 	case 2:
-		start, end = nums[0], nums[1]
-	case 3:
-		start, step, end = nums[0], nums[1], nums[2]
-	}
-	if step == 0 {
-		step = 1
-		if end < start {
+		start, end, step = nums[0], nums[1], 1
+		if start > end {
 			step = -1
 		}
+	case 3:
+		start, step, end = nums[0], nums[1], nums[2]
+		if step == 0 || (start < end && step < 0) || (start > end && step > 0) {
+			bad("Invalid ~SEQ values")
+			return
+		}
 	}
-	if (step > 0 && start > end) || (step < 0 && start < end) {
+	if hex && (start < 0 || end < 0) {
+		bad("~SEQx is only valid for positive numbers")
 		return
 	}
 	saved, had := lx.defs[name]
 	for v, n := start, 0; (step > 0 && v <= end) || (step < 0 && v >= end); v += step {
 		if n++; n > 100000 {
-			lx.diags.add(KindGeneral, pos, "~SEQ produces too many lines")
+			lx.diag(PassAll, KindGeneral, pos, "~SEQ produces too many lines")
 			break
 		}
 		if hex {
@@ -556,6 +628,46 @@ func (lx *lexer) sequence(hex bool, args, rest string, pos Pos, level int) {
 	} else {
 		delete(lx.defs, name)
 	}
+}
+
+// strtol reads a number as C's strtol with base 0 does (leading white
+// space, sign, 0x for hex, 0 for octal) and returns it with the rest of s;
+// where no number starts it returns 0 and s.
+func strtol(s string) (int64, string) {
+	t := strings.TrimLeft(s, " \t\n\v\f\r")
+	neg := false
+	if t != "" && (t[0] == '+' || t[0] == '-') {
+		neg = t[0] == '-'
+		t = t[1:]
+	}
+	base := int64(10)
+	switch {
+	case len(t) > 2 && t[0] == '0' && (t[1] == 'x' || t[1] == 'X') && strings.IndexByte("0123456789abcdefABCDEF", t[2]) >= 0:
+		base, t = 16, t[2:]
+	case len(t) > 0 && t[0] == '0':
+		base = 8
+	}
+	var n int64
+	i := 0
+	for ; i < len(t); i++ {
+		d := strings.IndexByte("0123456789abcdef", t[i]|0x20)
+		if t[i] >= '0' && t[i] <= '9' {
+			d = int(t[i] - '0')
+		}
+		if d < 0 || int64(d) >= base {
+			break
+		}
+		if n < 1<<58 {
+			n = n*base + int64(d)
+		}
+	}
+	if i == 0 {
+		return 0, s
+	}
+	if neg {
+		n = -n
+	}
+	return n, t[i:]
 }
 
 // splitWords splits a line into words: white space separates, " and '

@@ -83,6 +83,10 @@ type VIP struct {
 	Extra  []string
 	// PrefixText is the address as written.
 	PrefixText string
+	// badLen is a prefix length too long for the address (keepalived
+	// uses the full length), brdMissing a "brd" without its value.
+	badLen     string
+	brdMissing bool
 }
 
 // Instance is a vrrp_instance.
@@ -107,6 +111,12 @@ type Instance struct {
 	Routes       []Route
 	Rules        []Rule
 	Settings     []*Setting
+	// trackWeights are the weights of TrackScripts (the entry's own
+	// weight, else the script's).
+	trackWeights []int
+	// wroteUnicastSrc: unicast_src_ip was written (even with a value
+	// keepalived refused).
+	wroteUnicastSrc bool
 }
 
 // VirtualServer is a virtual_server (ip port, fwmark N or group NAME).
@@ -139,7 +149,14 @@ var checkerNames = []string{"TCP_CHECK", "HTTP_GET", "SSL_GET", "MISC_CHECK", "S
 // Result is what Parse returns.
 type Result struct {
 	Config *Config
-	Diags  Diags
+	// Diags holds every message keepalived -t prints, each once, in the
+	// order it first prints them (WriteConfigTest prints them as
+	// keepalived does, once per read that reports them).
+	Diags Diags
+	// all is every message, placed in its reads (see Pass) and sorted.
+	all      Diags
+	names    map[string]string
+	mainFile string
 }
 
 // ExitCode is keepalived -t's exit status for this configuration.
@@ -149,8 +166,10 @@ func (r *Result) ExitCode() int { return r.Diags.Status().ExitCode() }
 // returns the model with every message keepalived -t would print.
 func Parse(file string, opts Options, host Host) *Result {
 	var diags Diags
-	lines := Lex(file, opts, &diags)
-	return parseLines(lines, &diags, host)
+	lx := lex(file, opts, &diags)
+	r := parseLines(lx.lines, &diags, host)
+	r.names, r.mainFile = lx.names, file
+	return r
 }
 
 // ParseBytes parses data as if read from name (includes are resolved
@@ -173,7 +192,7 @@ func ParseBytes(name string, data []byte, opts Options, host Host) *Result {
 }
 
 func parseLines(lines []Line, diags *Diags, host Host) *Result {
-	nodes := buildTree(lines, diags)
+	nodes, linePass := buildTree(lines, diags)
 	w := &walker{diags: diags}
 	settings := w.walk(nodes, registry, nil)
 	cfg := &Config{Settings: settings}
@@ -187,10 +206,11 @@ func parseLines(lines []Line, diags *Diags, host Host) *Result {
 	b := &builder{cfg: cfg, diags: diags, host: host, rulePref: 16384}
 	b.build()
 	b.validate()
+	r := &Result{Config: cfg, all: place(*diags, lines, linePass)}
 	// keepalived stops at the first keyword missing a parameter it needs:
 	// nothing after it is reported.
-	*diags = cutAtFatal(*diags, cfg.Files)
-	return &Result{Config: cfg, Diags: *diags}
+	r.Diags = r.uniqueReports()
+	return r
 }
 
 type builder struct {
@@ -209,10 +229,14 @@ func atoi(s string) int { n, _ := strconv.Atoi(s); return n }
 
 func (b *builder) build() {
 	c := b.cfg
+	// Every process has global_defs before it reads the rest.
+	for _, s := range c.Settings {
+		if s.Keyword == "global_defs" {
+			b.global(s)
+		}
+	}
 	for _, s := range c.Settings {
 		switch s.Keyword {
-		case "global_defs":
-			b.global(s)
 		case "vrrp_script":
 			sc := &Script{Pos: s.Pos, Name: s.Arg(0), Settings: s.Sub, Weight: 0, Rise: 1, Fall: 1, Interval: "1"}
 			if sc.Name == "" {
@@ -224,8 +248,26 @@ func (b *builder) build() {
 					sc.Script = strings.Join(v.Args, " ")
 				}
 			}
+			// keepalived checks the block when it closes ('}').
+			end, endOrd := s.Pos, order{}
+			if s.node != nil && s.node.endOrd.set {
+				end, endOrd = s.node.end, s.node.endOrd
+			}
+			closing := func(format string, args ...any) {
+				if endOrd.set {
+					b.diags.addAt(endOrd, PassVRRP, KindGeneral, end, format, args...)
+				} else {
+					b.diags.addp(PassVRRP, KindGeneral, end, format, args...)
+				}
+			}
 			if sc.Script == "" {
-				b.diags.add(KindGeneral, s.Pos, "No script set for vrrp_script %s - removing", sc.Name)
+				closing("No script set for vrrp_script %s - removing", sc.Name)
+				continue
+			}
+			if g := b.cfg.Global; g.EnableScriptSecurity && g.ScriptUser == "" && s.Get("user") == nil &&
+				b.host != nil && !b.host.UserExists("keepalived_script") {
+				closing("Unable to set default user keepalived_script for script")
+				closing("Unable to set default user for vrrp script %s - removing", sc.Name)
 				continue
 			}
 			if v := s.Get("interval"); v != nil {
@@ -275,6 +317,21 @@ func (b *builder) build() {
 			}
 		case "virtual_server":
 			b.virtualServer(s)
+		case "virtual_server_group":
+			for _, l := range s.Lines {
+				if l.Words[0] == "fwmark" {
+					continue
+				}
+				// ADDR[-LAST] PORT
+				a, _, _ := strings.Cut(l.Words[0], "-")
+				if _, err := netip.ParseAddr(a); err != nil {
+					port := ""
+					if len(l.Words) > 1 {
+						port = "/port/" + l.Words[1]
+					}
+					b.diags.add(KindGeneral, l.Pos, "Invalid virtual server group IP address %s %s - skipping", l.Words[0], port)
+				}
+			}
 		}
 	}
 }
@@ -301,6 +358,19 @@ func (b *builder) global(s *Setting) {
 			g.SMTPServer, g.SMTPPort = v.Arg(0), 25
 			if len(v.Args) > 1 {
 				g.SMTPPort = atoi(v.Arg(1))
+				if n, err := strconv.ParseUint(v.Arg(1), 10, 64); err != nil || n < 1 || n > 65535 {
+					// keepalived reads the port twice before it gives up.
+					for range 2 {
+						if err != nil {
+							b.diags.add(KindInvalidNumber, v.Pos, "invalid number '%s'", v.Arg(1))
+						} else {
+							b.diags.add(KindInvalidNumber, v.Pos, "number '%s' outside range [1, 65535]", v.Arg(1))
+						}
+					}
+					b.diags.add(KindGeneral, v.Pos, "Invalid smtp server %s %s", v.Arg(0), v.Arg(1))
+					g.SMTPServer = ""
+					continue
+				}
 			}
 			if b.host != nil {
 				if _, err := netip.ParseAddr(g.SMTPServer); err != nil && !b.host.ResolveHost(g.SMTPServer) {
@@ -314,6 +384,9 @@ func (b *builder) global(s *Setting) {
 			g.EnableScriptSecurity = true
 		case "script_user":
 			g.ScriptUser = v.Arg(0)
+			if b.host != nil && g.ScriptUser != "" && !b.host.UserExists(g.ScriptUser) {
+				b.diags.add(KindGeneral, v.Pos, "Error setting global script uid/gid")
+			}
 		case "vrrp_strict":
 			g.VRRPStrict = true
 		case "vrrp_version":
@@ -329,6 +402,16 @@ func parseVIP(l *Node) (VIP, bool) {
 	var err error
 	if strings.Contains(a, "/") {
 		v.Prefix, err = netip.ParsePrefix(a)
+		if err != nil {
+			// A length beyond the address's: keepalived says so and
+			// uses the full length.
+			ap, lp, _ := strings.Cut(a, "/")
+			ip, aerr := netip.ParseAddr(ap)
+			n, lerr := strconv.ParseUint(lp, 10, 32)
+			if aerr == nil && lerr == nil && int(n) > ip.BitLen() {
+				v.Prefix, err, v.badLen = netip.PrefixFrom(ip, ip.BitLen()), nil, lp
+			}
+		}
 	} else {
 		var ip netip.Addr
 		ip, err = netip.ParseAddr(a)
@@ -348,6 +431,7 @@ func parseVIP(l *Node) (VIP, bool) {
 		switch k {
 		case "brd", "broadcast":
 			v.Brd = val
+			v.brdMissing = val == ""
 			i++
 		case "dev":
 			v.Dev = val
@@ -377,6 +461,13 @@ func (b *builder) instance(s *Setting) {
 		b.diags.add(KindGeneral, s.Pos, "vrrp_instance must have a name")
 		return
 	}
+	if s.node != nil {
+		for _, n := range s.node.Children {
+			if len(n.Words) > 0 && n.Words[0] == "unicast_src_ip" {
+				in.wroteUnicastSrc = true
+			}
+		}
+	}
 	for _, v := range s.Sub {
 		switch v.Keyword {
 		case "state":
@@ -397,6 +488,10 @@ func (b *builder) instance(s *Setting) {
 			in.UnicastSrcIP = v.Arg(0)
 		case "unicast_peer":
 			for _, l := range v.Lines {
+				if _, err := netip.ParseAddr(l.Words[0]); err != nil {
+					b.diags.add(KindGeneral, l.Pos, "Configuration error: VRRP instance[%s] malformed unicast peer address[%s]. Skipping...", in.Name, l.Words[0])
+					continue
+				}
 				in.UnicastPeers = append(in.UnicastPeers, l.Words[0])
 			}
 		case "authentication":
@@ -405,6 +500,9 @@ func (b *builder) instance(s *Setting) {
 			}
 			if p := v.Get("auth_pass"); p != nil {
 				in.AuthPass = p.Arg(0)
+				if len(in.AuthPass) > 8 {
+					b.diags.add(KindGeneral, p.Pos, "Truncating auth_pass to 8 characters")
+				}
 			}
 		case "virtual_ipaddress", "virtual_ipaddress_excluded":
 			for _, l := range v.Lines {
@@ -421,8 +519,21 @@ func (b *builder) instance(s *Setting) {
 				}
 			}
 		case "track_script":
+			// keepalived looks the script up while reading the entry:
+			// it must be defined (and kept) above.
 			for _, l := range v.Lines {
+				if !b.hasScript(l.Words[0]) {
+					b.diags.add(KindGeneral, l.Pos, "(%s) track script %s not found, ignoring...", in.Name, l.Words[0])
+					continue
+				}
+				if w, ok := entryWeight(l); ok {
+					if n, err := strconv.Atoi(w); err == nil && (n < -254 || n > 254) {
+						b.diags.add(KindInvalidNumber, l.Pos, "number '%s' outside range [-254, 254]", w)
+						b.diags.add(KindGeneral, l.Pos, "(%s) track script %s: weight must be between [-253..253] inclusive, ignoring...", in.Name, l.Words[0])
+					}
+				}
 				in.TrackScripts = append(in.TrackScripts, l.Words[0])
+				in.trackWeights = append(in.trackWeights, trackWeight(l, b.script(l.Words[0])))
 			}
 		case "track_interface":
 			for _, l := range v.Lines {
@@ -430,6 +541,18 @@ func (b *builder) instance(s *Setting) {
 					b.diags.add(KindGeneral, l.Pos, "(%s) tracked interface %s doesn't exist", in.Name, l.Words[0])
 					b.badIf = true
 					continue
+				}
+				if w, ok := entryWeight(l); ok {
+					switch n, err := strconv.Atoi(w); {
+					case err != nil:
+						b.diags.add(KindInvalidNumber, l.Pos, "invalid number '%s'", w)
+						b.diags.add(KindGeneral, l.Pos, "(%s) weight %s for %s must be between [-253..253] inclusive. Ignoring...", in.Name, w, l.Words[0])
+					case n < -254 || n > 254:
+						b.diags.add(KindInvalidNumber, l.Pos, "number '%s' outside range [-254, 254]", w)
+						b.diags.add(KindGeneral, l.Pos, "(%s) weight %s for %s must be between [-253..253] inclusive. Ignoring...", in.Name, w, l.Words[0])
+					case n == 254 || n == -254:
+						b.diags.add(KindGeneral, l.Pos, "(%s) weight for %s cannot be +/-254. Setting to +/-253", in.Name, l.Words[0])
+					}
 				}
 				in.TrackIfs = append(in.TrackIfs, l.Words[0])
 			}
@@ -447,7 +570,45 @@ func (b *builder) instance(s *Setting) {
 			}
 		}
 	}
+	// Checked when the block closes.
+	if s.Get("use_vmac") != nil && s.Get("unicast_peer") != nil && s.Get("vmac_xmit_base") == nil &&
+		s.node != nil && s.node.endOrd.set {
+		b.diags.addAt(s.node.endOrd, PassVRRP, KindGeneral, s.node.end, "(%s) unicast with use_vmac requires vmac_xmit_base - setting", in.Name)
+	}
 	b.cfg.Instances = append(b.cfg.Instances, in)
+}
+
+// script returns the vrrp_script named name, or nil.
+func (b *builder) script(name string) *Script {
+	for _, s := range b.cfg.Scripts {
+		if s.Name == name {
+			return s
+		}
+	}
+	return nil
+}
+
+// entryWeight is the value after "weight" in a track_* entry.
+func entryWeight(l *Node) (string, bool) {
+	for i := 1; i+1 < len(l.Words); i++ {
+		if l.Words[i] == "weight" {
+			return l.Words[i+1], true
+		}
+	}
+	return "", false
+}
+
+// trackWeight is the weight a track_script entry gives its script.
+func trackWeight(l *Node, sc *Script) int {
+	for i := 1; i+1 < len(l.Words); i++ {
+		if l.Words[i] == "weight" {
+			return atoi(l.Words[i+1])
+		}
+	}
+	if sc != nil {
+		return sc.Weight
+	}
+	return 0
 }
 
 func (b *builder) virtualServer(s *Setting) {
@@ -486,47 +647,4 @@ func (b *builder) virtualServer(s *Setting) {
 		}
 	}
 	b.cfg.VirtualServers = append(b.cfg.VirtualServers, vs)
-}
-
-// cutAtFatal drops what keepalived never reports because it stopped at the
-// first keyword missing a parameter it needs: messages about later lines,
-// and the checks made once the whole configuration is read.
-func cutAtFatal(ds Diags, files []string) Diags {
-	idx := map[string]int{}
-	for i, f := range files {
-		idx[f] = i
-	}
-	fatal := -1
-	for i, d := range ds {
-		if d.Kind == KindMissingFatal && (fatal < 0 || before(d.Pos, ds[fatal].Pos, idx)) {
-			fatal = i
-		}
-	}
-	if fatal < 0 {
-		return ds
-	}
-	f := ds[fatal].Pos
-	var out Diags
-	for i, d := range ds {
-		switch {
-		case i == fatal:
-		case d.Pos == (Pos{}) || d.Pos == f:
-			// keepalived reads no further words of the fatal line either.
-			if i > fatal || d.Kind == KindUnknownKeyword {
-				continue
-			}
-		case !before(d.Pos, f, idx):
-			continue
-		}
-		out = append(out, d)
-	}
-	return out
-}
-
-// before orders positions by file (in reading order) then line.
-func before(a, b Pos, idx map[string]int) bool {
-	if a.File != b.File {
-		return idx[a.File] < idx[b.File]
-	}
-	return a.Line < b.Line
 }

@@ -224,7 +224,7 @@ const maxTimer = 4294967295 // micro-seconds, as keepalived's TIMER_MAXIMUM for 
 
 func checkerCommon() []*Keyword {
 	return ks(
-		kw("connect_ip", ArgString), kwu("connect_port", 0, 65535), kw("bindto", ArgString),
+		kw("connect_ip", ArgString), kwu("connect_port", 1, 65535), kw("bindto", ArgString),
 		kwu("bind_port", 0, 65535), kw("bind_if", ArgString), kwt("connect_timeout", 1, maxTimer),
 		kwu("fwmark", 0, 0xffffffff), kwu("retry", 0, 0xffffffff), kwt("delay_before_retry", 0, maxTimer),
 		kwt("warmup", 0, maxTimer), kwt("delay_loop", 1, maxTimer), kw("alpha", ArgBool),
@@ -259,7 +259,7 @@ func buildRegistry() []*Keyword {
 		kw("vrrp_strict", ArgNone),
 		kw("vrrp_iptables", ArgAny),
 		kwu("vrrp_version", 2, 3),
-		kwt("vrrp_garp_master_delay", 0, 1000*1000000),
+		kwt("vrrp_garp_master_delay", 0, maxTimer),
 		kwu("vrrp_garp_master_repeat", 0, 0xffffffff),
 		kwt("vrrp_garp_master_refresh", 0, maxTimer),
 		kwu("vrrp_garp_master_refresh_repeat", 0, 0xffffffff),
@@ -284,7 +284,7 @@ func buildRegistry() []*Keyword {
 		kw("checker_process_name", ArgAny), kw("vrrp_process_name", ArgAny),
 		kwi("vrrp_priority", -20, 19), kwi("checker_priority", -20, 19), kwi("bfd_priority", -20, 19),
 		kw("vrrp_no_swap", ArgNone), kw("checker_no_swap", ArgNone),
-		kwu("vrrp_startup_delay", 0, 0xffffffff),
+		kwt("vrrp_startup_delay", 0, maxTimer),
 		legacy("lvs_sync_daemon_interface", "lvs_sync_daemon", ArgAny),
 		kw("snmp_socket", ArgAny),
 		kw("include_check", ArgAny), // acted on while reading (see lexer)
@@ -312,7 +312,7 @@ func buildRegistry() []*Keyword {
 		trackBlock("track_interface"), trackBlock("track_script"), trackBlock("track_file"),
 		trackBlock("track_process"), trackBlock("track_bfd"),
 		kw("unicast_src_ip", ArgString), vipBlock("unicast_peer"),
-		kwu("unicast_ttl", 1, 255),
+		kwu("unicast_ttl", 0, 255),
 		kw("mcast_src_ip", ArgString),
 		kw("use_vmac", ArgAny), kw("vmac_xmit_base", ArgNone),
 		kw("notify_master", ArgAny), kw("notify_backup", ArgAny), kw("notify_fault", ArgAny),
@@ -336,7 +336,7 @@ func buildRegistry() []*Keyword {
 
 	script := blk("vrrp_script",
 		kw("script", ArgAny), kwt("interval", 1, maxTimer), kwt("timeout", 1, maxTimer),
-		kwi("weight", -253, 253), kwu("rise", 1, 0xffffffff), kwu("fall", 1, 0xffffffff),
+		kwi("weight", -253, 253), kwu("rise", 1, 2147483647), kwu("fall", 1, 2147483647),
 		kw("user", ArgAny), kw("init_fail", ArgNone))
 
 	sync := blk("vrrp_sync_group", ks(
@@ -348,7 +348,7 @@ func buildRegistry() []*Keyword {
 		trackBlock("track_process"), trackBlock("track_bfd"))...)
 
 	realServer := blk("real_server", cat(ks(
-		kwi("weight", -2147483647, 2147483647), kw("inhibit_on_failure", ArgBool),
+		kwu("weight", 0, 2147483647), kw("inhibit_on_failure", ArgBool),
 		kw("notify_up", ArgAny), kw("notify_down", ArgAny), kwt("delay_loop", 1, maxTimer),
 		kw("smtp_alert", ArgBool), kw("alpha", ArgBool), kwu("retry", 0, 0xffffffff),
 		kwt("delay_before_retry", 0, maxTimer), kwt("warmup", 0, maxTimer),
@@ -389,7 +389,7 @@ func buildRegistry() []*Keyword {
 			kwt("delay_loop", 1, maxTimer),
 			kw("lb_algo", ArgString), kw("lvs_sched", ArgString),
 			kwe("lb_kind", "NAT", "DR", "TUN"), kwe("lvs_method", "NAT", "DR", "TUN"),
-			kwu("persistence_timeout", 1, 0xffffffff), kw("persistence_granularity", ArgString),
+			kwu("persistence_timeout", 1, 2678400), kw("persistence_granularity", ArgString),
 			kw("persistence_engine", ArgString),
 			kwe("protocol", "TCP", "UDP", "SCTP"),
 			kw("virtualhost", ArgString), kw("sorry_server", ArgAny), kw("sorry_server_inhibit", ArgBool),

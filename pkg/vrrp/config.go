@@ -3,6 +3,7 @@ package vrrp
 import (
 	"fmt"
 	"math"
+	"net"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -16,15 +17,12 @@ import (
 // unsupported are keywords keepalived acts on at run time that the Node
 // does not implement: refused rather than silently ignored.
 var unsupported = map[string]string{
-	"use_vmac":                   "VMAC interfaces are not implemented",
-	"vmac_xmit_base":             "VMAC interfaces are not implemented",
-	"use_ipvlan":                 "ipvlan interfaces are not implemented",
-	"track_bfd":                  "BFD tracking is not implemented",
-	"garp_extra_if":              "extra GARP interfaces are not implemented",
-	"notify_master_rx_lower_pri": "notify_master_rx_lower_pri is not implemented",
-	"old_unicast_checksum":       "the pre-1.3.6 unicast checksum is not implemented",
-	"track_src_ip":               "source address tracking is not implemented",
-	"vrrp_startup_delay":         "delayed start is not implemented",
+	"use_ipvlan":           "ipvlan interfaces are not implemented",
+	"track_bfd":            "BFD tracking is not implemented",
+	"garp_extra_if":        "extra GARP interfaces are not implemented",
+	"old_unicast_checksum": "the pre-1.3.6 unicast checksum is not implemented",
+	"track_src_ip":         "source address tracking is not implemented",
+	"vrrp_startup_delay":   "delayed start is not implemented",
 }
 
 // unsupportedError names the file:line and keyword of a refused setting.
@@ -65,15 +63,52 @@ type instanceSpec struct {
 	skipAdv bool
 	chkSrc  bool
 	strict  bool
+	// vmac is the VMAC interface name (use_vmac), empty without.
+	vmac     string
+	xmitBase bool
+	// noAccept: while MASTER the instance's VIPs get keepalived's
+	// firewall drop rules (vrrp_strict or no_accept, not address owner).
+	noAccept bool
+	// garpInterval and gnaInterval space the gratuitous ARPs and NAs
+	// sent on the instance's interface (0: back to back).
+	garpInterval, gnaInterval time.Duration
 	// vips are the addresses of the adverts (the instance's family).
 	vips []netip.Addr
 	// warnings are what keepalived logs when it adjusts the settings.
 	warnings []string
 }
 
+// ifname is the interface the instance's addresses, announcements and
+// adverts use: its VMAC if it has one, else its interface.
+func (s *instanceSpec) ifname() string {
+	if s.vmac != "" {
+		return s.vmac
+	}
+	return s.conf.Interface
+}
+
+// vmacAddr is the VMAC's MAC address: 00:00:5e:00:01:VRID, or
+// 00:00:5e:00:02:VRID for IPv6.
+func (s *instanceSpec) vmacAddr() net.HardwareAddr {
+	m := net.HardwareAddr{0x00, 0x00, 0x5e, 0x00, 0x01, s.cfg.VRID}
+	if s.ipv6 {
+		m[4] = 0x02
+	}
+	return m
+}
+
+// sockIf is the interface the adverts leave from and arrive on: the VMAC
+// unless vmac_xmit_base.
+func (s *instanceSpec) sockIf() string {
+	if s.xmitBase {
+		return s.conf.Interface
+	}
+	return s.ifname()
+}
+
 func (s *instanceSpec) connKey() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s|%v|%s|", s.conf.Interface, s.ipv6, s.src)
+	fmt.Fprintf(&b, "%s|%v|%s|%v|", s.sockIf(), s.ipv6, s.src, s.auth == codec.AuthAH)
 	for _, p := range s.peers {
 		b.WriteString(p.String() + ",")
 	}
@@ -92,10 +127,14 @@ type globalDefaults struct {
 	lowerPrioNoAdv  bool
 	higherPrioAdv   bool
 	garpLowerRep    int
+	garpLowerDelay  time.Duration
+	garpInterval    time.Duration
+	gnaInterval     time.Duration
 }
 
 func readGlobals(g keepalivedconf.Global) (globalDefaults, error) {
-	d := globalDefaults{version: 2, garpDelay: 5 * time.Second, garpRepeat: 5, garpRefreshRep: 1, strict: g.VRRPStrict}
+	d := globalDefaults{version: 2, garpDelay: 5 * time.Second, garpRepeat: 5, garpRefreshRep: 1, strict: g.VRRPStrict,
+		garpLowerRep: -1, garpLowerDelay: -1}
 	if g.VRRPVersion == 3 {
 		d.version = 3
 	}
@@ -124,19 +163,24 @@ func readGlobals(g keepalivedconf.Global) (globalDefaults, error) {
 		case "vrrp_garp_lower_prio_repeat":
 			d.garpLowerRep, err = strconv.Atoi(s.Arg(0))
 		case "vrrp_garp_lower_prio_delay":
-			var v time.Duration
-			if v, err = parseSeconds(s.Arg(0)); err == nil && v > 0 {
-				return d, unsupportedError(s, "delayed lower priority GARPs are not implemented")
-			}
-		case "vrrp_garp_interval", "vrrp_gna_interval":
-			var v time.Duration
-			if v, err = parseSeconds(s.Arg(0)); err == nil && v > 0 {
-				return d, unsupportedError(s, "spacing gratuitous ARPs is not implemented")
-			}
+			d.garpLowerDelay, err = parseSeconds(s.Arg(0))
+		case "vrrp_garp_interval":
+			d.garpInterval, err = parseSeconds(s.Arg(0))
+		case "vrrp_gna_interval":
+			d.gnaInterval, err = parseSeconds(s.Arg(0))
 		}
 		if err != nil {
 			return d, fmt.Errorf("%s: %s: %v", s.Pos, s.Keyword, err)
 		}
+	}
+	// keepalived's defaults for the lower priority GARPs are the master
+	// ones (observed: 5 GARPs at once and 5 more vrrp_garp_master_delay
+	// later).
+	if d.garpLowerRep < 0 {
+		d.garpLowerRep = d.garpRepeat
+	}
+	if d.garpLowerDelay < 0 {
+		d.garpLowerDelay = d.garpDelay
 	}
 	return d, nil
 }
@@ -169,23 +213,50 @@ func buildSpecs(cfg *keepalivedconf.Config) ([]*instanceSpec, globalDefaults, er
 			procWeights[s.Arg(0)] = w
 		}
 	}
-	for _, sg := range cfg.SyncGroups {
-		for _, s := range sg.Settings {
-			if why, bad := unsupported[s.Keyword]; bad {
-				return nil, g, unsupportedError(s, why)
-			}
-			if strings.HasPrefix(s.Keyword, "track_") {
-				return nil, g, unsupportedError(s, "tracking at sync group level is not implemented; track in the instances")
-			}
-		}
-	}
 	var out []*instanceSpec
+	byName := map[string]*instanceSpec{}
 	for _, in := range cfg.Instances {
 		sp, err := buildSpec(in, g, scripts, fileWeights, procWeights)
 		if err != nil {
 			return nil, g, err
 		}
 		out = append(out, sp)
+		byName[in.Name] = sp
+	}
+	// Tracking at sync group level applies to every member of the group.
+	for _, sg := range cfg.SyncGroups {
+		for _, s := range sg.Settings {
+			if why, bad := unsupported[s.Keyword]; bad {
+				return nil, g, unsupportedError(s, why)
+			}
+			switch s.Keyword {
+			case "track_script", "track_file", "track_process", "track_interface":
+			default:
+				continue
+			}
+			refs := trackRefs(s, scripts, fileWeights, procWeights)
+			for _, name := range sg.Group {
+				sp := byName[name]
+				if sp == nil {
+					continue
+				}
+				for _, r := range refs {
+					i := slices.IndexFunc(sp.tracks, func(x trackRef) bool { return x.key() == r.key() })
+					if i < 0 {
+						sp.tracks = append(sp.tracks, r)
+						continue
+					}
+					// keepalived keeps one tracker, with the group's
+					// weight unless the instance's is 0 (unweighted).
+					if r.kind != TrackInterface {
+						sp.warnings = append(sp.warnings, fmt.Sprintf("(%s) %s %s is configured on VRRP instance and sync group. Remove vrrp instance config", name, s.Keyword, r.name))
+					}
+					if sp.tracks[i].weight != 0 {
+						sp.tracks[i].weight, sp.tracks[i].reverse = r.weight, r.reverse
+					}
+				}
+			}
+		}
 	}
 	return out, g, nil
 }
@@ -197,7 +268,9 @@ func buildSpec(in *keepalivedconf.Instance, g globalDefaults, scripts map[string
 	c.LowerPrioNoAdvert = g.lowerPrioNoAdv
 	c.HigherPrioSendAdvert = g.higherPrioAdv
 	c.GarpLowerPrioRepeat = g.garpLowerRep
-	sp := &instanceSpec{conf: in, skipAdv: g.skipCheckAdv, chkSrc: g.checkUnicastSrc, strict: g.strict}
+	c.GarpLowerPrioDelay = g.garpLowerDelay
+	sp := &instanceSpec{conf: in, skipAdv: g.skipCheckAdv, chkSrc: g.checkUnicastSrc, strict: g.strict,
+		garpInterval: g.garpInterval, gnaInterval: g.gnaInterval}
 	if in.Interface == "" {
 		return nil, fmt.Errorf("%s: vrrp_instance %s has no interface; add \"interface IFNAME\"", in.Pos, in.Name)
 	}
@@ -252,10 +325,9 @@ func buildSpec(in *keepalivedconf.Instance, g globalDefaults, scripts map[string
 		case "garp_lower_prio_repeat":
 			c.GarpLowerPrioRepeat, err = strconv.Atoi(s.Arg(0))
 		case "garp_lower_prio_delay":
-			var v time.Duration
-			if v, err = parseSeconds(s.Arg(0)); err == nil && v > 0 {
-				return nil, unsupportedError(s, "delayed lower priority GARPs are not implemented")
-			}
+			c.GarpLowerPrioDelay, err = parseSeconds(s.Arg(0))
+		case "notify_master_rx_lower_pri":
+			c.NotifyMasterRxLowerPri = true
 		case "skip_check_adv_addr":
 			sp.skipAdv = s.Arg(0) != "false"
 		case "check_unicast_src":
@@ -264,64 +336,24 @@ func buildSpec(in *keepalivedconf.Instance, g globalDefaults, scripts map[string
 			sp.strict = s.Arg(0) != "false"
 		case "native_ipv6":
 			sp.ipv6 = true
+		case "use_vmac":
+			sp.vmac = s.Arg(0)
+			if sp.vmac == "" {
+				sp.vmac = fmt.Sprintf("vrrp.%d", in.VRID)
+			}
+			if len(sp.vmac) > 15 || strings.ContainsAny(sp.vmac, "/ ") {
+				return nil, fmt.Errorf("%s: use_vmac: invalid interface name %q; use at most 15 characters without '/' or spaces", s.Pos, sp.vmac)
+			}
+		case "vmac_xmit_base":
+			sp.xmitBase = true
 		case "mcast_src_ip", "unicast_src_ip":
 			sp.src, err = netip.ParseAddr(s.Arg(0))
-		case "garp_interval", "gna_interval":
-			var v time.Duration
-			if v, err = parseSeconds(s.Arg(0)); err == nil && v > 0 {
-				return nil, unsupportedError(s, "spacing gratuitous ARPs is not implemented")
-			}
-		case "authentication":
-			if strings.EqualFold(in.AuthType, "AH") {
-				return nil, unsupportedError(s, "auth_type AH is not implemented, use PASS or none")
-			}
+		case "garp_interval":
+			sp.garpInterval, err = parseSeconds(s.Arg(0))
+		case "gna_interval":
+			sp.gnaInterval, err = parseSeconds(s.Arg(0))
 		case "track_script", "track_file", "track_process", "track_interface":
-			kind := map[string]TrackKind{"track_script": TrackScript, "track_file": TrackFile, "track_process": TrackProcess, "track_interface": TrackInterface}[s.Keyword]
-			for _, l := range s.Lines {
-				if len(l.Words) == 0 {
-					continue
-				}
-				r := trackRef{kind: kind, name: l.Words[0]}
-				switch kind {
-				case TrackScript:
-					sc, ok := scripts[r.name]
-					if !ok {
-						continue // keepalived: "track script ... not found, ignoring..."
-					}
-					r.weight = sc.Weight
-					for _, w := range sc.Settings {
-						if w.Keyword == "weight" && slices.Contains(w.Args, "reverse") {
-							r.reverse = true
-						}
-					}
-				case TrackFile:
-					w, ok := fileW[r.name]
-					if !ok {
-						continue
-					}
-					r.weight = w
-				case TrackProcess:
-					w, ok := procW[r.name]
-					if !ok {
-						continue
-					}
-					r.weight = w
-				}
-				for i := 1; i < len(l.Words); i++ {
-					switch l.Words[i] {
-					case "weight":
-						if i+1 < len(l.Words) {
-							r.weight, _ = strconv.Atoi(l.Words[i+1])
-							i++
-						}
-					case "reverse":
-						r.reverse = true
-					case "noreverse":
-						r.reverse = false
-					}
-				}
-				sp.tracks = append(sp.tracks, r)
-			}
+			sp.tracks = append(sp.tracks, trackRefs(s, scripts, fileW, procW)...)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: %s: %v", s.Pos, s.Keyword, err)
@@ -338,6 +370,9 @@ func buildSpec(in *keepalivedconf.Instance, g globalDefaults, scripts map[string
 	if len(in.VIPs) > 0 {
 		first := in.VIPs[0].Prefix.Addr()
 		sp.ipv6 = first.Is6() && !first.Is4In6()
+	}
+	if sp.vmac != "" && sp.ipv6 {
+		return nil, fmt.Errorf("%s: vrrp_instance %s: use_vmac is not supported by gokeepalived for IPv6 instances yet; remove use_vmac", in.Pos, in.Name)
 	}
 	if sp.ipv6 && c.Version == 2 {
 		c.Version = 3
@@ -372,7 +407,42 @@ func buildSpec(in *keepalivedconf.Instance, g globalDefaults, scripts map[string
 			sp.auth = codec.AuthPass
 			sp.pass = codec.PassData(in.AuthPass)
 		}
+	case "AH":
+		// keepalived: "Cannot use AH authentication with IPv6. ignoring".
+		if c.Version == 2 && !sp.strict && !sp.ipv6 {
+			sp.auth = codec.AuthAH
+			sp.pass = codec.PassData(in.AuthPass)
+		}
 	}
+	// Strict mode sends no lower priority GARPs unless configured.
+	if sp.strict {
+		lowerRep, lowerDelay := false, false
+		for _, s := range in.Settings {
+			lowerRep = lowerRep || s.Keyword == "garp_lower_prio_repeat"
+			lowerDelay = lowerDelay || s.Keyword == "garp_lower_prio_delay"
+		}
+		if !lowerRep {
+			c.GarpLowerPrioRepeat = 0
+		}
+		if !lowerDelay {
+			c.GarpLowerPrioDelay = 0
+		}
+	}
+	if sp.vmac != "" {
+		c.Interface = sp.vmac
+	}
+	noAccept := sp.strict
+	for _, s := range in.Settings {
+		switch s.Keyword {
+		case "no_accept":
+			noAccept = true
+		case "accept":
+			if !sp.strict {
+				noAccept = false
+			}
+		}
+	}
+	sp.noAccept = noAccept && c.Priority != PriorityOwner
 	sp.cfg = c
 	return sp, nil
 }
@@ -403,4 +473,58 @@ func (s *instanceSpec) packet(prio int) codec.Packet {
 		p.AdvertInt = uint16(s.cfg.AdvertInt / (10 * time.Millisecond))
 	}
 	return p
+}
+
+// trackRefs reads a track_script/track_file/track_process/track_interface
+// block (of an instance or a sync group); names that are not defined are
+// skipped as keepalived skips them.
+func trackRefs(s *keepalivedconf.Setting, scripts map[string]*keepalivedconf.Script, fileW, procW map[string]int) []trackRef {
+	var out []trackRef
+	kind := map[string]TrackKind{"track_script": TrackScript, "track_file": TrackFile, "track_process": TrackProcess, "track_interface": TrackInterface}[s.Keyword]
+	for _, l := range s.Lines {
+		if len(l.Words) == 0 {
+			continue
+		}
+		r := trackRef{kind: kind, name: l.Words[0]}
+		switch kind {
+		case TrackScript:
+			sc, ok := scripts[r.name]
+			if !ok {
+				continue // keepalived: "track script ... not found, ignoring..."
+			}
+			r.weight = sc.Weight
+			for _, w := range sc.Settings {
+				if w.Keyword == "weight" && slices.Contains(w.Args, "reverse") {
+					r.reverse = true
+				}
+			}
+		case TrackFile:
+			w, ok := fileW[r.name]
+			if !ok {
+				continue
+			}
+			r.weight = w
+		case TrackProcess:
+			w, ok := procW[r.name]
+			if !ok {
+				continue
+			}
+			r.weight = w
+		}
+		for i := 1; i < len(l.Words); i++ {
+			switch l.Words[i] {
+			case "weight":
+				if i+1 < len(l.Words) {
+					r.weight, _ = strconv.Atoi(l.Words[i+1])
+					i++
+				}
+			case "reverse":
+				r.reverse = true
+			case "noreverse":
+				r.reverse = false
+			}
+		}
+		out = append(out, r)
+	}
+	return out
 }

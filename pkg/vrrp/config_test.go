@@ -1,6 +1,8 @@
 package vrrp
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -97,12 +99,27 @@ vrrp_instance B {
 
 func TestBuildSpecErrors(t *testing.T) {
 	for _, c := range []struct{ extra, want string }{
-		{"use_vmac", `keepalived.conf:10: "use_vmac" is not supported`},
+		{"use_ipvlan", `keepalived.conf:10: "use_ipvlan" is not supported`},
+		{"use_vmac a/b", `keepalived.conf:10: use_vmac: invalid interface name "a/b"`},
 	} {
 		_, _, err := buildSpecs(parseConf(t, confText(100, c.extra)))
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%q: %v", c.extra, err)
 		}
+	}
+}
+
+func TestVMACSpec(t *testing.T) {
+	sp := specsOf(t, confText(100, "use_vmac"))[0]
+	if sp.vmac != fmt.Sprintf("vrrp.%d", sp.cfg.VRID) || sp.ifname() != sp.vmac || sp.sockIf() != sp.vmac {
+		t.Errorf("vmac %q ifname %q sock %q", sp.vmac, sp.ifname(), sp.sockIf())
+	}
+	if got := sp.vmacAddr().String(); got != fmt.Sprintf("00:00:5e:00:0%d:%02x", map[bool]int{false: 1, true: 2}[sp.ipv6], sp.cfg.VRID) {
+		t.Errorf("VMAC address %s", got)
+	}
+	sp = specsOf(t, confText(100, "use_vmac vm1\nvmac_xmit_base"))[0]
+	if sp.vmac != "vm1" || sp.sockIf() != sp.conf.Interface {
+		t.Errorf("vmac %q sock %q", sp.vmac, sp.sockIf())
 	}
 }
 
@@ -114,5 +131,52 @@ func TestV2AdvertIntRounding(t *testing.T) {
 	want := "(VI_1) VRRPv2 advertisement interval 1.600000s must be an integer. rounding"
 	if len(sp[0].warnings) != 1 || sp[0].warnings[0] != want {
 		t.Errorf("warnings %q", sp[0].warnings)
+	}
+}
+
+func TestSyncGroupTracksApplyToMembers(t *testing.T) {
+	conf := `vrrp_script chk {
+    script "/bin/true"
+    weight 10
+}
+vrrp_sync_group G {
+    group {
+        A
+        B
+    }
+    track_script {
+        chk weight -20
+    }
+    track_interface {
+        eth9 weight 5
+    }
+}
+vrrp_instance A {
+    interface eth0
+    virtual_router_id 1
+    track_script {
+        chk weight 3
+    }
+    virtual_ipaddress {
+        10.0.0.1
+    }
+}
+vrrp_instance B {
+    interface eth1
+    virtual_router_id 2
+    virtual_ipaddress {
+        10.0.1.1
+    }
+}
+`
+	sp := specsOf(t, conf)
+	for _, s := range sp {
+		want := []trackRef{{kind: TrackScript, name: "chk", weight: -20}, {kind: TrackInterface, name: "eth9", weight: 5}}
+		if !slices.Equal(s.tracks, want) {
+			t.Errorf("%s tracks %+v, want %+v", s.cfg.Name, s.tracks, want)
+		}
+	}
+	if w := sp[0].warnings; len(w) != 1 || w[0] != "(A) track_script chk is configured on VRRP instance and sync group. Remove vrrp instance config" {
+		t.Errorf("warnings %q", w)
 	}
 }

@@ -18,6 +18,9 @@ const (
 	StateMaster
 	StateFault
 	StateStop
+	// StateMasterRxLowerPri is not a state: it names the notification of
+	// a master that heard a lower priority advert.
+	StateMasterRxLowerPri
 )
 
 func (s State) String() string {
@@ -30,6 +33,8 @@ func (s State) String() string {
 		return "FAULT"
 	case StateStop:
 		return "STOP"
+	case StateMasterRxLowerPri:
+		return "MASTER_RX_LOWER_PRI"
 	}
 	return "INIT"
 }
@@ -79,6 +84,13 @@ type InstanceConfig struct {
 	// GarpLowerPrioRepeat is garp_lower_prio_repeat: GARPs a master sends
 	// when it hears a lower priority advert.
 	GarpLowerPrioRepeat int
+	// GarpLowerPrioDelay is garp_lower_prio_delay: the delay of a second
+	// burst of GarpLowerPrioRepeat GARPs after that (0: none).
+	GarpLowerPrioDelay time.Duration
+	// NotifyMasterRxLowerPri: a master that hears a lower priority advert
+	// emits ActionNotify with State StateMasterRxLowerPri
+	// (notify_master_rx_lower_pri).
+	NotifyMasterRxLowerPri bool
 }
 
 // DefaultInstanceConfig returns keepalived's defaults.
@@ -162,6 +174,7 @@ type Instance struct {
 	preemptAt  time.Time
 	garpAt     time.Time
 	refreshAt  time.Time
+	lowerAt    time.Time
 	vipSet     bool
 	lastMaster netip.Addr
 	masterPrio int
@@ -218,7 +231,7 @@ func (in *Instance) SetLocalAddr(a netip.Addr) { in.cfg.LocalAddr = a }
 // Next returns when Timer must next be called (zero: no timer).
 func (in *Instance) Next() time.Time {
 	var n time.Time
-	for _, t := range []time.Time{in.deadline, in.garpAt, in.refreshAt} {
+	for _, t := range []time.Time{in.deadline, in.garpAt, in.refreshAt, in.lowerAt} {
 		if !t.IsZero() && (n.IsZero() || t.Before(n)) {
 			n = t
 		}
@@ -349,6 +362,12 @@ func (in *Instance) Timer(now time.Time) []Action {
 			in.announce(in.cfg.GarpMasterRepeat)
 		}
 	}
+	if !in.lowerAt.IsZero() && !now.Before(in.lowerAt) {
+		in.lowerAt = time.Time{}
+		if in.state == StateMaster {
+			in.announce(in.cfg.GarpLowerPrioRepeat)
+		}
+	}
 	if !in.refreshAt.IsZero() && !now.Before(in.refreshAt) {
 		in.refreshAt = time.Time{}
 		if in.state == StateMaster {
@@ -375,6 +394,9 @@ func (in *Instance) announce(n int) {
 	if n <= 0 || len(in.cfg.VIPs) == 0 {
 		return
 	}
+	// keepalived logs each burst (first, delayed, refresh, lower
+	// priority).
+	in.log(true, "(%s) Sending/queueing %s on %s for %s", in.cfg.Name, garpWord(in.cfg.VIPs[0]), in.cfg.Interface, in.cfg.VIPs[0])
 	in.emit(Action{Kind: ActionAnnounce, Instance: in.cfg.Name, Count: n})
 }
 
@@ -404,9 +426,6 @@ func (in *Instance) becomeMaster(now time.Time) {
 		}
 		in.do(ActionAddVIPs, 0)
 		in.vipSet = true
-	}
-	if len(in.cfg.VIPs) > 0 && in.cfg.GarpMasterRepeat > 0 {
-		in.log(true, "(%s) Sending/queueing %s on %s for %s", in.cfg.Name, garpWord(in.cfg.VIPs[0]), in.cfg.Interface, in.cfg.VIPs[0])
 	}
 	in.announce(in.cfg.GarpMasterRepeat)
 	in.notify()
@@ -443,7 +462,7 @@ func (in *Instance) leaveMaster(now time.Time) {
 	in.releaseVIPs()
 	in.state = in.want
 	in.notify()
-	in.garpAt, in.refreshAt = time.Time{}, time.Time{}
+	in.garpAt, in.refreshAt, in.lowerAt = time.Time{}, time.Time{}, time.Time{}
 	if in.state == StateBackup {
 		in.deadline = now.Add(in.downInterval())
 	} else {
@@ -550,7 +569,15 @@ func (in *Instance) masterRx(now time.Time, p codec.Packet) {
 		if !in.cfg.LowerPrioNoAdvert {
 			in.do(ActionSend, in.eff)
 		}
-		in.announce(in.cfg.GarpLowerPrioRepeat)
+		if in.cfg.GarpLowerPrioRepeat > 0 {
+			in.announce(in.cfg.GarpLowerPrioRepeat)
+			if in.cfg.GarpLowerPrioDelay > 0 {
+				in.lowerAt = now.Add(in.cfg.GarpLowerPrioDelay)
+			}
+		}
+		if in.cfg.NotifyMasterRxLowerPri {
+			in.emit(Action{Kind: ActionNotify, Instance: in.cfg.Name, State: StateMasterRxLowerPri, Priority: in.eff})
+		}
 		return
 	}
 	if prio > in.eff || (prio == in.eff && cmp > 0) {
@@ -721,7 +748,7 @@ func (in *Instance) Stop(now time.Time) []Action {
 	}
 	in.releaseVIPs()
 	in.state, in.want = StateStop, StateStop
-	in.deadline, in.garpAt, in.refreshAt = time.Time{}, time.Time{}, time.Time{}
+	in.deadline, in.garpAt, in.refreshAt, in.lowerAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
 	in.notify()
 	return in.flush()
 }

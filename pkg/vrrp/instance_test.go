@@ -445,10 +445,42 @@ func TestMasterAdvertOptions(t *testing.T) {
 	in.Start(t0)
 	in.Timer(in.Next())
 	a := in.Receive(t0.Add(5*time.Second), adv("10.0.0.2", 50))
-	wantSeq(t, "lower", logs(a), []string{"(VI_1) Received advert from 10.0.0.2 with lower priority 50, ours 100"})
+	wantSeq(t, "lower", logs(a), []string{"(VI_1) Received advert from 10.0.0.2 with lower priority 50, ours 100",
+		"(VI_1) Sending/queueing gratuitous ARPs on eth0 for 10.0.0.100"})
 	wantSeq(t, "lower effects", effects(a), []string{"announce(VI_1,2)"})
 	a = in.Receive(t0.Add(6*time.Second), adv("10.0.0.2", 150))
 	if e := effects(a); len(e) == 0 || e[0] != "send(VI_1,100)" || in.State() != StateBackup {
 		t.Errorf("higher: %v %v", e, in.State())
 	}
+}
+
+func TestLowerPrioDelayAndNotify(t *testing.T) {
+	cfg := testCfg("VI_1", 100)
+	cfg.GarpLowerPrioRepeat = 3
+	cfg.GarpLowerPrioDelay = 10 * time.Second
+	cfg.NotifyMasterRxLowerPri = true
+	cfg.GarpMasterDelay = 0
+	in := NewInstance(cfg)
+	in.Start(t0)
+	in.Timer(in.Next())
+	if in.State() != StateMaster {
+		t.Fatalf("state %v", in.State())
+	}
+	at := t0.Add(5 * time.Second)
+	a := in.Receive(at, adv("10.0.0.2", 50))
+	wantSeq(t, "lower effects", effects(a), []string{"send(VI_1,100)", "announce(VI_1,3)", "notify(VI_1,MASTER_RX_LOWER_PRI,100)"})
+	// The second burst comes garp_lower_prio_delay later (adverts go on
+	// meanwhile).
+	var burst []string
+	for now := at; now.Before(at.Add(11 * time.Second)); now = in.Next() {
+		for _, e := range effects(in.Timer(in.Next())) {
+			if strings.HasPrefix(e, "announce") {
+				burst = append(burst, e)
+				if in.Next().IsZero() || !now.Add(-time.Second).Before(at.Add(10*time.Second)) {
+					t.Errorf("second burst at %v, want %v", now, at.Add(10*time.Second))
+				}
+			}
+		}
+	}
+	wantSeq(t, "second burst", burst, []string{"announce(VI_1,3)"})
 }

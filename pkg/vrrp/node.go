@@ -78,6 +78,44 @@ type InstanceStatus struct {
 	LastMaster   netip.Addr
 	VIPsSet      bool
 	Group        string
+	// Stats are keepalived's per-instance packet counters.
+	Stats InstanceStats
+}
+
+// InstanceStats are the packet counters keepalived keeps per instance
+// (the stats dump and the JSON dump show them).
+type InstanceStats struct {
+	AdvertRcvd, AdvertSent                         uint64
+	PacketLenErr, IPTTLErr, InvalidTypeRcvd        uint64
+	AdvertIntervalErr, AddrListErr                 uint64
+	InvalidAuthType, AuthTypeMismatch, AuthFailure uint64
+	PriZeroRcvd, PriZeroSent                       uint64
+}
+
+// countReject adds a rejected advert to the counters keepalived
+// increments for that check; some rejections come after keepalived has
+// counted the advert as received.
+func (st *InstanceStats) countReject(msg string) {
+	has := func(sub string) bool { return strings.Contains(msg, sub) }
+	switch {
+	case has("invalid TTL/HL"):
+		st.IPTTLErr++
+	case has("Invalid auth type"):
+		st.InvalidAuthType++
+	case has(" auth, expecting "):
+		st.AuthTypeMismatch++
+	case has("invalid passwd"), has("IPSEC-AH :"):
+		st.AuthFailure++
+	case has("Invalid packet type"):
+		st.InvalidTypeRcvd++
+	case has("unexpected ip number count"), has("icast packet but received"):
+		st.AddrListErr++
+	case has("not present in MASTER advert"):
+		st.AdvertRcvd++
+		st.AddrListErr++
+	case has("not a unicast peer"):
+		st.AdvertRcvd++
+	}
 }
 
 // GroupStatus is a snapshot of one sync group.
@@ -105,6 +143,11 @@ type Node struct {
 	mu      sync.Mutex
 	snap    Snapshot
 	running bool
+
+	// fw is the firewall state (Run's loop only); fwDrop holds the VIPs
+	// of the MASTER no_accept instances by instance name.
+	fw     FirewallState
+	fwDrop map[string][]netip.Addr
 }
 
 type reloadReq struct {
@@ -132,7 +175,7 @@ func NewNode(cfg *keepalivedconf.Config, p Platform, opts NodeOptions) (*Node, e
 	if lg == nil {
 		lg = zap.NewNop()
 	}
-	n := &Node{p: p, opts: opts, log: lg, cfg: cfg, reloads: make(chan reloadReq)}
+	n := &Node{p: p, opts: opts, log: lg, cfg: cfg, reloads: make(chan reloadReq), fwDrop: map[string][]netip.Addr{}}
 	n.updateSnapshot(g)
 	return n, nil
 }
@@ -180,12 +223,30 @@ type generation struct {
 	wg      sync.WaitGroup
 	// linkUp is the last known state of each tracked interface.
 	linkUp map[string]bool
+	// ctx is the generation's context (its goroutines end with it);
+	// spaced holds the queues of the interfaces whose gratuitous ARPs or
+	// NAs are spaced (garp_interval, gna_interval).
+	ctx    context.Context
+	spaced map[string]*spacer
+}
+
+// spacedAnnounce is one gratuitous ARP or NA waiting for its turn.
+type spacedAnnounce struct {
+	dev  string
+	addr netip.Addr
+	inst string
 }
 
 type nodeInst struct {
 	spec *instanceSpec
 	m    *Instance
 	conn *nodeConn
+	// ipID is the IP identification of the last AH advert sent, ahSeq
+	// keepalived's AH sequence counter: counted up per advert sent and
+	// raised to the sequence number of each accepted advert.
+	ipID  uint16
+	ahSeq uint32
+	stats InstanceStats
 }
 
 type nodeConn struct {
@@ -383,6 +444,14 @@ func (n *Node) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			n.shutdown(g)
 			n.statics(g.cfg, nil)
+			g.cancel()
+			g.wg.Wait()
+			for _, c := range g.conns {
+				c.conn.Close()
+			}
+			g.conns = nil
+			n.clearFirewall()
+			n.delVMACs(g, nil)
 			n.updateSnapshot(g)
 			return nil
 		case it := <-rx:
@@ -433,30 +502,48 @@ func (n *Node) startGeneration(ctx context.Context, g, old *generation, rx chan 
 	if old != nil {
 		for _, oi := range old.insts {
 			ni, ok := g.byName[oi.spec.cfg.Name]
+			if ok {
+				ni.stats = oi.stats
+			}
 			if ok && oi.m.State() == StateMaster && ni.spec.conf.Interface == oi.spec.conf.Interface && ni.spec.cfg.VRID == oi.spec.cfg.VRID {
 				kept[oi.spec.cfg.Name] = oi
 			}
 		}
 	}
 	gctx, cancel := context.WithCancel(ctx)
-	g.cancel = cancel
+	g.cancel, g.ctx = cancel, gctx
 	fail := func(err error) error {
 		cancel()
 		g.wg.Wait()
 		for _, c := range g.conns {
 			c.conn.Close()
 		}
+		// VMACs this generation created and the previous one does not
+		// use go too.
+		n.delVMACs(g, old)
 		return err
+	}
+	if err := n.addVMACs(g); err != nil {
+		return fail(err)
 	}
 	for _, ni := range g.insts {
 		sp := ni.spec
 		key := sp.connKey()
 		nc, ok := g.conns[key]
 		if !ok {
-			cc := ConnConfig{Interface: sp.conf.Interface, IPv6: sp.ipv6, Src: sp.src, Peers: sp.peers}
+			cc := ConnConfig{Interface: sp.sockIf(), IPv6: sp.ipv6, Src: sp.src, Peers: sp.peers, AH: sp.auth == codec.AuthAH}
+			if !cc.Src.IsValid() && sp.sockIf() != sp.conf.Interface {
+				// A VMAC has no address of its own: adverts carry the
+				// base interface's.
+				src, err := n.p.PrimaryAddr(sp.conf.Interface, sp.ipv6)
+				if err != nil {
+					return fail(fmt.Errorf("%s: vrrp_instance %s: %w", sp.conf.Pos, sp.cfg.Name, err))
+				}
+				cc.Src = src
+			}
 			c, err := n.p.Open(cc)
 			if err != nil {
-				return fail(fmt.Errorf("%s: vrrp_instance %s: cannot open the VRRP socket on %s: %w", sp.conf.Pos, sp.cfg.Name, sp.conf.Interface, err))
+				return fail(fmt.Errorf("%s: vrrp_instance %s: cannot open the VRRP socket on %s: %w", sp.conf.Pos, sp.cfg.Name, sp.sockIf(), err))
 			}
 			nc = &nodeConn{cc: cc, conn: c}
 			g.conns[key] = nc
@@ -483,6 +570,7 @@ func (n *Node) startGeneration(ctx context.Context, g, old *generation, rx chan 
 		for _, c := range old.conns {
 			c.conn.Close()
 		}
+		n.delVMACs(old, g)
 	}
 	for _, nc := range g.conns {
 		g.wg.Add(1)
@@ -600,6 +688,107 @@ func (n *Node) startGeneration(ctx context.Context, g, old *generation, rx chan 
 	return nil
 }
 
+// applyFirewall installs the firewall state: the drop sets of the
+// no_accept masters (a family's tables appear with its first such master
+// and stay until exit) and the VMAC map.
+func (n *Node) applyFirewall() {
+	fw, ok := n.p.(Firewall)
+	if !ok {
+		return
+	}
+	st := FirewallState{V4: n.fw.V4, V6: n.fw.V6, VMACs: n.fw.VMACs}
+	for _, vips := range n.fwDrop {
+		for _, a := range vips {
+			if a.Is4() || a.Is4In6() {
+				st.Drop4 = append(st.Drop4, a.Unmap())
+				st.V4 = true
+			} else {
+				st.Drop6 = append(st.Drop6, a)
+				st.V6 = true
+			}
+		}
+	}
+	for _, l := range []*[]netip.Addr{&st.Drop4, &st.Drop6} {
+		slices.SortFunc(*l, func(a, b netip.Addr) int { return a.Compare(b) })
+		*l = slices.Compact(*l)
+	}
+	n.fw = st
+	if err := fw.SetFirewall(st); err != nil {
+		n.log.Error(fmt.Sprintf("cannot set the firewall rules: %v", err))
+	}
+}
+
+// clearFirewall removes the tables at exit.
+func (n *Node) clearFirewall() {
+	fw, ok := n.p.(Firewall)
+	if !ok || (!n.fw.V4 && !n.fw.V6 && len(n.fw.VMACs) == 0) {
+		return
+	}
+	n.fw, n.fwDrop = FirewallState{}, map[string][]netip.Addr{}
+	if err := fw.SetFirewall(FirewallState{}); err != nil {
+		n.log.Error(fmt.Sprintf("cannot remove the firewall rules: %v", err))
+	}
+}
+
+// addVMACs creates the VMAC interfaces of g's instances.
+func (n *Node) addVMACs(g *generation) error {
+	changed := false
+	for _, ni := range g.insts {
+		sp := ni.spec
+		if sp.vmac == "" {
+			continue
+		}
+		vm, ok := n.p.(VMACs)
+		if !ok {
+			return fmt.Errorf("%s: vrrp_instance %s: use_vmac needs a platform with VMAC support", sp.conf.Pos, sp.cfg.Name)
+		}
+		if err := vm.AddVMAC(sp.vmac, sp.conf.Interface, sp.vmacAddr(), sp.ipv6); err != nil {
+			return fmt.Errorf("%s: vrrp_instance %s: use_vmac: %w", sp.conf.Pos, sp.cfg.Name, err)
+		}
+		n.logf(false, "(%s): Success creating VMAC interface %s", sp.cfg.Name, sp.vmac)
+		if !sp.ipv6 {
+			if n.fw.VMACs == nil {
+				n.fw.VMACs = map[string]string{}
+			}
+			if n.fw.VMACs[sp.vmac] != sp.conf.Interface {
+				n.fw.VMACs[sp.vmac] = sp.conf.Interface
+				changed = true
+			}
+		}
+	}
+	if changed {
+		n.applyFirewall()
+	}
+	return nil
+}
+
+// delVMACs removes the VMAC interfaces of old that next (nil: none) does
+// not use.
+func (n *Node) delVMACs(old, next *generation) {
+	vm, ok := n.p.(VMACs)
+	if !ok {
+		return
+	}
+	for _, oi := range old.insts {
+		name := oi.spec.vmac
+		if name == "" {
+			continue
+		}
+		if next != nil && slices.ContainsFunc(next.insts, func(ni *nodeInst) bool { return ni.spec.vmac == name }) {
+			continue
+		}
+		if _, ok := n.fw.VMACs[name]; ok {
+			delete(n.fw.VMACs, name)
+			n.applyFirewall()
+		}
+		if err := vm.DelVMAC(name); err != nil {
+			n.log.Error(fmt.Sprintf("(%s) cannot remove VMAC interface %s: %v", oi.spec.cfg.Name, name, err))
+			continue
+		}
+		n.logf(false, "(%s) Success removing VMAC interface %s", oi.spec.cfg.Name, name)
+	}
+}
+
 // interfaceRefs are the interfaces an instance tracks: its own (FAULT when
 // down, unless dont_track_primary) and track_interface.
 func (n *Node) interfaceRefs(ni *nodeInst) []trackRef {
@@ -639,12 +828,12 @@ func (n *Node) carryAddresses(old, ni *nodeInst) {
 	}
 	for k, v := range oldV {
 		if _, ok := newV[k]; !ok {
-			n.logErr(n.p.DelAddress(devOf(v, oc.Interface), v), nc.Name, "remove", v.Prefix.String())
+			n.logErr(n.p.DelAddress(devOf(v, old.spec.ifname()), v), nc.Name, "remove", v.Prefix.String())
 		}
 	}
 	for k, v := range newV {
 		if _, ok := oldV[k]; !ok {
-			n.logErr(n.p.AddAddress(devOf(v, nc.Interface), v), nc.Name, "add", v.Prefix.String())
+			n.logErr(n.p.AddAddress(devOf(v, ni.spec.ifname()), v), nc.Name, "add", v.Prefix.String())
 		}
 	}
 	rk := func(r keepalivedconf.Route) string { return strings.Join(r.Words, " ") }
@@ -748,9 +937,28 @@ func (n *Node) receive(g *generation, it rxItem) {
 	}
 	r := it.r
 	ttl := r.TTL
-	p, err := codec.Decode(r.Msg, r.Src, r.Dst, ttl)
+	var p codec.Packet
+	var err error
+	if it.nc.cc.AH {
+		p, err = codec.DecodeIPv4(r.Packet)
+	} else {
+		p, err = codec.Decode(r.Msg, r.Src, r.Dst, ttl)
+	}
 	if err != nil {
 		n.logf(true, "VRRP packet from %s on %s dropped: %v", r.Src, it.nc.cc.Interface, err)
+		if errors.Is(err, codec.ErrTooShort) || errors.Is(err, codec.ErrLength) || errors.Is(err, codec.ErrIPv4) {
+			msg := r.Msg
+			if it.nc.cc.AH && len(msg) >= codec.AHLen {
+				msg = msg[codec.AHLen:]
+			}
+			if len(msg) >= 2 {
+				for _, x := range it.nc.insts {
+					if x.spec.cfg.VRID == msg[1] {
+						x.stats.PacketLenErr++
+					}
+				}
+			}
+		}
 		return
 	}
 	ifname := r.Interface
@@ -771,14 +979,39 @@ func (n *Node) receive(g *generation, it rxItem) {
 	}
 	params := ni.spec.params(ni.m, ifname)
 	params.Multicast = r.Dst.IsMulticast()
+	if p.AH != nil {
+		codec.CheckAH(&p, r.Packet, ni.spec.pass, len(ni.spec.peers) > 0)
+		params.AHSeq = ni.ahSeq
+	}
 	if err := codec.Validate(p, params); err != nil {
 		var re *codec.RejectError
 		if errors.As(err, &re) && re.Msg != "" {
 			n.logf(false, "%s", re.Msg)
+			ni.stats.countReject(re.Msg)
 		}
 		return
 	}
-	n.exec(g, ni.m.Receive(n.opts.Clock.Now(), p))
+	ni.stats.AdvertRcvd++
+	if p.Priority == 0 {
+		ni.stats.PriZeroRcvd++
+	}
+	if p.AH != nil && p.AH.Seq > ni.ahSeq {
+		ni.ahSeq = p.AH.Seq
+	}
+	// A master hearing a lower priority AH advert takes the sequence
+	// number over ("Syncing seq_num"), before its answer goes out.
+	syncSeq := p.AH != nil && ni.m.State() == StateMaster && p.Priority != 0 &&
+		(int(p.Priority) < ni.m.Priority() || (int(p.Priority) == ni.m.Priority() && p.Src.Compare(it.nc.conn.LocalAddr()) < 0))
+	if syncSeq {
+		ni.ahSeq = p.AH.Seq + 1
+	}
+	acts := ni.m.Receive(n.opts.Clock.Now(), p)
+	if syncSeq {
+		msg := Action{Kind: ActionLog, Msg: fmt.Sprintf("(%s) IPSEC-AH : Syncing seq_num - Increment seq", ni.spec.cfg.Name)}
+		i := slices.IndexFunc(acts, func(a Action) bool { return a.Kind == ActionLog && strings.Contains(a.Msg, "with lower priority") })
+		acts = slices.Insert(acts, i+1, msg)
+	}
+	n.exec(g, acts)
 }
 
 func (n *Node) track(g *generation, ev TrackEvent) {
@@ -849,8 +1082,17 @@ func (n *Node) exec(g *generation, acts []Action) {
 		case ActionSend:
 			n.send(ni, a.Priority)
 		case ActionAddVIPs:
+			if ni.spec.noAccept {
+				n.logf(true, "(%s) setting firewall drop rule", conf.Name)
+				var vips []netip.Addr
+				for _, v := range conf.VIPs {
+					vips = append(vips, v.Prefix.Addr())
+				}
+				n.fwDrop[conf.Name] = vips
+				n.applyFirewall()
+			}
 			for _, v := range append(slices.Clone(conf.VIPs), conf.ExcludedVIPs...) {
-				n.logErr(n.p.AddAddress(devOf(v, conf.Interface), v), conf.Name, "add", v.Prefix.String())
+				n.logErr(n.p.AddAddress(devOf(v, ni.spec.ifname()), v), conf.Name, "add", v.Prefix.String())
 			}
 			for _, r := range conf.Routes {
 				n.logErr(n.p.AddRoute(r), conf.Name, "add route", strings.Join(r.Words, " "))
@@ -866,12 +1108,27 @@ func (n *Node) exec(g *generation, acts []Action) {
 				n.logErr(n.p.DelRoute(r), conf.Name, "remove route", strings.Join(r.Words, " "))
 			}
 			for _, v := range append(slices.Clone(conf.VIPs), conf.ExcludedVIPs...) {
-				n.logErr(n.p.DelAddress(devOf(v, conf.Interface), v), conf.Name, "remove", v.Prefix.String())
+				n.logErr(n.p.DelAddress(devOf(v, ni.spec.ifname()), v), conf.Name, "remove", v.Prefix.String())
+			}
+			if ni.spec.noAccept {
+				n.logf(true, "(%s) removing firewall drop rule", conf.Name)
+				if _, ok := n.fwDrop[conf.Name]; ok {
+					delete(n.fwDrop, conf.Name)
+					n.applyFirewall()
+				}
 			}
 		case ActionAnnounce:
 			for _, v := range append(slices.Clone(conf.VIPs), conf.ExcludedVIPs...) {
-				addr, dev := v.Prefix.Addr(), devOf(v, conf.Interface)
+				addr, dev := v.Prefix.Addr(), devOf(v, ni.spec.ifname())
+				interval := ni.spec.garpInterval
+				if !addr.Is4() {
+					interval = ni.spec.gnaInterval
+				}
 				for i := 0; i < a.Count; i++ {
+					if interval > 0 && g.ctx != nil {
+						n.announceSpaced(g, spacedAnnounce{dev: dev, addr: addr, inst: conf.Name}, interval)
+						continue
+					}
 					if addr.Is4() {
 						n.logf(true, "Sending gratuitous ARP on %s for %s", dev, addr)
 					} else {
@@ -886,6 +1143,88 @@ func (n *Node) exec(g *generation, acts []Action) {
 	}
 }
 
+// spacer sends the gratuitous ARPs (or NAs) of one interface at least
+// interval apart, as keepalived's garp_interval/gna_interval do: a message
+// goes out at once when the interface has been quiet long enough, else it
+// waits in a queue that holds an address at most once (keepalived does
+// not queue a second message for an address already waiting, so a burst
+// of garp_master_repeat messages yields two: one at once, one an interval
+// later).
+type spacer struct {
+	mu       sync.Mutex
+	last     time.Time
+	interval time.Duration
+	pending  map[netip.Addr]bool
+	queue    chan spacedAnnounce
+}
+
+func (n *Node) announceSpaced(g *generation, it spacedAnnounce, interval time.Duration) {
+	key := fmt.Sprintf("%s|%v", it.dev, it.addr.Is4())
+	if g.spaced == nil {
+		g.spaced = map[string]*spacer{}
+	}
+	sp, ok := g.spaced[key]
+	if !ok {
+		sp = &spacer{interval: interval, pending: map[netip.Addr]bool{}, queue: make(chan spacedAnnounce, 1024)}
+		g.spaced[key] = sp
+		g.wg.Add(1)
+		go func() {
+			defer g.wg.Done()
+			for {
+				var x spacedAnnounce
+				select {
+				case <-g.ctx.Done():
+					return
+				case x = <-sp.queue:
+				}
+				sp.mu.Lock()
+				wait := time.Until(sp.last.Add(sp.interval))
+				sp.mu.Unlock()
+				if wait > 0 {
+					select {
+					case <-g.ctx.Done():
+						return
+					case <-time.After(wait):
+					}
+				}
+				sp.mu.Lock()
+				delete(sp.pending, x.addr)
+				sp.last = time.Now()
+				sp.mu.Unlock()
+				n.sendAnnounce(x)
+			}
+		}()
+	}
+	sp.mu.Lock()
+	now := time.Now()
+	if len(sp.pending) == 0 && !now.Before(sp.last.Add(sp.interval)) {
+		sp.last = now
+		sp.mu.Unlock()
+		n.sendAnnounce(it)
+		return
+	}
+	if sp.pending[it.addr] {
+		sp.mu.Unlock()
+		return
+	}
+	sp.pending[it.addr] = true
+	sp.mu.Unlock()
+	select {
+	case sp.queue <- it:
+	default:
+		n.log.Warn(fmt.Sprintf("(%s) gratuitous ARP/NA queue of %s is full: %s not announced", it.inst, it.dev, it.addr))
+	}
+}
+
+func (n *Node) sendAnnounce(x spacedAnnounce) {
+	if x.addr.Is4() {
+		n.logf(true, "Sending gratuitous ARP on %s for %s", x.dev, x.addr)
+	} else {
+		n.logf(true, "Sending unsolicited Neighbour Advert on %s for %s", x.dev, x.addr)
+	}
+	n.logErr(n.p.Announce(x.dev, x.addr), x.inst, "announce", x.addr.String())
+}
+
 func (n *Node) notify(x Notification) {
 	if n.opts.Notifier != nil {
 		n.opts.Notifier.Notify(x)
@@ -895,6 +1234,10 @@ func (n *Node) notify(x Notification) {
 func (n *Node) send(ni *nodeInst, prio int) {
 	if ni.conn == nil {
 		return
+	}
+	ni.stats.AdvertSent++
+	if prio == 0 {
+		ni.stats.PriZeroSent++
 	}
 	src := ni.conn.conn.LocalAddr()
 	dsts := ni.spec.peers
@@ -906,7 +1249,19 @@ func (n *Node) send(ni *nodeInst, prio int) {
 		}
 	}
 	for _, dst := range dsts {
-		msg, err := codec.Encode(ni.spec.packet(prio), src, dst)
+		var msg []byte
+		var err error
+		if ni.spec.auth == codec.AuthAH {
+			ni.ipID++
+			if ni.ipID == 0 {
+				ni.ipID = 1
+			}
+			ni.ahSeq++
+			msg, err = codec.EncodeIPv4(ni.spec.packet(prio), src, dst, codec.IPv4Options{
+				TTL: codec.TTL, ID: ni.ipID, Key: ni.spec.pass, Seq: ni.ahSeq, Unicast: len(ni.spec.peers) > 0})
+		} else {
+			msg, err = codec.Encode(ni.spec.packet(prio), src, dst)
+		}
 		if err != nil {
 			n.log.Error(fmt.Sprintf("(%s) cannot build advert: %v", ni.spec.cfg.Name, err))
 			return
@@ -925,7 +1280,7 @@ func (n *Node) updateSnapshot(g *generation) {
 			Name: ni.spec.cfg.Name, Interface: ni.spec.conf.Interface, VRID: int(ni.spec.cfg.VRID),
 			State: m.State().String(), Priority: m.Priority(), BasePriority: m.BasePriority(),
 			Version: int(ni.spec.cfg.Version), AdvertInt: ni.spec.cfg.AdvertInt,
-			LastMaster: m.LastMaster(), VIPsSet: m.VIPsSet(),
+			LastMaster: m.LastMaster(), VIPsSet: m.VIPsSet(), Stats: ni.stats,
 		}
 		if gr := m.Group(); gr != nil {
 			st.Group = gr.Name()

@@ -154,7 +154,9 @@ func (p *fakePlatform) has(a string) bool {
 func parseConf(t *testing.T, text string) *keepalivedconf.Config {
 	t.Helper()
 	r := keepalivedconf.ParseBytes("/etc/keepalived/keepalived.conf", []byte(text), keepalivedconf.Options{ConfigID: "x"}, nil)
-	if r.ExitCode() != 0 {
+	// keepalived runs configurations with errors it works around (exit
+	// 5 with -t: e.g. a long auth_pass, a fractional VRRPv2 advert_int).
+	if code := r.ExitCode(); code != 0 && code != keepalivedconf.ExitConfigTest {
 		t.Fatalf("config: %v", r.Diags)
 	}
 	return r.Config
@@ -393,17 +395,13 @@ func TestNodeScriptWeight(t *testing.T) {
 }
 
 func TestNewNodeRefusesUnsupported(t *testing.T) {
-	for _, kw := range []string{"use_vmac", "vmac_xmit_base", "track_bfd {\n b\n}"} {
+	for _, kw := range []string{"use_ipvlan", "track_bfd {\n b\n}"} {
 		cfg := parseConf(t, confText(100, kw))
 		_, err := NewNode(cfg, newFakePlatform(&segment{}, "10.0.0.1"), NodeOptions{})
 		word := strings.Fields(kw)[0]
 		if err == nil || !strings.Contains(err.Error(), "keepalived.conf:") || !strings.Contains(err.Error(), word) {
 			t.Errorf("%s: %v", word, err)
 		}
-	}
-	cfg := parseConf(t, confText(100, "authentication {\n auth_type AH\n auth_pass x\n}"))
-	if _, err := NewNode(cfg, newFakePlatform(&segment{}, "10.0.0.1"), NodeOptions{}); err == nil {
-		t.Errorf("AH accepted")
 	}
 }
 

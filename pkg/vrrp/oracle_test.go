@@ -570,7 +570,11 @@ func sideBySide(t *testing.T, conf string, step func(ns *testenv.NetNS, rn *runn
 		}
 	}
 	for _, e := range rn.logs.All() {
-		ours = append(ours, e.Message)
+		// Only the lines taken from keepalived's log (script results
+		// are compared by TestScriptLogsLikeKeepalived).
+		if l := e.Message; strings.HasPrefix(l, "(VI_") || strings.HasPrefix(l, "Netlink reports") || strings.HasPrefix(l, "VRRP_Group") {
+			ours = append(ours, l)
+		}
 	}
 	if !slices.Equal(theirs, ours) {
 		t.Errorf("logs differ:\n keepalived %q\n ours       %q", theirs, ours)
@@ -677,5 +681,40 @@ func TestMasterFaultLogsLikeKeepalived(t *testing.T) {
 			time.Sleep(time.Second)
 		}
 		time.Sleep(4 * time.Second)
+	})
+}
+
+// TestSyncGroupTrackingLikeKeepalived: a track_file and a track_script at
+// sync group level act on every member (keepalived 2.2.7 semantics): the
+// file's weight changes the members' priorities, a failing unweighted
+// script puts the group in FAULT.
+func TestSyncGroupTrackingLikeKeepalived(t *testing.T) {
+	dir := t.TempDir()
+	wf := filepath.Join(dir, "weight")
+	flag := filepath.Join(dir, "ok")
+	for _, f := range []string{wf, flag} {
+		if err := os.WriteFile(f, []byte("5\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conf := `vrrp_track_file tf {
+    file ` + wf + `
+    weight 2
+}
+vrrp_script chk {
+    script "/usr/bin/test -f ` + flag + `"
+    interval 1
+}
+` + strings.Replace(strings.ReplaceAll(syncConf, "ADV", "5"), "    }\n}\n", "    }\n    track_file {\n        tf\n    }\n    track_script {\n        chk\n    }\n}\n", 1)
+	sideBySide(t, conf, func(ns *testenv.NetNS, rn *runningNode) {
+		time.Sleep(2 * time.Second)
+		if err := os.WriteFile(wf, []byte("-3\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(2 * time.Second)
+		if err := os.Remove(flag); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(3 * time.Second)
 	})
 }

@@ -9,6 +9,7 @@ package vrrp
 
 import (
 	"context"
+	"net"
 	"net/netip"
 
 	"github.com/gohaproxy/gohaproxy/pkg/keepalivedconf"
@@ -26,6 +27,9 @@ type Received struct {
 	TTL int
 	// Interface is the name of the interface the packet arrived on.
 	Interface string
+	// Packet is the whole IPv4 packet (IP header included) as received,
+	// which auth_type AH needs to check the ICV; nil for IPv6.
+	Packet []byte
 }
 
 // ConnConfig says what a Conn sends and receives.
@@ -39,7 +43,9 @@ type ConnConfig struct {
 	Src netip.Addr
 	// Unicast peers; empty means multicast to 224.0.0.18 / ff02::12.
 	Peers []netip.Addr
-	// AH: adverts are IPv4 with an IPsec AH header (auth_type AH).
+	// AH: adverts are IPv4 with an IPsec AH header (auth_type AH): the
+	// socket is for IP protocol 51 and Send takes the whole IPv4 packet
+	// (codec.EncodeIPv4's output), since the ICV covers the IP header.
 	AH bool
 }
 
@@ -77,6 +83,33 @@ type Announcer interface {
 type LinkEvent struct {
 	Interface string
 	Up        bool
+}
+
+// VMACs creates and removes the macvlan interfaces of use_vmac. A
+// Platform that does not implement it refuses use_vmac.
+type VMACs interface {
+	// AddVMAC creates (or reuses) the VMAC interface name on base with the
+	// given MAC, configured as keepalived configures it, and brings it up.
+	AddVMAC(name, base string, mac net.HardwareAddr, ipv6 bool) error
+	// DelVMAC removes it.
+	DelVMAC(name string) error
+}
+
+// FirewallState is what keepalived's nftables tables hold.
+type FirewallState struct {
+	// V4 and V6: the family's drop rules exist (they are created when a
+	// first no_accept instance becomes MASTER and stay until exit).
+	V4, V6 bool
+	// Drop4 and Drop6 are the VIPs of the MASTER no_accept instances.
+	Drop4, Drop6 []netip.Addr
+	// VMACs maps IPv4 VMAC interfaces to their base interfaces.
+	VMACs map[string]string
+}
+
+// Firewall installs keepalived's firewall rules. A Platform that does not
+// implement it installs none.
+type Firewall interface {
+	SetFirewall(FirewallState) error
 }
 
 // Platform is everything a Node needs from the host.

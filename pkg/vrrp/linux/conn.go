@@ -193,7 +193,18 @@ func (c *conn) Send(msg []byte, dst netip.Addr) error {
 	defer c.sendMu.Unlock()
 	var serr error
 	var err error
-	if !c.ipv6 {
+	if !c.ipv6 && c.proto == protoAH {
+		// auth_type AH: msg is the whole IPv4 packet (the ICV covers
+		// the header); the kernel fills the header checksum.
+		if len(msg) < ipv4HeaderLen || msg[0]>>4 != 4 || [4]byte(msg[12:16]) != c.src.As4() {
+			return fmt.Errorf("send AH advert on %s: not an IPv4 packet from %s", c.ifname, c.src)
+		}
+		sa := &unix.SockaddrInet4{Addr: dst.As4()}
+		err = c.rc.Write(func(fd uintptr) bool {
+			serr = unix.Sendto(int(fd), msg, 0, sa)
+			return serr != unix.EAGAIN
+		})
+	} else if !c.ipv6 {
 		pkt := make([]byte, ipv4HeaderLen+len(msg))
 		c.ipID++
 		if c.ipID == 0 {
@@ -311,11 +322,13 @@ func parse4(b []byte) (vrrp.Received, bool) {
 	if tot >= hl && tot < end {
 		end = tot
 	}
+	pkt := append([]byte(nil), b[:end]...)
 	return vrrp.Received{
-		Msg: append([]byte(nil), b[hl:end]...),
-		Src: netip.AddrFrom4([4]byte(b[12:16])),
-		Dst: netip.AddrFrom4([4]byte(b[16:20])),
-		TTL: int(b[8]),
+		Msg:    pkt[hl:end],
+		Packet: pkt,
+		Src:    netip.AddrFrom4([4]byte(b[12:16])),
+		Dst:    netip.AddrFrom4([4]byte(b[16:20])),
+		TTL:    int(b[8]),
 	}, true
 }
 
