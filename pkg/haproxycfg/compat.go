@@ -225,6 +225,7 @@ var runtimeDifferences = [][4]string{
 	{"server `sni`", "any sample expression", "`str()`, `req.hdr()`/`hdr()` and `ssl_fc_sni`, with `lower`, `upper`, `field()`; other expressions are refused at start; a kept server connection is reused only for the same SNI", "no general sample evaluator yet"},
 	{"a client closing right after its TLS handshake", "logs either \"fe/1: Success\" or a `<BADREQ>` line (timing-dependent)", "logs the `<BADREQ>` line", "timing-dependent in haproxy"},
 	{"client handshake error log lines", "a dozen specific texts", "\"SSL handshake failure\", \"Timeout during SSL handshake\", \"Connection closed during SSL handshake\", \"Connection error during SSL handshake\", \"SSL client certificate not trusted\" (a CA chain error is not told apart)", "crypto/tls reports fewer details"},
+	{"`http-check expect` / `tcp-check expect` sample expressions (`status-code`, `%[...]` in `on-success`, `on-error`, `string-lf`, `name-lf`, `value-lf`)", "any sample fetch and converter available to checks", "`status`, `res.hdr(name[,occ])`, `res.fhdr(name[,occ])`, `int(n)` and `str(s)` without converters (reported codes and texts compared with haproxy's); any other fetch, a converter or another log-format variable is refused at start with its line", "the fetches that matter for checks; to extend with a sample evaluator"},
 }
 
 func sectionRank(s string) int {

@@ -615,3 +615,175 @@ func (p *parser) dispatchLine(px *Proxy, ln Line) {
 	}
 	keep(px, ln)
 }
+
+// badExpectKeyword is haproxy's message for a word an expect rule does
+// not know.
+func badExpectKeyword(pre string, http bool, w string) string {
+	if http {
+		return fmt.Sprintf("%s'only supports min-recv, [!]string', '[!]rstring', '[!]string-lf', '[!]status', '[!]rstatus', [!]hdr, [!]fhdr or comment but got '%s' as argument..", pre, w)
+	}
+	return fmt.Sprintf("%s'only supports min-recv, '[!]binary', '[!]string', '[!]rstring', '[!]string-lf''[!]rbinary', '[!]binary-lf' or comment but got '%s' as argument..", pre, w)
+}
+
+// checkExpectOptions validates the options of an "http-check expect" or
+// "tcp-check expect" line as haproxy 2.6's parse_tcpcheck_expect does:
+// arguments of comment, on-success, on-error and the status options, the
+// statuses allowed, the status-code expression, the "-m" methods of
+// hdr/fhdr, then the log-format strings. It
+// returns haproxy's message, or "".
+func (p *parser) checkExpectOptions(px *Proxy, kw string, args []string) string {
+	pre := "'" + kw + " expect' : "
+	var lfs [][2]string // log-format strings with the text that names them
+	oneOf := func(v string, allowed ...string) bool {
+		for _, a := range allowed {
+			if strings.EqualFold(v, a) {
+				return true
+			}
+		}
+		return false
+	}
+	http := kw == "http-check"
+	if len(args) == 0 {
+		return pre + "expects at least a matching pattern as arguments."
+	}
+	pattern := false
+	for i := 0; i < len(args); i++ {
+		a := strings.TrimLeft(args[i], "!")
+		if a == "" {
+			if i == len(args)-1 {
+				return badExpectKeyword(pre, http, "")
+			}
+			continue
+		}
+		switch a {
+		case "status", "rstatus", "hdr", "fhdr", "string", "rstring", "string-lf", "binary", "rbinary", "binary-lf", "custom":
+			pattern = true
+		}
+		has := i+1 < len(args) && args[i+1] != ""
+		switch a {
+		case "status", "rstatus", "hdr", "fhdr":
+			if !http {
+				return badExpectKeyword(pre, http, a)
+			}
+		case "binary", "rbinary", "binary-lf":
+			if http {
+				return badExpectKeyword(pre, http, a)
+			}
+		}
+		switch a {
+		case "comment", "on-success", "on-error", "ok-status", "error-status", "tout-status":
+			if !has {
+				return fmt.Sprintf("%s'%s' expects a string as argument.", pre, a)
+			}
+			v := args[i+1]
+			i++
+			switch {
+			case a == "on-success" || a == "on-error":
+				lfs = append(lfs, [2]string{v, v})
+			case a == "ok-status" && !oneOf(v, "L7OK", "L7OKC", "L6OK", "L4OK"):
+				return fmt.Sprintf("%s'%s' only supports 'L4OK', 'L6OK', 'L7OK' or 'L7OKC' status (got '%s')..", pre, a, v)
+			case a == "error-status" && !oneOf(v, "L7RSP", "L7STS", "L7OKC", "L6RSP", "L4CON"):
+				return fmt.Sprintf("%s'%s' only supports 'L4CON', 'L6RSP', 'L7RSP' or 'L7STS' status (got '%s')..", pre, a, v)
+			case a == "tout-status" && !oneOf(v, "L7TOUT", "L6TOUT", "L4TOUT"):
+				return fmt.Sprintf("%s'%s' only supports 'L4TOUT', 'L6TOUT' or 'L7TOUT' status (got '%s')..", pre, a, v)
+			}
+		case "status-code":
+			if !has {
+				return fmt.Sprintf("%s'%s' expects an expression as argument.", pre, a)
+			}
+			i++
+			name := args[i]
+			if j := strings.IndexAny(name, "(,"); j >= 0 {
+				name = name[:j]
+			}
+			if _, ok := lookupFetch(name); !ok {
+				return fmt.Sprintf("%serror detected while parsing status-code expression : unknown fetch method '%s'.", pre, name)
+			}
+			if _, _, _, e := splitFetch(args[i]); e != "" {
+				return fmt.Sprintf("%serror detected while parsing status-code expression : %s", pre, e)
+			}
+		case "custom":
+		case "status", "rstatus":
+			if !has {
+				return fmt.Sprintf("%s'%s' expects a <pattern> as argument.", pre, a)
+			}
+			i++
+		case "min-recv", "string", "binary":
+			i++
+		case "rstring", "rbinary":
+			i++
+		case "string-lf", "binary-lf":
+			if has {
+				lfs = append(lfs, [2]string{args[i+1], args[i+1]})
+			}
+			i++
+		case "hdr", "fhdr":
+			if i+2 >= len(args) || (args[i+1] != "name" && args[i+1] != "name-lf") {
+				return fmt.Sprintf("%s'%s' expects at the name keyword as first argument followed by a pattern.", pre, a)
+			}
+			nameLF := args[i+1] == "name-lf"
+			i += 2
+			method := func(isLF bool) (string, string) {
+				if args[i] != "-m" {
+					return "str", ""
+				}
+				if i+1 >= len(args) {
+					return "", fmt.Sprintf("%s'%s' : '-m' expects at a matching pattern ('str', 'beg', 'end', 'sub' or 'reg').", pre, a)
+				}
+				m := args[i+1]
+				switch m {
+				case "str", "beg", "end", "sub":
+				case "reg":
+					if isLF {
+						return "", fmt.Sprintf("%s'%s': log-format string is not supported with a regex matching method.", pre, a)
+					}
+				default:
+					return "", fmt.Sprintf("%s'%s' : '-m' only supports 'str', 'beg', 'end', 'sub' or 'reg' (got '%s').", pre, a, m)
+				}
+				i += 2
+				return m, ""
+			}
+			if _, msg := method(nameLF); msg != "" {
+				return msg
+			}
+			if i >= len(args) {
+				return ""
+			}
+			npat := args[i]
+			if nameLF {
+				lfs = append(lfs, [2]string{npat, npat})
+			}
+			if i+1 >= len(args) || (args[i+1] != "value" && args[i+1] != "value-lf") {
+				continue
+			}
+			valueLF := args[i+1] == "value-lf"
+			i += 2
+			if i >= len(args) {
+				return fmt.Sprintf("%s'%s' expect a pattern with the value keyword.", pre, a)
+			}
+			if _, msg := method(valueLF); msg != "" {
+				return msg
+			}
+			if i >= len(args) {
+				return fmt.Sprintf("%s'%s' expect a pattern with the value keyword.", pre, a)
+			}
+			if valueLF {
+				// haproxy names the name pattern in this message
+				lfs = append(lfs, [2]string{args[i], npat})
+			}
+		default:
+			return badExpectKeyword(pre, http, args[i])
+		}
+	}
+	if !pattern {
+		return pre + "pattern not found."
+	}
+	for _, lf := range lfs {
+		if msg := p.checkLogFormat(px, lf[0]); msg != "" {
+			return fmt.Sprintf("%s'%s' invalid log-format string (%s).", pre, lf[1], strings.TrimSuffix(msg, "."))
+		}
+	}
+	// regular expressions are PCRE's in haproxy: not judged here (the
+	// run time refuses those Go's regexp cannot compile, with the line)
+	return ""
+}

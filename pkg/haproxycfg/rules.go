@@ -375,6 +375,12 @@ func (p *parser) checkRuleLine(px *Proxy, ln Line) {
 		return
 	}
 	if act == "expect" {
+		if msg := p.checkExpectOptions(px, kw, ln.Args[2:]); msg != "" {
+			p.diags.Alertf(ln.Pos, "%s", msg)
+			return
+		}
+	}
+	if act == "expect" {
 		args := ln.Args[2:]
 		for len(args) > 0 {
 			switch args[0] {
@@ -388,6 +394,10 @@ func (p *parser) checkRuleLine(px *Proxy, ln Line) {
 			case "!":
 				args = args[1:]
 				continue
+			}
+			if strings.HasPrefix(args[0], "!") {
+				// "!string" as "! string"
+				args = append([]string{strings.TrimLeft(args[0], "!")}, args[1:]...)
 			}
 			break
 		}

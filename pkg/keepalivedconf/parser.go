@@ -216,6 +216,11 @@ type walker struct {
 	// inst is the name of the vrrp_instance being read (its handlers
 	// name it in their messages).
 	inst string
+	// trackFiles are the track_file blocks read so far (a FILE_CHECK
+	// can only name one defined before it).
+	trackFiles map[string]bool
+	// blockArg is the first argument of the block being walked.
+	blockArg string
 }
 
 // addN reports a message about the statement n, in its place among the
@@ -278,20 +283,108 @@ func (w *walker) walk(nodes []*Node, kws []*Keyword, path []string) []*Setting {
 				if len(path) == 0 {
 					w.inst = s.Arg(0)
 				}
+				saved := w.blockArg
+				w.blockArg = s.Arg(0)
 				s.Sub = w.walk(n.Children, k.Sub, append(append([]string{}, path...), name))
+				w.blockArg = saved
 				w.closeBlock(s, path)
+				if name == "FILE_CHECK" {
+					w.fileCheckEnd(s)
+				}
 			} else {
 				s.Lines = n.Children
 			}
 		} else if n.Block {
 			w.addN(n, KindUnexpectedBOB, "Unexpected '{' after keyword '%s'", name)
 		}
-		if !w.checkArgs(k, s, strings.Join(path, " > ")) {
+		if name == "weight" && len(path) == 1 && (path[0] == "track_file" || path[0] == "vrrp_track_file") {
+			if w.trackFileWeight(s) {
+				out = append(out, s)
+			}
 			continue
+		}
+		ok := w.checkArgs(k, s, strings.Join(path, " > "))
+		if k.Check != nil {
+			if msg := k.Check(s.Args); msg != "" {
+				for _, l := range strings.Split(msg, "\n") {
+					w.addN(s.node, KindGeneral, "%s", l)
+				}
+				ok = false
+			}
+		}
+		if !ok {
+			continue
+		}
+		if len(path) == 0 && (name == "track_file" || name == "vrrp_track_file") && len(s.Args) > 0 {
+			if w.trackFiles == nil {
+				w.trackFiles = map[string]bool{}
+			}
+			w.trackFiles[s.Args[0]] = true
 		}
 		out = append(out, s)
 	}
 	return out
+}
+
+// trackFileWeight checks the weight of a track_file block as keepalived
+// 2.2.7 does: an integer in [-254, 254], then optionally "reverse". Its
+// checker and VRRP reads both report. It reports whether the weight is
+// kept.
+func (w *walker) trackFileWeight(s *Setting) bool {
+	var lines []string
+	switch {
+	case len(s.Args) == 0:
+		lines = []string{fmt.Sprintf("No weight specified for track file %s - ignoring", w.blockArg)}
+	default:
+		n, err := strconv.ParseInt(s.Args[0], 10, 64)
+		bad := fmt.Sprintf("Weight (%s) for track_file %s must be between [-254..254] inclusive. Ignoring...", s.Args[0], w.blockArg)
+		switch {
+		case err != nil:
+			lines = []string{fmt.Sprintf("invalid number '%s'", s.Args[0]), bad}
+		case n < -254 || n > 254:
+			lines = []string{fmt.Sprintf("number '%s' outside range [-254, 254]", s.Args[0]), bad}
+		case len(s.Args) > 1 && s.Args[1] != "reverse":
+			lines = []string{fmt.Sprintf("track_file %s unknown weight option %s", w.blockArg, s.Args[1])}
+		}
+	}
+	if lines == nil {
+		return true
+	}
+	n := s.node
+	for _, l := range lines {
+		if n == nil {
+			w.diags.addp(PassChecker|PassVRRP, KindGeneral, s.Pos, "%s", l)
+			continue
+		}
+		w.diags.addAt(order{line: n.line, word: n.word}, PassChecker|PassVRRP, KindGeneral, s.Pos, "%s", l)
+	}
+	return false
+}
+
+// fileCheckEnd is check_file.c's reading of a FILE_CHECK: its track_file
+// must name a track_file block defined before it, and a FILE_CHECK
+// without one is ignored (reported at its closing brace).
+func (w *walker) fileCheckEnd(s *Setting) {
+	found := false
+	for _, sub := range s.Sub {
+		if sub.Keyword != "track_file" || len(sub.Args) == 0 {
+			continue
+		}
+		if w.trackFiles[sub.Args[0]] {
+			found = true
+			continue
+		}
+		w.addN(sub.node, KindGeneral, "track_file %s not found", sub.Args[0])
+	}
+	if found {
+		return
+	}
+	const msg = "FILE_CHECK has no track_file specified - ignoring"
+	if s.node != nil && s.node.endOrd.set {
+		w.diags.addAt(s.node.endOrd, 0, KindGeneral, s.node.end, msg)
+		return
+	}
+	w.addN(s.node, KindGeneral, msg)
 }
 
 // checkArgs validates the arguments as keepalived's readers do. It returns

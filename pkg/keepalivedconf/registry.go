@@ -1,7 +1,9 @@
 package keepalivedconf
 
 import (
+	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -55,6 +57,10 @@ type Keyword struct {
 	// Missing is what keepalived does when the keyword is written without
 	// its parameter.
 	Missing MissKind
+	// Check, when set, reports what keepalived says of the arguments
+	// beyond Arg's checks: "" when they are good, else its lines
+	// separated by newlines.
+	Check func(args []string) string
 	// Ours marks a keyword of gokeepalived's own, which keepalived does
 	// not know (kept although the probed lists lack it).
 	Ours    bool
@@ -119,6 +125,62 @@ func setMissing(ks []*Keyword) {
 func (k *Keyword) HasBlock() bool { return k.Sub != nil || k.Arg == ArgBlock }
 
 func kw(name string, arg ArgKind) *Keyword { return &Keyword{Name: name, Arg: arg} }
+
+func checked(k *Keyword, f func([]string) string) *Keyword { k.Check = f; return k }
+
+// replyLength is UDP_CHECK's second message on a bad min/max_reply_length.
+func replyLength(which string) func([]string) string {
+	return func(a []string) string {
+		if len(a) == 0 {
+			return ""
+		}
+		if n, err := strconv.ParseUint(a[0], 10, 64); err == nil && n <= 65535 {
+			return ""
+		}
+		return fmt.Sprintf("UDP_CHECK %s length %s not valid - must be between 0 & 65535", which, a[0])
+	}
+}
+
+// fileCheckWeight is check_file.c's track_file_weight_handler: an
+// integer in [-2147483647, 2147483647], then optionally reverse or
+// noreverse.
+func fileCheckWeight(a []string) string {
+	const bad = "weight for track file must be in [-2147483647..2147483647] inclusive. Ignoring..."
+	if len(a) == 0 {
+		return "track file weight missing"
+	}
+	n, err := strconv.ParseInt(a[0], 10, 64)
+	switch {
+	case err != nil && err.(*strconv.NumError).Err == strconv.ErrRange, err == nil && (n < -2147483648 || n > 2147483647):
+		return fmt.Sprintf("number '%s' outside integer range\n%s", a[0], bad)
+	case err != nil:
+		return fmt.Sprintf("invalid number '%s'\n%s", a[0], bad)
+	case n == -2147483648:
+		return fmt.Sprintf("number '%s' outside range [-2147483647, 2147483647]\n%s", a[0], bad)
+	}
+	if len(a) > 1 && a[1] != "reverse" && a[1] != "noreverse" {
+		return fmt.Sprintf("unknown track file weight option %s - ignoring", a[1])
+	}
+	return ""
+}
+
+// validHex reports whether s is one of keepalived's free-format hex
+// strings (blank-separated hex digits; x or X too when mask).
+func validHex(s string, mask bool) bool {
+	n := 0
+	for _, c := range s {
+		switch {
+		case c == ' ' || c == '\t':
+		case c >= '0' && c <= '9', c >= 'a' && c <= 'f', c >= 'A' && c <= 'F':
+			n++
+		case mask && (c == 'x' || c == 'X'):
+			n++
+		default:
+			return false
+		}
+	}
+	return n > 0
+}
 func kwu(name string, min, max int64) *Keyword {
 	return &Keyword{Name: name, Arg: ArgUint, Min: min, Max: max}
 }
@@ -299,10 +361,26 @@ func buildRegistry() []*Keyword {
 		blk("SMTP_CHECK", cat(checkerCommon(), ks(kw("helo_name", ArgString),
 			blk("host", checkerCommon()...)))...),
 		blk("DNS_CHECK", cat(checkerCommon(), ks(kw("type", ArgString), kw("name", ArgString)))...),
-		blk("UDP_CHECK", cat(checkerCommon(), ks(kw("payload", ArgAny), kw("require_reply", ArgAny),
-			kwu("min_reply_length", 0, 65535), kwu("max_reply_length", 0, 65535)))...),
+		blk("UDP_CHECK", cat(checkerCommon(), ks(
+			checked(kw("payload", ArgAny), func(a []string) string {
+				switch {
+				case len(a) == 0:
+					return "UDP_CHECK payload requires a payload"
+				case !validHex(strings.Join(a, " "), false):
+					return "Invalid hex string for UDP_CHECK payload"
+				}
+				return ""
+			}),
+			checked(kw("require_reply", ArgAny), func(a []string) string {
+				if len(a) > 0 && !validHex(strings.Join(a, " "), true) {
+					return "Invalid hex string for UDP_CHECK reply"
+				}
+				return ""
+			}),
+			checked(kwu("min_reply_length", 0, 65535), replyLength("min")),
+			checked(kwu("max_reply_length", 0, 65535), replyLength("max"))))...),
 		blk("PING_CHECK", checkerCommon()...),
-		blk("FILE_CHECK", kw("track_file", ArgString), kwi("weight", -254, 254), kw("reverse", ArgNone)),
+		blk("FILE_CHECK", kw("track_file", ArgString), checked(kw("weight", ArgAny), fileCheckWeight), kw("reverse", ArgNone)),
 		blk("BFD_CHECK", kwi("weight", -253, 253), kw("reverse", ArgNone)),
 	), acc("rs_init_notifies"))...)
 

@@ -177,10 +177,11 @@ func (rt *Runtime) startChecks(ctx context.Context) (stop func()) {
 		}
 		if it, ok := byName[name]; ok {
 			it.srv.view.observe(r, oldHealth, newHealth)
-			rt.observeStopping(it.be, it.srv, r)
+			// haproxy logs the check before the state change it causes
 			if it.be.logChecks {
 				rt.logCheck(it.be, it.srv, r, oldHealth, newHealth)
 			}
+			rt.observeStopping(it.be, it.srv, r)
 		}
 	}})
 	for i, it := range all {
@@ -256,6 +257,14 @@ func (rt *Runtime) setServerState(be *backend, srv *server, up bool, r checks.Re
 	if !up {
 		state = "DOWN"
 	}
+	if up && r.OK && r.Status == checks.StatusL7OKC && srv.check != nil && srv.check.Probe != nil &&
+		(srv.check.Probe.Disable404 != nil || srv.check.Probe.CondPass) {
+		// rising on a conditional pass: haproxy puts the server in the
+		// stopping state at once
+		srv.stopping.Store(true)
+		be.picker.algo.SetDrain(be.picker.toB[srv], true)
+		state = "stopping"
+	}
 	rt.announceState(be, srv, state, up, r)
 }
 
@@ -264,7 +273,7 @@ func (rt *Runtime) setServerState(be *backend, srv *server, up bool, r checks.Re
 // the stopping state, out of load balancing; a passed check brings it
 // back. It runs on the server's check goroutine.
 func (rt *Runtime) observeStopping(be *backend, srv *server, r checks.Result) {
-	if srv.check == nil || srv.check.Probe == nil || srv.check.Probe.Disable404 == nil {
+	if srv.check == nil || srv.check.Probe == nil || (srv.check.Probe.Disable404 == nil && !srv.check.Probe.CondPass) {
 		return
 	}
 	be.stateMu.Lock()
@@ -560,7 +569,10 @@ func (rt *Runtime) logCheck(be *backend, srv *server, r checks.Result, oldHealth
 		b.WriteString("backup ")
 	}
 	verdict := "failed"
-	if r.OK {
+	switch {
+	case r.OK && r.Status == checks.StatusL7OKC:
+		verdict = "conditionally succeeded"
+	case r.OK:
 		verdict = "succeeded"
 	}
 	fmt.Fprintf(&b, "server %s/%s %s", be.name, srv.name, verdict)

@@ -238,6 +238,11 @@ func Build(g *haproxycfg.Global, px *haproxycfg.Proxy, s *haproxycfg.Server) (*S
 	if err != nil {
 		return nil, err
 	}
+	for _, r := range p.Rules {
+		if r.okSt == checks.StatusL7OKC || r.errSt == checks.StatusL7OKC {
+			p.CondPass = true
+		}
+	}
 	if port == 0 {
 		needPort := true
 		if len(p.Rules) > 0 && p.Rules[0].act == actConnect && p.Rules[0].port != 0 {
@@ -544,53 +549,23 @@ func httpExpectRule(d haproxycfg.Directive) (Rule, error) {
 				return bad("'comment' needs a text")
 			}
 			r.comment = v
-		case "on-success", "on-error":
+		case "on-success", "on-error", "ok-status", "error-status", "tout-status", "status-code":
 			v, ok := value()
 			if !ok {
-				return bad("'" + w + "' needs a text")
+				return bad("'" + w + "' needs a value")
 			}
-			if strings.Contains(v, "%") {
-				return bad("log-format values in '" + w + "' are not supported yet; give a plain text")
+			if err := expectOption(&r, w, v, true); err != nil {
+				return bad(err.Error())
 			}
-			text := v
-			if w == "on-success" {
-				r.onOK = func([]byte) string { return text }
-			} else {
-				r.onErr = func([]byte) string { return text }
-			}
-		case "ok-status", "error-status", "tout-status":
-			v, ok := value()
-			if !ok {
-				return bad("'" + w + "' needs a status")
-			}
-			st, allowed := checks.Status(strings.ToUpper(v)), false
-			switch w {
-			case "ok-status":
-				allowed = st == checks.StatusL7OK || st == checks.StatusL6OK || st == checks.StatusL4OK
-				r.okSt = st
-			case "error-status":
-				allowed = st == checks.StatusL7RSP || st == checks.StatusL7STS || st == checks.StatusL6RSP || st == checks.StatusL4CON
-				r.errSt = st
-			default:
-				allowed = st == checks.StatusL7TOUT || st == checks.StatusL6TOUT || st == checks.StatusL4TOUT
-				r.toutSt = st
-			}
-			if !allowed {
-				if st == checks.StatusL7OKC {
-					return bad("the conditional status L7OKC is not supported yet")
-				}
-				return bad("'" + w + " " + v + "' is not a status haproxy accepts there")
-			}
-		case "status-code":
-			return bad("'status-code' expressions are not supported yet")
 		case "hdr", "fhdr":
 			if kind != "" {
 				return bad("only one pattern may be given")
 			}
 			kind, r.hdrFull = "hdr", w == "fhdr"
-			if i+2 >= len(a) || a[i+1] != "name" {
-				return bad("'" + w + "' expects 'name <pattern>'")
+			if i+2 >= len(a) || (a[i+1] != "name" && a[i+1] != "name-lf") {
+				return bad("'" + w + "' expects 'name <pattern>' or 'name-lf <fmt>'")
 			}
+			nameLF := a[i+1] == "name-lf"
 			i += 2
 			method := func() (string, bool) {
 				if a[i] != "-m" {
@@ -601,25 +576,63 @@ func httpExpectRule(d haproxycfg.Directive) (Rule, error) {
 				}
 				m := a[i+1]
 				i += 2
-				return m, m == "str" || m == "beg" || m == "end" || m == "sub"
+				return m, m == "str" || m == "beg" || m == "end" || m == "sub" || m == "reg"
 			}
 			m, ok := method()
 			if !ok {
-				return bad("'-m' supports 'str', 'beg', 'end' or 'sub' here")
+				return bad("'-m' supports 'str', 'beg', 'end', 'sub' or 'reg' here")
 			}
 			r.hdrNameM, r.hdrName = m, a[i]
-			if i+2 < len(a) && a[i+1] == "value" {
+			var err error
+			switch {
+			case nameLF && m == "reg":
+				return bad("'name-lf' cannot be used with '-m reg'")
+			case nameLF:
+				r.hdrNameLF, err = compileLogFormat(a[i], true)
+			case m == "reg":
+				// header names match case-insensitively, regexes too
+				r.hdrNameRe, err = regexp.Compile("(?i)" + a[i])
+			}
+			if err != nil {
+				return bad(err.Error())
+			}
+			if i+2 < len(a) && (a[i+1] == "value" || a[i+1] == "value-lf") {
+				valueLF := a[i+1] == "value-lf"
 				i += 2
 				if m, ok = method(); !ok {
-					return bad("'-m' supports 'str', 'beg', 'end' or 'sub' here")
+					return bad("'-m' supports 'str', 'beg', 'end', 'sub' or 'reg' here")
 				}
 				r.hdrValM, r.hdrVal, r.hdrHasVal = m, a[i], true
+				switch {
+				case valueLF && m == "reg":
+					return bad("'value-lf' cannot be used with '-m reg'")
+				case valueLF:
+					r.hdrValLF, err = compileLogFormat(a[i], true)
+				case m == "reg":
+					r.hdrValRe, err = regexp.Compile(a[i])
+				}
+				if err != nil {
+					return bad(err.Error())
+				}
 			} else {
 				// without a value pattern the whole line is looked at
 				r.hdrFull = true
 			}
-		case "string-lf", "name-lf", "value-lf":
-			return bad("'" + w + "' is not supported yet")
+		case "string-lf":
+			if kind != "" {
+				return bad("only one pattern may be given")
+			}
+			v, ok := value()
+			if !ok {
+				return bad("'string-lf' needs a log-format string")
+			}
+			f, err := compileLogFormat(v, true)
+			if err != nil {
+				return bad(err.Error())
+			}
+			kind, pattern, r.bodyLF = "string-lf", v, f
+		case "name-lf", "value-lf":
+			return bad("'" + w + "' belongs after 'hdr' or 'fhdr'")
 		default:
 			return bad("'" + w + "' is not an http-check expect keyword")
 		}
@@ -651,6 +664,8 @@ func httpExpectRule(d haproxycfg.Directive) (Rule, error) {
 	case "rstring":
 		r.hexp = httpBodyRegex
 		r.re, err = regexp.Compile(pattern)
+	case "string-lf":
+		r.hexp = httpBody
 	case "hdr":
 		r.hexp = httpHeader
 	}
@@ -658,6 +673,50 @@ func httpExpectRule(d haproxycfg.Directive) (Rule, error) {
 		return r, &UnsupportedError{d.Pos, fmt.Sprintf("regular expression '%s' (%v)", pattern, err)}
 	}
 	return r, nil
+}
+
+// expectOption applies one of the options http-check and tcp-check
+// expect share: ok-status, error-status, tout-status (with the statuses
+// haproxy 2.6 allows there, L7OKC passing conditionally), on-success and
+// on-error log-format strings and the status-code sample expression.
+func expectOption(r *Rule, name, v string, http bool) error {
+	switch name {
+	case "on-success", "on-error", "status-code":
+		if name == "status-code" {
+			e, err := compileSample(v, http)
+			if err != nil {
+				return err
+			}
+			r.codeExpr = e
+			return nil
+		}
+		f, err := compileLogFormat(v, http)
+		if err != nil {
+			return err
+		}
+		if name == "on-success" {
+			r.lfOK = f
+		} else {
+			r.lfErr = f
+		}
+		return nil
+	}
+	st, allowed := checks.Status(strings.ToUpper(v)), false
+	switch name {
+	case "ok-status":
+		allowed = st == checks.StatusL7OK || st == checks.StatusL7OKC || st == checks.StatusL6OK || st == checks.StatusL4OK
+		r.okSt = st
+	case "error-status":
+		allowed = st == checks.StatusL7OKC || st == checks.StatusL7RSP || st == checks.StatusL7STS || st == checks.StatusL6RSP || st == checks.StatusL4CON
+		r.errSt = st
+	default:
+		allowed = st == checks.StatusL7TOUT || st == checks.StatusL6TOUT || st == checks.StatusL4TOUT
+		r.toutSt = st
+	}
+	if !allowed {
+		return fmt.Errorf("'%s %s' is not a status haproxy accepts there", name, v)
+	}
+	return nil
 }
 
 // tcpRules builds the rules of "option tcp-check" from the "tcp-check"
@@ -702,33 +761,9 @@ func tcpRules(px *haproxycfg.Proxy) ([]Rule, error) {
 			}
 			r.act, r.data = actSend, b
 		case "expect":
-			r.act = actExpect
-			if len(a) > 0 && a[0] == "!" {
-				r.negate = true
-				a = a[1:]
-			}
-			a, r.comment = cutComment(a)
-			if len(a) != 2 {
-				return nil, &UnsupportedError{d.Pos, "'" + strings.Join(d.Args, " ") + "'"}
-			}
 			var err error
-			switch a[0] {
-			case "string":
-				r.exp, r.pattern = expString, a[1]
-			case "rstring":
-				r.exp, r.pattern = expRegex, a[1]
-				r.re, err = regexp.Compile(a[1])
-			case "binary":
-				r.exp, r.pattern = expBinary, a[1]
-				r.bin, err = hex.DecodeString(a[1])
-			case "rbinary":
-				r.exp, r.pattern = expBinaryRegex, a[1]
-				r.re, err = regexp.Compile(a[1])
-			default:
-				return nil, &UnsupportedError{d.Pos, "'tcp-check expect " + a[0] + "'"}
-			}
-			if err != nil {
-				return nil, &UnsupportedError{d.Pos, fmt.Sprintf("'tcp-check expect %s %s' (%v)", a[0], a[1], err)}
+			if r, err = tcpExpectRule(d); err != nil {
+				return nil, err
 			}
 		default:
 			return nil, &UnsupportedError{d.Pos, "'tcp-check " + d.Args[1] + "'"}
@@ -744,6 +779,76 @@ func tcpRules(px *haproxycfg.Proxy) ([]Rule, error) {
 		rules = append(rules, r)
 	}
 	return rules, nil
+}
+
+// tcpExpectRule builds a "tcp-check expect" line: [!] string, rstring,
+// binary or rbinary with its pattern, and the options min-recv, comment,
+// ok-status, error-status, tout-status, on-success, on-error and
+// status-code anywhere on the line.
+func tcpExpectRule(d haproxycfg.Directive) (Rule, error) {
+	a := d.Args[2:]
+	r := Rule{act: actExpect}
+	bad := func(what string) (Rule, error) {
+		return r, &UnsupportedError{d.Pos, "'" + strings.Join(d.Args, " ") + "' (" + what + ")"}
+	}
+	kind := ""
+	for i := 0; i < len(a); i++ {
+		w := a[i]
+		for strings.HasPrefix(w, "!") {
+			r.negate = !r.negate
+			w = w[1:]
+		}
+		if w == "" {
+			continue
+		}
+		if i+1 >= len(a) {
+			return bad("'" + w + "' needs a value")
+		}
+		i++
+		v := a[i]
+		var err error
+		switch w {
+		case "string", "rstring", "binary", "rbinary":
+			if kind != "" {
+				return bad("only one pattern may be given")
+			}
+			kind, r.pattern = w, v
+			switch w {
+			case "string":
+				r.exp = expString
+			case "rstring":
+				r.exp = expRegex
+				r.re, err = regexp.Compile(v)
+			case "binary":
+				r.exp = expBinary
+				r.bin, err = hex.DecodeString(v)
+			case "rbinary":
+				r.exp = expBinaryRegex
+				r.re, err = regexp.Compile(v)
+			}
+			if err != nil {
+				return r, &UnsupportedError{d.Pos, fmt.Sprintf("'tcp-check expect %s %s' (%v)", w, v, err)}
+			}
+		case "comment":
+			r.comment = v
+		case "min-recv":
+			n, err := strconv.Atoi(v)
+			if err != nil || n < -1 {
+				return bad("'min-recv' expects -1 or a number from 0")
+			}
+			r.minRecv = n
+		case "ok-status", "error-status", "tout-status", "on-success", "on-error", "status-code":
+			if err := expectOption(&r, w, v, false); err != nil {
+				return bad(err.Error())
+			}
+		default:
+			return r, &UnsupportedError{d.Pos, "'tcp-check expect " + w + "'"}
+		}
+	}
+	if kind == "" {
+		return bad("a pattern such as 'string OK' is needed")
+	}
+	return r, nil
 }
 
 // cutComment removes the "comment <text>" option from the end of the

@@ -58,13 +58,12 @@ func TestBuildRefusesWhatItCannotRun(t *testing.T) {
 		"  server s 10.0.0.1:80 agent-check agent-port 9999\n",
 		"  server s 10.0.0.1:80 check on-marked-down shutdown-sessions\n",
 		"  option spop-check\n  server s 10.0.0.1:80 check\n",
-		"  option tcp-check\n  tcp-check expect string OK min-recv 3\n  server s 10.0.0.1:80 check\n",
 		"  option httpchk\n  http-check connect alpn h2\n  server s 10.0.0.1:80 check\n",
 		"  server s 10.0.0.1 check\n",
-		"  option httpchk\n  http-check expect status 200 error-status L7OKC\n  server s 10.0.0.1:80 check\n",
-		"  option httpchk\n  http-check expect status 200 on-error %[res.hdr(x)]\n  server s 10.0.0.1:80 check\n",
-		"  option httpchk\n  http-check expect status 200 status-code int(7)\n  server s 10.0.0.1:80 check\n",
-		"  option httpchk\n  http-check expect hdr name -m reg x\n  server s 10.0.0.1:80 check\n",
+		"  option httpchk\n  http-check expect status 200 on-error %[res.hdr(x),lower]\n  server s 10.0.0.1:80 check\n",
+		"  option httpchk\n  http-check expect status 200 on-error %ci\n  server s 10.0.0.1:80 check\n",
+		"  option httpchk\n  http-check expect status 200 status-code req.hdr(x)\n  server s 10.0.0.1:80 check\n",
+		"  option tcp-check\n  tcp-check expect string OK status-code res.hdr(x)\n  server s 10.0.0.1:80 check\n",
 	} {
 		_, err := build(t, body)
 		var ue *UnsupportedError

@@ -56,9 +56,20 @@ func strMatch(method, s, p string, fold bool) bool {
 // headerMatch is haproxy's hdr/fhdr expect: a header whose name matches
 // and, when a value pattern is given, one of whose values matches (each
 // comma-separated value for hdr, the whole line for fhdr).
-func (rule *Rule) headerMatch(hdrs [][2]string) bool {
+func (rule *Rule) headerMatch(r *run, hdrs [][2]string) bool {
+	name, val := rule.hdrName, rule.hdrVal
+	if rule.hdrNameLF != nil {
+		name = rule.hdrNameLF(r)
+	}
+	if rule.hdrValLF != nil {
+		val = rule.hdrValLF(r)
+	}
 	for _, h := range hdrs {
-		if !strMatch(rule.hdrNameM, h[0], rule.hdrName, true) {
+		if rule.hdrNameRe != nil {
+			if !rule.hdrNameRe.MatchString(h[0]) {
+				continue
+			}
+		} else if !strMatch(rule.hdrNameM, h[0], name, true) {
 			continue
 		}
 		if !rule.hdrHasVal {
@@ -69,7 +80,12 @@ func (rule *Rule) headerMatch(hdrs [][2]string) bool {
 			vals = strings.Split(h[1], ",")
 		}
 		for _, v := range vals {
-			if strMatch(rule.hdrValM, strings.Trim(v, " \t"), rule.hdrVal, false) {
+			v = strings.Trim(v, " \t")
+			if rule.hdrValRe != nil {
+				if rule.hdrValRe.MatchString(v) {
+					return true
+				}
+			} else if strMatch(rule.hdrValM, v, val, false) {
 				return true
 			}
 		}
@@ -222,7 +238,10 @@ func (r *run) httpExpect(rule *Rule) *checks.Result {
 		if rule.onErr != nil {
 			desc = rule.onErr(nil)
 		}
-		out := res(false, st, resp.code, withComment(desc, rule.comment))
+		if rule.lfErr != nil {
+			desc = rule.lfErr(r)
+		}
+		out := res(false, st, r.ruleCode(rule, resp.code), withComment(desc, rule.comment))
 		return &out
 	}
 	switch rule.hexp {
@@ -242,7 +261,7 @@ func (r *run) httpExpect(rule *Rule) *checks.Result {
 		}
 		return fail(checks.StatusL7STS, resp.reason)
 	case httpHeader:
-		if rule.headerMatch(resp.hdrs) != rule.negate {
+		if rule.headerMatch(r, resp.hdrs) != rule.negate {
 			return nil
 		}
 		return fail(checks.StatusL7STS, resp.reason)
@@ -254,7 +273,11 @@ func (r *run) httpExpect(rule *Rule) *checks.Result {
 		if rule.hexp == httpBodyRegex {
 			m = rule.re.Match(resp.body)
 		} else {
-			m = bytes.Contains(resp.body, []byte(rule.pattern))
+			pat := rule.pattern
+			if rule.bodyLF != nil {
+				pat = rule.bodyLF(r)
+			}
+			m = bytes.Contains(resp.body, []byte(pat))
 		}
 		if m != rule.negate {
 			return nil

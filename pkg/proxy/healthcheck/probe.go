@@ -109,10 +109,14 @@ type Rule struct {
 	toutSt  checks.Status // status on timeout (default L7TOUT)
 	minRecv int
 	// onErr and onOK make the info of a failed or passed expect from the
-	// data received (haproxy's on-error/on-success); statusCode makes the
-	// code (status-code).
+	// data received (the protocol checks' texts); statusCode reads the
+	// code from it (SMTP).
 	onErr, onOK func(buf []byte) string
 	statusCode  func(buf []byte) int
+	// lfOK and lfErr are the on-success/on-error log-format strings of
+	// http-check and tcp-check expect rules; codeExpr their status-code.
+	lfOK, lfErr logFormat
+	codeExpr    sampleExpr
 
 	// HTTP send
 	meth, uri, ver string
@@ -123,8 +127,30 @@ type Rule struct {
 	hexp  httpExpectKind
 	codes [][2]int
 	// hdr/fhdr expect: name and value patterns with their "-m" methods
+	// (regular expressions for "-m reg", log-format strings for name-lf
+	// and value-lf)
 	hdrName, hdrNameM, hdrVal, hdrValM string
 	hdrHasVal, hdrFull                 bool
+	hdrNameRe, hdrValRe                *regexp.Regexp
+	hdrNameLF, hdrValLF                logFormat
+	// string-lf
+	bodyLF logFormat
+}
+
+// ruleCode is the code a finished expect rule reports: its status-code
+// expression converted to an integer when it yields one, else code.
+func (r *run) ruleCode(rule *Rule, code int) int {
+	if rule.codeExpr == nil {
+		return code
+	}
+	v := rule.codeExpr(r)
+	if !v.found {
+		return code
+	}
+	if n, ok := v.toInt(); ok {
+		return int(n)
+	}
+	return code
 }
 
 // Probe runs a ruleset against a server. It implements checks.Probe.
@@ -155,6 +181,10 @@ type Probe struct {
 	// 404 answer passes conditionally (L7OKC, the server then stops
 	// taking new traffic): haproxy does so while the server is not down.
 	Disable404 func() bool
+	// CondPass says that an expect rule may pass conditionally (its
+	// ok-status or error-status is L7OKC): the server then stops taking
+	// new traffic (haproxy's NOLB state), as with disable-on-404.
+	CondPass bool
 }
 
 // run is one execution of a probe.
@@ -180,6 +210,10 @@ type run struct {
 }
 
 func res(ok bool, st checks.Status, code int, info string) checks.Result {
+	if st == checks.StatusL7OKC {
+		// conditionally passed (an ok-status or error-status L7OKC)
+		ok = true
+	}
 	return checks.Result{OK: ok, Status: st, Code: code, Reason: st.Text(), Info: info, Weight: -1}
 }
 
@@ -248,17 +282,22 @@ func (r *run) exec() checks.Result {
 		if last.onOK != nil {
 			info = last.onOK(nil)
 		}
-		return res(true, st, r.code, info)
+		if last.lfOK != nil {
+			info = last.lfOK(r)
+		}
+		return res(true, st, r.ruleCode(last, r.code), info)
 	case actExpect:
 		st := last.okSt
 		if st == "" {
 			st = checks.StatusL7OK
 		}
 		info := r.okInfo
-		if r.p.Kind == KindTCPCheck {
+		if last.lfOK != nil {
+			info = last.lfOK(r)
+		} else if r.p.Kind == KindTCPCheck {
 			info = "(tcp-check)"
 		}
-		return res(true, st, r.code, info)
+		return res(true, st, r.ruleCode(last, r.code), info)
 	default:
 		info := r.okInfo
 		if r.p.Kind == KindTCPCheck {
@@ -555,8 +594,11 @@ func (r *run) expect(rule *Rule) *checks.Result {
 				if rule.onErr != nil {
 					info = rule.onErr(r.buf)
 				}
+				if rule.lfErr != nil {
+					info = rule.lfErr(r)
+				}
 				info = withComment(info, rule.comment)
-				out := res(false, errSt, code, info)
+				out := res(false, errSt, r.ruleCode(rule, code), info)
 				return &out
 			}
 		}

@@ -27,6 +27,8 @@ type attempt struct {
 	weight int
 	// misc is MISC_CHECK's "exited with status N" part.
 	misc string
+	// note is a line keepalived logs whatever log_all_failures says.
+	note string
 }
 
 // checker runs one checker block with keepalived 2.2.7's retry and
@@ -41,6 +43,12 @@ type checker struct {
 
 	isUp, hasRun bool
 	retryIt      int
+
+	// FILE_CHECK: the last value read, the weight it adds (its status
+	// when not FAULT) and the last invalid-number line logged.
+	fileVal int64
+	fileCur int
+	fileBad string
 
 	// cancel stops the checker's goroutine, which closes done.
 	cancel context.CancelFunc
@@ -65,6 +73,12 @@ func (m *Manager) newChecker(s *Service, d *Dest, cs *CheckerSpec) *checker {
 		}
 	case "HTTP_GET", "SSL_GET":
 		c.probe = c.httpProbe(t)
+	case "UDP_CHECK":
+		c.probe = c.udpProbe(t)
+	case "PING_CHECK":
+		c.probe = c.pingProbe(t)
+	case "FILE_CHECK":
+		c.fileInit()
 	case "SMTP_CHECK":
 		helo := cs.Helo
 		if helo == "" {
@@ -256,6 +270,10 @@ func (c *checker) httpProbe(t checks.Target) func(ctx context.Context) attempt {
 // run is the checker's goroutine.
 func (c *checker) run(ctx context.Context) {
 	cs := c.spec
+	if cs.Type == "FILE_CHECK" {
+		c.runFile(ctx)
+		return
+	}
 	clk := c.m.clock
 	first := bootstrapDelay
 	if cs.Warmup > 0 {
@@ -304,6 +322,8 @@ func (c *checker) outcome(a attempt) time.Duration {
 		return c.smtpOutcome(a, logAll)
 	case "MISC_CHECK":
 		return c.miscOutcome(a)
+	case "UDP_CHECK", "PING_CHECK":
+		return c.udpIcmpOutcome(a, logAll)
 	}
 	return c.httpOutcome(a, logAll)
 }
@@ -469,7 +489,7 @@ func (c *checker) setState(up bool, msg string) {
 	}
 	c.isUp = up
 	wasAlive, alive := c.m.pool.changed(c.dest, up)
-	if c.dest.SmtpAlert && wasUp != up && (wasAlive != alive || !c.m.noCheckerEmails) {
+	if c.dest.SmtpAlert && msg != "" && wasUp != up && (wasAlive != alive || !c.m.noCheckerEmails) {
 		state := "DOWN"
 		if up {
 			state = "UP"

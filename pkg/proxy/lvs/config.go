@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gohaproxy/gohaproxy/pkg/checks"
 	"github.com/gohaproxy/gohaproxy/pkg/keepalivedconf"
 )
 
@@ -119,6 +120,34 @@ type CheckerSpec struct {
 	// DNS_CHECK
 	DNSType string
 	DNSName string
+
+	// UDP_CHECK: Payload (nil: a filler datagram), require_reply with
+	// its optional data and mask, min/max_reply_length.
+	Payload            []byte
+	RequireReply       bool
+	Reply, ReplyMask   []byte
+	MinReply, MaxReply int
+
+	// FILE_CHECK
+	File *TrackFile
+	// FileWeight multiplies the file's value (the FILE_CHECK's weight,
+	// else the track_file's); FileReverse negates it.
+	FileWeight  int
+	FileReverse bool
+}
+
+// TrackFile is a top-level track_file (or vrrp_track_file) block.
+type TrackFile struct {
+	Pos     keepalivedconf.Pos
+	Name    string
+	Path    string
+	Weight  int
+	Reverse bool
+	// InitFile is set by init_file: the file gets InitValue at start when
+	// it does not exist, or always with Overwrite.
+	InitFile  bool
+	InitValue string
+	Overwrite bool
 }
 
 // URLSpec is one url block of HTTP_GET/SSL_GET.
@@ -227,9 +256,10 @@ func Services(cfg *keepalivedconf.Config, userspace bool) ([]*Service, error) {
 			}
 		}
 	}
+	files := trackFiles(cfg)
 	var out []*Service
 	for _, vs := range cfg.VirtualServers {
-		svc, err := service(vs, groups, userspace)
+		svc, err := service(vs, groups, files, userspace)
 		if err != nil {
 			return nil, err
 		}
@@ -248,7 +278,40 @@ func Services(cfg *keepalivedconf.Config, userspace bool) ([]*Service, error) {
 	return out, nil
 }
 
-func service(vs *keepalivedconf.VirtualServer, groups map[string]*keepalivedconf.Setting, userspace bool) (*Service, error) {
+// trackFiles reads the track_file / vrrp_track_file blocks.
+func trackFiles(cfg *keepalivedconf.Config) map[string]*TrackFile {
+	out := map[string]*TrackFile{}
+	for _, s := range cfg.Settings {
+		if s.Keyword != "track_file" && s.Keyword != "vrrp_track_file" {
+			continue
+		}
+		tf := &TrackFile{Pos: s.Pos, Name: s.Arg(0), Weight: 1}
+		for _, sub := range s.Sub {
+			switch sub.Keyword {
+			case "file":
+				tf.Path = sub.Arg(0)
+			case "weight":
+				tf.Weight = atoi(sub.Arg(0))
+				tf.Reverse = sub.Arg(1) == "reverse"
+			case "init_file":
+				tf.InitFile, tf.InitValue = true, "0"
+				for _, a := range sub.Args {
+					if a == "overwrite" {
+						tf.Overwrite = true
+					} else {
+						tf.InitValue = a
+					}
+				}
+			}
+		}
+		if tf.Path != "" {
+			out[tf.Name] = tf
+		}
+	}
+	return out
+}
+
+func service(vs *keepalivedconf.VirtualServer, groups map[string]*keepalivedconf.Setting, files map[string]*TrackFile, userspace bool) (*Service, error) {
 	// keepalived 2.2.7 defaults a virtual_server without protocol to UDP
 	// ("no protocol set - defaulting to UDP").
 	svc := &Service{Pos: vs.Pos, Algo: "wlc", Kind: "NAT", Protocol: "udp", Quorum: 1, Flags: map[string]bool{}}
@@ -384,7 +447,7 @@ func service(vs *keepalivedconf.VirtualServer, groups map[string]*keepalivedconf
 		inh.alpha = &t
 	}
 	for _, rs := range vs.RealServers {
-		d, err := dest(svc, rs, inh, port, userspace)
+		d, err := dest(svc, rs, inh, port, userspace, files)
 		if err != nil {
 			return nil, err
 		}
@@ -472,7 +535,7 @@ func tunnelArgs(d *Dest, args []string) {
 	}
 }
 
-func dest(svc *Service, rs *keepalivedconf.RealServer, vsInh inherited, vsPort int, userspace bool) (*Dest, error) {
+func dest(svc *Service, rs *keepalivedconf.RealServer, vsInh inherited, vsPort int, userspace bool, files map[string]*TrackFile) (*Dest, error) {
 	a, err := netip.ParseAddr(rs.Addr)
 	if err != nil {
 		return nil, &Error{rs.Pos, fmt.Sprintf("real_server address %q is not an IP address", rs.Addr)}
@@ -507,7 +570,7 @@ func dest(svc *Service, rs *keepalivedconf.RealServer, vsInh inherited, vsPort i
 		return nil, &Error{s0(rs, "lvs_method"), fmt.Sprintf("lvs_method %s needs the kernel's IPVS, which this host lacks: the userspace forwarder only does NAT", d.Kind)}
 	}
 	for _, c := range rs.Checkers {
-		cs := checkerSpec(c, d, inh)
+		cs := checkerSpec(c, d, inh, files)
 		if cs != nil {
 			d.Checkers = append(d.Checkers, cs)
 		}
@@ -524,15 +587,17 @@ func s0(rs *keepalivedconf.RealServer, kw string) keepalivedconf.Pos {
 	return rs.Pos
 }
 
-func checkerSpec(c *keepalivedconf.Setting, d *Dest, rsInh inherited) *CheckerSpec {
+func checkerSpec(c *keepalivedconf.Setting, d *Dest, rsInh inherited, files map[string]*TrackFile) *CheckerSpec {
 	switch c.Keyword {
-	case "TCP_CHECK", "HTTP_GET", "SSL_GET", "MISC_CHECK", "SMTP_CHECK", "DNS_CHECK":
+	case "TCP_CHECK", "HTTP_GET", "SSL_GET", "MISC_CHECK", "SMTP_CHECK", "DNS_CHECK", "UDP_CHECK", "PING_CHECK":
+	case "FILE_CHECK":
+		return fileCheckSpec(c, files)
 	default:
-		return nil // UDP/PING/FILE/BFD checkers are not run (yet)
+		return nil // BFD_CHECK is not run (no BFD)
 	}
 	inh := rsInh.apply(c.Sub)
 	cs := &CheckerSpec{Pos: c.Pos, Type: c.Keyword, Connect: d.Addr, Retry: DefaultRetry,
-		ConnectTimeout: DefaultConnectTimeout, DelayLoop: DefaultDelayLoop, HTTPProto: "1.0", DNSType: "SOA", DNSName: "."}
+		ConnectTimeout: DefaultConnectTimeout, DelayLoop: DefaultDelayLoop, HTTPProto: "1.0", DNSType: "SOA", DNSName: ".", MaxReply: 255}
 	if inh.delayLoop != nil {
 		cs.DelayLoop = *inh.delayLoop
 	}
@@ -593,6 +658,25 @@ func checkerSpec(c *keepalivedconf.Setting, d *Dest, rsInh inherited) *CheckerSp
 			cs.MiscDynamic = boolArg(s)
 		case "helo_name":
 			cs.Helo = s.Arg(0)
+		case "payload":
+			if b, _, ok := checks.ParseHexString(strings.Join(s.Args, " "), false); ok {
+				cs.Payload = b
+			}
+		case "require_reply":
+			cs.RequireReply = true
+			if len(s.Args) > 0 {
+				if b, m, ok := checks.ParseHexString(strings.Join(s.Args, " "), true); ok {
+					cs.Reply, cs.ReplyMask = b, m
+				}
+			}
+		case "min_reply_length":
+			if n, err := strconv.Atoi(s.Arg(0)); err == nil && n >= 0 && n <= 65535 {
+				cs.MinReply = n
+			}
+		case "max_reply_length":
+			if n, err := strconv.Atoi(s.Arg(0)); err == nil && n >= 0 && n <= 65535 {
+				cs.MaxReply = n
+			}
 		case "type":
 			cs.DNSType = strings.ToUpper(s.Arg(0))
 		case "name":
@@ -640,6 +724,34 @@ func checkerSpec(c *keepalivedconf.Setting, d *Dest, rsInh inherited) *CheckerSp
 	}
 	if (c.Keyword == "HTTP_GET" || c.Keyword == "SSL_GET") && len(cs.URLs) == 0 {
 		return nil // "HTTP/SSL_GET checker has no urls specified - ignoring"
+	}
+	return cs
+}
+
+// fileCheckSpec is a FILE_CHECK: its track_file (nil, ignored, when
+// unknown: keepalived reports "track_file %s not found") and weight.
+func fileCheckSpec(c *keepalivedconf.Setting, files map[string]*TrackFile) *CheckerSpec {
+	cs := &CheckerSpec{Pos: c.Pos, Type: c.Keyword}
+	weightSet := false
+	for _, s := range c.Sub {
+		switch s.Keyword {
+		case "track_file":
+			cs.File = files[s.Arg(0)]
+			if tf := cs.File; tf != nil && tf.Pos.File == s.Pos.File && tf.Pos.Line > s.Pos.Line {
+				// keepalived only knows the track_files read before
+				cs.File = nil
+			}
+		case "weight":
+			cs.FileWeight, weightSet = atoi(s.Arg(0)), true
+			cs.FileReverse = s.Arg(1) == "reverse"
+		}
+	}
+	if cs.File == nil {
+		return nil // "FILE_CHECK has no track_file specified - ignoring"
+	}
+	if !weightSet || cs.FileWeight == 0 {
+		// file_end_handler: weight 0 (or none) takes the track_file's
+		cs.FileWeight, cs.FileReverse = cs.File.Weight, cs.File.Reverse
 	}
 	return cs
 }

@@ -47,8 +47,33 @@
 // reflector reports IP .. added" and "Activating/Suspending healthchecker"
 // lines).
 //
-// Not done yet: UDP_CHECK, PING_CHECK, FILE_CHECK and BFD_CHECK (not
-// run).
+// UDP_CHECK sends its payload (hex as keepalived reads it, or a filler
+// datagram) from a socket with IP_RECVERR: an ICMP destination
+// unreachable fails the attempt, silence passes unless require_reply,
+// whose hex string (X nibbles ignored) and min/max_reply_length the reply
+// must match ("UDP connection to [..] success.", "UDP_CHECK on service
+// [..] failed after N retries.", with log_all_failures "UDP connection to
+// [..] failed." and "UDP check to [..] reply data mismatch."). PING_CHECK
+// sends one ICMP or ICMPv6 echo per attempt through a ping socket, or a
+// raw socket where ping_group_range forbids one (keepalived widens
+// /proc/sys/net/ipv4/ping_group_range instead; gokeepalived does not
+// change the host's sysctls): "ICMP connection to [..] success.", "ICMP
+// CHECK on service [..] of [VS] failed after N retries.", "ICMP
+// connection to address [..] timeout.". Both retry, as keepalived's
+// udp_epilog and icmp_epilog, only while the checker is up.
+//
+// FILE_CHECK follows a top-level track_file (init_file creates or
+// overwrites it at start) by reading it every 200 ms (keepalived uses
+// inotify): the value, C strtol's reading of its first bytes (0 when
+// missing), times the weight (the FILE_CHECK's, else the track_file's;
+// negated by reverse) is added to the real server's weight ("Changing
+// weight from 3 to 11 for active service [..] of VS [..]"); with weight
+// 0 a non-zero value (zero with reverse) is a FAULT that takes the real
+// server out, as does a value times weight at the 32-bit minimum. A
+// FILE_CHECK has no checker thread: no "Activating healthchecker" line,
+// no smtp_alert.
+//
+// Not done: BFD_CHECK (no BFD; not run).
 //
 // # Reload
 //

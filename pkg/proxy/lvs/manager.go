@@ -102,7 +102,9 @@ func (m *Manager) Start() error {
 					if cs.Alpha {
 						alpha[d]++
 					}
-					m.cks = append(m.cks, m.newChecker(s, d, cs))
+					c := m.newChecker(s, d, cs)
+					m.fileStart(c, alpha)
+					m.cks = append(m.cks, c)
 				}
 			}
 		}
@@ -113,6 +115,9 @@ func (m *Manager) Start() error {
 			}
 		}
 		for _, c := range m.cks {
+			if c.spec.Type == "FILE_CHECK" {
+				continue // no checker thread, no line
+			}
 			prefix := "A"
 			if m.haDown[c.svc] {
 				prefix = "Dea"
@@ -121,6 +126,21 @@ func (m *Manager) Start() error {
 		}
 	})
 	return m.startErr
+}
+
+// fileStart accounts for a FILE_CHECK's first reading: a fault counts as
+// a failed checker at start (set_track_file_checkers_down) and the
+// weight it adds goes to the real server (set_track_file_weights).
+func (m *Manager) fileStart(c *checker, failed map[*Dest]int) {
+	if c.spec.Type != "FILE_CHECK" {
+		return
+	}
+	if !c.isUp {
+		failed[c.dest]++
+	}
+	if c.fileCur != 0 {
+		m.pool.adjustWeight(c.dest, c.fileCur)
+	}
 }
 
 // Run runs the checkers until ctx is done, then takes every destination
@@ -229,10 +249,24 @@ func (m *Manager) ReloadReals(ns *Service) bool {
 			if cs.Alpha {
 				alpha++
 			}
-			nc = append(nc, m.newChecker(old, d, cs))
+			c := m.newChecker(old, d, cs)
+			if cs.Type == "FILE_CHECK" && !c.isUp {
+				alpha++
+			}
+			nc = append(nc, c)
 		}
 		m.pool.addDest(old, d, alpha)
 		for _, c := range nc {
+			if c.spec.Type == "FILE_CHECK" && c.fileCur != 0 {
+				m.pool.adjustWeight(d, c.fileCur)
+			}
+		}
+		for _, c := range nc {
+			if c.spec.Type == "FILE_CHECK" {
+				m.spawn(c)
+				cks = append(cks, c)
+				continue
+			}
 			prefix := "A"
 			if m.suspended(old) {
 				prefix = "Dea"

@@ -572,3 +572,28 @@ func (p *pool) reorder(s *Service) {
 		v.rs = rs
 	}
 }
+
+// adjustWeight changes a destination's effective weight by delta without
+// touching the table or logging (track files entering or leaving FAULT
+// change rs->effective_weight silently in keepalived), and returns the
+// new weight.
+func (p *pool) adjustWeight(d *Dest, delta int) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	r := p.byD[d]
+	if r == nil {
+		return 0
+	}
+	r.weight += delta
+	return r.weight
+}
+
+// weightOf is a destination's effective weight.
+func (p *pool) weightOf(d *Dest) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if r := p.byD[d]; r != nil {
+		return r.weight
+	}
+	return d.Weight
+}
