@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
-	"strings"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
@@ -56,13 +55,10 @@ func checkerChild(c *cli.Context, file string, opts keepalivedconf.Options, res 
 		}
 	}
 	logDiags := func(r *keepalivedconf.Result) {
-		for _, d := range r.Diags {
-			// The VRRP child reports the VRRP side's problems.
-			if strings.HasPrefix(d.Msg, "SECURITY VIOLATION") || strings.HasPrefix(d.Msg, "Disabling track script ") ||
-				d.Kind == keepalivedconf.KindBadIf {
-				continue
-			}
-			logf("%s", d.String())
+		// The checker process logs what its own read of the
+		// configuration reports, as keepalived's does.
+		for _, l := range r.PassDiags(keepalivedconf.PassChecker) {
+			logf("%s", l)
 		}
 	}
 	logDiags(res)
