@@ -7,7 +7,6 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,74 +24,58 @@ func cookieServer(t *testing.T, name string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	return serveEach(t, ln, func(c net.Conn) {
+		r := bufio.NewReader(c)
 		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				r := bufio.NewReader(c)
-				for {
-					c.SetReadDeadline(time.Now().Add(10 * time.Second))
-					var head strings.Builder
-					cl := 0
-					for {
-						l, err := r.ReadString('\n')
-						if err != nil {
-							return
-						}
-						head.WriteString(l)
-						if k, v, ok := strings.Cut(l, ":"); ok && strings.EqualFold(k, "content-length") {
-							cl, _ = strconv.Atoi(strings.TrimSpace(v))
-						}
-						if l == "\r\n" {
-							break
-						}
-					}
-					io.CopyN(io.Discard, r, int64(cl))
-					h := head.String()
-					line, _, _ := strings.Cut(h, "\r\n")
-					extra := ""
-					if strings.Contains(line, "/setck") {
-						ck := "SRV"
-						if strings.Contains(line, " /pfx") {
-							ck = "JSESSIONID"
-						}
-						extra += "Set-Cookie: " + ck + "=app1; Path=/\r\n"
-					}
-					if strings.Contains(line, "/exp") {
-						extra += "Expires: Thu, 01 Jan 2099 00:00:00 GMT\r\n"
-					}
-					if strings.Contains(line, "/nc") {
-						extra += "Cache-Control: no-cache\r\n"
-					}
-					if strings.Contains(line, "/pub") {
-						extra += "Cache-Control: public\r\n"
-					}
-					if strings.Contains(line, "/etag") {
-						extra += "ETag: \"x\"\r\n"
-					}
-					status := "200 OK"
-					if strings.Contains(line, "/s302") {
-						status = "302 Found"
-					}
-					if strings.Contains(line, "/s500") {
-						status = "500 Oops"
-					}
-					fmt.Fprintf(c, "HTTP/1.1 %s\r\nX-Srv: %s\r\n%sContent-Length: %d\r\n\r\n%s", status, name, extra, len(h), h)
+			c.SetReadDeadline(time.Now().Add(10 * time.Second))
+			var head strings.Builder
+			cl := 0
+			for {
+				l, err := r.ReadString('\n')
+				if err != nil {
+					return
 				}
-			}()
+				head.WriteString(l)
+				if k, v, ok := strings.Cut(l, ":"); ok && strings.EqualFold(k, "content-length") {
+					cl, _ = strconv.Atoi(strings.TrimSpace(v))
+				}
+				if l == "\r\n" {
+					break
+				}
+			}
+			io.CopyN(io.Discard, r, int64(cl))
+			h := head.String()
+			line, _, _ := strings.Cut(h, "\r\n")
+			extra := ""
+			if strings.Contains(line, "/setck") {
+				ck := "SRV"
+				if strings.Contains(line, " /pfx") {
+					ck = "JSESSIONID"
+				}
+				extra += "Set-Cookie: " + ck + "=app1; Path=/\r\n"
+			}
+			if strings.Contains(line, "/exp") {
+				extra += "Expires: Thu, 01 Jan 2099 00:00:00 GMT\r\n"
+			}
+			if strings.Contains(line, "/nc") {
+				extra += "Cache-Control: no-cache\r\n"
+			}
+			if strings.Contains(line, "/pub") {
+				extra += "Cache-Control: public\r\n"
+			}
+			if strings.Contains(line, "/etag") {
+				extra += "ETag: \"x\"\r\n"
+			}
+			status := "200 OK"
+			if strings.Contains(line, "/s302") {
+				status = "302 Found"
+			}
+			if strings.Contains(line, "/s500") {
+				status = "500 Oops"
+			}
+			fmt.Fprintf(c, "HTTP/1.1 %s\r\nX-Srv: %s\r\n%sContent-Length: %d\r\n\r\n%s", status, name, extra, len(h), h)
 		}
-	}()
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
-	return ln.Addr().String()
+	})
 }
 
 func cookieConfig(logAddr, fe, s1, s2, dead string) string {

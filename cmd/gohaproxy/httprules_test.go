@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,40 +20,24 @@ func echoHeadServer(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	return serveEach(t, ln, func(c net.Conn) {
+		r := bufio.NewReader(c)
 		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				r := bufio.NewReader(c)
-				for {
-					c.SetReadDeadline(time.Now().Add(10 * time.Second))
-					var head strings.Builder
-					for {
-						l, err := r.ReadString('\n')
-						if err != nil {
-							return
-						}
-						head.WriteString(l)
-						if l == "\r\n" {
-							break
-						}
-					}
-					fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nServer: echo\r\nX-Drop-Me: 1\r\nContent-Length: %d\r\n\r\n%s", head.Len(), head.String())
+			c.SetReadDeadline(time.Now().Add(10 * time.Second))
+			var head strings.Builder
+			for {
+				l, err := r.ReadString('\n')
+				if err != nil {
+					return
 				}
-			}()
+				head.WriteString(l)
+				if l == "\r\n" {
+					break
+				}
+			}
+			fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nServer: echo\r\nX-Drop-Me: 1\r\nContent-Length: %d\r\n\r\n%s", head.Len(), head.String())
 		}
-	}()
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
-	return ln.Addr().String()
+	})
 }
 
 func httpRulesConfig(fe, be string) string {

@@ -594,3 +594,29 @@ backend b1
 		})
 	}
 }
+
+// serveEach accepts connections on ln for the test and runs handle on
+// each in its own goroutine, closing the connection after it; at cleanup
+// ln closes and every handler is waited for. It returns ln's address.
+func serveEach(t *testing.T, ln net.Listener, handle func(c net.Conn)) string {
+	t.Helper()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				handle(c)
+			}()
+		}
+	}()
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	return ln.Addr().String()
+}

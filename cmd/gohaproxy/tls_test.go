@@ -190,56 +190,40 @@ func tlsBackend(t *testing.T, cert tls.Certificate, cas *x509.CertPool) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	return serveEach(t, ln, func(c net.Conn) {
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		tc := c.(*tls.Conn)
+		if tc.Handshake() != nil {
+			return
+		}
+		sni := tc.ConnectionState().ServerName
+		client := "-"
+		if pc := tc.ConnectionState().PeerCertificates; len(pc) > 0 {
+			client = pc[0].Subject.CommonName
+		}
+		r := bufio.NewReader(c)
 		for {
-			c, err := ln.Accept()
+			l, err := r.ReadString('\n')
 			if err != nil {
 				return
 			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(10 * time.Second))
-				tc := c.(*tls.Conn)
-				if tc.Handshake() != nil {
+			if !strings.HasPrefix(l, "GET ") {
+				fmt.Fprintf(c, "sni=%s client=%s %s", sni, client, l)
+				continue
+			}
+			for {
+				h, err := r.ReadString('\n')
+				if err != nil {
 					return
 				}
-				sni := tc.ConnectionState().ServerName
-				client := "-"
-				if pc := tc.ConnectionState().PeerCertificates; len(pc) > 0 {
-					client = pc[0].Subject.CommonName
+				if h == "\r\n" {
+					break
 				}
-				r := bufio.NewReader(c)
-				for {
-					l, err := r.ReadString('\n')
-					if err != nil {
-						return
-					}
-					if !strings.HasPrefix(l, "GET ") {
-						fmt.Fprintf(c, "sni=%s client=%s %s", sni, client, l)
-						continue
-					}
-					for {
-						h, err := r.ReadString('\n')
-						if err != nil {
-							return
-						}
-						if h == "\r\n" {
-							break
-						}
-					}
-					body := "sni=" + sni + "\n"
-					fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
-				}
-			}()
+			}
+			body := "sni=" + sni + "\n"
+			fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
 		}
-	}()
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
-	return ln.Addr().String()
+	})
 }
 
 // proxyTLSBackend reads a PROXY v1 line, then runs a TLS server
@@ -250,53 +234,37 @@ func proxyTLSBackend(t *testing.T, cert tls.Certificate) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	return serveEach(t, ln, func(c net.Conn) {
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		// the PROXY line, byte by byte (the TLS records follow)
+		var line []byte
+		var b [1]byte
+		for len(line) < 108 {
+			if _, err := c.Read(b[:]); err != nil {
+				return
+			}
+			line = append(line, b[0])
+			if b[0] == '\n' {
+				break
+			}
+		}
+		f := strings.Fields(string(line))
+		if len(f) > 4 {
+			f = f[:4]
+		}
+		tc := tls.Server(c, &tls.Config{Certificates: []tls.Certificate{cert}})
+		if tc.Handshake() != nil {
+			return
+		}
+		r := bufio.NewReader(tc)
 		for {
-			c, err := ln.Accept()
+			l, err := r.ReadString('\n')
 			if err != nil {
 				return
 			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(10 * time.Second))
-				// the PROXY line, byte by byte (the TLS records follow)
-				var line []byte
-				var b [1]byte
-				for len(line) < 108 {
-					if _, err := c.Read(b[:]); err != nil {
-						return
-					}
-					line = append(line, b[0])
-					if b[0] == '\n' {
-						break
-					}
-				}
-				f := strings.Fields(string(line))
-				if len(f) > 4 {
-					f = f[:4]
-				}
-				tc := tls.Server(c, &tls.Config{Certificates: []tls.Certificate{cert}})
-				if tc.Handshake() != nil {
-					return
-				}
-				r := bufio.NewReader(tc)
-				for {
-					l, err := r.ReadString('\n')
-					if err != nil {
-						return
-					}
-					fmt.Fprintf(tc, "%s sni=%s %s", strings.Join(f, " "), tc.ConnectionState().ServerName, l)
-				}
-			}()
+			fmt.Fprintf(tc, "%s sni=%s %s", strings.Join(f, " "), tc.ConnectionState().ServerName, l)
 		}
-	}()
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
-	return ln.Addr().String()
+	})
 }
 
 type tlsAddrs struct {
