@@ -382,6 +382,7 @@ func service(vs *keepalivedconf.VirtualServer, groups map[string]*keepalivedconf
 	svc.Retry, svc.DelayBeforeRetry, svc.Warmup = inh.retry, inh.delayBeforeRetry, inh.warmup
 	svc.Inhibit = inh.inhibit != nil && *inh.inhibit
 	svc.VirtualHost = inh.virtualHost
+	var sorryMethod *keepalivedconf.Setting
 	for _, s := range vs.Settings {
 		switch s.Keyword {
 		case "persistence_timeout":
@@ -440,6 +441,14 @@ func service(vs *keepalivedconf.VirtualServer, groups map[string]*keepalivedconf
 			if svc.Sorry != nil {
 				svc.Sorry.Inhibit = boolArg(s)
 			}
+		case "sorry_server_lvs_method":
+			sorryMethod = s
+		}
+	}
+	if svc.Sorry != nil && sorryMethod != nil {
+		svc.Sorry.Kind = strings.ToUpper(sorryMethod.Arg(0))
+		if userspace && svc.Sorry.Kind != "NAT" {
+			return nil, &Error{sorryMethod.Pos, fmt.Sprintf("sorry_server_lvs_method %s needs the kernel's IPVS, which this host lacks: the userspace forwarder only does NAT", svc.Sorry.Kind)}
 		}
 	}
 	if svc.Alpha && inh.alpha == nil {

@@ -101,6 +101,7 @@ func TestUserspaceRefusals(t *testing.T) {
 		{"virtual_server fwmark 5 {\n lb_kind NAT\n}\n", "/etc/keepalived/keepalived.conf:1: virtual_server fwmark needs the kernel's IPVS"},
 		{"virtual_server 10.0.0.1 53 {\n protocol SCTP\n}\n", "/etc/keepalived/keepalived.conf:1: protocol SCTP needs the kernel's IPVS"},
 		{"virtual_server 10.0.0.1 80 {\n protocol TCP\n real_server 10.0.0.2 80 {\n  lvs_method DR\n }\n}\n", "/etc/keepalived/keepalived.conf:4: lvs_method DR needs the kernel's IPVS"},
+		{"virtual_server 10.0.0.1 80 {\n sorry_server_lvs_method DR\n sorry_server 10.0.0.9 80\n}\n", "/etc/keepalived/keepalived.conf:2: sorry_server_lvs_method DR needs the kernel's IPVS"},
 	} {
 		_, err := Services(parse(t, tc.conf), true)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -169,5 +170,21 @@ func TestSmtpAlertDefaults(t *testing.T) {
 	svcs, _ = Services(parse(t, "global_defs {\n smtp_alert on\n}\n"+base), true)
 	if s := svcs[0]; !s.SmtpAlert || !s.Reals[0].SmtpAlert || s.Reals[1].SmtpAlert {
 		t.Fatalf("smtp_alert on: vs %v rs %v %v", s.SmtpAlert, s.Reals[0].SmtpAlert, s.Reals[1].SmtpAlert)
+	}
+}
+
+// TestSorryServerMethod: sorry_server_lvs_method sets the sorry server's
+// forwarding method (before or after the sorry_server line).
+func TestSorryServerMethod(t *testing.T) {
+	svcs, err := Services(parse(t, "virtual_server 10.0.0.1 80 {\n lb_kind NAT\n sorry_server_lvs_method TUN\n sorry_server 10.0.0.9 80\n}\n"), false)
+	if err != nil || len(svcs) != 1 || svcs[0].Sorry == nil {
+		t.Fatalf("services %v, %v", svcs, err)
+	}
+	if k := svcs[0].Sorry.Kind; k != "TUN" {
+		t.Errorf("sorry server method %s, want TUN", k)
+	}
+	svcs, err = Services(parse(t, "virtual_server 10.0.0.1 80 {\n sorry_server 10.0.0.9 80\n sorry_server_lvs_method NAT\n}\n"), true)
+	if err != nil || svcs[0].Sorry.Kind != "NAT" {
+		t.Errorf("userspace, NAT sorry server: %v, %v", svcs, err)
 	}
 }
