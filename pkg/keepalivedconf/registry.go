@@ -279,7 +279,7 @@ func buildRegistry() []*Keyword {
 		kw("notify_fifo", ArgAny), kw("notify_fifo_script", ArgAny),
 		kw("vrrp_notify_fifo", ArgAny), kw("vrrp_notify_fifo_script", ArgAny),
 		kw("no_email_faults", ArgNone),
-		kw("lvs_flush", ArgNone), kw("lvs_timeouts", ArgAny), kw("lvs_sync_daemon", ArgAny),
+		kw("lvs_flush", ArgNone), kw("lvs_flush_on_stop", ArgAny), kw("lvs_timeouts", ArgAny), kw("lvs_sync_daemon", ArgAny),
 		kw("dynamic_interfaces", ArgAny), kw("script_user", ArgAny),
 		kw("checker_process_name", ArgAny), kw("vrrp_process_name", ArgAny),
 		kwi("vrrp_priority", -20, 19), kwi("checker_priority", -20, 19), kwi("bfd_priority", -20, 19),
