@@ -13,7 +13,9 @@ import (
 	"github.com/gohaproxy/gohaproxy/pkg/checks"
 	"github.com/gohaproxy/gohaproxy/pkg/haproxycfg"
 	"github.com/gohaproxy/gohaproxy/pkg/notify"
+	"github.com/gohaproxy/gohaproxy/pkg/proxy/acl"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/balance"
+	"github.com/gohaproxy/gohaproxy/pkg/proxy/h1"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/healthcheck"
 	"github.com/gohaproxy/gohaproxy/pkg/proxy/proxyproto"
 )
@@ -332,12 +334,12 @@ func (be *backend) dial(ctx context.Context, first *claim, key balance.Key, src 
 		c, err := dialFrom(ctx, srv.src, addr, timeout, src, be.srvTCPKA)
 		if err == nil && srv.tls != nil {
 			sni := ""
-			if tr.sni != nil && srv.tls.sni != nil {
-				sni = tr.sni(srv)
+			if tr.tlsSNI && srv.tls.sni != nil {
+				sni = srv.tls.sni.eval(tr.clientTLS, tr.req, tr.reqBuf)
 			}
 			var hdr []byte
-			if tr.proxyHdr != nil {
-				hdr = tr.proxyHdr(srv)
+			if tr.proxyHdr {
+				hdr = srv.proxyHeader(src, tr.dst)
 			}
 			c, err = srv.startTLS(ctx, c, hdr, sni, timeout)
 		}
@@ -378,11 +380,16 @@ type dialTrace struct {
 	timedOut     bool // the last attempt failed with a connect timeout
 	// counted: the caller already counted the first server's session
 	counted bool
-	// sni computes the SNI sent to an ssl server (tls.go); nil: none
-	sni func(*server) string
-	// proxyHdr is the PROXY header an ssl server gets before the TLS
-	// handshake (nil: none)
-	proxyHdr func(*server) []byte
+	// tlsSNI: an ssl server's sni expression is evaluated (tls.go) on
+	// the client's TLS and, in HTTP mode, the request (req in reqBuf)
+	tlsSNI    bool
+	clientTLS *acl.TLSInfo
+	req       *h1.Message
+	reqBuf    []byte
+	// proxyHdr: an ssl server gets its PROXY header (for the client and
+	// dst) before the TLS handshake
+	proxyHdr bool
+	dst      netip.AddrPort
 }
 
 // assigned counts a session (a stream: each HTTP request) given to the

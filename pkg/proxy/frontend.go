@@ -270,8 +270,8 @@ func (fe *frontend) serve(rt *Runtime, c net.Conn, pre *decision, acceptProxy bo
 	key := be.key(src, sctx.Payload)
 	ctx := rt.hardCtx
 	var tr dialTrace
-	tr.sni = func(s *server) string { return s.tls.sni.eval(tlsIn, nil, nil) }
-	tr.proxyHdr = func(s *server) []byte { return s.proxyHeader(src, dst) }
+	tr.tlsSNI, tr.clientTLS = true, tlsIn
+	tr.proxyHdr, tr.dst = true, dst
 	sc, got, err := be.dial(ctx, first, key, src, dstPort, &tr)
 	ev.Tw, ev.Tc = msSince(accept, tr.granted), msSince(tr.granted, tr.connected)
 	ev.Retries, ev.Redispatched = tr.retries, tr.redispatched

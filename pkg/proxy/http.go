@@ -587,7 +587,7 @@ func (s *httpSession) exchange(first bool) bool {
 		// dial releases what it could not connect to and counts the
 		// server it returns (another one after a redispatch)
 		tr := dialTrace{counted: true}
-		tr.sni = func(d *server) string { return d.tls.sni.eval(s.tls, req, buf) }
+		tr.tlsSNI, tr.clientTLS, tr.req, tr.reqBuf = true, s.tls, req, buf
 		sc, got, err := be.dial(s.rt.hardCtx, &claim{srv: srv}, key, s.src, int(s.dst.Port()), &tr)
 		s.ev.Tc = msSince(granted, tr.connected)
 		s.ev.Retries, s.ev.Redispatched = tr.retries, tr.redispatched
