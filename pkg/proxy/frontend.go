@@ -198,11 +198,9 @@ func (fe *frontend) serve(rt *Runtime, c net.Conn, pre *decision, acceptProxy bo
 		}
 		ev.Tt = msSince(accept, time.Now())
 		rt.fillCounters(&ev, fe, be, srv)
-		if fe.tlog.samples && tlsIn != nil {
-			// the log's %[...] see the client's TLS too
-			c := logCtx(&acl.Context{}, &ev)
-			c.TLS = tlsIn
-			ev.Ctx = c
+		if fe.tlog.samples {
+			// the log's %[...] read the session, its TLS included
+			ev.Ctx = logCtx(&acl.Context{TLS: tlsIn}, &ev)
 		}
 		fe.tlog.emit(&ev, isErrorSession(&ev))
 	}()
