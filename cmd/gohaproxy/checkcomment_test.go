@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"net"
 	"os"
@@ -18,35 +17,7 @@ import (
 // closes; it never answers a client that sends no request.
 func notFoundServer(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(5 * time.Second))
-				br := bufio.NewReader(c)
-				for {
-					l, err := br.ReadString('\n')
-					if err != nil {
-						return
-					}
-					if l == "\r\n" || l == "\n" {
-						break
-					}
-				}
-				c.Write([]byte("HTTP/1.0 404 File not found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"))
-			}()
-		}
-	}()
-	return ln.Addr().String()
+	return fixedServer(t, "HTTP/1.0 404 File not found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
 }
 
 // TestCheckCommentsLikeHaproxy makes checks whose steps carry comments

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"net"
@@ -19,35 +18,9 @@ import (
 // statusServer answers every HTTP request with the status line it holds.
 func statusServer(t *testing.T, status *atomic.Value) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(5 * time.Second))
-				br := bufio.NewReader(c)
-				for {
-					l, err := br.ReadString('\n')
-					if err != nil {
-						return
-					}
-					if l == "\r\n" || l == "\n" {
-						break
-					}
-				}
-				fmt.Fprintf(c, "HTTP/1.0 %s\r\nContent-Length: 0\r\n\r\n", status.Load().(string))
-			}()
-		}
-	}()
-	return ln.Addr().String()
+	return headAnswerServer(t, func() string {
+		return fmt.Sprintf("HTTP/1.0 %s\r\nContent-Length: 0\r\n\r\n", status.Load().(string))
+	})
 }
 
 // serverStatus returns the "status" field of "show stat" for be/sv.

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"sort"
@@ -18,35 +16,7 @@ import (
 // empty line) with resp and closes.
 func fixedServer(t *testing.T, resp string) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(5 * time.Second))
-				br := bufio.NewReader(c)
-				for {
-					l, err := br.ReadString('\n')
-					if err != nil {
-						return
-					}
-					if l == "\r\n" || l == "\n" {
-						break
-					}
-				}
-				fmt.Fprint(c, resp)
-			}()
-		}
-	}()
-	return ln.Addr().String()
+	return headAnswerServer(t, func() string { return resp })
 }
 
 // TestExpectFormatsLikeHaproxy runs the expect options that compute the

@@ -620,3 +620,27 @@ func serveEach(t *testing.T, ln net.Listener, handle func(c net.Conn)) string {
 	t.Cleanup(func() { ln.Close(); wg.Wait() })
 	return ln.Addr().String()
 }
+
+// headAnswerServer reads one request head (any lines up to an empty one)
+// on each connection, writes answer() and closes.
+func headAnswerServer(t *testing.T, answer func() string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return serveEach(t, ln, func(c net.Conn) {
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		br := bufio.NewReader(c)
+		for {
+			l, err := br.ReadString('\n')
+			if err != nil {
+				return
+			}
+			if l == "\r\n" || l == "\n" {
+				break
+			}
+		}
+		io.WriteString(c, answer())
+	})
+}
