@@ -203,6 +203,10 @@ func buildSpecs(cfg *keepalivedconf.Config) ([]*instanceSpec, globalDefaults, er
 			w := 1
 			if v := s.Get("weight"); v != nil {
 				w, _ = strconv.Atoi(v.Arg(0))
+				if v.Arg(1) == "reverse" {
+					// a file's reverse is its weight negated (FileEffect)
+					w = -w
+				}
 			}
 			fileWeights[s.Arg(0)] = w
 		case "vrrp_track_process":

@@ -180,3 +180,34 @@ vrrp_instance B {
 		t.Errorf("warnings %q", w)
 	}
 }
+
+// TestTrackFileReverse: "weight N reverse" in a vrrp_track_file block
+// reverses the file's effect for the instances that track it.
+func TestTrackFileReverse(t *testing.T) {
+	conf := `vrrp_track_file f {
+    file /tmp/none
+    weight 5 reverse
+}
+vrrp_instance A {
+    interface eth0
+    virtual_router_id 1
+    track_file {
+        f
+    }
+    virtual_ipaddress {
+        10.0.0.1
+    }
+}
+`
+	sp := specsOf(t, conf)
+	for _, s := range sp {
+		if len(s.tracks) != 1 {
+			t.Fatalf("tracks %+v", s.tracks)
+		}
+		r := s.tracks[0]
+		fault, d := FileEffect(2, r.weight, r.reverse)
+		if fault || d != -10 {
+			t.Errorf("value 2 with weight 5 reverse: fault %v, delta %d; want -10", fault, d)
+		}
+	}
+}
